@@ -1,0 +1,70 @@
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(1).max(65535);
+const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => ['true', '1', 'yes'].includes(v));
+
+/**
+ * Every environment variable callguard reads, with its default and what it does. process.env is read
+ * here and nowhere else; a bad value stops start-up with one line naming the variable.
+ */
+export const configSchema = z.object({
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL')
+    .default('redis://127.0.0.1:6379')
+    .describe('Redis (or one node of a Redis Cluster) holding the rules; the source of truth.'),
+  REDIS_CLUSTER: bool
+    .default(false)
+    .describe('Treat REDIS_URL as a seed node of a Redis Cluster.'),
+  CALLGUARD_EMBEDDED_REDIS: z
+    .enum(['auto', 'never'])
+    .default('auto')
+    .describe('auto: when nothing answers at REDIS_URL and redis-server is installed, start a private one.'),
+  CALLGUARD_DATA_DIR: z
+    .string()
+    .min(1)
+    .default('.callguard')
+    .describe('Folder for the embedded Redis data (AOF) and job files.'),
+  CALLGUARD_HTTP_HOST: z.string().min(1).default('127.0.0.1').describe('Address the admin API listens on.'),
+  CALLGUARD_HTTP_PORT: port.default(7780).describe('Port the admin API listens on.'),
+  CALLGUARD_SYSTEM_KEY: z
+    .string()
+    .min(16, 'at least 16 characters')
+    .optional()
+    .describe('Key for the system endpoints (create tenants); unset: those endpoints are off.'),
+  CALLGUARD_DEFAULT_TENANT: z
+    .string()
+    .min(1)
+    .default('default')
+    .describe('Tenant used for calls that carry no CALLGUARD_TENANT.'),
+  ARI_URL: z.string().url().default('http://127.0.0.1:8088').describe('Asterisk ARI base URL.'),
+  ARI_USERNAME: z.string().default('callguard').describe('ARI user (ari.conf).'),
+  ARI_PASSWORD: z.string().default('').describe('ARI password (ari.conf).'),
+  ARI_APP: z.string().min(1).default('callguard').describe('Stasis application name.'),
+  ESL_LISTEN_HOST: z.string().min(1).default('127.0.0.1').describe('Outbound socket mode: address to listen on.'),
+  ESL_LISTEN_PORT: port.default(8084).describe('Outbound socket mode: port FreeSWITCH connects to.'),
+  ESL_HOST: z.string().min(1).default('127.0.0.1').describe('Inbound mode: FreeSWITCH event socket host.'),
+  ESL_PORT: port.default(8021).describe('Inbound mode: FreeSWITCH event socket port.'),
+  ESL_PASSWORD: z.string().default('ClueCon').describe('Inbound mode: event socket password.'),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .default('info')
+    .describe('pino log level.'),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {}
+
+/** Parses the environment; throws ConfigError with one line per bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const known = Object.fromEntries(
+    Object.keys(configSchema.shape).flatMap((k) => (env[k] === undefined || env[k] === '' ? [] : [[k, env[k]]])),
+  );
+  const parsed = configSchema.safeParse(known);
+  if (parsed.success) return parsed.data;
+  const lines = parsed.error.issues.map(
+    (i) => `invalid setting ${String(i.path[0])}=${JSON.stringify(env[String(i.path[0])])}: ${i.message}`,
+  );
+  throw new ConfigError(lines.join('\n'));
+}

@@ -1,0 +1,55 @@
+import { z } from 'zod';
+import { nameSchema } from './rule.js';
+
+/** How a block is carried out: wrap the call up with a business result, or pop up a prompt on the agent desktop. */
+export const operationSchema = z.enum(['auto_wrap_up', 'pop_up']);
+export type Operation = z.infer<typeof operationSchema>;
+
+const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `at most ${max} characters`);
+
+const base = {
+  id: nameSchema,
+  name: text(128),
+  ou: nameSchema.optional(),
+  description: text(1024).optional(),
+};
+
+/** The fields an operation type needs are required, the others refused (strict objects). */
+export const blocklistTypeSchema = z.discriminatedUnion('operation', [
+  z.object({ ...base, operation: z.literal('auto_wrap_up'), businessResult: text(256) }).strict(),
+  z
+    .object({
+      ...base,
+      operation: z.literal('pop_up'),
+      promptContent: text(2048),
+      jumpAddress: text(2048),
+      businessResult: text(256).optional(),
+    })
+    .strict(),
+]);
+export type BlocklistType = z.infer<typeof blocklistTypeSchema>;
+
+/** What carrying out a decision needs beyond block/allow. */
+export interface Outcome {
+  readonly operation: Operation | 'none';
+  readonly typeId?: string;
+  readonly businessResult?: string;
+  readonly promptContent?: string;
+  readonly jumpAddress?: string;
+}
+
+export const NO_OUTCOME: Outcome = Object.freeze({ operation: 'none' });
+
+export function outcomeOf(type: BlocklistType | undefined): Outcome {
+  if (!type) return NO_OUTCOME;
+  if (type.operation === 'auto_wrap_up') {
+    return { operation: 'auto_wrap_up', typeId: type.id, businessResult: type.businessResult };
+  }
+  return {
+    operation: 'pop_up',
+    typeId: type.id,
+    promptContent: type.promptContent,
+    jumpAddress: type.jumpAddress,
+    businessResult: type.businessResult,
+  };
+}

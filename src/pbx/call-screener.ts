@@ -1,0 +1,65 @@
+import { type CallContext, toCallContext } from '../domain/call-context.js';
+import type { Decision } from '../domain/decision.js';
+import type { NormalizationPolicy } from '../domain/number.js';
+import type { CallEventSink } from './call-events.js';
+import { type CallHandlingSettings, type CallPlan, planForDecision, planForFailure } from './call-plan.js';
+import type { IncomingCall } from './incoming-call.js';
+
+/** One tenant's loaded rules as the call path sees them. */
+export interface TenantDecider {
+  readonly policy: NormalizationPolicy;
+  readonly handling: CallHandlingSettings;
+  decide(ctx: CallContext): Decision;
+}
+
+/** Where the screener finds a tenant's decider: the in-memory index kept in sync with Redis. */
+export interface DeciderSource {
+  /** undefined when no index was ever loaded for the tenant (the failure policy applies). */
+  deciderFor(tenant: string): TenantDecider | undefined;
+  /** Handling settings for a tenant with no loaded index (failure policy, hangup cause). */
+  fallbackHandling(tenant: string): CallHandlingSettings;
+}
+
+export interface Screening {
+  readonly plan: CallPlan;
+  /** null when the failure policy decided (no index loaded). */
+  readonly decision: Decision | null;
+  readonly ctx: CallContext | null;
+}
+
+/**
+ * Turns a call read off a channel into the plan the adapter carries out. Synchronous: never waits on
+ * Redis or anything else. Events go to the sink, which must not block either.
+ */
+export class CallScreener {
+  constructor(
+    private readonly source: DeciderSource,
+    private readonly events: CallEventSink,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  screen(call: IncomingCall): Screening {
+    const decider = this.source.deciderFor(call.tenant);
+    if (!decider) {
+      return { plan: planForFailure(call, this.source.fallbackHandling(call.tenant)), decision: null, ctx: null };
+    }
+    const ctx = toCallContext(
+      {
+        called: call.called,
+        calling: call.calling,
+        direction: call.direction,
+        task: call.task,
+        sbc: call.sbc,
+        provider: call.provider,
+        customerGroup: call.customerGroup,
+        user: call.user,
+      },
+      decider.policy,
+      this.now(),
+    );
+    const decision = decider.decide(ctx);
+    const plan = planForDecision(call, ctx, decision, decider.handling);
+    if (plan.event) this.events.emit(plan.event);
+    return { plan, decision, ctx };
+  }
+}

@@ -1,0 +1,24 @@
+/** Q.850 cause codes callguard hangs up with, and their FreeSWITCH names. */
+export const Q850_TO_FREESWITCH: Readonly<Record<number, string>> = {
+  1: 'UNALLOCATED_NUMBER',
+  16: 'NORMAL_CLEARING',
+  17: 'USER_BUSY',
+  18: 'NO_USER_RESPONSE',
+  19: 'NO_ANSWER',
+  21: 'CALL_REJECTED',
+  27: 'DESTINATION_OUT_OF_ORDER',
+  31: 'NORMAL_UNSPECIFIED',
+  34: 'NORMAL_CIRCUIT_CONGESTION',
+  41: 'NORMAL_TEMPORARY_FAILURE',
+  47: 'RESOURCE_UNAVAILABLE',
+  50: 'FACILITY_NOT_SUBSCRIBED',
+  55: 'INCOMING_CALL_BARRED',
+  57: 'BEARERCAPABILITY_NOTAUTH',
+  63: 'SERVICE_UNAVAILABLE',
+};
+
+export const DEFAULT_HANGUP_CAUSE = 21;
+
+export function freeswitchCauseName(q850: number): string {
+  return Q850_TO_FREESWITCH[q850] ?? 'CALL_REJECTED';
+}
