@@ -5,7 +5,8 @@ import { nameSchema } from './rule.js';
 export const operationSchema = z.enum(['auto_wrap_up', 'pop_up']);
 export type Operation = z.infer<typeof operationSchema>;
 
-const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `at most ${max} characters`);
+const text = (max: number) =>
+  z.string().trim().min(1, 'must not be empty').max(max, `at most ${max} characters`);
 
 const base = {
   id: nameSchema,

@@ -41,7 +41,11 @@ export const rawCallSchema = z
 export type RawCall = z.input<typeof rawCallSchema>;
 
 /** Normalises a raw call for decide(). The calling country is derived from the number unless given. */
-export function toCallContext(raw: z.output<typeof rawCallSchema>, policy: NormalizationPolicy, now: number): CallContext {
+export function toCallContext(
+  raw: z.output<typeof rawCallSchema>,
+  policy: NormalizationPolicy,
+  now: number,
+): CallContext {
   const calling = normalizeCallingNumber(raw.calling, policy);
   const callingCountry = raw.callingCountry ?? countryOfNumber(calling);
   return {

@@ -1,4 +1,4 @@
-import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
+import { type CountryCode, parsePhoneNumberFromString } from 'libphonenumber-js';
 import { cgError } from './errors.js';
 
 /** A number is 1..32 characters of 0-9 * #; service codes such as *67 are numbers too. */
@@ -16,13 +16,24 @@ export const DIGITS_POLICY: NormalizationPolicy = { mode: 'digits' };
 
 const SEPARATORS = /[+\s\-.()]/g;
 const NUMBER_CHARS = /^[0-9*#]+$/;
-const ANONYMOUS_WORDS = new Set(['', 'anonymous', 'restricted', 'unknown', 'private', 'unavailable', 'withheld']);
+const ANONYMOUS_WORDS = new Set([
+  '',
+  'anonymous',
+  'restricted',
+  'unknown',
+  'private',
+  'unavailable',
+  'withheld',
+]);
 
 /** Strips the separators people type (+, spaces, -, ., parentheses) and checks what is left. */
 export function stripNumber(raw: string): string {
   const stripped = raw.replace(SEPARATORS, '');
   if (stripped.length === 0) {
-    throw cgError('CG_ERR_NUMBER_INVALID', `number "${raw}" is empty; a number is 1-32 characters of 0-9 * #`);
+    throw cgError(
+      'CG_ERR_NUMBER_INVALID',
+      `number "${raw}" is empty; a number is 1-32 characters of 0-9 * #`,
+    );
   }
   if (!NUMBER_CHARS.test(stripped)) {
     throw cgError(

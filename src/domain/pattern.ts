@@ -67,7 +67,10 @@ function parseWildcardPattern(input: string, body: string): Pattern {
   if (bad) {
     const ch = bad[0];
     if (/[nNzZ]/.test(ch)) {
-      invalid(input, `${ch.toUpperCase()} is not supported; use X for one digit, or list the numbers; ${ACCEPTED}`);
+      invalid(
+        input,
+        `${ch.toUpperCase()} is not supported; use X for one digit, or list the numbers; ${ACCEPTED}`,
+      );
     }
     if (ch === '[' || ch === ']') invalid(input, `character classes [...] are not supported; ${ACCEPTED}`);
     if (ch === '!' || ch === '.') invalid(input, `${ch} may only stand at the end; ${ACCEPTED}`);
@@ -77,7 +80,10 @@ function parseWildcardPattern(input: string, body: string): Pattern {
     invalid(input, `X must be trailing: after the first X only more X may follow; ${ACCEPTED}`);
   }
   if (xs.length > 0 && tail) {
-    invalid(input, `an X range has a fixed length and cannot end with ${tail === 'bang' ? '!' : '.'}; ${ACCEPTED}`);
+    invalid(
+      input,
+      `an X range has a fixed length and cannot end with ${tail === 'bang' ? '!' : '.'}; ${ACCEPTED}`,
+    );
   }
   const length = fixed.length + xs.length;
   if (length > MAX_NUMBER_LENGTH) {
@@ -117,7 +123,8 @@ export function patternMatches(pattern: Pattern, number: string): boolean {
       return number.length > pattern.fixed.length && number.startsWith(pattern.fixed);
     case 'range': {
       if (number.length !== pattern.length || !number.startsWith(pattern.fixed)) return false;
-      for (let i = pattern.fixed.length; i < number.length; i++) if (!isDigit(number.charCodeAt(i))) return false;
+      for (let i = pattern.fixed.length; i < number.length; i++)
+        if (!isDigit(number.charCodeAt(i))) return false;
       return true;
     }
   }

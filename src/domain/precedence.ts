@@ -43,7 +43,12 @@ export const PRECEDENCE_STEPS = [
 ] as const;
 export type PrecedenceStep = (typeof PRECEDENCE_STEPS)[number];
 
-export function scopeDepth(r: { user?: string; customerGroup?: string; provider?: string; sbc?: string }): number {
+export function scopeDepth(r: {
+  user?: string;
+  customerGroup?: string;
+  provider?: string;
+  sbc?: string;
+}): number {
   if (r.user !== undefined) return 4;
   if (r.customerGroup !== undefined) return 3;
   if (r.provider !== undefined) return 2;
@@ -51,7 +56,12 @@ export function scopeDepth(r: { user?: string; customerGroup?: string; provider?
   return 0;
 }
 
-export function scopeCount(r: { user?: string; customerGroup?: string; provider?: string; sbc?: string }): number {
+export function scopeCount(r: {
+  user?: string;
+  customerGroup?: string;
+  provider?: string;
+  sbc?: string;
+}): number {
   return (
     (r.user !== undefined ? 1 : 0) +
     (r.customerGroup !== undefined ? 1 : 0) +

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseCanonicalPattern, type Pattern } from './pattern.js';
+import { type Pattern, parseCanonicalPattern } from './pattern.js';
 
 export const directionSchema = z.enum(['inbound', 'outbound', 'both']);
 export const callDirectionSchema = z.enum(['inbound', 'outbound']);

@@ -1,0 +1,58 @@
+/**
+ * A number of up to 16 characters packed into two 32-bit words, one nibble per character
+ * (0-9 → 1..10, * → 11, # → 12, 0 = no character). Equal numbers give equal keys; the packing is
+ * reversible so the index never has to keep the number as a string.
+ */
+export const MAX_KEY_CHARS = 16;
+
+/** The symbol (1..12) of a number character, 0 for anything else. */
+export function symbolOf(code: number): number {
+  if (code >= 48 && code <= 57) return code - 47;
+  if (code === 42) return 11;
+  if (code === 35) return 12;
+  return 0;
+}
+
+const CHAR_OF_SYMBOL = ['', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '#'];
+
+/**
+ * Packs `number` into out[0] (characters 0-7) and out[1] (characters 8-15). Returns false when the
+ * number cannot be keyed (empty, longer than 16, or a character that is not 0-9 * #).
+ */
+export function packNumber(number: string, out: Uint32Array): boolean {
+  const n = number.length;
+  if (n === 0 || n > MAX_KEY_CHARS) return false;
+  let hi = 0;
+  let lo = 0;
+  for (let i = 0; i < n; i++) {
+    const s = symbolOf(number.charCodeAt(i));
+    if (s === 0) return false;
+    if (i < 8) hi |= s << (28 - 4 * i);
+    else lo |= s << (28 - 4 * (i - 8));
+  }
+  out[0] = hi >>> 0;
+  out[1] = lo >>> 0;
+  return true;
+}
+
+export function unpackNumber(hi: number, lo: number): string {
+  let s = '';
+  for (let i = 0; i < MAX_KEY_CHARS; i++) {
+    const word = i < 8 ? hi : lo;
+    const sym = (word >>> (28 - 4 * (i & 7))) & 15;
+    if (sym === 0) break;
+    s += CHAR_OF_SYMBOL[sym];
+  }
+  return s;
+}
+
+/** A well-mixed 32-bit hash of a packed key (murmur3 finaliser over both words). */
+export function hashKey(hi: number, lo: number): number {
+  let h = Math.imul(hi ^ 0x9e3779b9, 0x85ebca6b) ^ lo;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}

@@ -1,0 +1,84 @@
+import { ANONYMOUS } from '../domain/number.js';
+import type { Pattern, PatternKind } from '../domain/pattern.js';
+
+/** Pattern kinds as stored in the index (0 = the side is absent). */
+export const K_NONE = 0;
+export const K_BANG = 1;
+export const K_DOT = 2;
+export const K_RANGE = 3;
+export const K_EXACT = 4;
+export const K_ANON = 5;
+
+const CODE_OF: Record<PatternKind, number> = {
+  bang: K_BANG,
+  dot: K_DOT,
+  range: K_RANGE,
+  exact: K_EXACT,
+  anonymous: K_ANON,
+};
+const RANK_OF_CODE = [-1, 0, 1, 2, 3, 3];
+
+export function kindCode(pattern: Pattern | undefined): number {
+  return pattern ? CODE_OF[pattern.kind] : K_NONE;
+}
+
+/** Specificity on the scale of domain/pattern.ts: fixed characters * 4 + kind rank; -1 when absent. */
+export function specificityOf(kind: number, fixedLength: number): number {
+  return kind === K_NONE ? -1 : fixedLength * 4 + RANK_OF_CODE[kind];
+}
+
+/** Canonical pattern text back from its stored parts. */
+export function patternText(kind: number, fixed: string, length: number): string | undefined {
+  switch (kind) {
+    case K_NONE:
+      return undefined;
+    case K_BANG:
+      return `_${fixed}!`;
+    case K_DOT:
+      return `_${fixed}.`;
+    case K_RANGE:
+      return `_${fixed}${'X'.repeat(length - fixed.length)}`;
+    case K_ANON:
+      return ANONYMOUS;
+    default:
+      return fixed;
+  }
+}
+
+/**
+ * Whether a call number matches a stored pattern. `lastNonDigit` is the index of the number's last
+ * character that is not 0-9 (-1 if none), so an X range checks its tail in O(1).
+ */
+// hot path
+export function sideMatches(
+  kind: number,
+  fixed: string,
+  length: number,
+  number: string,
+  lastNonDigit: number,
+): boolean {
+  switch (kind) {
+    case K_NONE:
+      return true;
+    case K_ANON:
+      return number === ANONYMOUS;
+    case K_EXACT:
+      return number === fixed;
+    case K_BANG:
+      return number !== ANONYMOUS && number.startsWith(fixed);
+    case K_DOT:
+      return number.length > length && number !== ANONYMOUS && number.startsWith(fixed);
+    case K_RANGE:
+      return number.length === length && lastNonDigit < fixed.length && number.startsWith(fixed);
+    default:
+      return false;
+  }
+}
+
+export function lastNonDigitOf(number: string): number {
+  for (let i = number.length - 1; i >= 0; i--) {
+    const c = number.charCodeAt(i);
+    if (c < 48 || c > 57) return i;
+  }
+  return -1;
+}

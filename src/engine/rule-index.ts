@@ -1,0 +1,281 @@
+import type { CallContext } from '../domain/call-context.js';
+import type { MatchedRule } from '../domain/decision.js';
+import { ANONYMOUS } from '../domain/number.js';
+import type { PrecedenceKey } from '../domain/precedence.js';
+import type { Direction } from '../domain/rule.js';
+import {
+  type Candidate,
+  type CandidateOwner,
+  type CandidateSet,
+  SRC_CALLED_EXACT,
+  SRC_CALLING_EXACT,
+  SRC_GENERAL,
+} from './candidates.js';
+import {
+  type ExactTable,
+  F_EXPIRES,
+  F_HI,
+  F_ID,
+  F_LO,
+  F_META,
+  F_UPDATED,
+  metaDirBits,
+  metaGroupRef,
+  metaTypeRef,
+  STRIDE,
+} from './exact-table.js';
+import type { GeneralRules } from './general-rules.js';
+import { packNumber, symbolOf, unpackNumber } from './number-key.js';
+import { K_EXACT, lastNonDigitOf, patternText, sideMatches, specificityOf } from './pattern-codes.js';
+import { FANOUT, type PatternTrie } from './pattern-trie.js';
+
+const DIRECTIONS: readonly (Direction | undefined)[] = [undefined, 'inbound', 'outbound', 'both'];
+
+/** The parts of a compiled index; exactly what a snapshot stores. */
+export interface IndexParts {
+  /** Group and type ids (refs 1..16383 fit a compact record). */
+  readonly names: readonly string[];
+  /** Pattern prefixes, scope values and countries of the general rules. */
+  readonly strings: readonly string[];
+  readonly calledExact: ExactTable;
+  readonly callingExact: ExactTable;
+  readonly general: GeneralRules;
+  readonly calledTrie: PatternTrie;
+  readonly callingTrie: PatternTrie;
+  /** General rules whose calling side is `anonymous` and that are not indexed by their called side. */
+  readonly anonymousRules: Uint32Array;
+}
+
+/** What a lookup needs besides the call: the task's bound groups and the rule ids masked by newer deltas. */
+export interface LookupScope {
+  readonly groups: ReadonlySet<string> | undefined;
+  readonly masked: ReadonlySet<number> | null;
+}
+
+/**
+ * A compiled, immutable index over a rule list (the list is the truth; the index is rebuilt from it).
+ * collect() offers every rule that matches a call to a CandidateSet; it allocates only for matches.
+ */
+export class RuleIndex implements CandidateOwner {
+  private readonly key = new Uint32Array(2);
+  private readonly range = new Uint32Array(2);
+
+  constructor(readonly parts: IndexParts) {}
+
+  get ruleCount(): number {
+    return this.parts.calledExact.size + this.parts.callingExact.size + this.parts.general.count;
+  }
+
+  // hot path
+  collect(ctx: CallContext, scope: LookupScope, into: CandidateSet): void {
+    const p = this.parts;
+    const dirBit = ctx.direction === 'inbound' ? 1 : 2;
+    if (p.calledExact.size > 0 && packNumber(ctx.called, this.key)) {
+      this.scanExact(p.calledExact, SRC_CALLED_EXACT, ctx.called.length, dirBit, ctx.at, scope, into);
+    }
+    if (p.callingExact.size > 0 && packNumber(ctx.calling, this.key)) {
+      this.scanExact(p.callingExact, SRC_CALLING_EXACT, ctx.calling.length, dirBit, ctx.at, scope, into);
+    }
+    if (p.general.count === 0) return;
+    const lndCalled = lastNonDigitOf(ctx.called);
+    const lndCalling = lastNonDigitOf(ctx.calling);
+    if (!p.calledTrie.isEmpty)
+      this.walk(p.calledTrie, ctx.called, ctx, dirBit, lndCalled, lndCalling, scope, into);
+    if (!p.callingTrie.isEmpty)
+      this.walk(p.callingTrie, ctx.calling, ctx, dirBit, lndCalled, lndCalling, scope, into);
+    if (ctx.calling === ANONYMOUS) {
+      const list = p.anonymousRules;
+      for (let i = 0; i < list.length; i++)
+        this.checkGeneral(list[i], ctx, dirBit, lndCalled, lndCalling, scope, into);
+    }
+  }
+
+  private scanExact(
+    table: ExactTable,
+    source: number,
+    length: number,
+    dirBit: number,
+    at: number,
+    scope: LookupScope,
+    into: CandidateSet,
+  ): void {
+    const hi = this.key[0];
+    const lo = this.key[1];
+    table.bucketRange(hi, lo, this.range);
+    const rec = table.rec;
+    const end = this.range[1];
+    let offered = 0;
+    for (let o = this.range[0]; o < end; o += STRIDE) {
+      if (rec[o + F_HI] !== hi || rec[o + F_LO] !== lo) continue;
+      const meta = rec[o + F_META];
+      if ((meta & dirBit) === 0) continue;
+      const expires = rec[o + F_EXPIRES];
+      if (expires !== 0 && expires * 1000 <= at) continue;
+      const groupRef = metaGroupRef(meta);
+      if (groupRef !== 0 && (scope.groups === undefined || !scope.groups.has(this.parts.names[groupRef - 1])))
+        continue;
+      if (scope.masked !== null && scope.masked.has(rec[o + F_ID])) continue;
+      const spec = specificityOf(K_EXACT, length);
+      const key: PrecedenceKey = {
+        called: source === SRC_CALLED_EXACT ? spec : -1,
+        calling: source === SRC_CALLING_EXACT ? spec : -1,
+        scopeDepth: 0,
+        scopeCount: 0,
+        groupBound: groupRef !== 0 ? 1 : 0,
+        country: 0,
+        block: (meta & 4) !== 0 ? 1 : 0,
+        updatedAt: rec[o + F_UPDATED] * 1000,
+        id: rec[o + F_ID],
+      };
+      into.offer({ owner: this, source, pos: o, key });
+      // Records of one number are in precedence order: the first two that match are all the set can use.
+      if (++offered === 2) return;
+    }
+  }
+
+  private walk(
+    trie: PatternTrie,
+    s: string,
+    ctx: CallContext,
+    dirBit: number,
+    lndCalled: number,
+    lndCalling: number,
+    scope: LookupScope,
+    into: CandidateSet,
+  ): void {
+    if (s.length === 0 || s === ANONYMOUS) return;
+    const { children, ruleStart, ruleIds } = trie;
+    let node = 0;
+    for (let d = 0; ; d++) {
+      const end = ruleStart[node + 1];
+      for (let i = ruleStart[node]; i < end; i++)
+        this.checkGeneral(ruleIds[i], ctx, dirBit, lndCalled, lndCalling, scope, into);
+      if (d === s.length) return;
+      const sym = symbolOf(s.charCodeAt(d));
+      if (sym === 0) return;
+      node = children[node * FANOUT + sym];
+      if (node === 0) return;
+    }
+  }
+
+  private checkGeneral(
+    r: number,
+    ctx: CallContext,
+    dirBit: number,
+    lndCalled: number,
+    lndCalling: number,
+    scope: LookupScope,
+    into: CandidateSet,
+  ): void {
+    const g = this.parts.general;
+    const strings = this.parts.strings;
+    if ((g.meta[r] & dirBit) === 0) return;
+    const expires = g.expires[r];
+    if (expires !== 0 && expires * 1000 <= ctx.at) return;
+    if (scope.masked !== null && scope.masked.has(g.id[r])) return;
+    const groupRef = g.groupRef[r];
+    if (groupRef !== 0 && (scope.groups === undefined || !scope.groups.has(this.parts.names[groupRef - 1])))
+      return;
+    if (g.sbcRef[r] !== 0 && strings[g.sbcRef[r] - 1] !== ctx.sbc) return;
+    if (g.providerRef[r] !== 0 && strings[g.providerRef[r] - 1] !== ctx.provider) return;
+    if (g.customerGroupRef[r] !== 0 && strings[g.customerGroupRef[r] - 1] !== ctx.customerGroup) return;
+    if (g.userRef[r] !== 0 && strings[g.userRef[r] - 1] !== ctx.user) return;
+    if (g.countryRef[r] !== 0 && strings[g.countryRef[r] - 1] !== ctx.callingCountry) return;
+    const calledFixed = g.calledRef[r] === 0 ? '' : strings[g.calledRef[r] - 1];
+    if (!sideMatches(g.calledKind[r], calledFixed, g.calledLen[r], ctx.called, lndCalled)) return;
+    const callingFixed = g.callingRef[r] === 0 ? '' : strings[g.callingRef[r] - 1];
+    if (!sideMatches(g.callingKind[r], callingFixed, g.callingLen[r], ctx.calling, lndCalling)) return;
+    into.offer({
+      owner: this,
+      source: SRC_GENERAL,
+      pos: r,
+      key: this.generalKey(r, calledFixed, callingFixed),
+    });
+  }
+
+  private generalKey(r: number, calledFixed: string, callingFixed: string): PrecedenceKey {
+    const g = this.parts.general;
+    const user = g.userRef[r] !== 0;
+    const cg = g.customerGroupRef[r] !== 0;
+    const provider = g.providerRef[r] !== 0;
+    const sbc = g.sbcRef[r] !== 0;
+    return {
+      called: specificityOf(g.calledKind[r], calledFixed.length),
+      calling: specificityOf(g.callingKind[r], callingFixed.length),
+      scopeDepth: user ? 4 : cg ? 3 : provider ? 2 : sbc ? 1 : 0,
+      scopeCount: (user ? 1 : 0) + (cg ? 1 : 0) + (provider ? 1 : 0) + (sbc ? 1 : 0),
+      groupBound: g.groupRef[r] !== 0 ? 1 : 0,
+      country: g.countryRef[r] !== 0 ? 1 : 0,
+      block: (g.meta[r] & 4) !== 0 ? 1 : 0,
+      updatedAt: g.updated[r] * 1000,
+      id: g.id[r],
+    };
+  }
+
+  materializeAt(source: number, pos: number): MatchedRule {
+    return source === SRC_GENERAL ? this.materializeGeneral(pos) : this.materializeExact(source, pos);
+  }
+
+  private materializeExact(source: number, o: number): MatchedRule {
+    const table = source === SRC_CALLED_EXACT ? this.parts.calledExact : this.parts.callingExact;
+    const rec = table.rec;
+    const meta = rec[o + F_META];
+    const number = unpackNumber(rec[o + F_HI], rec[o + F_LO]);
+    const groupRef = metaGroupRef(meta);
+    const typeRef = metaTypeRef(meta);
+    return clean({
+      id: rec[o + F_ID],
+      called: source === SRC_CALLED_EXACT ? number : undefined,
+      calling: source === SRC_CALLING_EXACT ? number : undefined,
+      direction: DIRECTIONS[metaDirBits(meta)] as Direction,
+      action: (meta & 4) !== 0 ? 'block' : 'allow',
+      groupId: groupRef ? this.parts.names[groupRef - 1] : undefined,
+      typeId: typeRef ? this.parts.names[typeRef - 1] : undefined,
+      expiresAt: rec[o + F_EXPIRES] ? rec[o + F_EXPIRES] * 1000 : undefined,
+      updatedAt: rec[o + F_UPDATED] * 1000,
+    });
+  }
+
+  private materializeGeneral(r: number): MatchedRule {
+    const g = this.parts.general;
+    const s = (ref: number) => (ref === 0 ? undefined : this.parts.strings[ref - 1]);
+    const n = (ref: number) => (ref === 0 ? undefined : this.parts.names[ref - 1]);
+    return clean({
+      id: g.id[r],
+      called: patternText(g.calledKind[r], s(g.calledRef[r]) ?? '', g.calledLen[r]),
+      calling: patternText(g.callingKind[r], s(g.callingRef[r]) ?? '', g.callingLen[r]),
+      direction: DIRECTIONS[g.meta[r] & 3] as Direction,
+      action: (g.meta[r] & 4) !== 0 ? 'block' : 'allow',
+      groupId: n(g.groupRef[r]),
+      typeId: n(g.typeRef[r]),
+      sbc: s(g.sbcRef[r]),
+      provider: s(g.providerRef[r]),
+      customerGroup: s(g.customerGroupRef[r]),
+      user: s(g.userRef[r]),
+      callingCountry: s(g.countryRef[r]),
+      expiresAt: g.expires[r] ? g.expires[r] * 1000 : undefined,
+      updatedAt: g.updated[r] * 1000,
+    });
+  }
+
+  /** Every rule of the index, materialised (for rebuilds, snapshots of overlays, exports and dumps). */
+  *rules(): IterableIterator<MatchedRule> {
+    for (const [table, source] of [
+      [this.parts.calledExact, SRC_CALLED_EXACT],
+      [this.parts.callingExact, SRC_CALLING_EXACT],
+    ] as const) {
+      for (let o = 0; o < table.rec.length; o += STRIDE) yield this.materializeExact(source, o);
+    }
+    for (let r = 0; r < this.parts.general.count; r++) yield this.materializeGeneral(r);
+  }
+
+  candidateRule(c: Candidate): MatchedRule {
+    return c.owner.materializeAt(c.source, c.pos);
+  }
+}
+
+/** Drops undefined fields so materialised rules compare equal to stored ones. */
+function clean(rule: Record<string, unknown>): MatchedRule {
+  for (const k of Object.keys(rule)) if (rule[k] === undefined) delete rule[k];
+  return rule as MatchedRule;
+}
