@@ -1,0 +1,245 @@
+import { createHash } from 'node:crypto';
+import { endianness } from 'node:os';
+import { z } from 'zod';
+import { blocklistTypeSchema } from '../domain/blocklist-type.js';
+import { cgError } from '../domain/errors.js';
+import { actionSchema } from '../domain/rule.js';
+import { DecisionEngine } from './decision-engine.js';
+import { ExactTable, metaGroupRef, metaTypeRef, STRIDE } from './exact-table.js';
+import { GENERAL_U8_FIELDS, GENERAL_U32_FIELDS, type GeneralRules } from './general-rules.js';
+import { K_ANON } from './pattern-codes.js';
+import { PatternTrie } from './pattern-trie.js';
+import { RuleIndex } from './rule-index.js';
+
+/**
+ * The binary snapshot of a tenant's compiled index (what Redis caches). Layout:
+ *   0  magic "CGSNAP01"        8  u32 format version      12 u32 header length H
+ *   16 sha256 of bytes 48..end (32 bytes)                 48 header JSON (H bytes)
+ *   then each typed array's raw bytes, 8-byte aligned, at the offsets the header lists.
+ * Decoding checks the checksum and every structural invariant, then builds views over the buffer:
+ * no rebuild, and a corrupt or truncated snapshot is an error, never a wrong answer.
+ */
+const MAGIC = Buffer.from('CGSNAP01', 'latin1');
+export const SNAPSHOT_FORMAT_VERSION = 1;
+const PREFIX = 48;
+
+const sectionSchema = z.object({
+  name: z.string(),
+  type: z.enum(['u8', 'u32', 'i32']),
+  offset: z.number().int().min(0),
+  length: z.number().int().min(0),
+});
+
+const headerSchema = z.object({
+  version: z.string(),
+  createdAt: z.number(),
+  endianness: z.literal('LE'),
+  defaultAction: actionSchema,
+  names: z.array(z.string()),
+  strings: z.array(z.string()),
+  types: z.array(blocklistTypeSchema),
+  bindings: z.array(z.tuple([z.string(), z.array(z.string())])),
+  calledExactBits: z.number().int().min(1).max(31),
+  callingExactBits: z.number().int().min(1).max(31),
+  generalCount: z.number().int().min(0),
+  sections: z.array(sectionSchema),
+});
+
+type TypedArray = Uint8Array | Uint32Array | Int32Array;
+const BYTES = { u8: 1, u32: 4, i32: 4 } as const;
+const typeOf = (a: TypedArray): 'u8' | 'u32' | 'i32' =>
+  a instanceof Uint8Array ? 'u8' : a instanceof Int32Array ? 'i32' : 'u32';
+
+function sectionsOf(index: RuleIndex): Array<[string, TypedArray]> {
+  const p = index.parts;
+  return [
+    ['calledExact.dir', p.calledExact.dir],
+    ['calledExact.rec', p.calledExact.rec],
+    ['callingExact.dir', p.callingExact.dir],
+    ['callingExact.rec', p.callingExact.rec],
+    ...GENERAL_U32_FIELDS.map((f) => [`general.${f}`, p.general[f]] as [string, TypedArray]),
+    ...GENERAL_U8_FIELDS.map((f) => [`general.${f}`, p.general[f]] as [string, TypedArray]),
+    ['calledTrie.children', p.calledTrie.children],
+    ['calledTrie.ruleStart', p.calledTrie.ruleStart],
+    ['calledTrie.ruleIds', p.calledTrie.ruleIds],
+    ['callingTrie.children', p.callingTrie.children],
+    ['callingTrie.ruleStart', p.callingTrie.ruleStart],
+    ['callingTrie.ruleIds', p.callingTrie.ruleIds],
+    ['anonymousRules', p.anonymousRules],
+  ];
+}
+
+const align8 = (n: number): number => (n + 7) & ~7;
+
+export function encodeSnapshot(
+  engine: DecisionEngine,
+  meta: { version: string; createdAt?: number },
+): Buffer {
+  const compact = engine.overlaySize > 0 || engine.maskedCount > 0 ? engine.compacted() : engine;
+  const index = compact.base;
+  const sections = sectionsOf(index);
+  const options = compact.options();
+  const layout: z.infer<typeof sectionSchema>[] = [];
+  let offset = 0;
+  for (const [name, array] of sections) {
+    layout.push({ name, type: typeOf(array), offset, length: array.length });
+    offset = align8(offset + array.byteLength);
+  }
+  const header = Buffer.from(
+    JSON.stringify({
+      version: meta.version,
+      createdAt: meta.createdAt ?? Date.now(),
+      endianness: 'LE',
+      defaultAction: options.defaultAction,
+      names: index.parts.names,
+      strings: index.parts.strings,
+      types: [...options.types],
+      bindings: [...options.bindings],
+      calledExactBits: index.parts.calledExact.bits,
+      callingExactBits: index.parts.callingExact.bits,
+      generalCount: index.parts.general.count,
+      sections: layout,
+    }),
+    'utf8',
+  );
+  const bodyStart = align8(PREFIX + header.length);
+  const out = Buffer.alloc(bodyStart + offset);
+  MAGIC.copy(out, 0);
+  out.writeUInt32LE(SNAPSHOT_FORMAT_VERSION, 8);
+  out.writeUInt32LE(header.length, 12);
+  header.copy(out, PREFIX);
+  sections.forEach(([, array], i) => {
+    out.set(new Uint8Array(array.buffer, array.byteOffset, array.byteLength), bodyStart + layout[i].offset);
+  });
+  createHash('sha256').update(out.subarray(PREFIX)).digest().copy(out, 16);
+  return out;
+}
+
+function corrupt(why: string): never {
+  throw cgError(
+    'CG_ERR_SNAPSHOT_CORRUPT',
+    `rule snapshot is corrupt or truncated: ${why}; it must be rebuilt`,
+  );
+}
+
+export interface DecodedSnapshot {
+  readonly engine: DecisionEngine;
+  readonly version: string;
+  readonly createdAt: number;
+}
+
+export function decodeSnapshot(input: Uint8Array): DecodedSnapshot {
+  if (endianness() !== 'LE') corrupt('this machine is big-endian; snapshots are little-endian');
+  // Views need aligned memory; a Buffer from a socket may start anywhere in its pool.
+  const bytes = input.byteOffset % 8 === 0 ? input : new Uint8Array(input);
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (buf.length < PREFIX) corrupt(`${buf.length} bytes is shorter than the ${PREFIX}-byte prefix`);
+  if (!buf.subarray(0, 8).equals(MAGIC)) corrupt('it does not start with the snapshot magic');
+  const format = buf.readUInt32LE(8);
+  if (format !== SNAPSHOT_FORMAT_VERSION)
+    corrupt(`format version ${format}, this build reads ${SNAPSHOT_FORMAT_VERSION}`);
+  const headerLength = buf.readUInt32LE(12);
+  if (PREFIX + headerLength > buf.length) corrupt('the header runs past the end');
+  const digest = createHash('sha256').update(buf.subarray(PREFIX)).digest();
+  if (!digest.equals(buf.subarray(16, 48))) corrupt('checksum mismatch');
+
+  let header: z.infer<typeof headerSchema>;
+  try {
+    header = headerSchema.parse(JSON.parse(buf.subarray(PREFIX, PREFIX + headerLength).toString('utf8')));
+  } catch (error) {
+    corrupt(`bad header (${(error as Error).message.slice(0, 200)})`);
+  }
+  const bodyStart = align8(PREFIX + headerLength);
+  const arrays = new Map<string, TypedArray>();
+  for (const s of header.sections) {
+    const start = bodyStart + s.offset;
+    const byteLength = s.length * BYTES[s.type];
+    if (s.offset % 8 !== 0 || start + byteLength > buf.length) corrupt(`section ${s.name} is out of bounds`);
+    const at = bytes.byteOffset + start;
+    const view =
+      s.type === 'u8'
+        ? new Uint8Array(bytes.buffer, at, s.length)
+        : s.type === 'u32'
+          ? new Uint32Array(bytes.buffer, at, s.length)
+          : new Int32Array(bytes.buffer, at, s.length);
+    arrays.set(s.name, view);
+  }
+  const get = <T extends TypedArray>(name: string, ctor: new (...a: never[]) => T): T => {
+    const a = arrays.get(name);
+    if (!(a instanceof ctor)) corrupt(`section ${name} is missing or of the wrong type`);
+    return a as T;
+  };
+
+  const names = header.names;
+  const strings = header.strings;
+  const exact = (side: 'calledExact' | 'callingExact', bits: number) => {
+    const table = new ExactTable(get(`${side}.dir`, Uint32Array), get(`${side}.rec`, Uint32Array), bits);
+    if (table.rec.length % STRIDE !== 0 || !table.isWellFormed()) corrupt(`${side} table is malformed`);
+    const rec = table.rec;
+    for (let o = 3; o < rec.length; o += STRIDE) {
+      const meta = rec[o];
+      const dir = meta & 3;
+      if (dir === 0 || metaGroupRef(meta) > names.length || metaTypeRef(meta) > names.length) {
+        corrupt(`${side} record ${(o - 3) / STRIDE} is malformed`);
+      }
+    }
+    return table;
+  };
+  const calledExact = exact('calledExact', header.calledExactBits);
+  const callingExact = exact('callingExact', header.callingExactBits);
+
+  const count = header.generalCount;
+  const general = { count } as Record<string, unknown>;
+  for (const f of GENERAL_U32_FIELDS) general[f] = get(`general.${f}`, Uint32Array);
+  for (const f of GENERAL_U8_FIELDS) general[f] = get(`general.${f}`, Uint8Array);
+  const g = general as unknown as GeneralRules;
+  for (const f of [...GENERAL_U32_FIELDS, ...GENERAL_U8_FIELDS]) {
+    if ((general[f] as TypedArray).length !== count) corrupt(`general.${f} has the wrong length`);
+  }
+  for (let r = 0; r < count; r++) {
+    const dir = g.meta[r] & 3;
+    if (dir === 0 || g.calledKind[r] > K_ANON || g.callingKind[r] > K_ANON)
+      corrupt(`general rule ${r} is malformed`);
+    if (g.groupRef[r] > names.length || g.typeRef[r] > names.length)
+      corrupt(`general rule ${r} has a bad name ref`);
+    for (const ref of [
+      g.calledRef[r],
+      g.callingRef[r],
+      g.sbcRef[r],
+      g.providerRef[r],
+      g.customerGroupRef[r],
+      g.userRef[r],
+      g.countryRef[r],
+    ]) {
+      if (ref > strings.length) corrupt(`general rule ${r} has a bad string ref`);
+    }
+  }
+  const trie = (side: 'calledTrie' | 'callingTrie') => {
+    const t = new PatternTrie(
+      get(`${side}.children`, Int32Array),
+      get(`${side}.ruleStart`, Uint32Array),
+      get(`${side}.ruleIds`, Uint32Array),
+    );
+    if (t.ruleStart.length === 0 || !t.isWellFormed(count)) corrupt(`${side} is malformed`);
+    return t;
+  };
+  const anonymousRules = get('anonymousRules', Uint32Array);
+  for (const r of anonymousRules) if (r >= count) corrupt('anonymous rule list is malformed');
+
+  const index = new RuleIndex({
+    names,
+    strings,
+    calledExact,
+    callingExact,
+    general: g,
+    calledTrie: trie('calledTrie'),
+    callingTrie: trie('callingTrie'),
+    anonymousRules,
+  });
+  const engine = DecisionEngine.fromIndex(index, {
+    types: header.types,
+    bindings: header.bindings,
+    defaultAction: header.defaultAction,
+  });
+  return { engine, version: header.version, createdAt: header.createdAt };
+}

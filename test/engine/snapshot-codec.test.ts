@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import type { CallContext } from '../../src/domain/call-context.js';
+import { CallguardError } from '../../src/domain/errors.js';
+import type { Rule } from '../../src/domain/rule.js';
+import { DecisionEngine } from '../../src/engine/decision-engine.js';
+import { decodeSnapshot, encodeSnapshot } from '../../src/engine/snapshot-codec.js';
+
+const T = 1_800_000_000_000;
+const rules: Rule[] = [
+  { id: 1, called: '_3712!', direction: 'both', action: 'block', typeId: 'wrap', updatedAt: T },
+  { id: 2, called: '37120000000', direction: 'both', action: 'allow', updatedAt: T },
+  { id: 3, called: '_14045266XXX', direction: 'outbound', action: 'block', groupId: 'g1', updatedAt: T },
+  { id: 4, calling: 'anonymous', direction: 'inbound', action: 'block', updatedAt: T },
+  {
+    id: 5,
+    calling: '18005550199',
+    direction: 'inbound',
+    action: 'block',
+    expiresAt: T + 3600_000,
+    updatedAt: T,
+  },
+  {
+    id: 6,
+    called: '14045266123',
+    calling: '_1800!',
+    direction: 'inbound',
+    action: 'block',
+    user: 'alice',
+    updatedAt: T,
+  },
+];
+const options = {
+  types: [{ id: 'wrap', name: 'Wrap', operation: 'auto_wrap_up', businessResult: 'DNC' } as const],
+  bindings: [['task-7', ['g1']]] as [string, string[]][],
+  defaultAction: 'allow' as const,
+};
+const calls: CallContext[] = [
+  { called: '37121234567', calling: '1', direction: 'outbound', at: T },
+  { called: '37120000000', calling: '1', direction: 'outbound', at: T },
+  { called: '14045266001', calling: '1', direction: 'outbound', task: 'task-7', at: T },
+  { called: '14045266001', calling: '1', direction: 'outbound', at: T },
+  { called: '1', calling: 'anonymous', direction: 'inbound', at: T },
+  { called: '1', calling: '18005550199', direction: 'inbound', at: T },
+  { called: '1', calling: '18005550199', direction: 'inbound', at: T + 3600_000 },
+  { called: '14045266123', calling: '18001234567', direction: 'inbound', user: 'alice', at: T },
+];
+
+describe('rule snapshot', () => {
+  it('decodes to an engine that decides every call exactly as the original', () => {
+    const engine = DecisionEngine.fromRules(rules, options);
+    const snap = encodeSnapshot(engine, { version: '1700000000000-0', createdAt: 42 });
+    const decoded = decodeSnapshot(snap);
+    assert.equal(decoded.version, '1700000000000-0');
+    assert.equal(decoded.createdAt, 42);
+    for (const call of calls) assert.deepEqual(decoded.engine.decide(call), engine.decide(call));
+    assert.deepEqual([...decoded.engine.rules()].map((r) => r.id).sort(), [1, 2, 3, 4, 5, 6]);
+  });
+
+  it('folds pending deltas into the snapshot', () => {
+    const engine = DecisionEngine.fromRules(rules, options).withChanges({
+      deletes: [2],
+      upserts: [{ id: 7, called: '_3712345!', direction: 'both', action: 'allow', updatedAt: T }],
+    });
+    const decoded = decodeSnapshot(encodeSnapshot(engine, { version: 'v' })).engine;
+    assert.equal(decoded.overlaySize, 0);
+    for (const call of [
+      ...calls,
+      { called: '37123456789', calling: '1', direction: 'inbound', at: T } as const,
+    ]) {
+      assert.deepEqual(decoded.decide(call), engine.decide(call));
+    }
+  });
+
+  it('decodes from an unaligned buffer', () => {
+    const snap = encodeSnapshot(DecisionEngine.fromRules(rules, options), { version: 'v' });
+    const shifted = Buffer.alloc(snap.length + 3);
+    snap.copy(shifted, 3);
+    const decoded = decodeSnapshot(shifted.subarray(3)).engine;
+    assert.equal(decoded.decide(calls[0]).rule?.id, 1);
+  });
+
+  it('refuses every truncation and every flipped byte with CG_ERR_SNAPSHOT_CORRUPT', () => {
+    const snap = encodeSnapshot(DecisionEngine.fromRules(rules, options), { version: 'v' });
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: snap.length - 1 }),
+        fc.integer({ min: 1, max: 255 }),
+        (at, xor) => {
+          const flipped = Buffer.from(snap);
+          flipped[at] ^= xor;
+          assert.throws(
+            () => decodeSnapshot(flipped),
+            (e: unknown) => e instanceof CallguardError && e.code === 'CG_ERR_SNAPSHOT_CORRUPT',
+          );
+          assert.throws(
+            () => decodeSnapshot(snap.subarray(0, at)),
+            (e: unknown) => e instanceof CallguardError && e.code === 'CG_ERR_SNAPSHOT_CORRUPT',
+          );
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
