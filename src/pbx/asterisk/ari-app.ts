@@ -1,0 +1,200 @@
+import type { Logger } from '../../log.js';
+import type { CallEventSink } from '../call-events.js';
+import { type CallPlan, planForFailure } from '../call-plan.js';
+import { CallScreener, type DeciderSource } from '../call-screener.js';
+import { AriCallReader } from './ari-call-reader.js';
+import type { AriConnection, AriListener, ChannelOutcome } from './ari-connection.js';
+import type { AriChannelEvent, AriEvent, AriStasisStart } from './ari-types.js';
+
+export interface AriAppOptions {
+  readonly connection: AriConnection;
+  readonly source: DeciderSource;
+  readonly events: CallEventSink;
+  readonly logger: Logger;
+  readonly defaultTenant: string;
+  readonly fetchMissingVariables?: boolean;
+}
+
+export interface DrainOptions {
+  /** How long live calls may take to finish before the socket is closed anyway. */
+  readonly timeoutMs?: number;
+  /** The socket is closed once no event arrived for this long. */
+  readonly quietMs?: number;
+}
+
+interface CallSession {
+  readonly log: Logger;
+  /** The channel left Stasis (caller hung up, or our own end came back as StasisEnd). */
+  gone: boolean;
+}
+
+/**
+ * The Stasis application: every StasisStart is read into an IncomingCall, screened in memory, and
+ * carried out with as few round trips as possible (variables in parallel, then continue or hangup).
+ * A channel that leaves while we decide is expected, logged at debug.
+ */
+export class AriApp implements AriListener {
+  private readonly sessions = new Map<string, CallSession>();
+  private readonly screener: CallScreener;
+  private readonly reader: AriCallReader;
+  private readonly conn: AriConnection;
+  private readonly log: Logger;
+  private readonly source: DeciderSource;
+  private draining = false;
+  private drained: (() => void) | undefined;
+  private connected = false;
+
+  constructor(opts: AriAppOptions) {
+    this.conn = opts.connection;
+    this.log = opts.logger;
+    this.source = opts.source;
+    this.screener = new CallScreener(opts.source, opts.events);
+    this.reader = new AriCallReader(opts.connection, {
+      defaultTenant: opts.defaultTenant,
+      fetchMissingVariables: opts.fetchMissingVariables,
+    });
+  }
+
+  /** Connects to ARI; resolves when the events socket is open. */
+  start(): Promise<void> {
+    return this.conn.start(this);
+  }
+
+  get isConnected(): boolean {
+    return this.connected;
+  }
+
+  /** Calls the app is handling right now. */
+  get liveCalls(): number {
+    return this.sessions.size;
+  }
+
+  onConnected(): void {
+    this.connected = true;
+    this.log.info({ client: this.conn.kind }, 'ARI events socket open');
+  }
+
+  onDisconnected(reason: string): void {
+    this.connected = false;
+    // calls arriving now fail Stasis() in the dialplan, which applies the failure policy
+    this.log.warn({ reason, liveCalls: this.sessions.size }, 'ARI events socket lost');
+  }
+
+  onEvent(event: AriEvent): void {
+    switch (event.type) {
+      case 'StasisStart':
+        void this.handle(event as AriStasisStart);
+        return;
+      case 'StasisEnd':
+      case 'ChannelDestroyed':
+        this.markGone(event as AriChannelEvent);
+        return;
+      case 'ChannelHangupRequest':
+        // soft: our own DELETE; without soft the caller (or the far end) hung up
+        if (!(event as AriChannelEvent).soft) this.markGone(event as AriChannelEvent);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private whenIdle(deadline: number): Promise<void> {
+    if (this.sessions.size === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+      this.drained = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  private markGone(event: AriChannelEvent): void {
+    const session = event.channel && this.sessions.get(event.channel.id);
+    if (session) session.gone = true;
+  }
+
+  private async handle(event: AriStasisStart): Promise<void> {
+    const ch = event.channel;
+    const log = this.log.child({
+      callId: ch.id,
+      from: ch.caller?.number ?? '',
+      to: ch.dialplan?.exten ?? '',
+    });
+    const session: CallSession = { log, gone: false };
+    this.sessions.set(ch.id, session);
+    if (this.draining) log.info('call arrived while draining; screening it before the socket closes');
+    try {
+      const read = await this.reader.read(event);
+      if (read.kind === 'gone' || session.gone) {
+        log.debug('channel already gone before the decision; nothing to do');
+        return;
+      }
+      let plan: CallPlan;
+      try {
+        plan = this.screener.screen(read.call).plan;
+      } catch (err) {
+        log.error({ err }, 'screening failed; applying the failure policy');
+        plan = planForFailure(read.call, this.source.fallbackHandling(read.call.tenant));
+      }
+      log.debug({ result: plan.result, end: plan.end, tenant: read.call.tenant }, 'decided');
+      await this.carryOut(ch.id, plan, session);
+    } catch (err) {
+      log.error({ err }, 'call handling failed');
+    } finally {
+      this.sessions.delete(ch.id);
+      if (this.draining && this.sessions.size === 0) this.drained?.();
+    }
+  }
+
+  /** Variables in parallel (pipelined on keep-alive connections), then the one request that ends our handling. */
+  private async carryOut(channelId: string, plan: CallPlan, session: CallSession): Promise<void> {
+    const { log } = session;
+    let outcome: ChannelOutcome = 'done';
+    if (plan.variables.length > 0) {
+      try {
+        const results = await Promise.all(
+          plan.variables.map(([n, v]) => this.conn.setChannelVar(channelId, n, v)),
+        );
+        if (results.includes('gone')) outcome = 'gone';
+      } catch (err) {
+        // still end the call: the dialplan treats a missing CALLGUARD_RESULT like the failure policy
+        log.error({ err }, 'setting channel variables failed');
+      }
+    }
+    if (outcome === 'gone' || session.gone) {
+      log.debug('channel already gone while setting variables; nothing to do');
+      return;
+    }
+    outcome =
+      plan.end.kind === 'continue'
+        ? await this.conn.continueInDialplan(channelId)
+        : await this.conn.hangup(channelId, plan.end.cause);
+    if (outcome === 'gone') log.debug({ end: plan.end.kind }, 'channel already gone at the end of handling');
+  }
+
+  /**
+   * Drains: calls already in Stasis are finished, then the events socket is closed calmly (read
+   * until quiet). A call that still arrives meanwhile is screened too: the decision is in memory and
+   * better than the failure policy Stasis() would fall back to.
+   */
+  async stop(opts: DrainOptions = {}): Promise<void> {
+    this.draining = true;
+    const timeoutMs = opts.timeoutMs ?? 10_000;
+    const deadline = Date.now() + timeoutMs;
+    if (this.sessions.size > 0)
+      this.log.info({ liveCalls: this.sessions.size }, 'draining: finishing live calls');
+    await this.whenIdle(deadline);
+    await this.conn.closeEvents({
+      quietMs: opts.quietMs ?? 250,
+      maxWaitMs: Math.max(0, deadline - Date.now()),
+    });
+    this.connected = false;
+    // calls that arrived while the socket was closing still get their answer
+    await this.whenIdle(deadline);
+    if (this.sessions.size > 0)
+      this.log.warn({ liveCalls: this.sessions.size }, 'drain timed out; closing anyway');
+    await this.conn.dispose();
+    this.log.info('ARI app stopped');
+  }
+}

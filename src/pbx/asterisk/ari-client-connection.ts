@@ -1,0 +1,148 @@
+import ari, { type AriClient } from 'ari-client';
+import type { Logger } from '../../log.js';
+import {
+  AriAuthError,
+  type AriConnection,
+  type AriConnectionOptions,
+  type AriListener,
+  AriRequestError,
+  type ChannelOutcome,
+  type VariableRead,
+} from './ari-connection.js';
+import type { AriEvent } from './ari-types.js';
+import { Backoff } from './backoff.js';
+import { waitUntilQuiet } from './quiet-close.js';
+
+/**
+ * ari-client 2.2.0 behind AriConnection. It downloads the API description at connect (12 GETs) and
+ * reports errors as an Error whose message is the response body, without the status: a 404 is
+ * recognised by Asterisk's body text.
+ */
+export class AriClientConnection implements AriConnection {
+  readonly kind = 'ari-client' as const;
+  private client: AriClient | undefined;
+  private readonly backoff: Backoff;
+  private readonly log: Logger;
+  private lastMessageAt = 0;
+  private closing = false;
+  private restartTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly opts: AriConnectionOptions & { readonly logger: Logger }) {
+    this.backoff = new Backoff(opts.backoff);
+    this.log = opts.logger;
+  }
+
+  async start(listener: AriListener): Promise<void> {
+    this.closing = false;
+    for (;;) {
+      try {
+        this.client = await ari.connect(this.opts.url, this.opts.username, this.opts.password);
+        break;
+      } catch (err) {
+        if (isAuthFailure(err)) throw new AriAuthError(this.opts.url);
+        const delay = this.backoff.next();
+        this.log.warn(
+          { delayMs: delay, err: (err as Error).message },
+          'ARI API description not loaded; retrying',
+        );
+        await new Promise((r) => setTimeout(r, delay));
+        if (this.closing) return;
+      }
+    }
+    const client = this.client;
+    client.on('*', (event: AriEvent) => {
+      this.lastMessageAt = Date.now();
+      listener.onEvent(event);
+    });
+    client.on('WebSocketConnected', () => {
+      this.backoff.reset();
+      listener.onConnected();
+    });
+    client.on('WebSocketReconnecting', (err?: Error) => {
+      listener.onDisconnected(err?.message ?? 'closed');
+      this.log.warn({ err: err?.message }, 'ARI events socket down; ari-client reconnecting');
+    });
+    // ari-client gives up after 10 attempts (about a minute); start it again with our own backoff
+    client.on('WebSocketMaxRetries', () => {
+      const delay = this.backoff.next();
+      this.log.warn({ delayMs: delay }, 'ari-client gave up reconnecting; starting it again');
+      this.restartTimer = setTimeout(() => {
+        if (!this.closing) client.start(this.opts.app).catch(() => {});
+      }, delay);
+    });
+    await client.start(this.opts.app);
+  }
+
+  private get api(): AriClient {
+    if (!this.client) throw new Error('ARI connection not started');
+    return this.client;
+  }
+
+  async getChannelVar(channelId: string, name: string): Promise<VariableRead> {
+    try {
+      const r = await this.api.channels.getChannelVar({ channelId, variable: name });
+      return { kind: 'value', value: r.value };
+    } catch (err) {
+      const msg = messageOf(err);
+      if (msg === 'Channel not found' || msg === 'Provided channel was not found') return { kind: 'gone' };
+      if (msg === 'Provided variable was not found') return { kind: 'unset' };
+      throw asRequestError(err, 'getChannelVar');
+    }
+  }
+
+  setChannelVar(channelId: string, name: string, value: string): Promise<ChannelOutcome> {
+    return settle(this.api.channels.setChannelVar({ channelId, variable: name, value }), 'setChannelVar');
+  }
+
+  continueInDialplan(channelId: string): Promise<ChannelOutcome> {
+    return settle(this.api.channels.continueInDialplan({ channelId }), 'continue');
+  }
+
+  hangup(channelId: string, cause: number): Promise<ChannelOutcome> {
+    return settle(this.api.channels.hangup({ channelId, reason_code: String(cause) }), 'hangup');
+  }
+
+  async closeEvents(opts: { quietMs?: number; maxWaitMs?: number } = {}): Promise<void> {
+    this.closing = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    if (!this.client) return;
+    await waitUntilQuiet(() => this.lastMessageAt, opts.quietMs ?? 250, opts.maxWaitMs ?? 5_000);
+    this.client.stop();
+    this.client.removeAllListeners();
+  }
+
+  async dispose(): Promise<void> {
+    // ari-client's HTTP (request) keeps no pool of its own that could be closed
+  }
+}
+
+async function settle(p: Promise<unknown>, operation: string): Promise<ChannelOutcome> {
+  try {
+    await p;
+    return 'done';
+  } catch (err) {
+    if (messageOf(err) === 'Channel not found') return 'gone';
+    throw asRequestError(err, operation);
+  }
+}
+
+/** ari-client rejects with new Error(responseBody); Asterisk's bodies are {"message": "..."}. */
+function messageOf(err: unknown): string | undefined {
+  const text = (err as Error)?.message;
+  if (typeof text !== 'string') return undefined;
+  try {
+    return (JSON.parse(text) as { message?: string }).message;
+  } catch {
+    return undefined;
+  }
+}
+
+function asRequestError(err: unknown, operation: string): AriRequestError {
+  const body = (err as Error)?.message ?? String(err);
+  return new AriRequestError(0, operation, body);
+}
+
+function isAuthFailure(err: unknown): boolean {
+  const text = String((err as Error)?.message ?? err);
+  return text.includes('Authentication required') || text.includes('401');
+}

@@ -1,0 +1,196 @@
+import { Pool } from 'undici';
+import WebSocket from 'ws';
+import type { Logger } from '../../log.js';
+import {
+  AriAuthError,
+  type AriConnection,
+  type AriConnectionOptions,
+  type AriListener,
+  AriRequestError,
+  type ChannelOutcome,
+  type VariableRead,
+} from './ari-connection.js';
+import type { AriEvent } from './ari-types.js';
+import { Backoff } from './backoff.js';
+import { waitUntilQuiet } from './quiet-close.js';
+
+const CHANNEL_NOT_FOUND = 'Channel not found';
+/** GET .../variable says "Provided channel was not found" (Asterisk source), the others "Channel not found". */
+const CHANNEL_GONE = /channel (was )?not found/i;
+
+export interface AriHttpClientOptions extends AriConnectionOptions {
+  /** Keep-alive connections to Asterisk's HTTP server. */
+  readonly connections?: number;
+  /** Requests in flight per connection (HTTP/1.1 pipelining; Asterisk answers them in order). */
+  readonly pipelining?: number;
+  readonly logger: Logger;
+}
+
+/**
+ * A small typed ARI client on undici (keep-alive, pipelining) and ws. It knows only the handful of
+ * endpoints callguard uses, so it needs no API description download at connect.
+ */
+export class AriHttpClient implements AriConnection {
+  readonly kind = 'undici' as const;
+  private readonly pool: Pool;
+  private readonly auth: string;
+  private readonly wsUrl: string;
+  private readonly backoff: Backoff;
+  private readonly log: Logger;
+  private ws: WebSocket | undefined;
+  private listener: AriListener | undefined;
+  private closing = false;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private lastMessageAt = 0;
+
+  constructor(private readonly opts: AriHttpClientOptions) {
+    const base = new URL(opts.url);
+    this.pool = new Pool(base.origin, {
+      connections: opts.connections ?? 8,
+      pipelining: opts.pipelining ?? 4,
+      keepAliveTimeout: 30_000,
+    });
+    this.auth = `Basic ${Buffer.from(`${opts.username}:${opts.password}`).toString('base64')}`;
+    const wsBase = new URL('/ari/events', base);
+    wsBase.protocol = base.protocol === 'https:' ? 'wss:' : 'ws:';
+    wsBase.searchParams.set('app', opts.app);
+    this.wsUrl = wsBase.toString();
+    this.backoff = new Backoff(opts.backoff);
+    this.log = opts.logger;
+  }
+
+  start(listener: AriListener): Promise<void> {
+    this.listener = listener;
+    this.closing = false;
+    return new Promise((resolve, reject) => this.open(resolve, reject));
+  }
+
+  /** Opens the events socket; settles the start() promise on the first open or on an auth failure. */
+  private open(resolve?: () => void, reject?: (e: Error) => void): void {
+    // credentials go in a header, not in api_key=, so they stay out of URLs and access logs
+    const ws = new WebSocket(this.wsUrl, { headers: { authorization: this.auth }, perMessageDeflate: false });
+    this.ws = ws;
+    let opened = false;
+    ws.on('open', () => {
+      opened = true;
+      this.backoff.reset();
+      this.lastMessageAt = Date.now();
+      this.listener?.onConnected();
+      resolve?.();
+    });
+    ws.on('message', (data) => {
+      this.lastMessageAt = Date.now();
+      let event: AriEvent;
+      try {
+        event = JSON.parse(String(data)) as AriEvent;
+      } catch {
+        this.log.warn({ frame: String(data).slice(0, 200) }, 'ARI event is not JSON; ignored');
+        return;
+      }
+      this.listener?.onEvent(event);
+    });
+    ws.on('unexpected-response', (_req, res) => {
+      if (res.statusCode === 401) {
+        const err = new AriAuthError(this.opts.url);
+        this.closing = true;
+        ws.terminate();
+        if (reject) reject(err);
+        else this.log.error({ err }, 'ARI refused the credentials; not reconnecting');
+        return;
+      }
+      ws.emit('error', new Error(`events socket upgrade answered ${res.statusCode}`));
+    });
+    ws.on('error', (err) => {
+      this.log.debug({ err: err.message }, 'ARI events socket error');
+    });
+    ws.on('close', (code, reason) => {
+      if (this.ws === ws) this.ws = undefined;
+      if (this.closing) return;
+      const why = opened ? `closed ${code} ${String(reason)}`.trim() : 'could not connect';
+      if (opened) this.listener?.onDisconnected(why);
+      const delay = this.backoff.next();
+      this.log.warn(
+        { delayMs: delay, attempt: this.backoff.attempts, why },
+        'ARI events socket down; reconnecting',
+      );
+      this.reconnectTimer = setTimeout(
+        () => this.open(opened ? undefined : resolve, opened ? undefined : reject),
+        delay,
+      );
+      this.reconnectTimer.unref?.();
+    });
+  }
+
+  private async request(method: 'GET' | 'POST' | 'DELETE', path: string, operation: string) {
+    const res = await this.pool.request({
+      method,
+      path,
+      headers: { authorization: this.auth },
+      // setting a variable, continue and hangup are safe to pipeline: they never take long in Asterisk
+      idempotent: true,
+      blocking: false,
+    });
+    let body = '';
+    if (res.statusCode === 204) await res.body.dump();
+    else body = await res.body.text();
+    return { status: res.statusCode, body, operation };
+  }
+
+  private outcome(r: { status: number; body: string; operation: string }): ChannelOutcome {
+    if (r.status === 204 || r.status === 200) return 'done';
+    if (r.status === 404 && r.body.includes(CHANNEL_NOT_FOUND)) return 'gone';
+    throw new AriRequestError(r.status, r.operation, r.body);
+  }
+
+  async getChannelVar(channelId: string, name: string): Promise<VariableRead> {
+    const path = `/ari/channels/${encodeURIComponent(channelId)}/variable?variable=${encodeURIComponent(name)}`;
+    const r = await this.request('GET', path, 'getChannelVar');
+    if (r.status === 200) return { kind: 'value', value: (JSON.parse(r.body) as { value: string }).value };
+    // "Provided variable was not found" = unset; the channel itself missing = gone
+    if (r.status === 404) return CHANNEL_GONE.test(r.body) ? { kind: 'gone' } : { kind: 'unset' };
+    throw new AriRequestError(r.status, r.operation, r.body);
+  }
+
+  async setChannelVar(channelId: string, name: string, value: string): Promise<ChannelOutcome> {
+    const path = `/ari/channels/${encodeURIComponent(channelId)}/variable?variable=${encodeURIComponent(name)}&value=${encodeURIComponent(value)}`;
+    return this.outcome(await this.request('POST', path, 'setChannelVar'));
+  }
+
+  async continueInDialplan(channelId: string): Promise<ChannelOutcome> {
+    return this.outcome(
+      await this.request('POST', `/ari/channels/${encodeURIComponent(channelId)}/continue`, 'continue'),
+    );
+  }
+
+  async hangup(channelId: string, cause: number): Promise<ChannelOutcome> {
+    const path = `/ari/channels/${encodeURIComponent(channelId)}?reason_code=${cause}`;
+    return this.outcome(await this.request('DELETE', path, 'hangup'));
+  }
+
+  async closeEvents(opts: { quietMs?: number; maxWaitMs?: number } = {}): Promise<void> {
+    this.closing = true;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    const ws = this.ws;
+    if (ws && ws.readyState === WebSocket.OPEN) {
+      await waitUntilQuiet(() => this.lastMessageAt, opts.quietMs ?? 250, opts.maxWaitMs ?? 5_000);
+      await new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          ws.terminate();
+          resolve();
+        }, 2_000);
+        ws.once('close', () => {
+          clearTimeout(force);
+          resolve();
+        });
+        ws.close(1000, 'callguard shutting down');
+      });
+    } else {
+      ws?.terminate();
+    }
+    this.ws = undefined;
+  }
+
+  async dispose(): Promise<void> {
+    await this.pool.close();
+  }
+}
