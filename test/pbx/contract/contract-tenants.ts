@@ -1,8 +1,8 @@
 import type { BlocklistType } from '../../../src/domain/blocklist-type.js';
 import type { Rule } from '../../../src/domain/rule.js';
+import { DecisionEngine } from '../../../src/engine/decision-engine.js';
 import { DEFAULT_CALL_HANDLING } from '../../../src/pbx/call-plan.js';
 import { StaticDeciderSource } from '../../../src/pbx/static-decider-source.js';
-import { ReferenceDecider } from './reference-decider.js';
 
 /** The tenants every adapter is screened against. Numbers are the ones in the recorded ARI traffic. */
 export const ACME = 'acme';
@@ -63,7 +63,10 @@ export const CONTRACT_BINDINGS: [string, string[]][] = [[CAMPAIGN_TASK, [DNC_GRO
 
 /** A decider source holding acme and announce (ghost is never loaded). */
 export function contractSource(): StaticDeciderSource {
-  const engine = new ReferenceDecider(CONTRACT_RULES, { types: CONTRACT_TYPES, bindings: CONTRACT_BINDINGS });
+  const engine = DecisionEngine.fromRules(CONTRACT_RULES, {
+    types: CONTRACT_TYPES,
+    bindings: CONTRACT_BINDINGS,
+  });
   return new StaticDeciderSource(DEFAULT_CALL_HANDLING)
     .set(ACME, engine, { mode: 'digits' })
     .set(ANNOUNCE, engine, { mode: 'digits' }, { ...DEFAULT_CALL_HANDLING, blockWithoutType: 'continue' });
