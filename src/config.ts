@@ -46,6 +46,15 @@ export const configSchema = z.object({
   ESL_HOST: z.string().min(1).default('127.0.0.1').describe('Inbound mode: FreeSWITCH event socket host.'),
   ESL_PORT: port.default(8021).describe('Inbound mode: FreeSWITCH event socket port.'),
   ESL_PASSWORD: z.string().default('ClueCon').describe('Inbound mode: event socket password.'),
+  ESL_MODE: z
+    .enum(['outbound', 'inbound', 'both'])
+    .default('outbound')
+    .describe('FreeSWITCH: outbound socket mode (the socket app connects per call), inbound mode (park + events), or both.'),
+  ESL_TRANSFER_CONTEXT: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/, 'a dialplan context name')
+    .default('callguard_allowed')
+    .describe('Inbound mode: dialplan context that allowed (and announced) calls are transferred to.'),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info')

@@ -20,6 +20,8 @@ export const errorCatalogue = {
   CG_ERR_PAYLOAD_TOO_LARGE: { status: 413, title: 'payload too large' },
   CG_ERR_UNAVAILABLE: { status: 503, title: 'dependency unavailable' },
   CG_ERR_INTERNAL: { status: 500, title: 'internal error' },
+  CG_ERR_ESL_AUTH_FAILED: { status: 502, title: 'FreeSWITCH refused the event socket password' },
+  CG_ERR_ESL_CLOSED: { status: 503, title: 'the FreeSWITCH event socket connection is closed' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof errorCatalogue;

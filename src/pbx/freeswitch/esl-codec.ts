@@ -1,0 +1,183 @@
+/**
+ * The FreeSWITCH event socket wire format, both directions. A message is a block of `Name: value`
+ * lines ended by an empty line, followed by exactly Content-Length bytes of body when that header is
+ * present. Header order is not fixed (the outbound `connect` reply puts Content-Type near the end and
+ * has no Content-Length), so framing looks only at `\n\n` and Content-Length.
+ */
+
+export type EslHeaders = Record<string, string>;
+
+export interface EslMessage {
+  readonly headers: EslHeaders;
+  /** The body (Content-Length bytes, decoded as UTF-8); undefined when the message has none. */
+  readonly body?: string;
+}
+
+/** One event, from a text/event-plain or text/event-json body, or from the outbound connect reply. */
+export interface EslEvent {
+  readonly name: string;
+  readonly headers: EslHeaders;
+  /** An event's own body: the result of a BACKGROUND_JOB, for instance. */
+  readonly body?: string;
+}
+
+const LF = 0x0a;
+
+/**
+ * Values of plain headers are URL-encoded by FreeSWITCH (`Reply-Text: %2BOK%0A` in the connect reply).
+ * A value that is not valid percent-encoding is kept as it came, never thrown on: a caller name is
+ * not a reason to drop a call.
+ */
+export function urlDecode(value: string): string {
+  if (value.indexOf('%') === -1) return value;
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
+/** Parses `Name: value` lines; values are URL-decoded. A later duplicate wins, as in FreeSWITCH's own lookup. */
+export function parseHeaderBlock(text: string): EslHeaders {
+  const headers: EslHeaders = {};
+  let start = 0;
+  const end = text.length;
+  while (start < end) {
+    let nl = text.indexOf('\n', start);
+    if (nl === -1) nl = end;
+    const colon = text.indexOf(':', start);
+    if (colon !== -1 && colon < nl) {
+      const name = text.slice(start, colon);
+      let valueStart = colon + 1;
+      if (text.charCodeAt(valueStart) === 0x20) valueStart++;
+      let valueEnd = nl;
+      if (valueEnd > valueStart && text.charCodeAt(valueEnd - 1) === 0x0d) valueEnd--;
+      headers[name] = urlDecode(text.slice(valueStart, valueEnd));
+    }
+    start = nl + 1;
+  }
+  return headers;
+}
+
+/**
+ * Incremental framer: feed it whatever the socket delivers, in any chunking; it calls `onMessage`
+ * once per complete message, in order.
+ */
+export class EslParser {
+  private buffer: Buffer = Buffer.alloc(0);
+  /** Where the search for `\n\n` resumes, so a header block arriving byte by byte is scanned once. */
+  private scanFrom = 0;
+  private pendingHeaders: EslHeaders | null = null;
+  private bodyLength = 0;
+
+  constructor(private readonly onMessage: (message: EslMessage) => void) {}
+
+  push(chunk: Buffer): void {
+    this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
+    for (;;) {
+      if (this.pendingHeaders) {
+        if (this.buffer.length < this.bodyLength) return;
+        const body = this.buffer.toString('utf8', 0, this.bodyLength);
+        const headers = this.pendingHeaders;
+        this.buffer = this.buffer.subarray(this.bodyLength);
+        this.pendingHeaders = null;
+        this.onMessage({ headers, body });
+        continue;
+      }
+      // Stray newlines between messages carry nothing.
+      let lead = 0;
+      while (lead < this.buffer.length && this.buffer[lead] === LF) lead++;
+      if (lead > 0) {
+        this.buffer = this.buffer.subarray(lead);
+        this.scanFrom = 0;
+      }
+      const end = this.findBlankLine();
+      if (end === -1) return;
+      const headers = parseHeaderBlock(this.buffer.toString('utf8', 0, end));
+      this.buffer = this.buffer.subarray(end + 2);
+      this.scanFrom = 0;
+      const length = Number.parseInt(headers['Content-Length'] ?? '', 10);
+      if (Number.isFinite(length) && length > 0) {
+        this.pendingHeaders = headers;
+        this.bodyLength = length;
+      } else {
+        this.onMessage({ headers });
+      }
+    }
+  }
+
+  private findBlankLine(): number {
+    const buf = this.buffer;
+    let i = this.scanFrom;
+    for (;;) {
+      const nl = buf.indexOf(LF, i);
+      if (nl === -1 || nl + 1 >= buf.length) {
+        this.scanFrom = nl === -1 ? buf.length : nl;
+        return -1;
+      }
+      if (buf[nl + 1] === LF) return nl;
+      i = nl + 1;
+    }
+  }
+}
+
+/** The event inside a text/event-plain or text/event-json message; undefined for anything else. */
+export function eventOf(message: EslMessage): EslEvent | undefined {
+  const type = message.headers['Content-Type'];
+  if (type === 'text/event-plain' && message.body !== undefined) return parsePlainEvent(message.body);
+  if (type === 'text/event-json' && message.body !== undefined) return parseJsonEvent(message.body);
+  return undefined;
+}
+
+export function parsePlainEvent(text: string): EslEvent {
+  const split = text.indexOf('\n\n');
+  const headerText = split === -1 ? text : text.slice(0, split);
+  const headers = parseHeaderBlock(headerText);
+  let body: string | undefined;
+  const length = Number.parseInt(headers['Content-Length'] ?? '', 10);
+  if (split !== -1 && Number.isFinite(length) && length > 0) {
+    // Content-Length counts bytes; the body is the rest of the event, so take it whole.
+    body = text.slice(split + 2);
+  }
+  return { name: headers['Event-Name'] ?? '', headers, body };
+}
+
+export function parseJsonEvent(text: string): EslEvent {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return { name: '', headers: {} };
+  }
+  const headers: EslHeaders = {};
+  let body: string | undefined;
+  if (parsed && typeof parsed === 'object') {
+    for (const [name, value] of Object.entries(parsed as Record<string, unknown>)) {
+      if (name === '_body') body = typeof value === 'string' ? value : undefined;
+      else if (typeof value === 'string') headers[name] = value;
+    }
+  }
+  return { name: headers['Event-Name'] ?? '', headers, body };
+}
+
+/** The outbound `connect` reply is a serialized CHANNEL_DATA event in the reply's own headers. */
+export function channelDataOf(message: EslMessage): EslEvent {
+  return { name: message.headers['Event-Name'] ?? 'CHANNEL_DATA', headers: message.headers };
+}
+
+/** A header value may not carry a line break: it would end the header (or the whole command). */
+export function headerSafe(value: string): string {
+  return /[\r\n]/.test(value) ? value.replace(/[\r\n]+/g, ' ') : value;
+}
+
+/** One socket command (`api uuid_kill ...`, `myevents`, `exit`), framed. */
+export function encodeCommand(command: string, headers?: Readonly<Record<string, string>>): string {
+  let out = `${headerSafe(command)}\n`;
+  if (headers) for (const name in headers) out += `${name}: ${headerSafe(headers[name])}\n`;
+  return `${out}\n`;
+}
+
+/** `sendmsg` to the controlled channel (outbound mode: no uuid needed). */
+export function encodeSendmsg(headers: Readonly<Record<string, string>>, uuid?: string): string {
+  return encodeCommand(uuid ? `sendmsg ${uuid}` : 'sendmsg', headers);
+}

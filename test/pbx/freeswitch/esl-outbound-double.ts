@@ -1,0 +1,211 @@
+import { randomUUID } from 'node:crypto';
+import { connect, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import {
+  applySet,
+  bLegFacts,
+  CommandSplitter,
+  type DoubleCallResult,
+  type DoubleCallSpec,
+} from './esl-double-common.js';
+import {
+  type ChannelFacts,
+  disconnectNotice,
+  type EventTemplate,
+  lingerNotice,
+  loadTemplates,
+  renderConnectReply,
+  renderEvent,
+  reply,
+  substitute,
+  type Templates,
+} from './esl-frames.js';
+
+export interface OutboundDoubleOptions {
+  host?: string;
+  port: number;
+  /** How long one call may stay with the app before the double reports it as left there. */
+  waitMs?: number;
+  /** Called right after the channel data was written (tests use it to kill the app at that point). */
+  afterChannelData?: (uuid: string) => void;
+  templates?: Templates;
+}
+
+/**
+ * FreeSWITCH in outbound socket mode, as far as the app can tell: per call it connects to the app
+ * (like `socket 127.0.0.1:8084 async full`), waits for `connect`, answers with the recorded
+ * CHANNEL_DATA reply of this call, and then carries out myevents / linger / resume / sendmsg / exit
+ * as FreeSWITCH 1.10.12 did in the recordings. Commands run at once (no 20 ms media tick), so a
+ * latency measured here is the app's own.
+ */
+export class FreeswitchOutboundDouble {
+  private readonly templates: Templates;
+  private readonly live = new Set<Socket>();
+
+  constructor(private readonly opts: OutboundDoubleOptions) {
+    this.templates = opts.templates ?? loadTemplates();
+  }
+
+  /** Drops every live call connection without a word (outbound mode has nothing else to drop). */
+  dropConnections(): void {
+    for (const s of this.live) s.destroy();
+  }
+
+  placeCall(spec: DoubleCallSpec): Promise<DoubleCallResult> {
+    return new Promise((resolve) => {
+      const facts = bLegFacts(spec, 'callguard');
+      const vars: Record<string, string> = { ...facts.vars };
+      const t = this.templates;
+      const commands: string[] = [];
+      let events: 'plain' | 'json' | null = null;
+      let linger = false;
+      let alive = true;
+      let end: DoubleCallResult['end'] | undefined;
+      let cause: string | undefined;
+      let t0 = 0;
+      let tOutcome: number | undefined;
+      let settled = false;
+      let hangupTimer: NodeJS.Timeout | undefined;
+
+      const socket = connect({ host: this.opts.host ?? '127.0.0.1', port: this.opts.port, noDelay: true });
+      this.live.add(socket);
+      socket.on('error', () => {});
+      const write = (s: string) => {
+        if (!socket.destroyed) socket.write(s);
+      };
+      const current = (): ChannelFacts => ({ ...facts, vars });
+      const emit = (tpl: EventTemplate, overrides: Record<string, string> = {}) => {
+        if (events) write(renderEvent(events, substitute(tpl, current(), overrides), tpl.body));
+      };
+
+      const channelGone = (how: 'hangup' | 'caller-hangup', causeName: string) => {
+        if (!alive) return;
+        alive = false;
+        end = how;
+        cause = causeName;
+        const o = { 'Hangup-Cause': causeName, 'Answer-State': 'hangup', 'Channel-Call-State': 'HANGUP' };
+        emit(t.outbound.hangup, o);
+        emit(t.outbound.hangupComplete, o);
+        if (linger) write(lingerNotice(facts.uuid));
+        else {
+          // Without linger FreeSWITCH says goodbye and closes (c-caller-hangs-up-first-no-linger).
+          write(disconnectNotice(facts.uuid));
+          socket.end();
+        }
+      };
+
+      const finish = (leftInApp: boolean) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(waitTimer);
+        clearTimeout(hangupTimer);
+        this.live.delete(socket);
+        const onlyConnect = commands.length === 1 && commands[0] === 'connect';
+        const parked = alive && !leftInApp && onlyConnect;
+        resolve({
+          uuid: facts.uuid,
+          variables: { ...vars },
+          // A socket that ends without a hangup hands the call back to the dialplan (fail-open).
+          end: end ?? 'continue',
+          cause,
+          leftInApp: leftInApp || parked,
+          parked,
+          latencyMs: tOutcome === undefined ? undefined : tOutcome - t0,
+          commands,
+        });
+      };
+      const waitTimer = setTimeout(() => {
+        finish(true);
+        socket.destroy();
+      }, this.opts.waitMs ?? 3000);
+
+      const splitter = new CommandSplitter((line, headers) => {
+        const now = performance.now();
+        const [verb, ...args] = line.split(' ');
+        commands.push(verb);
+        switch (verb) {
+          case 'connect':
+            t0 = performance.now();
+            write(renderConnectReply(substitute(t.connectReply, current())));
+            this.opts.afterChannelData?.(facts.uuid);
+            if (spec.hangupAfterMs === 0) channelGone('caller-hangup', 'NORMAL_CLEARING');
+            else if (spec.hangupAfterMs !== undefined) {
+              hangupTimer = setTimeout(
+                () => channelGone('caller-hangup', 'NORMAL_CLEARING'),
+                spec.hangupAfterMs,
+              );
+            }
+            return;
+          case 'myevents':
+            events = args[0] === 'json' ? 'json' : 'plain';
+            write(reply('+OK Events Enabled'));
+            return;
+          case 'event':
+            events = args[0] === 'json' ? 'json' : 'plain';
+            write(reply(`+OK event listener enabled ${events}`));
+            return;
+          case 'linger':
+            linger = true;
+            write(reply('+OK will linger'));
+            return;
+          case 'nolinger':
+            linger = false;
+            write(reply('+OK will not linger'));
+            return;
+          case 'resume':
+            write(reply('+OK'));
+            return;
+          case 'sendmsg':
+            // A late sendmsg to a channel that is gone still answers +OK (fixtures README, point 7).
+            write(reply('+OK'));
+            if (alive)
+              this.sendmsg(headers, { vars, emit, channelGone, t, now, setOutcome: (at) => (tOutcome = at) });
+            return;
+          case 'exit':
+            if (alive && end === undefined) tOutcome ??= now;
+            write(reply('+OK bye'));
+            write(disconnectNotice(facts.uuid));
+            socket.end();
+            return;
+          default:
+            write(reply('-ERR command not found'));
+        }
+      });
+      socket.on('data', (chunk: Buffer) => splitter.push(chunk));
+      socket.on('close', () => finish(false));
+    });
+  }
+
+  private sendmsg(
+    headers: Record<string, string>,
+    c: {
+      vars: Record<string, string>;
+      emit: (tpl: EventTemplate, overrides?: Record<string, string>) => void;
+      channelGone: (how: 'hangup', cause: string) => void;
+      t: Templates;
+      now: number;
+      setOutcome: (at: number) => void;
+    },
+  ): void {
+    const command = headers['call-command'];
+    if (command === 'hangup') {
+      c.setOutcome(c.now);
+      c.channelGone('hangup', headers['hangup-cause'] || 'NORMAL_CLEARING');
+      return;
+    }
+    if (command !== 'execute') return;
+    const app = headers['execute-app-name'] ?? '';
+    const arg = headers['execute-app-arg'] ?? '';
+    if (app === 'set') {
+      const eq = arg.indexOf('=');
+      if (eq > 0) applySet(c.vars, arg.slice(0, eq), arg.slice(eq + 1));
+    }
+    const o = {
+      Application: app,
+      'Application-Data': arg,
+      'Application-UUID': headers['Event-UUID'] ?? randomUUID(),
+    };
+    c.emit(c.t.outbound.execute, o);
+    c.emit(c.t.outbound.executeComplete, { ...o, 'Application-Response': '_none_' });
+  }
+}
