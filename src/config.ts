@@ -53,6 +53,10 @@ export const configSchema = z.object({
   ESL_TRANSFER_CONTEXT: z
     .string()
     .regex(/^[A-Za-z0-9_.-]+$/, 'a dialplan context name')
+  ARI_CLIENT: z
+    .enum(['undici', 'ari-client'])
+    .default('undici')
+    .describe('ARI client: undici (small typed client, one round trip per call) or ari-client.'),
     .default('callguard_allowed')
     .describe('Inbound mode: dialplan context that allowed (and announced) calls are transferred to.'),
   LOG_LEVEL: z
