@@ -41,6 +41,10 @@ export const configSchema = z.object({
   ARI_USERNAME: z.string().default('callguard').describe('ARI user (ari.conf).'),
   ARI_PASSWORD: z.string().default('').describe('ARI password (ari.conf).'),
   ARI_APP: z.string().min(1).default('callguard').describe('Stasis application name.'),
+  ARI_CLIENT: z
+    .enum(['undici', 'ari-client'])
+    .default('undici')
+    .describe('ARI client: undici (small typed client, one round trip per call) or ari-client.'),
   ESL_LISTEN_HOST: z.string().min(1).default('127.0.0.1').describe('Outbound socket mode: address to listen on.'),
   ESL_LISTEN_PORT: port.default(8084).describe('Outbound socket mode: port FreeSWITCH connects to.'),
   ESL_HOST: z.string().min(1).default('127.0.0.1').describe('Inbound mode: FreeSWITCH event socket host.'),
@@ -53,10 +57,6 @@ export const configSchema = z.object({
   ESL_TRANSFER_CONTEXT: z
     .string()
     .regex(/^[A-Za-z0-9_.-]+$/, 'a dialplan context name')
-  ARI_CLIENT: z
-    .enum(['undici', 'ari-client'])
-    .default('undici')
-    .describe('ARI client: undici (small typed client, one round trip per call) or ari-client.'),
     .default('callguard_allowed')
     .describe('Inbound mode: dialplan context that allowed (and announced) calls are transferred to.'),
   LOG_LEVEL: z
