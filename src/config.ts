@@ -25,6 +25,18 @@ export const configSchema = z.object({
     .min(1)
     .default('.callguard')
     .describe('Folder for the embedded Redis data (AOF) and job files.'),
+  CALLGUARD_STREAM_MAXLEN: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .default(100_000)
+    .describe('Entries kept in each tenant change stream; a node further behind reloads the snapshot.'),
+  CALLGUARD_SNAPSHOT_EVERY: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(10_000)
+    .describe('Rebuild the cached rule snapshot once this many changes have landed after it.'),
   CALLGUARD_HTTP_HOST: z.string().min(1).default('127.0.0.1').describe('Address the admin API listens on.'),
   CALLGUARD_HTTP_PORT: port.default(7780).describe('Port the admin API listens on.'),
   CALLGUARD_SYSTEM_KEY: z
@@ -57,7 +69,7 @@ export const configSchema = z.object({
   ESL_TRANSFER_CONTEXT: z
     .string()
     .regex(/^[A-Za-z0-9_.-]+$/, 'a dialplan context name')
-    .default('callguard_allowed')
+    .default('callguard_result')
     .describe('Inbound mode: dialplan context that allowed (and announced) calls are transferred to.'),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])

@@ -1,0 +1,89 @@
+import { cgError } from '../domain/errors.js';
+
+/**
+ * Every Redis key callguard uses, built here and nowhere else. All of a tenant's keys share the hash
+ * tag `{tenant}` so that Lua scripts and MULTI blocks touching several of them work on Redis Cluster
+ * (one slot per tenant). The Lua scripts receive `prefix` (= tenantPrefix) and append the same
+ * suffixes as below; the suffix constants are the contract between this file and src/store/lua.
+ */
+export const TENANT_ID = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/** Rules per rule bucket (id >> RULE_BUCKET_BITS): small enough to stay a listpack hash. */
+export const RULE_BUCKET_BITS = 7;
+/** Ids per tag/expiry index bucket: within the default set-max-intset-entries (512). */
+export const SET_BUCKET_BITS = 9;
+/** Characters dropped from a pattern's fixed digits to name its number-index bucket (≤ 144 texts each). */
+export const NUMBER_BUCKET_DROP = 2;
+
+export type TagDimension = 'g' | 't' | 'o';
+export type NumberSide = 'c' | 'g';
+
+export function assertTenantId(tenant: string): string {
+  if (!TENANT_ID.test(tenant)) {
+    throw cgError(
+      'CG_ERR_INPUT_INVALID',
+      `tenant id "${tenant}" is not valid; use 1-64 characters of letters, digits, _ . -`,
+    );
+  }
+  return tenant;
+}
+
+export const tenantPrefix = (tenant: string): string => `cg:{${assertTenantId(tenant)}}:`;
+
+/** The set of tenant ids. Global (its own slot): written after the tenant's own keys, never in a script. */
+export const TENANTS_KEY = 'cg:tenants';
+
+export function tenantKeys(tenant: string) {
+  const p = tenantPrefix(tenant);
+  return {
+    prefix: p,
+    /** Hash: name, createdAt, params (JSON). */
+    tenant: `${p}tenant`,
+    ous: `${p}ous`,
+    groups: `${p}groups`,
+    types: `${p}types`,
+    /** Hash task → groups joined by \x1f. */
+    bindings: `${p}bindings`,
+    /** INCR counter of rule ids. */
+    ruleSeq: `${p}seq`,
+    /** The change stream; its entry id is the tenant's rules version. */
+    changes: `${p}changes`,
+    /** The id of the last change entry, chained into each entry so readers see gaps. */
+    version: `${p}ver`,
+    ruleBucket: (bucket: number) => `${p}r:${bucket}`,
+    /** Number index: hash pattern text → ids, per side and fixed-digit bucket. */
+    numberBucket: (side: NumberSide, bucket: string) => `${p}n:${side}:${bucket}`,
+    /** Sorted set (lex) of the number buckets of one side, for prefix queries. */
+    numberDir: (side: NumberSide) => `${p}nd:${side}`,
+    /** Intset of rule ids with this group / type / OU in one id bucket. */
+    tagBucket: (dim: TagDimension, bucket: number, value: string) => `${p}x:${dim}:${bucket}:${value}`,
+    /** Intset of the id buckets that hold rules with this group / type / OU. */
+    tagDir: (dim: TagDimension, value: string) => `${p}xd:${dim}:${value}`,
+    /** Intset of ids expiring within one hour, per id bucket. */
+    expiryBucket: (hourStartSec: number, bucket: number) => `${p}e:${hourStartSec}:${bucket}`,
+    /** Sorted set of expiry buckets ("hour:bucket") scored by the hour's start (epoch seconds). */
+    expiryDir: `${p}ed`,
+    /** Hash: gen, version, chunks, bytes, createdAt of the current snapshot. */
+    snapshotPointer: `${p}snap`,
+    snapshotChunk: (gen: number, index: number) => `${p}snap:${gen}:${index}`,
+    snapshotGen: `${p}snap:gen`,
+    snapshotLock: `${p}snap:lock`,
+  };
+}
+
+export type TenantKeys = ReturnType<typeof tenantKeys>;
+
+export const ruleBucketOf = (id: number): number => Math.floor(id / 2 ** RULE_BUCKET_BITS);
+
+/** The literal digits a canonical pattern starts with ("anonymous" stays itself). Mirrors rule-index.lua. */
+export function patternFixed(text: string): string {
+  if (text === 'anonymous' || !text.startsWith('_')) return text;
+  return text.slice(1).replace(/[!.]$/, '').replace(/X+$/, '');
+}
+
+/** The number-index bucket of a canonical pattern text. Mirrors numberBucketOf in rule-index.lua. */
+export function numberBucketOf(text: string): string {
+  if (text === 'anonymous') return 'anon';
+  const fixed = patternFixed(text);
+  return fixed.slice(0, Math.max(0, fixed.length - NUMBER_BUCKET_DROP));
+}

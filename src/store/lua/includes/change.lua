@@ -1,0 +1,15 @@
+--[[
+  Appends one entry to the tenant's change stream, chained to the previous one: field p holds the
+  id of the entry before it (0-0 for the first) so a reader notices entries it never saw (trimmed).
+  The new id is stored in the version key. Expects locals STREAM, VERSION_KEY, MAXLEN.
+]]
+local function appendChange(fields)
+  local prev = redis.call('GET', VERSION_KEY) or '0-0'
+  local args = { 'XADD', STREAM, 'MAXLEN', '~', MAXLEN, '*' }
+  for i = 1, #fields do args[#args + 1] = fields[i] end
+  args[#args + 1] = 'p'
+  args[#args + 1] = prev
+  local id = redis.call(unpack(args))
+  redis.call('SET', VERSION_KEY, id)
+  return id
+end
