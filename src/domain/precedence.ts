@@ -85,24 +85,29 @@ export function precedenceKey(compiled: CompiledRule): PrecedenceKey {
   };
 }
 
-/**
- * Index of the first precedence step at which a and b differ, and which one wins there:
- * negative `sign` means a wins. Returns step -1 only for the same rule (equal ids).
- */
-export function precedenceDifference(a: PrecedenceKey, b: PrecedenceKey): { step: number; sign: number } {
-  if (a.called !== b.called) return { step: 0, sign: b.called - a.called };
-  if (a.calling !== b.calling) return { step: 1, sign: b.calling - a.calling };
-  if (a.scopeDepth !== b.scopeDepth) return { step: 2, sign: b.scopeDepth - a.scopeDepth };
-  if (a.scopeCount !== b.scopeCount) return { step: 3, sign: b.scopeCount - a.scopeCount };
-  if (a.groupBound !== b.groupBound) return { step: 4, sign: b.groupBound - a.groupBound };
-  if (a.country !== b.country) return { step: 5, sign: b.country - a.country };
-  if (a.block !== b.block) return { step: 6, sign: b.block - a.block };
-  if (a.updatedAt !== b.updatedAt) return { step: 7, sign: b.updatedAt - a.updatedAt };
-  if (a.id !== b.id) return { step: 8, sign: a.id - b.id };
-  return { step: -1, sign: 0 };
+/** Index of the first precedence step at which a and b differ; -1 only for the same rule (equal ids). */
+export function precedenceStep(a: PrecedenceKey, b: PrecedenceKey): number {
+  if (a.called !== b.called) return 0;
+  if (a.calling !== b.calling) return 1;
+  if (a.scopeDepth !== b.scopeDepth) return 2;
+  if (a.scopeCount !== b.scopeCount) return 3;
+  if (a.groupBound !== b.groupBound) return 4;
+  if (a.country !== b.country) return 5;
+  if (a.block !== b.block) return 6;
+  if (a.updatedAt !== b.updatedAt) return 7;
+  if (a.id !== b.id) return 8;
+  return -1;
 }
 
 /** The one comparator: negative when a takes precedence over b. A total order over distinct ids. */
 export function comparePrecedence(a: PrecedenceKey, b: PrecedenceKey): number {
-  return precedenceDifference(a, b).sign;
+  if (a.called !== b.called) return b.called - a.called;
+  if (a.calling !== b.calling) return b.calling - a.calling;
+  if (a.scopeDepth !== b.scopeDepth) return b.scopeDepth - a.scopeDepth;
+  if (a.scopeCount !== b.scopeCount) return b.scopeCount - a.scopeCount;
+  if (a.groupBound !== b.groupBound) return b.groupBound - a.groupBound;
+  if (a.country !== b.country) return b.country - a.country;
+  if (a.block !== b.block) return b.block - a.block;
+  if (a.updatedAt !== b.updatedAt) return b.updatedAt - a.updatedAt;
+  return a.id - b.id;
 }

@@ -1,9 +1,9 @@
-import { type BlocklistType, NO_OUTCOME, outcomeOf } from '../domain/blocklist-type.js';
+import { type BlocklistType, NO_OUTCOME } from '../domain/blocklist-type.js';
 import type { CallContext } from '../domain/call-context.js';
 import type { Decision, MatchedRule } from '../domain/decision.js';
 import type { Action, Rule } from '../domain/rule.js';
 import { CandidateSet } from './candidates.js';
-import { explainDecision } from './explain.js';
+import { EngineDecision } from './engine-decision.js';
 import { buildRuleIndex } from './index-builder.js';
 import type { RuleIndex } from './rule-index.js';
 
@@ -94,17 +94,7 @@ export class DecisionEngine {
     if (best === null) return DEFAULTS[this.s.defaultAction];
     const second = set.second;
     set.reset();
-    const rule = best.owner.materializeAt(best.source, best.pos);
-    const runnerUp = second ? second.owner.materializeAt(second.source, second.pos) : null;
-    const type =
-      rule.action === 'block' && rule.typeId !== undefined ? this.s.types.get(rule.typeId) : undefined;
-    return {
-      action: rule.action,
-      rule,
-      runnerUp,
-      outcome: type ? outcomeOf(type) : NO_OUTCOME,
-      why: explainDecision(rule, best.key, runnerUp, second ? second.key : null),
-    };
+    return new EngineDecision(best.blocks ? 'block' : 'allow', best, second, this.s.types);
   }
 
   /** A new engine with these rules added or replaced and these ids removed; this one is untouched. */

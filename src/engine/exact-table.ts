@@ -1,3 +1,4 @@
+import { filterAdd, filterHas, filterWords } from './key-filter.js';
 import { hashKey } from './number-key.js';
 
 /**
@@ -74,9 +75,14 @@ export class ExactTableBuilder {
     const staging = this.staging;
     const dir = new Uint32Array(buckets + 1);
     const bucketOf = new Uint32Array(n);
+    const filter = new Uint32Array(filterWords(n));
     for (let i = 0; i < n; i++) {
       const o = i * STRIDE;
-      const b = hashKey(staging[o + F_HI], staging[o + F_LO]) >>> shift;
+      const hi = staging[o + F_HI];
+      const lo = staging[o + F_LO];
+      const h = hashKey(hi, lo);
+      filterAdd(filter, h, hi, lo);
+      const b = h >>> shift;
       bucketOf[i] = b;
       dir[b + 1]++;
     }
@@ -98,7 +104,7 @@ export class ExactTableBuilder {
     }
     this.staging = new Uint32Array(0);
     this.count = 0;
-    return new ExactTable(dir, rec, bits);
+    return new ExactTable(dir, rec, filter, bits);
   }
 }
 
@@ -116,6 +122,7 @@ export class ExactTable {
   constructor(
     readonly dir: Uint32Array,
     readonly rec: Uint32Array,
+    readonly filter: Uint32Array,
     readonly bits: number,
   ) {
     this.shift = 32 - bits;
@@ -125,12 +132,18 @@ export class ExactTable {
     return this.rec.length / STRIDE;
   }
 
-  /** First record offset of the bucket a key falls in, and one past its last (in out[0], out[1]). */
+  /**
+   * Puts the record offsets of the bucket a key falls in into out[0] .. out[1]; false (and nothing to
+   * scan) when the filter says no record has the key.
+   */
   // hot path
-  bucketRange(hi: number, lo: number, out: Uint32Array): void {
-    const b = hashKey(hi, lo) >>> this.shift;
+  bucketRange(hi: number, lo: number, out: Uint32Array): boolean {
+    const h = hashKey(hi, lo);
+    if (!filterHas(this.filter, h, hi, lo)) return false;
+    const b = h >>> this.shift;
     out[0] = this.dir[b] * STRIDE;
     out[1] = this.dir[b + 1] * STRIDE;
+    return true;
   }
 
   /** Sorted-order check used by the snapshot decoder and tests. */
@@ -138,6 +151,11 @@ export class ExactTable {
     const n = this.size;
     const { dir, rec } = this;
     if (dir.length !== (1 << this.bits) + 1 || dir[0] !== 0 || dir[dir.length - 1] !== n) return false;
+    if (this.filter.length !== filterWords(n)) return false;
+    for (let o = 0; o < rec.length; o += STRIDE) {
+      if (!filterHas(this.filter, hashKey(rec[o + F_HI], rec[o + F_LO]), rec[o + F_HI], rec[o + F_LO]))
+        return false;
+    }
     for (let b = 0; b + 1 < dir.length; b++) {
       if (dir[b] > dir[b + 1]) return false;
       for (let i = dir[b] + 1; i < dir[b + 1]; i++)

@@ -1,5 +1,5 @@
 import type { MatchedRule } from '../domain/decision.js';
-import { PRECEDENCE_STEPS, type PrecedenceKey, precedenceDifference } from '../domain/precedence.js';
+import { PRECEDENCE_STEPS, type PrecedenceKey, precedenceStep } from '../domain/precedence.js';
 
 function describe(rule: MatchedRule): string {
   const sides = [
@@ -21,7 +21,7 @@ export function explainDecision(
 ): string {
   const head = `rule ${winner.id} (${describe(winner)}) ${winner.action === 'block' ? 'blocks' : 'allows'}`;
   if (!runnerUp || !runnerUpKey) return `${head}; no other rule matched`;
-  const { step } = precedenceDifference(winnerKey, runnerUpKey);
+  const step = precedenceStep(winnerKey, runnerUpKey);
   const on = step >= 0 ? PRECEDENCE_STEPS[step] : 'identity';
   return `${head}; it beat rule ${runnerUp.id} (${describe(runnerUp)}, ${runnerUp.action}) on ${on}`;
 }

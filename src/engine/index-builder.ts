@@ -5,7 +5,7 @@ import { ExactTableBuilder, MAX_COMPACT_REF, packMeta } from './exact-table.js';
 import { type GeneralRow, packGeneralRules } from './general-rules.js';
 import { MAX_KEY_CHARS, packNumber } from './number-key.js';
 import { K_ANON, K_NONE, kindCode } from './pattern-codes.js';
-import { PatternTrieBuilder } from './pattern-trie.js';
+import { PrefixTableBuilder } from './prefix-table.js';
 import { RuleIndex } from './rule-index.js';
 
 const DIR_BITS = { inbound: 1, outbound: 2, both: 3 } as const;
@@ -48,16 +48,16 @@ function hasScope(r: Rule): boolean {
 
 /**
  * Compiles a rule list into a RuleIndex. Rules with an exact number on one side only and no scope go
- * to the compact tables (24 bytes each); everything else to the general rules, indexed in the trie of
- * the side with more fixed characters (calling `anonymous` in its own list).
+ * to the compact tables (24 bytes each); everything else to the general rules, indexed by the fixed prefix
+ * of the side with more fixed characters (calling `anonymous` in its own list).
  */
 export function buildRuleIndex(rules: Iterable<Rule>): RuleIndex {
   const names = new Interner();
   const strings = new Interner();
   const calledExact = new ExactTableBuilder();
   const callingExact = new ExactTableBuilder();
-  const calledTrie = new PatternTrieBuilder();
-  const callingTrie = new PatternTrieBuilder();
+  const calledPrefixes = new PrefixTableBuilder();
+  const callingPrefixes = new PrefixTableBuilder();
   const anonymous: number[] = [];
   const general: GeneralRow[] = [];
   const key = new Uint32Array(2);
@@ -106,9 +106,9 @@ export function buildRuleIndex(rules: Iterable<Rule>): RuleIndex {
     });
     const calledFixed = called ? called.fixed.length : -1;
     const callingFixed = calling && kindCode(calling) !== K_ANON ? calling.fixed.length : -1;
-    if (kindCode(called) !== K_NONE && calledFixed >= callingFixed) calledTrie.add(called!.fixed, index);
+    if (kindCode(called) !== K_NONE && calledFixed >= callingFixed) calledPrefixes.add(called!.fixed, index);
     else if (kindCode(calling) === K_ANON) anonymous.push(index);
-    else callingTrie.add(calling!.fixed, index);
+    else callingPrefixes.add(calling!.fixed, index);
   }
 
   return new RuleIndex({
@@ -117,8 +117,8 @@ export function buildRuleIndex(rules: Iterable<Rule>): RuleIndex {
     calledExact: calledExact.build(),
     callingExact: callingExact.build(),
     general: packGeneralRules(general),
-    calledTrie: calledTrie.build(),
-    callingTrie: callingTrie.build(),
+    calledPrefixes: calledPrefixes.build(),
+    callingPrefixes: callingPrefixes.build(),
     anonymousRules: Uint32Array.from(anonymous),
   });
 }

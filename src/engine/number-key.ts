@@ -35,6 +35,28 @@ export function packNumber(number: string, out: Uint32Array): boolean {
   return true;
 }
 
+/**
+ * Packs the first (up to) 16 characters of a call number; false when it has a character that is
+ * not 0-9 * # (ANONYMOUS, '') so that no number pattern is looked up for it.
+ */
+// hot path
+export function packPrefix(number: string, out: Uint32Array): boolean {
+  const n = number.length < MAX_KEY_CHARS ? number.length : MAX_KEY_CHARS;
+  if (n === 0) return false;
+  let hi = 0;
+  let lo = 0;
+  for (let i = 0; i < n; i++) {
+    const s = symbolOf(number.charCodeAt(i));
+    if (s === 0) return false;
+    if (i < 8) hi |= s << (28 - 4 * i);
+    else lo |= s << (28 - 4 * (i - 8));
+  }
+  for (let i = n; i < number.length; i++) if (symbolOf(number.charCodeAt(i)) === 0) return false;
+  out[0] = hi >>> 0;
+  out[1] = lo >>> 0;
+  return true;
+}
+
 export function unpackNumber(hi: number, lo: number): string {
   let s = '';
   for (let i = 0; i < MAX_KEY_CHARS; i++) {
@@ -55,4 +77,14 @@ export function hashKey(hi: number, lo: number): number {
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
   return h >>> 0;
+}
+
+/** How many characters a packed key holds. */
+export function packedLength(hi: number, lo: number): number {
+  let n = 0;
+  for (let i = 0; i < MAX_KEY_CHARS; i++) {
+    if (((i < 8 ? hi : lo) >>> (28 - 4 * (i & 7))) & 15) n++;
+    else break;
+  }
+  return n;
 }

@@ -25,9 +25,9 @@ import {
   STRIDE,
 } from './exact-table.js';
 import type { GeneralRules } from './general-rules.js';
-import { packNumber, symbolOf, unpackNumber } from './number-key.js';
+import { MAX_KEY_CHARS, packedLength, packPrefix, unpackNumber } from './number-key.js';
 import { K_EXACT, lastNonDigitOf, patternText, sideMatches, specificityOf } from './pattern-codes.js';
-import { FANOUT, type PatternTrie } from './pattern-trie.js';
+import { HI_MASK, LO_MASK, type PrefixTable } from './prefix-table.js';
 
 const DIRECTIONS: readonly (Direction | undefined)[] = [undefined, 'inbound', 'outbound', 'both'];
 
@@ -40,8 +40,8 @@ export interface IndexParts {
   readonly calledExact: ExactTable;
   readonly callingExact: ExactTable;
   readonly general: GeneralRules;
-  readonly calledTrie: PatternTrie;
-  readonly callingTrie: PatternTrie;
+  readonly calledPrefixes: PrefixTable;
+  readonly callingPrefixes: PrefixTable;
   /** General rules whose calling side is `anonymous` and that are not indexed by their called side. */
   readonly anonymousRules: Uint32Array;
 }
@@ -57,7 +57,8 @@ export interface LookupScope {
  * collect() offers every rule that matches a call to a CandidateSet; it allocates only for matches.
  */
 export class RuleIndex implements CandidateOwner {
-  private readonly key = new Uint32Array(2);
+  private readonly calledKey = new Uint32Array(2);
+  private readonly callingKey = new Uint32Array(2);
   private readonly range = new Uint32Array(2);
 
   constructor(readonly parts: IndexParts) {}
@@ -70,19 +71,44 @@ export class RuleIndex implements CandidateOwner {
   collect(ctx: CallContext, scope: LookupScope, into: CandidateSet): void {
     const p = this.parts;
     const dirBit = ctx.direction === 'inbound' ? 1 : 2;
-    if (p.calledExact.size > 0 && packNumber(ctx.called, this.key)) {
-      this.scanExact(p.calledExact, SRC_CALLED_EXACT, ctx.called.length, dirBit, ctx.at, scope, into);
+    // Each number is packed once (its first 16 characters) and used by the exact and the prefix lookups.
+    const calledPacked = packPrefix(ctx.called, this.calledKey);
+    const callingPacked = packPrefix(ctx.calling, this.callingKey);
+    if (calledPacked && ctx.called.length <= MAX_KEY_CHARS && p.calledExact.size > 0) {
+      this.scanExact(p.calledExact, this.calledKey, SRC_CALLED_EXACT, dirBit, ctx.at, scope, into);
     }
-    if (p.callingExact.size > 0 && packNumber(ctx.calling, this.key)) {
-      this.scanExact(p.callingExact, SRC_CALLING_EXACT, ctx.calling.length, dirBit, ctx.at, scope, into);
+    if (callingPacked && ctx.calling.length <= MAX_KEY_CHARS && p.callingExact.size > 0) {
+      this.scanExact(p.callingExact, this.callingKey, SRC_CALLING_EXACT, dirBit, ctx.at, scope, into);
     }
     if (p.general.count === 0) return;
     const lndCalled = lastNonDigitOf(ctx.called);
     const lndCalling = lastNonDigitOf(ctx.calling);
-    if (!p.calledTrie.isEmpty)
-      this.walk(p.calledTrie, ctx.called, ctx, dirBit, lndCalled, lndCalling, scope, into);
-    if (!p.callingTrie.isEmpty)
-      this.walk(p.callingTrie, ctx.calling, ctx, dirBit, lndCalled, lndCalling, scope, into);
+    if (calledPacked && !p.calledPrefixes.isEmpty) {
+      this.lookupPrefixes(
+        p.calledPrefixes,
+        this.calledKey,
+        ctx.called.length,
+        ctx,
+        dirBit,
+        lndCalled,
+        lndCalling,
+        scope,
+        into,
+      );
+    }
+    if (callingPacked && !p.callingPrefixes.isEmpty) {
+      this.lookupPrefixes(
+        p.callingPrefixes,
+        this.callingKey,
+        ctx.calling.length,
+        ctx,
+        dirBit,
+        lndCalled,
+        lndCalling,
+        scope,
+        into,
+      );
+    }
     if (ctx.calling === ANONYMOUS) {
       const list = p.anonymousRules;
       for (let i = 0; i < list.length; i++)
@@ -92,16 +118,16 @@ export class RuleIndex implements CandidateOwner {
 
   private scanExact(
     table: ExactTable,
+    key: Uint32Array,
     source: number,
-    length: number,
     dirBit: number,
     at: number,
     scope: LookupScope,
     into: CandidateSet,
   ): void {
-    const hi = this.key[0];
-    const lo = this.key[1];
-    table.bucketRange(hi, lo, this.range);
+    const hi = key[0];
+    const lo = key[1];
+    if (!table.bucketRange(hi, lo, this.range)) return;
     const rec = table.rec;
     const end = this.range[1];
     let offered = 0;
@@ -115,27 +141,16 @@ export class RuleIndex implements CandidateOwner {
       if (groupRef !== 0 && (scope.groups === undefined || !scope.groups.has(this.parts.names[groupRef - 1])))
         continue;
       if (scope.masked !== null && scope.masked.has(rec[o + F_ID])) continue;
-      const spec = specificityOf(K_EXACT, length);
-      const key: PrecedenceKey = {
-        called: source === SRC_CALLED_EXACT ? spec : -1,
-        calling: source === SRC_CALLING_EXACT ? spec : -1,
-        scopeDepth: 0,
-        scopeCount: 0,
-        groupBound: groupRef !== 0 ? 1 : 0,
-        country: 0,
-        block: (meta & 4) !== 0 ? 1 : 0,
-        updatedAt: rec[o + F_UPDATED] * 1000,
-        id: rec[o + F_ID],
-      };
-      into.offer({ owner: this, source, pos: o, key });
+      into.offer(this, source, o);
       // Records of one number are in precedence order: the first two that match are all the set can use.
       if (++offered === 2) return;
     }
   }
 
-  private walk(
-    trie: PatternTrie,
-    s: string,
+  private lookupPrefixes(
+    table: PrefixTable,
+    key: Uint32Array,
+    length: number,
     ctx: CallContext,
     dirBit: number,
     lndCalled: number,
@@ -143,18 +158,24 @@ export class RuleIndex implements CandidateOwner {
     scope: LookupScope,
     into: CandidateSet,
   ): void {
-    if (s.length === 0 || s === ANONYMOUS) return;
-    const { children, ruleStart, ruleIds } = trie;
-    let node = 0;
-    for (let d = 0; ; d++) {
-      const end = ruleStart[node + 1];
-      for (let i = ruleStart[node]; i < end; i++)
+    for (let i = 0; i < table.rootRules.length; i++) {
+      this.checkGeneral(table.rootRules[i], ctx, dirBit, lndCalled, lndCalling, scope, into);
+    }
+    for (let i = 0; i < table.longRules.length; i++) {
+      this.checkGeneral(table.longRules[i], ctx, dirBit, lndCalled, lndCalling, scope, into);
+    }
+    const max = length < MAX_KEY_CHARS ? length : MAX_KEY_CHARS;
+    const { rec, ruleIds } = table;
+    let mask = table.lengthMask;
+    for (let l = 1; l <= max && mask !== 0; l++) {
+      const bit = 1 << l;
+      if ((mask & bit) === 0) continue;
+      mask &= ~bit;
+      const o = table.find((key[0] & HI_MASK[l]) >>> 0, (key[1] & LO_MASK[l]) >>> 0);
+      if (o < 0) continue;
+      const end = rec[o + 3];
+      for (let i = rec[o + 2]; i < end; i++)
         this.checkGeneral(ruleIds[i], ctx, dirBit, lndCalled, lndCalling, scope, into);
-      if (d === s.length) return;
-      const sym = symbolOf(s.charCodeAt(d));
-      if (sym === 0) return;
-      node = children[node * FANOUT + sym];
-      if (node === 0) return;
     }
   }
 
@@ -185,16 +206,21 @@ export class RuleIndex implements CandidateOwner {
     if (!sideMatches(g.calledKind[r], calledFixed, g.calledLen[r], ctx.called, lndCalled)) return;
     const callingFixed = g.callingRef[r] === 0 ? '' : strings[g.callingRef[r] - 1];
     if (!sideMatches(g.callingKind[r], callingFixed, g.callingLen[r], ctx.calling, lndCalling)) return;
-    into.offer({
-      owner: this,
-      source: SRC_GENERAL,
-      pos: r,
-      key: this.generalKey(r, calledFixed, callingFixed),
-    });
+    into.offer(this, SRC_GENERAL, r);
   }
 
-  private generalKey(r: number, calledFixed: string, callingFixed: string): PrecedenceKey {
+  blocksAt(source: number, pos: number): boolean {
+    if (source === SRC_GENERAL) return (this.parts.general.meta[pos] & 4) !== 0;
+    const rec = (source === SRC_CALLED_EXACT ? this.parts.calledExact : this.parts.callingExact).rec;
+    return (rec[pos + F_META] & 4) !== 0;
+  }
+
+  keyAt(source: number, pos: number): PrecedenceKey {
+    if (source !== SRC_GENERAL) return this.exactKey(source, pos);
+    const r = pos;
     const g = this.parts.general;
+    const calledFixed = g.calledRef[r] === 0 ? '' : this.parts.strings[g.calledRef[r] - 1];
+    const callingFixed = g.callingRef[r] === 0 ? '' : this.parts.strings[g.callingRef[r] - 1];
     const user = g.userRef[r] !== 0;
     const cg = g.customerGroupRef[r] !== 0;
     const provider = g.providerRef[r] !== 0;
@@ -209,6 +235,23 @@ export class RuleIndex implements CandidateOwner {
       block: (g.meta[r] & 4) !== 0 ? 1 : 0,
       updatedAt: g.updated[r] * 1000,
       id: g.id[r],
+    };
+  }
+
+  private exactKey(source: number, o: number): PrecedenceKey {
+    const rec = (source === SRC_CALLED_EXACT ? this.parts.calledExact : this.parts.callingExact).rec;
+    const meta = rec[o + F_META];
+    const spec = specificityOf(K_EXACT, packedLength(rec[o + F_HI], rec[o + F_LO]));
+    return {
+      called: source === SRC_CALLED_EXACT ? spec : -1,
+      calling: source === SRC_CALLING_EXACT ? spec : -1,
+      scopeDepth: 0,
+      scopeCount: 0,
+      groupBound: metaGroupRef(meta) !== 0 ? 1 : 0,
+      country: 0,
+      block: (meta & 4) !== 0 ? 1 : 0,
+      updatedAt: rec[o + F_UPDATED] * 1000,
+      id: rec[o + F_ID],
     };
   }
 
@@ -268,14 +311,11 @@ export class RuleIndex implements CandidateOwner {
     }
     for (let r = 0; r < this.parts.general.count; r++) yield this.materializeGeneral(r);
   }
-
-  candidateRule(c: Candidate): MatchedRule {
-    return c.owner.materializeAt(c.source, c.pos);
-  }
 }
 
-/** Drops undefined fields so materialised rules compare equal to stored ones. */
+/** Keeps only the defined fields, so materialised rules compare equal to stored ones. */
 function clean(rule: Record<string, unknown>): MatchedRule {
-  for (const k of Object.keys(rule)) if (rule[k] === undefined) delete rule[k];
-  return rule as MatchedRule;
+  const out: Record<string, unknown> = {};
+  for (const k in rule) if (rule[k] !== undefined) out[k] = rule[k];
+  return out as MatchedRule;
 }

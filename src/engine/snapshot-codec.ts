@@ -8,7 +8,7 @@ import { DecisionEngine } from './decision-engine.js';
 import { ExactTable, metaGroupRef, metaTypeRef, STRIDE } from './exact-table.js';
 import { GENERAL_U8_FIELDS, GENERAL_U32_FIELDS, type GeneralRules } from './general-rules.js';
 import { K_ANON } from './pattern-codes.js';
-import { PatternTrie } from './pattern-trie.js';
+import { PrefixTable } from './prefix-table.js';
 import { RuleIndex } from './rule-index.js';
 
 /**
@@ -40,6 +40,8 @@ const headerSchema = z.object({
   types: z.array(blocklistTypeSchema),
   bindings: z.array(z.tuple([z.string(), z.array(z.string())])),
   calledExactBits: z.number().int().min(1).max(31),
+  calledPrefixes: z.object({ bits: z.number().int().min(1).max(31), lengthMask: z.number().int().min(0) }),
+  callingPrefixes: z.object({ bits: z.number().int().min(1).max(31), lengthMask: z.number().int().min(0) }),
   callingExactBits: z.number().int().min(1).max(31),
   generalCount: z.number().int().min(0),
   sections: z.array(sectionSchema),
@@ -55,17 +57,26 @@ function sectionsOf(index: RuleIndex): Array<[string, TypedArray]> {
   return [
     ['calledExact.dir', p.calledExact.dir],
     ['calledExact.rec', p.calledExact.rec],
+    ['calledExact.filter', p.calledExact.filter],
     ['callingExact.dir', p.callingExact.dir],
     ['callingExact.rec', p.callingExact.rec],
+    ['callingExact.filter', p.callingExact.filter],
     ...GENERAL_U32_FIELDS.map((f) => [`general.${f}`, p.general[f]] as [string, TypedArray]),
     ...GENERAL_U8_FIELDS.map((f) => [`general.${f}`, p.general[f]] as [string, TypedArray]),
-    ['calledTrie.children', p.calledTrie.children],
-    ['calledTrie.ruleStart', p.calledTrie.ruleStart],
-    ['calledTrie.ruleIds', p.calledTrie.ruleIds],
-    ['callingTrie.children', p.callingTrie.children],
-    ['callingTrie.ruleStart', p.callingTrie.ruleStart],
-    ['callingTrie.ruleIds', p.callingTrie.ruleIds],
+    ...prefixSections('calledPrefixes', p.calledPrefixes),
+    ...prefixSections('callingPrefixes', p.callingPrefixes),
     ['anonymousRules', p.anonymousRules],
+  ];
+}
+
+function prefixSections(name: string, t: PrefixTable): Array<[string, TypedArray]> {
+  return [
+    [`${name}.dir`, t.dir],
+    [`${name}.rec`, t.rec],
+    [`${name}.filter`, t.filter],
+    [`${name}.ruleIds`, t.ruleIds],
+    [`${name}.rootRules`, t.rootRules],
+    [`${name}.longRules`, t.longRules],
   ];
 }
 
@@ -96,6 +107,14 @@ export function encodeSnapshot(
       types: [...options.types],
       bindings: [...options.bindings],
       calledExactBits: index.parts.calledExact.bits,
+      calledPrefixes: {
+        bits: index.parts.calledPrefixes.bits,
+        lengthMask: index.parts.calledPrefixes.lengthMask,
+      },
+      callingPrefixes: {
+        bits: index.parts.callingPrefixes.bits,
+        lengthMask: index.parts.callingPrefixes.lengthMask,
+      },
       callingExactBits: index.parts.callingExact.bits,
       generalCount: index.parts.general.count,
       sections: layout,
@@ -173,7 +192,12 @@ export function decodeSnapshot(input: Uint8Array): DecodedSnapshot {
   const names = header.names;
   const strings = header.strings;
   const exact = (side: 'calledExact' | 'callingExact', bits: number) => {
-    const table = new ExactTable(get(`${side}.dir`, Uint32Array), get(`${side}.rec`, Uint32Array), bits);
+    const table = new ExactTable(
+      get(`${side}.dir`, Uint32Array),
+      get(`${side}.rec`, Uint32Array),
+      get(`${side}.filter`, Uint32Array),
+      bits,
+    );
     if (table.rec.length % STRIDE !== 0 || !table.isWellFormed()) corrupt(`${side} table is malformed`);
     const rec = table.rec;
     for (let o = 3; o < rec.length; o += STRIDE) {
@@ -214,13 +238,18 @@ export function decodeSnapshot(input: Uint8Array): DecodedSnapshot {
       if (ref > strings.length) corrupt(`general rule ${r} has a bad string ref`);
     }
   }
-  const trie = (side: 'calledTrie' | 'callingTrie') => {
-    const t = new PatternTrie(
-      get(`${side}.children`, Int32Array),
-      get(`${side}.ruleStart`, Uint32Array),
+  const prefixes = (side: 'calledPrefixes' | 'callingPrefixes') => {
+    const t = new PrefixTable(
+      get(`${side}.dir`, Uint32Array),
+      get(`${side}.rec`, Uint32Array),
+      get(`${side}.filter`, Uint32Array),
+      header[side].bits,
+      header[side].lengthMask,
       get(`${side}.ruleIds`, Uint32Array),
+      get(`${side}.rootRules`, Uint32Array),
+      get(`${side}.longRules`, Uint32Array),
     );
-    if (t.ruleStart.length === 0 || !t.isWellFormed(count)) corrupt(`${side} is malformed`);
+    if (!t.isWellFormed(count)) corrupt(`${side} table is malformed`);
     return t;
   };
   const anonymousRules = get('anonymousRules', Uint32Array);
@@ -232,8 +261,8 @@ export function decodeSnapshot(input: Uint8Array): DecodedSnapshot {
     calledExact,
     callingExact,
     general: g,
-    calledTrie: trie('calledTrie'),
-    callingTrie: trie('callingTrie'),
+    calledPrefixes: prefixes('calledPrefixes'),
+    callingPrefixes: prefixes('callingPrefixes'),
     anonymousRules,
   });
   const engine = DecisionEngine.fromIndex(index, {

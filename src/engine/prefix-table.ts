@@ -1,0 +1,134 @@
+import { filterAdd, filterHas, filterWords } from './key-filter.js';
+import { hashKey, MAX_KEY_CHARS, packNumber } from './number-key.js';
+
+/**
+ * The general rules indexed on one side by the fixed prefix of their pattern. A call number is
+ * looked up once per prefix length that exists (a bit mask), each as a masked packed key: the
+ * probes are independent memory reads, unlike a trie walk's chain of dependent ones, and the Bloom
+ * filter turns most of them away after one read.
+ *
+ * Records are 4 x u32: key hi, key lo, first rule, one past the last rule (into `ruleIds`).
+ */
+export const P_STRIDE = 4;
+
+export const HI_MASK = new Uint32Array(MAX_KEY_CHARS + 1);
+export const LO_MASK = new Uint32Array(MAX_KEY_CHARS + 1);
+for (let l = 0; l <= MAX_KEY_CHARS; l++) {
+  HI_MASK[l] = l >= 8 ? 0xffffffff : l === 0 ? 0 : (0xffffffff << (32 - 4 * l)) >>> 0;
+  LO_MASK[l] = l <= 8 ? 0 : l >= 16 ? 0xffffffff : (0xffffffff << (32 - 4 * (l - 8))) >>> 0;
+}
+
+export class PrefixTable {
+  private readonly shift: number;
+
+  constructor(
+    readonly dir: Uint32Array,
+    readonly rec: Uint32Array,
+    readonly filter: Uint32Array,
+    readonly bits: number,
+    /** Bit l set when some prefix has exactly l characters (1..16). */
+    readonly lengthMask: number,
+    readonly ruleIds: Uint32Array,
+    /** Rules whose prefix is empty (X ranges such as _XXX): checked for every number. */
+    readonly rootRules: Uint32Array,
+    /** Rules whose prefix is longer than a packed key holds: checked by their full prefix. */
+    readonly longRules: Uint32Array,
+  ) {
+    this.shift = 32 - bits;
+  }
+
+  get isEmpty(): boolean {
+    return this.ruleIds.length === 0 && this.rootRules.length === 0 && this.longRules.length === 0;
+  }
+
+  /** Offset of the record for this exact prefix key, or -1. */
+  // hot path
+  find(hi: number, lo: number): number {
+    const h = hashKey(hi, lo);
+    if (!filterHas(this.filter, h, hi, lo)) return -1;
+    const b = h >>> this.shift;
+    const rec = this.rec;
+    const end = this.dir[b + 1] * P_STRIDE;
+    for (let o = this.dir[b] * P_STRIDE; o < end; o += P_STRIDE)
+      if (rec[o] === hi && rec[o + 1] === lo) return o;
+    return -1;
+  }
+
+  isWellFormed(ruleCount: number): boolean {
+    const n = this.rec.length / P_STRIDE;
+    const { dir, rec } = this;
+    if (
+      !Number.isInteger(n) ||
+      dir.length !== (1 << this.bits) + 1 ||
+      dir[0] !== 0 ||
+      dir[dir.length - 1] !== n
+    ) {
+      return false;
+    }
+    if (this.filter.length !== filterWords(n)) return false;
+    for (let b = 0; b + 1 < dir.length; b++) if (dir[b] > dir[b + 1]) return false;
+    for (let o = 0; o < rec.length; o += P_STRIDE) {
+      if (rec[o + 2] > rec[o + 3] || rec[o + 3] > this.ruleIds.length) return false;
+      if (!filterHas(this.filter, hashKey(rec[o], rec[o + 1]), rec[o], rec[o + 1])) return false;
+    }
+    for (const list of [this.ruleIds, this.rootRules, this.longRules]) {
+      for (let i = 0; i < list.length; i++) if (list[i] >= ruleCount) return false;
+    }
+    return true;
+  }
+}
+
+export class PrefixTableBuilder {
+  private readonly byPrefix = new Map<string, number[]>();
+  private readonly root: number[] = [];
+  private readonly long: number[] = [];
+
+  add(prefix: string, ruleIndex: number): void {
+    if (prefix.length === 0) this.root.push(ruleIndex);
+    else if (prefix.length > MAX_KEY_CHARS) this.long.push(ruleIndex);
+    else {
+      const list = this.byPrefix.get(prefix);
+      if (list) list.push(ruleIndex);
+      else this.byPrefix.set(prefix, [ruleIndex]);
+    }
+  }
+
+  build(): PrefixTable {
+    const n = this.byPrefix.size;
+    const bits = Math.max(1, Math.ceil(Math.log2(Math.max(2, n / 2))));
+    const shift = 32 - bits;
+    const dir = new Uint32Array((1 << bits) + 1);
+    const filter = new Uint32Array(filterWords(n));
+    const entries: Array<{ hi: number; lo: number; bucket: number; rules: number[] }> = [];
+    const key = new Uint32Array(2);
+    let lengthMask = 0;
+    for (const [prefix, rules] of this.byPrefix) {
+      packNumber(prefix, key);
+      const h = hashKey(key[0], key[1]);
+      filterAdd(filter, h, key[0], key[1]);
+      entries.push({ hi: key[0], lo: key[1], bucket: h >>> shift, rules });
+      dir[(h >>> shift) + 1]++;
+      lengthMask |= 1 << prefix.length;
+    }
+    for (let b = 0; b + 1 < dir.length; b++) dir[b + 1] += dir[b];
+    entries.sort((a, b) => a.bucket - b.bucket);
+    const rec = new Uint32Array(n * P_STRIDE);
+    const ruleIds = new Uint32Array(entries.reduce((sum, e) => sum + e.rules.length, 0));
+    let next = 0;
+    entries.forEach((e, i) => {
+      rec.set([e.hi, e.lo, next, next + e.rules.length], i * P_STRIDE);
+      ruleIds.set(e.rules, next);
+      next += e.rules.length;
+    });
+    return new PrefixTable(
+      dir,
+      rec,
+      filter,
+      bits,
+      lengthMask,
+      ruleIds,
+      Uint32Array.from(this.root),
+      Uint32Array.from(this.long),
+    );
+  }
+}
