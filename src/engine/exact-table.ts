@@ -81,7 +81,7 @@ export class ExactTableBuilder {
       const hi = staging[o + F_HI];
       const lo = staging[o + F_LO];
       const h = hashKey(hi, lo);
-      filterAdd(filter, h, hi, lo);
+      filterAdd(filter, h);
       const b = h >>> shift;
       bucketOf[i] = b;
       dir[b + 1]++;
@@ -139,7 +139,7 @@ export class ExactTable {
   // hot path
   bucketRange(hi: number, lo: number, out: Uint32Array): boolean {
     const h = hashKey(hi, lo);
-    if (!filterHas(this.filter, h, hi, lo)) return false;
+    if (!filterHas(this.filter, h)) return false;
     const b = h >>> this.shift;
     out[0] = this.dir[b] * STRIDE;
     out[1] = this.dir[b + 1] * STRIDE;
@@ -153,8 +153,7 @@ export class ExactTable {
     if (dir.length !== (1 << this.bits) + 1 || dir[0] !== 0 || dir[dir.length - 1] !== n) return false;
     if (this.filter.length !== filterWords(n)) return false;
     for (let o = 0; o < rec.length; o += STRIDE) {
-      if (!filterHas(this.filter, hashKey(rec[o + F_HI], rec[o + F_LO]), rec[o + F_HI], rec[o + F_LO]))
-        return false;
+      if (!filterHas(this.filter, hashKey(rec[o + F_HI], rec[o + F_LO]))) return false;
     }
     for (let b = 0; b + 1 < dir.length; b++) {
       if (dir[b] > dir[b + 1]) return false;

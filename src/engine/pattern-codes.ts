@@ -45,18 +45,9 @@ export function patternText(kind: number, fixed: string, length: number): string
   }
 }
 
-/**
- * Whether a call number matches a stored pattern. `lastNonDigit` is the index of the number's last
- * character that is not 0-9 (-1 if none), so an X range checks its tail in O(1).
- */
+/** Whether a call number matches a stored pattern. */
 // hot path
-export function sideMatches(
-  kind: number,
-  fixed: string,
-  length: number,
-  number: string,
-  lastNonDigit: number,
-): boolean {
+export function sideMatches(kind: number, fixed: string, length: number, number: string): boolean {
   switch (kind) {
     case K_NONE:
       return true;
@@ -69,16 +60,16 @@ export function sideMatches(
     case K_DOT:
       return number.length > length && number !== ANONYMOUS && number.startsWith(fixed);
     case K_RANGE:
-      return number.length === length && lastNonDigit < fixed.length && number.startsWith(fixed);
+      return number.length === length && number.startsWith(fixed) && digitsFrom(number, fixed.length);
     default:
       return false;
   }
 }
 
-export function lastNonDigitOf(number: string): number {
-  for (let i = number.length - 1; i >= 0; i--) {
+function digitsFrom(number: string, start: number): boolean {
+  for (let i = start; i < number.length; i++) {
     const c = number.charCodeAt(i);
-    if (c < 48 || c > 57) return i;
+    if (c < 48 || c > 57) return false;
   }
-  return -1;
+  return true;
 }

@@ -45,7 +45,7 @@ export class PrefixTable {
   // hot path
   find(hi: number, lo: number): number {
     const h = hashKey(hi, lo);
-    if (!filterHas(this.filter, h, hi, lo)) return -1;
+    if (!filterHas(this.filter, h)) return -1;
     const b = h >>> this.shift;
     const rec = this.rec;
     const end = this.dir[b + 1] * P_STRIDE;
@@ -69,7 +69,7 @@ export class PrefixTable {
     for (let b = 0; b + 1 < dir.length; b++) if (dir[b] > dir[b + 1]) return false;
     for (let o = 0; o < rec.length; o += P_STRIDE) {
       if (rec[o + 2] > rec[o + 3] || rec[o + 3] > this.ruleIds.length) return false;
-      if (!filterHas(this.filter, hashKey(rec[o], rec[o + 1]), rec[o], rec[o + 1])) return false;
+      if (!filterHas(this.filter, hashKey(rec[o], rec[o + 1]))) return false;
     }
     for (const list of [this.ruleIds, this.rootRules, this.longRules]) {
       for (let i = 0; i < list.length; i++) if (list[i] >= ruleCount) return false;
@@ -105,7 +105,7 @@ export class PrefixTableBuilder {
     for (const [prefix, rules] of this.byPrefix) {
       packNumber(prefix, key);
       const h = hashKey(key[0], key[1]);
-      filterAdd(filter, h, key[0], key[1]);
+      filterAdd(filter, h);
       entries.push({ hi: key[0], lo: key[1], bucket: h >>> shift, rules });
       dir[(h >>> shift) + 1]++;
       lengthMask |= 1 << prefix.length;

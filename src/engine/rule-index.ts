@@ -26,7 +26,7 @@ import {
 } from './exact-table.js';
 import type { GeneralRules } from './general-rules.js';
 import { MAX_KEY_CHARS, packedLength, packPrefix, unpackNumber } from './number-key.js';
-import { K_EXACT, lastNonDigitOf, patternText, sideMatches, specificityOf } from './pattern-codes.js';
+import { K_EXACT, patternText, sideMatches, specificityOf } from './pattern-codes.js';
 import { HI_MASK, LO_MASK, type PrefixTable } from './prefix-table.js';
 
 const DIRECTIONS: readonly (Direction | undefined)[] = [undefined, 'inbound', 'outbound', 'both'];
@@ -81,38 +81,15 @@ export class RuleIndex implements CandidateOwner {
       this.scanExact(p.callingExact, this.callingKey, SRC_CALLING_EXACT, dirBit, ctx.at, scope, into);
     }
     if (p.general.count === 0) return;
-    const lndCalled = lastNonDigitOf(ctx.called);
-    const lndCalling = lastNonDigitOf(ctx.calling);
     if (calledPacked && !p.calledPrefixes.isEmpty) {
-      this.lookupPrefixes(
-        p.calledPrefixes,
-        this.calledKey,
-        ctx.called.length,
-        ctx,
-        dirBit,
-        lndCalled,
-        lndCalling,
-        scope,
-        into,
-      );
+      this.lookupPrefixes(p.calledPrefixes, this.calledKey, ctx.called.length, ctx, dirBit, scope, into);
     }
     if (callingPacked && !p.callingPrefixes.isEmpty) {
-      this.lookupPrefixes(
-        p.callingPrefixes,
-        this.callingKey,
-        ctx.calling.length,
-        ctx,
-        dirBit,
-        lndCalled,
-        lndCalling,
-        scope,
-        into,
-      );
+      this.lookupPrefixes(p.callingPrefixes, this.callingKey, ctx.calling.length, ctx, dirBit, scope, into);
     }
     if (ctx.calling === ANONYMOUS) {
       const list = p.anonymousRules;
-      for (let i = 0; i < list.length; i++)
-        this.checkGeneral(list[i], ctx, dirBit, lndCalled, lndCalling, scope, into);
+      for (let i = 0; i < list.length; i++) this.checkGeneral(list[i], ctx, dirBit, scope, into);
     }
   }
 
@@ -153,16 +130,14 @@ export class RuleIndex implements CandidateOwner {
     length: number,
     ctx: CallContext,
     dirBit: number,
-    lndCalled: number,
-    lndCalling: number,
     scope: LookupScope,
     into: CandidateSet,
   ): void {
     for (let i = 0; i < table.rootRules.length; i++) {
-      this.checkGeneral(table.rootRules[i], ctx, dirBit, lndCalled, lndCalling, scope, into);
+      this.checkGeneral(table.rootRules[i], ctx, dirBit, scope, into);
     }
     for (let i = 0; i < table.longRules.length; i++) {
-      this.checkGeneral(table.longRules[i], ctx, dirBit, lndCalled, lndCalling, scope, into);
+      this.checkGeneral(table.longRules[i], ctx, dirBit, scope, into);
     }
     const max = length < MAX_KEY_CHARS ? length : MAX_KEY_CHARS;
     const { rec, ruleIds } = table;
@@ -174,8 +149,7 @@ export class RuleIndex implements CandidateOwner {
       const o = table.find((key[0] & HI_MASK[l]) >>> 0, (key[1] & LO_MASK[l]) >>> 0);
       if (o < 0) continue;
       const end = rec[o + 3];
-      for (let i = rec[o + 2]; i < end; i++)
-        this.checkGeneral(ruleIds[i], ctx, dirBit, lndCalled, lndCalling, scope, into);
+      for (let i = rec[o + 2]; i < end; i++) this.checkGeneral(ruleIds[i], ctx, dirBit, scope, into);
     }
   }
 
@@ -183,8 +157,6 @@ export class RuleIndex implements CandidateOwner {
     r: number,
     ctx: CallContext,
     dirBit: number,
-    lndCalled: number,
-    lndCalling: number,
     scope: LookupScope,
     into: CandidateSet,
   ): void {
@@ -203,9 +175,9 @@ export class RuleIndex implements CandidateOwner {
     if (g.userRef[r] !== 0 && strings[g.userRef[r] - 1] !== ctx.user) return;
     if (g.countryRef[r] !== 0 && strings[g.countryRef[r] - 1] !== ctx.callingCountry) return;
     const calledFixed = g.calledRef[r] === 0 ? '' : strings[g.calledRef[r] - 1];
-    if (!sideMatches(g.calledKind[r], calledFixed, g.calledLen[r], ctx.called, lndCalled)) return;
+    if (!sideMatches(g.calledKind[r], calledFixed, g.calledLen[r], ctx.called)) return;
     const callingFixed = g.callingRef[r] === 0 ? '' : strings[g.callingRef[r] - 1];
-    if (!sideMatches(g.callingKind[r], callingFixed, g.callingLen[r], ctx.calling, lndCalling)) return;
+    if (!sideMatches(g.callingKind[r], callingFixed, g.callingLen[r], ctx.calling)) return;
     into.offer(this, SRC_GENERAL, r);
   }
 
