@@ -80,7 +80,7 @@ export class EslInboundHarness implements PbxHarness {
       screener: new CallScreener(opts.source, opts.events),
       logger: opts.logger,
       defaultTenant: 'default',
-      transferContext: 'callguard_allowed',
+      transferContext: 'callguard_result',
       backoffMs: { first: 20, max: 200 },
     });
     await this.app.start();

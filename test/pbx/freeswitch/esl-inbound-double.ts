@@ -64,6 +64,8 @@ export class FreeswitchInboundDouble {
   password: string;
   /** Every auth attempt: the password given and whether it was accepted. */
   readonly authAttempts: Array<{ password: string; ok: boolean }> = [];
+  /** Every command any connection sent, in order. */
+  readonly commandLog: string[] = [];
   /** Every `event ...` subscription, in order. */
   readonly subscriptions: string[] = [];
 
@@ -213,6 +215,7 @@ export class FreeswitchInboundDouble {
   private command(c: Client, line: string): boolean | undefined {
     const now = performance.now();
     c.commands.push(line);
+    this.commandLog.push(line);
     const space = line.indexOf(' ');
     const verb = space === -1 ? line : line.slice(0, space);
     const rest = space === -1 ? '' : line.slice(space + 1);

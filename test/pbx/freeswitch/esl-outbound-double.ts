@@ -27,7 +27,9 @@ export interface OutboundDoubleOptions {
   /** How long one call may stay with the app before the double reports it as left there. */
   waitMs?: number;
   /** Called right after the channel data was written (tests use it to kill the app at that point). */
-  afterChannelData?: (uuid: string) => void;
+  afterChannelData?: (uuid: string, freeswitch: { drop(): void }) => void;
+  /** Holds each sendmsg this long before carrying it out (the reply still comes at once), so calls stay live. */
+  sendmsgDelayMs?: number;
   templates?: Templates;
 }
 
@@ -40,7 +42,8 @@ export interface OutboundDoubleOptions {
  */
 export class FreeswitchOutboundDouble {
   private readonly templates: Templates;
-  private readonly live = new Set<Socket>();
+  /** Live call connections and how FreeSWITCH drops each. */
+  private readonly live = new Map<Socket, () => void>();
 
   constructor(private readonly opts: OutboundDoubleOptions) {
     this.templates = opts.templates ?? loadTemplates();
@@ -48,7 +51,7 @@ export class FreeswitchOutboundDouble {
 
   /** Drops every live call connection without a word (outbound mode has nothing else to drop). */
   dropConnections(): void {
-    for (const s of this.live) s.destroy();
+    for (const drop of this.live.values()) drop();
   }
 
   placeCall(spec: DoubleCallSpec): Promise<DoubleCallResult> {
@@ -68,7 +71,12 @@ export class FreeswitchOutboundDouble {
       let hangupTimer: NodeJS.Timeout | undefined;
 
       const socket = connect({ host: this.opts.host ?? '127.0.0.1', port: this.opts.port, noDelay: true });
-      this.live.add(socket);
+      let droppedHere = false;
+      const drop = () => {
+        droppedHere = true;
+        socket.destroy();
+      };
+      this.live.set(socket, drop);
       socket.on('error', () => {});
       const write = (s: string) => {
         if (!socket.destroyed) socket.write(s);
@@ -101,7 +109,7 @@ export class FreeswitchOutboundDouble {
         clearTimeout(hangupTimer);
         this.live.delete(socket);
         const onlyConnect = commands.length === 1 && commands[0] === 'connect';
-        const parked = alive && !leftInApp && onlyConnect;
+        const parked = alive && !leftInApp && onlyConnect && !droppedHere;
         resolve({
           uuid: facts.uuid,
           variables: { ...vars },
@@ -127,7 +135,7 @@ export class FreeswitchOutboundDouble {
           case 'connect':
             t0 = performance.now();
             write(renderConnectReply(substitute(t.connectReply, current())));
-            this.opts.afterChannelData?.(facts.uuid);
+            this.opts.afterChannelData?.(facts.uuid, { drop });
             if (spec.hangupAfterMs === 0) channelGone('caller-hangup', 'NORMAL_CLEARING');
             else if (spec.hangupAfterMs !== undefined) {
               hangupTimer = setTimeout(
@@ -158,8 +166,22 @@ export class FreeswitchOutboundDouble {
           case 'sendmsg':
             // A late sendmsg to a channel that is gone still answers +OK (fixtures README, point 7).
             write(reply('+OK'));
-            if (alive)
+            if (!alive) return;
+            if (this.opts.sendmsgDelayMs === undefined) {
               this.sendmsg(headers, { vars, emit, channelGone, t, now, setOutcome: (at) => (tOutcome = at) });
+            } else {
+              setTimeout(() => {
+                if (alive)
+                  this.sendmsg(headers, {
+                    vars,
+                    emit,
+                    channelGone,
+                    t,
+                    now,
+                    setOutcome: (at) => (tOutcome = at),
+                  });
+              }, this.opts.sendmsgDelayMs);
+            }
             return;
           case 'exit':
             if (alive && end === undefined) tOutcome ??= now;

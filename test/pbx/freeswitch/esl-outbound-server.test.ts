@@ -1,0 +1,173 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { MemoryEventSink } from '../../../src/pbx/call-events.js';
+import { CallScreener } from '../../../src/pbx/call-screener.js';
+import { EslOutboundServer } from '../../../src/pbx/freeswitch/esl-outbound-server.js';
+import { ACME, CAMPAIGN_TASK, contractSource } from '../contract/contract-tenants.js';
+import { FreeswitchOutboundDouble, type OutboundDoubleOptions } from './esl-outbound-double.js';
+import { eventually, memoryLogger } from './memory-logger.js';
+
+const BLOCKED = {
+  tenant: ACME,
+  direction: 'outbound',
+  called: '14045266123',
+  calling: '201',
+  task: CAMPAIGN_TASK,
+} as const;
+const ALLOWED = {
+  tenant: ACME,
+  direction: 'inbound',
+  called: '14045266123',
+  calling: '+14045550123',
+} as const;
+
+async function startApp(doubleOpts: Omit<OutboundDoubleOptions, 'port'> = {}) {
+  const logs = memoryLogger();
+  const events = new MemoryEventSink();
+  const app = new EslOutboundServer({
+    host: '127.0.0.1',
+    port: 0,
+    screener: new CallScreener(contractSource(), events),
+    logger: logs.logger,
+    defaultTenant: 'default',
+    drainTimeoutMs: 2000,
+  });
+  const port = await app.listen();
+  const double = new FreeswitchOutboundDouble({ port, ...doubleOpts });
+  return { app, double, logs, events, port };
+}
+
+describe('ESL outbound socket mode', () => {
+  it('outbound-blocked-sets-variables-then-hangs-up-in-one-write', async () => {
+    const { app, double } = await startApp();
+    const r = await double.placeCall(BLOCKED);
+    assert.equal(r.end, 'hangup');
+    assert.equal(r.cause, 'CALL_REJECTED');
+    // one write after connect: events, linger, the sets, the hangup; then exit once FreeSWITCH confirms
+    assert.deepEqual(r.commands, [
+      'connect',
+      'myevents',
+      'linger',
+      'resume',
+      'sendmsg',
+      'sendmsg',
+      'sendmsg',
+      'sendmsg',
+      'sendmsg',
+      'exit',
+    ]);
+    assert.equal(r.variables.CALLGUARD_RESULT, 'block');
+    assert.equal(r.variables.CALLGUARD_TENANT, ACME);
+    await app.drain();
+  });
+
+  it('allowed-call-exits-after-the-variables-are-in-place-and-the-dialplan-continues', async () => {
+    const { app, double } = await startApp();
+    const r = await double.placeCall(ALLOWED);
+    assert.equal(r.end, 'continue');
+    assert.equal(r.leftInApp, false);
+    assert.equal(r.variables.CALLGUARD_RESULT, 'allow');
+    assert.equal(r.commands.at(-1), 'exit');
+    await app.drain();
+  });
+
+  it('socket-closed-by-freeswitch-mid-decision-is-not-an-error', async () => {
+    let drop = true;
+    const { app, double, logs } = await startApp({
+      afterChannelData: (_uuid, freeswitch) => {
+        if (drop) freeswitch.drop();
+      },
+    });
+    const gone = await double.placeCall(BLOCKED);
+    assert.equal(gone.leftInApp, false);
+    assert.ok(await eventually(() => app.liveCalls === 0), 'the session is released');
+    drop = false;
+    const next = await double.placeCall(ALLOWED);
+    assert.equal(next.end, 'continue');
+    assert.equal(next.variables.CALLGUARD_RESULT, 'allow');
+    assert.deepEqual(logs.errors(), []);
+    await app.drain();
+  });
+
+  it('app-dies-right-after-connect-leaves-the-call-parked-for-the-dialplan-park-timeout', async () => {
+    let kill: () => void = () => {};
+    const { app, double, logs } = await startApp({ afterChannelData: () => kill() });
+    kill = () => app.abort();
+    const r = await double.placeCall(BLOCKED);
+    // FreeSWITCH keeps such a call parked inside `socket`: only the dialplan's park_timeout ends it
+    assert.equal(r.parked, true);
+    assert.equal(r.leftInApp, true);
+    assert.equal(r.variables.CALLGUARD_RESULT, undefined);
+    // the app side is clean: nothing held, nothing logged as an error
+    assert.ok(await eventually(() => app.liveCalls === 0));
+    assert.deepEqual(logs.errors(), []);
+    for (const file of ['callguard-outbound-socket.xml', 'callguard-inbound-park.xml']) {
+      const xml = readFileSync(new URL(`../../../dialplan/freeswitch/${file}`, import.meta.url), 'utf8');
+      const parks = [...xml.matchAll(/application="(socket|park)"/g)];
+      assert.ok(parks.length >= 2, file);
+      for (const p of parks) {
+        const beforeIt = xml.slice(xml.lastIndexOf('<extension', p.index), p.index);
+        assert.match(beforeIt, /park_timeout=\d+/, `${file}: park_timeout is set before every ${p[1]}`);
+      }
+    }
+  });
+
+  it('app-down-refused-connection-hands-the-call-back-without-a-result', async () => {
+    const { app, double } = await startApp();
+    await app.drain();
+    const r = await double.placeCall(BLOCKED);
+    // FreeSWITCH: "Socket Error: Connection refused", the dialplan continues; callguard_result then
+    // applies the failure policy because CALLGUARD_RESULT is missing
+    assert.equal(r.end, 'continue');
+    assert.equal(r.variables.CALLGUARD_RESULT, undefined);
+  });
+
+  it('unreadable-channel-is-turned-away-with-no-result-for-the-dialplan-policy', async () => {
+    const { app, double, logs } = await startApp();
+    const r = await double.placeCall({ ...ALLOWED, direction: 'sideways' as 'inbound' });
+    assert.equal(r.end, 'continue');
+    assert.equal(r.variables.CALLGUARD_RESULT, undefined);
+    assert.deepEqual(r.commands, ['connect', 'exit']);
+    assert.ok(logs.records.some((l) => l.msg === 'channel turned away unscreened'));
+    await app.drain();
+  });
+
+  it('empty-caller-id-0000000000-is-anonymous', async () => {
+    const { app, double } = await startApp();
+    const r = await double.placeCall({
+      tenant: ACME,
+      direction: 'inbound',
+      called: '14045266123',
+      calling: '0000000000',
+    });
+    assert.equal(r.end, 'hangup');
+    assert.equal(r.variables.CALLGUARD_RULE, '6');
+    await app.drain();
+  });
+
+  describe('drain (SIGTERM)', () => {
+    let ctx: Awaited<ReturnType<typeof startApp>>;
+    before(async () => {
+      ctx = await startApp({ sendmsgDelayMs: 150 });
+    });
+    after(async () => {
+      await ctx.app.drain();
+    });
+
+    it('drain-finishes-live-calls-then-refuses-new-ones', async () => {
+      const live = [ctx.double.placeCall(BLOCKED), ctx.double.placeCall(ALLOWED)];
+      assert.ok(await eventually(() => ctx.app.liveCalls === 2));
+      const drained = ctx.app.drain();
+      const [blocked, allowed] = await Promise.all(live);
+      await drained;
+      assert.equal(blocked.end, 'hangup');
+      assert.equal(blocked.variables.CALLGUARD_RESULT, 'block');
+      assert.equal(allowed.end, 'continue');
+      assert.equal(allowed.variables.CALLGUARD_RESULT, 'allow');
+      assert.equal(ctx.app.liveCalls, 0);
+      const late = await ctx.double.placeCall(BLOCKED);
+      assert.equal(late.variables.CALLGUARD_RESULT, undefined, 'a call after the drain is not taken');
+    });
+  });
+});
