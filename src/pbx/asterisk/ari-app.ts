@@ -3,7 +3,7 @@ import type { CallEventSink } from '../call-events.js';
 import { type CallPlan, planForFailure } from '../call-plan.js';
 import { CallScreener, type DeciderSource } from '../call-screener.js';
 import { AriCallReader } from './ari-call-reader.js';
-import type { AriConnection, AriListener, ChannelOutcome } from './ari-connection.js';
+import type { AriConnection, AriListener } from './ari-connection.js';
 import type { AriChannelEvent, AriEvent, AriStasisStart } from './ari-types.js';
 
 export interface AriAppOptions {
@@ -41,6 +41,7 @@ export class AriApp implements AriListener {
   private readonly log: Logger;
   private readonly source: DeciderSource;
   private draining = false;
+  private stopping: Promise<void> | undefined;
   private drained: (() => void) | undefined;
   private connected = false;
 
@@ -147,30 +148,12 @@ export class AriApp implements AriListener {
     }
   }
 
-  /** Variables in parallel (pipelined on keep-alive connections), then the one request that ends our handling. */
+  /** One request batch: the variables, then continue or hangup (see AriConnection.finishCall). */
   private async carryOut(channelId: string, plan: CallPlan, session: CallSession): Promise<void> {
-    const { log } = session;
-    let outcome: ChannelOutcome = 'done';
-    if (plan.variables.length > 0) {
-      try {
-        const results = await Promise.all(
-          plan.variables.map(([n, v]) => this.conn.setChannelVar(channelId, n, v)),
-        );
-        if (results.includes('gone')) outcome = 'gone';
-      } catch (err) {
-        // still end the call: the dialplan treats a missing CALLGUARD_RESULT like the failure policy
-        log.error({ err }, 'setting channel variables failed');
-      }
-    }
+    const outcome = await this.conn.finishCall(channelId, plan.variables, plan.end);
     if (outcome === 'gone' || session.gone) {
-      log.debug('channel already gone while setting variables; nothing to do');
-      return;
+      session.log.debug({ end: plan.end.kind }, 'channel already gone while we carried out the decision');
     }
-    outcome =
-      plan.end.kind === 'continue'
-        ? await this.conn.continueInDialplan(channelId)
-        : await this.conn.hangup(channelId, plan.end.cause);
-    if (outcome === 'gone') log.debug({ end: plan.end.kind }, 'channel already gone at the end of handling');
   }
 
   /**
@@ -178,7 +161,12 @@ export class AriApp implements AriListener {
    * until quiet). A call that still arrives meanwhile is screened too: the decision is in memory and
    * better than the failure policy Stasis() would fall back to.
    */
-  async stop(opts: DrainOptions = {}): Promise<void> {
+  stop(opts: DrainOptions = {}): Promise<void> {
+    this.stopping ??= this.drain(opts);
+    return this.stopping;
+  }
+
+  private async drain(opts: DrainOptions): Promise<void> {
     this.draining = true;
     const timeoutMs = opts.timeoutMs ?? 10_000;
     const deadline = Date.now() + timeoutMs;

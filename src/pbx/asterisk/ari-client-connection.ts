@@ -1,5 +1,6 @@
 import ari, { type AriClient } from 'ari-client';
 import type { Logger } from '../../log.js';
+import type { CallEnd } from '../call-plan.js';
 import {
   AriAuthError,
   type AriConnection,
@@ -7,6 +8,8 @@ import {
   type AriListener,
   AriRequestError,
   type ChannelOutcome,
+  finishAfterVariables,
+  type PlanVariables,
   type VariableRead,
 } from './ari-connection.js';
 import type { AriEvent } from './ari-types.js';
@@ -36,10 +39,11 @@ export class AriClientConnection implements AriConnection {
     this.closing = false;
     for (;;) {
       try {
+        await this.checkCredentials();
         this.client = await ari.connect(this.opts.url, this.opts.username, this.opts.password);
         break;
       } catch (err) {
-        if (isAuthFailure(err)) throw new AriAuthError(this.opts.url);
+        if (err instanceof AriAuthError) throw err;
         const delay = this.backoff.next();
         this.log.warn(
           { delayMs: delay, err: (err as Error).message },
@@ -73,6 +77,19 @@ export class AriClientConnection implements AriConnection {
     await client.start(this.opts.app);
   }
 
+  /**
+   * swagger-client inside ari-client throws a 401 from a callback, outside any promise: an uncaught
+   * exception that would end the process. Ask once ourselves first.
+   */
+  private async checkCredentials(): Promise<void> {
+    const auth = Buffer.from(`${this.opts.username}:${this.opts.password}`).toString('base64');
+    const res = await fetch(new URL('/ari/api-docs/resources.json', this.opts.url), {
+      headers: { authorization: `Basic ${auth}` },
+    });
+    await res.arrayBuffer();
+    if (res.status === 401) throw new AriAuthError(this.opts.url);
+  }
+
   private get api(): AriClient {
     if (!this.client) throw new Error('ARI connection not started');
     return this.client;
@@ -100,6 +117,10 @@ export class AriClientConnection implements AriConnection {
 
   hangup(channelId: string, cause: number): Promise<ChannelOutcome> {
     return settle(this.api.channels.hangup({ channelId, reason_code: String(cause) }), 'hangup');
+  }
+
+  finishCall(channelId: string, variables: PlanVariables, end: CallEnd): Promise<ChannelOutcome> {
+    return finishAfterVariables(this, channelId, variables, end);
   }
 
   async closeEvents(opts: { quietMs?: number; maxWaitMs?: number } = {}): Promise<void> {
@@ -140,9 +161,4 @@ function messageOf(err: unknown): string | undefined {
 function asRequestError(err: unknown, operation: string): AriRequestError {
   const body = (err as Error)?.message ?? String(err);
   return new AriRequestError(0, operation, body);
-}
-
-function isAuthFailure(err: unknown): boolean {
-  const text = String((err as Error)?.message ?? err);
-  return text.includes('Authentication required') || text.includes('401');
 }

@@ -1,7 +1,10 @@
+import type { CallEnd } from '../call-plan.js';
 import type { AriEvent } from './ari-types.js';
 
 /** What a request on a channel came to: done, or the channel had already left (404: caller hung up). */
 export type ChannelOutcome = 'done' | 'gone';
+
+export type PlanVariables = ReadonlyArray<readonly [name: string, value: string]>;
 
 /** A variable read: its value, unset, or the channel is gone. */
 export type VariableRead =
@@ -32,6 +35,11 @@ export interface AriConnection {
   continueInDialplan(channelId: string): Promise<ChannelOutcome>;
   /** Hangs up with a Q.850 cause (reason_code). */
   hangup(channelId: string, cause: number): Promise<ChannelOutcome>;
+  /**
+   * Carries out a call plan: sets the variables, then continues or hangs up. Asterisk sees the end
+   * request only after the variables are set. Rejects on a non-404 failure (after the end was tried).
+   */
+  finishCall(channelId: string, variables: PlanVariables, end: CallEnd): Promise<ChannelOutcome>;
   /**
    * Stops reconnecting and closes the events socket calmly: keeps reading until no event arrived for
    * `quietMs` (at most `maxWaitMs`), then closes. Asterisk under load hung ARI when a socket with a
@@ -74,4 +82,31 @@ export class AriAuthError extends Error {
     super(`ARI at ${url} refused the credentials (401): check ARI_USERNAME / ARI_PASSWORD and ari.conf`);
     this.name = 'AriAuthError';
   }
+}
+
+/**
+ * Sets the variables in parallel and, once all are set, ends the call: two round trips. For
+ * clients that cannot pin a call's requests to one connection.
+ */
+export async function finishAfterVariables(
+  conn: AriConnection,
+  channelId: string,
+  variables: PlanVariables,
+  end: CallEnd,
+): Promise<ChannelOutcome> {
+  let failure: unknown;
+  if (variables.length > 0) {
+    const results = await Promise.allSettled(variables.map(([n, v]) => conn.setChannelVar(channelId, n, v)));
+    for (const r of results) {
+      if (r.status === 'fulfilled' && r.value === 'gone') return 'gone';
+      // still end the call: the dialplan treats a missing CALLGUARD_RESULT like the failure policy
+      if (r.status === 'rejected') failure ??= r.reason;
+    }
+  }
+  const outcome =
+    end.kind === 'continue'
+      ? await conn.continueInDialplan(channelId)
+      : await conn.hangup(channelId, end.cause);
+  if (failure !== undefined) throw failure;
+  return outcome;
 }

@@ -1,6 +1,7 @@
-import { Pool } from 'undici';
+import { Client } from 'undici';
 import WebSocket from 'ws';
 import type { Logger } from '../../log.js';
+import type { CallEnd } from '../call-plan.js';
 import {
   AriAuthError,
   type AriConnection,
@@ -8,6 +9,8 @@ import {
   type AriListener,
   AriRequestError,
   type ChannelOutcome,
+  finishAfterVariables,
+  type PlanVariables,
   type VariableRead,
 } from './ari-connection.js';
 import type { AriEvent } from './ari-types.js';
@@ -19,10 +22,16 @@ const CHANNEL_NOT_FOUND = 'Channel not found';
 const CHANNEL_GONE = /channel (was )?not found/i;
 
 export interface AriHttpClientOptions extends AriConnectionOptions {
-  /** Keep-alive connections to Asterisk's HTTP server. */
+  /** Keep-alive connections to Asterisk's HTTP server (default 4). */
   readonly connections?: number;
-  /** Requests in flight per connection (HTTP/1.1 pipelining; Asterisk answers them in order). */
+  /** Requests in flight per connection (HTTP/1.1 pipelining; Asterisk answers them in order). Default 16. */
   readonly pipelining?: number;
+  /**
+   * true (default): a call's variable requests and its continue/hangup go back to back on one
+   * connection; Asterisk's HTTP server handles a connection's requests one after the other, so the end
+   * still comes after the variables, one round trip instead of two. false: wait for the variables.
+   */
+  readonly pipelineEnd?: boolean;
   readonly logger: Logger;
 }
 
@@ -32,7 +41,10 @@ export interface AriHttpClientOptions extends AriConnectionOptions {
  */
 export class AriHttpClient implements AriConnection {
   readonly kind = 'undici' as const;
-  private readonly pool: Pool;
+  private readonly clients: Client[];
+  private readonly inFlight: number[];
+  private next = 0;
+  private readonly pipelineEnd: boolean;
   private readonly auth: string;
   private readonly wsUrl: string;
   private readonly backoff: Backoff;
@@ -45,11 +57,16 @@ export class AriHttpClient implements AriConnection {
 
   constructor(private readonly opts: AriHttpClientOptions) {
     const base = new URL(opts.url);
-    this.pool = new Pool(base.origin, {
-      connections: opts.connections ?? 8,
-      pipelining: opts.pipelining ?? 4,
-      keepAliveTimeout: 30_000,
-    });
+    const n = Math.max(1, opts.connections ?? 4);
+    // below Asterisk's session_keep_alive (15 s) so we never reuse a connection it is closing
+    const clientOpts = {
+      pipelining: opts.pipelining ?? 16,
+      keepAliveTimeout: 10_000,
+      keepAliveMaxTimeout: 10_000,
+    };
+    this.clients = Array.from({ length: n }, () => new Client(base.origin, clientOpts));
+    this.inFlight = this.clients.map(() => 0);
+    this.pipelineEnd = opts.pipelineEnd ?? true;
     this.auth = `Basic ${Buffer.from(`${opts.username}:${opts.password}`).toString('base64')}`;
     const wsBase = new URL('/ari/events', base);
     wsBase.protocol = base.protocol === 'https:' ? 'wss:' : 'ws:';
@@ -121,8 +138,33 @@ export class AriHttpClient implements AriConnection {
     });
   }
 
-  private async request(method: 'GET' | 'POST' | 'DELETE', path: string, operation: string) {
-    const res = await this.pool.request({
+  /** The least busy connection (round robin among equals). */
+  private pick(): number {
+    let best = this.next;
+    for (let k = 1; k < this.clients.length; k++) {
+      const i = (this.next + k) % this.clients.length;
+      if (this.inFlight[i] < this.inFlight[best]) best = i;
+    }
+    this.next = (best + 1) % this.clients.length;
+    return best;
+  }
+
+  private async request(
+    method: 'GET' | 'POST' | 'DELETE',
+    path: string,
+    operation: string,
+    conn = this.pick(),
+  ) {
+    this.inFlight[conn]++;
+    try {
+      return await this.send(this.clients[conn], method, path, operation);
+    } finally {
+      this.inFlight[conn]--;
+    }
+  }
+
+  private async send(client: Client, method: 'GET' | 'POST' | 'DELETE', path: string, operation: string) {
+    const res = await client.request({
       method,
       path,
       headers: { authorization: this.auth },
@@ -162,9 +204,36 @@ export class AriHttpClient implements AriConnection {
     );
   }
 
-  async hangup(channelId: string, cause: number): Promise<ChannelOutcome> {
+  async hangup(channelId: string, cause: number, conn?: number): Promise<ChannelOutcome> {
     const path = `/ari/channels/${encodeURIComponent(channelId)}?reason_code=${cause}`;
-    return this.outcome(await this.request('DELETE', path, 'hangup'));
+    return this.outcome(await this.request('DELETE', path, 'hangup', conn));
+  }
+
+  // hot path: one call's requests, back to back on one connection
+  async finishCall(channelId: string, variables: PlanVariables, end: CallEnd): Promise<ChannelOutcome> {
+    if (!this.pipelineEnd) return finishAfterVariables(this, channelId, variables, end);
+    const conn = this.pick();
+    const id = encodeURIComponent(channelId);
+    const sets = variables.map(([n, v]) =>
+      this.request(
+        'POST',
+        `/ari/channels/${id}/variable?variable=${encodeURIComponent(n)}&value=${encodeURIComponent(v)}`,
+        'setChannelVar',
+        conn,
+      ),
+    );
+    const last =
+      end.kind === 'continue'
+        ? this.request('POST', `/ari/channels/${id}/continue`, 'continue', conn)
+        : this.request('DELETE', `/ari/channels/${id}?reason_code=${end.cause}`, 'hangup', conn);
+    const [endResult, ...setResults] = await Promise.allSettled([last, ...sets]);
+    if (endResult.status === 'rejected') throw endResult.reason;
+    const outcome = this.outcome(endResult.value);
+    for (const r of setResults) {
+      if (r.status === 'rejected') throw r.reason;
+      if (this.outcome(r.value) === 'gone') return 'gone';
+    }
+    return outcome;
   }
 
   async closeEvents(opts: { quietMs?: number; maxWaitMs?: number } = {}): Promise<void> {
@@ -191,6 +260,6 @@ export class AriHttpClient implements AriConnection {
   }
 
   async dispose(): Promise<void> {
-    await this.pool.close();
+    await Promise.all(this.clients.map((c) => c.close()));
   }
 }

@@ -136,6 +136,8 @@ export class AriDouble {
   private readonly wss = new WebSocketServer({ noServer: true });
   private readonly docs = new Map<string, string>();
   private readonly channels = new Map<string, Channel>();
+  /** Every call by channel id, also after the channel is gone (to record the app's late requests). */
+  private readonly callsById = new Map<string, DoubleCall>();
   private readonly sockets = new Set<Socket>();
   private appSocket: WebSocket | undefined;
   private seq = 0;
@@ -153,6 +155,8 @@ export class AriDouble {
   /** Paths of api-docs requests, in order (what ari-client downloads at connect). */
   readonly docRequests: string[] = [];
   private waiters: Array<() => void> = [];
+  /** The next n events-socket connection attempts are cut off (Asterisk down or restarting). */
+  refuseNextUpgrades = 0;
 
   constructor(opts: AriDoubleOptions = {}) {
     this.user = opts.username ?? 'test';
@@ -265,6 +269,7 @@ export class AriDouble {
     };
     ch.call = call;
     ch.settle = settle;
+    this.callsById.set(ch.id, call);
     this.calls.push(call);
     const frame = `{"type":"StasisStart","timestamp":"${asteriskTime()}","args":${JSON.stringify(spec.args)},"channel":${this.snapshot(ch)},"asterisk_id":"${ASTERISK_ID}","application":"callguard"}`;
     (call as { stasisStartAt: number }).stasisStartAt = performance.now();
@@ -347,6 +352,12 @@ export class AriDouble {
       socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
       return;
     }
+    if (this.refuseNextUpgrades > 0) {
+      this.refuseNextUpgrades--;
+      this.upgrades.push({ at, status: 0 });
+      socket.destroy();
+      return;
+    }
     if (!this.authorized(req, url)) {
       this.upgrades.push({ at, status: 401 });
       const body = '{"message":"Authentication required"}';
@@ -426,8 +437,8 @@ export class AriDouble {
     res.end(rewritten);
   }
 
-  private record(ch: Channel | undefined, method: string, url: URL, status: number, at: number): void {
-    ch?.call?.requests.push({ method, path: url.pathname + url.search, status, at });
+  private record(id: string, method: string, url: URL, status: number, at: number): void {
+    this.callsById.get(id)?.requests.push({ method, path: url.pathname + url.search, status, at });
   }
 
   private channelRequest(
@@ -441,7 +452,7 @@ export class AriDouble {
     const ch = this.channels.get(id);
     const q = url.searchParams;
     const reply = (status: number, reason: string, message?: string, body?: string) => {
-      this.record(ch, method, url, status, at);
+      this.record(id, method, url, status, at);
       if (status === 204) noContent(res);
       else if (body !== undefined) json(res, status, reason, body);
       else error(res, status, reason, message ?? '');

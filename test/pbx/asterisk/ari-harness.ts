@@ -14,7 +14,12 @@ import { AriDouble, type AriDoubleOptions, type DoubleCallSpec } from './ari-dou
 
 export type AriClientKind = 'undici' | 'ari-client';
 
-export function makeConnection(kind: AriClientKind, url: string, logger: Logger): AriConnection {
+export function makeConnection(
+  kind: AriClientKind,
+  url: string,
+  logger: Logger,
+  extra: { pipelineEnd?: boolean } = {},
+): AriConnection {
   const opts = {
     url,
     username: 'test',
@@ -23,7 +28,7 @@ export function makeConnection(kind: AriClientKind, url: string, logger: Logger)
     logger,
     backoff: { initialMs: 20, maxMs: 200 },
   };
-  return kind === 'undici' ? new AriHttpClient(opts) : new AriClientConnection(opts);
+  return kind === 'undici' ? new AriHttpClient({ ...opts, ...extra }) : new AriClientConnection(opts);
 }
 
 /**

@@ -1,0 +1,84 @@
+import type { Config } from '../../config.js';
+import type { Logger } from '../../log.js';
+import type { CallEventSink } from '../call-events.js';
+import type { DeciderSource } from '../call-screener.js';
+import { AriApp, type DrainOptions } from './ari-app.js';
+import { AriClientConnection } from './ari-client-connection.js';
+import type { AriConnection } from './ari-connection.js';
+import { AriHttpClient } from './ari-http-client.js';
+
+export type AriClientKind = 'undici' | 'ari-client';
+
+/** The ARI client named by ARI_CLIENT (default: the small undici + ws client; see docs/DECISIONS.md). */
+export function createAriConnection(
+  config: Pick<Config, 'ARI_URL' | 'ARI_USERNAME' | 'ARI_PASSWORD' | 'ARI_APP'> & {
+    ARI_CLIENT?: AriClientKind;
+  },
+  logger: Logger,
+): AriConnection {
+  const opts = {
+    url: config.ARI_URL,
+    username: config.ARI_USERNAME,
+    password: config.ARI_PASSWORD,
+    app: config.ARI_APP,
+    logger,
+  };
+  return config.ARI_CLIENT === 'ari-client' ? new AriClientConnection(opts) : new AriHttpClient(opts);
+}
+
+/**
+ * Stops the app on SIGTERM / SIGINT: finish the live calls, close the events socket calmly, then
+ * call `exit`. Returns a function that removes the handlers.
+ */
+export function drainOnSignals(
+  stop: () => Promise<void>,
+  logger: Logger,
+  exit: (code: number) => void = (code) => process.exit(code),
+  signals: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT'],
+): () => void {
+  let stopping: Promise<void> | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    logger.info({ signal }, 'draining before exit');
+    stopping = stop().then(
+      () => exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'drain failed');
+        exit(1);
+      },
+    );
+  };
+  for (const s of signals) process.on(s, onSignal);
+  return () => {
+    for (const s of signals) process.off(s, onSignal);
+  };
+}
+
+export interface AriService {
+  readonly app: AriApp;
+  stop(opts?: DrainOptions): Promise<void>;
+}
+
+/** Starts the Stasis app from the configuration; the `serve` command's ari role. */
+export async function startAriService(deps: {
+  config: Pick<
+    Config,
+    'ARI_URL' | 'ARI_USERNAME' | 'ARI_PASSWORD' | 'ARI_APP' | 'CALLGUARD_DEFAULT_TENANT'
+  > & {
+    ARI_CLIENT?: AriClientKind;
+  };
+  source: DeciderSource;
+  events: CallEventSink;
+  logger: Logger;
+}): Promise<AriService> {
+  const logger = deps.logger.child({ role: 'ari' });
+  const app = new AriApp({
+    connection: createAriConnection(deps.config, logger),
+    source: deps.source,
+    events: deps.events,
+    logger,
+    defaultTenant: deps.config.CALLGUARD_DEFAULT_TENANT,
+  });
+  await app.start();
+  return { app, stop: (opts) => app.stop(opts) };
+}

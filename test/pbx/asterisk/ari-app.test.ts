@@ -1,0 +1,217 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { AriApp } from '../../../src/pbx/asterisk/ari-app.js';
+import { INPUT_VARIABLES, inputsFromArgs } from '../../../src/pbx/asterisk/ari-call-reader.js';
+import { AriAuthError } from '../../../src/pbx/asterisk/ari-connection.js';
+import { drainOnSignals } from '../../../src/pbx/asterisk/ari-service.js';
+import { Backoff } from '../../../src/pbx/asterisk/backoff.js';
+import { MemoryEventSink } from '../../../src/pbx/call-events.js';
+import { ACME, CAMPAIGN_TASK, contractSource } from '../contract/contract-tenants.js';
+import { AriDouble, type AriDoubleOptions, type DoubleCall } from './ari-double.js';
+import { type AriClientKind, makeConnection, specFor } from './ari-harness.js';
+import { memoryLogger } from './memory-logger.js';
+
+const CLIENTS: AriClientKind[] = ['undici', 'ari-client'];
+
+async function withApp(
+  kind: AriClientKind,
+  doubleOpts: AriDoubleOptions,
+  body: (ctx: { double: AriDouble; app: AriApp; logs: ReturnType<typeof memoryLogger> }) => Promise<void>,
+): Promise<void> {
+  const double = new AriDouble(doubleOpts);
+  const url = await double.start();
+  const logs = memoryLogger();
+  const app = new AriApp({
+    connection: makeConnection(kind, url, logs.logger),
+    source: contractSource(),
+    events: new MemoryEventSink(),
+    logger: logs.logger,
+    defaultTenant: 'default',
+  });
+  await app.start();
+  await double.waitForApp();
+  try {
+    await body({ double, app, logs });
+  } finally {
+    await app.stop({ quietMs: 20, timeoutMs: 2_000 });
+    await double.stop();
+  }
+}
+
+const outboundBlocked = specFor({
+  tenant: ACME,
+  direction: 'outbound',
+  called: '14045266123',
+  calling: '201',
+  task: CAMPAIGN_TASK,
+  agent: 'agent-42',
+});
+
+describe('Stasis arguments', () => {
+  it('reads direction then task, and name=value arguments by name', () => {
+    assert.deepEqual(inputsFromArgs(['outbound', 'campaign-7']), {
+      CALLGUARD_DIRECTION: 'outbound',
+      CALLGUARD_TASK: 'campaign-7',
+    });
+    assert.deepEqual(inputsFromArgs(['outbound', '']), { CALLGUARD_DIRECTION: 'outbound' });
+    assert.deepEqual(inputsFromArgs(['inbound', 'tenant=acme', 'agent=a1']), {
+      CALLGUARD_DIRECTION: 'inbound',
+      CALLGUARD_TENANT: 'acme',
+      CALLGUARD_AGENT: 'a1',
+    });
+  });
+});
+
+describe('Backoff', () => {
+  it('doubles from the initial delay up to the cap, with ±20% jitter, and starts over after reset', () => {
+    const b = new Backoff({ initialMs: 100, maxMs: 1_000 });
+    const bases = [100, 200, 400, 800, 1_000, 1_000];
+    for (const base of bases) {
+      const d = b.next();
+      assert.ok(d >= base * 0.8 && d <= base * 1.2, `${d} near ${base}`);
+    }
+    b.reset();
+    assert.ok(b.next() <= 120);
+  });
+});
+
+for (const kind of CLIENTS) {
+  describe(`ARI app over the real protocol (${kind})`, () => {
+    it('reads CALLGUARD_* from channelvars without any GET when ari.conf exposes them', async () => {
+      await withApp(kind, { channelvars: [...INPUT_VARIABLES] }, async ({ double }) => {
+        const call = double.placeCall(outboundBlocked) as DoubleCall;
+        await call.done;
+        assert.equal(call.end, 'hangup');
+        assert.equal(call.cause, 21);
+        assert.deepEqual(
+          call.requests.filter((r) => r.method === 'GET'),
+          [],
+        );
+        // the end came last, after every variable
+        assert.equal(call.requests.at(-1)?.method, 'DELETE');
+        assert.deepEqual(call.setVariables.map(([n]) => n).sort(), [
+          'CALLGUARD_BUSINESS_RESULT',
+          'CALLGUARD_OPERATION',
+          'CALLGUARD_RESULT',
+          'CALLGUARD_RULE',
+        ]);
+      });
+    });
+
+    it('GETs only the CALLGUARD_* variables the Stasis arguments left open when channelvars are off', async () => {
+      await withApp(kind, {}, async ({ double }) => {
+        const call = double.placeCall(outboundBlocked) as DoubleCall;
+        await call.done;
+        const gets = call.requests.filter((r) => r.method === 'GET').map((r) => r.path);
+        assert.deepEqual(gets.sort(), [
+          `/ari/channels/${call.id}/variable?variable=CALLGUARD_AGENT`,
+          `/ari/channels/${call.id}/variable?variable=CALLGUARD_TENANT`,
+        ]);
+        assert.equal(call.end, 'hangup');
+      });
+    });
+
+    it('caller hangs up while the variables are in flight: 404s are logged at debug, not as errors', async () => {
+      await withApp(
+        kind,
+        { channelvars: [...INPUT_VARIABLES], responseDelayMs: 40 },
+        async ({ double, logs, app }) => {
+          const call = double.placeCall({ ...outboundBlocked, hangupAfterMs: 10 }) as DoubleCall;
+          await call.done;
+          for (let i = 0; i < 100 && app.liveCalls > 0; i++) await new Promise((r) => setTimeout(r, 10));
+          assert.equal(call.end, 'caller-hangup');
+          assert.ok(
+            call.requests.some((r) => r.status === 404),
+            'the app did reach the gone channel',
+          );
+          assert.deepEqual(logs.errors(), []);
+          assert.ok(logs.records.some((r) => r.level === 20 && /already gone/.test(r.msg ?? '')));
+          assert.equal(app.liveCalls, 0);
+        },
+      );
+    });
+
+    it('reconnects with backoff while the PBX is unreachable, then keeps screening', async () => {
+      await withApp(kind, {}, async ({ double, app }) => {
+        double.refuseNextUpgrades = 3;
+        double.dropConnection();
+        await double.waitForApp(20_000);
+        for (let i = 0; i < 100 && !app.isConnected; i++) await new Promise((r) => setTimeout(r, 10));
+        assert.deepEqual(
+          double.upgrades.map((u) => u.status),
+          [101, 0, 0, 0, 101],
+        );
+        assert.equal(app.isConnected, true);
+        const call = double.placeCall(outboundBlocked) as DoubleCall;
+        await call.done;
+        assert.equal(call.end, 'hangup');
+      });
+    });
+
+    it('refuses to start with wrong credentials, with an error that names them', async () => {
+      const double = new AriDouble({ password: 'right' });
+      const url = await double.start();
+      const { logger } = memoryLogger();
+      const app = new AriApp({
+        connection: makeConnection(kind, url, logger),
+        source: contractSource(),
+        events: new MemoryEventSink(),
+        logger,
+        defaultTenant: 'default',
+      });
+      try {
+        await assert.rejects(app.start(), AriAuthError);
+      } finally {
+        await double.stop();
+      }
+    });
+
+    it('SIGTERM drains: live calls finish, the socket closes calmly, no call is left in Stasis', async () => {
+      await withApp(
+        kind,
+        { channelvars: [...INPUT_VARIABLES], responseDelayMs: 30 },
+        async ({ double, app }) => {
+          const calls = Array.from({ length: 10 }, (_, i) =>
+            double.placeCall(
+              i % 2 === 0
+                ? outboundBlocked
+                : specFor({
+                    tenant: ACME,
+                    direction: 'inbound',
+                    called: '14045266123',
+                    calling: '+14045550123',
+                  }),
+            ),
+          ) as DoubleCall[];
+          // wait (bounded) until the app holds them, so the drain has something to finish
+          for (let i = 0; i < 200 && app.liveCalls < calls.length; i++)
+            await new Promise((r) => setTimeout(r, 2));
+          let exitCode: number | undefined;
+          const stopped = new Promise<void>((resolve) => {
+            const uninstall = drainOnSignals(
+              () => app.stop({ quietMs: 20, timeoutMs: 5_000 }),
+              memoryLogger().logger,
+              (code) => {
+                exitCode = code;
+                uninstall();
+                resolve();
+              },
+            );
+          });
+          process.emit('SIGTERM');
+          await stopped;
+          assert.equal(exitCode, 0);
+          assert.equal(double.inStasis(), 0);
+          assert.deepEqual(
+            calls.map((c) => c.end),
+            calls.map((_, i) => (i % 2 === 0 ? 'hangup' : 'continue')),
+          );
+          for (let i = 0; i < 100 && double.closeCodes.length === 0; i++)
+            await new Promise((r) => setTimeout(r, 10));
+          assert.equal(double.closeCodes.length, 1);
+          if (kind === 'undici') assert.equal(double.closeCodes[0], 1000);
+        },
+      );
+    });
+  });
+}

@@ -1,0 +1,86 @@
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { AriDouble, DoubleCall, DoubleCallSpec } from './ari-double.js';
+
+export interface LoadOptions {
+  /** Calls placed per second. */
+  readonly rate: number;
+  readonly seconds: number;
+  /** Calls to place before measuring (excluded from the figures). */
+  readonly warmupCalls?: number;
+  readonly specs: readonly DoubleCallSpec[];
+  /** How long to wait for the last calls to leave Stasis. */
+  readonly settleMs?: number;
+}
+
+export interface LoadReport {
+  readonly placed: number;
+  readonly completed: number;
+  readonly failedToPlace: number;
+  readonly elapsedMs: number;
+  readonly callsPerSec: number;
+  /** Decision latency at the double: StasisStart sent → continue/DELETE received, ms. */
+  readonly p50Ms: number;
+  readonly p90Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+  readonly ends: Record<string, number>;
+  readonly leftInStasis: number;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+const round = (n: number) => Math.round(n * 1000) / 1000;
+
+/** Places calls into the double at a steady rate (catching up if a timer fires late) and measures them. */
+export async function runLoad(double: AriDouble, opts: LoadOptions): Promise<LoadReport> {
+  const total = Math.round(opts.rate * opts.seconds);
+  const warmup = opts.warmupCalls ?? 0;
+  const interval = 1000 / opts.rate;
+  const measured: DoubleCall[] = [];
+  let failedToPlace = 0;
+  let placed = 0;
+  let i = 0;
+  const start = performance.now();
+  while (placed < total + warmup) {
+    const due = Math.floor((performance.now() - start) / interval) + 1;
+    while (placed < Math.min(due, total + warmup)) {
+      const call = double.placeCall(opts.specs[i++ % opts.specs.length]);
+      if (!call) failedToPlace++;
+      else if (placed >= warmup) measured.push(call);
+      placed++;
+    }
+    await sleep(Math.max(0, start + placed * interval - performance.now()));
+  }
+  const settle = sleep(opts.settleMs ?? 5_000);
+  await Promise.race([Promise.all(measured.map((c) => c.done)), settle]);
+  const elapsedMs = performance.now() - start;
+  const latencies: number[] = [];
+  const ends: Record<string, number> = {};
+  let lastEnd = start;
+  for (const c of measured) {
+    ends[c.end ?? 'in-stasis'] = (ends[c.end ?? 'in-stasis'] ?? 0) + 1;
+    if (c.endedAt !== undefined) {
+      latencies.push(c.endedAt - c.stasisStartAt);
+      if (c.endedAt > lastEnd) lastEnd = c.endedAt;
+    }
+  }
+  latencies.sort((a, b) => a - b);
+  const firstStart = measured[0]?.stasisStartAt ?? start;
+  return {
+    placed: measured.length,
+    completed: latencies.length,
+    failedToPlace,
+    elapsedMs: round(elapsedMs),
+    callsPerSec: round((latencies.length * 1000) / Math.max(1, lastEnd - firstStart)),
+    p50Ms: round(percentile(latencies, 50)),
+    p90Ms: round(percentile(latencies, 90)),
+    p99Ms: round(percentile(latencies, 99)),
+    maxMs: round(latencies[latencies.length - 1] ?? Number.NaN),
+    ends,
+    leftInStasis: double.inStasis(),
+  };
+}
