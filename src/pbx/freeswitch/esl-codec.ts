@@ -19,6 +19,13 @@ export interface EslEvent {
   readonly headers: EslHeaders;
   /** An event's own body: the result of a BACKGROUND_JOB, for instance. */
   readonly body?: string;
+  /** One header, without reading the others when the event has not been read whole yet. */
+  get?(name: string): string | undefined;
+}
+
+/** One header of an event; cheap on the lazily read events eventOf() returns. */
+export function eventHeader(event: EslEvent, name: string): string | undefined {
+  return event.get ? event.get(name) : event.headers[name];
 }
 
 const LF = 0x0a;
@@ -37,7 +44,7 @@ export function urlDecode(value: string): string {
   }
 }
 
-/** Parses `Name: value` lines; values are URL-decoded. A later duplicate wins, as in FreeSWITCH's own lookup. */
+/** Parses `Name: value` lines; values are URL-decoded. The first of duplicates wins, as in FreeSWITCH's own lookup. */
 export function parseHeaderBlock(text: string): EslHeaders {
   const headers: EslHeaders = {};
   let start = 0;
@@ -52,7 +59,7 @@ export function parseHeaderBlock(text: string): EslHeaders {
       if (text.charCodeAt(valueStart) === 0x20) valueStart++;
       let valueEnd = nl;
       if (valueEnd > valueStart && text.charCodeAt(valueEnd - 1) === 0x0d) valueEnd--;
-      headers[name] = urlDecode(text.slice(valueStart, valueEnd));
+      if (headers[name] === undefined) headers[name] = urlDecode(text.slice(valueStart, valueEnd));
     }
     start = nl + 1;
   }
@@ -124,9 +131,86 @@ export class EslParser {
 /** The event inside a text/event-plain or text/event-json message; undefined for anything else. */
 export function eventOf(message: EslMessage): EslEvent | undefined {
   const type = message.headers['Content-Type'];
-  if (type === 'text/event-plain' && message.body !== undefined) return parsePlainEvent(message.body);
-  if (type === 'text/event-json' && message.body !== undefined) return parseJsonEvent(message.body);
+  if (type === 'text/event-plain' && message.body !== undefined) return new PlainEvent(message.body);
+  if (type === 'text/event-json' && message.body !== undefined) return new JsonEvent(message.body);
   return undefined;
+}
+
+/**
+ * A text/event-plain body, read lazily: most events a call sees (CHANNEL_EXECUTE, CHANNEL_STATE, ...)
+ * are looked at only for their name, so the hundred-odd headers are split and decoded only when asked.
+ */
+class PlainEvent implements EslEvent {
+  readonly name: string;
+  private parsed: { headers: EslHeaders; body?: string } | undefined;
+
+  constructor(private readonly text: string) {
+    this.name = headerValue(text, 'Event-Name') ?? '';
+  }
+
+  get headers(): EslHeaders {
+    return this.parse().headers;
+  }
+
+  get body(): string | undefined {
+    return this.parse().body;
+  }
+
+  get(name: string): string | undefined {
+    if (this.parsed) return this.parsed.headers[name];
+    const split = this.text.indexOf('\n\n');
+    return headerValue(split === -1 ? this.text : this.text.slice(0, split), name);
+  }
+
+  private parse(): { headers: EslHeaders; body?: string } {
+    this.parsed ??= parsePlainEvent(this.text);
+    return this.parsed;
+  }
+}
+
+/** A text/event-json body, parsed on first use of its headers. */
+class JsonEvent implements EslEvent {
+  readonly name: string;
+  private parsed: EslEvent | undefined;
+
+  constructor(private readonly text: string) {
+    const m = /"Event-Name":"([^"\\]*)"/.exec(text.length > 256 ? text.slice(0, 256) : text);
+    this.name = m ? m[1] : this.parse().name;
+  }
+
+  get headers(): EslHeaders {
+    return this.parse().headers;
+  }
+
+  get body(): string | undefined {
+    return this.parse().body;
+  }
+
+  get(name: string): string | undefined {
+    if (this.parsed) return this.parsed.headers[name];
+    // A plain "Name":"value" with no escapes in it is read in place; anything else parses the lot.
+    const key = `"${name}":"`;
+    const at = this.text.indexOf(key);
+    if (at === -1) return this.text.includes(`"${name}":`) ? this.parse().headers[name] : undefined;
+    const end = this.text.indexOf('"', at + key.length);
+    const value = this.text.slice(at + key.length, end);
+    return value.includes('\\') ? this.parse().headers[name] : value;
+  }
+
+  private parse(): EslEvent {
+    this.parsed ??= parseJsonEvent(this.text);
+    return this.parsed;
+  }
+}
+
+/** One header of a plain block without splitting the rest (`Name: value` at a line start). */
+function headerValue(text: string, name: string): string | undefined {
+  const key = `${name}: `;
+  let at = text.startsWith(key) ? 0 : text.indexOf(`\n${key}`);
+  if (at === -1) return undefined;
+  if (at > 0) at += 1;
+  const end = text.indexOf('\n', at);
+  return urlDecode(text.slice(at + key.length, end === -1 ? text.length : end));
 }
 
 export function parsePlainEvent(text: string): EslEvent {

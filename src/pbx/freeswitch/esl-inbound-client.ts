@@ -3,7 +3,7 @@ import { CallguardError, cgError } from '../../domain/errors.js';
 import type { Logger } from '../../log.js';
 import type { CallScreener } from '../call-screener.js';
 import { callFromChannel } from './channel-call.js';
-import { type EslEvent, encodeCommand } from './esl-codec.js';
+import { type EslEvent, encodeCommand, eventHeader } from './esl-codec.js';
 import { EslConnection, type EslReply } from './esl-connection.js';
 import {
   type InboundTarget,
@@ -193,16 +193,16 @@ export class EslInboundClient {
   private onEvent(conn: EslConnection, event: EslEvent): void {
     if (event.name === 'CHANNEL_PARK') this.onPark(conn, event);
     else if (event.name === 'CHANNEL_HANGUP_COMPLETE') {
-      const call = this.inFlight.get(event.headers['Unique-ID'] ?? '');
+      const call = this.inFlight.get(eventHeader(event, 'Unique-ID') ?? '');
       if (call) call.gone = true;
     }
   }
 
   private onPark(conn: EslConnection, event: EslEvent): void {
-    const h = event.headers;
     // Only the leg running the dialplan: with loopback calls the a-leg parks too after a transfer
     // (fixtures README, point 11). A channel that already has a result was screened before.
-    if (h['Call-Direction'] !== 'inbound') return;
+    if (eventHeader(event, 'Call-Direction') !== 'inbound') return;
+    const h = event.headers;
     if (h.variable_CALLGUARD_RESULT !== undefined) return;
     if (h.variable_CALLGUARD_TENANT === undefined && h.variable_CALLGUARD_DIRECTION === undefined) return;
     if (this.stateValue === 'stopped') return;

@@ -3,7 +3,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from '../../log.js';
 import type { CallScreener } from '../call-screener.js';
 import { callFromChannel } from './channel-call.js';
-import { channelDataOf, type EslEvent, type EslHeaders, encodeCommand } from './esl-codec.js';
+import { channelDataOf, type EslEvent, type EslHeaders, encodeCommand, eventHeader } from './esl-codec.js';
 import { EslConnection } from './esl-connection.js';
 import { outboundPlanCommands } from './esl-plan-commands.js';
 
@@ -126,14 +126,18 @@ class OutboundSession {
   private onEvent(event: EslEvent): void {
     switch (event.name) {
       case 'CHANNEL_EXECUTE_COMPLETE':
-        if (this.expect === 'execute' && event.headers['Application-UUID'] === this.lastSetId) this.exit();
+        if (this.expect === 'execute' && eventHeader(event, 'Application-UUID') === this.lastSetId)
+          this.exit();
         return;
       case 'CHANNEL_HANGUP':
       case 'CHANNEL_HANGUP_COMPLETE':
         this.gone = true;
         if (this.phase === 'settling' && this.expect === 'hangup') this.exit();
         else if (this.phase === 'settling') {
-          this.log.info({ cause: event.headers['Hangup-Cause'] }, 'channel already gone: the caller hung up');
+          this.log.info(
+            { cause: eventHeader(event, 'Hangup-Cause') },
+            'channel already gone: the caller hung up',
+          );
           this.exit();
         }
         return;

@@ -58,6 +58,19 @@ describe('ESL codec against recorded FreeSWITCH 1.10.12 traffic', () => {
     });
   }
 
+  it('one header read in place equals the same header of the event read whole', () => {
+    for (const scenario of RECORDED_SCENARIOS) {
+      for (const m of parseChunked(readStream(scenario, 'fs-to-app'), [])) {
+        const whole = eventOf(m);
+        if (!whole) continue;
+        for (const [name, value] of Object.entries(whole.headers)) {
+          const fresh = eventOf(m);
+          assert.equal(fresh?.get?.(name), value, `${scenario} ${whole.name} ${name}`);
+        }
+      }
+    }
+  });
+
   it('outbound connect reply: a CHANNEL_DATA event with URL-decoded values and no Content-Length', () => {
     const raw = recordedMessage('outbound-mode/a-blocked-pipelined', (l) =>
       (l.raw ?? '').startsWith('Event-Name: CHANNEL_DATA'),
@@ -127,5 +140,36 @@ describe('ESL codec against recorded FreeSWITCH 1.10.12 traffic', () => {
       encodeSendmsg({ 'call-command': 'execute', 'execute-app-arg': 'A=b\nc' }),
       'sendmsg\ncall-command: execute\nexecute-app-arg: A=b c\n\n',
     );
+  });
+});
+
+describe('ESL double frames', () => {
+  it('recorded frames re-rendered from their templates are byte-exact', async () => {
+    const { loadTemplates, renderConnectReply, renderPlainEvent, renderJsonEvent } = await import(
+      './esl-frames.js'
+    );
+    const t = loadTemplates();
+    const connect = recordedMessage('outbound-mode/a-blocked-pipelined', (l) =>
+      (l.raw ?? '').startsWith('Event-Name: CHANNEL_DATA'),
+    );
+    assert.equal(renderConnectReply(t.connectReply.pairs), connect);
+    const hangup = recordedMessage(
+      'outbound-mode/a-blocked-pipelined',
+      (l) => l.event_name === 'CHANNEL_HANGUP_COMPLETE',
+    );
+    assert.equal(renderPlainEvent(t.outbound.hangupComplete.pairs), hangup);
+    const job = recordedMessage(
+      'inbound-mode/plain-park-setvar-kill',
+      (l) => l.event_name === 'BACKGROUND_JOB',
+    );
+    assert.equal(
+      renderPlainEvent(t.inbound.plain.backgroundJob.pairs, t.inbound.plain.backgroundJob.body),
+      job,
+    );
+    const park = recordedMessage(
+      'inbound-mode/json-park-setvar-transfer',
+      (l) => l.event_name === 'CHANNEL_PARK',
+    );
+    assert.equal(renderJsonEvent(t.inbound.json.park.pairs), park);
   });
 });

@@ -31,7 +31,10 @@ export interface EventTemplate {
 /** FreeSWITCH's switch_url_encode: these characters (and anything outside printable ASCII) are escaped. */
 const UNSAFE = new Set('\r\n "#%&+:;<=>?@[\\]^`{|}'.split(''));
 
+const NEEDS_ENCODING = /[^\x21-\x7e]|["#%&+:;<=>?@[\\\]^`{|}]/;
+
 export function fsUrlEncode(value: string): string {
+  if (!NEEDS_ENCODING.test(value)) return value;
   let out = '';
   for (const ch of value) {
     const code = ch.codePointAt(0) ?? 0;
