@@ -1,5 +1,6 @@
 import { DecisionEngine } from '../src/engine/decision-engine.js';
 import { decodeSnapshot, encodeSnapshot } from '../src/engine/snapshot-codec.js';
+import { csvLoad } from './csv-load.js';
 import { exactNumber, syntheticCalls, syntheticRules, TASKS } from './synthetic-rules.js';
 
 const gc = (): void => {
@@ -61,7 +62,8 @@ async function scenario(exact: number, patterns: number, seconds: number): Promi
   const t1 = performance.now();
   const decoded = decodeSnapshot(snapshot);
   const loadMs = performance.now() - t1;
-  if (decoded.engine.decide(calls[0]).action !== engine.decide(calls[0]).action) throw new Error('snapshot differs');
+  if (decoded.engine.decide(calls[0]).action !== engine.decide(calls[0]).action)
+    throw new Error('snapshot differs');
 
   console.log(
     JSON.stringify({
@@ -89,7 +91,9 @@ function baseline(exact: number, seconds: number): void {
   const buildMs = performance.now() - t0;
   gc();
   const bytes = (liveBytes() - before) / exact;
-  const calls = syntheticCalls(1_000_000, exact).map((c) => (c.direction === 'outbound' ? c.called : c.calling));
+  const calls = syntheticCalls(1_000_000, exact).map((c) =>
+    c.direction === 'outbound' ? c.called : c.calling,
+  );
   const m = measure(calls, (n) => set.has(n) || undefined, seconds);
   console.log(
     JSON.stringify({
@@ -108,6 +112,7 @@ function baseline(exact: number, seconds: number): void {
 export async function run(args: string[]): Promise<void> {
   const sizes = args.length > 0 ? args.map(Number) : [1_000_000, 10_000_000];
   const seconds = Number(process.env.BENCH_SECONDS ?? 5);
+  console.log(JSON.stringify(await csvLoad(1_000_000)));
   for (const exact of sizes) {
     await scenario(exact, 100_000, seconds);
     baseline(exact, seconds);

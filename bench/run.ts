@@ -8,7 +8,10 @@ if (!name || !known.includes(name)) {
   console.error(`usage: npm run bench -- <${known.join('|')}> [args]`);
   process.exit(2);
 }
-const mod = (await import(`./${name}.ts`)) as { run?: (args: string[]) => Promise<void>; default?: (args: string[]) => Promise<void> };
+const mod = (await import(`./${name}.ts`)) as {
+  run?: (args: string[]) => Promise<void>;
+  default?: (args: string[]) => Promise<void>;
+};
 const run = mod.run ?? mod.default;
 if (!run) {
   console.error(`bench/${name}.ts exports no run(args)`);

@@ -21,12 +21,17 @@ const digits = (rand: () => number, n: number): string => {
 
 export const NOW = Date.UTC(2026, 10, 22);
 export const GROUPS = Array.from({ length: 50 }, (_, i) => `campaign-${i}`);
-export const TASKS: [string, string[]][] = Array.from({ length: 20 }, (_, i) => [`task-${i}`, [GROUPS[i], GROUPS[i + 20]]]);
+export const TASKS: [string, string[]][] = Array.from({ length: 20 }, (_, i) => [
+  `task-${i}`,
+  [GROUPS[i], GROUPS[i + 20]],
+]);
 
 /** The exact number of rule i: 80% called-side (outbound DNC lists), 20% calling-side (inbound spam lists). */
 export function exactNumber(i: number): { side: 'called' | 'calling'; number: string } {
   const rand = prng(i * 2654435761);
-  return i % 5 === 4 ? { side: 'calling', number: `44${digits(rand, 10)}` } : { side: 'called', number: `1${digits(rand, 10)}` };
+  return i % 5 === 4
+    ? { side: 'calling', number: `44${digits(rand, 10)}` }
+    : { side: 'called', number: `1${digits(rand, 10)}` };
 }
 
 /**
@@ -92,7 +97,14 @@ export function syntheticCalls(count: number, exact: number, seed = 99): CallCon
       }
     }
     const task = rand() < 0.5 ? TASKS[Math.floor(rand() * TASKS.length)][0] : undefined;
-    calls.push({ called, calling, direction, task, user: rand() < 0.2 ? `user-${Math.floor(rand() * 100)}` : undefined, at: NOW });
+    calls.push({
+      called,
+      calling,
+      direction,
+      task,
+      user: rand() < 0.2 ? `user-${Math.floor(rand() * 100)}` : undefined,
+      at: NOW,
+    });
   }
   return calls;
 }

@@ -56,7 +56,8 @@ describe('rule snapshot', () => {
     const decoded = decodeSnapshot(snap);
     assert.equal(decoded.version, '1700000000000-0');
     assert.equal(decoded.createdAt, 42);
-    for (const call of calls) assert.deepEqual(plain(decoded.engine.decide(call)), plain(engine.decide(call)));
+    for (const call of calls)
+      assert.deepEqual(plain(decoded.engine.decide(call)), plain(engine.decide(call)));
     assert.deepEqual([...decoded.engine.rules()].map((r) => r.id).sort(), [1, 2, 3, 4, 5, 6]);
   });
 

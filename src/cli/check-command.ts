@@ -1,0 +1,174 @@
+import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
+import type { Command } from 'commander';
+import { stringify } from 'csv-stringify';
+import { z } from 'zod';
+import { rawCallSchema, toCallContext } from '../domain/call-context.js';
+import type { Decision } from '../domain/decision.js';
+import type { NormalizationPolicy } from '../domain/number.js';
+import { actionSchema, callDirectionSchema, countrySchema } from '../domain/rule.js';
+import type { DecisionEngine } from '../engine/decision-engine.js';
+import { csvRecords } from '../jobs/csv-records.js';
+import { loadOfflineEngine } from './offline-rules.js';
+import { EXIT, err, out, UsageError } from './output.js';
+
+const optionsSchema = z
+  .object({
+    rules: z.string().min(1),
+    bindings: z.string().min(1).optional(),
+    called: z.string().optional(),
+    calling: z.string().optional(),
+    direction: callDirectionSchema.default('inbound'),
+    task: z.string().min(1).optional(),
+    sbc: z.string().min(1).optional(),
+    provider: z.string().min(1).optional(),
+    customerGroup: z.string().min(1).optional(),
+    user: z.string().min(1).optional(),
+    at: z.iso.datetime({ offset: true, message: 'an ISO time such as 2026-11-22T10:00:00Z' }).optional(),
+    batch: z.string().min(1).optional(),
+    country: countrySchema.optional(),
+    defaultAction: actionSchema.default('allow'),
+    json: z.boolean().default(false),
+  })
+  .refine((o) => o.batch !== undefined || o.called !== undefined, {
+    message: 'give --called (one call) or --batch QUERIES.csv (many)',
+  });
+
+function outcomeText(decision: Decision): string {
+  if (decision.action !== 'block') return '';
+  if (decision.outcome.operation !== 'none') return decision.outcome.operation;
+  return decision.rule?.typeId ?? '';
+}
+
+function printDecision(decision: Decision, json: boolean, call: unknown): void {
+  if (json) {
+    out(JSON.stringify({ call, ...JSON.parse(JSON.stringify(decision)) }));
+    return;
+  }
+  out(`${decision.action}${decision.rule ? ` (rule ${decision.rule.id})` : ''}`);
+  out(`why: ${decision.why}`);
+  const outcome = decision.outcome;
+  if (outcome.operation !== 'none') {
+    const parts = Object.entries(outcome)
+      .filter(([k]) => k !== 'operation')
+      .map(([k, v]) => `${k}=${v}`);
+    out(`outcome: ${outcome.operation}${parts.length ? ` ${parts.join(' ')}` : ''}`);
+  }
+}
+
+async function runBatch(
+  engine: DecisionEngine,
+  source: Readable,
+  policy: NormalizationPolicy,
+  at: number,
+  defaultDirection: 'inbound' | 'outbound',
+): Promise<number> {
+  const records = csvRecords(source, () => {});
+  const writer = stringify({
+    header: true,
+    columns: ['called', 'calling', 'direction', 'task', 'action', 'rule_id', 'outcome'],
+  });
+  writer.pipe(process.stdout);
+  let bad = 0;
+  for await (const batch of records)
+    for (const { record, info } of batch) {
+      const raw = rawCallSchema.safeParse({
+        called: record.called ?? '',
+        calling: record.calling || undefined,
+        direction: record.direction?.trim().toLowerCase() || defaultDirection,
+        task: record.task?.trim() || undefined,
+        at,
+      });
+      if (!raw.success) {
+        bad++;
+        const issue = raw.error.issues[0];
+        err(`queries:${info.lines}: ${String(issue.path[0])}: ${issue.message}`);
+        writer.write([
+          record.called ?? '',
+          record.calling ?? '',
+          record.direction ?? '',
+          record.task ?? '',
+          'error',
+          '',
+          '',
+        ]);
+        continue;
+      }
+      const decision = engine.decide(toCallContext(raw.data, policy, at));
+      const ok = writer.write([
+        raw.data.called,
+        raw.data.calling ?? '',
+        raw.data.direction,
+        raw.data.task ?? '',
+        decision.action,
+        decision.rule?.id ?? '',
+        outcomeText(decision),
+      ]);
+      if (!ok) await new Promise((resolve) => writer.once('drain', resolve));
+    }
+  writer.end();
+  await new Promise((resolve) => writer.on('end', resolve).resume?.());
+  return bad;
+}
+
+export function registerCheckCommand(program: Command): void {
+  program
+    .command('check')
+    .description('decide one call (or a batch of calls) against a rules file, offline, and say why')
+    .requiredOption('--rules <file>', 'rules CSV in the import template format')
+    .option('--bindings <file>', 'CSV task,group: which groups each outbound task is bound to')
+    .option('--called <number>', 'the dialled number')
+    .option('--calling <number>', 'the caller id number (empty: anonymous)')
+    .option('--direction <direction>', 'inbound or outbound', 'inbound')
+    .option('--task <task>', 'outbound task id (selects its bound groups)')
+    .option('--sbc <sbc>')
+    .option('--provider <provider>')
+    .option('--customer-group <group>')
+    .option('--user <user>')
+    .option('--at <iso-time>', 'decide as at this time (expiry)')
+    .option('--batch <file>', 'QUERIES.csv with columns called,calling,direction,task, or - for stdin')
+    .option('--country <cc>', 'compare numbers as E.164 with this default country (default: as dialled)')
+    .option('--default-action <action>', 'answer when no rule matches: allow or block', 'allow')
+    .option('--json', 'print the decision as JSON')
+    .action(async (raw: Record<string, unknown>) => {
+      const parsed = optionsSchema.safeParse(raw);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw new UsageError(`${issue.path.length ? `--${String(issue.path[0])}: ` : ''}${issue.message}`);
+      }
+      const o = parsed.data;
+      const policy: NormalizationPolicy = o.country
+        ? { mode: 'e164', defaultCountry: o.country }
+        : { mode: 'digits' };
+      const at = o.at ? Date.parse(o.at) : Date.now();
+      const loaded = await loadOfflineEngine({
+        rulesFile: o.rules,
+        bindingsFile: o.bindings,
+        policy,
+        defaultAction: o.defaultAction,
+        now: Date.now(),
+      });
+      let bad = loaded.badRows;
+      if (o.batch) {
+        const source = o.batch === '-' ? process.stdin : createReadStream(o.batch);
+        bad += await runBatch(loaded.engine, source, policy, at, o.direction);
+      } else {
+        const call = rawCallSchema.parse({
+          called: o.called,
+          calling: o.calling,
+          direction: o.direction,
+          task: o.task,
+          sbc: o.sbc,
+          provider: o.provider,
+          customerGroup: o.customerGroup,
+          user: o.user,
+          at,
+        });
+        printDecision(loaded.engine.decide(toCallContext(call, policy, at)), o.json, call);
+      }
+      if (bad > 0) {
+        err(`${bad} bad row(s) reported above; good rows were used`);
+        process.exitCode = EXIT.badRows;
+      }
+    });
+}

@@ -1,0 +1,31 @@
+import { Command, CommanderError } from 'commander';
+import { CallguardError } from '../domain/errors.js';
+import { CsvHeaderError } from '../jobs/rules-csv.js';
+import { registerCheckCommand } from './check-command.js';
+import { EXIT, err, UsageError } from './output.js';
+
+const program = new Command('callguard')
+  .description('call blocklist / allowlist engine for Asterisk (ARI) and FreeSWITCH (ESL)')
+  .exitOverride()
+  .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
+registerCheckCommand(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  } else if (error instanceof UsageError || error instanceof CsvHeaderError) {
+    err(`callguard: ${error.message}`);
+    process.exitCode = EXIT.usage;
+  } else if (error instanceof CallguardError) {
+    err(`callguard: ${error.code}: ${error.message}`);
+    process.exitCode = EXIT.failed;
+  } else if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+    err(`callguard: ${(error as Error).message}`);
+    process.exitCode = EXIT.usage;
+  } else {
+    err(`callguard: ${(error as Error).stack ?? String(error)}`);
+    process.exitCode = EXIT.failed;
+  }
+}

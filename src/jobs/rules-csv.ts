@@ -1,0 +1,173 @@
+import type { Readable } from 'node:stream';
+import type { z } from 'zod';
+import type { NormalizationPolicy } from '../domain/number.js';
+import { conditionsKey, type Rule } from '../domain/rule.js';
+import { RuleInputError, ruleInputSchema, toRule } from '../domain/rule-input.js';
+import { csvRecords } from './csv-records.js';
+
+/** The columns of a rules file (the import template), in template order. */
+export const RULES_CSV_COLUMNS = [
+  'id',
+  'called',
+  'calling',
+  'direction',
+  'action',
+  'group',
+  'type',
+  'ou',
+  'sbc',
+  'provider',
+  'customer_group',
+  'user',
+  'calling_country',
+  'validity_value',
+  'validity_unit',
+  'remarks',
+] as const;
+export type RulesCsvColumn = (typeof RULES_CSV_COLUMNS)[number];
+
+const FIELD_OF_COLUMN: Record<string, RulesCsvColumn> = {
+  groupId: 'group',
+  typeId: 'type',
+  customerGroup: 'customer_group',
+  callingCountry: 'calling_country',
+  validity: 'validity_value',
+};
+
+export interface RowError {
+  readonly line: number;
+  readonly column: string;
+  readonly reason: string;
+}
+
+export type RulesCsvRow =
+  | { readonly line: number; readonly rule: Rule }
+  | { readonly line: number; readonly error: RowError };
+
+export class CsvHeaderError extends Error {}
+
+function checkHeader(header: string[]): void {
+  const unknown = header.filter((c) => !(RULES_CSV_COLUMNS as readonly string[]).includes(c));
+  if (unknown.length > 0) {
+    throw new CsvHeaderError(
+      `unknown column(s) ${unknown.map((c) => JSON.stringify(c)).join(', ')}; accepted columns: ${RULES_CSV_COLUMNS.join(',')}`,
+    );
+  }
+  if (!header.includes('called') && !header.includes('calling')) {
+    throw new CsvHeaderError(
+      `the header needs a called or a calling column; accepted columns: ${RULES_CSV_COLUMNS.join(',')}`,
+    );
+  }
+  const seen = new Set<string>();
+  for (const c of header) {
+    if (seen.has(c)) throw new CsvHeaderError(`column "${c}" appears twice in the header`);
+    seen.add(c);
+  }
+}
+
+const cell = (row: Record<string, string>, column: RulesCsvColumn): string | undefined => {
+  const v = row[column];
+  return v === undefined || v.trim() === '' ? undefined : v.trim();
+};
+
+function inputOf(row: Record<string, string>) {
+  const value = cell(row, 'validity_value');
+  const unit = cell(row, 'validity_unit');
+  if ((value === undefined) !== (unit === undefined)) {
+    throw new RuleInputError(
+      'validity_value',
+      'validity_value and validity_unit go together: give both or neither',
+    );
+  }
+  return {
+    called: cell(row, 'called'),
+    calling: cell(row, 'calling'),
+    direction: cell(row, 'direction')?.toLowerCase(),
+    action: cell(row, 'action')?.toLowerCase(),
+    groupId: cell(row, 'group'),
+    typeId: cell(row, 'type'),
+    ou: cell(row, 'ou'),
+    sbc: cell(row, 'sbc'),
+    provider: cell(row, 'provider'),
+    customerGroup: cell(row, 'customer_group'),
+    user: cell(row, 'user'),
+    callingCountry: cell(row, 'calling_country'),
+    validity:
+      value === undefined
+        ? undefined
+        : { value: /^\d+$/.test(value) ? Number(value) : Number.NaN, unit: unit?.toLowerCase() },
+    remarks: row.remarks === undefined || row.remarks === '' ? undefined : row.remarks,
+  };
+}
+
+function describeIssue(issue: z.core.$ZodIssue): { column: string; reason: string } {
+  const field = String(issue.path[0] ?? 'row');
+  const column = FIELD_OF_COLUMN[field] ?? field;
+  if (field === 'validity')
+    return {
+      column: issue.path[1] === 'unit' ? 'validity_unit' : 'validity_value',
+      reason:
+        issue.path[1] === 'unit'
+          ? 'must be hour, day, month or year'
+          : 'must be a whole number from 1 to 120',
+    };
+  if (issue.code === 'invalid_value' && 'values' in issue) {
+    return { column, reason: `must be one of ${(issue.values as unknown[]).join(', ')}` };
+  }
+  return { column, reason: issue.message };
+}
+
+/**
+ * Streams a rules file (UTF-8 with or without BOM, CRLF or LF, quoted fields). Yields the data rows in batches, each
+ * row a rule or an error with its line number, column and reason; good rows are never held back by bad
+ * ones. Rows without an id get the number of their data row. A second rule with identical conditions
+ * is reported, not loaded. A bad header throws CsvHeaderError before any row.
+ */
+export async function* readRulesCsv(
+  input: Readable,
+  options: { policy: NormalizationPolicy; now: number },
+): AsyncGenerator<RulesCsvRow[]> {
+  const records = csvRecords(input, checkHeader);
+  const usedIds = new Map<number, number>();
+  const conditions = new Map<string, number>();
+  let dataRow = 0;
+  for await (const batch of records) {
+    const rows: RulesCsvRow[] = [];
+    for (const { record, info } of batch) rows.push(readRow(record, info.lines, ++dataRow));
+    yield rows;
+  }
+
+  function readRow(record: Record<string, string>, line: number, dataRow: number): RulesCsvRow {
+    try {
+      const rawId = cell(record, 'id');
+      if (rawId !== undefined && !/^\d{1,10}$/.test(rawId)) {
+        throw new RuleInputError('id', `"${rawId}" is not a whole number from 1 to 4294967295`);
+      }
+      const id = rawId === undefined ? dataRow : Number(rawId);
+      const parsed = ruleInputSchema.safeParse(inputOf(record));
+      if (!parsed.success) {
+        return { line, error: { line, ...describeIssue(parsed.error.issues[0]) } };
+      }
+      const rule = toRule(parsed.data, { id, policy: options.policy, now: options.now });
+      const idLine = usedIds.get(id);
+      if (idLine !== undefined) throw new RuleInputError('id', `id ${id} is already used on line ${idLine}`);
+      const key = conditionsKey(rule);
+      const dupLine = conditions.get(key);
+      if (dupLine !== undefined) {
+        throw new RuleInputError(
+          'called',
+          `duplicate of the rule on line ${dupLine} (identical conditions); not loaded`,
+        );
+      }
+      usedIds.set(id, line);
+      conditions.set(key, line);
+      return { line, rule };
+    } catch (error) {
+      if (!(error instanceof RuleInputError)) throw error;
+      return {
+        line,
+        error: { line, column: FIELD_OF_COLUMN[error.field] ?? error.field, reason: error.message },
+      };
+    }
+  }
+}
