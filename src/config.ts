@@ -1,7 +1,9 @@
 import { z } from 'zod';
 
 const port = z.coerce.number().int().min(1).max(65535);
-const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => ['true', '1', 'yes'].includes(v));
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => ['true', '1', 'yes'].includes(v));
 
 /**
  * Every environment variable callguard reads, with its default and what it does. process.env is read
@@ -13,9 +15,7 @@ export const configSchema = z.object({
     .regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL')
     .default('redis://127.0.0.1:6379')
     .describe('Redis (or one node of a Redis Cluster) holding the rules; the source of truth.'),
-  REDIS_CLUSTER: bool
-    .default(false)
-    .describe('Treat REDIS_URL as a seed node of a Redis Cluster.'),
+  REDIS_CLUSTER: bool.default(false).describe('Treat REDIS_URL as a seed node of a Redis Cluster.'),
   CALLGUARD_EMBEDDED_REDIS: z
     .enum(['auto', 'never'])
     .default('auto')
@@ -57,7 +57,11 @@ export const configSchema = z.object({
     .enum(['undici', 'ari-client'])
     .default('undici')
     .describe('ARI client: undici (small typed client, one round trip per call) or ari-client.'),
-  ESL_LISTEN_HOST: z.string().min(1).default('127.0.0.1').describe('Outbound socket mode: address to listen on.'),
+  ESL_LISTEN_HOST: z
+    .string()
+    .min(1)
+    .default('127.0.0.1')
+    .describe('Outbound socket mode: address to listen on.'),
   ESL_LISTEN_PORT: port.default(8084).describe('Outbound socket mode: port FreeSWITCH connects to.'),
   ESL_HOST: z.string().min(1).default('127.0.0.1').describe('Inbound mode: FreeSWITCH event socket host.'),
   ESL_PORT: port.default(8021).describe('Inbound mode: FreeSWITCH event socket port.'),
@@ -65,7 +69,9 @@ export const configSchema = z.object({
   ESL_MODE: z
     .enum(['outbound', 'inbound', 'both'])
     .default('outbound')
-    .describe('FreeSWITCH: outbound socket mode (the socket app connects per call), inbound mode (park + events), or both.'),
+    .describe(
+      'FreeSWITCH: outbound socket mode (the socket app connects per call), inbound mode (park + events), or both.',
+    ),
   ESL_TRANSFER_CONTEXT: z
     .string()
     .regex(/^[A-Za-z0-9_.-]+$/, 'a dialplan context name')
@@ -84,7 +90,9 @@ export class ConfigError extends Error {}
 /** Parses the environment; throws ConfigError with one line per bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const known = Object.fromEntries(
-    Object.keys(configSchema.shape).flatMap((k) => (env[k] === undefined || env[k] === '' ? [] : [[k, env[k]]])),
+    Object.keys(configSchema.shape).flatMap((k) =>
+      env[k] === undefined || env[k] === '' ? [] : [[k, env[k]]],
+    ),
   );
   const parsed = configSchema.safeParse(known);
   if (parsed.success) return parsed.data;

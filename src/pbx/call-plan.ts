@@ -55,7 +55,8 @@ export function planForDecision(
   const { outcome } = decision;
   const variables: Array<readonly [string, string]> = [['CALLGUARD_RULE', ruleId]];
   if (outcome.operation !== 'none') variables.push(['CALLGUARD_OPERATION', outcome.operation]);
-  if (outcome.businessResult !== undefined) variables.push(['CALLGUARD_BUSINESS_RESULT', outcome.businessResult]);
+  if (outcome.businessResult !== undefined)
+    variables.push(['CALLGUARD_BUSINESS_RESULT', outcome.businessResult]);
   variables.push(['CALLGUARD_RESULT', 'block']);
 
   if (outcome.operation === 'none') {
@@ -78,7 +79,12 @@ export function planForDecision(
   const event: CallEvent =
     outcome.operation === 'auto_wrap_up'
       ? { type: 'call.wrapped_up', ...common }
-      : { type: 'agent.popup', ...common, promptContent: outcome.promptContent, jumpAddress: outcome.jumpAddress };
+      : {
+          type: 'agent.popup',
+          ...common,
+          promptContent: outcome.promptContent,
+          jumpAddress: outcome.jumpAddress,
+        };
   return { result: 'block', variables, end: hangup, event };
 }
 

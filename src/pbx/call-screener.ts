@@ -41,7 +41,11 @@ export class CallScreener {
   screen(call: IncomingCall): Screening {
     const decider = this.source.deciderFor(call.tenant);
     if (!decider) {
-      return { plan: planForFailure(call, this.source.fallbackHandling(call.tenant)), decision: null, ctx: null };
+      return {
+        plan: planForFailure(call, this.source.fallbackHandling(call.tenant)),
+        decision: null,
+        ctx: null,
+      };
     }
     const ctx = toCallContext(
       {

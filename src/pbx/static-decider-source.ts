@@ -1,9 +1,9 @@
+import type { CallContext } from '../domain/call-context.js';
+import type { Decision } from '../domain/decision.js';
 import type { NormalizationPolicy } from '../domain/number.js';
 import type { CallHandlingSettings } from './call-plan.js';
 import { DEFAULT_CALL_HANDLING } from './call-plan.js';
 import type { DeciderSource, TenantDecider } from './call-screener.js';
-import type { CallContext } from '../domain/call-context.js';
-import type { Decision } from '../domain/decision.js';
 
 interface Decides {
   decide(ctx: CallContext): Decision;
