@@ -109,16 +109,21 @@ export class EslInboundClient {
     const { host, port } = this.opts;
     const socket = netConnect({ host, port });
     let authed = false;
+    // The whole handshake (auth/request, auth, subscription) is bounded: a peer that accepts the TCP
+    // connection and then says nothing is not FreeSWITCH, or not a working one.
     const timeout = setTimeout(() => {
-      this.lastError = cgError('CG_ERR_ESL_CLOSED', `no auth/request from FreeSWITCH at ${host}:${port}`);
+      this.lastError = cgError(
+        'CG_ERR_ESL_CLOSED',
+        `FreeSWITCH at ${host}:${port} did not complete the handshake`,
+      );
       socket.destroy();
     }, this.opts.connectTimeoutMs ?? 5000);
+    socket.setKeepAlive(true, 10_000);
     socket.on('error', (err) => {
       this.lastError = err;
     });
     const conn = new EslConnection(socket, {
       onAuthRequest: () => {
-        clearTimeout(timeout);
         conn
           .send(encodeCommand(`auth ${this.opts.password}`))
           .then((reply) => {
@@ -129,6 +134,7 @@ export class EslInboundClient {
           .then((reply) => {
             if (!reply.ok)
               throw cgError('CG_ERR_ESL_CLOSED', `FreeSWITCH refused the subscription: ${reply.text}`);
+            clearTimeout(timeout);
             this.onReady(conn);
           })
           .catch((err: Error) => {
