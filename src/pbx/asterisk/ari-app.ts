@@ -4,7 +4,9 @@ import { type CallPlan, planForFailure } from '../call-plan.js';
 import { CallScreener, type DeciderSource } from '../call-screener.js';
 import { AriCallReader } from './ari-call-reader.js';
 import type { AriConnection, AriListener } from './ari-connection.js';
-import type { AriChannelEvent, AriEvent, AriStasisStart } from './ari-types.js';
+import type { AriChannel, AriChannelEvent, AriEvent, AriStasisStart } from './ari-types.js';
+
+const RECENT_LIMIT = 4096;
 
 export interface AriAppOptions {
   readonly connection: AriConnection;
@@ -13,6 +15,8 @@ export interface AriAppOptions {
   readonly logger: Logger;
   readonly defaultTenant: string;
   readonly fetchMissingVariables?: boolean;
+  /** The Stasis application name (ARI_APP), to recognise our channels when adopting. Default callguard. */
+  readonly appName?: string;
 }
 
 export interface DrainOptions {
@@ -44,11 +48,15 @@ export class AriApp implements AriListener {
   private stopping: Promise<void> | undefined;
   private drained: (() => void) | undefined;
   private connected = false;
+  private readonly appName: string;
+  /** Channels handled lately, so that adopting never screens (and reports) a call twice. */
+  private readonly recent = new Set<string>();
 
   constructor(opts: AriAppOptions) {
     this.conn = opts.connection;
     this.log = opts.logger;
     this.source = opts.source;
+    this.appName = opts.appName ?? 'callguard';
     this.screener = new CallScreener(opts.source, opts.events);
     this.reader = new AriCallReader(opts.connection, {
       defaultTenant: opts.defaultTenant,
@@ -73,6 +81,29 @@ export class AriApp implements AriListener {
   onConnected(): void {
     this.connected = true;
     this.log.info({ client: this.conn.kind }, 'ARI events socket open');
+    void this.adoptOrphans();
+  }
+
+  /**
+   * Calls a previous process (or this one before a crash of its socket) left in our Stasis app get
+   * no second StasisStart: look for them and screen them as if they had just arrived.
+   */
+  private async adoptOrphans(): Promise<void> {
+    let channels: AriChannel[];
+    try {
+      channels = await this.conn.listChannels();
+    } catch (err) {
+      this.log.warn({ err }, 'could not list channels to adopt calls left in Stasis');
+      return;
+    }
+    for (const ch of channels) {
+      const dp = ch.dialplan;
+      if (dp?.app_name !== 'Stasis' || this.sessions.has(ch.id) || this.recent.has(ch.id)) continue;
+      const [app, ...args] = (dp.app_data ?? '').split(',');
+      if (app !== this.appName) continue;
+      this.log.info({ callId: ch.id }, 'adopting a call left in Stasis');
+      void this.handle({ type: 'StasisStart', args, channel: ch });
+    }
   }
 
   onDisconnected(reason: string): void {
@@ -144,6 +175,8 @@ export class AriApp implements AriListener {
       log.error({ err }, 'call handling failed');
     } finally {
       this.sessions.delete(ch.id);
+      this.recent.add(ch.id);
+      if (this.recent.size > RECENT_LIMIT) this.recent.delete(this.recent.values().next().value as string);
       if (this.draining && this.sessions.size === 0) this.drained?.();
     }
   }

@@ -12,7 +12,7 @@ import {
   type PlanVariables,
   type VariableRead,
 } from './ari-connection.js';
-import type { AriEvent } from './ari-types.js';
+import type { AriChannel, AriEvent } from './ari-types.js';
 import { Backoff } from './backoff.js';
 import { waitUntilQuiet } from './quiet-close.js';
 
@@ -107,6 +107,10 @@ export class AriClientConnection implements AriConnection {
     }
   }
 
+  async listChannels(): Promise<AriChannel[]> {
+    return (await this.api.channels.list()) as AriChannel[];
+  }
+
   setChannelVar(channelId: string, name: string, value: string): Promise<ChannelOutcome> {
     return settle(this.api.channels.setChannelVar({ channelId, variable: name, value }), 'setChannelVar');
   }
@@ -142,7 +146,8 @@ async function settle(p: Promise<unknown>, operation: string): Promise<ChannelOu
     await p;
     return 'done';
   } catch (err) {
-    if (messageOf(err) === 'Channel not found') return 'gone';
+    const msg = messageOf(err);
+    if (msg === 'Channel not found' || msg === 'Channel not in Stasis application') return 'gone';
     throw asRequestError(err, operation);
   }
 }

@@ -3,6 +3,7 @@ declare module 'ari-client' {
   import type { EventEmitter } from 'node:events';
 
   interface ChannelsApi {
+    list(): Promise<unknown[]>;
     setChannelVar(opts: { channelId: string; variable: string; value: string }): Promise<unknown>;
     getChannelVar(opts: { channelId: string; variable: string }): Promise<{ value: string }>;
     continueInDialplan(opts: { channelId: string }): Promise<unknown>;

@@ -1,7 +1,10 @@
 import type { CallEnd } from '../call-plan.js';
-import type { AriEvent } from './ari-types.js';
+import type { AriChannel, AriEvent } from './ari-types.js';
 
-/** What a request on a channel came to: done, or the channel had already left (404: caller hung up). */
+/**
+ * What a request on a channel came to: done, or the channel is no longer ours: it is gone (404, the
+ * caller hung up) or has left Stasis (409, something else continued it).
+ */
 export type ChannelOutcome = 'done' | 'gone';
 
 export type PlanVariables = ReadonlyArray<readonly [name: string, value: string]>;
@@ -31,6 +34,8 @@ export interface AriConnection {
   /** Connects and opens the events socket for the app; resolves once it is open. Rejects on bad credentials. */
   start(listener: AriListener): Promise<void>;
   getChannelVar(channelId: string, name: string): Promise<VariableRead>;
+  /** Every channel Asterisk has now (to find calls a previous process left in Stasis). */
+  listChannels(): Promise<AriChannel[]>;
   setChannelVar(channelId: string, name: string, value: string): Promise<ChannelOutcome>;
   continueInDialplan(channelId: string): Promise<ChannelOutcome>;
   /** Hangs up with a Q.850 cause (reason_code). */

@@ -13,11 +13,12 @@ import {
   type PlanVariables,
   type VariableRead,
 } from './ari-connection.js';
-import type { AriEvent } from './ari-types.js';
+import type { AriChannel, AriEvent } from './ari-types.js';
 import { Backoff } from './backoff.js';
 import { waitUntilQuiet } from './quiet-close.js';
 
 const CHANNEL_NOT_FOUND = 'Channel not found';
+const NOT_IN_STASIS = 'Channel not in Stasis application';
 /** GET .../variable says "Provided channel was not found" (Asterisk source), the others "Channel not found". */
 const CHANNEL_GONE = /channel (was )?not found/i;
 
@@ -181,6 +182,7 @@ export class AriHttpClient implements AriConnection {
   private outcome(r: { status: number; body: string; operation: string }): ChannelOutcome {
     if (r.status === 204 || r.status === 200) return 'done';
     if (r.status === 404 && r.body.includes(CHANNEL_NOT_FOUND)) return 'gone';
+    if (r.status === 409 && r.body.includes(NOT_IN_STASIS)) return 'gone';
     throw new AriRequestError(r.status, r.operation, r.body);
   }
 
@@ -191,6 +193,12 @@ export class AriHttpClient implements AriConnection {
     // "Provided variable was not found" = unset; the channel itself missing = gone
     if (r.status === 404) return CHANNEL_GONE.test(r.body) ? { kind: 'gone' } : { kind: 'unset' };
     throw new AriRequestError(r.status, r.operation, r.body);
+  }
+
+  async listChannels(): Promise<AriChannel[]> {
+    const r = await this.request('GET', '/ari/channels', 'listChannels');
+    if (r.status !== 200) throw new AriRequestError(r.status, r.operation, r.body);
+    return JSON.parse(r.body) as AriChannel[];
   }
 
   async setChannelVar(channelId: string, name: string, value: string): Promise<ChannelOutcome> {

@@ -78,6 +78,7 @@ export async function startAriService(deps: {
     events: deps.events,
     logger,
     defaultTenant: deps.config.CALLGUARD_DEFAULT_TENANT,
+    appName: deps.config.ARI_APP,
   });
   await app.start();
   return { app, stop: (opts) => app.stop(opts) };

@@ -76,7 +76,7 @@ describe('Backoff', () => {
 });
 
 for (const kind of CLIENTS) {
-  describe(`ARI app over the real protocol (${kind})`, () => {
+  describe(`ARI app over the real protocol (${kind})`, { timeout: 30_000 }, () => {
     it('reads CALLGUARD_* from channelvars without any GET when ari.conf exposes them', async () => {
       await withApp(kind, { channelvars: [...INPUT_VARIABLES] }, async ({ double }) => {
         const call = double.placeCall(outboundBlocked) as DoubleCall;
@@ -146,6 +146,33 @@ for (const kind of CLIENTS) {
         await call.done;
         assert.equal(call.end, 'hangup');
       });
+    });
+
+    it('a restarted app adopts the calls its predecessor left in Stasis', async () => {
+      const double = new AriDouble({ channelvars: [...INPUT_VARIABLES] });
+      const url = await double.start();
+      const dying = await double.connectRawApp();
+      const orphan = double.placeCall(outboundBlocked) as DoubleCall;
+      dying.terminate();
+      const { logger, errors } = memoryLogger();
+      const app = new AriApp({
+        connection: makeConnection(kind, url, logger),
+        source: contractSource(),
+        events: new MemoryEventSink(),
+        logger,
+        defaultTenant: 'default',
+      });
+      try {
+        await app.start();
+        await orphan.done;
+        assert.equal(orphan.end, 'hangup');
+        assert.equal(orphan.cause, 21);
+        assert.equal(double.inStasis(), 0);
+        assert.deepEqual(errors(), []);
+      } finally {
+        await app.stop({ quietMs: 20, timeoutMs: 2_000 });
+        await double.stop();
+      }
     });
 
     it('refuses to start with wrong credentials, with an error that names them', async () => {

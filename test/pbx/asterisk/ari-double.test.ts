@@ -46,7 +46,7 @@ async function waitForFrames(frames: unknown[], n: number): Promise<void> {
   for (let i = 0; i < 200 && frames.length < n; i++) await new Promise((r) => setTimeout(r, 5));
 }
 
-describe('ARI double: answers like the recorded Asterisk 22.10.1', () => {
+describe('ARI double: answers like the recorded Asterisk 22.10.1', { timeout: 30_000 }, () => {
   const double = new AriDouble();
   let url = '';
   before(async () => {

@@ -281,6 +281,15 @@ export class AriDouble {
     return call;
   }
 
+  /** A raw events socket standing in for an app process that is about to die with calls in Stasis. */
+  async connectRawApp(): Promise<WebSocket> {
+    const ws = new WebSocket(
+      `ws://127.0.0.1:${this.port}/ari/events?app=callguard&api_key=${this.user}:${this.pass}`,
+    );
+    await new Promise((r) => ws.once('open', r));
+    return ws;
+  }
+
   /** Asterisk drops the app's events socket (as on an Asterisk restart or a network cut). */
   dropConnection(): void {
     this.appSocket?.terminate();
@@ -406,6 +415,11 @@ export class AriDouble {
     }
     if (parts[1] === 'api-docs' && req.method === 'GET' && parts.length === 3) {
       this.apiDocs(req, res, parts[2]);
+      return;
+    }
+    if (parts[1] === 'channels' && parts.length === 2 && req.method === 'GET') {
+      const body = `[${[...this.channels.values()].map((ch) => this.snapshot(ch)).join(',')}]`;
+      json(res, 200, 'OK', body);
       return;
     }
     if (parts[1] === 'channels' && parts.length >= 3) {
