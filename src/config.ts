@@ -57,6 +57,9 @@ export const configSchema = z.object({
     .enum(['undici', 'ari-client'])
     .default('undici')
     .describe('ARI client: undici (small typed client, one round trip per call) or ari-client.'),
+  ARI_PIPELINE: bool
+    .default(true)
+    .describe("Send each call's variable requests and its continue/hangup back to back on one ARI connection."),
   ESL_LISTEN_HOST: z
     .string()
     .min(1)
