@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type { ChannelFacts } from './esl-frames.js';
 
 /** A call the double puts through the app, as the dialplan would hand it over. */
@@ -33,13 +34,19 @@ export interface DoubleCallResult {
   commands: string[];
 }
 
-/** Splits what the app writes into commands: a command line, header lines, an empty line. */
+/**
+ * Splits what the app writes into commands: a command line, header lines, an empty line. Each command
+ * carries the time its bytes were read (performance.now() when the chunk holding its end arrived), so
+ * the double's own work on earlier commands of the same chunk is not counted against the app.
+ */
 export class CommandSplitter {
   private buffer = '';
 
-  constructor(private readonly onCommand: (line: string, headers: Record<string, string>) => void) {}
+  constructor(
+    private readonly onCommand: (line: string, headers: Record<string, string>, readAt: number) => void,
+  ) {}
 
-  push(chunk: Buffer): void {
+  push(chunk: Buffer, readAt = performance.now()): void {
     this.buffer += chunk.toString('utf8');
     for (;;) {
       const end = this.buffer.indexOf('\n\n');
@@ -52,7 +59,7 @@ export class CommandSplitter {
         const i = line.indexOf(': ');
         if (i > 0) headers[line.slice(0, i)] = line.slice(i + 2);
       }
-      this.onCommand(lines[0].trim(), headers);
+      this.onCommand(lines[0].trim(), headers, readAt);
     }
   }
 }

@@ -147,8 +147,17 @@ export class FreeswitchInboundDouble {
       };
       const waitTimer = setTimeout(() => finish(ch.alive && ch.end === undefined), this.opts.waitMs ?? 3000);
       ch.done = () => finish(false);
-      ch.t0 = performance.now();
-      this.broadcast('CHANNEL_PARK', this.templates.inbound, 'park', { ...facts, vars: ch.vars });
+      this.broadcast(
+        'CHANNEL_PARK',
+        this.templates.inbound,
+        'park',
+        { ...facts, vars: ch.vars },
+        {},
+        undefined,
+        () => {
+          ch.t0 = performance.now();
+        },
+      );
       if (spec.hangupAfterMs === 0) this.hangup(ch, 'caller-hangup', 'NORMAL_CLEARING');
       else if (spec.hangupAfterMs !== undefined) {
         hangupTimer = setTimeout(
@@ -166,12 +175,17 @@ export class FreeswitchInboundDouble {
     facts: ChannelFacts,
     overrides: Record<string, string> = {},
     body?: string,
+    /** Called once every frame is rendered, right before the first one is written. */
+    beforeWrite?: () => void,
   ): void {
+    const frames: Array<[Socket, string]> = [];
     for (const c of this.clients) {
       if (!c.authed || !c.format || !(c.events.has(name) || c.events.has('ALL'))) continue;
       const tpl: EventTemplate = templates[c.format][which];
-      c.socket.write(renderEvent(c.format, substitute(tpl, facts, overrides), body ?? tpl.body));
+      frames.push([c.socket, renderEvent(c.format, substitute(tpl, facts, overrides), body ?? tpl.body)]);
     }
+    beforeWrite?.();
+    for (const [socket, frame] of frames) socket.write(frame);
   }
 
   private hangup(ch: Channel, how: 'hangup' | 'caller-hangup', cause: string): void {
@@ -207,13 +221,12 @@ export class FreeswitchInboundDouble {
     socket.setNoDelay(true);
     socket.on('error', () => {});
     socket.on('close', () => this.clients.delete(client));
-    const splitter = new CommandSplitter((line) => this.command(client, line));
+    const splitter = new CommandSplitter((line, _headers, readAt) => this.command(client, line, readAt));
     socket.on('data', (chunk: Buffer) => splitter.push(chunk));
     socket.write('Content-Type: auth/request\n\n');
   }
 
-  private command(c: Client, line: string): boolean | undefined {
-    const now = performance.now();
+  private command(c: Client, line: string, now: number): boolean | undefined {
     c.commands.push(line);
     this.commandLog.push(line);
     const space = line.indexOf(' ');

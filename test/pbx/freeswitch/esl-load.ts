@@ -21,6 +21,8 @@ export interface EslLoadReport {
   readonly p99Ms: number;
   readonly maxMs: number;
   readonly ends: Record<string, number>;
+  /** The same latency split by how the call ended (continue waits for FreeSWITCH to confirm the sets). */
+  readonly byEnd: Record<string, { p50Ms: number; p99Ms: number }>;
   readonly leftInApp: number;
 }
 
@@ -57,13 +59,22 @@ export async function runEslLoad(
   const elapsedMs = performance.now() - measureStart;
   const latencies: number[] = [];
   const ends: Record<string, number> = {};
+  const perEnd: Record<string, number[]> = {};
   let leftInApp = 0;
   for (const r of results) {
     ends[r.end] = (ends[r.end] ?? 0) + 1;
     if (r.leftInApp) leftInApp++;
-    if (r.latencyMs !== undefined) latencies.push(r.latencyMs);
+    if (r.latencyMs !== undefined) {
+      latencies.push(r.latencyMs);
+      (perEnd[r.end] ??= []).push(r.latencyMs);
+    }
   }
   latencies.sort((a, b) => a - b);
+  const byEnd: Record<string, { p50Ms: number; p99Ms: number }> = {};
+  for (const [end, list] of Object.entries(perEnd)) {
+    list.sort((a, b) => a - b);
+    byEnd[end] = { p50Ms: round(percentile(list, 50)), p99Ms: round(percentile(list, 99)) };
+  }
   return {
     placed,
     measured: results.length,
@@ -74,6 +85,7 @@ export async function runEslLoad(
     p99Ms: round(percentile(latencies, 99)),
     maxMs: round(latencies[latencies.length - 1] ?? Number.NaN),
     ends,
+    byEnd,
     leftInApp,
   };
 }

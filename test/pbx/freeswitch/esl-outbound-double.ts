@@ -127,14 +127,16 @@ export class FreeswitchOutboundDouble {
         socket.destroy();
       }, this.opts.waitMs ?? 3000);
 
-      const splitter = new CommandSplitter((line, headers) => {
-        const now = performance.now();
+      const splitter = new CommandSplitter((line, headers, now) => {
         const [verb, ...args] = line.split(' ');
         commands.push(verb);
         switch (verb) {
           case 'connect':
-            t0 = performance.now();
-            write(renderConnectReply(substitute(t.connectReply, current())));
+            {
+              const frame = renderConnectReply(substitute(t.connectReply, current()));
+              t0 = performance.now();
+              write(frame);
+            }
             this.opts.afterChannelData?.(facts.uuid, { drop });
             if (spec.hangupAfterMs === 0) channelGone('caller-hangup', 'NORMAL_CLEARING');
             else if (spec.hangupAfterMs !== undefined) {
