@@ -66,7 +66,8 @@ export async function runEslLoad(
     if (r.leftInApp) leftInApp++;
     if (r.latencyMs !== undefined) {
       latencies.push(r.latencyMs);
-      (perEnd[r.end] ??= []).push(r.latencyMs);
+      perEnd[r.end] ??= [];
+      perEnd[r.end].push(r.latencyMs);
     }
   }
   latencies.sort((a, b) => a - b);
