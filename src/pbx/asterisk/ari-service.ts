@@ -7,15 +7,14 @@ import { AriClientConnection } from './ari-client-connection.js';
 import type { AriConnection } from './ari-connection.js';
 import { AriHttpClient } from './ari-http-client.js';
 
-export type AriClientKind = 'undici' | 'ari-client';
+export type AriClientKind = Config['ARI_CLIENT'];
+
+/** The settings the ARI role reads (ARI_CLIENT and ARI_PIPELINE default to undici and on). */
+export type AriSettings = Pick<Config, 'ARI_URL' | 'ARI_USERNAME' | 'ARI_PASSWORD' | 'ARI_APP'> &
+  Partial<Pick<Config, 'ARI_CLIENT' | 'ARI_PIPELINE'>>;
 
 /** The ARI client named by ARI_CLIENT (default: the small undici + ws client; see docs/DECISIONS.md). */
-export function createAriConnection(
-  config: Pick<Config, 'ARI_URL' | 'ARI_USERNAME' | 'ARI_PASSWORD' | 'ARI_APP'> & {
-    ARI_CLIENT?: AriClientKind;
-  },
-  logger: Logger,
-): AriConnection {
+export function createAriConnection(config: AriSettings, logger: Logger): AriConnection {
   const opts = {
     url: config.ARI_URL,
     username: config.ARI_USERNAME,
@@ -23,7 +22,9 @@ export function createAriConnection(
     app: config.ARI_APP,
     logger,
   };
-  return config.ARI_CLIENT === 'ari-client' ? new AriClientConnection(opts) : new AriHttpClient(opts);
+  return config.ARI_CLIENT === 'ari-client'
+    ? new AriClientConnection(opts)
+    : new AriHttpClient({ ...opts, pipelineEnd: config.ARI_PIPELINE ?? true });
 }
 
 /**
@@ -61,12 +62,7 @@ export interface AriService {
 
 /** Starts the Stasis app from the configuration; the `serve` command's ari role. */
 export async function startAriService(deps: {
-  config: Pick<
-    Config,
-    'ARI_URL' | 'ARI_USERNAME' | 'ARI_PASSWORD' | 'ARI_APP' | 'CALLGUARD_DEFAULT_TENANT'
-  > & {
-    ARI_CLIENT?: AriClientKind;
-  };
+  config: AriSettings & Pick<Config, 'CALLGUARD_DEFAULT_TENANT'>;
   source: DeciderSource;
   events: CallEventSink;
   logger: Logger;

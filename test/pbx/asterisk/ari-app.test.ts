@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { loadConfig } from '../../../src/config.js';
 import { AriApp } from '../../../src/pbx/asterisk/ari-app.js';
 import { INPUT_VARIABLES, inputsFromArgs } from '../../../src/pbx/asterisk/ari-call-reader.js';
 import { AriAuthError } from '../../../src/pbx/asterisk/ari-connection.js';
-import { drainOnSignals } from '../../../src/pbx/asterisk/ari-service.js';
+import { drainOnSignals, startAriService } from '../../../src/pbx/asterisk/ari-service.js';
 import { Backoff } from '../../../src/pbx/asterisk/backoff.js';
 import { MemoryEventSink } from '../../../src/pbx/call-events.js';
 import { ACME, CAMPAIGN_TASK, contractSource } from '../contract/contract-tenants.js';
@@ -73,6 +74,43 @@ describe('Backoff', () => {
     b.reset();
     assert.ok(b.next() <= 120);
   });
+});
+
+describe('ARI service from the configuration', { timeout: 30_000 }, () => {
+  for (const [client, pipeline] of [
+    ['undici', 'true'],
+    ['undici', 'false'],
+    ['ari-client', 'true'],
+  ] as const) {
+    it(`ARI_CLIENT=${client} ARI_PIPELINE=${pipeline} screens calls`, async () => {
+      const double = new AriDouble({ channelvars: [...INPUT_VARIABLES] });
+      const url = await double.start();
+      const config = loadConfig({
+        ARI_URL: url,
+        ARI_USERNAME: 'test',
+        ARI_PASSWORD: 'test',
+        ARI_CLIENT: client,
+        ARI_PIPELINE: pipeline,
+      });
+      const { logger } = memoryLogger();
+      const service = await startAriService({
+        config,
+        source: contractSource(),
+        events: new MemoryEventSink(),
+        logger,
+      });
+      try {
+        await double.waitForApp();
+        const call = double.placeCall(outboundBlocked) as DoubleCall;
+        await call.done;
+        assert.equal(call.end, 'hangup');
+        assert.equal(call.setVariables.length, 4);
+      } finally {
+        await service.stop({ quietMs: 20, timeoutMs: 2_000 });
+        await double.stop();
+      }
+    });
+  }
 });
 
 for (const kind of CLIENTS) {
