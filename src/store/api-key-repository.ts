@@ -1,0 +1,147 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { cgError } from '../domain/errors.js';
+import { nameSchema } from '../domain/rule.js';
+import { parseInput } from './hash-objects.js';
+import { TENANT_ID, tenantPrefix } from './keys.js';
+import type { RedisClient } from './redis-client.js';
+
+export const PERMISSIONS = [
+  'rules:read',
+  'rules:create',
+  'rules:update',
+  'rules:delete',
+  'rules:import',
+  'rules:export',
+  'groups:manage',
+  'types:manage',
+  'tasks:bind',
+  'params:manage',
+  'servers:manage',
+] as const;
+export const permissionSchema = z.enum(PERMISSIONS);
+export type Permission = z.infer<typeof permissionSchema>;
+
+export const roleSchema = z.enum(['tenant_admin', 'agent']);
+export type Role = z.infer<typeof roleSchema>;
+
+/** What an agent gets when no permissions are given: reading rules. An admin gets every permission. */
+export const DEFAULT_PERMISSIONS: Record<Role, readonly Permission[]> = {
+  tenant_admin: PERMISSIONS,
+  agent: ['rules:read'],
+};
+
+/** A key as created: the role, the explicit permissions and, for agents, the OUs it may touch. */
+export const apiKeyInputSchema = z
+  .object({
+    name: z
+      .string()
+      .trim()
+      .min(1)
+      .max(128)
+      .optional()
+      .describe('A label for people: who or what uses the key.'),
+    role: roleSchema.default('tenant_admin'),
+    permissions: z
+      .array(permissionSchema)
+      .max(PERMISSIONS.length * 2)
+      .optional()
+      .describe('Explicit permissions; default: every permission for tenant_admin, rules:read for agent.'),
+    ous: z
+      .array(nameSchema)
+      .max(1000)
+      .optional()
+      .describe('Agents: the OUs whose rules the key sees when the tenant has data isolation on.'),
+  })
+  .strict();
+export type ApiKeyInput = z.input<typeof apiKeyInputSchema>;
+
+/** A key as stored and listed: never the key itself, only its SHA-256. */
+export const apiKeyRecordSchema = z
+  .object({
+    id: z.string(),
+    tenant: z.string(),
+    name: z.string().optional(),
+    role: roleSchema,
+    permissions: z.array(permissionSchema),
+    ous: z.array(z.string()),
+    createdAt: z.number().int(),
+  })
+  .strict();
+export type ApiKeyRecord = z.infer<typeof apiKeyRecordSchema>;
+
+const KEY_PREFIX = 'cgk';
+
+/** SHA-256 hex of a presented key: the only form a key is stored in. */
+export const hashApiKey = (key: string): string => createHash('sha256').update(key).digest('hex');
+
+/**
+ * The tenant a key names. Keys read `cgk.<tenant>.<43 base64url characters>` so that a lookup goes
+ * straight to the tenant's own keys (one hash tag) without a global index.
+ */
+export function tenantOfKey(key: string): string | undefined {
+  if (!key.startsWith(`${KEY_PREFIX}.`)) return undefined;
+  const dot = key.lastIndexOf('.');
+  if (dot <= KEY_PREFIX.length) return undefined;
+  const tenant = key.slice(KEY_PREFIX.length + 1, dot);
+  const secret = key.slice(dot + 1);
+  if (!TENANT_ID.test(tenant) || !/^[A-Za-z0-9_-]{43}$/.test(secret)) return undefined;
+  return tenant;
+}
+
+/** Redis hash of a tenant's API keys: SHA-256 of the key → record JSON. */
+export const apiKeysKey = (tenant: string): string => `${tenantPrefix(tenant)}apikeys`;
+
+/** API keys in Redis, under the tenant's hash tag. The plain key is returned once, at creation. */
+export class ApiKeyRepository {
+  constructor(
+    private readonly client: RedisClient,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async create(tenant: string, input: ApiKeyInput): Promise<{ key: string; record: ApiKeyRecord }> {
+    const parsed = parseInput(apiKeyInputSchema, input, 'API key');
+    const key = `${KEY_PREFIX}.${tenant}.${randomBytes(32).toString('base64url')}`;
+    const hash = hashApiKey(key);
+    const record: ApiKeyRecord = {
+      id: hash.slice(0, 16),
+      tenant,
+      ...(parsed.name === undefined ? {} : { name: parsed.name }),
+      role: parsed.role,
+      permissions: [...new Set(parsed.permissions ?? DEFAULT_PERMISSIONS[parsed.role])].sort(),
+      ous: parsed.role === 'agent' ? [...new Set(parsed.ous ?? [])].sort() : [],
+      createdAt: this.now(),
+    };
+    await this.client.hset(apiKeysKey(tenant), hash, JSON.stringify(record));
+    return { key, record };
+  }
+
+  /** The record of a presented key, or undefined (unknown, revoked or malformed). */
+  async verify(key: string): Promise<ApiKeyRecord | undefined> {
+    const tenant = tenantOfKey(key);
+    if (!tenant) return undefined;
+    const json = await this.client.hget(apiKeysKey(tenant), hashApiKey(key));
+    if (!json) return undefined;
+    const parsed = apiKeyRecordSchema.safeParse(JSON.parse(json));
+    return parsed.success && parsed.data.tenant === tenant ? parsed.data : undefined;
+  }
+
+  async list(tenant: string): Promise<ApiKeyRecord[]> {
+    const all = await this.client.hgetall(apiKeysKey(tenant));
+    return Object.values(all)
+      .flatMap((json) => {
+        const parsed = apiKeyRecordSchema.safeParse(JSON.parse(json));
+        return parsed.success ? [parsed.data] : [];
+      })
+      .sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+  }
+
+  /** Revokes a key by its id (the first 16 hex characters of its hash). */
+  async revoke(tenant: string, id: string): Promise<boolean> {
+    if (!/^[0-9a-f]{16}$/.test(id)) throw cgError('CG_ERR_NOT_FOUND', `API key ${id} does not exist`);
+    const all = await this.client.hkeys(apiKeysKey(tenant));
+    const hash = all.find((h) => h.startsWith(id));
+    if (!hash) return false;
+    return (await this.client.hdel(apiKeysKey(tenant), hash)) === 1;
+  }
+}

@@ -1,0 +1,75 @@
+import { tenantKeys } from './keys.js';
+import type { RedisClient } from './redis-client.js';
+import { runScript } from './scripts.js';
+
+export interface SnapshotPointer {
+  readonly gen: number;
+  /** The change-stream id the snapshot covers: replay entries after it. */
+  readonly version: string;
+  readonly chunks: number;
+  readonly bytes: number;
+  readonly createdAt: number;
+}
+
+export const DEFAULT_CHUNK_BYTES = 8 * 1024 * 1024;
+
+/**
+ * The cached compiled snapshot of a tenant's rules in Redis: chunks under a fresh generation, then
+ * one script flips the pointer (flip-snapshot-2.lua), so a reader sees the old snapshot or the new
+ * one, never half. Old chunks expire after a grace period rather than vanish under a reader.
+ */
+export class SnapshotStore {
+  constructor(
+    private readonly client: RedisClient,
+    private readonly options: { chunkBytes?: number; graceSeconds?: number } = {},
+  ) {}
+
+  async pointer(tenant: string): Promise<SnapshotPointer | undefined> {
+    const h = await this.client.hgetall(tenantKeys(tenant).snapshotPointer);
+    if (!h.gen || !h.version) return undefined;
+    return {
+      gen: Number(h.gen),
+      version: h.version,
+      chunks: Number(h.chunks),
+      bytes: Number(h.bytes),
+      createdAt: Number(h.createdAt),
+    };
+  }
+
+  /** Stores a snapshot; false when the stored one already covers this version or a later one. */
+  async write(tenant: string, bytes: Uint8Array, version: string, createdAt = Date.now()): Promise<boolean> {
+    const k = tenantKeys(tenant);
+    const size = this.options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+    const gen = await this.client.incr(k.snapshotGen);
+    const chunks = Math.max(1, Math.ceil(bytes.length / size));
+    const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let i = 0; i < chunks; i++) {
+      await this.client.set(k.snapshotChunk(gen, i), buf.subarray(i * size, (i + 1) * size));
+    }
+    const flipped = await runScript(
+      this.client,
+      'flip-snapshot-2',
+      [k.snapshotPointer, k.snapshotGen],
+      [k.prefix, gen, version, chunks, bytes.length, createdAt, this.options.graceSeconds ?? 120],
+    );
+    if (Number(flipped) === 1) return true;
+    await this.client.del(...Array.from({ length: chunks }, (_, i) => k.snapshotChunk(gen, i)));
+    return false;
+  }
+
+  /** The current snapshot's bytes, or undefined when there is none. */
+  async read(tenant: string): Promise<{ bytes: Buffer; pointer: SnapshotPointer } | undefined> {
+    const k = tenantKeys(tenant);
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const pointer = await this.pointer(tenant);
+      if (!pointer) return undefined;
+      const keys = Array.from({ length: pointer.chunks }, (_, i) => k.snapshotChunk(pointer.gen, i));
+      const parts = await this.client.mgetBuffer(...keys);
+      // A chunk gone: the pointer moved and the grace period passed meanwhile; read the new pointer.
+      if (parts.some((p) => p === null)) continue;
+      const bytes = Buffer.concat(parts as Buffer[], pointer.bytes);
+      return { bytes, pointer };
+    }
+    return undefined;
+  }
+}

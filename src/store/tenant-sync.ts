@@ -1,0 +1,407 @@
+import type { BlocklistType } from '../domain/blocklist-type.js';
+import type { Rule } from '../domain/rule.js';
+import type { DecisionEngine } from '../engine/decision-engine.js';
+import { decodeSnapshot } from '../engine/snapshot-codec.js';
+import type { Logger } from '../log.js';
+import type { TenantDecider } from '../pbx/call-screener.js';
+import {
+  type ChangeEntry,
+  ChangeStream,
+  compareVersions,
+  decodeEntry,
+  ZERO_VERSION,
+} from './change-stream.js';
+import { tenantKeys } from './keys.js';
+import type { RedisClient } from './redis-client.js';
+import { SnapshotBuilder } from './snapshot-builder.js';
+import { SnapshotStore } from './snapshot-store.js';
+import { DEFAULT_STORE_OPTIONS, type StoreOptions } from './store-options.js';
+import { handlingOf, policyOf, type TenantParams } from './tenant-params.js';
+import { TenantRepository } from './tenant-repository.js';
+import { loadTenantState, type TenantState } from './tenant-state-loader.js';
+
+export interface TenantSyncOptions {
+  readonly tenant: string;
+  /** For reads (snapshot, rules, params). */
+  readonly client: RedisClient;
+  /** A connection of its own for XREAD BLOCK (it holds the connection while it waits). */
+  readonly blocking: RedisClient;
+  readonly log: Logger;
+  readonly store?: StoreOptions;
+  /** Whether this node rebuilds the cached snapshot when the stream has grown (default true). */
+  readonly buildSnapshots?: boolean;
+  /** Longest wait of one XREAD; also how often a quiet node confirms it is current. */
+  readonly blockMs?: number;
+  readonly now?: () => number;
+}
+
+export interface TenantSyncStatus {
+  readonly tenant: string;
+  readonly loaded: boolean;
+  readonly version: string;
+  readonly rules: number;
+  readonly overlay: number;
+  readonly connected: boolean;
+  /** Seconds since this node last confirmed it had every change (0 while connected). */
+  readonly stalenessSeconds: number;
+  readonly reloads: number;
+}
+
+interface Live extends TenantState {
+  readonly decider: TenantDecider;
+  /** Changes applied since the snapshot or scan the engine's base came from. */
+  readonly sinceBase: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * One tenant's rules on a call node: loaded from the cached snapshot (or built from the rules), then
+ * kept current by tailing the change stream. Every change builds a new engine aside and swaps one
+ * reference, so decide() never waits and never sees half a change. Redis down: the last engine keeps
+ * answering, the tail reconnects with backoff and the staleness grows.
+ */
+export class TenantSync {
+  private live: Live | undefined;
+  private stopped = false;
+  private running: Promise<void> | undefined;
+  private connected = false;
+  private lastContact = 0;
+  private reloadFrom: string | undefined;
+  private reloads = 0;
+  private building = false;
+  private lastRebuild = 0;
+  private types = new Map<string, BlocklistType>();
+  private readonly waiters = new Set<() => void>();
+  private readonly snapshots: SnapshotStore;
+  private readonly changes: ChangeStream;
+  private readonly store: StoreOptions;
+  private readonly now: () => number;
+  private readyResolve!: () => void;
+  /** Resolves once an engine is loaded (it may never, while Redis is unreachable). */
+  readonly ready: Promise<void> = new Promise((r) => {
+    this.readyResolve = r;
+  });
+
+  constructor(private readonly o: TenantSyncOptions) {
+    this.snapshots = new SnapshotStore(o.client);
+    this.changes = new ChangeStream(o.client);
+    this.store = o.store ?? DEFAULT_STORE_OPTIONS;
+    this.now = o.now ?? Date.now;
+  }
+
+  get tenant(): string {
+    return this.o.tenant;
+  }
+
+  start(): this {
+    this.running ??= this.loop();
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.o.blocking.disconnect();
+    await this.running;
+    for (const w of this.waiters) w();
+  }
+
+  /** The current decider; undefined until the first load. Never waits. */
+  decider(): TenantDecider | undefined {
+    return this.live?.decider;
+  }
+
+  engine(): DecisionEngine | undefined {
+    return this.live?.engine;
+  }
+
+  params(): TenantParams | undefined {
+    return this.live?.params;
+  }
+
+  get version(): string {
+    return this.live?.version ?? ZERO_VERSION;
+  }
+
+  status(): TenantSyncStatus {
+    const live = this.live;
+    return {
+      tenant: this.o.tenant,
+      loaded: live !== undefined,
+      version: live?.version ?? ZERO_VERSION,
+      rules: live ? live.engine.baseRuleCount - live.engine.maskedCount + live.engine.overlaySize : 0,
+      overlay: live?.engine.overlaySize ?? 0,
+      connected: this.connected,
+      stalenessSeconds: this.stalenessSeconds(),
+      reloads: this.reloads,
+    };
+  }
+
+  stalenessSeconds(): number {
+    if (this.connected && this.live) return 0;
+    if (this.lastContact === 0) return Number.POSITIVE_INFINITY;
+    return Math.max(0, (this.now() - this.lastContact) / 1000);
+  }
+
+  /** Resolves true once the node reflects `version` (a change id a writer got back), false on timeout. */
+  async waitFor(version: string, timeoutMs = 10_000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.live || compareVersions(this.live.version, version) < 0) {
+      const left = deadline - Date.now();
+      if (left <= 0 || this.stopped) return false;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, Math.min(left, 1000));
+        function done() {
+          clearTimeout(timer);
+          resolve();
+        }
+        this.waiters.add(done);
+      });
+    }
+    return true;
+  }
+
+  private swap(live: Live): void {
+    this.live = live;
+    this.types = new Map([...live.engine.types()].map((t) => [t.id, t]));
+    this.readyResolve();
+    for (const w of [...this.waiters]) {
+      this.waiters.delete(w);
+      w();
+    }
+  }
+
+  private static decider(engine: DecisionEngine, params: TenantParams): TenantDecider {
+    return {
+      policy: policyOf(params),
+      handling: handlingOf(params),
+      decide: (ctx) => engine.decide(ctx),
+    };
+  }
+
+  private toLive(state: TenantState, sinceBase: number): Live {
+    return { ...state, sinceBase, decider: TenantSync.decider(state.engine, state.params) };
+  }
+
+  private async loop(): Promise<void> {
+    let backoff = 100;
+    const key = tenantKeys(this.o.tenant).changes;
+    while (!this.stopped) {
+      try {
+        if (!this.live || this.reloadFrom !== undefined) await this.load(this.reloadFrom ?? ZERO_VERSION);
+        const live = this.live!;
+        const reply = (await this.o.blocking.xread(
+          'COUNT',
+          5000,
+          'BLOCK',
+          this.o.blockMs ?? 2000,
+          'STREAMS',
+          key,
+          live.version,
+        )) as Array<[string, Array<[string, string[]]>]> | null;
+        if (!this.connected) this.o.log.info({ tenant: this.o.tenant }, 'rule sync connected to Redis');
+        this.connected = true;
+        this.lastContact = this.now();
+        backoff = 100;
+        if (reply) this.apply(reply[0]![1].map(decodeEntry));
+      } catch (error) {
+        if (this.stopped) break;
+        if (this.connected || this.lastContact === 0) {
+          this.o.log.warn(
+            { tenant: this.o.tenant, err: (error as Error).message, loaded: this.live !== undefined },
+            'rule sync lost Redis; serving the last loaded rules and retrying',
+          );
+        }
+        this.connected = false;
+        if (this.lastContact === 0) this.lastContact = this.now();
+        await sleep(backoff);
+        backoff = Math.min(backoff * 2, 5000);
+      }
+    }
+  }
+
+  /** Loads an engine reflecting at least `min`: the cached snapshot when it is new enough, else the rules. */
+  private async load(min: string): Promise<void> {
+    const wanted = min;
+    let state: TenantState | undefined;
+    let fromSnapshot = false;
+    const deadline = Date.now() + (compareVersions(wanted, ZERO_VERSION) > 0 ? 30_000 : 0);
+    for (;;) {
+      const snap = await this.snapshots.read(this.o.tenant);
+      if (snap && compareVersions(snap.pointer.version, wanted) >= 0) {
+        try {
+          const decoded = decodeSnapshot(snap.bytes);
+          const params = await new TenantRepository(this.o.client).params(this.o.tenant);
+          state = {
+            engine: decoded.engine.withDefaultAction(params.defaultAction),
+            version: decoded.version,
+            params,
+          };
+          fromSnapshot = true;
+        } catch (error) {
+          this.o.log.error(
+            { tenant: this.o.tenant, err: (error as Error).message },
+            'cached rule snapshot unreadable',
+          );
+        }
+        break;
+      }
+      // A reload after a bulk write: one node rebuilds the snapshot, the others wait for it a while.
+      if (this.o.buildSnapshots !== false && !this.building) {
+        this.building = true;
+        try {
+          state = await new SnapshotBuilder(this.o.client, this.o.log, this.store).build(this.o.tenant);
+        } finally {
+          this.building = false;
+        }
+        if (state) break;
+      }
+      if (Date.now() >= deadline) break;
+      await sleep(250);
+    }
+    state ??= await loadTenantState(this.o.client, this.o.tenant);
+    this.reloadFrom = undefined;
+    this.connected = true;
+    this.lastContact = this.now();
+    if (this.live) this.reloads++;
+    this.swap(this.toLive(state, 0));
+    this.o.log.info(
+      { tenant: this.o.tenant, version: state.version, rules: state.engine.baseRuleCount, fromSnapshot },
+      'rules loaded',
+    );
+  }
+
+  /** Applies stream entries in order; stops at a gap or a reload, which the loop then handles. */
+  private apply(entries: readonly ChangeEntry[]): void {
+    const live = this.live!;
+    let { engine, params, version } = live;
+    let applied = 0;
+    const upserts = new Map<number, Rule>();
+    const deletes = new Set<number>();
+    let typesChanged = false;
+    let snapshotAnnounced = false;
+    for (const e of entries) {
+      if (e.prev !== version) {
+        // Entries between our position and this one were trimmed away: start again from the snapshot.
+        this.o.log.warn(
+          { tenant: this.o.tenant, at: version, next: e.version },
+          'change stream trimmed past this node; reloading',
+        );
+        this.reloadFrom = e.prev;
+        break;
+      }
+      const c = e.change;
+      if (c.kind === 'reload') {
+        this.reloadFrom = e.version;
+        break;
+      }
+      if (c.kind === 'upsert') {
+        upserts.set(c.rule.id, c.rule);
+        deletes.delete(c.rule.id);
+      } else if (c.kind === 'delete') {
+        for (const id of c.ids) {
+          upserts.delete(id);
+          deletes.add(id);
+        }
+      } else if (c.kind === 'bind') {
+        engine = engine.withBinding(c.task, c.groups);
+      } else if (c.kind === 'type') {
+        if (c.type) this.types.set(c.id, c.type);
+        else this.types.delete(c.id);
+        typesChanged = true;
+      } else if (c.kind === 'params') {
+        params = c.params;
+        engine = engine.withDefaultAction(params.defaultAction);
+      } else if (c.kind === 'snapshot') {
+        snapshotAnnounced = true;
+      }
+      version = e.version;
+      applied++;
+    }
+    if (applied === 0) return;
+    if (upserts.size > 0 || deletes.size > 0) {
+      engine = engine.withChanges({ upserts: [...upserts.values()], deletes: [...deletes] });
+    }
+    if (typesChanged) engine = engine.withTypes(this.types.values());
+    const sinceBase = snapshotAnnounced ? 0 : live.sinceBase + applied;
+    this.swap({ engine, params, version, sinceBase, decider: TenantSync.decider(engine, params) });
+    if (snapshotAnnounced && engine.overlaySize > 0) void this.compact();
+    else if (sinceBase >= this.store.snapshotEvery && this.o.buildSnapshots !== false) void this.rebuild();
+  }
+
+  /** Swaps to the newest cached snapshot plus the changes after it: a small overlay again, no rebuild here. */
+  private async compact(): Promise<void> {
+    if (this.building) return;
+    this.building = true;
+    try {
+      const snap = await this.snapshots.read(this.o.tenant);
+      if (!snap || !this.live || compareVersions(snap.pointer.version, this.live.version) > 0) return;
+      let engine = decodeSnapshot(snap.bytes).engine;
+      let version = snap.pointer.version;
+      const upserts = new Map<number, Rule>();
+      const deletes = new Set<number>();
+      // Replay up to the node's own position; changes keep arriving meanwhile, so chase it (bounded).
+      for (let round = 0; round < 50 && this.live && version !== this.live.version; round++) {
+        const entries = await this.changes.after(this.o.tenant, version, 5000);
+        if (entries.length === 0 || entries[0]!.prev !== version) return;
+        for (const e of entries) {
+          if (!this.live || compareVersions(e.version, this.live.version) > 0) break;
+          const c = e.change;
+          if (c.kind === 'upsert') {
+            upserts.set(c.rule.id, c.rule);
+            deletes.delete(c.rule.id);
+          } else if (c.kind === 'delete') {
+            for (const id of c.ids) {
+              upserts.delete(id);
+              deletes.add(id);
+            }
+          } else if (c.kind === 'reload') return;
+          version = e.version;
+        }
+      }
+      // No await from here to the swap: the node's engine cannot move in between.
+      const live = this.live;
+      if (!live || live.version !== version) return;
+      engine = engine.withChanges({ upserts: [...upserts.values()], deletes: [...deletes] });
+      engine = engine.withTypes(this.types.values()).withDefaultAction(live.params.defaultAction);
+      const current = new Map(live.engine.bindings());
+      for (const [task] of [...engine.bindings()])
+        if (!current.has(task)) engine = engine.withBinding(task, []);
+      for (const [task, groups] of current) engine = engine.withBinding(task, groups);
+      this.swap({
+        ...live,
+        engine,
+        sinceBase: upserts.size + deletes.size,
+        decider: TenantSync.decider(engine, live.params),
+      });
+    } catch (error) {
+      this.o.log.warn(
+        { tenant: this.o.tenant, err: (error as Error).message },
+        'rule overlay compaction failed',
+      );
+    } finally {
+      this.building = false;
+    }
+  }
+
+  private async rebuild(): Promise<void> {
+    // One attempt per 10 s: the `sn` change that resets the count arrives a moment after the build.
+    if (this.building || this.now() - this.lastRebuild < 10_000) return;
+    this.building = true;
+    this.lastRebuild = this.now();
+    let built = false;
+    try {
+      built =
+        (await new SnapshotBuilder(this.o.client, this.o.log, this.store).build(this.o.tenant)) !== undefined;
+    } catch (error) {
+      this.o.log.warn(
+        { tenant: this.o.tenant, err: (error as Error).message },
+        'rule snapshot rebuild failed',
+      );
+    } finally {
+      this.building = false;
+    }
+    // The `sn` change may have arrived while this node was still building: compact now.
+    if (built) await this.compact();
+  }
+}
