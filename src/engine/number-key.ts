@@ -5,12 +5,14 @@
  */
 export const MAX_KEY_CHARS = 16;
 
+const SYMBOL = new Uint8Array(128);
+for (let c = 48; c <= 57; c++) SYMBOL[c] = c - 47;
+SYMBOL[42] = 11;
+SYMBOL[35] = 12;
+
 /** The symbol (1..12) of a number character, 0 for anything else. */
 export function symbolOf(code: number): number {
-  if (code >= 48 && code <= 57) return code - 47;
-  if (code === 42) return 11;
-  if (code === 35) return 12;
-  return 0;
+  return code < 128 ? SYMBOL[code] : 0;
 }
 
 const CHAR_OF_SYMBOL = ['', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '#'];

@@ -33,8 +33,27 @@ export class PrefixTable {
     readonly rootRules: Uint32Array,
     /** Rules whose prefix is longer than a packed key holds: checked by their full prefix. */
     readonly longRules: Uint32Array,
+    /**
+     * A bitmap over the first `stemLength` characters (the shortest prefix length) of every prefix:
+     * a number whose stem is not in it cannot start with any prefix, and is turned away with one read
+     * of a table small enough to stay in cache.
+     */
+    readonly stems: Uint32Array,
   ) {
     this.shift = 32 - bits;
+    this.stemLength = lengthMask === 0 ? 0 : 31 - Math.clz32(lengthMask & -lengthMask);
+  }
+
+  readonly stemLength: number;
+
+  /** Whether some keyed prefix may be a prefix of the number packed in key (length characters). */
+  // hot path
+  mayMatch(key: Uint32Array, length: number): boolean {
+    const l = this.stemLength;
+    if (l === 0 || length < l) return false;
+    const bit =
+      hashKey((key[0] & HI_MASK[l]) >>> 0, (key[1] & LO_MASK[l]) >>> 0) & (this.stems.length * 32 - 1);
+    return (this.stems[bit >>> 5] & (1 << (bit & 31))) !== 0;
   }
 
   get isEmpty(): boolean {
@@ -70,6 +89,14 @@ export class PrefixTable {
     for (let o = 0; o < rec.length; o += P_STRIDE) {
       if (rec[o + 2] > rec[o + 3] || rec[o + 3] > this.ruleIds.length) return false;
       if (!filterHas(this.filter, hashKey(rec[o], rec[o + 1]))) return false;
+    }
+    const words = this.stems.length;
+    if (words < 2048 || (words & (words - 1)) !== 0) return false;
+    const key = new Uint32Array(2);
+    for (let o = 0; o < rec.length; o += P_STRIDE) {
+      key[0] = rec[o];
+      key[1] = rec[o + 1];
+      if (!this.mayMatch(key, MAX_KEY_CHARS)) return false;
     }
     for (const list of [this.ruleIds, this.rootRules, this.longRules]) {
       for (let i = 0; i < list.length; i++) if (list[i] >= ruleCount) return false;
@@ -120,6 +147,14 @@ export class PrefixTableBuilder {
       ruleIds.set(e.rules, next);
       next += e.rules.length;
     });
+    const stemLength = lengthMask === 0 ? 0 : 31 - Math.clz32(lengthMask & -lengthMask);
+    const stems = new Uint32Array(Math.max(2048, 2 ** Math.ceil(Math.log2(Math.max(1, n) * 16)) / 32));
+    for (const e of entries) {
+      const bit =
+        hashKey((e.hi & HI_MASK[stemLength]) >>> 0, (e.lo & LO_MASK[stemLength]) >>> 0) &
+        (stems.length * 32 - 1);
+      stems[bit >>> 5] |= 1 << (bit & 31);
+    }
     return new PrefixTable(
       dir,
       rec,
@@ -129,6 +164,7 @@ export class PrefixTableBuilder {
       ruleIds,
       Uint32Array.from(this.root),
       Uint32Array.from(this.long),
+      stems,
     );
   }
 }

@@ -139,6 +139,7 @@ export class RuleIndex implements CandidateOwner {
     for (let i = 0; i < table.longRules.length; i++) {
       this.checkGeneral(table.longRules[i], ctx, dirBit, scope, into);
     }
+    if (!table.mayMatch(key, length)) return;
     const max = length < MAX_KEY_CHARS ? length : MAX_KEY_CHARS;
     const { rec, ruleIds } = table;
     let mask = table.lengthMask;

@@ -77,6 +77,7 @@ function prefixSections(name: string, t: PrefixTable): Array<[string, TypedArray
     [`${name}.ruleIds`, t.ruleIds],
     [`${name}.rootRules`, t.rootRules],
     [`${name}.longRules`, t.longRules],
+    [`${name}.stems`, t.stems],
   ];
 }
 
@@ -248,6 +249,7 @@ export function decodeSnapshot(input: Uint8Array): DecodedSnapshot {
       get(`${side}.ruleIds`, Uint32Array),
       get(`${side}.rootRules`, Uint32Array),
       get(`${side}.longRules`, Uint32Array),
+      get(`${side}.stems`, Uint32Array),
     );
     if (!t.isWellFormed(count)) corrupt(`${side} table is malformed`);
     return t;
