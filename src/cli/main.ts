@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { CallguardError } from '../domain/errors.js';
 import { CsvHeaderError } from '../jobs/rules-csv.js';
 import { registerCheckCommand } from './check-command.js';
+import { registerDoctorCommand } from './doctor-command.js';
 import { EXIT, err, UsageError } from './output.js';
 
 const program = new Command('callguard')
@@ -9,6 +10,7 @@ const program = new Command('callguard')
   .exitOverride()
   .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
 registerCheckCommand(program);
+registerDoctorCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,202 @@
+import { createConnection, createServer } from 'node:net';
+import { Redis } from 'ioredis';
+import type { Config } from '../config.js';
+import { findRedisServer } from '../store/redis-process.js';
+
+export type CheckStatus = 'ok' | 'warn' | 'fail';
+export interface CheckResult {
+  readonly check: string;
+  readonly status: CheckStatus;
+  readonly detail: string;
+  /** What to do about a warn or fail. */
+  readonly fix?: string;
+}
+
+const TIMEOUT_MS = 3000;
+
+/** Redis: reachable, and will it keep acknowledged writes across a restart? */
+export async function checkRedis(config: Config): Promise<CheckResult[]> {
+  const client = new Redis(config.REDIS_URL, {
+    lazyConnect: true,
+    connectTimeout: TIMEOUT_MS,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    await client.ping();
+  } catch (error) {
+    client.disconnect();
+    const local = /^redis:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?\/?$/.test(config.REDIS_URL);
+    const embedded = local && config.CALLGUARD_EMBEDDED_REDIS === 'auto' && findRedisServer() !== undefined;
+    return [
+      embedded
+        ? {
+            check: 'redis',
+            status: 'warn',
+            detail: `nothing answers at ${config.REDIS_URL}; callguard serve will start a private redis-server (AOF on) in ${config.CALLGUARD_DATA_DIR}`,
+            fix: 'for production, run Redis (appendonly yes) or Redis Cluster and set REDIS_URL',
+          }
+        : {
+            check: 'redis',
+            status: 'fail',
+            detail: `cannot reach ${config.REDIS_URL}: ${(error as Error).message}`,
+            fix: 'start Redis or set REDIS_URL to a reachable redis:// or rediss:// URL (and REDIS_CLUSTER=true for a cluster)',
+          },
+    ];
+  }
+  const results: CheckResult[] = [
+    { check: 'redis', status: 'ok', detail: `${config.REDIS_URL} answers PING` },
+  ];
+  try {
+    const [, appendonly] = (await client.config('GET', 'appendonly')) as unknown as string[];
+    const [, fsync] = (await client.config('GET', 'appendfsync')) as unknown as string[];
+    results.push(
+      appendonly === 'yes'
+        ? { check: 'redis persistence', status: 'ok', detail: `AOF on (appendfsync ${fsync})` }
+        : {
+            check: 'redis persistence',
+            status: 'warn',
+            detail: 'AOF is off: rule writes since the last snapshot are lost if Redis restarts',
+            fix: 'redis-cli CONFIG SET appendonly yes (and appendonly yes in redis.conf)',
+          },
+    );
+  } catch {
+    results.push({
+      check: 'redis persistence',
+      status: 'warn',
+      detail: 'the server refused CONFIG GET; cannot tell whether AOF is on',
+      fix: 'make sure the managed Redis has AOF (or equivalent durability) enabled',
+    });
+  }
+  const info = await client.info('server').catch(() => '');
+  const mode = /redis_mode:(\w+)/.exec(info)?.[1];
+  if (mode === 'cluster' && !config.REDIS_CLUSTER) {
+    results.push({
+      check: 'redis cluster',
+      status: 'fail',
+      detail: 'the server is a Redis Cluster node but REDIS_CLUSTER is not set',
+      fix: 'set REDIS_CLUSTER=true',
+    });
+  }
+  client.disconnect();
+  return results;
+}
+
+/** Asterisk ARI: reachable, credentials accepted (the API description is what ari clients fetch first). */
+export async function checkAri(config: Config): Promise<CheckResult> {
+  const url = new URL('/ari/api-docs/resources.json', config.ARI_URL);
+  const auth = Buffer.from(`${config.ARI_USERNAME}:${config.ARI_PASSWORD}`).toString('base64');
+  try {
+    const res = await fetch(url, {
+      headers: { authorization: `Basic ${auth}` },
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    });
+    await res.arrayBuffer();
+    if (res.status === 200)
+      return {
+        check: 'asterisk ari',
+        status: 'ok',
+        detail: `${config.ARI_URL} accepts user ${config.ARI_USERNAME}`,
+      };
+    if (res.status === 401) {
+      return {
+        check: 'asterisk ari',
+        status: 'fail',
+        detail: `${config.ARI_URL} refused user ${config.ARI_USERNAME} (401)`,
+        fix: 'set ARI_USERNAME / ARI_PASSWORD to a user of ari.conf (see dialplan/asterisk/ari.conf)',
+      };
+    }
+    return {
+      check: 'asterisk ari',
+      status: 'fail',
+      detail: `${url} answered ${res.status}`,
+      fix: 'enable ARI: http.conf enabled=yes and ari.conf enabled=yes (see dialplan/asterisk/)',
+    };
+  } catch (error) {
+    return {
+      check: 'asterisk ari',
+      status: 'fail',
+      detail: `cannot reach ${config.ARI_URL}: ${(error as Error).cause ?? (error as Error).message}`,
+      fix: 'start Asterisk with http.conf/ari.conf from dialplan/asterisk, or set ARI_URL',
+    };
+  }
+}
+
+/** FreeSWITCH event socket (inbound mode): reachable, password accepted. */
+export function checkEslInbound(config: Config): Promise<CheckResult> {
+  const target = `${config.ESL_HOST}:${config.ESL_PORT}`;
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: config.ESL_HOST, port: config.ESL_PORT });
+    let buffer = '';
+    let sentAuth = false;
+    const finish = (result: CheckResult) => {
+      socket.destroy();
+      resolve(result);
+    };
+    socket.setTimeout(TIMEOUT_MS, () =>
+      finish({
+        check: 'freeswitch esl',
+        status: 'fail',
+        detail: `${target} did not answer in time`,
+        fix: 'check ESL_HOST / ESL_PORT and event_socket.conf.xml',
+      }),
+    );
+    socket.on('error', (error) =>
+      finish({
+        check: 'freeswitch esl',
+        status: 'fail',
+        detail: `cannot reach ${target}: ${error.message}`,
+        fix: 'load mod_event_socket with dialplan/freeswitch/event_socket.conf.xml, or set ESL_HOST / ESL_PORT',
+      }),
+    );
+    socket.on('data', (chunk) => {
+      buffer += chunk.toString('utf8');
+      if (!sentAuth && buffer.includes('auth/request')) {
+        sentAuth = true;
+        buffer = '';
+        socket.write(`auth ${config.ESL_PASSWORD}\n\n`);
+        return;
+      }
+      if (sentAuth && buffer.includes('Reply-Text: +OK')) {
+        socket.write('exit\n\n');
+        finish({
+          check: 'freeswitch esl',
+          status: 'ok',
+          detail: `${target} accepts the event socket password`,
+        });
+      } else if (sentAuth && buffer.includes('Reply-Text: -ERR')) {
+        finish({
+          check: 'freeswitch esl',
+          status: 'fail',
+          detail: `${target} refused the password`,
+          fix: 'set ESL_PASSWORD to the password in event_socket.conf.xml',
+        });
+      }
+    });
+  });
+}
+
+/** A port callguard itself listens on: free, or already taken (by a running callguard or something else). */
+export function checkListenPort(
+  check: string,
+  host: string,
+  port: number,
+  variables: string,
+): Promise<CheckResult> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      resolve({
+        check,
+        status: 'warn',
+        detail: `${host}:${port} is in use (${error.code}); fine if callguard is already running there`,
+        fix: `stop what holds it or set ${variables}`,
+      }),
+    );
+    server.listen(port, host, () =>
+      server.close(() => resolve({ check, status: 'ok', detail: `${host}:${port} is free` })),
+    );
+  });
+}

@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { AriDouble } from '../pbx/asterisk/ari-double.js';
+import { FreeswitchInboundDouble } from '../pbx/freeswitch/esl-inbound-double.js';
+import { freePort } from '../../src/store/redis-process.js';
+import { startRedis, type TestRedis } from '../support/redis-server.js';
+
+const BIN = join(import.meta.dirname, '../../bin/callguard.js');
+
+/** Runs the real CLI against real peers; returns its exit code and JSON result lines. */
+function doctor(env: Record<string, string>, roles = 'api,ari,esl') {
+  return new Promise<{
+    code: number | null;
+    results: Array<{ check: string; status: string; detail: string; fix?: string }>;
+  }>((resolve) => {
+    const child = spawn(process.execPath, [BIN, 'doctor', '--json', '--roles', roles], {
+      env: { PATH: process.env.PATH, ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (c) => {
+      stdout += c;
+    });
+    child.on('close', (code) =>
+      resolve({
+        code,
+        results: stdout
+          .trim()
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l)),
+      }),
+    );
+  });
+}
+
+let redis: TestRedis;
+let ari: AriDouble;
+let esl: FreeswitchInboundDouble;
+let base: Record<string, string>;
+
+before(async () => {
+  redis = await startRedis({ private: true });
+  ari = new AriDouble({ username: 'cg', password: 'secret' });
+  const ariUrl = await ari.start();
+  esl = new FreeswitchInboundDouble({ password: 'ClueCon2' });
+  const eslPort = await esl.listen();
+  base = {
+    REDIS_URL: redis.url,
+    ARI_URL: ariUrl,
+    ARI_USERNAME: 'cg',
+    ARI_PASSWORD: 'secret',
+    ESL_PORT: String(eslPort),
+    ESL_PASSWORD: 'ClueCon2',
+    ESL_LISTEN_PORT: String(await freePort()),
+    CALLGUARD_HTTP_PORT: String(await freePort()),
+    CALLGUARD_SYSTEM_KEY: 'a-system-key-of-some-length',
+  };
+});
+after(async () => {
+  await ari?.stop();
+  await esl?.close();
+  await redis?.stop();
+});
+
+describe('callguard doctor', () => {
+  it('passes when Redis (with AOF), Asterisk and FreeSWITCH answer with the configured credentials', async () => {
+    const { code, results } = await doctor(base);
+    assert.equal(code, 0, JSON.stringify(results));
+    const byCheck = Object.fromEntries(results.map((r) => [r.check, r.status]));
+    assert.equal(byCheck.redis, 'ok');
+    assert.equal(byCheck['redis persistence'], 'ok');
+    assert.equal(byCheck['asterisk ari'], 'ok');
+    assert.equal(byCheck['freeswitch esl'], 'ok');
+  });
+
+  it('names wrong ARI and ESL credentials and how to fix them, and exits non-zero', async () => {
+    const { code, results } = await doctor({ ...base, ARI_PASSWORD: 'nope', ESL_PASSWORD: 'nope' });
+    assert.equal(code, 1);
+    const ariResult = results.find((r) => r.check === 'asterisk ari');
+    assert.equal(ariResult?.status, 'fail');
+    assert.match(ariResult?.detail ?? '', /refused user cg \(401\)/);
+    assert.match(ariResult?.fix ?? '', /ARI_USERNAME \/ ARI_PASSWORD/);
+    const eslResult = results.find((r) => r.check === 'freeswitch esl');
+    assert.equal(eslResult?.status, 'fail');
+    assert.match(eslResult?.fix ?? '', /ESL_PASSWORD/);
+  });
+
+  it('checks only the roles asked for, and reports an unreachable Redis', async () => {
+    const { code, results } = await doctor({ ...base, REDIS_URL: 'redis://10.255.255.1:6390' }, 'api');
+    assert.equal(code, 1);
+    assert.deepEqual(
+      results.map((r) => r.check),
+      ['config', 'redis', 'api port'],
+    );
+    assert.match(results[1].detail, /cannot reach redis:\/\/10\.255\.255\.1:6390/);
+  });
+
+  it('reports a bad setting by name instead of starting', async () => {
+    const { code, results } = await doctor({ ...base, CALLGUARD_HTTP_PORT: 'eighty' });
+    assert.equal(code, 1);
+    assert.equal(results[0].check, 'config');
+    assert.match(results[0].detail, /CALLGUARD_HTTP_PORT="eighty"/);
+  });
+});
