@@ -43,7 +43,7 @@ export function packNumber(number: string, out: Uint32Array): boolean {
  */
 // hot path
 export function packPrefix(number: string, out: Uint32Array): boolean {
-  const n = number.length < MAX_KEY_CHARS ? number.length : MAX_KEY_CHARS;
+  const n = Math.min(number.length, MAX_KEY_CHARS);
   if (n === 0) return false;
   let hi = 0;
   let lo = 0;

@@ -4,7 +4,6 @@ import { ANONYMOUS } from '../domain/number.js';
 import type { PrecedenceKey } from '../domain/precedence.js';
 import type { Direction } from '../domain/rule.js';
 import {
-  type Candidate,
   type CandidateOwner,
   type CandidateSet,
   SRC_CALLED_EXACT,
@@ -117,7 +116,7 @@ export class RuleIndex implements CandidateOwner {
       const groupRef = metaGroupRef(meta);
       if (groupRef !== 0 && (scope.groups === undefined || !scope.groups.has(this.parts.names[groupRef - 1])))
         continue;
-      if (scope.masked !== null && scope.masked.has(rec[o + F_ID])) continue;
+      if (scope.masked?.has(rec[o + F_ID])) continue;
       into.offer(this, source, o);
       // Records of one number are in precedence order: the first two that match are all the set can use.
       if (++offered === 2) return;
@@ -140,7 +139,7 @@ export class RuleIndex implements CandidateOwner {
       this.checkGeneral(table.longRules[i], ctx, dirBit, scope, into);
     }
     if (!table.mayMatch(key, length)) return;
-    const max = length < MAX_KEY_CHARS ? length : MAX_KEY_CHARS;
+    const max = Math.min(length, MAX_KEY_CHARS);
     const { rec, ruleIds } = table;
     let mask = table.lengthMask;
     for (let l = 1; l <= max && mask !== 0; l++) {
@@ -166,7 +165,7 @@ export class RuleIndex implements CandidateOwner {
     if ((g.meta[r] & dirBit) === 0) return;
     const expires = g.expires[r];
     if (expires !== 0 && expires * 1000 <= ctx.at) return;
-    if (scope.masked !== null && scope.masked.has(g.id[r])) return;
+    if (scope.masked?.has(g.id[r])) return;
     const groupRef = g.groupRef[r];
     if (groupRef !== 0 && (scope.groups === undefined || !scope.groups.has(this.parts.names[groupRef - 1])))
       return;

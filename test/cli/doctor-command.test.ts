@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { freePort } from '../../src/store/redis-process.js';
 import { AriDouble } from '../pbx/asterisk/ari-double.js';
 import { FreeswitchInboundDouble } from '../pbx/freeswitch/esl-inbound-double.js';
-import { freePort } from '../../src/store/redis-process.js';
 import { startRedis, type TestRedis } from '../support/redis-server.js';
 
 const BIN = join(import.meta.dirname, '../../bin/callguard.js');
