@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { z } from 'zod';
 
 const port = z.coerce.number().int().min(1).max(65535);
@@ -59,7 +60,9 @@ export const configSchema = z.object({
     .describe('ARI client: undici (small typed client, one round trip per call) or ari-client.'),
   ARI_PIPELINE: bool
     .default(true)
-    .describe("Send each call's variable requests and its continue/hangup back to back on one ARI connection."),
+    .describe(
+      "Send each call's variable requests and its continue/hangup back to back on one ARI connection.",
+    ),
   ESL_LISTEN_HOST: z
     .string()
     .min(1)
@@ -80,6 +83,82 @@ export const configSchema = z.object({
     .regex(/^[A-Za-z0-9_.-]+$/, 'a dialplan context name')
     .default('callguard_result')
     .describe('Inbound mode: dialplan context that allowed (and announced) calls are transferred to.'),
+  CALLGUARD_SECRET_KEY: z
+    .string()
+    .min(16, 'at least 16 characters')
+    .optional()
+    .describe(
+      'Key that encrypts stored secrets (file server passwords and keys, scheduled export passwords) with AES-256-GCM; every node must share it. Unset: a random key is created once in CALLGUARD_DATA_DIR/secret.key (development only).',
+    ),
+  CALLGUARD_JOB_CONCURRENCY: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(64)
+    .default(2)
+    .describe('Import/export jobs one worker node runs at the same time (per queue).'),
+  CALLGUARD_JOB_FILE_TTL_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 90)
+    .default(72)
+    .describe('How long job files (errors CSV, export zip, uploaded file) and finished jobs are kept.'),
+  NODE_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, '1-64 letters, digits, _ . -')
+    .default(
+      hostname()
+        .replace(/[^A-Za-z0-9_.-]/g, '-')
+        .slice(0, 64) || 'node',
+    )
+    .describe('Name of this node, stored with each audited decision.'),
+  CALLGUARD_AUDIT_ALLOW_SAMPLE: z.coerce
+    .number()
+    .min(0)
+    .max(1)
+    .default(1)
+    .describe('Share of allow decisions kept in the decision audit stream (blocks are always kept).'),
+  CALLGUARD_AUDIT_MAXLEN: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .default(100_000)
+    .describe('Decisions kept in each tenant decision audit stream.'),
+  CALLGUARD_EVENTS_MAXLEN: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .default(10_000)
+    .describe('Events kept in each tenant event stream (what `callguard events tail` shows).'),
+  CALLGUARD_NOTIFY_BUFFER: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .default(10_000)
+    .describe(
+      'Events held in memory while Redis is unreachable; beyond it the oldest are dropped and counted.',
+    ),
+  CALLGUARD_WEBHOOK_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(60_000)
+    .default(5000)
+    .describe('Time limit of one webhook attempt.'),
+  CALLGUARD_WEBHOOK_ATTEMPTS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(25)
+    .default(8)
+    .describe('Webhook attempts before a delivery goes to the dead-letter list.'),
+  CALLGUARD_WEBHOOK_BACKOFF_MS: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .default(1000)
+    .describe('First webhook retry delay; doubles each attempt (with jitter), at most 10 minutes.'),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info')

@@ -122,11 +122,14 @@ function describeIssue(issue: z.core.$ZodIssue): { column: string; reason: strin
  * row a rule or an error with its line number, column and reason; good rows are never held back by bad
  * ones. Rows without an id get the number of their data row. A second rule with identical conditions
  * is reported, not loaded. A bad header throws CsvHeaderError before any row.
+ * `withinFile: false` drops the id and duplicate checks across rows (and their memory, which grows
+ * with the file): bulk imports leave duplicates to the store's duplicate mode.
  */
 export async function* readRulesCsv(
   input: Readable,
-  options: { policy: NormalizationPolicy; now: number },
+  options: { policy: NormalizationPolicy; now: number; withinFile?: boolean },
 ): AsyncGenerator<RulesCsvRow[]> {
+  const withinFile = options.withinFile ?? true;
   const records = csvRecords(input, checkHeader);
   const usedIds = new Map<number, number>();
   const conditions = new Map<string, number>();
@@ -149,6 +152,7 @@ export async function* readRulesCsv(
         return { line, error: { line, ...describeIssue(parsed.error.issues[0]) } };
       }
       const rule = toRule(parsed.data, { id, policy: options.policy, now: options.now });
+      if (!withinFile) return { line, rule };
       const idLine = usedIds.get(id);
       if (idLine !== undefined) throw new RuleInputError('id', `id ${id} is already used on line ${idLine}`);
       const key = conditionsKey(rule);

@@ -87,3 +87,37 @@ export function numberBucketOf(text: string): string {
   const fixed = patternFixed(text);
   return fixed.slice(0, Math.max(0, fixed.length - NUMBER_BUCKET_DROP));
 }
+
+/** Hash tag of the BullMQ queues: every queue key in one slot, so BullMQ's scripts run on Redis Cluster. */
+export const JOB_QUEUE_PREFIX = 'cg:{jobs}';
+
+/**
+ * A bulk job's keys. They live in the tenant's slot so that an import batch, its progress counters,
+ * its errors and its rule writes are one script. The suffixes after `job:<id>:` are used by
+ * src/store/lua/import-batch-3.lua (`:progress` → `:seen:`).
+ */
+export function jobKeys(tenant: string, jobId: string) {
+  const p = `${tenantPrefix(tenant)}job:${jobId}:`;
+  return {
+    progress: `${p}progress`,
+    errors: `${p}errors`,
+    /** Intset of rule ids this import wrote or matched, per 512-id bucket (overwrite all). */
+    seenBucket: (bucket: number) => `${p}seen:${bucket}`,
+    seenPattern: `${p}seen:*`,
+    /** Hash: size, chunks, createdAt of a stored job file (upload, errors, export zip). */
+    fileMeta: (name: string) => `${p}file:${name}`,
+    fileChunk: (name: string, index: number) => `${p}file:${name}:${index}`,
+  };
+}
+
+export function bulkKeys(tenant: string) {
+  const p = tenantPrefix(tenant);
+  return {
+    /** Hash id → file server JSON (secrets encrypted). */
+    fileServers: `${p}fsrv`,
+    /** Hash id → schedule JSON (export password encrypted). */
+    schedules: `${p}sched`,
+    /** Sorted set "kind:jobId" by creation time: the tenant's task view. */
+    jobs: `${p}jobs`,
+  };
+}

@@ -1,0 +1,306 @@
+import type { Readable } from 'node:stream';
+import { cgError } from '../domain/errors.js';
+import type { Rule } from '../domain/rule.js';
+import { expiresAtFor } from '../domain/validity.js';
+import type { Logger } from '../log.js';
+import { runJobScript } from '../store/job-scripts.js';
+import { jobKeys, tenantKeys } from '../store/keys.js';
+import type { RedisClient } from '../store/redis-client.js';
+import { encodeRule } from '../store/rule-codec.js';
+import { RuleRepository } from '../store/rule-repository.js';
+import { runScript } from '../store/scripts.js';
+import type { StoreOptions } from '../store/store-options.js';
+import { policyOf } from '../store/tenant-params.js';
+import { TenantRepository } from '../store/tenant-repository.js';
+import { csvLine } from './csv-cells.js';
+import type { ImportCounts, ImportParams, ImportResult } from './import-params.js';
+import { asCsvError, utf8Guard, validateImportFile } from './import-validation.js';
+import { type RowError, readRulesCsv } from './rules-csv.js';
+
+/** Rows per import batch (one script call): small enough to keep Redis responsive between calls. */
+export const IMPORT_BATCH = 1000;
+/** Batches in flight on the connection (they still run in file order). */
+const IN_FLIGHT = 8;
+/** Per-row errors kept for the errors file; the failed count goes on beyond it. */
+export const MAX_KEPT_ERRORS = 100_000;
+
+export interface ImportRun {
+  readonly tenant: string;
+  readonly jobId: string;
+  readonly params: ImportParams;
+  /** Whole-second time the job was created: rules' updatedAt, and the start of their validity. */
+  readonly stamp: number;
+  readonly limit: number;
+  /** Opens the file from its start (called once to validate, once to import; again after a crash). */
+  readonly open: () => Promise<Readable>;
+  /** Told the counts while the import runs. */
+  readonly onProgress?: (counts: ImportCounts) => Promise<void> | void;
+  readonly log: Logger;
+}
+
+const scopeText = (p: ImportParams) => `ou "${p.ou}", ${p.groupId ? `group "${p.groupId}"` : 'no group'}`;
+
+/**
+ * Runs an import so that a crash at any point is resumed by running it again: each batch is applied
+ * together with its progress mark (import-batch-3.lua), so after a restart the rows up to the mark are
+ * skipped, not applied twice; the overwrite purge and the reload are idempotent steps after it. Call
+ * nodes see none of it until the one reload change at the end.
+ */
+export class ImportRunner {
+  private readonly rules: RuleRepository;
+
+  constructor(
+    private readonly client: RedisClient,
+    private readonly storeOptions: StoreOptions,
+  ) {
+    this.rules = new RuleRepository(client, storeOptions);
+  }
+
+  async run(run: ImportRun): Promise<ImportResult> {
+    const k = jobKeys(run.tenant, run.jobId);
+    const progress = await this.client.hgetall(k.progress);
+    const phase = progress.phase ?? 'validate';
+    if (phase === 'validate') {
+      const { records, exceeded } = await validateImportFile(await run.open(), run.limit);
+      if (exceeded) {
+        throw cgError(
+          'CG_ERR_LIMIT_EXCEEDED',
+          `the file has more than ${run.limit.toLocaleString('en')} records (counted ${records.toLocaleString('en')} before stopping); nothing was imported. ${
+            run.limit < 2_000_000
+              ? 'Split the file, or import it from a file server (up to 2,000,000 records).'
+              : 'Split the file into parts of at most 2,000,000 records.'
+          }`,
+          { limit: run.limit, counted: records },
+        );
+      }
+      await this.client.hset(k.progress, 'phase', 'apply', 'total', String(records));
+    }
+    const lock = new SnapshotHold(this.client, run.tenant);
+    try {
+      if (phase === 'validate' || phase === 'apply') {
+        await lock.take();
+        await this.apply(run, lock);
+        await this.client.hset(
+          k.progress,
+          'phase',
+          run.params.overrideRule === 'overwrite' ? 'purge' : 'reload',
+        );
+      }
+      let deleted = Number(progress.deleted ?? 0);
+      if ((await this.client.hget(k.progress, 'phase')) === 'purge') {
+        await lock.take();
+        deleted = await this.purgeScope(run);
+        await this.client.hset(k.progress, 'phase', 'reload', 'deleted', String(deleted));
+      }
+      await lock.release();
+      const reloadVersion = await this.rules.publishReload(
+        run.tenant,
+        run.params.overrideRule === 'overwrite' ? `ou:${run.params.ou}` : 'all',
+      );
+      await this.client.hset(k.progress, 'phase', 'done');
+      await this.dropSeen(run);
+      const counts = await this.counts(run);
+      return {
+        ...counts,
+        deleted,
+        errorsFile: counts.failed > 0,
+        reloadVersion,
+      };
+    } finally {
+      await lock.release();
+    }
+  }
+
+  async counts(run: Pick<ImportRun, 'tenant' | 'jobId'>): Promise<ImportCounts> {
+    const h = await this.client.hgetall(jobKeys(run.tenant, run.jobId).progress);
+    return {
+      read: Number(h.read ?? 0),
+      imported: Number(h.imported ?? 0),
+      skipped: Number(h.skipped ?? 0),
+      failed: Number(h.failed ?? 0),
+    };
+  }
+
+  private async apply(run: ImportRun, lock: SnapshotHold): Promise<void> {
+    const k = jobKeys(run.tenant, run.jobId);
+    const t = tenantKeys(run.tenant);
+    const policy = policyOf(await new TenantRepository(this.client).params(run.tenant));
+    const mark = Number((await this.client.hget(k.progress, 'line')) ?? 0);
+    const p = run.params;
+    const overwrite = p.overrideRule === 'overwrite';
+    const mode = p.overrideRule === 'skip' ? 'skip' : 'override';
+    const defaultExpiry = p.validity ? expiresAtFor(p.validity, run.stamp) : undefined;
+    const totals = await this.counts(run);
+    const inFlight: Array<Promise<unknown>> = [];
+    let lastReport = 0;
+
+    let rules: string[] = [];
+    let errors: string[] = [];
+    let first = 0;
+    let last = 0;
+    let read = 0;
+    const flush = async () => {
+      if (read === 0) return;
+      const args: Array<string | number> = [
+        t.prefix,
+        mode,
+        first,
+        last,
+        read,
+        errors.length,
+        MAX_KEPT_ERRORS,
+        overwrite ? '1' : '0',
+        ...errors,
+        ...rules,
+      ];
+      const range = [first, last];
+      const failed = errors.length;
+      const batchRead = read;
+      rules = [];
+      errors = [];
+      read = 0;
+      first = 0;
+      inFlight.push(
+        runJobScript(this.client, 'import-batch-3', [t.ruleSeq, k.progress, k.errors], args).then((raw) => {
+          const [applied, imported, skipped] = (raw as number[]).map(Number);
+          if (applied === -1) {
+            throw cgError('CG_ERR_CONFLICT', `lines ${range[0]}-${range[1]} overlap a batch applied before`);
+          }
+          if (applied === 1) {
+            totals.read += batchRead;
+            totals.failed += failed;
+            totals.imported += imported!;
+            totals.skipped += skipped!;
+          }
+        }),
+      );
+      if (inFlight.length >= IN_FLIGHT) await inFlight.shift();
+      if (Date.now() - lastReport >= 500) {
+        lastReport = Date.now();
+        await lock.refresh();
+        await run.onProgress?.({ ...totals });
+      }
+    };
+
+    const addError = (e: RowError) => {
+      errors.push(csvLine([String(e.line), e.column, e.reason]).trimEnd());
+    };
+
+    const source = await run.open();
+    const guarded = source.pipe(utf8Guard());
+    source.on('error', (e) => guarded.destroy(e));
+    try {
+      for await (const batch of readRulesCsv(guarded, { policy, now: run.stamp, withinFile: false })) {
+        for (const row of batch) {
+          if (row.line <= mark) continue;
+          if (first === 0) first = row.line;
+          last = row.line;
+          read++;
+          if ('error' in row) {
+            addError(row.error);
+          } else {
+            const rule = this.withDefaults(row.rule, p, defaultExpiry);
+            if (overwrite && (rule.ou !== p.ou || rule.groupId !== p.groupId)) {
+              addError({
+                line: row.line,
+                column: rule.ou !== p.ou ? 'ou' : 'group',
+                reason: `outside the scope being overwritten (${scopeText(p)})`,
+              });
+            } else {
+              rules.push(encodeRule({ ...rule, updatedAt: run.stamp }));
+            }
+          }
+          if (read >= IMPORT_BATCH) await flush();
+        }
+      }
+      await flush();
+      for (const pending of inFlight.splice(0)) await pending;
+    } catch (error) {
+      await Promise.allSettled(inFlight.splice(0));
+      throw asCsvError(error);
+    } finally {
+      source.destroy();
+    }
+    await run.onProgress?.({ ...totals });
+  }
+
+  private withDefaults(rule: Rule, p: ImportParams, defaultExpiry: number | undefined): Rule {
+    const r: Rule = { ...rule };
+    if (r.ou === undefined && p.ou !== undefined) r.ou = p.ou;
+    if (r.groupId === undefined && p.groupId !== undefined) r.groupId = p.groupId;
+    if (r.typeId === undefined && p.typeId !== undefined) r.typeId = p.typeId;
+    if (r.expiresAt === undefined && defaultExpiry !== undefined) r.expiresAt = defaultExpiry;
+    return r;
+  }
+
+  /** Deletes the rules of the overwrite scope that the file did not write or match. Idempotent. */
+  private async purgeScope(run: ImportRun): Promise<number> {
+    const t = tenantKeys(run.tenant);
+    const k = jobKeys(run.tenant, run.jobId);
+    const p = run.params;
+    const buckets = (await this.client.smembers(t.tagDir('o', p.ou!))).map(Number).sort((a, b) => a - b);
+    let deleted = Number((await this.client.hget(k.progress, 'deleted')) ?? 0);
+    for (const b of buckets) {
+      const ids = (await this.client.smembers(t.tagBucket('o', b, p.ou!))).map(Number);
+      if (ids.length === 0) continue;
+      const inScope = (await this.rules.getMany(run.tenant, ids)).filter((r) => r.groupId === p.groupId);
+      if (inScope.length === 0) continue;
+      const seen = await this.client.smismember(k.seenBucket(b), ...inScope.map((r) => String(r.id)));
+      const gone = inScope.filter((_, i) => seen[i] === 0).map((r) => r.id);
+      if (gone.length === 0) continue;
+      // No change records: the reload at the end carries the deletion to the call nodes.
+      const raw = (await runScript(
+        this.client,
+        'delete-rules-3',
+        [t.ruleSeq, t.changes, t.version],
+        [t.prefix, '0', this.storeOptions.streamMaxLen, ...gone],
+      )) as unknown[];
+      deleted += raw.length - 1;
+      await this.client.hincrby(k.progress, 'deleted', raw.length - 1);
+    }
+    return deleted;
+  }
+
+  private async dropSeen(run: ImportRun): Promise<void> {
+    if (run.params.overrideRule !== 'overwrite') return;
+    const k = jobKeys(run.tenant, run.jobId);
+    const buckets = await this.client.smembers(tenantKeys(run.tenant).tagDir('o', run.params.ou!));
+    const keys = [...new Set(buckets)].map((b) => k.seenBucket(Number(b)));
+    for (let i = 0; i < keys.length; i += 500) await this.client.del(...keys.slice(i, i + 500));
+  }
+}
+
+/**
+ * Holds the tenant's snapshot lock while an import writes, so that no node builds a snapshot of half
+ * an import in the meantime; nodes pick the import up from the one reload change at the end.
+ */
+class SnapshotHold {
+  private readonly token = `import-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  private held = false;
+
+  constructor(
+    private readonly client: RedisClient,
+    private readonly tenant: string,
+  ) {}
+
+  async take(): Promise<void> {
+    const key = tenantKeys(this.tenant).snapshotLock;
+    // A snapshot build in progress finishes first (bounded wait); it reads rules from before the import.
+    for (let i = 0; i < 600 && !this.held; i++) {
+      this.held = (await this.client.set(key, this.token, 'PX', 120_000, 'NX')) === 'OK';
+      if (!this.held) await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  async refresh(): Promise<void> {
+    if (!this.held) return this.take();
+    await this.client.set(tenantKeys(this.tenant).snapshotLock, this.token, 'PX', 120_000, 'XX');
+  }
+
+  async release(): Promise<void> {
+    if (!this.held) return;
+    this.held = false;
+    const key = tenantKeys(this.tenant).snapshotLock;
+    if ((await this.client.get(key)) === this.token) await this.client.del(key);
+  }
+}

@@ -1,0 +1,106 @@
+import { type Readable, Transform } from 'node:stream';
+import { cgError } from '../domain/errors.js';
+import { csvRecords, MAX_CSV_LINE } from './csv-records.js';
+import { CsvHeaderError, RULES_CSV_COLUMNS } from './rules-csv.js';
+
+/**
+ * Passes bytes through while refusing what is not a text CSV: NUL bytes (binary junk) and invalid
+ * UTF-8 (another encoding), with the line where it was found.
+ */
+export function utf8Guard(): Transform {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  let line = 1;
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      if (chunk.includes(0)) {
+        return done(
+          csvInvalid(
+            `the file holds binary data (a NUL byte near line ${line + countLines(chunk, chunk.indexOf(0))}); a rules file is UTF-8 text`,
+          ),
+        );
+      }
+      try {
+        decoder.decode(chunk, { stream: true });
+      } catch {
+        return done(
+          csvInvalid(
+            `the file is not UTF-8 text (an invalid byte near line ${line}); save it as UTF-8 (with or without BOM)`,
+          ),
+        );
+      }
+      line += countLines(chunk, chunk.length);
+      done(null, chunk);
+    },
+    flush(done) {
+      try {
+        decoder.decode();
+        done();
+      } catch {
+        done(csvInvalid('the file is not UTF-8 text (it ends inside a character); save it as UTF-8'));
+      }
+    },
+  });
+}
+
+function countLines(chunk: Buffer, end: number): number {
+  let n = 0;
+  for (let i = chunk.indexOf(10); i !== -1 && i < end; i = chunk.indexOf(10, i + 1)) n++;
+  return n;
+}
+
+const csvInvalid = (message: string, details?: unknown) => cgError('CG_ERR_CSV_INVALID', message, details);
+
+/** Turns what the CSV reader throws (bad header, a parse error) into the catalogue's error. */
+export function asCsvError(error: unknown): Error {
+  if (error instanceof CsvHeaderError) return csvInvalid(error.message);
+  const e = error as Error & { code?: string; lines?: number };
+  if (typeof e.code === 'string' && (e.code.startsWith('CSV_') || e.constructor?.name === 'CsvError')) {
+    const where = e.lines ? ` at line ${e.lines}` : '';
+    const hint =
+      e.code === 'CSV_MAX_RECORD_SIZE'
+        ? `a record is longer than ${MAX_CSV_LINE} characters`
+        : e.code === 'CSV_QUOTE_NOT_CLOSED'
+          ? 'a quoted cell is never closed'
+          : e.code === 'INVALID_OPENING_QUOTE'
+            ? 'a cell holds a double quote but is not quoted (write it as "a ""quoted"" word")'
+            : e.message;
+    return csvInvalid(`the file is not a readable CSV${where}: ${hint}`, { code: e.code, line: e.lines });
+  }
+  return error as Error;
+}
+
+/**
+ * The first pass over an import file: checks that it is UTF-8 CSV text with a valid header that the
+ * parser reads to the end, and counts its records, stopping as soon as there are more than `limit`.
+ * Nothing is applied before this passes, so a file that is too large or unreadable imports nothing.
+ */
+export async function validateImportFile(
+  input: Readable,
+  limit: number,
+): Promise<{ records: number; exceeded: boolean }> {
+  const checkHeader = (header: string[]) => {
+    const unknown = header.filter((c) => !(RULES_CSV_COLUMNS as readonly string[]).includes(c));
+    if (unknown.length > 0 || (!header.includes('called') && !header.includes('calling'))) {
+      // The row reader's header check words the message; run it by reading nothing more.
+      throw new CsvHeaderError(
+        unknown.length > 0
+          ? `unknown column(s) ${unknown.map((c) => JSON.stringify(c)).join(', ')}; accepted columns: ${RULES_CSV_COLUMNS.join(',')}`
+          : `the header needs a called or a calling column; accepted columns: ${RULES_CSV_COLUMNS.join(',')}`,
+      );
+    }
+  };
+  let records = 0;
+  const guarded = input.pipe(utf8Guard());
+  input.on('error', (e) => guarded.destroy(e));
+  try {
+    for await (const batch of csvRecords(guarded, checkHeader)) {
+      records += batch.length;
+      if (records > limit) return { records, exceeded: true };
+    }
+  } catch (error) {
+    throw asCsvError(error);
+  } finally {
+    input.destroy();
+  }
+  return { records, exceeded: false };
+}

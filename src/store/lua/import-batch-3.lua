@@ -1,0 +1,92 @@
+--[[
+  Applies one batch of an import (a contiguous range of file lines) with its duplicate handling,
+  indexes, per-row errors and progress counters, all or nothing. The batch is keyed by its line
+  range: a batch at or below the progress high-water mark was applied already (a worker resumed
+  after a crash) and is not applied twice. No change records: the job publishes one reload at the end.
+
+  KEYS[1] rule id counter   KEYS[2] job progress hash   KEYS[3] job errors list
+  ARGV[1] tenant key prefix  ARGV[2] duplicate mode: skip | override
+  ARGV[3] first line   ARGV[4] last line   ARGV[5] data rows read in the range
+  ARGV[6] error count n   ARGV[7] most errors kept in the list   ARGV[8] track seen ids: 1 | 0
+  ARGV[9 .. 8+n] errors as CSV lines   ARGV[9+n ..] encoded rules (src/store/rule-codec.ts)
+
+  Output: { applied (1, or 0 when the range was applied before, -1 when it overlaps the mark),
+            imported, skipped }
+  Progress hash fields: line (high-water mark), read, imported, skipped, failed.
+  Seen ids (overwrite all) go to sets P .. 'job:' .. <job> .. ':seen:' .. (id // 512), named from
+  KEYS[2] with ':progress' replaced by ':seen:'.
+]]
+local P = ARGV[1]
+local mode = ARGV[2]
+local first = tonumber(ARGV[3])
+local last = tonumber(ARGV[4])
+
+--- @include "rule-index"
+
+local mark = tonumber(redis.call('HGET', KEYS[2], 'line') or '0')
+if mark >= last then return { 0, 0, 0 } end
+if mark >= first then return { -1, 0, 0 } end
+
+local nErr = tonumber(ARGV[6])
+if tonumber(redis.call('GET', KEYS[1]) or '0') + (#ARGV - 8 - nErr) > 4294967295 then
+  return redis.error_reply('CG_ERR_LIMIT_EXCEEDED the tenant has used up its rule ids')
+end
+local cap = tonumber(ARGV[7])
+local track = ARGV[8] == '1'
+local seenPrefix = string.gsub(KEYS[2], ':progress$', ':seen:')
+local imported, skipped = 0, 0
+
+local function seen(id)
+  if track then redis.call('SADD', seenPrefix .. math.floor(id / 512), id) end
+end
+
+for i = 9 + nErr, #ARGV do
+  local enc = ARGV[i]
+  local f = ruleFields(enc)
+  local cond = ruleConditions(enc)
+  local side, text = 'c', f[1]
+  if text == '' then side, text = 'g', f[2] end
+  local dup = nil
+  local ids = idsAt(side, text)
+  if ids then
+    for tok in string.gmatch(ids, '[^,]+') do
+      local cid = tonumber(tok)
+      local other = redis.call('HGET', ruleKey(cid), cid)
+      if other and ruleConditions(other) == cond then
+        dup = cid
+        break
+      end
+    end
+  end
+  if dup and mode == 'skip' then
+    skipped = skipped + 1
+    seen(dup)
+  else
+    local id = dup
+    if not id then
+      id = redis.call('INCR', KEYS[1])
+    end
+    local old = redis.call('HGET', ruleKey(id), id)
+    if old then indexRemove(id, ruleFields(old)) end
+    redis.call('HSET', ruleKey(id), id, enc)
+    indexAdd(id, f)
+    imported = imported + 1
+    seen(id)
+  end
+end
+
+if nErr > 0 then
+  local have = redis.call('LLEN', KEYS[3])
+  local room = cap - have
+  if room > 0 then
+    local args = { 'RPUSH', KEYS[3] }
+    for i = 9, math.min(8 + nErr, 8 + room) do args[#args + 1] = ARGV[i] end
+    if #args > 2 then redis.call(unpack(args)) end
+  end
+end
+redis.call('HSET', KEYS[2], 'line', last)
+redis.call('HINCRBY', KEYS[2], 'read', tonumber(ARGV[5]))
+redis.call('HINCRBY', KEYS[2], 'imported', imported)
+redis.call('HINCRBY', KEYS[2], 'skipped', skipped)
+redis.call('HINCRBY', KEYS[2], 'failed', nErr)
+return { 1, imported, skipped }
