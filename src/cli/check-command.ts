@@ -8,6 +8,7 @@ import type { Decision } from '../domain/decision.js';
 import type { NormalizationPolicy } from '../domain/number.js';
 import { actionSchema, callDirectionSchema, countrySchema } from '../domain/rule.js';
 import type { DecisionEngine } from '../engine/decision-engine.js';
+import { dumpIndex } from '../engine/index-dump.js';
 import { csvRecords } from '../jobs/csv-records.js';
 import { loadOfflineEngine } from './offline-rules.js';
 import { EXIT, err, out, UsageError } from './output.js';
@@ -29,9 +30,10 @@ const optionsSchema = z
     country: countrySchema.optional(),
     defaultAction: actionSchema.default('allow'),
     json: z.boolean().default(false),
+    dump: z.boolean().default(false),
   })
-  .refine((o) => o.batch !== undefined || o.called !== undefined, {
-    message: 'give --called (one call) or --batch QUERIES.csv (many)',
+  .refine((o) => o.batch !== undefined || o.called !== undefined || o.dump, {
+    message: 'give --called (one call), --batch QUERIES.csv (many) or --dump (show the compiled index)',
   });
 
 function outcomeText(decision: Decision): string {
@@ -130,6 +132,7 @@ export function registerCheckCommand(program: Command): void {
     .option('--country <cc>', 'compare numbers as E.164 with this default country (default: as dialled)')
     .option('--default-action <action>', 'answer when no rule matches: allow or block', 'allow')
     .option('--json', 'print the decision as JSON')
+    .option('--dump', 'print the compiled index (what went where) instead of deciding')
     .action(async (raw: Record<string, unknown>) => {
       const parsed = optionsSchema.safeParse(raw);
       if (!parsed.success) {
@@ -149,7 +152,9 @@ export function registerCheckCommand(program: Command): void {
         now: Date.now(),
       });
       let bad = loaded.badRows;
-      if (o.batch) {
+      if (o.dump) {
+        out(dumpIndex(loaded.engine.base));
+      } else if (o.batch) {
         const source = o.batch === '-' ? process.stdin : createReadStream(o.batch);
         bad += await runBatch(loaded.engine, source, policy, at, o.direction);
       } else {

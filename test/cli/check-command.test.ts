@@ -102,6 +102,15 @@ describe('callguard check (offline)', () => {
     assert.match(r.stderr, /mixed\.csv:5: action: must be one of block, allow/);
   });
 
+  it('dumps the compiled index: what went where', () => {
+    const r = callguard(['check', '--rules', 'rules.csv', '--dump']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^rules: 4 \(1 exact called, 0 exact calling, 3 general\)/);
+    assert.match(r.stdout, /called prefixes: 2 prefixes of length 4,8/);
+    assert.match(r.stdout, /anonymous-caller rules: 1/);
+    assert.match(r.stdout, /\n {2}3\t_14045266XXX\t-\toutbound\tblock\tgroupId=dnc typeId=wrap/);
+  });
+
   it('refuses a bad header and bad options with a usage error', () => {
     writeFileSync(join(dir, 'bad.csv'), 'number,action\n1,block\n');
     const header = callguard(['check', '--rules', 'bad.csv', '--called', '1']);
