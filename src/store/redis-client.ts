@@ -1,4 +1,5 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import type { Logger } from '../log.js';
 
 /** A standalone connection or a Redis Cluster client: the store works on both. */
 export type RedisClient = Redis | Cluster;
@@ -8,6 +9,17 @@ export interface RedisClientOptions {
   readonly cluster?: boolean;
   /** Extra ioredis options (applied to every node of a cluster). */
   readonly redisOptions?: RedisOptions;
+  /** Connection errors are logged here (debug: the sync reports outages itself, once each). */
+  readonly log?: Logger;
+}
+
+/**
+ * ioredis prints an "Unhandled error event" for every failed reconnect of a client without an error
+ * listener; ours go to the log instead.
+ */
+export function quietErrors<C extends RedisClient>(client: C, log?: Logger): C {
+  client.on('error', (error: Error) => log?.debug({ err: error.message }, 'redis connection error'));
+  return client;
 }
 
 /** Reconnect with capped exponential backoff forever: a call node outlives any Redis outage. */
@@ -15,9 +27,9 @@ export const retryStrategy = (attempt: number): number => Math.min(50 * 2 ** Mat
 
 export function createRedisClient(options: RedisClientOptions): RedisClient {
   const base: RedisOptions = { retryStrategy, ...options.redisOptions };
-  if (!options.cluster) return new Redis(options.url, base);
+  if (!options.cluster) return quietErrors(new Redis(options.url, base), options.log);
   const url = new URL(options.url);
-  return new Cluster([{ host: url.hostname, port: Number(url.port || 6379) }], {
+  const cluster = new Cluster([{ host: url.hostname, port: Number(url.port || 6379) }], {
     clusterRetryStrategy: retryStrategy,
     redisOptions: {
       ...base,
@@ -26,9 +38,10 @@ export function createRedisClient(options: RedisClientOptions): RedisClient {
       ...(url.protocol === 'rediss:' ? { tls: {} } : {}),
     },
   });
+  return quietErrors(cluster, options.log);
 }
 
 /** A second connection with the same settings, for blocking reads (XREAD BLOCK holds its connection). */
 export function duplicateClient(client: RedisClient): RedisClient {
-  return client instanceof Cluster ? client.duplicate() : client.duplicate();
+  return quietErrors(client instanceof Cluster ? client.duplicate() : client.duplicate());
 }

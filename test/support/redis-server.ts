@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Cluster, Redis } from 'ioredis';
+import { quietErrors } from '../../src/store/redis-client.js';
 import { findRedisServer, freePort, RedisProcess } from '../../src/store/redis-process.js';
 
 /**
@@ -49,7 +50,9 @@ export interface StartOptions {
 export async function startRedis(options: StartOptions = {}): Promise<TestRedis> {
   const clients: Redis[] = [];
   const newClient = (url: string) => {
-    const c = new Redis(url, { maxRetriesPerRequest: 3, retryStrategy: (n) => Math.min(n * 50, 500) });
+    const c = quietErrors(
+      new Redis(url, { maxRetriesPerRequest: 3, retryStrategy: (n) => Math.min(n * 50, 500) }),
+    );
     clients.push(c);
     return c;
   };
@@ -160,7 +163,7 @@ export async function startRedisCluster(masters = 3): Promise<TestCluster> {
         procs.map((p) => ({ host: '127.0.0.1', port: p.port })),
         { redisOptions: { maxRetriesPerRequest: 3 } },
       );
-      clients.push(c);
+      clients.push(quietErrors(c));
       return c;
     },
     tenant: uniqueTenant,

@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Cluster } from 'ioredis';
+import { CallguardError } from '../../src/domain/errors.js';
+import { silentLogger } from '../../src/log.js';
+import { CatalogRepository } from '../../src/store/catalog-repository.js';
+import { RuleRepository } from '../../src/store/rule-repository.js';
+import { SnapshotStore } from '../../src/store/snapshot-store.js';
+import { TenantRepository } from '../../src/store/tenant-repository.js';
+import { TenantSync } from '../../src/store/tenant-sync.js';
+import { convergenceProperty } from '../support/convergence.js';
+import { skipWithoutLocalRedis, startRedisCluster, type TestCluster } from '../support/redis-server.js';
+
+const NOW = 1_800_000_000_000;
+
+describe('store on a 3-master Redis Cluster', { skip: skipWithoutLocalRedis }, () => {
+  let cluster: TestCluster;
+  let client: Cluster;
+  before(async () => {
+    cluster = await startRedisCluster(3);
+    client = cluster.client();
+  });
+  after(async () => {
+    await cluster?.stop();
+  });
+
+  it('spreads tenants over the masters and writes, checks duplicates, indexes and purges without CROSSSLOT', async () => {
+    const rules = new RuleRepository(client, undefined, () => NOW);
+    const tenantIds = Array.from({ length: 6 }, () => cluster.tenant('cl'));
+    for (const t of tenantIds) {
+      await new TenantRepository(client).create(t);
+      const { rule } = await rules.create(t, {
+        called: '14045266123',
+        direction: 'outbound',
+        action: 'block',
+        groupId: 'g',
+        typeId: 'wrap',
+        ou: 'o',
+        expiresAt: NOW + 60_000,
+      });
+      await assert.rejects(
+        rules.create(t, { called: '14045266123', direction: 'outbound', action: 'allow', groupId: 'g' }),
+        (e: unknown) => e instanceof CallguardError && e.code === 'CG_ERR_DUPLICATE_RULE',
+      );
+      await rules.writeMany(
+        t,
+        Array.from({ length: 300 }, (_, i) => ({
+          called: `_1404${i}!`,
+          direction: 'both' as const,
+          action: 'block' as const,
+        })),
+      );
+      assert.equal((await rules.listBy(t, 'group', 'g')).items[0]?.id, rule.id);
+      assert.equal((await rules.findByPrefix(t, '14045', { limit: 1000 })).items.length, 1 + 11);
+      assert.equal((await rules.list(t, { limit: 1000 })).items.length, 301);
+      assert.equal(await rules.purgeExpired(t, NOW + 120_000), 1);
+      await new CatalogRepository(client).bind(t, 'task', ['g']);
+      assert.ok(await new SnapshotStore(client, { chunkBytes: 1024 }).write(t, Buffer.alloc(5000, 7), '1-0'));
+      const read = await new SnapshotStore(client).read(t);
+      assert.equal(read?.bytes.length, 5000);
+    }
+    const sizes = await Promise.all(client.nodes('master').map((n) => n.dbsize()));
+    assert.ok(sizes.filter((n) => n > 0).length > 1, `tenants landed on more than one master: ${sizes}`);
+  });
+
+  it('a node syncs a tenant over the cluster', async () => {
+    const t = cluster.tenant('cl');
+    const rules = new RuleRepository(client);
+    await rules.create(t, { called: '15550001', direction: 'outbound', action: 'block' });
+    const sync = new TenantSync({
+      tenant: t,
+      client,
+      blocking: cluster.client(),
+      log: silentLogger,
+      blockMs: 300,
+    }).start();
+    try {
+      await sync.ready;
+      const { version } = await rules.create(t, {
+        called: '15550002',
+        direction: 'outbound',
+        action: 'block',
+      });
+      assert.ok(await sync.waitFor(version));
+      assert.equal(
+        sync.decider()!.decide({ called: '15550002', calling: '', direction: 'outbound', at: Date.now() })
+          .action,
+        'block',
+      );
+    } finally {
+      await sync.stop();
+    }
+  });
+
+  it('two nodes converge with the store after any history of writes', async () => {
+    await convergenceProperty(
+      client,
+      () => cluster.client(),
+      () => cluster.tenant('clconv'),
+      8,
+    );
+  });
+});
