@@ -20,6 +20,14 @@ export interface DeciderSource {
   fallbackHandling(tenant: string): CallHandlingSettings;
 }
 
+/**
+ * Sees every screening as it is made (audit, hit counters). Called synchronously on the call path:
+ * an observer only pushes into memory and returns; writing happens elsewhere, later.
+ */
+export interface DecisionObserver {
+  observe(call: IncomingCall, screening: Screening): void;
+}
+
 export interface Screening {
   readonly plan: CallPlan;
   /** null when the failure policy decided (no index loaded). */
@@ -36,16 +44,17 @@ export class CallScreener {
     private readonly source: DeciderSource,
     private readonly events: CallEventSink,
     private readonly now: () => number = Date.now,
+    private readonly observer?: DecisionObserver,
   ) {}
 
   screen(call: IncomingCall): Screening {
     const decider = this.source.deciderFor(call.tenant);
     if (!decider) {
-      return {
+      return this.observed(call, {
         plan: planForFailure(call, this.source.fallbackHandling(call.tenant)),
         decision: null,
         ctx: null,
-      };
+      });
     }
     const ctx = toCallContext(
       {
@@ -64,6 +73,17 @@ export class CallScreener {
     const decision = decider.decide(ctx);
     const plan = planForDecision(call, ctx, decision, decider.handling);
     if (plan.event) this.events.emit(plan.event);
-    return { plan, decision, ctx };
+    return this.observed(call, { plan, decision, ctx });
+  }
+
+  private observed(call: IncomingCall, screening: Screening): Screening {
+    if (this.observer) {
+      try {
+        this.observer.observe(call, screening);
+      } catch {
+        // audit and counters must never cost a call its answer
+      }
+    }
+    return screening;
   }
 }

@@ -1,0 +1,122 @@
+import type { RedisClient } from '../store/redis-client.js';
+import type { NotifyEventType } from './notify-event-types.js';
+import { notifyKeys } from './notify-keys.js';
+import type { WebhookJobData } from './webhook-job.js';
+import type { WebhookTarget } from './webhook-settings.js';
+
+/** A webhook delivery that used up its attempts (or could never be made). The receiver's answer is not kept. */
+export interface DeadLetter {
+  /** Position in the tenant's dead-letter stream; the id the API uses. */
+  readonly id: string;
+  readonly tenant: string;
+  readonly eventId: string;
+  readonly type: NotifyEventType;
+  readonly target: WebhookTarget;
+  readonly url: string;
+  readonly attempts: number;
+  readonly lastStatus: number | null;
+  readonly lastError: string;
+  readonly failedAt: string;
+  /** The event envelope as sent (JSON). */
+  readonly body: string;
+}
+
+export interface DeadLetterPage {
+  readonly items: DeadLetter[];
+  /** Pass as `before` for the next (older) page; null at the end. */
+  readonly next: string | null;
+}
+
+const STREAM_ID = /^\d{1,20}-\d{1,20}$/;
+export const isDeadLetterId = (id: string): boolean => STREAM_ID.test(id);
+
+function decode(tenant: string, [id, fields]: [string, string[]]): DeadLetter {
+  const f = new Map<string, string>();
+  for (let i = 0; i + 1 < fields.length; i += 2) f.set(fields[i]!, fields[i + 1]!);
+  const status = f.get('status');
+  return {
+    id,
+    tenant,
+    eventId: f.get('eventId') ?? '',
+    type: (f.get('type') ?? 'call.wrapped_up') as NotifyEventType,
+    target: (f.get('target') ?? 'campaignEngine') as WebhookTarget,
+    url: f.get('url') ?? '',
+    attempts: Number(f.get('attempts') ?? 0),
+    lastStatus: status ? Number(status) : null,
+    lastError: f.get('error') ?? '',
+    failedAt: new Date(Number(f.get('at') ?? 0)).toISOString(),
+    body: f.get('body') ?? '',
+  };
+}
+
+/** The per-tenant dead-letter list (a capped stream `cg:{tenant}:webhooks:dead`). */
+export class DeadLetterRepository {
+  constructor(
+    private readonly client: RedisClient,
+    private readonly maxLen = 10_000,
+  ) {}
+
+  async add(
+    job: WebhookJobData,
+    failure: { url: string; attempts: number; status?: number; error: string; at: number },
+  ): Promise<string> {
+    return (await this.client.xadd(
+      notifyKeys(job.tenant).deadLetters,
+      'MAXLEN',
+      '~',
+      this.maxLen,
+      '*',
+      'eventId',
+      job.eventId,
+      'type',
+      job.type,
+      'target',
+      job.target,
+      'url',
+      failure.url,
+      'attempts',
+      failure.attempts,
+      'status',
+      failure.status === undefined ? '' : String(failure.status),
+      'error',
+      failure.error.slice(0, 500),
+      'at',
+      failure.at,
+      'body',
+      job.body,
+    )) as string;
+  }
+
+  /** Newest first. */
+  async list(tenant: string, options: { limit?: number; before?: string } = {}): Promise<DeadLetterPage> {
+    const limit = Math.min(Math.max(options.limit ?? 50, 1), 500);
+    const end = options.before && isDeadLetterId(options.before) ? `(${options.before}` : '+';
+    const rows = (await this.client.xrevrange(
+      notifyKeys(tenant).deadLetters,
+      end,
+      '-',
+      'COUNT',
+      limit + 1,
+    )) as Array<[string, string[]]>;
+    const items = rows.slice(0, limit).map((r) => decode(tenant, r));
+    return { items, next: rows.length > limit ? items[items.length - 1]!.id : null };
+  }
+
+  async get(tenant: string, id: string): Promise<DeadLetter | undefined> {
+    if (!isDeadLetterId(id)) return undefined;
+    const rows = (await this.client.xrange(notifyKeys(tenant).deadLetters, id, id)) as Array<
+      [string, string[]]
+    >;
+    return rows[0] ? decode(tenant, rows[0]) : undefined;
+  }
+
+  /** Removes one; true when it existed. */
+  async remove(tenant: string, id: string): Promise<boolean> {
+    if (!isDeadLetterId(id)) return false;
+    return (await this.client.xdel(notifyKeys(tenant).deadLetters, id)) === 1;
+  }
+
+  async count(tenant: string): Promise<number> {
+    return this.client.xlen(notifyKeys(tenant).deadLetters);
+  }
+}

@@ -1,0 +1,157 @@
+import type { RedisClient } from '../store/redis-client.js';
+import type { AuditRecord } from './decision-recorder.js';
+import { notifyKeys } from './notify-keys.js';
+
+/** A decision read back from the audit stream. */
+export interface LoggedDecision {
+  /** Stream position; pass as `before` to page on. */
+  readonly id: string;
+  readonly at: string;
+  readonly callId: string;
+  readonly direction: string;
+  readonly called: string;
+  readonly calling: string;
+  readonly task: string | null;
+  readonly action: 'allow' | 'block';
+  readonly ruleId: number | null;
+  readonly basis: 'rule' | 'default' | 'failure-policy';
+  readonly operation: string;
+  readonly node: string;
+}
+
+export interface DecisionQuery {
+  /** Epoch ms, inclusive. */
+  readonly since?: number;
+  /** Epoch ms, inclusive. */
+  readonly until?: number;
+  /** Page on from this position (older entries). */
+  readonly before?: string;
+  readonly limit?: number;
+  /** Called or calling number equals this (normalised digits). */
+  readonly number?: string;
+  readonly action?: 'allow' | 'block';
+  readonly direction?: 'inbound' | 'outbound';
+  readonly ruleId?: number;
+  readonly task?: string;
+  readonly callId?: string;
+}
+
+export interface DecisionPage {
+  readonly items: LoggedDecision[];
+  /** Older entries remain (pass as `before`); null when the window is exhausted. */
+  readonly next: string | null;
+  /** Entries looked at; filtering scans at most MAX_SCAN per request. */
+  readonly scanned: number;
+}
+
+export const MAX_SCAN = 20_000;
+const STREAM_ID = /^\d{1,20}-\d{1,20}$/;
+
+export function encodeAuditFields(r: AuditRecord): string[] {
+  return [
+    'at',
+    String(r.at),
+    'call',
+    r.callId,
+    'dir',
+    r.direction,
+    'called',
+    r.called,
+    'calling',
+    r.calling,
+    'task',
+    r.task,
+    'action',
+    r.action,
+    'rule',
+    String(r.rule),
+    'basis',
+    r.basis,
+    'op',
+    r.operation,
+    'node',
+    r.node,
+  ];
+}
+
+function decode([id, fields]: [string, string[]]): LoggedDecision {
+  const f = new Map<string, string>();
+  for (let i = 0; i + 1 < fields.length; i += 2) f.set(fields[i]!, fields[i + 1]!);
+  const rule = Number(f.get('rule') ?? 0);
+  return {
+    id,
+    at: new Date(Number(f.get('at') ?? id.split('-')[0])).toISOString(),
+    callId: f.get('call') ?? '',
+    direction: f.get('dir') ?? '',
+    called: f.get('called') ?? '',
+    calling: f.get('calling') ?? '',
+    task: f.get('task') || null,
+    action: f.get('action') === 'block' ? 'block' : 'allow',
+    ruleId: rule > 0 ? rule : null,
+    basis: (f.get('basis') ?? 'rule') as LoggedDecision['basis'],
+    operation: f.get('op') ?? 'none',
+    node: f.get('node') ?? '',
+  };
+}
+
+function matches(d: LoggedDecision, q: DecisionQuery): boolean {
+  if (q.number !== undefined && d.called !== q.number && d.calling !== q.number) return false;
+  if (q.action !== undefined && d.action !== q.action) return false;
+  if (q.direction !== undefined && d.direction !== q.direction) return false;
+  if (q.ruleId !== undefined && d.ruleId !== q.ruleId) return false;
+  if (q.task !== undefined && d.task !== q.task) return false;
+  if (q.callId !== undefined && d.callId !== q.callId) return false;
+  return true;
+}
+
+/**
+ * Reads a tenant's recent decisions (the capped stream `cg:{tenant}:decisions`), newest first. Stream
+ * ids are write times, so since/until become the range bounds; other filters are applied while
+ * scanning, at most MAX_SCAN entries per call (then `next` says where to go on).
+ */
+export class DecisionLog {
+  constructor(private readonly client: RedisClient) {}
+
+  async query(tenant: string, q: DecisionQuery = {}): Promise<DecisionPage> {
+    const limit = Math.min(Math.max(q.limit ?? 100, 1), 1000);
+    const key = notifyKeys(tenant).decisions;
+    // Records are written up to a flush period after the decision; widen the id range by a minute.
+    const slack = 60_000;
+    let end = q.until !== undefined ? String(q.until + slack) : '+';
+    if (q.before !== undefined && STREAM_ID.test(q.before)) end = `(${q.before}`;
+    const start = q.since !== undefined ? String(Math.max(0, q.since - slack)) : '-';
+    const items: LoggedDecision[] = [];
+    let scanned = 0;
+    let last: string | null = null;
+    let exhausted = false;
+    while (items.length < limit && scanned < MAX_SCAN) {
+      const rows = (await this.client.xrevrange(
+        key,
+        end,
+        start,
+        'COUNT',
+        Math.min(1000, MAX_SCAN - scanned),
+      )) as Array<[string, string[]]>;
+      if (rows.length === 0) {
+        exhausted = true;
+        break;
+      }
+      for (const row of rows) {
+        scanned++;
+        last = row[0];
+        const d = decode(row);
+        const at = Date.parse(d.at);
+        if (
+          (q.since === undefined || at >= q.since) &&
+          (q.until === undefined || at <= q.until) &&
+          matches(d, q)
+        ) {
+          items.push(d);
+          if (items.length === limit) break;
+        }
+      }
+      end = `(${last}`;
+    }
+    return { items, next: exhausted || last === null ? null : last, scanned };
+  }
+}

@@ -1,0 +1,233 @@
+import type { Logger } from '../log.js';
+import type { DecisionObserver, Screening } from '../pbx/call-screener.js';
+import type { IncomingCall } from '../pbx/incoming-call.js';
+import type { RedisClient } from '../store/redis-client.js';
+import { BoundedBuffer } from './bounded-buffer.js';
+import { encodeAuditFields } from './decision-log.js';
+import { groupBy } from './group-by.js';
+import { queueHitWrites } from './hit-counters.js';
+import { throwPipelineErrors } from './notifier.js';
+import { notifyKeys } from './notify-keys.js';
+import { notifyDroppedTotal } from './notify-metrics.js';
+
+/** One decision as the audit stream keeps it. */
+export interface AuditRecord {
+  readonly tenant: string;
+  readonly at: number;
+  readonly callId: string;
+  readonly direction: string;
+  readonly called: string;
+  readonly calling: string;
+  readonly task: string;
+  readonly action: 'allow' | 'block';
+  /** Winning rule id; 0 when none (tenant default or failure policy). */
+  readonly rule: number;
+  /** 'rule' | 'default' | 'failure-policy' */
+  readonly basis: 'rule' | 'default' | 'failure-policy';
+  readonly operation: string;
+  readonly node: string;
+}
+
+export interface DecisionRecorderOptions {
+  /** Name of this call node, stored with each decision. */
+  readonly node: string;
+  /** Share of allow decisions recorded (0..1); blocks and failure-policy decisions are always recorded. */
+  readonly allowSampleRate: number;
+  /** Records held between flushes / during a Redis outage; beyond it the oldest are dropped (counted). */
+  readonly bufferCapacity: number;
+  /** Flush period, ms. */
+  readonly flushMs: number;
+  /** Cap of each tenant's decision stream (MAXLEN ~). */
+  readonly streamMaxLen: number;
+}
+
+export const DEFAULT_RECORDER_OPTIONS: DecisionRecorderOptions = Object.freeze({
+  node: 'node',
+  allowSampleRate: 1,
+  bufferCapacity: 50_000,
+  flushMs: 1000,
+  streamMaxLen: 100_000,
+});
+
+interface HitCell {
+  count: number;
+  last: number;
+}
+
+/**
+ * The DecisionObserver of a live node: decision audit and per-rule hit counters. observe() runs on
+ * the call path and only touches memory (one object per recorded decision, a counter bump per hit);
+ * a timer writes everything in batches, one pipeline per tenant. During a Redis outage hit counts
+ * keep aggregating in memory (bounded by the number of rules) and audit records wait in a bounded
+ * buffer (oldest dropped beyond it, counted as callguard_notify_dropped_total{kind="audit"}).
+ */
+export class DecisionRecorder implements DecisionObserver {
+  private readonly options: DecisionRecorderOptions;
+  private readonly audit: BoundedBuffer<AuditRecord>;
+  private hits = new Map<string, Map<number, HitCell>>();
+  private sampleCredit = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> | null = null;
+  private failures = 0;
+  private reportedDrops = 0;
+  written = 0;
+
+  constructor(
+    private readonly client: RedisClient,
+    private readonly log: Logger,
+    options: Partial<DecisionRecorderOptions> = {},
+  ) {
+    this.options = { ...DEFAULT_RECORDER_OPTIONS, ...options };
+    this.audit = new BoundedBuffer(this.options.bufferCapacity);
+  }
+
+  // hot path
+  observe(call: IncomingCall, screening: Screening): void {
+    const { decision, ctx, plan } = screening;
+    const ruleId = decision?.rule?.id ?? 0;
+    if (ruleId !== 0) {
+      let rules = this.hits.get(call.tenant);
+      if (rules === undefined) {
+        rules = new Map();
+        this.hits.set(call.tenant, rules);
+      }
+      const at = ctx?.at ?? Date.now();
+      const cell = rules.get(ruleId);
+      if (cell === undefined) rules.set(ruleId, { count: 1, last: at });
+      else {
+        cell.count++;
+        if (at > cell.last) cell.last = at;
+      }
+    }
+    if (plan.result === 'allow' && decision !== null) {
+      this.sampleCredit += this.options.allowSampleRate;
+      if (this.sampleCredit < 1) return;
+      this.sampleCredit -= 1;
+    }
+    this.audit.push({
+      tenant: call.tenant,
+      at: ctx?.at ?? Date.now(),
+      callId: call.callId,
+      direction: call.direction,
+      called: ctx?.called ?? call.called,
+      calling: ctx?.calling ?? call.calling ?? '',
+      task: call.task ?? '',
+      action: plan.result,
+      rule: ruleId,
+      basis: decision === null ? 'failure-policy' : ruleId === 0 ? 'default' : 'rule',
+      operation: decision?.outcome.operation ?? 'none',
+      node: this.options.node,
+    });
+  }
+
+  get bufferedAudit(): number {
+    return this.audit.size;
+  }
+
+  get droppedAudit(): number {
+    return this.audit.dropped;
+  }
+
+  start(): this {
+    if (!this.timer) {
+      this.timer = setInterval(() => void this.flush(), this.options.flushMs);
+      this.timer.unref();
+    }
+    return this;
+  }
+
+  /** Writes what is buffered now; a failed write puts it back for the next round. Never rejects. */
+  flush(): Promise<void> {
+    if (this.flushing) return this.flushing;
+    this.flushing = this.writeOnce().finally(() => {
+      this.flushing = null;
+    });
+    return this.flushing;
+  }
+
+  private async writeOnce(): Promise<void> {
+    const dropped = this.audit.dropped;
+    if (dropped > this.reportedDrops) {
+      notifyDroppedTotal.inc({ kind: 'audit' }, dropped - this.reportedDrops);
+      this.log.warn(
+        { dropped: dropped - this.reportedDrops },
+        'decision audit buffer full: oldest records dropped',
+      );
+      this.reportedDrops = dropped;
+    }
+    if (this.audit.size === 0 && this.hits.size === 0) return;
+    if (this.client.status !== 'ready') {
+      this.noteFailure(new Error(`Redis connection is ${this.client.status}`));
+      return;
+    }
+    const records = this.audit.drain();
+    const hits = this.hits;
+    this.hits = new Map();
+    const byTenant = groupBy(records, (r) => r.tenant);
+    for (const tenant of hits.keys()) if (!byTenant.has(tenant)) byTenant.set(tenant, []);
+    const done = await Promise.allSettled(
+      [...byTenant].map(async ([tenant, list]) => {
+        const pipeline = this.client.pipeline();
+        const key = notifyKeys(tenant).decisions;
+        for (const r of list)
+          pipeline.xadd(key, 'MAXLEN', '~', this.options.streamMaxLen, '*', ...encodeAuditFields(r));
+        const cells = hits.get(tenant);
+        if (cells) queueHitWrites(pipeline, tenant, cells);
+        throwPipelineErrors(await pipeline.exec());
+        return tenant;
+      }),
+    );
+    let failed: unknown;
+    const tenants = [...byTenant.keys()];
+    done.forEach((d, i) => {
+      const tenant = tenants[i]!;
+      if (d.status === 'fulfilled') {
+        this.written += byTenant.get(tenant)!.length;
+        return;
+      }
+      failed = d.reason;
+      // Put it back: counts merge into what arrived meanwhile, records go in front (bounded).
+      this.audit.unshift(byTenant.get(tenant)!);
+      const cells = hits.get(tenant);
+      if (cells) this.mergeHits(tenant, cells);
+    });
+    if (failed) this.noteFailure(failed);
+    else if (this.failures > 0) {
+      this.log.info('decision audit and hit counters are being written again');
+      this.failures = 0;
+    }
+  }
+
+  private mergeHits(tenant: string, cells: Map<number, HitCell>): void {
+    let rules = this.hits.get(tenant);
+    if (!rules) {
+      rules = new Map();
+      this.hits.set(tenant, rules);
+    }
+    for (const [id, c] of cells) {
+      const cur = rules.get(id);
+      if (!cur) rules.set(id, c);
+      else {
+        cur.count += c.count;
+        cur.last = Math.max(cur.last, c.last);
+      }
+    }
+  }
+
+  private noteFailure(error: unknown): void {
+    this.failures++;
+    if (this.failures === 1 || this.failures % 60 === 0) {
+      this.log.warn(
+        { err: error, buffered: this.audit.size },
+        'decision audit not written yet; kept in memory',
+      );
+    }
+  }
+
+  /** Stops the timer after one last flush. */
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.flush();
+  }
+}

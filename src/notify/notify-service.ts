@@ -1,0 +1,104 @@
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import { createRedisClient, type RedisClient } from '../store/redis-client.js';
+import { TenantRepository } from '../store/tenant-repository.js';
+import { DeadLetterRepository } from './dead-letters.js';
+import { DecisionLog } from './decision-log.js';
+import { DecisionRecorder } from './decision-recorder.js';
+import { HitCounters } from './hit-counters.js';
+import { Notifier } from './notifier.js';
+import { SettingsCache } from './settings-cache.js';
+import { DEFAULT_DELIVERY_OPTIONS, type WebhookDeliveryOptions } from './webhook-job.js';
+import { WebhookQueue } from './webhook-queue.js';
+import { webhookSettingsOf } from './webhook-settings.js';
+import { WebhookWorker } from './webhook-worker.js';
+
+export interface NotifyServiceOptions {
+  readonly config: Config;
+  /** The process's Redis client (commands only; never blocked on). */
+  readonly client: RedisClient;
+  readonly log: Logger;
+  /** Run the webhook delivery worker in this process (the `worker` role). */
+  readonly worker: boolean;
+}
+
+/**
+ * Everything of src/notify a `callguard serve` process needs, wired from the config:
+ * - `notifier`: the CallEventSink for CallScreener (and `publish()` for import/export.finished);
+ * - `recorder`: the DecisionObserver for CallScreener (audit stream, hit counters);
+ * - `deadLetters`, `decisionLog`, `hits`, `queue`: what the API routes read;
+ * - with `worker: true`, the webhook delivery worker.
+ */
+export class NotifyService {
+  readonly queue: WebhookQueue;
+  readonly notifier: Notifier;
+  readonly recorder: DecisionRecorder;
+  readonly deadLetters: DeadLetterRepository;
+  readonly decisionLog: DecisionLog;
+  readonly hits: HitCounters;
+  readonly worker: WebhookWorker | null;
+  private readonly workerConnection: RedisClient | null;
+
+  constructor(options: NotifyServiceOptions) {
+    const { config, client, log } = options;
+    const tenants = new TenantRepository(client);
+    const loadSettings = async (tenant: string) => webhookSettingsOf(await tenants.params(tenant));
+    const delivery: WebhookDeliveryOptions = {
+      ...DEFAULT_DELIVERY_OPTIONS,
+      timeoutMs: config.CALLGUARD_WEBHOOK_TIMEOUT_MS,
+      attempts: config.CALLGUARD_WEBHOOK_ATTEMPTS,
+      backoffMs: config.CALLGUARD_WEBHOOK_BACKOFF_MS,
+    };
+    this.queue = new WebhookQueue(client, delivery);
+    this.deadLetters = new DeadLetterRepository(client, delivery.deadLetterMaxLen);
+    this.decisionLog = new DecisionLog(client);
+    this.hits = new HitCounters(client);
+    const cache = new SettingsCache(loadSettings);
+    this.notifier = new Notifier({
+      client,
+      queue: this.queue,
+      settingsFor: (t) => cache.get(t),
+      log: log.child({ component: 'notify' }),
+      options: {
+        bufferCapacity: config.CALLGUARD_NOTIFY_BUFFER,
+        streamMaxLen: config.CALLGUARD_EVENTS_MAXLEN,
+      },
+    });
+    this.recorder = new DecisionRecorder(client, log.child({ component: 'audit' }), {
+      node: config.NODE_NAME,
+      allowSampleRate: config.CALLGUARD_AUDIT_ALLOW_SAMPLE,
+      streamMaxLen: config.CALLGUARD_AUDIT_MAXLEN,
+    });
+    if (options.worker) {
+      // BullMQ blocks on its worker connection and wants commands retried forever on it.
+      this.workerConnection = createRedisClient({
+        url: config.REDIS_URL,
+        cluster: config.REDIS_CLUSTER,
+        redisOptions: { maxRetriesPerRequest: null },
+      });
+      this.worker = new WebhookWorker({
+        connection: this.workerConnection,
+        settingsFor: loadSettings,
+        deadLetters: this.deadLetters,
+        options: delivery,
+        log: log.child({ component: 'webhooks' }),
+      });
+    } else {
+      this.workerConnection = null;
+      this.worker = null;
+    }
+  }
+
+  start(): this {
+    this.recorder.start();
+    return this;
+  }
+
+  /** Drain order: stop delivering, write what is buffered, close the queue. */
+  async close(): Promise<void> {
+    await this.worker?.close();
+    await Promise.all([this.notifier.close(), this.recorder.close()]);
+    await this.queue.close();
+    this.workerConnection?.disconnect();
+  }
+}

@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { assertPublicTarget, isPrivateAddress, parseWebhookUrl } from '../../src/notify/target-guard.js';
+import { WebhookSender } from '../../src/notify/webhook-delivery.js';
+import { WebhookReceiver } from './webhook-receiver.js';
+
+describe('webhook target guard', () => {
+  it('knows loopback, link-local, private and reserved addresses, IPv4 and IPv6', () => {
+    for (const a of [
+      '127.0.0.1',
+      '10.1.2.3',
+      '172.16.0.1',
+      '172.31.255.255',
+      '192.168.1.1',
+      '169.254.169.254',
+      '100.64.0.1',
+      '0.0.0.0',
+      '224.0.0.1',
+      '::1',
+      '::',
+      'fe80::1',
+      'fc00::1',
+      'fd12:3456::1',
+      '::ffff:127.0.0.1',
+      '::ffff:7f00:1',
+      '::ffff:10.0.0.1',
+      '64:ff9b::a9fe:a9fe',
+      '2002:c0a8:0101::1',
+      'ff02::1',
+    ]) {
+      assert.equal(isPrivateAddress(a), true, a);
+    }
+    for (const a of ['8.8.8.8', '1.1.1.1', '172.32.0.1', '2606:4700:4700::1111', '::ffff:8.8.8.8']) {
+      assert.equal(isPrivateAddress(a), false, a);
+    }
+  });
+
+  it('accepts only http(s) URLs without credentials', () => {
+    assert.equal(parseWebhookUrl('https://desk.example.com/hook').hostname, 'desk.example.com');
+    for (const bad of [
+      'ftp://x.example/',
+      'file:///etc/passwd',
+      'gopher://x/',
+      'not a url',
+      'https://u:p@x.example/',
+    ]) {
+      assert.throws(() => parseWebhookUrl(bad), /webhook URL/);
+    }
+  });
+
+  it('resolves host names and refuses one that points at loopback', async () => {
+    await assert.rejects(assertPublicTarget(new URL('http://localhost:9/')), /loopback|private/);
+    await assert.rejects(assertPublicTarget(new URL('http://[::1]:9/')), /loopback|private/);
+    await assert.rejects(assertPublicTarget(new URL('http://127.0.0.1:9/')), /loopback|private/);
+  });
+
+  describe('sending', () => {
+    const receiver = new WebhookReceiver('guard-secret-0123456789');
+    const sender = new WebhookSender();
+    before(() => receiver.start());
+    after(async () => {
+      await sender.close();
+      await receiver.stop();
+    });
+    const req = (url: string, allowPrivateTargets: boolean) => ({
+      url,
+      secret: 'guard-secret-0123456789',
+      eventId: 'e-1',
+      type: 'agent.popup',
+      body: '{}',
+      attempt: 1,
+      allowPrivateTargets,
+      timeoutMs: 2000,
+    });
+
+    it('refuses a private target for good (no retry) and sends nothing', async () => {
+      for (const url of [receiver.url('/a'), `http://localhost:${receiver.port}/a`]) {
+        const r = await sender.send(req(url, false));
+        assert.equal(r.ok, false);
+        assert.equal(!r.ok && r.permanent, true);
+      }
+      assert.equal(receiver.at('/a').length, 0);
+    });
+
+    it('sends to it when the tenant allows private targets', async () => {
+      const r = await sender.send(req(`http://localhost:${receiver.port}/b`, true));
+      assert.deepEqual(r, { ok: true, status: 200 });
+      assert.equal(receiver.at('/b')[0]?.signatureValid, true);
+    });
+  });
+});

@@ -1,0 +1,102 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { verifySignature } from '../../src/notify/webhook-signature.js';
+
+/** What the receiver does with requests to one path. */
+export type Behaviour =
+  | { readonly kind: 'ok' }
+  /** Answers 500 to the first `times` requests, then 200. */
+  | { readonly kind: 'fail'; times: number }
+  | { readonly kind: 'always'; readonly status: number }
+  /** Answers after `ms` (longer than the sender's time limit). */
+  | { readonly kind: 'slow'; readonly ms: number };
+
+export interface Received {
+  readonly path: string;
+  readonly headers: IncomingMessage['headers'];
+  readonly body: string;
+  readonly signatureValid: boolean;
+  readonly status: number;
+}
+
+/** A real HTTP webhook receiver on 127.0.0.1 that checks signatures like a customer's would. */
+export class WebhookReceiver {
+  readonly received: Received[] = [];
+  private readonly behaviours = new Map<string, Behaviour>();
+  private server!: Server;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  port = 0;
+
+  constructor(private readonly secret: string) {}
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks).toString('utf8');
+        const path = req.url ?? '/';
+        const b = this.behaviours.get(path) ?? { kind: 'ok' };
+        const signatureValid = verifySignature(
+          this.secret,
+          body,
+          req.headers['x-callguard-signature'] as string,
+        );
+        let status = signatureValid ? 200 : 401;
+        if (b.kind === 'fail' && b.times > 0) {
+          b.times--;
+          status = 500;
+        } else if (b.kind === 'always') status = b.status;
+        const answer = () => {
+          this.received.push({ path, headers: req.headers, body, signatureValid, status });
+          res
+            .writeHead(status, { 'content-type': 'text/plain' })
+            .end(`receiver says ${status} (not to be stored)`);
+        };
+        if (b.kind === 'slow') {
+          const t = setTimeout(() => {
+            this.timers.delete(t);
+            answer();
+          }, b.ms);
+          this.timers.add(t);
+        } else answer();
+      });
+    });
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.port = (this.server.address() as AddressInfo).port;
+    return this;
+  }
+
+  url(path: string): string {
+    return `http://127.0.0.1:${this.port}${path}`;
+  }
+
+  on(path: string, behaviour: Behaviour): this {
+    this.behaviours.set(path, behaviour);
+    return this;
+  }
+
+  at(path: string): Received[] {
+    return this.received.filter((r) => r.path === path);
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearTimeout(t);
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+/** Polls `check` every 20 ms, at most `tries` times; throws with `what` when it never holds. */
+export async function eventually<T>(
+  what: string,
+  check: () => Promise<T | undefined> | T | undefined,
+  tries = 500,
+): Promise<T> {
+  for (let i = 0; i < tries; i++) {
+    const v = await check();
+    if (v !== undefined && v !== false) return v;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`never happened: ${what}`);
+}

@@ -1,0 +1,234 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { recentEvents } from '../../src/notify/event-stream.js';
+import type { NotifyEvent } from '../../src/notify/notify-event.js';
+import type { CallEvent } from '../../src/pbx/call-events.js';
+import { skipWithoutRedis, startRedis, type TestRedis } from '../support/redis-server.js';
+import { notifyStack, SECRET } from './notify-stack.js';
+import { eventually, WebhookReceiver } from './webhook-receiver.js';
+
+const popup = (tenant: string, callId: string): CallEvent => ({
+  type: 'agent.popup',
+  tenant,
+  callId,
+  direction: 'outbound',
+  task: 'task-7',
+  agent: 'agent-3',
+  number: '14045266123',
+  called: '14045266123',
+  calling: '3712000000',
+  promptContent: 'This number asked not to be called',
+  jumpAddress: 'https://crm.example.com/dnc/14045266123',
+  businessResult: 'DNC',
+  ruleId: 42,
+  typeId: 'dnc-popup',
+  at: '2026-11-22T06:00:00.000Z',
+});
+
+const wrapUp = (tenant: string, callId: string): CallEvent => ({
+  type: 'call.wrapped_up',
+  tenant,
+  callId,
+  direction: 'outbound',
+  task: 'task-7',
+  number: '14045266124',
+  called: '14045266124',
+  calling: '3712000000',
+  businessResult: 'BLOCKED',
+  ruleId: 43,
+  typeId: 'wrap',
+  at: '2026-11-22T06:00:00.000Z',
+});
+
+describe('webhooks', { skip: skipWithoutRedis }, () => {
+  let redis: TestRedis;
+  let stack: Awaited<ReturnType<typeof notifyStack>>;
+  const receiver = new WebhookReceiver(SECRET);
+
+  before(async () => {
+    redis = await startRedis();
+    await receiver.start();
+    stack = await notifyStack(redis);
+  });
+  after(async () => {
+    await stack?.close();
+    await receiver.stop();
+    await redis?.stop();
+  });
+
+  const tenantWith = async (label: string, extra: Record<string, unknown> = {}) => {
+    const id = redis.tenant(label);
+    await stack.tenant(id, {
+      webhooks: {
+        agentDesktopUrl: receiver.url(`/${id}/desk`),
+        campaignEngineUrl: receiver.url(`/${id}/campaign`),
+      },
+      webhookSecret: SECRET,
+      allowPrivateWebhookTargets: true,
+      ...extra,
+    });
+    return id;
+  };
+
+  it('posts a signed agent.popup to the agent desktop with every field the desktop shows', async () => {
+    const t = await tenantWith('popup');
+    stack.notifier.emit(popup(t, 'call-1'));
+    const [got] = await eventually(
+      'pop-up delivered',
+      () => receiver.at(`/${t}/desk`)[0] && receiver.at(`/${t}/desk`),
+    );
+    assert.equal(got!.signatureValid, true);
+    assert.equal(got!.headers['content-type'], 'application/json');
+    assert.equal(got!.headers['x-callguard-event-type'], 'agent.popup');
+    const body = JSON.parse(got!.body) as NotifyEvent;
+    assert.equal(got!.headers['x-callguard-event-id'], body.id);
+    assert.equal(body.type, 'agent.popup');
+    assert.equal(body.tenant, t);
+    assert.deepEqual(
+      { ...body.data },
+      {
+        callId: 'call-1',
+        direction: 'outbound',
+        task: 'task-7',
+        agent: 'agent-3',
+        number: '14045266123',
+        called: '14045266123',
+        calling: '3712000000',
+        promptContent: 'This number asked not to be called',
+        jumpAddress: 'https://crm.example.com/dnc/14045266123',
+        businessResult: 'DNC',
+        ruleId: 42,
+        typeId: 'dnc-popup',
+        at: '2026-11-22T06:00:00.000Z',
+      },
+    );
+    // ...and the same envelope is on the tenant's event stream.
+    const streamed = await recentEvents(stack.client, t, 10);
+    assert.deepEqual(
+      streamed.map((s) => s.event.id),
+      [body.id],
+    );
+    assert.equal(receiver.at(`/${t}/campaign`).length, 0);
+  });
+
+  it('posts call.wrapped_up and import/export.finished to the campaign engine', async () => {
+    const t = await tenantWith('wrap');
+    stack.notifier.emit(wrapUp(t, 'call-2'));
+    const importId = stack.notifier.publish({
+      type: 'import.finished',
+      tenant: t,
+      data: { jobId: 'job-1', state: 'completed', counts: { read: 10, imported: 9, skipped: 0, failed: 1 } },
+    });
+    const got = await eventually('two campaign events', () => {
+      const r = receiver.at(`/${t}/campaign`);
+      return r.length >= 2 ? r : undefined;
+    });
+    const types = got.map((r) => JSON.parse(r.body).type).sort();
+    assert.deepEqual(types, ['call.wrapped_up', 'import.finished']);
+    assert.ok(got.every((r) => r.signatureValid));
+    const imported = got.find((r) => r.headers['x-callguard-event-type'] === 'import.finished')!;
+    assert.equal(imported.headers['x-callguard-event-id'], importId);
+    const wrap = JSON.parse(got.find((r) => r.headers['x-callguard-event-type'] === 'call.wrapped_up')!.body);
+    assert.equal(wrap.data.businessResult, 'BLOCKED');
+    assert.equal(wrap.data.number, '14045266124');
+  });
+
+  it('retries a failing receiver with the same event id until it answers 2xx', async () => {
+    const t = await tenantWith('retry');
+    receiver.on(`/${t}/desk`, { kind: 'fail', times: 2 });
+    stack.notifier.emit(popup(t, 'call-3'));
+    const got = await eventually('delivered on the third attempt', () => {
+      const r = receiver.at(`/${t}/desk`);
+      return r.some((x) => x.status === 200) ? r : undefined;
+    });
+    assert.deepEqual(
+      got.map((r) => [r.status, r.headers['x-callguard-attempt']]),
+      [
+        [500, '1'],
+        [500, '2'],
+        [200, '3'],
+      ],
+    );
+    assert.equal(new Set(got.map((r) => r.headers['x-callguard-event-id'])).size, 1);
+    assert.equal(await stack.deadLetters.count(t), 0);
+  });
+
+  it('moves a delivery that used up its attempts to the dead-letter list, and redelivers it on request', async () => {
+    const t = await tenantWith('dead');
+    receiver.on(`/${t}/desk`, { kind: 'always', status: 503 });
+    const eventId = stack.notifier.publish({
+      type: 'agent.popup',
+      tenant: t,
+      data: { ...popup(t, 'call-4') } as never,
+    });
+    const page = await eventually('dead letter', async () => {
+      const p = await stack.deadLetters.list(t);
+      return p.items.length > 0 ? p : undefined;
+    });
+    const dead = page.items[0]!;
+    assert.equal(dead.eventId, eventId);
+    assert.equal(dead.type, 'agent.popup');
+    assert.equal(dead.target, 'agentDesktop');
+    assert.equal(dead.attempts, 3);
+    assert.equal(dead.lastStatus, 503);
+    assert.equal(dead.lastError, 'receiver answered 503');
+    assert.doesNotMatch(JSON.stringify(dead), /not to be stored/, 'the response body is not kept');
+    assert.equal(receiver.at(`/${t}/desk`).length, 3);
+
+    receiver.on(`/${t}/desk`, { kind: 'ok' });
+    await stack.queue.redeliver(dead);
+    assert.equal(await stack.deadLetters.remove(t, dead.id), true);
+    const ok = await eventually('redelivered', () => receiver.at(`/${t}/desk`).find((r) => r.status === 200));
+    assert.equal(ok.headers['x-callguard-event-id'], eventId);
+  });
+
+  it('gives up on a receiver slower than the time limit', async () => {
+    const t = await tenantWith('slow');
+    receiver.on(`/${t}/desk`, { kind: 'slow', ms: 1500 });
+    stack.notifier.emit(popup(t, 'call-5'));
+    const dead = await eventually(
+      'dead letter after time-outs',
+      async () => (await stack.deadLetters.list(t)).items[0],
+    );
+    assert.match(dead.lastError, /no answer within 300 ms/);
+    assert.equal(dead.lastStatus, null);
+  });
+
+  it('refuses a loopback receiver unless the tenant allows private targets', async () => {
+    const t = await tenantWith('private', { allowPrivateWebhookTargets: false });
+    stack.notifier.emit(popup(t, 'call-6'));
+    const dead = await eventually('refused', async () => (await stack.deadLetters.list(t)).items[0]);
+    assert.equal(dead.attempts, 1, 'a refused target is not retried');
+    assert.match(dead.lastError, /loopback|private/);
+    assert.equal(receiver.at(`/${t}/desk`).length, 0);
+    // The event itself still reached the stream: only the webhook was refused.
+    assert.equal((await recentEvents(stack.client, t, 10)).length, 1);
+  });
+
+  it('sends and streams nothing of an event type the tenant switched off', async () => {
+    const t = await tenantWith('off', { disabledEvents: ['agent.popup'] });
+    stack.notifier.emit(popup(t, 'call-7'));
+    stack.notifier.emit(wrapUp(t, 'call-8'));
+    await eventually('wrap-up delivered', () => receiver.at(`/${t}/campaign`)[0]);
+    assert.equal(await stack.notifier.flush(), true);
+    assert.equal(receiver.at(`/${t}/desk`).length, 0);
+    const streamed = await recentEvents(stack.client, t, 10);
+    assert.deepEqual(
+      streamed.map((s) => s.event.type),
+      ['call.wrapped_up'],
+    );
+  });
+
+  it('streams events but sends no webhook when the tenant has no secret', async () => {
+    const t = redis.tenant('nosecret');
+    await stack.tenant(t, {
+      webhooks: { agentDesktopUrl: receiver.url(`/${t}/desk`) },
+      allowPrivateWebhookTargets: true,
+    });
+    stack.notifier.emit(popup(t, 'call-9'));
+    await stack.notifier.flush();
+    assert.equal((await recentEvents(stack.client, t, 10)).length, 1);
+    assert.equal(await stack.queue.pending(), 0);
+    assert.equal(receiver.at(`/${t}/desk`).length, 0);
+  });
+});
