@@ -4,6 +4,7 @@ import { CsvHeaderError } from '../jobs/rules-csv.js';
 import { registerCheckCommand } from './check-command.js';
 import { registerDoctorCommand } from './doctor-command.js';
 import { EXIT, err, UsageError } from './output.js';
+import { registerServeCommand } from './serve-command.js';
 
 const program = new Command('callguard')
   .description('call blocklist / allowlist engine for Asterisk (ARI) and FreeSWITCH (ESL)')
@@ -11,6 +12,7 @@ const program = new Command('callguard')
   .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
 registerCheckCommand(program);
 registerDoctorCommand(program);
+registerServeCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -22,6 +22,9 @@ export const errorCatalogue = {
   CG_ERR_INTERNAL: { status: 500, title: 'internal error' },
   CG_ERR_ESL_AUTH_FAILED: { status: 502, title: 'FreeSWITCH refused the event socket password' },
   CG_ERR_ESL_CLOSED: { status: 503, title: 'the FreeSWITCH event socket connection is closed' },
+  CG_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'content type is not supported' },
+  CG_ERR_METHOD_NOT_ALLOWED: { status: 405, title: 'method is not allowed on this path' },
+  CG_ERR_SYSTEM_DISABLED: { status: 404, title: 'system endpoints are off (CALLGUARD_SYSTEM_KEY is unset)' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof errorCatalogue;

@@ -1,0 +1,127 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import { cgError } from '../domain/errors.js';
+import { type ApiKeyRecord, hashApiKey, type Permission } from '../store/api-key-repository.js';
+import type { TenantParams } from '../store/tenant-params.js';
+import type { ApiDeps } from './api-deps.js';
+
+/** Who is calling: a tenant's key, or the system key (tenants and their first keys). */
+export type Principal =
+  | { readonly kind: 'system' }
+  | {
+      readonly kind: 'tenant';
+      readonly tenant: string;
+      readonly keyId: string;
+      readonly role: ApiKeyRecord['role'];
+      readonly permissions: ReadonlySet<Permission>;
+      readonly ous: ReadonlySet<string>;
+    };
+export type TenantPrincipal = Extract<Principal, { kind: 'tenant' }>;
+
+/** What a route asks of the caller, in its `config`. */
+export interface RouteAuth {
+  /** 'none': public (health, docs); 'system': the system key; otherwise a tenant key with this permission. */
+  readonly auth?: 'none' | 'system' | 'tenant_admin' | Permission | 'any';
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig extends RouteAuth {}
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
+
+const CACHE_MS = 5_000;
+const CACHE_MAX = 10_000;
+
+/**
+ * Resolves `Authorization: Bearer <key>`. Verified keys are cached for a few seconds (by their hash,
+ * never the key) so that the check path costs one hash, not a Redis round trip; a revoked key stops
+ * working within CACHE_MS.
+ */
+export class Authenticator {
+  private readonly cache = new Map<string, { record: ApiKeyRecord | undefined; until: number }>();
+  private readonly systemHash: Buffer | undefined;
+
+  constructor(private readonly deps: Pick<ApiDeps, 'keys' | 'config' | 'now'>) {
+    const sys = deps.config.CALLGUARD_SYSTEM_KEY;
+    this.systemHash = sys ? Buffer.from(hashApiKey(sys), 'hex') : undefined;
+  }
+
+  get systemEnabled(): boolean {
+    return this.systemHash !== undefined;
+  }
+
+  forget(): void {
+    this.cache.clear();
+  }
+
+  async authenticate(
+    request: FastifyRequest,
+    need: NonNullable<RouteAuth['auth']>,
+  ): Promise<Principal | undefined> {
+    if (need === 'none') return undefined;
+    if (need === 'system' && !this.systemHash) {
+      throw cgError(
+        'CG_ERR_SYSTEM_DISABLED',
+        'system endpoints are off on this server; set CALLGUARD_SYSTEM_KEY to turn them on',
+      );
+    }
+    const header = request.headers.authorization;
+    const match = typeof header === 'string' ? /^Bearer\s+(\S{1,512})\s*$/i.exec(header) : null;
+    if (!match) {
+      throw cgError(
+        'CG_ERR_UNAUTHENTICATED',
+        'send an API key as "Authorization: Bearer <key>" (create one with callguard key create)',
+      );
+    }
+    const key = match[1]!;
+    const hash = hashApiKey(key);
+    if (need === 'system') {
+      if (timingSafeEqual(Buffer.from(hash, 'hex'), this.systemHash!)) return { kind: 'system' };
+      throw cgError('CG_ERR_UNAUTHENTICATED', 'this endpoint needs the system key (CALLGUARD_SYSTEM_KEY)');
+    }
+    const now = this.deps.now();
+    let hit = this.cache.get(hash);
+    if (!hit || hit.until < now) {
+      const record = await this.deps.keys.verify(key);
+      hit = { record, until: now + CACHE_MS };
+      if (this.cache.size >= CACHE_MAX) this.cache.clear();
+      this.cache.set(hash, hit);
+    }
+    const record = hit.record;
+    if (!record) throw cgError('CG_ERR_UNAUTHENTICATED', 'the API key is not valid (unknown or revoked)');
+    const principal: TenantPrincipal = {
+      kind: 'tenant',
+      tenant: record.tenant,
+      keyId: record.id,
+      role: record.role,
+      permissions: new Set(record.permissions),
+      ous: new Set(record.ous),
+    };
+    if (need === 'tenant_admin' && record.role !== 'tenant_admin') {
+      throw cgError('CG_ERR_FORBIDDEN', 'this operation needs a tenant_admin key');
+    }
+    if (need !== 'any' && need !== 'tenant_admin' && !principal.permissions.has(need)) {
+      throw cgError('CG_ERR_FORBIDDEN', `this operation needs the permission ${need}`, { permission: need });
+    }
+    return principal;
+  }
+}
+
+export function tenantOf(request: FastifyRequest): TenantPrincipal {
+  const p = request.principal;
+  if (p?.kind !== 'tenant') throw cgError('CG_ERR_UNAUTHENTICATED', 'a tenant API key is needed');
+  return p;
+}
+
+/**
+ * The OUs a caller may see: undefined = all of them. An agent is limited to its OUs only when the
+ * tenant has data isolation on; objects without an OU are then out of its reach too.
+ */
+export function ouScope(p: TenantPrincipal, params: TenantParams): ReadonlySet<string> | undefined {
+  return p.role === 'agent' && params.dataIsolation ? p.ous : undefined;
+}
+
+export const inScope = (scope: ReadonlySet<string> | undefined, ou: string | undefined): boolean =>
+  scope === undefined || (ou !== undefined && scope.has(ou));

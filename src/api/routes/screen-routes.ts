@@ -1,0 +1,213 @@
+import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
+import { z } from 'zod';
+import type { CallContext } from '../../domain/call-context.js';
+import { cgError } from '../../domain/errors.js';
+import { normalizeNumber } from '../../domain/number.js';
+import { nameSchema } from '../../domain/rule.js';
+import { lookupSeconds } from '../../metrics.js';
+import type { TenantDecider } from '../../pbx/call-screener.js';
+import type { ApiApp, ApiDeps } from '../api-deps.js';
+import { tenantOf } from '../auth.js';
+import { countDecision, deciderOf } from '../decider-access.js';
+import { errorResponses } from '../schemas.js';
+
+export const MAX_SCREEN_NUMBERS = 100_000;
+/** 100,000 numbers of up to 64 characters, quoted and separated, fit. */
+export const SCREEN_BODY_LIMIT = 16 * 1024 * 1024;
+
+const screenBody = z
+  .object({
+    taskId: nameSchema
+      .optional()
+      .describe('The outbound task: selects its bound groups. Absent: global rules only.'),
+    numbers: z
+      .array(z.string().max(64, 'at most 64 characters'))
+      .max(MAX_SCREEN_NUMBERS, `at most ${MAX_SCREEN_NUMBERS} numbers per request`),
+  })
+  .strict()
+  .meta({
+    id: 'ScreenRequest',
+    description:
+      'Also accepted: text/csv (one number per line, optional header "number") or application/x-ndjson (one JSON string or {"number"} per line), with taskId in the query; the answer then comes back in the same format, streamed.',
+  });
+
+const hitSchema = z.object({
+  index: z.number().int(),
+  number: z.string(),
+  ruleId: z.number().int(),
+  typeId: z.string().optional(),
+  operation: z.enum(['none', 'auto_wrap_up', 'pop_up']),
+  businessResult: z.string().optional(),
+});
+const screenResult = z
+  .object({
+    taskId: z.string().optional(),
+    total: z.number().int(),
+    blocked: z.number().int(),
+    allowed: z.number().int(),
+    invalid: z.number().int(),
+    results: z.array(hitSchema).describe('One entry per blocked number, in input order.'),
+    errors: z.array(z.object({ index: z.number().int(), number: z.string(), message: z.string() })),
+  })
+  .meta({ id: 'ScreenResult' });
+
+type Hit = z.infer<typeof hitSchema>;
+type ScreenError = { index: number; number: string; message: string };
+
+interface Screened {
+  total: number;
+  blocked: number;
+  allowed: number;
+  invalid: number;
+  results: Hit[];
+  errors: ScreenError[];
+}
+
+const observe = lookupSeconds.labels('screen');
+
+/** Decides every number as an outbound call of the task, in memory; only blocks are listed. */
+export function screenNumbers(
+  decider: TenantDecider,
+  numbers: readonly string[],
+  task: string | undefined,
+  at: number,
+): Screened {
+  const t0 = process.hrtime.bigint();
+  const policy = decider.policy;
+  const out: Screened = {
+    total: numbers.length,
+    blocked: 0,
+    allowed: 0,
+    invalid: 0,
+    results: [],
+    errors: [],
+  };
+  for (let i = 0; i < numbers.length; i++) {
+    const raw = numbers[i]!;
+    let called: string;
+    try {
+      called = normalizeNumber(raw, policy);
+    } catch (error) {
+      out.invalid++;
+      out.errors.push({ index: i, number: raw, message: (error as Error).message });
+      continue;
+    }
+    const ctx: CallContext = { called, calling: '', direction: 'outbound', task, at };
+    const decision = decider.decide(ctx);
+    if (decision.action !== 'block') {
+      out.allowed++;
+      continue;
+    }
+    out.blocked++;
+    const rule = decision.rule;
+    const outcome = decision.outcome;
+    const hit: Hit = { index: i, number: raw, ruleId: rule?.id ?? 0, operation: outcome.operation };
+    if (rule?.typeId !== undefined) hit.typeId = rule.typeId;
+    if (outcome.businessResult !== undefined) hit.businessResult = outcome.businessResult;
+    out.results.push(hit);
+  }
+  observe.observe(Number(process.hrtime.bigint() - t0) / 1e9);
+  countDecision('block', 'outbound', out.blocked);
+  countDecision('allow', 'outbound', out.allowed);
+  return out;
+}
+
+const csvCell = (v: string | number | undefined): string => {
+  const s = v === undefined ? '' : String(v);
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+};
+
+/** Numbers from a streamed CSV or NDJSON body, one per line. */
+async function readNumbers(body: Readable, ndjson: boolean): Promise<string[]> {
+  const numbers: string[] = [];
+  const lines = createInterface({ input: body, crlfDelay: Number.POSITIVE_INFINITY });
+  let line = 0;
+  for await (const text of lines) {
+    line++;
+    const t = text.trim();
+    if (t === '') continue;
+    let value: unknown;
+    if (ndjson) {
+      try {
+        value = JSON.parse(t);
+      } catch {
+        throw cgError(
+          'CG_ERR_INPUT_INVALID',
+          `line ${line}: not JSON; each line is "number" or {"number": "..."}`,
+        );
+      }
+      if (value && typeof value === 'object' && 'number' in value)
+        value = (value as { number: unknown }).number;
+      if (typeof value !== 'string') {
+        throw cgError('CG_ERR_INPUT_INVALID', `line ${line}: each line is "number" or {"number": "..."}`);
+      }
+    } else {
+      value = t.split(',')[0]!.replace(/^"|"$/g, '').trim();
+      if (line === 1 && /^number$/i.test(value as string)) continue;
+    }
+    if ((value as string).length > 64) {
+      throw cgError('CG_ERR_INPUT_INVALID', `line ${line}: a number has at most 64 characters`);
+    }
+    numbers.push(value as string);
+    if (numbers.length > MAX_SCREEN_NUMBERS) {
+      lines.close();
+      body.resume();
+      throw cgError('CG_ERR_LIMIT_EXCEEDED', `at most ${MAX_SCREEN_NUMBERS} numbers per request`, {
+        max: MAX_SCREEN_NUMBERS,
+      });
+    }
+  }
+  return numbers;
+}
+
+function* csvOut(s: Screened): Generator<string> {
+  yield 'index,number,rule_id,type_id,operation,business_result\n';
+  for (const h of s.results) {
+    yield `${h.index},${csvCell(h.number)},${h.ruleId},${csvCell(h.typeId)},${h.operation},${csvCell(h.businessResult)}\n`;
+  }
+}
+
+function* ndjsonOut(s: Screened, task: string | undefined): Generator<string> {
+  for (const h of s.results) yield `${JSON.stringify(h)}\n`;
+  for (const e of s.errors) yield `${JSON.stringify({ error: e })}\n`;
+  const { results: _r, errors: _e, ...counts } = s;
+  yield `${JSON.stringify({ counts: { taskId: task, ...counts } })}\n`;
+}
+
+/** A call list → which numbers are blocked for the task, with the rule and the outcome. */
+export function registerScreenRoutes(app: ApiApp, deps: ApiDeps): void {
+  app.post(
+    '/v1/screen',
+    {
+      config: { auth: 'rules:read' },
+      bodyLimit: SCREEN_BODY_LIMIT,
+      schema: {
+        tags: ['check'],
+        summary: `Screen up to ${MAX_SCREEN_NUMBERS} numbers before dialling`,
+        querystring: z.object({ taskId: nameSchema.optional() }).strict(),
+        body: screenBody,
+        response: { 200: screenResult, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { tenant } = tenantOf(request);
+      const decider = await deciderOf(deps, tenant);
+      const body = request.body as unknown;
+      if (body instanceof Readable) {
+        const ndjson = (request.headers['content-type'] ?? '').includes('ndjson');
+        const task = request.query.taskId;
+        const screened = screenNumbers(decider, await readNumbers(body, ndjson), task, deps.now());
+        reply.header('x-callguard-total', screened.total);
+        reply.header('x-callguard-blocked', screened.blocked);
+        reply.header('x-callguard-invalid', screened.invalid);
+        if (ndjson)
+          return reply.type('application/x-ndjson').send(Readable.from(ndjsonOut(screened, task)) as never);
+        return reply.type('text/csv').send(Readable.from(csvOut(screened)) as never);
+      }
+      const b = request.body;
+      const task = b.taskId ?? request.query.taskId;
+      return { taskId: task, ...screenNumbers(decider, b.numbers, task, deps.now()) };
+    },
+  );
+}

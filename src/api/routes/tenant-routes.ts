@@ -1,0 +1,83 @@
+import { z } from 'zod';
+import { cgError } from '../../domain/errors.js';
+import { apiKeyInputSchema, apiKeyRecordSchema } from '../../store/api-key-repository.js';
+import { TENANT_ID } from '../../store/keys.js';
+import type { ApiApp, ApiDeps } from '../api-deps.js';
+import { errorResponses } from '../schemas.js';
+import { paramsPatchSchema, paramsView, paramsViewSchema } from './params-routes.js';
+
+export const tenantIdSchema = z
+  .string()
+  .regex(TENANT_ID, 'a tenant id: 1-64 characters of letters, digits, _ . -');
+
+const tenantCreateSchema = z
+  .object({
+    id: tenantIdSchema,
+    name: z.string().trim().min(1).max(128).optional(),
+    params: paramsPatchSchema.optional(),
+  })
+  .strict()
+  .meta({ id: 'TenantCreate' });
+
+const tenantSchema = z.object({ id: z.string(), name: z.string(), createdAt: z.number().int() });
+export const createdKeySchema = z
+  .object({
+    key: z.string().describe('The API key. Shown once: only its SHA-256 is stored.'),
+    record: apiKeyRecordSchema,
+  })
+  .meta({ id: 'CreatedApiKey' });
+
+/** System endpoints (CALLGUARD_SYSTEM_KEY): create tenants and their first admin keys. */
+export function registerTenantRoutes(app: ApiApp, deps: ApiDeps): void {
+  app.post(
+    '/v1/tenants',
+    {
+      config: { auth: 'system' },
+      schema: {
+        tags: ['tenants'],
+        summary: 'Create a tenant (system key)',
+        body: tenantCreateSchema,
+        response: { 201: z.object({ tenant: tenantSchema, params: paramsViewSchema }), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { id, name, params } = request.body;
+      const tenant = await deps.tenants.create(id, { name, params: params as never });
+      return reply.code(201).send({ tenant, params: paramsView(await deps.tenants.params(id)) });
+    },
+  );
+
+  app.get(
+    '/v1/tenants',
+    {
+      config: { auth: 'system' },
+      schema: {
+        tags: ['tenants'],
+        summary: 'List tenants (system key)',
+        response: { 200: z.object({ items: z.array(tenantSchema) }), ...errorResponses },
+      },
+    },
+    async () => ({ items: await deps.tenants.list() }),
+  );
+
+  app.post(
+    '/v1/tenants/:tenantId/keys',
+    {
+      config: { auth: 'system' },
+      schema: {
+        tags: ['tenants'],
+        summary: "Create a tenant's API key (system key)",
+        params: z.object({ tenantId: tenantIdSchema }).strict(),
+        body: apiKeyInputSchema,
+        response: { 201: createdKeySchema, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { tenantId } = request.params;
+      if (!(await deps.tenants.get(tenantId))) {
+        throw cgError('CG_ERR_NOT_FOUND', `tenant "${tenantId}" does not exist`);
+      }
+      return reply.code(201).send(await deps.keys.create(tenantId, request.body));
+    },
+  );
+}

@@ -1,0 +1,76 @@
+import { buildApiApp } from '../api/app.js';
+import { ApiKeyRepository } from '../store/api-key-repository.js';
+import { CatalogRepository } from '../store/catalog-repository.js';
+import { ExpirySweeper } from '../store/expiry-sweeper.js';
+import { RuleRepository } from '../store/rule-repository.js';
+import { TenantRepository } from '../store/tenant-repository.js';
+import { extraApiRoutes, registerRole, type ServeContext } from './serve-roles.js';
+
+export const storeOptionsOf = (ctx: Pick<ServeContext, 'config'>) => ({
+  streamMaxLen: ctx.config.CALLGUARD_STREAM_MAXLEN,
+  snapshotEvery: ctx.config.CALLGUARD_SNAPSHOT_EVERY,
+});
+
+/** The admin API on CALLGUARD_HTTP_HOST:CALLGUARD_HTTP_PORT. */
+registerRole('api', async (ctx) => {
+  const store = storeOptionsOf(ctx);
+  const app = await buildApiApp(
+    {
+      config: ctx.config,
+      client: ctx.client,
+      registry: ctx.registry,
+      tenants: new TenantRepository(ctx.client, store),
+      catalog: new CatalogRepository(ctx.client, store),
+      rules: new RuleRepository(ctx.client, store),
+      keys: new ApiKeyRepository(ctx.client),
+      log: ctx.log,
+      now: Date.now,
+    },
+    { routes: extraApiRoutes() },
+  );
+  const address = await app.listen({
+    host: ctx.config.CALLGUARD_HTTP_HOST,
+    port: ctx.config.CALLGUARD_HTTP_PORT,
+  });
+  ctx.log.info({ address, docs: `${address}/docs` }, 'admin API listening');
+  return { stop: () => app.close() };
+});
+
+/** The Asterisk Stasis app. */
+registerRole('ari', async (ctx) => {
+  const { startAriService } = await import('../pbx/asterisk/ari-service.js');
+  const service = await startAriService({
+    config: ctx.config,
+    source: ctx.registry,
+    events: ctx.events,
+    logger: ctx.log,
+  });
+  return { stop: () => service.stop() };
+});
+
+/** The FreeSWITCH event-socket app (outbound socket server and/or inbound client, by ESL_MODE). */
+registerRole('esl', async (ctx) => {
+  const { FreeswitchApp } = await import('../pbx/freeswitch/freeswitch-app.js');
+  const app = new FreeswitchApp({
+    config: ctx.config,
+    source: ctx.registry,
+    events: ctx.events,
+    logger: ctx.log,
+  });
+  await app.start();
+  return { stop: () => app.drain() };
+});
+
+/**
+ * Placeholder for the bulk-jobs worker (imports, exports, schedules), which replaces it with
+ * registerRole('worker', ...). Until then the worker role purges expired rules.
+ */
+registerRole('worker', async (ctx) => {
+  const store = storeOptionsOf(ctx);
+  const sweeper = new ExpirySweeper(
+    new RuleRepository(ctx.client, store),
+    new TenantRepository(ctx.client, store),
+    ctx.log.child({ role: 'worker' }),
+  ).start();
+  return { stop: async () => sweeper.stop() };
+});

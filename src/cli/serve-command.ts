@@ -1,0 +1,146 @@
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { type Config, loadConfig } from '../config.js';
+import { createLogger, type Logger } from '../log.js';
+import { NotifyService } from '../notify/notify-service.js';
+import { ensureRedis } from '../store/embedded-redis.js';
+import { createRedisClient } from '../store/redis-client.js';
+import { checkServer } from '../store/server-check.js';
+import { SyncRegistry } from '../store/sync-registry.js';
+import { UsageError } from './output.js';
+import './serve-builtin-roles.js';
+import { storeOptionsOf } from './serve-builtin-roles.js';
+import {
+  ROLE_NAMES,
+  type RoleName,
+  type RunningRole,
+  roleStarter,
+  type ServeContext,
+} from './serve-roles.js';
+
+export const rolesSchema = z
+  .string()
+  .transform((s) =>
+    s
+      .split(',')
+      .map((r) => r.trim())
+      .filter(Boolean),
+  )
+  .pipe(
+    z
+      .array(z.enum(ROLE_NAMES, { message: `roles are ${ROLE_NAMES.join(', ')}` }))
+      .min(1, `give at least one role: ${ROLE_NAMES.join(', ')}`),
+  );
+
+/** Order of stopping: stop taking calls and jobs (drain live calls), then the API, then the shared pieces. */
+const STOP_ORDER: readonly RoleName[][] = [['ari', 'esl', 'worker'], ['api']];
+
+export interface Server {
+  readonly ctx: ServeContext;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the roles over one Redis client and one sync registry. When nothing answers at the default
+ * REDIS_URL and redis-server is installed, a private one is started with AOF in CALLGUARD_DATA_DIR.
+ */
+export async function startServer(
+  config: Config,
+  roles: ReadonlySet<RoleName>,
+  log: Logger,
+): Promise<Server> {
+  const embedded = await ensureRedis(config, log);
+  const url = embedded?.url ?? config.REDIS_URL;
+  const client = createRedisClient({ url, cluster: config.REDIS_CLUSTER });
+  const running = new Map<RoleName, RunningRole>();
+  let notify: NotifyService | undefined;
+  let registry: SyncRegistry | undefined;
+  const closeShared = async () => {
+    await registry?.stop().catch(() => {});
+    await notify?.close().catch(() => {});
+    await client.quit().catch(() => client.disconnect());
+    await embedded?.stop();
+  };
+  try {
+    void checkServer(client, log).catch((error: unknown) =>
+      log.warn({ err: (error as Error).message }, 'could not read the Redis server settings'),
+    );
+    registry = new SyncRegistry({ client, log, store: storeOptionsOf({ config }) });
+    await registry.start(undefined, 30_000);
+    notify = new NotifyService({ config, client, log, worker: roles.has('worker') }).start();
+    const ctx: ServeContext = { config, log, client, registry, events: notify.notifier, roles };
+    for (const name of ROLE_NAMES) {
+      if (!roles.has(name)) continue;
+      const start = roleStarter(name);
+      if (!start) throw new UsageError(`role ${name} is not available in this build`);
+      running.set(name, await start({ ...ctx, log: log.child({ role: name }) }));
+      log.info({ role: name }, 'role started');
+    }
+    let stopping: Promise<void> | undefined;
+    const stop = () => {
+      stopping ??= (async () => {
+        for (const group of STOP_ORDER) {
+          await Promise.all(
+            group.map(async (name) => {
+              const role = running.get(name);
+              if (!role) return;
+              try {
+                await role.stop();
+                log.info({ role: name }, 'role stopped');
+              } catch (error) {
+                log.error({ role: name, err: error }, 'role did not stop cleanly');
+              }
+            }),
+          );
+        }
+        await closeShared();
+      })();
+      return stopping;
+    };
+    return { ctx, stop };
+  } catch (error) {
+    for (const role of running.values()) await role.stop().catch(() => {});
+    await closeShared();
+    throw error;
+  }
+}
+
+export function registerServeCommand(program: Command): void {
+  program
+    .command('serve')
+    .description('run callguard: admin API, Asterisk ARI app, FreeSWITCH ESL app, bulk-jobs worker')
+    .option('--roles <roles>', `comma-separated roles among ${ROLE_NAMES.join(', ')}`, ROLE_NAMES.join(','))
+    .action(async (options: { roles: string }) => {
+      const parsed = rolesSchema.safeParse(options.roles);
+      if (!parsed.success) throw new UsageError(`--roles: ${parsed.error.issues[0]!.message}`);
+      const config = loadConfig();
+      const log = createLogger(config.LOG_LEVEL);
+      const roles = new Set(parsed.data);
+      const server = await startServer(config, roles, log);
+      log.info({ roles: [...roles] }, 'callguard serving');
+      await new Promise<void>((resolve) => {
+        let signalled = false;
+        const onSignal = (signal: NodeJS.Signals) => {
+          if (signalled) {
+            log.warn({ signal }, 'second signal: exiting without finishing the drain');
+            process.exit(1);
+          }
+          signalled = true;
+          log.info({ signal }, 'stopping: no new work, draining live calls');
+          server.stop().then(
+            () => {
+              log.info('stopped');
+              resolve();
+            },
+            (error: unknown) => {
+              log.error({ err: error }, 'stop failed');
+              process.exitCode = 1;
+              resolve();
+            },
+          );
+        };
+        process.on('SIGTERM', onSignal);
+        process.on('SIGINT', onSignal);
+      });
+    });
+}

@@ -1,0 +1,53 @@
+import type { RouteModule } from '../api/app.js';
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import type { CallEventSink } from '../pbx/call-events.js';
+import type { RedisClient } from '../store/redis-client.js';
+import type { SyncRegistry } from '../store/sync-registry.js';
+
+export const ROLE_NAMES = ['api', 'ari', 'esl', 'worker'] as const;
+export type RoleName = (typeof ROLE_NAMES)[number];
+
+/** What every role of `callguard serve` gets: one config, one logger, one Redis client, one registry. */
+export interface ServeContext {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly client: RedisClient;
+  /** The in-memory engines kept in sync with Redis: the PBX apps' DeciderSource. */
+  readonly registry: SyncRegistry;
+  /** Where the PBX apps hand call events (webhooks, event stream). */
+  readonly events: CallEventSink;
+  /** The roles this process runs. */
+  readonly roles: ReadonlySet<RoleName>;
+}
+
+/** A started role. stop(): take no new work, finish what is in flight, let go of connections. */
+export interface RunningRole {
+  stop(): Promise<void>;
+}
+
+export type RoleStarter = (ctx: ServeContext) => Promise<RunningRole>;
+
+const starters = new Map<RoleName, RoleStarter>();
+const apiRoutes: RouteModule[] = [];
+
+/**
+ * Plugs a role in (the last registration wins). The bulk-jobs worker registers 'worker' here; its
+ * admin routes go in with registerApiRoutes() so that the api role serves them.
+ */
+export function registerRole(name: RoleName, starter: RoleStarter): void {
+  starters.set(name, starter);
+}
+
+export function roleStarter(name: RoleName): RoleStarter | undefined {
+  return starters.get(name);
+}
+
+/** Extra API route modules (jobs, imports, exports, events) the api role registers beside its own. */
+export function registerApiRoutes(...modules: RouteModule[]): void {
+  apiRoutes.push(...modules);
+}
+
+export function extraApiRoutes(): readonly RouteModule[] {
+  return apiRoutes;
+}
