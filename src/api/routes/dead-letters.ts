@@ -138,7 +138,7 @@ export function deadLetterRoutes(notify: DeadLetterRouteDeps): RouteModule {
           tags: ['webhooks'],
           summary: 'Dismiss a dead letter',
           params: idParams,
-          response: errorResponses,
+          response: { 204: z.null(), ...errorResponses },
         },
       },
       async (request, reply) => {
