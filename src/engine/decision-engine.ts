@@ -2,7 +2,7 @@ import { type BlocklistType, NO_OUTCOME } from '../domain/blocklist-type.js';
 import type { CallContext } from '../domain/call-context.js';
 import type { Decision, MatchedRule } from '../domain/decision.js';
 import type { Action, Rule } from '../domain/rule.js';
-import { CandidateSet } from './candidates.js';
+import { type CandidateOwner, CandidateSet, type RuleRef } from './candidates.js';
 import { EngineDecision } from './engine-decision.js';
 import { buildRuleIndex } from './index-builder.js';
 import type { RuleIndex } from './rule-index.js';
@@ -90,11 +90,23 @@ export class DecisionEngine {
       this.overlayScope.groups = groups;
       this.s.overlay.collect(ctx, this.overlayScope, set);
     }
-    const best = set.best;
-    if (best === null) return DEFAULTS[this.s.defaultAction];
-    const second = set.second;
+    if (set.count === 0) return DEFAULTS[this.s.defaultAction];
+    const best: RuleRef = {
+      owner: set.bestOwner as CandidateOwner,
+      source: set.bestSource,
+      pos: set.bestPos,
+    };
+    const second: RuleRef | null =
+      set.count > 1
+        ? { owner: set.secondOwner as CandidateOwner, source: set.secondSource, pos: set.secondPos }
+        : null;
     set.reset();
-    return new EngineDecision(best.blocks ? 'block' : 'allow', best, second, this.s.types);
+    return new EngineDecision(
+      best.owner.blocksAt(best.source, best.pos) ? 'block' : 'allow',
+      best,
+      second,
+      this.s.types,
+    );
   }
 
   /** A new engine with these rules added or replaced and these ids removed; this one is untouched. */

@@ -1,7 +1,7 @@
 import { type BlocklistType, NO_OUTCOME, type Outcome, outcomeOf } from '../domain/blocklist-type.js';
 import type { Decision, MatchedRule } from '../domain/decision.js';
 import type { Action } from '../domain/rule.js';
-import type { Candidate } from './candidates.js';
+import { keyOf, type RuleRef } from './candidates.js';
 import { explainDecision } from './explain.js';
 
 /**
@@ -15,20 +15,21 @@ export class EngineDecision implements Decision {
 
   constructor(
     readonly action: Action,
-    private readonly best: Candidate,
-    private readonly second: Candidate | null,
+    private readonly best: RuleRef,
+    private readonly second: RuleRef | null,
     private readonly types: ReadonlyMap<string, BlocklistType>,
   ) {}
 
   get rule(): MatchedRule {
-    if (this.ruleCache === undefined) this.ruleCache = this.best.rule();
+    if (this.ruleCache === undefined)
+      this.ruleCache = this.best.owner.materializeAt(this.best.source, this.best.pos);
     return this.ruleCache;
   }
 
   get runnerUp(): MatchedRule | null {
     if (this.runnerUpCache === undefined) {
       const s = this.second;
-      this.runnerUpCache = s === null ? null : s.rule();
+      this.runnerUpCache = s === null ? null : s.owner.materializeAt(s.source, s.pos);
     }
     return this.runnerUpCache;
   }
@@ -43,7 +44,12 @@ export class EngineDecision implements Decision {
   }
 
   get why(): string {
-    return explainDecision(this.rule, this.best.key, this.runnerUp, this.second?.key ?? null);
+    return explainDecision(
+      this.rule,
+      keyOf(this.best),
+      this.runnerUp,
+      this.second ? keyOf(this.second) : null,
+    );
   }
 
   toJSON(): Decision {

@@ -1,11 +1,11 @@
 import type { CallContext } from '../domain/call-context.js';
 import type { MatchedRule } from '../domain/decision.js';
 import { ANONYMOUS } from '../domain/number.js';
-import type { PrecedenceKey } from '../domain/precedence.js';
 import type { Direction } from '../domain/rule.js';
 import {
   type CandidateOwner,
   type CandidateSet,
+  type MutablePrecedenceKey,
   SRC_CALLED_EXACT,
   SRC_CALLING_EXACT,
   SRC_GENERAL,
@@ -187,8 +187,11 @@ export class RuleIndex implements CandidateOwner {
     return (rec[pos + F_META] & 4) !== 0;
   }
 
-  keyAt(source: number, pos: number): PrecedenceKey {
-    if (source !== SRC_GENERAL) return this.exactKey(source, pos);
+  keyInto(source: number, pos: number, out: MutablePrecedenceKey): void {
+    if (source !== SRC_GENERAL) {
+      this.exactKeyInto(source, pos, out);
+      return;
+    }
     const r = pos;
     const g = this.parts.general;
     const calledFixed = g.calledRef[r] === 0 ? '' : this.parts.strings[g.calledRef[r] - 1];
@@ -197,34 +200,30 @@ export class RuleIndex implements CandidateOwner {
     const cg = g.customerGroupRef[r] !== 0;
     const provider = g.providerRef[r] !== 0;
     const sbc = g.sbcRef[r] !== 0;
-    return {
-      called: specificityOf(g.calledKind[r], calledFixed.length),
-      calling: specificityOf(g.callingKind[r], callingFixed.length),
-      scopeDepth: user ? 4 : cg ? 3 : provider ? 2 : sbc ? 1 : 0,
-      scopeCount: (user ? 1 : 0) + (cg ? 1 : 0) + (provider ? 1 : 0) + (sbc ? 1 : 0),
-      groupBound: g.groupRef[r] !== 0 ? 1 : 0,
-      country: g.countryRef[r] !== 0 ? 1 : 0,
-      block: (g.meta[r] & 4) !== 0 ? 1 : 0,
-      updatedAt: g.updated[r] * 1000,
-      id: g.id[r],
-    };
+    out.called = specificityOf(g.calledKind[r], calledFixed.length);
+    out.calling = specificityOf(g.callingKind[r], callingFixed.length);
+    out.scopeDepth = user ? 4 : cg ? 3 : provider ? 2 : sbc ? 1 : 0;
+    out.scopeCount = (user ? 1 : 0) + (cg ? 1 : 0) + (provider ? 1 : 0) + (sbc ? 1 : 0);
+    out.groupBound = g.groupRef[r] !== 0 ? 1 : 0;
+    out.country = g.countryRef[r] !== 0 ? 1 : 0;
+    out.block = (g.meta[r] & 4) !== 0 ? 1 : 0;
+    out.updatedAt = g.updated[r] * 1000;
+    out.id = g.id[r];
   }
 
-  private exactKey(source: number, o: number): PrecedenceKey {
+  private exactKeyInto(source: number, o: number, out: MutablePrecedenceKey): void {
     const rec = (source === SRC_CALLED_EXACT ? this.parts.calledExact : this.parts.callingExact).rec;
     const meta = rec[o + F_META];
     const spec = specificityOf(K_EXACT, packedLength(rec[o + F_HI], rec[o + F_LO]));
-    return {
-      called: source === SRC_CALLED_EXACT ? spec : -1,
-      calling: source === SRC_CALLING_EXACT ? spec : -1,
-      scopeDepth: 0,
-      scopeCount: 0,
-      groupBound: metaGroupRef(meta) !== 0 ? 1 : 0,
-      country: 0,
-      block: (meta & 4) !== 0 ? 1 : 0,
-      updatedAt: rec[o + F_UPDATED] * 1000,
-      id: rec[o + F_ID],
-    };
+    out.called = source === SRC_CALLED_EXACT ? spec : -1;
+    out.calling = source === SRC_CALLING_EXACT ? spec : -1;
+    out.scopeDepth = 0;
+    out.scopeCount = 0;
+    out.groupBound = metaGroupRef(meta) !== 0 ? 1 : 0;
+    out.country = 0;
+    out.block = (meta & 4) !== 0 ? 1 : 0;
+    out.updatedAt = rec[o + F_UPDATED] * 1000;
+    out.id = rec[o + F_ID];
   }
 
   materializeAt(source: number, pos: number): MatchedRule {
