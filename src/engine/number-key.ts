@@ -22,19 +22,7 @@ const CHAR_OF_SYMBOL = ['', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '*
  * number cannot be keyed (empty, longer than 16, or a character that is not 0-9 * #).
  */
 export function packNumber(number: string, out: Uint32Array): boolean {
-  const n = number.length;
-  if (n === 0 || n > MAX_KEY_CHARS) return false;
-  let hi = 0;
-  let lo = 0;
-  for (let i = 0; i < n; i++) {
-    const s = symbolOf(number.charCodeAt(i));
-    if (s === 0) return false;
-    if (i < 8) hi |= s << (28 - 4 * i);
-    else lo |= s << (28 - 4 * (i - 8));
-  }
-  out[0] = hi >>> 0;
-  out[1] = lo >>> 0;
-  return true;
+  return number.length <= MAX_KEY_CHARS && packPrefix(number, out);
 }
 
 /**
