@@ -3,8 +3,11 @@ import { CallguardError } from '../domain/errors.js';
 import { CsvHeaderError } from '../jobs/rules-csv.js';
 import { registerCheckCommand } from './check-command.js';
 import { registerDoctorCommand } from './doctor-command.js';
+import { registerEventsCommand } from './events-command.js';
 import { EXIT, err, UsageError } from './output.js';
+import { registerRulesCommands } from './rules-commands.js';
 import { registerServeCommand } from './serve-command.js';
+import { registerTenantCommands } from './tenant-commands.js';
 
 const program = new Command('callguard')
   .description('call blocklist / allowlist engine for Asterisk (ARI) and FreeSWITCH (ESL)')
@@ -12,7 +15,10 @@ const program = new Command('callguard')
   .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
 registerCheckCommand(program);
 registerDoctorCommand(program);
+registerEventsCommand(program);
 registerServeCommand(program);
+registerTenantCommands(program);
+registerRulesCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -45,6 +45,10 @@ export interface DecisionPage {
 }
 
 export const MAX_SCAN = 20_000;
+/** How much later than its decision a record may be written and still be found by an `until` query. */
+const LATE_WRITE_MS = 15 * 60_000;
+/** Call nodes' clocks against Redis's. */
+const CLOCK_SKEW_MS = 60_000;
 const STREAM_ID = /^\d{1,20}-\d{1,20}$/;
 
 export function encodeAuditFields(r: AuditRecord): string[] {
@@ -115,11 +119,11 @@ export class DecisionLog {
   async query(tenant: string, q: DecisionQuery = {}): Promise<DecisionPage> {
     const limit = Math.min(Math.max(q.limit ?? 100, 1), 1000);
     const key = notifyKeys(tenant).decisions;
-    // Records are written up to a flush period after the decision; widen the id range by a minute.
-    const slack = 60_000;
-    let end = q.until !== undefined ? String(q.until + slack) : '+';
+    // Stream ids are write times: a record lands a flush period after its decision, or later when it
+    // waited out a Redis outage in the node's buffer. The id range is widened; `at` decides.
+    let end = q.until !== undefined ? String(q.until + LATE_WRITE_MS) : '+';
     if (q.before !== undefined && STREAM_ID.test(q.before)) end = `(${q.before}`;
-    const start = q.since !== undefined ? String(Math.max(0, q.since - slack)) : '-';
+    const start = q.since !== undefined ? String(Math.max(0, q.since - CLOCK_SKEW_MS)) : '-';
     const items: LoggedDecision[] = [];
     let scanned = 0;
     let last: string | null = null;

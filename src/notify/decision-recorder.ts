@@ -66,6 +66,7 @@ export class DecisionRecorder implements DecisionObserver {
   private readonly audit: BoundedBuffer<AuditRecord>;
   private hits = new Map<string, Map<number, HitCell>>();
   private sampleCredit = 0;
+  private readonly samplePpm: number;
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
   private failures = 0;
@@ -79,6 +80,7 @@ export class DecisionRecorder implements DecisionObserver {
   ) {
     this.options = { ...DEFAULT_RECORDER_OPTIONS, ...options };
     this.audit = new BoundedBuffer(this.options.bufferCapacity);
+    this.samplePpm = Math.round(Math.min(1, Math.max(0, this.options.allowSampleRate)) * 1_000_000);
   }
 
   // hot path
@@ -100,9 +102,10 @@ export class DecisionRecorder implements DecisionObserver {
       }
     }
     if (plan.result === 'allow' && decision !== null) {
-      this.sampleCredit += this.options.allowSampleRate;
-      if (this.sampleCredit < 1) return;
-      this.sampleCredit -= 1;
+      // Integer credit (parts per million) so that a rate of 0.1 keeps exactly every tenth allow.
+      this.sampleCredit += this.samplePpm;
+      if (this.sampleCredit < 1_000_000) return;
+      this.sampleCredit -= 1_000_000;
     }
     this.audit.push({
       tenant: call.tenant,

@@ -1,0 +1,154 @@
+import { z } from 'zod';
+import { cgError } from '../../domain/errors.js';
+import type { DeadLetter, DeadLetterRepository } from '../../notify/dead-letters.js';
+import { NOTIFY_EVENT_TYPES } from '../../notify/notify-event-types.js';
+import type { WebhookQueue } from '../../notify/webhook-queue.js';
+import type { RouteModule } from '../app.js';
+import { tenantOf } from '../auth.js';
+import { decodeCursor, encodeCursor, errorResponses, pageQueryShape } from '../schemas.js';
+
+/** What the dead-letter routes need from src/notify (NotifyService has both). */
+export interface DeadLetterRouteDeps {
+  readonly deadLetters: DeadLetterRepository;
+  readonly queue: WebhookQueue;
+}
+
+const deadLetterSchema = z
+  .object({
+    id: z.string().describe('Position in the tenant dead-letter list.'),
+    eventId: z.string().describe('The event id (X-Callguard-Event-Id): the receiver de-duplicates by it.'),
+    type: z.enum(NOTIFY_EVENT_TYPES),
+    target: z.enum(['agentDesktop', 'campaignEngine']),
+    url: z.string(),
+    attempts: z.number().int(),
+    lastStatus: z.number().int().nullable().describe('HTTP status of the last attempt; null when none came.'),
+    lastError: z.string(),
+    failedAt: z.string(),
+    event: z.unknown().describe('The event envelope as it was sent. Receivers’ answers are not kept.'),
+  })
+  .meta({ id: 'DeadLetter' });
+
+const idParams = z.object({
+  id: z.string().regex(/^\d{1,20}-\d{1,20}$/, 'a dead-letter id such as 1732252800000-0'),
+});
+
+function view(d: DeadLetter): z.output<typeof deadLetterSchema> {
+  let event: unknown = d.body;
+  try {
+    event = JSON.parse(d.body);
+  } catch {
+    // keep the raw text
+  }
+  const { body: _body, tenant: _tenant, ...rest } = d;
+  return { ...rest, event };
+}
+
+const isStreamId = (v: unknown): v is string => typeof v === 'string' && /^\d{1,20}-\d{1,20}$/.test(v);
+
+/**
+ * Webhook deliveries that used up their attempts (or went to a refused target), newest first; each
+ * can be sent again (fresh attempts, same event id) or dismissed. Needs params:manage: the webhook
+ * settings are tenant parameters and the events carry numbers.
+ */
+export function deadLetterRoutes(notify: DeadLetterRouteDeps): RouteModule {
+  return (app) => {
+    app.get(
+      '/v1/dead-letters',
+      {
+        config: { auth: 'params:manage' },
+        schema: {
+          tags: ['webhooks'],
+          summary: 'Webhook deliveries that failed for good, newest first',
+          querystring: z.object({ ...pageQueryShape, limit: pageQueryShape.limit.pipe(z.number().max(500)) }),
+          response: {
+            200: z.object({
+              items: z.array(deadLetterSchema),
+              total: z.number().int(),
+              next: z.string().optional(),
+            }),
+            ...errorResponses,
+          },
+        },
+      },
+      async (request) => {
+        const { tenant } = tenantOf(request);
+        const { limit, cursor } = request.query as { limit: number; cursor?: string };
+        const before = decodeCursor(cursor, isStreamId);
+        const [page, total] = await Promise.all([
+          notify.deadLetters.list(tenant, { limit, before }),
+          notify.deadLetters.count(tenant),
+        ]);
+        return {
+          items: page.items.map(view),
+          total,
+          ...(page.next ? { next: encodeCursor(page.next) } : {}),
+        };
+      },
+    );
+
+    app.get(
+      '/v1/dead-letters/:id',
+      {
+        config: { auth: 'params:manage' },
+        schema: {
+          tags: ['webhooks'],
+          summary: 'One dead letter',
+          params: idParams,
+          response: { 200: deadLetterSchema, ...errorResponses },
+        },
+      },
+      async (request) => {
+        const { tenant } = tenantOf(request);
+        const { id } = request.params as { id: string };
+        const d = await notify.deadLetters.get(tenant, id);
+        if (!d)
+          throw cgError('CG_ERR_NOT_FOUND', `dead letter ${id} does not exist (redelivered or dismissed?)`);
+        return view(d);
+      },
+    );
+
+    app.post(
+      '/v1/dead-letters/:id/redeliver',
+      {
+        config: { auth: 'params:manage' },
+        schema: {
+          tags: ['webhooks'],
+          summary: 'Queue the delivery again (fresh attempts, same event id) and take it off the list',
+          params: idParams,
+          response: { 202: z.object({ eventId: z.string(), queued: z.literal(true) }), ...errorResponses },
+        },
+      },
+      async (request, reply) => {
+        const { tenant } = tenantOf(request);
+        const { id } = request.params as { id: string };
+        const d = await notify.deadLetters.get(tenant, id);
+        if (!d)
+          throw cgError('CG_ERR_NOT_FOUND', `dead letter ${id} does not exist (redelivered or dismissed?)`);
+        await notify.queue.redeliver(d);
+        await notify.deadLetters.remove(tenant, id);
+        return reply.code(202).send({ eventId: d.eventId, queued: true as const });
+      },
+    );
+
+    app.delete(
+      '/v1/dead-letters/:id',
+      {
+        config: { auth: 'params:manage' },
+        schema: {
+          tags: ['webhooks'],
+          summary: 'Dismiss a dead letter',
+          params: idParams,
+          response: { 204: z.null(), ...errorResponses },
+        },
+      },
+      async (request, reply) => {
+        const { tenant } = tenantOf(request);
+        const { id } = request.params as { id: string };
+        if (!(await notify.deadLetters.remove(tenant, id))) {
+          throw cgError('CG_ERR_NOT_FOUND', `dead letter ${id} does not exist`);
+        }
+        return reply.code(204).send(null);
+      },
+    );
+  };
+}

@@ -1,0 +1,150 @@
+import { z } from 'zod';
+import { cgError } from '../../domain/errors.js';
+import { normalizeCallNumber } from '../../domain/number.js';
+import type { DecisionLog } from '../../notify/decision-log.js';
+import type { HitCounters } from '../../notify/hit-counters.js';
+import type { RouteModule } from '../app.js';
+import { ouScope, tenantOf } from '../auth.js';
+import { decodeCursor, encodeCursor, errorResponses } from '../schemas.js';
+
+/** What the decision routes need from src/notify (NotifyService has both). */
+export interface DecisionRouteDeps {
+  readonly decisionLog: DecisionLog;
+  readonly hits: HitCounters;
+}
+
+const decisionSchema = z
+  .object({
+    id: z.string(),
+    at: z.string(),
+    callId: z.string(),
+    direction: z.string(),
+    called: z.string(),
+    calling: z.string(),
+    task: z.string().nullable(),
+    action: z.enum(['allow', 'block']),
+    ruleId: z.number().int().nullable(),
+    basis: z.enum(['rule', 'default', 'failure-policy']),
+    operation: z.string(),
+    node: z.string().describe('The call node that decided.'),
+  })
+  .meta({ id: 'Decision' });
+
+const time = z.union([
+  z.coerce.number().int().min(0),
+  z.iso.datetime({ offset: true }).transform((s) => Date.parse(s)),
+]);
+
+const decisionQuery = z
+  .object({
+    since: time.optional().describe('Epoch ms or ISO time, inclusive.'),
+    until: time.optional().describe('Epoch ms or ISO time, inclusive.'),
+    number: z
+      .string()
+      .min(1)
+      .max(64)
+      .optional()
+      .describe('Called or calling number (normalised as the tenant does).'),
+    action: z.enum(['allow', 'block']).optional(),
+    direction: z.enum(['inbound', 'outbound']).optional(),
+    ruleId: z.coerce.number().int().min(1).optional(),
+    task: z.string().min(1).max(128).optional(),
+    callId: z.string().min(1).max(256).optional(),
+    limit: z.coerce.number().int().min(1).max(1000).default(100),
+    cursor: z.string().min(1).max(512).optional(),
+  })
+  .strict();
+
+const hitsSchema = z
+  .object({ ruleId: z.number().int(), count: z.number().int(), lastHitAt: z.string().nullable() })
+  .meta({ id: 'RuleHits' });
+
+const isStreamId = (v: unknown): v is string => typeof v === 'string' && /^\d{1,20}-\d{1,20}$/.test(v);
+
+/**
+ * GET /v1/decisions: the recent window of the tenant's decision audit stream (capped; allows may be
+ * sampled), newest first. GET /v1/rule-hits: per-rule hit counters, by ids or ranked.
+ * Decisions are not owned by an OU, so an agent confined to its OUs (data isolation) may not read them.
+ */
+export function decisionRoutes(notify: DecisionRouteDeps): RouteModule {
+  return (app, deps) => {
+    app.get(
+      '/v1/decisions',
+      {
+        config: { auth: 'rules:read' },
+        schema: {
+          tags: ['audit'],
+          summary: 'Recent decisions, newest first',
+          querystring: decisionQuery,
+          response: {
+            200: z.object({
+              items: z.array(decisionSchema),
+              next: z
+                .string()
+                .optional()
+                .describe('Cursor of older entries; absent when the window is exhausted.'),
+              scanned: z.number().int().describe('Entries looked at for this page (at most 20000).'),
+            }),
+            ...errorResponses,
+          },
+        },
+      },
+      async (request) => {
+        const principal = tenantOf(request);
+        const params = await deps.tenants.params(principal.tenant);
+        if (ouScope(principal, params) !== undefined) {
+          throw cgError(
+            'CG_ERR_FORBIDDEN',
+            'decisions span every OU; an agent under data isolation cannot read them',
+          );
+        }
+        const q = request.query as z.output<typeof decisionQuery>;
+        const before = decodeCursor(q.cursor, isStreamId);
+        const number =
+          q.number === undefined
+            ? undefined
+            : normalizeCallNumber(q.number, params.normalization) || q.number;
+        const page = await notify.decisionLog.query(principal.tenant, { ...q, number, before });
+        return {
+          items: page.items,
+          scanned: page.scanned,
+          ...(page.next ? { next: encodeCursor(page.next) } : {}),
+        };
+      },
+    );
+
+    app.get(
+      '/v1/rule-hits',
+      {
+        config: { auth: 'rules:read' },
+        schema: {
+          tags: ['audit'],
+          summary: 'Hit counters: of the given rule ids, or the rules ranked by hits',
+          description:
+            'With `ids`, every id is answered (count 0 for a rule that never fired). Without, rules that fired at least once, ranked by count (`order=desc` busiest first, `asc` quietest first).',
+          querystring: z
+            .object({
+              ids: z
+                .string()
+                .regex(/^\d+(,\d+)*$/, 'comma-separated rule ids')
+                .optional()
+                .transform((s) => (s ? [...new Set(s.split(',').map(Number))].slice(0, 1000) : undefined)),
+              order: z.enum(['asc', 'desc']).default('desc'),
+              offset: z.coerce.number().int().min(0).default(0),
+              limit: z.coerce.number().int().min(1).max(1000).default(100),
+            })
+            .strict(),
+          response: { 200: z.object({ items: z.array(hitsSchema) }), ...errorResponses },
+        },
+      },
+      async (request) => {
+        const { tenant } = tenantOf(request);
+        const q = request.query as { ids?: number[]; order: 'asc' | 'desc'; offset: number; limit: number };
+        const items = q.ids
+          ? await notify.hits.readHits(tenant, q.ids)
+          : await notify.hits.ranked(tenant, { order: q.order, offset: q.offset, limit: q.limit });
+        return { items };
+      },
+    );
+  };
+}

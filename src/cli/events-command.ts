@@ -1,0 +1,70 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../config.js';
+import { type StreamedEvent, tailEvents } from '../notify/event-stream.js';
+import { assertTenantId } from '../store/keys.js';
+import { createRedisClient } from '../store/redis-client.js';
+import { TenantRepository } from '../store/tenant-repository.js';
+import { err, out } from './output.js';
+
+/** One line for people: time, tenant, type, the few fields that say what happened, the event id. */
+export function eventLine(e: StreamedEvent): string {
+  const { event } = e;
+  const d = event.data as unknown as Record<string, unknown>;
+  const pick = (...keys: string[]) =>
+    keys
+      .filter((k) => d[k] !== undefined && d[k] !== '')
+      .map((k) => `${k}=${String(d[k])}`)
+      .join(' ');
+  const detail =
+    event.type === 'agent.popup' || event.type === 'call.wrapped_up'
+      ? pick('number', 'task', 'agent', 'ruleId', 'typeId', 'businessResult', 'callId')
+      : pick('jobId', 'state');
+  return `${event.createdAt}  ${event.tenant}  ${event.type}  ${detail}  id=${event.id}`;
+}
+
+/**
+ * `callguard events tail [--tenant T] [--json]`: follows the event streams (pop-ups, wrap-ups,
+ * import/export finished) live, until Ctrl-C. Without --tenant it follows every tenant known at start.
+ */
+export function registerEventsCommand(program: Command): void {
+  const events = program.command('events').description('published events (pop-ups, wrap-ups, job ends)');
+  events
+    .command('tail')
+    .description('show events live as they are published, until interrupted')
+    .option('--tenant <id>', 'only this tenant (default: every tenant)')
+    .option('--json', 'one JSON event envelope per line')
+    .action(async (opts: { tenant?: string; json?: boolean }) => {
+      const config = loadConfig();
+      const client = createRedisClient({
+        url: config.REDIS_URL,
+        cluster: config.REDIS_CLUSTER,
+        redisOptions: { maxRetriesPerRequest: null },
+      });
+      const controller = new AbortController();
+      const stop = () => controller.abort();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      try {
+        const tenants = opts.tenant
+          ? [assertTenantId(opts.tenant)]
+          : await new TenantRepository(client).ids();
+        if (tenants.length === 0) {
+          err('callguard: no tenants yet; nothing to follow');
+          return;
+        }
+        await tailEvents(client, {
+          tenants,
+          signal: controller.signal,
+          onReady: () =>
+            err(
+              `following events of ${tenants.length === 1 ? tenants[0] : `${tenants.length} tenants`} (Ctrl-C stops)`,
+            ),
+          onEvent: (e) => out(opts.json ? JSON.stringify(e.event) : eventLine(e)),
+        });
+      } finally {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        client.disconnect();
+      }
+    });
+}
