@@ -15,16 +15,8 @@ export const ruleInputSchema = z
     calling: z.string().max(64).optional(),
     direction: directionSchema.default('both'),
     action: actionSchema.default('block'),
-    groupId: nameSchema.optional(),
-    typeId: nameSchema.optional(),
-    ou: nameSchema.optional(),
-    sbc: nameSchema.optional(),
-    provider: nameSchema.optional(),
-    customerGroup: nameSchema.optional(),
-    user: nameSchema.optional(),
-    callingCountry: countrySchema.optional(),
+    ...ruleAttributeFields,
     validity: validitySchema.optional(),
-    remarks: z.string().max(1024).optional(),
   })
   .strict();
 export type RuleInput = z.input<typeof ruleInputSchema>;

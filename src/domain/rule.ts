@@ -36,6 +36,19 @@ export const epochSecondsMsSchema = z
 export const SCOPE_FIELDS = ['sbc', 'provider', 'customerGroup', 'user'] as const;
 export type ScopeField = (typeof SCOPE_FIELDS)[number];
 
+/** The fields a rule shares with its input form: group, type, owner, scope and remarks. */
+export const ruleAttributeFields = {
+  groupId: nameSchema.optional(),
+  typeId: nameSchema.optional(),
+  ou: nameSchema.optional(),
+  sbc: nameSchema.optional(),
+  provider: nameSchema.optional(),
+  customerGroup: nameSchema.optional(),
+  user: nameSchema.optional(),
+  callingCountry: countrySchema.optional(),
+  remarks: z.string().max(1024).optional(),
+};
+
 /**
  * A rule as stored and compiled: patterns are canonical (see parsePattern), times are epoch ms at
  * whole seconds. Input from users is parsed into this by rule-input.ts.
@@ -47,17 +60,9 @@ export const ruleSchema = z
     calling: z.string().min(1).optional(),
     direction: directionSchema,
     action: actionSchema,
-    groupId: nameSchema.optional(),
-    typeId: nameSchema.optional(),
-    ou: nameSchema.optional(),
-    sbc: nameSchema.optional(),
-    provider: nameSchema.optional(),
-    customerGroup: nameSchema.optional(),
-    user: nameSchema.optional(),
-    callingCountry: countrySchema.optional(),
+    ...ruleAttributeFields,
     expiresAt: epochSecondsMsSchema.optional(),
     updatedAt: epochSecondsMsSchema,
-    remarks: z.string().max(1024).optional(),
   })
   .strict()
   .refine((r) => r.called !== undefined || r.calling !== undefined, {
