@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { cgError } from './errors.js';
 import type { NormalizationPolicy } from './number.js';
 import { parsePattern } from './pattern.js';
-import { actionSchema, countrySchema, directionSchema, nameSchema, type Rule, ruleIdSchema } from './rule.js';
+import { actionSchema, directionSchema, type Rule, ruleAttributeFields, ruleIdSchema } from './rule.js';
 import { expiresAtFor, validitySchema } from './validity.js';
 
 /**
