@@ -49,7 +49,7 @@ export class NotifyService {
       attempts: config.CALLGUARD_WEBHOOK_ATTEMPTS,
       backoffMs: config.CALLGUARD_WEBHOOK_BACKOFF_MS,
     };
-    this.queue = new WebhookQueue(client, delivery);
+    this.queue = new WebhookQueue(client, delivery, log);
     this.deadLetters = new DeadLetterRepository(client, delivery.deadLetterMaxLen);
     this.decisionLog = new DecisionLog(client);
     this.hits = new HitCounters(client);
@@ -76,6 +76,7 @@ export class NotifyService {
         cluster: config.REDIS_CLUSTER,
         redisOptions: { maxRetriesPerRequest: null },
       });
+      this.workerConnection.on('error', () => undefined); // the worker logs Redis errors itself
       this.worker = new WebhookWorker({
         connection: this.workerConnection,
         settingsFor: loadSettings,

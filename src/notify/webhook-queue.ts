@@ -1,4 +1,5 @@
 import { type ConnectionOptions, Queue } from 'bullmq';
+import { type Logger, silentLogger } from '../log.js';
 import type { RedisClient } from '../store/redis-client.js';
 import type { DeadLetter } from './dead-letters.js';
 import { NOTIFY_QUEUE_PREFIX, WEBHOOK_QUEUE } from './notify-keys.js';
@@ -15,12 +16,15 @@ export class WebhookQueue {
   constructor(
     connection: RedisClient,
     private readonly options: Pick<WebhookDeliveryOptions, 'attempts'>,
+    log: Logger = silentLogger,
   ) {
     this.queue = new Queue<WebhookJobData>(WEBHOOK_QUEUE, {
       connection: connection as unknown as ConnectionOptions,
       prefix: NOTIFY_QUEUE_PREFIX,
       skipWaitingForReady: true,
     });
+    // The notifier retries and logs failed writes itself; this only keeps an outage from being an unhandled error.
+    this.queue.on('error', (error) => log.debug({ err: error }, 'webhook queue: Redis error'));
   }
 
   private jobOptions(jobId: string) {

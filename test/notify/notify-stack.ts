@@ -33,6 +33,7 @@ export async function notifyStack(
 ) {
   const client = redis.client();
   const workerConnection = new Redis(redis.url, { maxRetriesPerRequest: null, retryStrategy: () => 50 });
+  workerConnection.on('error', () => undefined);
   const tenants = new TenantRepository(client);
   const settingsFor = async (t: string) => webhookSettingsOf(await tenants.params(t));
   const delivery = { ...TEST_DELIVERY, ...options.delivery };
