@@ -45,6 +45,15 @@ export const configSchema = z.object({
     .min(16, 'at least 16 characters')
     .optional()
     .describe('Key for the system endpoints (create tenants); unset: those endpoints are off.'),
+  CALLGUARD_URL: z
+    .url({ protocol: /^https?$/, message: 'an http:// or https:// URL' })
+    .default('http://127.0.0.1:7780')
+    .describe('CLI: base URL of the admin API the online commands (rules, check without --rules) talk to.'),
+  CALLGUARD_API_KEY: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('CLI: API key for the online commands (Authorization: Bearer).'),
   CALLGUARD_DEFAULT_TENANT: z
     .string()
     .min(1)

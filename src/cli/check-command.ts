@@ -10,12 +10,15 @@ import { actionSchema, callDirectionSchema, countrySchema } from '../domain/rule
 import type { DecisionEngine } from '../engine/decision-engine.js';
 import { dumpIndex } from '../engine/index-dump.js';
 import { csvRecords } from '../jobs/csv-records.js';
+import { apiTarget, callApi } from './api-client.js';
 import { loadOfflineEngine } from './offline-rules.js';
 import { EXIT, err, out, UsageError } from './output.js';
 
 const optionsSchema = z
   .object({
-    rules: z.string().min(1),
+    rules: z.string().min(1).optional(),
+    url: z.string().min(1).optional(),
+    key: z.string().min(1).optional(),
     bindings: z.string().min(1).optional(),
     called: z.string().optional(),
     calling: z.string().optional(),
@@ -116,8 +119,12 @@ async function runBatch(
 export function registerCheckCommand(program: Command): void {
   program
     .command('check')
-    .description('decide one call (or a batch of calls) against a rules file, offline, and say why')
-    .requiredOption('--rules <file>', 'rules CSV in the import template format')
+    .description(
+      'decide one call (or a batch) against a rules file offline (--rules), or ask the admin API (--url/--key), and say why',
+    )
+    .option('--rules <file>', 'rules CSV in the import template format (offline); without it the API decides')
+    .option('--url <url>', 'online: admin API base URL (default CALLGUARD_URL or http://127.0.0.1:7780)')
+    .option('--key <key>', 'online: API key (default CALLGUARD_API_KEY)')
     .option('--bindings <file>', 'CSV task,group: which groups each outbound task is bound to')
     .option('--called <number>', 'the dialled number')
     .option('--calling <number>', 'the caller id number (empty: anonymous)')
@@ -140,12 +147,31 @@ export function registerCheckCommand(program: Command): void {
         throw new UsageError(`${issue.path.length ? `--${String(issue.path[0])}: ` : ''}${issue.message}`);
       }
       const o = parsed.data;
+      if (!o.rules) {
+        if (o.batch)
+          throw new UsageError('--batch needs --rules (offline); online, screen lists with POST /v1/screen');
+        const call = rawCallSchema.parse({
+          called: o.called,
+          calling: o.calling,
+          direction: o.direction,
+          task: o.task,
+          sbc: o.sbc,
+          provider: o.provider,
+          customerGroup: o.customerGroup,
+          user: o.user,
+          ...(o.at ? { at: Date.parse(o.at) } : {}),
+        });
+        const decision = await callApi<Decision>(apiTarget(o), 'POST', '/v1/check', call);
+        printDecision(decision, o.json, call);
+        return;
+      }
+      const rulesFile = o.rules;
       const policy: NormalizationPolicy = o.country
         ? { mode: 'e164', defaultCountry: o.country }
         : { mode: 'digits' };
       const at = o.at ? Date.parse(o.at) : Date.now();
       const loaded = await loadOfflineEngine({
-        rulesFile: o.rules,
+        rulesFile,
         bindingsFile: o.bindings,
         policy,
         defaultAction: o.defaultAction,
