@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { createLogger, type Logger } from '../../../src/log.js';
 import { type CallEvent, type CallEventSink, MemoryEventSink } from '../../../src/pbx/call-events.js';
 import type { DeciderSource } from '../../../src/pbx/call-screener.js';
+import { skipWithoutLocalRedis } from '../../support/redis-server.js';
 import {
   ACME,
   ANNOUNCE,
@@ -13,6 +14,7 @@ import {
   POPUP_TYPE,
   WRAP_TYPE,
 } from './contract-tenants.js';
+import { redisDownKeepsServingLastSnapshot } from './redis-down-scenario.js';
 
 /** A call as the PBX side places it into the app. */
 export interface PlacedCall {
@@ -325,7 +327,12 @@ export function runCallHandlingContract(name: string, makeHarness: () => PbxHarn
       });
     });
 
-    // TODO(store sync): redis-down-keeps-serving-last-snapshot belongs to the store's sync (src/store);
-    // it joins this suite once a DeciderSource backed by the sync exists.
+    it('redis-down-keeps-serving-last-snapshot', {
+      skip: skipWithoutLocalRedis,
+      timeout: 60_000,
+    }, async () => {
+      const { logger, records } = memoryLogger();
+      await redisDownKeepsServingLastSnapshot(makeHarness, logger, () => errorsIn(records));
+    });
   });
 }
