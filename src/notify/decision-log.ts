@@ -51,50 +51,61 @@ const LATE_WRITE_MS = 15 * 60_000;
 const CLOCK_SKEW_MS = 60_000;
 const STREAM_ID = /^\d{1,20}-\d{1,20}$/;
 
-export function encodeAuditFields(r: AuditRecord): string[] {
+/** Separates the fields of a packed record; removed from values (channel variables could carry it). */
+const SEP = '\x1f';
+const clean = (v: string): string => (v.includes(SEP) ? v.replaceAll(SEP, '') : v);
+
+/**
+ * One decision as one stream field (`d`): at, call id, direction, called, calling, task, action,
+ * rule, basis, operation, node joined by \x1f. One field instead of eleven keeps the write cheap on
+ * the node (the audit of every decision is batched through append-decisions-1.lua).
+ */
+export function packAuditRecord(r: AuditRecord): string {
   return [
-    'at',
-    String(r.at),
-    'call',
-    r.callId,
-    'dir',
+    r.at,
+    clean(r.callId),
     r.direction,
-    'called',
-    r.called,
-    'calling',
-    r.calling,
-    'task',
-    r.task,
-    'action',
+    clean(r.called),
+    clean(r.calling),
+    clean(r.task),
     r.action,
-    'rule',
-    String(r.rule),
-    'basis',
+    r.rule,
     r.basis,
-    'op',
     r.operation,
-    'node',
     r.node,
-  ];
+  ].join(SEP);
 }
 
 function decode([id, fields]: [string, string[]]): LoggedDecision {
-  const f = new Map<string, string>();
-  for (let i = 0; i + 1 < fields.length; i += 2) f.set(fields[i]!, fields[i + 1]!);
-  const rule = Number(f.get('rule') ?? 0);
+  let packed = '';
+  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === 'd') packed = fields[i + 1]!;
+  const [
+    at = '',
+    callId = '',
+    direction = '',
+    called = '',
+    calling = '',
+    task = '',
+    action,
+    rule = '0',
+    basis,
+    op,
+    node,
+  ] = packed.split(SEP);
+  const ruleId = Number(rule);
   return {
     id,
-    at: new Date(Number(f.get('at') ?? id.split('-')[0])).toISOString(),
-    callId: f.get('call') ?? '',
-    direction: f.get('dir') ?? '',
-    called: f.get('called') ?? '',
-    calling: f.get('calling') ?? '',
-    task: f.get('task') || null,
-    action: f.get('action') === 'block' ? 'block' : 'allow',
-    ruleId: rule > 0 ? rule : null,
-    basis: (f.get('basis') ?? 'rule') as LoggedDecision['basis'],
-    operation: f.get('op') ?? 'none',
-    node: f.get('node') ?? '',
+    at: new Date(Number(at || id.split('-')[0])).toISOString(),
+    callId,
+    direction,
+    called,
+    calling,
+    task: task || null,
+    action: action === 'block' ? 'block' : 'allow',
+    ruleId: ruleId > 0 ? ruleId : null,
+    basis: (basis ?? 'rule') as LoggedDecision['basis'],
+    operation: op ?? 'none',
+    node: node ?? '',
   };
 }
 

@@ -3,12 +3,13 @@ import type { DecisionObserver, Screening } from '../pbx/call-screener.js';
 import type { IncomingCall } from '../pbx/incoming-call.js';
 import type { RedisClient } from '../store/redis-client.js';
 import { BoundedBuffer } from './bounded-buffer.js';
-import { encodeAuditFields } from './decision-log.js';
+import { packAuditRecord } from './decision-log.js';
 import { groupBy } from './group-by.js';
 import { queueHitWrites } from './hit-counters.js';
 import { throwPipelineErrors } from './notifier.js';
 import { notifyKeys } from './notify-keys.js';
 import { notifyDroppedTotal } from './notify-metrics.js';
+import { pipeNotifyScript, prepareNotifyScripts } from './notify-scripts.js';
 
 /** One decision as the audit stream keeps it. */
 export interface AuditRecord {
@@ -49,6 +50,9 @@ export const DEFAULT_RECORDER_OPTIONS: DecisionRecorderOptions = Object.freeze({
   streamMaxLen: 100_000,
 });
 
+/** Records per script call: keeps each call's time in Redis short. */
+const APPEND_CHUNK = 1000;
+
 interface HitCell {
   count: number;
   last: number;
@@ -80,6 +84,7 @@ export class DecisionRecorder implements DecisionObserver {
   ) {
     this.options = { ...DEFAULT_RECORDER_OPTIONS, ...options };
     this.audit = new BoundedBuffer(this.options.bufferCapacity);
+    prepareNotifyScripts(client);
     this.samplePpm = Math.round(Math.min(1, Math.max(0, this.options.allowSampleRate)) * 1_000_000);
   }
 
@@ -172,8 +177,10 @@ export class DecisionRecorder implements DecisionObserver {
       [...byTenant].map(async ([tenant, list]) => {
         const pipeline = this.client.pipeline();
         const key = notifyKeys(tenant).decisions;
-        for (const r of list)
-          pipeline.xadd(key, 'MAXLEN', '~', this.options.streamMaxLen, '*', ...encodeAuditFields(r));
+        for (let i = 0; i < list.length; i += APPEND_CHUNK) {
+          const packed = list.slice(i, i + APPEND_CHUNK).map(packAuditRecord);
+          pipeNotifyScript(pipeline, 'append-decisions-1', [key], [this.options.streamMaxLen, ...packed]);
+        }
         const cells = hits.get(tenant);
         if (cells) queueHitWrites(pipeline, tenant, cells);
         throwPipelineErrors(await pipeline.exec());

@@ -1,0 +1,225 @@
+/**
+ * The call path with and without src/notify: CallScreener.screen() on a real engine, once with a
+ * no-op event sink and no observer ("off"), once with the live Notifier (event stream + webhook
+ * queue, with the delivery worker and a receiver in this same process) and the DecisionRecorder
+ * (audit of every decision + hit counters) against a private redis-server ("on"). Rounds alternate
+ * off/on in one process so both see the same JIT and machine state.
+ *
+ *   npm run bench -- notify [exactRules] [paced calls/s]
+ *
+ * Flat-out: calls in chunks of 1000 with a yield between chunks (the background writers get their
+ * turns), as fast as the machine goes. Paced: a steady rate (default 20000 calls/s, far above a real
+ * PBX) where nothing is dropped. One JSON object per line.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import type { BlocklistType } from '../src/domain/blocklist-type.js';
+import { DecisionEngine } from '../src/engine/decision-engine.js';
+import { silentLogger } from '../src/log.js';
+import { DeadLetterRepository } from '../src/notify/dead-letters.js';
+import { DecisionRecorder } from '../src/notify/decision-recorder.js';
+import { Notifier } from '../src/notify/notifier.js';
+import { DEFAULT_DELIVERY_OPTIONS } from '../src/notify/webhook-job.js';
+import { WebhookQueue } from '../src/notify/webhook-queue.js';
+import { webhookSettingsOf } from '../src/notify/webhook-settings.js';
+import { WebhookWorker } from '../src/notify/webhook-worker.js';
+import type { CallEventSink } from '../src/pbx/call-events.js';
+import { CallScreener } from '../src/pbx/call-screener.js';
+import type { IncomingCall } from '../src/pbx/incoming-call.js';
+import { StaticDeciderSource } from '../src/pbx/static-decider-source.js';
+import { freePort, RedisProcess } from '../src/store/redis-process.js';
+import { TenantRepository } from '../src/store/tenant-repository.js';
+import { syntheticCalls, syntheticRules, TASKS } from './synthetic-rules.js';
+
+const TENANT = 'bench';
+const TYPES: BlocklistType[] = [
+  { id: 'type-0', name: 'wrap', operation: 'auto_wrap_up', businessResult: 'DNC' },
+  { id: 'type-1', name: 'wrap 2', operation: 'auto_wrap_up', businessResult: 'BLOCKED' },
+  {
+    id: 'type-2',
+    name: 'pop',
+    operation: 'pop_up',
+    promptContent: 'Do not call',
+    jumpAddress: 'https://crm/x',
+  },
+  { id: 'type-3', name: 'pop 2', operation: 'pop_up', promptContent: 'Spam', jumpAddress: 'https://crm/y' },
+];
+
+const nullSink: CallEventSink = { emit() {} };
+const tick = () => new Promise<void>((r) => setImmediate(r));
+const pct = (s: Float64Array, n: number, p: number) => {
+  const view = s.subarray(0, n).sort();
+  return view[Math.min(n - 1, Math.floor(n * p))]!;
+};
+
+interface Sampled {
+  calls: number;
+  seconds: number;
+  samples: Float64Array;
+  n: number;
+}
+
+/** Flat out: chunks of 1000 calls, a yield between chunks, for `seconds`. */
+async function flatOut(screener: CallScreener, calls: IncomingCall[], seconds: number): Promise<Sampled> {
+  const samples = new Float64Array(4_000_000);
+  let n = 0;
+  let i = 0;
+  let done = 0;
+  const start = performance.now();
+  const end = start + seconds * 1000;
+  while (performance.now() < end) {
+    for (let k = 0; k < 1000; k++) {
+      const call = calls[i]!;
+      i = i + 1 === calls.length ? 0 : i + 1;
+      const t0 = performance.now();
+      screener.screen(call);
+      const dt = performance.now() - t0;
+      if (n < samples.length) samples[n++] = dt * 1e6;
+    }
+    done += 1000;
+    await tick();
+  }
+  return { calls: done, seconds: (performance.now() - start) / 1000, samples, n };
+}
+
+/** A steady `rate` calls/s, issued every millisecond, for `seconds`. */
+async function paced(
+  screener: CallScreener,
+  calls: IncomingCall[],
+  seconds: number,
+  rate: number,
+): Promise<Sampled> {
+  const samples = new Float64Array(Math.ceil(rate * seconds) + 1000);
+  let n = 0;
+  let i = 0;
+  const start = performance.now();
+  const end = start + seconds * 1000;
+  while (performance.now() < end) {
+    const due = Math.floor(((performance.now() - start) / 1000) * rate);
+    while (n < due && n < samples.length) {
+      const call = calls[i]!;
+      i = i + 1 === calls.length ? 0 : i + 1;
+      const t0 = performance.now();
+      screener.screen(call);
+      samples[n++] = (performance.now() - t0) * 1e6;
+    }
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  return { calls: n, seconds: (performance.now() - start) / 1000, samples, n };
+}
+
+export async function run(args: string[]): Promise<void> {
+  const exact = Number(args[0] ?? 1_000_000);
+  const rate = Number(args[1] ?? 20_000);
+  const seconds = Number(process.env.BENCH_SECONDS ?? 5);
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+
+  const engine = DecisionEngine.fromRules(syntheticRules(exact, 10_000), { bindings: TASKS, types: TYPES });
+  const calls: IncomingCall[] = syntheticCalls(200_000, exact).map((c, i) => ({
+    callId: `call-${i}`,
+    tenant: TENANT,
+    direction: c.direction,
+    called: c.called,
+    calling: c.calling,
+    task: c.task,
+    user: c.user,
+  }));
+  const source = new StaticDeciderSource().set(TENANT, engine, { mode: 'digits' });
+
+  const dir = mkdtempSync(join(tmpdir(), 'cg-bench-notify-'));
+  const redisProc = await RedisProcess.start({ dir, port: await freePort(), appendfsync: 'everysec' });
+  const client = new Redis(redisProc.url);
+  const workerConnection = new Redis(redisProc.url, { maxRetriesPerRequest: null });
+  let received = 0;
+  const receiver = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      received++;
+      res.end();
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  const port = (receiver.address() as AddressInfo).port;
+  const tenants = new TenantRepository(client);
+  await tenants.create(TENANT, {
+    params: {
+      webhooks: {
+        agentDesktopUrl: `http://127.0.0.1:${port}/desk`,
+        campaignEngineUrl: `http://127.0.0.1:${port}/campaign`,
+      },
+      webhookSecret: 'bench-secret-0123456789',
+      allowPrivateWebhookTargets: true,
+    },
+  });
+  const settingsFor = async (t: string) => webhookSettingsOf(await tenants.params(t));
+  const queue = new WebhookQueue(client, DEFAULT_DELIVERY_OPTIONS);
+  const notifier = new Notifier({
+    client,
+    queue,
+    settingsFor,
+    log: silentLogger,
+    options: { bufferCapacity: 100_000 },
+  });
+  const recorder = new DecisionRecorder(client, silentLogger, {
+    node: 'bench',
+    flushMs: 200,
+    bufferCapacity: 200_000,
+  }).start();
+  const worker = new WebhookWorker({
+    connection: workerConnection,
+    settingsFor,
+    deadLetters: new DeadLetterRepository(client),
+    options: DEFAULT_DELIVERY_OPTIONS,
+    log: silentLogger,
+  });
+
+  const off = new CallScreener(source, nullSink);
+  const on = new CallScreener(source, notifier, Date.now, recorder);
+  // Warm both paths up.
+  await flatOut(off, calls, 1);
+  await flatOut(on, calls, 1);
+
+  const report = (scenario: string, mode: string, r: Sampled, extra: Record<string, unknown> = {}) =>
+    console.log(
+      JSON.stringify({
+        scenario,
+        mode,
+        rules: exact + 10_000,
+        calls_per_sec: Math.round(r.calls / r.seconds),
+        p50_ns: Math.round(pct(r.samples, r.n, 0.5)),
+        p99_ns: Math.round(pct(r.samples, r.n, 0.99)),
+        ...extra,
+      }),
+    );
+  const counters = () => ({
+    events_written: notifier.written,
+    events_dropped: notifier.dropped,
+    audit_written: recorder.written,
+    audit_dropped: recorder.droppedAudit,
+    webhooks_received: received,
+  });
+
+  for (let round = 1; round <= rounds; round++) {
+    report('notify flat-out', 'off', await flatOut(off, calls, seconds), { round });
+    report('notify flat-out', 'on', await flatOut(on, calls, seconds), { round, ...counters() });
+  }
+  for (let round = 1; round <= rounds; round++) {
+    report(`notify paced ${rate}/s`, 'off', await paced(off, calls, seconds, rate), { round });
+    report(`notify paced ${rate}/s`, 'on', await paced(on, calls, seconds, rate), { round, ...counters() });
+  }
+
+  await notifier.flush(10_000);
+  await recorder.close();
+  await worker.close();
+  await queue.close();
+  client.disconnect();
+  workerConnection.disconnect();
+  receiver.closeAllConnections();
+  receiver.close();
+  await redisProc.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
