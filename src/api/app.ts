@@ -11,6 +11,7 @@ import {
 import { httpSeconds } from '../metrics.js';
 import type { ApiApp, ApiDeps } from './api-deps.js';
 import { Authenticator } from './auth.js';
+import { registerConsoleRoutes } from './console-route.js';
 import { errorHandler, notFoundHandler } from './http-errors.js';
 import { registerBlocklistRoutes } from './routes/blocklist-routes.js';
 import { registerCheckRoutes } from './routes/check-routes.js';
@@ -44,6 +45,7 @@ export const ROUTES: readonly RouteModule[] = [
   registerTaskRoutes,
   registerCheckRoutes,
   registerScreenRoutes,
+  registerConsoleRoutes,
 ];
 
 export interface BuildApiOptions {

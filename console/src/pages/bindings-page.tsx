@@ -1,0 +1,169 @@
+import { useState } from 'preact/hooks';
+import { api, messageOf } from '../api';
+import { useCatalog } from '../catalog';
+import { Notice, TextInput } from '../components/ui';
+
+interface Binding {
+  taskId: string;
+  groups: string[];
+}
+
+const SEEN_STORAGE = 'callguard.tasks';
+
+/** Task ids looked at in this browser session, so that the page lists them again after a reload. */
+function seenTasks(): string[] {
+  try {
+    const v = JSON.parse(sessionStorage.getItem(SEEN_STORAGE) ?? '[]') as unknown;
+    return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string').slice(0, 200) : [];
+  } catch {
+    return [];
+  }
+}
+
+/** Task bindings: which blocklist groups each outbound task is bound to. */
+export function BindingsPage() {
+  const catalog = useCatalog();
+  const [taskId, setTaskId] = useState('');
+  const [bindings, setBindings] = useState<Binding[]>([]);
+  const [editing, setEditing] = useState<Binding>();
+  const [notice, setNotice] = useState<string>();
+  const [error, setError] = useState<string>();
+
+  const remember = (id: string) => {
+    const ids = [id, ...seenTasks().filter((x) => x !== id)].slice(0, 200);
+    sessionStorage.setItem(SEEN_STORAGE, JSON.stringify(ids));
+  };
+  const fetchBinding = (id: string) => api<Binding>('GET', `/v1/tasks/${encodeURIComponent(id)}/groups`);
+  const upsert = (b: Binding) => setBindings((list) => [b, ...list.filter((x) => x.taskId !== b.taskId)]);
+
+  const lookUp = async (e: Event) => {
+    e.preventDefault();
+    const id = taskId.trim();
+    if (!id) return;
+    setError(undefined);
+    try {
+      const b = await fetchBinding(id);
+      upsert(b);
+      remember(id);
+      setEditing({ ...b });
+    } catch (err) {
+      setError(messageOf(err));
+    }
+  };
+  const loadSeen = async () => {
+    setError(undefined);
+    try {
+      const list = await Promise.all(seenTasks().map(fetchBinding));
+      setBindings(list);
+    } catch (err) {
+      setError(messageOf(err));
+    }
+  };
+  const save = async () => {
+    if (!editing) return;
+    setError(undefined);
+    try {
+      const b = await api<Binding>('PUT', `/v1/tasks/${encodeURIComponent(editing.taskId)}/groups`, {
+        body: { groups: editing.groups },
+      });
+      upsert(b);
+      setNotice(`Task ${b.taskId} is bound to ${b.groups.length ? b.groups.join(', ') : 'no group'}.`);
+      setEditing(undefined);
+    } catch (err) {
+      setError(messageOf(err));
+    }
+  };
+  const toggle = (group: string, on: boolean) =>
+    editing &&
+    setEditing({ ...editing, groups: on ? [...editing.groups, group] : editing.groups.filter((g) => g !== group) });
+
+  return (
+    <section aria-labelledby="bindings-title" class="page">
+      <div class="page-head">
+        <h1 id="bindings-title">Task bindings</h1>
+        <div class="toolbar">
+          <button type="button" onClick={() => void loadSeen()}>
+            Show tasks looked at in this session
+          </button>
+        </div>
+      </div>
+      <p class="help">
+        Rules in a group apply only to calls of the outbound tasks bound to it; rules without a group apply to every call.
+      </p>
+      <form class="filters" onSubmit={lookUp} aria-label="Find a task">
+        <TextInput label="Outbound task id" name="taskId" value={taskId} onInput={setTaskId} required autocomplete="off" />
+        <div class="filter-buttons">
+          <button type="submit" class="primary">
+            Show / edit
+          </button>
+        </div>
+      </form>
+      {notice ? <Notice kind="ok">{notice}</Notice> : null}
+      {error ? <Notice kind="error">{error}</Notice> : null}
+      {editing ? (
+        <fieldset class="card">
+          <legend>
+            Groups of task <span class="mono">{editing.taskId}</span>
+          </legend>
+          {catalog.groups.length === 0 ? <p>No groups yet: create one in the Blocklist's New dialog.</p> : null}
+          <div class="checks">
+            {catalog.groups.map((g) => (
+              <label key={g.id} class="inline">
+                <input
+                  type="checkbox"
+                  name="binding-group"
+                  value={g.id}
+                  checked={editing.groups.includes(g.id)}
+                  onChange={(e) => toggle(g.id, (e.currentTarget as HTMLInputElement).checked)}
+                />{' '}
+                {g.name}
+              </label>
+            ))}
+          </div>
+          <div class="subform-actions">
+            <button type="button" onClick={() => setEditing(undefined)}>
+              Cancel
+            </button>
+            <button type="button" class="primary" onClick={() => void save()}>
+              Save binding
+            </button>
+          </div>
+        </fieldset>
+      ) : null}
+      <div class="table-wrap">
+        <table>
+          <caption class="sr-only">Task bindings</caption>
+          <thead>
+            <tr>
+              <th scope="col">Task</th>
+              <th scope="col">Bound groups</th>
+              <th scope="col">
+                <span class="sr-only">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {bindings.map((b) => (
+              <tr key={b.taskId} data-task-id={b.taskId}>
+                <td class="mono">{b.taskId}</td>
+                <td>{b.groups.length ? b.groups.join(', ') : <span class="muted">none</span>}</td>
+                <td class="row-actions">
+                  <button type="button" class="link" onClick={() => setEditing({ ...b })}>
+                    Edit<span class="sr-only"> task {b.taskId}</span>
+                  </button>
+                </td>
+              </tr>
+            ))}
+            {bindings.length === 0 ? (
+              <tr>
+                <td colSpan={3} class="empty">
+                  Look a task up by its id.
+                </td>
+              </tr>
+            ) : null}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}

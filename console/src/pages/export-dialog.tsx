@@ -1,0 +1,207 @@
+import { useState } from 'preact/hooks';
+import { api, fieldErrors, messageOf } from '../api';
+import { optionsOf } from '../catalog';
+import { Dialog, Field, Notice, Select, TextInput } from '../components/ui';
+import { JobProgress } from '../jobs';
+import { checkPassword, readJob } from '../model';
+import type { RuleFilters } from './blocklist-page';
+import { useFileServers } from './import-dialog';
+
+/** The compression password with a show/hide toggle and its rule checked as the user types. */
+export function PasswordField(props: { value: string; onInput: (v: string) => void; error?: string; label?: string }) {
+  const [shown, setShown] = useState(false);
+  const c = checkPassword(props.value);
+  const item = (ok: boolean, text: string) => (
+    <li class={ok ? 'ok' : 'todo'}>
+      <span aria-hidden="true">{ok ? '✓' : '•'}</span> {text}
+      <span class="sr-only">{ok ? ' (met)' : ' (not met)'}</span>
+    </li>
+  );
+  return (
+    <Field
+      label={props.label ?? 'Compression password'}
+      error={props.error}
+      required
+      help={
+        <ul class="rule-list" aria-label="Password rule">
+          {item(c.length, '8 to 12 characters')}
+          {item(c.letter && c.digit, 'letters and digits')}
+          {item(c.special, 'at least one of @ _ ? = . *')}
+          {item(c.onlyAllowed, 'no other characters')}
+        </ul>
+      }
+    >
+      {(id, describedBy, invalid) => (
+        <div class="password">
+          {/* Two inputs rather than one with a changing type: the typed JSX of an input fixes its type. */}
+          {shown ? (
+            <input
+              id={id}
+              name="password"
+              type="text"
+              autocomplete="off"
+              value={props.value}
+              aria-describedby={describedBy}
+              aria-invalid={invalid || (props.value !== '' && !c.ok)}
+              onInput={(e) => props.onInput((e.currentTarget as HTMLInputElement).value)}
+            />
+          ) : (
+            <input
+              id={id}
+              name="password"
+              type="password"
+              autocomplete="new-password"
+              value={props.value}
+              aria-describedby={describedBy}
+              aria-invalid={invalid || (props.value !== '' && !c.ok)}
+              onInput={(e) => props.onInput((e.currentTarget as HTMLInputElement).value)}
+            />
+          )}
+          <button type="button" aria-pressed={shown} onClick={() => setShown(!shown)}>
+            {shown ? 'Hide' : 'Show'}
+            <span class="sr-only"> password</span>
+          </button>
+        </div>
+      )}
+    </Field>
+  );
+}
+
+const FILTER_LABELS: Record<string, string> = {
+  ou: 'OU',
+  groupId: 'group',
+  typeId: 'type',
+  direction: 'direction',
+  action: 'action',
+  numberPrefix: 'numbers starting with',
+};
+
+/** The export filter the Blocklist page's search stands for (a number searched for exports its prefix). */
+export function exportFilterOf(f: RuleFilters): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (f.ou) out.ou = f.ou;
+  if (f.group) out.groupId = f.group;
+  if (f.type) out.typeId = f.type;
+  if (f.direction) out.direction = f.direction;
+  if (f.action) out.action = f.action;
+  const digits = f.number.replace(/^_/, '').replace(/[!.X]+$/, '').replace(/[\s+\-().]/g, '');
+  if (/^[0-9*#]{1,32}$/.test(digits)) out.numberPrefix = digits;
+  return out;
+}
+
+/** Export dialog: the rules the page's search selects, as an encrypted zip to download or to a server. */
+export function ExportDialog(props: { filters: RuleFilters; onClose: () => void }) {
+  const [target, setTarget] = useState<'file' | 'server'>('file');
+  const [password, setPassword] = useState('');
+  const [serverId, setServerId] = useState('');
+  const [path, setPath] = useState('');
+  const [fileName, setFileName] = useState('');
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [failure, setFailure] = useState<string>();
+  const [busy, setBusy] = useState(false);
+  const [jobId, setJobId] = useState<string>();
+  const { servers, error: serversError } = useFileServers();
+  const filter = exportFilterOf(props.filters);
+
+  const start = async (e: Event) => {
+    e.preventDefault();
+    setErrors({});
+    setFailure(undefined);
+    const missing: Record<string, string> = {};
+    if (!checkPassword(password).ok) missing.password = 'The password does not follow the rule below';
+    if (target === 'server' && !serverId) missing.serverId = 'Choose a server';
+    if (target === 'server' && !fileName.trim()) missing.fileName = 'Give the zip a file name';
+    if (Object.keys(missing).length > 0) {
+      setErrors(missing);
+      return;
+    }
+    setBusy(true);
+    try {
+      const body = {
+        password,
+        filter,
+        target:
+          target === 'server'
+            ? { mode: 'server', serverId, path: path.trim(), fileName: fileName.trim() }
+            : { mode: 'download' },
+      };
+      setJobId(readJob(await api<unknown>('POST', '/v1/exports', { body })).id);
+    } catch (err) {
+      const f = fieldErrors(err);
+      for (const k of Object.keys(f)) f[k.replace(/^target\./, '')] ??= f[k]!;
+      setErrors(f);
+      if (!f.password) setFailure(messageOf(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const described = Object.entries(filter)
+    .map(([k, v]) => `${FILTER_LABELS[k] ?? k}: ${v}`)
+    .join(', ');
+
+  return (
+    <Dialog
+      title="Export blocklist"
+      onClose={props.onClose}
+      wide
+      footer={
+        <>
+          <button type="button" onClick={props.onClose}>
+            {jobId ? 'Close' : 'Cancel'}
+          </button>
+          {jobId ? null : (
+            <button type="submit" form="export-form" class="primary" disabled={busy}>
+              {busy ? 'Starting…' : 'Export'}
+            </button>
+          )}
+        </>
+      }
+    >
+      {jobId ? (
+        <JobProgress id={jobId} label="Export" />
+      ) : (
+        <form id="export-form" class="grid-form" onSubmit={start} noValidate>
+          {failure ? (
+            <div class="span-2">
+              <Notice kind="error">{failure}</Notice>
+            </div>
+          ) : null}
+          <p class="span-2 help">
+            Exports {described ? `the rules of the current search (${described})` : 'every rule this key may see'}: files of
+            at most 100,000 records in one AES-256 encrypted zip, at most 2,000,000 records.
+          </p>
+          <fieldset class="span-2 segmented">
+            <legend>Export to</legend>
+            <label class="inline">
+              <input type="radio" name="target" value="file" checked={target === 'file'} onChange={() => setTarget('file')} /> File
+              (download)
+            </label>
+            <label class="inline">
+              <input type="radio" name="target" value="server" checked={target === 'server'} onChange={() => setTarget('server')} />{' '}
+              Server
+            </label>
+          </fieldset>
+          <div class="span-2">
+            <PasswordField value={password} onInput={setPassword} error={errors.password} />
+          </div>
+          {target === 'server' ? (
+            <>
+              <Select
+                label="Server"
+                name="serverId"
+                value={serverId}
+                onChange={setServerId}
+                options={optionsOf(servers, servers.length ? 'Choose a server' : 'No file servers registered')}
+                error={errors.serverId ?? serversError}
+                required
+              />
+              <TextInput label="File address" name="path" value={path} onInput={setPath} error={errors.path} help="Folder under the server's root" />
+              <TextInput label="File name" name="fileName" value={fileName} onInput={setFileName} error={errors.fileName} required help="e.g. blocklist.zip" />
+            </>
+          ) : null}
+        </form>
+      )}
+    </Dialog>
+  );
+}

@@ -1,0 +1,202 @@
+import { useEffect, useState } from 'preact/hooks';
+import { api, download, fieldErrors, getAll, messageOf } from '../api';
+import { optionsOf, useCatalog } from '../catalog';
+import { Dialog, Field, Notice, Select, TextInput } from '../components/ui';
+import { JobProgress } from '../jobs';
+import { type FileServer, readJob } from '../model';
+
+export const UPLOAD_LIMIT = 50_000;
+export const SERVER_LIMIT = 2_000_000;
+
+export const OVERRIDE_RULES = [
+  { value: 'skip', label: 'Skip duplicates (keep the existing rule)' },
+  { value: 'override', label: 'Override duplicates (the file wins)' },
+  { value: 'overwrite', label: 'Overwrite all (the file replaces every rule of the OU and group)' },
+];
+
+/** The defaults and the override rule an import sends beside its file. */
+export interface ImportChoices {
+  overrideRule: string;
+  ou: string;
+  groupId: string;
+  typeId: string;
+}
+
+export function importFields(c: ImportChoices): Record<string, string> {
+  const out: Record<string, string> = { overrideRule: c.overrideRule };
+  if (c.ou) out.ou = c.ou;
+  if (c.groupId) out.groupId = c.groupId;
+  if (c.typeId) out.typeId = c.typeId;
+  return out;
+}
+
+export function ImportChoicesFields(props: {
+  value: ImportChoices;
+  onChange: (c: ImportChoices) => void;
+  errors: Record<string, string>;
+}) {
+  const catalog = useCatalog();
+  const c = props.value;
+  const set = (k: keyof ImportChoices) => (v: string) => props.onChange({ ...c, [k]: v });
+  return (
+    <>
+      <Select label="Override rule" name="overrideRule" value={c.overrideRule} onChange={set('overrideRule')} options={OVERRIDE_RULES} error={props.errors.overrideRule} />
+      <Select label="OU" name="import-ou" value={c.ou} onChange={set('ou')} options={optionsOf(catalog.ous, 'From the file / none')} error={props.errors.ou} />
+      <Select label="Group" name="import-group" value={c.groupId} onChange={set('groupId')} options={optionsOf(catalog.groups, 'From the file / none')} error={props.errors.groupId} />
+      <Select label="Type" name="import-type" value={c.typeId} onChange={set('typeId')} options={optionsOf(catalog.types, 'From the file / none')} error={props.errors.typeId} />
+    </>
+  );
+}
+
+export function useFileServers(): { servers: FileServer[]; error: string | undefined } {
+  const [servers, setServers] = useState<FileServer[]>([]);
+  const [error, setError] = useState<string>();
+  useEffect(() => {
+    getAll<FileServer>('/v1/file-servers')
+      .then(setServers)
+      .catch((e) => setError(messageOf(e)));
+  }, []);
+  return { servers, error };
+}
+
+/** Import dialog: a file upload (≤ 50,000 records) or a file on a registered server (≤ 2,000,000). */
+export function ImportDialog(props: { onClose: () => void }) {
+  const [source, setSource] = useState<'file' | 'server'>('file');
+  const [choices, setChoices] = useState<ImportChoices>({ overrideRule: 'skip', ou: '', groupId: '', typeId: '' });
+  const [file, setFile] = useState<File>();
+  const [serverId, setServerId] = useState('');
+  const [path, setPath] = useState('');
+  const [fileName, setFileName] = useState('');
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [failure, setFailure] = useState<string>();
+  const [busy, setBusy] = useState(false);
+  const [jobId, setJobId] = useState<string>();
+  const { servers, error: serversError } = useFileServers();
+
+  const template = async () => {
+    try {
+      await download('/v1/imports/template', 'blocklist-import-template.csv');
+    } catch (e) {
+      setFailure(`Template: ${messageOf(e)}`);
+    }
+  };
+
+  const start = async (e: Event) => {
+    e.preventDefault();
+    setErrors({});
+    setFailure(undefined);
+    const missing: Record<string, string> = {};
+    if (source === 'file' && !file) missing.file = 'Choose a CSV file';
+    if (source === 'server' && !serverId) missing.serverId = 'Choose a server';
+    if (source === 'server' && !fileName.trim()) missing.fileName = 'Give the file name';
+    if (choices.overrideRule === 'overwrite' && !choices.ou) missing.ou = 'Overwrite all replaces the rules of one OU: choose it';
+    if (Object.keys(missing).length > 0) {
+      setErrors(missing);
+      return;
+    }
+    setBusy(true);
+    try {
+      let res: unknown;
+      if (source === 'file') {
+        const form = new FormData();
+        for (const [k, v] of Object.entries(importFields(choices))) form.append(k, v);
+        form.append('file', file!, file!.name);
+        res = await api<unknown>('POST', '/v1/imports', { form });
+      } else {
+        res = await api<unknown>('POST', '/v1/imports', {
+          body: { ...importFields(choices), source: { serverId, path: path.trim(), fileName: fileName.trim() } },
+        });
+      }
+      setJobId(readJob(res).id);
+    } catch (err) {
+      const f = fieldErrors(err);
+      for (const k of Object.keys(f)) {
+        const short = k.replace(/^source\./, '');
+        f[short] ??= f[k]!;
+      }
+      setErrors(f);
+      setFailure(messageOf(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Dialog
+      title="Import blocklist"
+      onClose={props.onClose}
+      wide
+      footer={
+        <>
+          <button type="button" onClick={() => void template()}>
+            Download template
+          </button>
+          <span class="spacer" />
+          <button type="button" onClick={props.onClose}>
+            {jobId ? 'Close' : 'Cancel'}
+          </button>
+          {jobId ? null : (
+            <button type="submit" form="import-form" class="primary" disabled={busy}>
+              {busy ? 'Starting…' : 'Import'}
+            </button>
+          )}
+        </>
+      }
+    >
+      {jobId ? (
+        <JobProgress id={jobId} label="Import" />
+      ) : (
+        <form id="import-form" class="grid-form" onSubmit={start} noValidate>
+          {failure ? (
+            <div class="span-2">
+              <Notice kind="error">{failure}</Notice>
+            </div>
+          ) : null}
+          <fieldset class="span-2 segmented">
+            <legend>Source</legend>
+            <label class="inline">
+              <input type="radio" name="source" value="file" checked={source === 'file'} onChange={() => setSource('file')} /> Using a
+              file (up to {UPLOAD_LIMIT.toLocaleString('en')} records)
+            </label>
+            <label class="inline">
+              <input type="radio" name="source" value="server" checked={source === 'server'} onChange={() => setSource('server')} />{' '}
+              Using a server (up to {SERVER_LIMIT.toLocaleString('en')} records)
+            </label>
+          </fieldset>
+          {source === 'file' ? (
+            <div class="span-2">
+              <Field label="File (CSV, the template's columns)" error={errors.file} required>
+                {(id, describedBy, invalid) => (
+                  <input
+                    id={id}
+                    type="file"
+                    name="file"
+                    accept=".csv,text/csv,text/plain"
+                    aria-describedby={describedBy}
+                    aria-invalid={invalid}
+                    onChange={(e) => setFile((e.currentTarget as HTMLInputElement).files?.[0])}
+                  />
+                )}
+              </Field>
+            </div>
+          ) : (
+            <>
+              <Select
+                label="Server"
+                name="serverId"
+                value={serverId}
+                onChange={setServerId}
+                options={optionsOf(servers, servers.length ? 'Choose a server' : 'No file servers registered')}
+                error={errors.serverId ?? serversError}
+                required
+              />
+              <TextInput label="File address" name="path" value={path} onInput={setPath} error={errors.path} help="Folder under the server's root, e.g. imports/2026" />
+              <TextInput label="File name" name="fileName" value={fileName} onInput={setFileName} error={errors.fileName} required />
+            </>
+          )}
+          <ImportChoicesFields value={choices} onChange={setChoices} errors={errors} />
+        </form>
+      )}
+    </Dialog>
+  );
+}
