@@ -108,15 +108,22 @@ export class AriHttpClient implements AriConnection {
       this.listener?.onEvent(event);
     });
     ws.on('unexpected-response', (_req, res) => {
-      if (res.statusCode === 401) {
-        const err = new AriAuthError(this.opts.url);
+      res.resume();
+      if (res.statusCode === 401 && reject) {
+        // at start-up: a configuration error, retrying will not help
         this.closing = true;
         ws.terminate();
-        if (reject) reject(err);
-        else this.log.error({ err }, 'ARI refused the credentials; not reconnecting');
+        reject(new AriAuthError(this.opts.url));
         return;
       }
-      ws.emit('error', new Error(`events socket upgrade answered ${res.statusCode}`));
+      if (res.statusCode === 401) {
+        // credentials changed under a running node: say so loudly, keep trying (ari.conf may be fixed)
+        this.log.error({ err: new AriAuthError(this.opts.url) }, 'ARI refused the credentials on reconnect');
+      } else {
+        this.log.warn({ status: res.statusCode }, 'ARI events socket upgrade refused');
+      }
+      // terminate() while connecting aborts the handshake and emits close, which schedules the retry
+      ws.terminate();
     });
     ws.on('error', (err) => {
       this.log.debug({ err: err.message }, 'ARI events socket error');

@@ -213,6 +213,24 @@ for (const kind of CLIENTS) {
       }
     });
 
+    it('keeps reconnecting when the credentials are refused on reconnect, and comes back once they match', async () => {
+      await withApp(kind, {}, async ({ double, app, logs }) => {
+        double.pass = 'rotated';
+        double.dropConnection();
+        for (let i = 0; i < 500 && double.upgrades.filter((u) => u.status === 401).length < 2; i++) {
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        assert.ok(double.upgrades.filter((u) => u.status === 401).length >= 2, 'it kept trying');
+        double.pass = 'test';
+        await double.waitForApp(20_000);
+        for (let i = 0; i < 100 && !app.isConnected; i++) await new Promise((r) => setTimeout(r, 10));
+        const call = double.placeCall(outboundBlocked) as DoubleCall;
+        await call.done;
+        assert.equal(call.end, 'hangup');
+        if (kind === 'undici') assert.ok(logs.errors().some((r) => /credentials/.test(r.msg ?? '')));
+      });
+    });
+
     it('refuses to start with wrong credentials, with an error that names them', async () => {
       const double = new AriDouble({ password: 'right' });
       const url = await double.start();

@@ -143,7 +143,8 @@ export class AriDouble {
   private seq = 0;
   private readonly epoch = Math.floor(Date.now() / 1000);
   private readonly user: string;
-  private readonly pass: string;
+  /** ari.conf's password; change it to refuse the app's next connection attempts. */
+  pass: string;
   private readonly channelvars: readonly string[] | undefined;
   private readonly delayMs: number;
   private port = 0;
