@@ -36,16 +36,26 @@ registerRole('api', async (ctx) => {
   return { stop: () => app.close() };
 });
 
-/** The Asterisk Stasis app. */
+/**
+ * The Asterisk Stasis app. Built here rather than with startAriService(), which waits for the first
+ * connection to Asterisk: an Asterisk that is down must not hold up the other roles or SIGTERM.
+ */
 registerRole('ari', async (ctx) => {
-  const { startAriService } = await import('../pbx/asterisk/ari-service.js');
-  const service = await startAriService({
-    config: ctx.config,
+  const { AriApp } = await import('../pbx/asterisk/ari-app.js');
+  const { createAriConnection } = await import('../pbx/asterisk/ari-service.js');
+  const app = new AriApp({
+    connection: createAriConnection(ctx.config, ctx.log),
     source: ctx.registry,
     events: ctx.events,
     logger: ctx.log,
+    defaultTenant: ctx.config.CALLGUARD_DEFAULT_TENANT,
+    appName: ctx.config.ARI_APP,
   });
-  return { stop: () => service.stop() };
+  app.start().then(
+    () => ctx.log.info({ url: ctx.config.ARI_URL }, 'connected to Asterisk ARI'),
+    (error: unknown) => ctx.log.error({ err: error }, 'ARI app could not start; the ari role is idle'),
+  );
+  return { stop: () => app.stop() };
 });
 
 /** The FreeSWITCH event-socket app (outbound socket server and/or inbound client, by ESL_MODE). */

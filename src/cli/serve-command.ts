@@ -4,7 +4,7 @@ import { type Config, loadConfig } from '../config.js';
 import { createLogger, type Logger } from '../log.js';
 import { NotifyService } from '../notify/notify-service.js';
 import { ensureRedis } from '../store/embedded-redis.js';
-import { createRedisClient } from '../store/redis-client.js';
+import { createRedisClient, type RedisClient } from '../store/redis-client.js';
 import { checkServer } from '../store/server-check.js';
 import { SyncRegistry } from '../store/sync-registry.js';
 import { UsageError } from './output.js';
@@ -36,7 +36,9 @@ export const rolesSchema = z
 const STOP_ORDER: readonly RoleName[][] = [['ari', 'esl', 'worker'], ['api']];
 
 export interface Server {
-  readonly ctx: ServeContext;
+  /** Resolves once every role has started (rejects when one could not). */
+  readonly started: Promise<ServeContext>;
+  /** Stops what has started, in order; safe to call during start-up and more than once. */
   stop(): Promise<void>;
 }
 
@@ -44,65 +46,69 @@ export interface Server {
  * Starts the roles over one Redis client and one sync registry. When nothing answers at the default
  * REDIS_URL and redis-server is installed, a private one is started with AOF in CALLGUARD_DATA_DIR.
  */
-export async function startServer(
-  config: Config,
-  roles: ReadonlySet<RoleName>,
-  log: Logger,
-): Promise<Server> {
-  const embedded = await ensureRedis(config, log);
-  const url = embedded?.url ?? config.REDIS_URL;
-  const client = createRedisClient({ url, cluster: config.REDIS_CLUSTER });
+export function startServer(config: Config, roles: ReadonlySet<RoleName>, log: Logger): Server {
   const running = new Map<RoleName, RunningRole>();
+  let embedded: Awaited<ReturnType<typeof ensureRedis>>;
+  let client: RedisClient | undefined;
   let notify: NotifyService | undefined;
   let registry: SyncRegistry | undefined;
+  let stopping: Promise<void> | undefined;
+
+  const stopRoles = async () => {
+    for (const group of STOP_ORDER) {
+      await Promise.all(
+        group.map(async (name) => {
+          const role = running.get(name);
+          if (!role) return;
+          running.delete(name);
+          try {
+            await role.stop();
+            log.info({ role: name }, 'role stopped');
+          } catch (error) {
+            log.error({ role: name, err: error }, 'role did not stop cleanly');
+          }
+        }),
+      );
+    }
+  };
   const closeShared = async () => {
     await registry?.stop().catch(() => {});
     await notify?.close().catch(() => {});
-    await client.quit().catch(() => client.disconnect());
+    if (client) await client.quit().catch(() => client?.disconnect());
     await embedded?.stop();
+    embedded = undefined;
   };
-  try {
-    void checkServer(client, log).catch((error: unknown) =>
+
+  const started = (async () => {
+    embedded = await ensureRedis(config, log);
+    client = createRedisClient({ url: embedded?.url ?? config.REDIS_URL, cluster: config.REDIS_CLUSTER });
+    const c = client;
+    void checkServer(c, log).catch((error: unknown) =>
       log.warn({ err: (error as Error).message }, 'could not read the Redis server settings'),
     );
-    registry = new SyncRegistry({ client, log, store: storeOptionsOf({ config }) });
+    registry = new SyncRegistry({ client: c, log, store: storeOptionsOf({ config }) });
     await registry.start(undefined, 30_000);
-    notify = new NotifyService({ config, client, log, worker: roles.has('worker') }).start();
-    const ctx: ServeContext = { config, log, client, registry, events: notify.notifier, roles };
+    notify = new NotifyService({ config, client: c, log, worker: roles.has('worker') }).start();
+    const ctx: ServeContext = { config, log, client: c, registry, events: notify.notifier, roles };
     for (const name of ROLE_NAMES) {
-      if (!roles.has(name)) continue;
+      if (!roles.has(name) || stopping) continue;
       const start = roleStarter(name);
       if (!start) throw new UsageError(`role ${name} is not available in this build`);
       running.set(name, await start({ ...ctx, log: log.child({ role: name }) }));
       log.info({ role: name }, 'role started');
     }
-    let stopping: Promise<void> | undefined;
-    const stop = () => {
-      stopping ??= (async () => {
-        for (const group of STOP_ORDER) {
-          await Promise.all(
-            group.map(async (name) => {
-              const role = running.get(name);
-              if (!role) return;
-              try {
-                await role.stop();
-                log.info({ role: name }, 'role stopped');
-              } catch (error) {
-                log.error({ role: name, err: error }, 'role did not stop cleanly');
-              }
-            }),
-          );
-        }
-        await closeShared();
-      })();
-      return stopping;
-    };
-    return { ctx, stop };
-  } catch (error) {
-    for (const role of running.values()) await role.stop().catch(() => {});
-    await closeShared();
-    throw error;
-  }
+    return ctx;
+  })();
+
+  const stop = () => {
+    stopping ??= (async () => {
+      await started.catch(() => {});
+      await stopRoles();
+      await closeShared();
+    })();
+    return stopping;
+  };
+  return { started, stop };
 }
 
 export function registerServeCommand(program: Command): void {
@@ -116,9 +122,9 @@ export function registerServeCommand(program: Command): void {
       const config = loadConfig();
       const log = createLogger(config.LOG_LEVEL);
       const roles = new Set(parsed.data);
-      const server = await startServer(config, roles, log);
-      log.info({ roles: [...roles] }, 'callguard serving');
-      await new Promise<void>((resolve) => {
+      const server = startServer(config, roles, log);
+      // Handlers go in before the roles start: a SIGTERM during start-up still stops cleanly.
+      const done = new Promise<void>((resolve) => {
         let signalled = false;
         const onSignal = (signal: NodeJS.Signals) => {
           if (signalled) {
@@ -142,5 +148,13 @@ export function registerServeCommand(program: Command): void {
         process.on('SIGTERM', onSignal);
         process.on('SIGINT', onSignal);
       });
+      try {
+        await server.started;
+        log.info({ roles: [...roles] }, 'callguard serving');
+      } catch (error) {
+        await server.stop();
+        throw error;
+      }
+      await done;
     });
 }
