@@ -1,6 +1,7 @@
 import type { Logger } from '../log.js';
 import type { DecisionObserver, Screening } from '../pbx/call-screener.js';
 import type { IncomingCall } from '../pbx/incoming-call.js';
+import { TENANT_ID } from '../store/keys.js';
 import type { RedisClient } from '../store/redis-client.js';
 import { BoundedBuffer } from './bounded-buffer.js';
 import { packAuditRecord } from './decision-log.js';
@@ -90,6 +91,8 @@ export class DecisionRecorder implements DecisionObserver {
 
   // hot path
   observe(call: IncomingCall, screening: Screening): void {
+    // Not a tenant id (a bad CALLGUARD_TENANT): no key can hold it; the failure policy answered the call.
+    if (!TENANT_ID.test(call.tenant)) return;
     const { decision, ctx, plan } = screening;
     const ruleId = decision?.rule?.id ?? 0;
     if (ruleId !== 0) {

@@ -1,5 +1,6 @@
 import type { Logger } from '../log.js';
 import type { CallEvent, CallEventSink } from '../pbx/call-events.js';
+import { TENANT_ID } from '../store/keys.js';
 import type { RedisClient } from '../store/redis-client.js';
 import { BoundedBuffer } from './bounded-buffer.js';
 import { queueEventAppend } from './event-stream.js';
@@ -63,6 +64,7 @@ export class Notifier implements CallEventSink {
   private failures = 0;
   private lastDropLog = 0;
   private loggedDrops = 0;
+  private droppedTotal = 0;
   private closed = false;
   /** Events written to Redis since start. */
   written = 0;
@@ -85,11 +87,14 @@ export class Notifier implements CallEventSink {
   publish(input: NotifyInput): string {
     const event = envelope(input, this.now());
     if (this.closed) {
-      this.countDrop(1);
-      return event.id;
+      this.countDrop('closed');
+    } else if (!TENANT_ID.test(event.tenant)) {
+      // A tenant id that cannot name a key (a bad CALLGUARD_TENANT) would fail every batch it is in.
+      this.countDrop('bad-tenant');
+    } else {
+      if (!this.buffer.push({ event })) this.countDrop('full');
+      this.schedule();
     }
-    if (!this.buffer.push({ event })) this.countDrop(1);
-    this.schedule();
     return event.id;
   }
 
@@ -98,25 +103,33 @@ export class Notifier implements CallEventSink {
     return this.buffer.size;
   }
 
+  /** Events dropped since start (buffer full, bad tenant id, or published after close). */
   get dropped(): number {
-    return this.buffer.dropped;
+    return this.droppedTotal;
   }
 
-  private countDrop(n: number): void {
-    notifyDroppedTotal.inc({ kind: 'event' }, n);
+  private countDrop(reason: 'full' | 'bad-tenant' | 'closed'): void {
+    this.droppedTotal++;
+    notifyDroppedTotal.inc({ kind: 'event' });
     const t = this.now();
-    if (t - this.lastDropLog >= 10_000) {
-      this.deps.log.error(
-        {
-          dropped: this.buffer.dropped + (this.closed ? n : 0),
-          since: this.loggedDrops,
-          capacity: this.buffer.capacity,
-        },
-        'notify buffer full: oldest events dropped (Redis unreachable?)',
-      );
-      this.lastDropLog = t;
-      this.loggedDrops = this.buffer.dropped;
-    }
+    if (t - this.lastDropLog < 10_000) return;
+    const message =
+      reason === 'full'
+        ? 'notify buffer full: oldest events dropped (Redis unreachable?)'
+        : reason === 'bad-tenant'
+          ? 'event of a tenant id that is not valid dropped (check CALLGUARD_TENANT in the dialplan)'
+          : 'event published after the notifier closed dropped';
+    this.deps.log.error(
+      {
+        reason,
+        dropped: this.droppedTotal,
+        sinceLastLog: this.droppedTotal - this.loggedDrops,
+        capacity: this.buffer.capacity,
+      },
+      message,
+    );
+    this.lastDropLog = t;
+    this.loggedDrops = this.droppedTotal;
   }
 
   private schedule(): void {
@@ -221,6 +234,7 @@ export class Notifier implements CallEventSink {
     this.retryTimer = null;
     const lost = this.buffer.drain().length;
     if (lost > 0) {
+      this.droppedTotal += lost;
       notifyDroppedTotal.inc({ kind: 'event' }, lost);
       this.deps.log.error({ lost }, 'notifier closed with events not written');
     }

@@ -63,6 +63,20 @@ describe('event stream and `callguard events tail`', { skip: skipWithoutRedis },
     assert.equal((last[0]!.event.data as { jobId: string }).jobId, 'j999');
   });
 
+  it('drops an event whose tenant id cannot name a key, and the others still flow', async () => {
+    const t = await stack.tenant(redis.tenant('good'), {});
+    const before = stack.notifier.dropped;
+    stack.notifier.publish({
+      type: 'import.finished',
+      tenant: 'not a tenant!',
+      data: { jobId: 'x', state: 'completed' },
+    });
+    stack.notifier.publish({ type: 'import.finished', tenant: t, data: { jobId: 'y', state: 'completed' } });
+    assert.equal(await stack.notifier.flush(), true);
+    assert.equal(stack.notifier.dropped, before + 1);
+    assert.equal((await recentEvents(stack.client, t, 10)).length, 1);
+  });
+
   it('shows events of one tenant live as JSON, and stops on Ctrl-C', async () => {
     const t = await stack.tenant(redis.tenant('tail'), {});
     const other = await stack.tenant(redis.tenant('other'), {});
