@@ -169,6 +169,9 @@ export default async function run(args: string[]): Promise<void> {
   for (const client of clients) {
     const result = await runOne(client, { rate, seconds, channelvars, rules, pipeline });
     console.log(JSON.stringify(result));
+    if (result.leftInStasis > 0 || result.leftInStasisAfterDrain > 0) {
+      throw new Error(`${client}: ${result.leftInStasis} calls left in Stasis`);
+    }
   }
 }
 

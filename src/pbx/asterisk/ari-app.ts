@@ -2,7 +2,7 @@ import type { Logger } from '../../log.js';
 import type { CallEventSink } from '../call-events.js';
 import { type CallPlan, planForFailure } from '../call-plan.js';
 import { CallScreener, type DeciderSource } from '../call-screener.js';
-import { AriCallReader } from './ari-call-reader.js';
+import { AriCallReader, type ReadResult } from './ari-call-reader.js';
 import type { AriConnection, AriListener } from './ari-connection.js';
 import type { AriChannel, AriChannelEvent, AriEvent, AriStasisStart } from './ari-types.js';
 
@@ -153,11 +153,21 @@ export class AriApp implements AriListener {
       from: ch.caller?.number ?? '',
       to: ch.dialplan?.exten ?? '',
     });
+    if (this.sessions.has(ch.id)) return; // adopted and announced at the same moment: handle once
     const session: CallSession = { log, gone: false };
     this.sessions.set(ch.id, session);
     if (this.draining) log.info('call arrived while draining; screening it before the socket closes');
     try {
-      const read = await this.reader.read(event);
+      let read: ReadResult;
+      try {
+        read = await this.reader.read(event);
+      } catch (err) {
+        // the variables could not be read: decide with what the arguments say, by the failure policy
+        log.error({ err }, 'reading the call failed; applying the failure policy');
+        const call = this.reader.fromArgs(event);
+        await this.carryOut(ch.id, planForFailure(call, this.source.fallbackHandling(call.tenant)), session);
+        return;
+      }
       if (read.kind === 'gone' || session.gone) {
         log.debug('channel already gone before the decision; nothing to do');
         return;

@@ -88,7 +88,21 @@ export class AriCallReader {
         if (r.kind === 'value' && r.value) inputs[missing[i]] = r.value;
       }
     }
-    const call: IncomingCall = {
+    return { kind: 'call', call: this.toCall(event, inputs) };
+  }
+
+  /** The call as far as the arguments and the event's channelvars tell, without any request. */
+  fromArgs(event: AriStasisStart): IncomingCall {
+    const inputs = inputsFromArgs(event.args ?? []);
+    const vars = event.channel.channelvars ?? {};
+    for (const name of INPUT_VARIABLES)
+      if (inputs[name] === undefined && vars[name]) inputs[name] = vars[name];
+    return this.toCall(event, inputs);
+  }
+
+  private toCall(event: AriStasisStart, inputs: Inputs): IncomingCall {
+    const ch = event.channel;
+    return {
       callId: ch.id,
       tenant: inputs.CALLGUARD_TENANT ?? this.opts.defaultTenant,
       direction: direction(inputs.CALLGUARD_DIRECTION) ?? 'inbound',
@@ -97,6 +111,5 @@ export class AriCallReader {
       task: inputs.CALLGUARD_TASK,
       agent: inputs.CALLGUARD_AGENT,
     };
-    return { kind: 'call', call };
   }
 }

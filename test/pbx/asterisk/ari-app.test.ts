@@ -149,6 +149,17 @@ for (const kind of CLIENTS) {
       });
     });
 
+    it('a call whose variables cannot be read gets the failure policy, not a wait in Stasis', async () => {
+      await withApp(kind, {}, async ({ double, logs }) => {
+        double.failVariableReads = true;
+        const call = double.placeCall(outboundBlocked) as DoubleCall;
+        await call.done;
+        assert.equal(call.end, 'hangup', 'outbound fails closed');
+        assert.deepEqual(call.setVariables, [['CALLGUARD_RESULT', 'block']]);
+        assert.ok(logs.errors().some((r) => /failure policy/.test(r.msg ?? '')));
+      });
+    });
+
     it('caller hangs up while the variables are in flight: 404s are logged at debug, not as errors', async () => {
       await withApp(
         kind,

@@ -156,6 +156,8 @@ export class AriDouble {
   /** Paths of api-docs requests, in order (what ari-client downloads at connect). */
   readonly docRequests: string[] = [];
   private waiters: Array<() => void> = [];
+  /** Fault injection (not recorded traffic): GET .../variable answers 500. */
+  failVariableReads = false;
   /** The next n events-socket connection attempts are cut off (Asterisk down or restarting). */
   refuseNextUpgrades = 0;
 
@@ -509,6 +511,7 @@ export class AriDouble {
       return;
     }
     if (action === 'variable' && method === 'GET') {
+      if (this.failVariableReads) return reply(500, 'Internal Server Error', 'Internal Server Error');
       const name = q.get('variable');
       if (!name) return reply(400, 'Bad Request', 'Variable name is required');
       if (!ch) return reply(404, 'Channel Not Found', 'Provided channel was not found');
