@@ -1,4 +1,3 @@
-import { hostname } from 'node:os';
 import { z } from 'zod';
 
 const port = z.coerce.number().int().min(1).max(65535);
@@ -116,12 +115,8 @@ export const configSchema = z.object({
   NODE_NAME: z
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,64}$/, '1-64 letters, digits, _ . -')
-    .default(
-      hostname()
-        .replace(/[^A-Za-z0-9_.-]/g, '-')
-        .slice(0, 64) || 'node',
-    )
-    .describe('Name of this node, stored with each audited decision.'),
+    .optional()
+    .describe('Name of this node, stored with each audited decision; unset: the host name.'),
   CALLGUARD_AUDIT_ALLOW_SAMPLE: z.coerce
     .number()
     .min(0)

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { createRedisClient, type RedisClient } from '../store/redis-client.js';
@@ -65,7 +66,12 @@ export class NotifyService {
       },
     });
     this.recorder = new DecisionRecorder(client, log.child({ component: 'audit' }), {
-      node: config.NODE_NAME,
+      node:
+        config.NODE_NAME ??
+        (hostname()
+          .replace(/[^A-Za-z0-9_.-]/g, '-')
+          .slice(0, 64) ||
+          'node'),
       allowSampleRate: config.CALLGUARD_AUDIT_ALLOW_SAMPLE,
       streamMaxLen: config.CALLGUARD_AUDIT_MAXLEN,
     });
