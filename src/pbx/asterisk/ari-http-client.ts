@@ -64,6 +64,10 @@ export class AriHttpClient implements AriConnection {
       pipelining: opts.pipelining ?? 16,
       keepAliveTimeout: 10_000,
       keepAliveMaxTimeout: 10_000,
+      // a call's requests take milliseconds; an Asterisk that does not answer in 5 s is stuck, and a
+      // call must not hold a session (and the drain) for undici's default 5 minutes
+      headersTimeout: 5_000,
+      bodyTimeout: 5_000,
     };
     this.clients = Array.from({ length: n }, () => new Client(base.origin, clientOpts));
     this.inFlight = this.clients.map(() => 0);
