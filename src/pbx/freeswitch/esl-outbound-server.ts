@@ -156,7 +156,10 @@ class OutboundSession {
     if (this.phase === 'exiting' || this.phase === 'done') return;
     this.phase = 'exiting';
     clearTimeout(this.settleTimer);
-    // FreeSWITCH answers +OK bye, sends a disconnect notice and closes; we close our side too.
+    // FreeSWITCH answers +OK bye, sends a disconnect notice and closes; we close our side too. A peer
+    // that never answers or never closes is cut after a grace period, so no session outlives it.
+    this.settleTimer = setTimeout(() => this.conn.destroy(), this.opts.settleTimeoutMs ?? 5000);
+    this.settleTimer.unref();
     this.conn.send(EXIT).then(
       () => this.conn.close(),
       () => {},

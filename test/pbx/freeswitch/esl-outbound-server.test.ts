@@ -22,7 +22,7 @@ const ALLOWED = {
   calling: '+14045550123',
 } as const;
 
-async function startApp(doubleOpts: Omit<OutboundDoubleOptions, 'port'> = {}) {
+async function startApp(doubleOpts: Omit<OutboundDoubleOptions, 'port'> = {}, settleTimeoutMs = 5000) {
   const logs = memoryLogger();
   const events = new MemoryEventSink();
   const app = new EslOutboundServer({
@@ -32,6 +32,7 @@ async function startApp(doubleOpts: Omit<OutboundDoubleOptions, 'port'> = {}) {
     logger: logs.logger,
     defaultTenant: 'default',
     drainTimeoutMs: 2000,
+    settleTimeoutMs,
   });
   const port = await app.listen();
   const double = new FreeswitchOutboundDouble({ port, ...doubleOpts });
@@ -143,6 +144,18 @@ describe('ESL outbound socket mode', () => {
     });
     assert.equal(r.end, 'hangup');
     assert.equal(r.variables.CALLGUARD_RULE, '6');
+    await app.drain();
+  });
+
+  it('freeswitch-that-never-confirms-is-let-go-after-the-settle-timeout', async () => {
+    const { app, double, logs } = await startApp({ sendmsgDelayMs: 5000, waitMs: 2000 }, 100);
+    const r = await double.placeCall(BLOCKED);
+    assert.equal(r.leftInApp, false);
+    assert.equal(r.commands.at(-1), 'exit');
+    assert.ok(await eventually(() => app.liveCalls === 0));
+    assert.ok(
+      logs.records.some((l) => l.msg === 'FreeSWITCH did not confirm the outcome in time; letting go'),
+    );
     await app.drain();
   });
 
