@@ -1,7 +1,8 @@
 import { hostname } from 'node:os';
+import { Cluster } from 'ioredis';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
-import { createRedisClient, type RedisClient } from '../store/redis-client.js';
+import type { RedisClient } from '../store/redis-client.js';
 import { TenantRepository } from '../store/tenant-repository.js';
 import { DeadLetterRepository } from './dead-letters.js';
 import { DecisionLog } from './decision-log.js';
@@ -76,12 +77,14 @@ export class NotifyService {
       streamMaxLen: config.CALLGUARD_AUDIT_MAXLEN,
     });
     if (options.worker) {
-      // BullMQ blocks on its worker connection and wants commands retried forever on it.
-      this.workerConnection = createRedisClient({
-        url: config.REDIS_URL,
-        cluster: config.REDIS_CLUSTER,
-        redisOptions: { maxRetriesPerRequest: null },
-      });
+      // Same server as `client` (possibly the embedded one), but BullMQ blocks on its worker
+      // connection and wants commands retried forever on it.
+      this.workerConnection =
+        client instanceof Cluster
+          ? client.duplicate(undefined, {
+              redisOptions: { ...client.options.redisOptions, maxRetriesPerRequest: null },
+            })
+          : client.duplicate({ maxRetriesPerRequest: null });
       this.workerConnection.on('error', () => undefined); // the worker logs Redis errors itself
       this.worker = new WebhookWorker({
         connection: this.workerConnection,
