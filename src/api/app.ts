@@ -103,12 +103,18 @@ export async function buildApiApp(deps: ApiDeps, options: BuildApiOptions = {}):
     const need = request.routeOptions.config.auth ?? 'none';
     if (need !== 'none') request.principal = await auth.authenticate(request, need);
   });
-  app.addHook('onResponse', async (request, reply) => {
+  const timers = new Map<string, ReturnType<typeof httpSeconds.labels>>();
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unknown';
-    httpSeconds.observe(
-      { route, method: request.method, status: `${Math.floor(reply.statusCode / 100)}xx` },
-      reply.elapsedTime / 1000,
-    );
+    const status = `${Math.floor(reply.statusCode / 100)}xx`;
+    const key = `${request.method} ${route} ${status}`;
+    let timer = timers.get(key);
+    if (!timer) {
+      timer = httpSeconds.labels(route, request.method, status);
+      timers.set(key, timer);
+    }
+    timer.observe(reply.elapsedTime / 1000);
+    done();
   });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

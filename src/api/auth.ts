@@ -40,7 +40,7 @@ const CACHE_MAX = 10_000;
  * working within CACHE_MS.
  */
 export class Authenticator {
-  private readonly cache = new Map<string, { record: ApiKeyRecord | undefined; until: number }>();
+  private readonly cache = new Map<string, { principal: TenantPrincipal | undefined; until: number }>();
   private readonly systemHash: Buffer | undefined;
 
   constructor(private readonly deps: Pick<ApiDeps, 'keys' | 'config' | 'now'>) {
@@ -85,21 +85,13 @@ export class Authenticator {
     let hit = this.cache.get(hash);
     if (!hit || hit.until < now) {
       const record = await this.deps.keys.verify(key);
-      hit = { record, until: now + CACHE_MS };
+      hit = { principal: record ? principalOf(record) : undefined, until: now + CACHE_MS };
       if (this.cache.size >= CACHE_MAX) this.cache.clear();
       this.cache.set(hash, hit);
     }
-    const record = hit.record;
-    if (!record) throw cgError('CG_ERR_UNAUTHENTICATED', 'the API key is not valid (unknown or revoked)');
-    const principal: TenantPrincipal = {
-      kind: 'tenant',
-      tenant: record.tenant,
-      keyId: record.id,
-      role: record.role,
-      permissions: new Set(record.permissions),
-      ous: new Set(record.ous),
-    };
-    if (need === 'tenant_admin' && record.role !== 'tenant_admin') {
+    const principal = hit.principal;
+    if (!principal) throw cgError('CG_ERR_UNAUTHENTICATED', 'the API key is not valid (unknown or revoked)');
+    if (need === 'tenant_admin' && principal.role !== 'tenant_admin') {
       throw cgError('CG_ERR_FORBIDDEN', 'this operation needs a tenant_admin key');
     }
     if (need !== 'any' && need !== 'tenant_admin' && !principal.permissions.has(need)) {
@@ -107,6 +99,17 @@ export class Authenticator {
     }
     return principal;
   }
+}
+
+function principalOf(record: ApiKeyRecord): TenantPrincipal {
+  return {
+    kind: 'tenant',
+    tenant: record.tenant,
+    keyId: record.id,
+    role: record.role,
+    permissions: new Set(record.permissions),
+    ous: new Set(record.ous),
+  };
 }
 
 export function tenantOf(request: FastifyRequest): TenantPrincipal {

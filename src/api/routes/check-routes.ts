@@ -5,6 +5,7 @@ import type { ApiApp, ApiDeps } from '../api-deps.js';
 import { tenantOf } from '../auth.js';
 import { countDecision, deciderOf } from '../decider-access.js';
 import { errorResponses } from '../schemas.js';
+import { StoredRuleCache } from '../stored-rule-cache.js';
 import { ruleView } from './rule-routes.js';
 
 const callBody = rawCallSchema.meta({
@@ -32,6 +33,7 @@ const decisionSchema = z
   .meta({ id: 'Decision' });
 
 const observe = lookupSeconds.labels('check');
+const storedRules = new StoredRuleCache();
 
 /** One call context → the decision this node's in-memory engine makes, and why. */
 export function registerCheckRoutes(app: ApiApp, deps: ApiDeps): void {
@@ -55,8 +57,7 @@ export function registerCheckRoutes(app: ApiApp, deps: ApiDeps): void {
       observe.observe(Number(process.hrtime.bigint() - t0) / 1e9);
       countDecision(decision.action, ctx.direction);
       const matchedRule = decision.rule;
-      // The index holds what deciding needs; OU and remarks come from the store.
-      const stored = matchedRule ? ((await deps.rules.get(tenant, matchedRule.id)) ?? matchedRule) : null;
+      const stored = matchedRule ? await storedRules.get(deps, tenant, matchedRule) : null;
       return {
         action: decision.action,
         rule: stored,
