@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Rule } from '../src/domain/rule.js';
@@ -122,6 +123,7 @@ async function runOne(
   });
   await app.start();
   await ask(worker, { type: 'wait' }, 'connected');
+  const elu0 = performance.eventLoopUtilization();
   const { report } = await ask<{ report: LoadReport }>(
     worker,
     {
@@ -136,6 +138,8 @@ async function runOne(
     },
     'report',
   );
+  // how busy the app's event loop was: at 200 calls/s, the share of one core the app used
+  const appLoopUtilization = Math.round(performance.eventLoopUtilization(elu0).utilization * 1000) / 1000;
   await app.stop({ quietMs: 100, timeoutMs: 5_000 });
   const stopped = await ask<{ closeCodes: number[]; inStasis: number }>(worker, { type: 'stop' }, 'stopped');
   await worker.terminate();
@@ -148,6 +152,7 @@ async function runOne(
     rate: opts.rate,
     seconds: opts.seconds,
     ...report,
+    appLoopUtilization,
     leftInStasisAfterDrain: stopped.inStasis,
     closeCodes: stopped.closeCodes,
     bar: {
