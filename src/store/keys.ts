@@ -12,8 +12,8 @@ export const TENANT_ID = /^[A-Za-z0-9_.-]{1,64}$/;
 export const RULE_BUCKET_BITS = 7;
 /** Ids per tag/expiry index bucket: within the default set-max-intset-entries (512). */
 export const SET_BUCKET_BITS = 9;
-/** Characters dropped from a pattern's fixed digits to name its number-index bucket (≤ 144 texts each). */
-export const NUMBER_BUCKET_DROP = 2;
+/** Texts per number-index bucket before it splits by the next character (mirrors SPLIT_AT in rule-index.lua). */
+export const NUMBER_SPLIT_AT = 128;
 
 export type TagDimension = 'g' | 't' | 'o';
 export type NumberSide = 'c' | 'g';
@@ -51,10 +51,10 @@ export function tenantKeys(tenant: string) {
     /** The id of the last change entry, chained into each entry so readers see gaps. */
     version: `${p}ver`,
     ruleBucket: (bucket: number) => `${p}r:${bucket}`,
-    /** Number index: hash pattern text → ids, per side and fixed-digit bucket. */
-    numberBucket: (side: NumberSide, bucket: string) => `${p}n:${side}:${bucket}`,
-    /** Sorted set (lex) of the number buckets of one side, for prefix queries. */
-    numberDir: (side: NumberSide) => `${p}nd:${side}`,
+    /** Number index: hash pattern text → ids, for the texts whose literal digits start with `prefix`. */
+    numberBucket: (side: NumberSide, prefix: string) => `${p}n:${side}:${prefix}`,
+    /** Set of the number-index prefixes that were split into one bucket per next character. */
+    numberSplits: (side: NumberSide) => `${p}ns:${side}`,
     /** Intset of rule ids with this group / type / OU in one id bucket. */
     tagBucket: (dim: TagDimension, bucket: number, value: string) => `${p}x:${dim}:${bucket}:${value}`,
     /** Intset of the id buckets that hold rules with this group / type / OU. */
@@ -77,15 +77,8 @@ export const ruleBucketOf = (id: number): number => Math.floor(id / 2 ** RULE_BU
 
 /** The literal digits a canonical pattern starts with ("anonymous" stays itself). Mirrors rule-index.lua. */
 export function patternFixed(text: string): string {
-  if (text === 'anonymous' || !text.startsWith('_')) return text;
+  if (!text.startsWith('_')) return text;
   return text.slice(1).replace(/[!.]$/, '').replace(/X+$/, '');
-}
-
-/** The number-index bucket of a canonical pattern text. Mirrors numberBucketOf in rule-index.lua. */
-export function numberBucketOf(text: string): string {
-  if (text === 'anonymous') return 'anon';
-  const fixed = patternFixed(text);
-  return fixed.slice(0, Math.max(0, fixed.length - NUMBER_BUCKET_DROP));
 }
 
 /** Hash tag of the BullMQ queues: every queue key in one slot, so BullMQ's scripts run on Redis Cluster. */

@@ -2,7 +2,6 @@ import { cgError } from '../domain/errors.js';
 import type { Rule } from '../domain/rule.js';
 import {
   type NumberSide,
-  numberBucketOf,
   patternFixed,
   ruleBucketOf,
   SET_BUCKET_BITS,
@@ -51,6 +50,8 @@ const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 10_000;
 const limitOf = (limit: number | undefined): number =>
   Math.min(Math.max(limit ?? DEFAULT_LIMIT, 1), MAX_LIMIT);
+/** Characters of a number in character-code order: the order the number index is walked in. */
+const NUMBER_CHARS = ['#', '*', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
 const TAG: Record<'group' | 'type' | 'ou', TagDimension> = { group: 'g', type: 't', ou: 'o' };
 
 /**
@@ -144,20 +145,26 @@ export class RuleRepository {
     options: { duplicates?: DuplicateMode; emit?: boolean; batch?: number; inFlight?: number } = {},
   ): Promise<WriteResult[]> {
     const batch = options.batch ?? 250;
-    const inFlight = options.inFlight ?? 16;
+    const perPipeline = options.inFlight ?? 8;
     const out: WriteResult[] = [];
+    // Two pipelines in flight: Redis runs one while this process encodes the next.
+    const sent: Array<Promise<Array<[Error | null, unknown]> | null>> = [];
     let pipeline = this.client.pipeline();
     let queued = 0;
     let records: Array<[number, string]> = [];
-    const flushPipeline = async () => {
-      if (queued === 0) return;
-      const replies = (await pipeline.exec()) ?? [];
+    const collect = async () => {
+      const replies = (await sent.shift()!) ?? [];
       for (const [err, raw] of replies) {
         if (err) throw err;
         out.push(...RuleRepository.results(raw).results);
       }
+    };
+    const send = async () => {
+      if (queued === 0) return;
+      sent.push(pipeline.exec());
       pipeline = this.client.pipeline();
       queued = 0;
+      if (sent.length >= 2) await collect();
     };
     const flushBatch = async () => {
       if (records.length === 0) return;
@@ -169,7 +176,7 @@ export class RuleRepository {
       );
       pipeScript(pipeline, 'write-rules-3', keys, args);
       records = [];
-      if (++queued >= inFlight) await flushPipeline();
+      if (++queued >= perPipeline) await send();
     };
     for (const draft of drafts) {
       const id = 'id' in draft && typeof draft.id === 'number' ? draft.id : 0;
@@ -177,7 +184,8 @@ export class RuleRepository {
       if (records.length >= batch) await flushBatch();
     }
     await flushBatch();
-    await flushPipeline();
+    await send();
+    while (sent.length > 0) await collect();
     return out;
   }
 
@@ -330,13 +338,25 @@ export class RuleRepository {
     return { items, next: ids.length > limit ? String(page1[page1.length - 1]) : undefined };
   }
 
+  /** The number-index bucket holding `fixed`: the first of its prefixes that is not split. */
+  private async numberLeaf(tenant: string, side: NumberSide, fixed: string): Promise<string> {
+    if (fixed === 'anonymous') return 'anon';
+    const k = tenantKeys(tenant);
+    const pipeline = this.client.pipeline();
+    for (let n = 0; n < fixed.length; n++) pipeline.sismember(k.numberSplits(side), fixed.slice(0, n));
+    const split = ((await pipeline.exec()) ?? []).map(([, v]) => v === 1);
+    const depth = split.indexOf(false);
+    return fixed.slice(0, depth === -1 ? fixed.length : depth);
+  }
+
   /** Rules whose called or calling pattern is exactly this canonical text (a number or a pattern). */
   async findByPattern(tenant: string, text: string, side?: 'called' | 'calling'): Promise<Rule[]> {
     const k = tenantKeys(tenant);
     const sides: NumberSide[] = side === undefined ? ['c', 'g'] : [side === 'called' ? 'c' : 'g'];
     const ids = new Set<number>();
     for (const s of sides) {
-      const v = await this.client.hget(k.numberBucket(s, numberBucketOf(text)), text);
+      const leaf = await this.numberLeaf(tenant, s, patternFixed(text));
+      const v = await this.client.hget(k.numberBucket(s, leaf), text);
       for (const id of v ? v.split(',') : []) ids.add(Number(id));
     }
     return this.getMany(
@@ -346,8 +366,40 @@ export class RuleRepository {
   }
 
   /**
-   * Rules whose pattern's literal digits start with `prefix`, ordered by pattern text then id, paged.
-   * `after` is an opaque cursor from the previous page.
+   * Walks the number-index buckets under `prefix` in order (a split bucket first holds the texts that
+   * end at its prefix, then come its children by character code: # * 0-9), skipping whole subtrees
+   * that sort before `from`.
+   */
+  private async *bucketsUnder(
+    tenant: string,
+    side: NumberSide,
+    prefix: string,
+    from: string,
+  ): AsyncGenerator<Record<string, string>> {
+    const k = tenantKeys(tenant);
+    const leaf = await this.numberLeaf(tenant, side, prefix);
+    const isSplit = leaf === prefix && (await this.client.sismember(k.numberSplits(side), prefix)) === 1;
+    if (!isSplit) {
+      yield await this.client.hgetall(k.numberBucket(side, leaf));
+      return;
+    }
+    const stack: Array<[prefix: string, split: boolean]> = [[prefix, true]];
+    for (let steps = 0; stack.length > 0 && steps < 10_000_000; steps++) {
+      const [node, split] = stack.pop()!;
+      yield await this.client.hgetall(k.numberBucket(side, node));
+      if (!split) continue;
+      const children = NUMBER_CHARS.map((c) => node + c).filter((c) => from.startsWith(c) || c >= from);
+      const pipeline = this.client.pipeline();
+      for (const c of children) pipeline.sismember(k.numberSplits(side), c);
+      const flags = ((await pipeline.exec()) ?? []).map(([, v]) => v === 1);
+      // Depth first in order: push the children in reverse.
+      for (let i = children.length - 1; i >= 0; i--) stack.push([children[i]!, flags[i]!]);
+    }
+  }
+
+  /**
+   * Rules whose pattern's literal digits start with `prefix`, ordered by side, digits, pattern text
+   * and id, paged; `after` is an opaque cursor from the previous page.
    */
   async findByPrefix(
     tenant: string,
@@ -355,43 +407,43 @@ export class RuleRepository {
     options: PageRequest & { side?: 'called' | 'calling' } = {},
   ): Promise<Page<Rule>> {
     const limit = limitOf(options.limit);
-    const k = tenantKeys(tenant);
     const sides: NumberSide[] =
       options.side === undefined ? ['c', 'g'] : [options.side === 'called' ? 'c' : 'g'];
+    type Hit = [side: string, fixed: string, text: string, id: number];
+    const key = (h: Hit) => `${h[0]}\u0000${h[1]}\u0000${h[2]}\u0000${String(h[3]).padStart(10, '0')}`;
     const cursor = options.after
-      ? (JSON.parse(Buffer.from(options.after, 'base64url').toString()) as [string, string, number])
+      ? (JSON.parse(Buffer.from(options.after, 'base64url').toString()) as Hit)
       : undefined;
-    const hits: Array<[NumberSide, string, number]> = [];
+    const after = cursor ? key(cursor) : '';
+    const hits: Hit[] = [];
     for (const side of sides) {
-      const shorter: string[] = [];
-      for (let n = 0; n < prefix.length; n++) shorter.push(prefix.slice(0, n));
-      const pipeline = this.client.pipeline();
-      for (const b of shorter) pipeline.zscore(k.numberDir(side), b);
-      const present = ((await pipeline.exec()) ?? []).map(([, v]) => v !== null);
-      const longer = await this.client.zrangebylex(k.numberDir(side), `[${prefix}`, `[${prefix}\xff`);
-      const buckets = [...shorter.filter((_, i) => present[i]), ...longer];
-      for (const b of buckets) {
-        const entries = await this.client.hgetall(k.numberBucket(side, b));
-        for (const [text, ids] of Object.entries(entries)) {
-          if (!patternFixed(text).startsWith(prefix)) continue;
-          for (const id of ids.split(',')) hits.push([side, text, Number(id)]);
+      if (cursor && side < cursor[0]) continue;
+      const from = cursor && cursor[0] === side ? cursor[1] : '';
+      for await (const bucket of this.bucketsUnder(tenant, side, prefix, from)) {
+        const found: Hit[] = [];
+        for (const [text, ids] of Object.entries(bucket)) {
+          const fixed = patternFixed(text);
+          if (!fixed.startsWith(prefix)) continue;
+          for (const id of ids.split(',')) {
+            const hit: Hit = [side, fixed, text, Number(id)];
+            if (key(hit) > after) found.push(hit);
+          }
         }
+        found.sort((a, b) => (key(a) < key(b) ? -1 : 1));
+        hits.push(...found);
+        if (hits.length > limit) break;
       }
+      if (hits.length > limit) break;
     }
-    const key = (h: [string, string, number]) =>
-      `${h[0]}\u0000${h[1]}\u0000${String(h[2]).padStart(10, '0')}`;
-    hits.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
-    const start = cursor ? hits.findIndex((h) => key(h) > key(cursor as [string, string, number])) : 0;
-    const slice = start < 0 ? [] : hits.slice(start, start + limit);
+    const page = hits.slice(0, limit);
     const items = await this.getMany(
       tenant,
-      slice.map((h) => h[2]),
+      page.map((h) => h[3]),
     );
-    const last = slice[slice.length - 1];
-    const more = start >= 0 && start + limit < hits.length;
+    const last = page[page.length - 1];
     return {
       items,
-      next: more && last ? Buffer.from(JSON.stringify(last)).toString('base64url') : undefined,
+      next: hits.length > limit && last ? Buffer.from(JSON.stringify(last)).toString('base64url') : undefined,
     };
   }
 

@@ -175,6 +175,51 @@ describe('RuleRepository', { skip: skipWithoutRedis }, () => {
     assert.equal(p3.next, undefined);
   });
 
+  it('keeps number lookups and prefix pages exact while the number index splits under load', async () => {
+    const t = redis.tenant();
+    const numbers = [
+      ...Array.from({ length: 700 }, (_, i) => `1404526${String(i).padStart(4, '0')}`),
+      ...Array.from({ length: 300 }, (_, i) => `44${String((i * 7919) % 100000).padStart(8, '0')}`),
+    ];
+    const patterns = ['_1404!', '_14045.', '_140452XXXX', '1404'];
+    await repo.writeMany(
+      t,
+      [...numbers, ...patterns].map((called) => ({
+        called,
+        direction: 'outbound' as const,
+        action: 'block' as const,
+      })),
+    );
+    assert.ok((await client.scard(`cg:{${t}}:ns:c`)) > 1, 'the index split');
+    for (const n of [numbers[0]!, numbers[699]!, numbers[850]!, '_140452XXXX', '1404']) {
+      assert.deepEqual(
+        (await repo.findByPattern(t, n)).map((r) => r.called),
+        [n],
+      );
+    }
+    const collect = async (prefix: string, limit: number) => {
+      const seen: string[] = [];
+      let after: string | undefined;
+      for (let i = 0; i < 2000; i++) {
+        const page = await repo.findByPrefix(t, prefix, { after, limit });
+        seen.push(...page.items.map((r) => r.called!));
+        after = page.next;
+        if (!after) break;
+      }
+      return seen;
+    };
+    const want1404 = [...numbers.slice(0, 700), ...patterns];
+    const got = await collect('1404', 33);
+    assert.deepEqual([...got].sort(), [...want1404].sort());
+    assert.equal(new Set(got).size, got.length, 'no rule twice across pages');
+    assert.deepEqual(
+      (await collect('14045260', 7)).sort(),
+      numbers.filter((n) => n.startsWith('14045260')).sort(),
+    );
+    assert.equal((await collect('44', 100)).length, 300);
+    assert.equal((await collect('', 250)).length, 1004);
+  });
+
   it('purges expired rules and announces them', async () => {
     const t = redis.tenant();
     const soon = await repo.create(t, {

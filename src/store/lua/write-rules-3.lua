@@ -29,7 +29,7 @@ for i = 5, #ARGV, 2 do
   local id = tonumber(ARGV[i])
   local enc = ARGV[i + 1]
   local f = ruleFields(enc)
-  local cond = ruleConditions(enc)
+  local cond = ruleConditions(enc, f)
   local side, text = 'c', f[1]
   if text == '' then side, text = 'g', f[2] end
   local dup = nil
@@ -70,10 +70,15 @@ for i = 5, #ARGV, 2 do
       status = 2
     end
     if status > 0 then
-      local old = redis.call('HGET', ruleKey(id), id)
-      if old then indexRemove(id, ruleFields(old)) end
+      if status ~= 1 then
+        local old = redis.call('HGET', ruleKey(id), id)
+        if old then indexRemove(id, ruleFields(old)) end
+      end
       redis.call('HSET', ruleKey(id), id, enc)
-      indexAdd(id, f)
+      -- The ids read by the duplicate check are still current unless a duplicate was moved.
+      local known = nil
+      if dup == nil and status == 1 then known = ids end
+      if side == 'c' then indexAdd(id, f, known, nil) else indexAdd(id, f, nil, known) end
       if emit then
         if deleted then version = appendChange({ 'op', 'd', 'ids', tostring(deleted) }) end
         version = appendChange({ 'op', 'u', 'id', tostring(id), 'r', enc })

@@ -6,69 +6,111 @@
 ]]
 local SEP = '\31'
 
+-- One C-level match instead of a Lua loop: this runs for every rule of a bulk import.
+local FIELDS = '^' .. string.rep('([^\31]*)\31', 14) .. '(.*)$'
+local PAD = string.rep(SEP, 5)
+
 local function ruleFields(enc)
-  local t = {}
-  local start = 1
-  while true do
-    local i = string.find(enc, SEP, start, true)
-    if not i then
-      t[#t + 1] = string.sub(enc, start)
-      return t
-    end
-    t[#t + 1] = string.sub(enc, start, i - 1)
-    start = i + 1
-  end
+  return { string.match(enc .. PAD, FIELDS) }
 end
 
 -- The text before the ninth separator: conditionsKey() of the rule.
-local function ruleConditions(enc)
-  local pos = 0
-  for _ = 1, 9 do
-    pos = string.find(enc, SEP, pos + 1, true)
-    if not pos then return enc end
-  end
-  return string.sub(enc, 1, pos - 1)
+local function ruleConditions(enc, f)
+  f = f or ruleFields(enc)
+  local n = 8
+  for i = 1, 9 do n = n + #f[i] end
+  return string.sub(enc, 1, n)
 end
 
 local function ruleKey(id)
   return P .. 'r:' .. math.floor(id / 128)
 end
 
-local function numberBucketOf(text)
-  if text == 'anonymous' then return 'anon' end
-  local fixed = text
-  if string.sub(text, 1, 1) == '_' then
-    fixed = string.gsub(string.gsub(string.sub(text, 2), '[!.]$', ''), 'X+$', '')
-  end
-  local n = #fixed - 2
-  if n < 0 then n = 0 end
-  return string.sub(fixed, 1, n)
+--[[
+  The number index: per side (c called, g calling) a trie of hash buckets keyed by the pattern's
+  literal digits. A bucket `n:<side>:<prefix>` holds pattern text -> ids for the texts under that
+  prefix; when it outgrows SPLIT_AT texts it is split by the next character and the prefix joins the
+  set `ns:<side>` (what remains in a split bucket are texts whose digits end at the prefix). Dense
+  number blocks and sparse random numbers both end up in buckets of tens to SPLIT_AT texts: listpacks.
+]]
+local SPLIT_AT = 128
+
+local function patternFixed(text)
+  if string.sub(text, 1, 1) ~= '_' then return text end
+  local body = string.gsub(string.sub(text, 2), '[!.]$', '')
+  return (string.gsub(body, 'X+$', ''))
 end
 
-local function numberKey(side, text)
-  return P .. 'n:' .. side .. ':' .. numberBucketOf(text), numberBucketOf(text)
+-- Split prefixes seen by this script call: a batch of rules shares most of them.
+local splitCache = { c = {}, g = {} }
+local function isSplit(side, prefix)
+  local known = splitCache[side][prefix]
+  if known == nil then
+    known = redis.call('SISMEMBER', P .. 'ns:' .. side, prefix) == 1
+    splitCache[side][prefix] = known
+  end
+  return known
+end
+
+-- The bucket prefix holding `fixed`: the shortest prefix that is not split (or fixed itself).
+local function numberLeaf(side, fixed)
+  if fixed == 'anonymous' then return 'anon' end
+  local k = 0
+  while k < #fixed and isSplit(side, string.sub(fixed, 1, k)) do k = k + 1 end
+  return string.sub(fixed, 1, k)
 end
 
 local function idsAt(side, text)
-  local key = numberKey(side, text)
-  return redis.call('HGET', key, text)
+  return redis.call('HGET', P .. 'n:' .. side .. ':' .. numberLeaf(side, patternFixed(text)), text)
 end
 
-local function numberAdd(side, text, id)
+local function numberSplit(side, prefix)
+  local key = P .. 'n:' .. side .. ':' .. prefix
+  redis.call('SADD', P .. 'ns:' .. side, prefix)
+  splitCache[side][prefix] = true
+  local all = redis.call('HGETALL', key)
+  local grown = {}
+  for i = 1, #all, 2 do
+    local fixed = patternFixed(all[i])
+    if #fixed > #prefix then
+      local child = string.sub(fixed, 1, #prefix + 1)
+      local ckey = P .. 'n:' .. side .. ':' .. child
+      redis.call('HSET', ckey, all[i], all[i + 1])
+      redis.call('HDEL', key, all[i])
+      grown[child] = true
+    end
+  end
+  return grown
+end
+
+-- `known`: the text's current ids when the caller just read them (false: none); nil: read here.
+local function numberAdd(side, text, id, known)
   if text == '' then return end
-  local key, bucket = numberKey(side, text)
-  local cur = redis.call('HGET', key, text)
+  local fixed = patternFixed(text)
+  local leaf = numberLeaf(side, fixed)
+  local key = P .. 'n:' .. side .. ':' .. leaf
+  local cur = known
+  if cur == nil then cur = redis.call('HGET', key, text) end
   if cur then
     redis.call('HSET', key, text, cur .. ',' .. id)
-  else
-    redis.call('HSET', key, text, id)
-    redis.call('ZADD', P .. 'nd:' .. side, 0, bucket)
+    return
+  end
+  redis.call('HSET', key, text, id)
+  if leaf == 'anon' or redis.call('HLEN', key) <= SPLIT_AT then return end
+  -- Split, and split again any child that got everything (numbers sharing a long prefix).
+  local pending = { leaf }
+  while #pending > 0 do
+    local prefix = table.remove(pending)
+    for child in pairs(numberSplit(side, prefix)) do
+      if redis.call('HLEN', P .. 'n:' .. side .. ':' .. child) > SPLIT_AT then pending[#pending + 1] = child end
+    end
   end
 end
 
+-- Buckets are not merged back when they shrink: a later import usually refills them.
 local function numberRemove(side, text, id)
   if text == '' then return end
-  local key, bucket = numberKey(side, text)
+  local key = P .. 'n:' .. side .. ':' .. numberLeaf(side, patternFixed(text))
   local cur = redis.call('HGET', key, text)
   if not cur then return end
   local out = {}
@@ -80,15 +122,21 @@ local function numberRemove(side, text, id)
     redis.call('HSET', key, text, table.concat(out, ','))
   else
     redis.call('HDEL', key, text)
-    if redis.call('EXISTS', key) == 0 then redis.call('ZREM', P .. 'nd:' .. side, bucket) end
   end
 end
+
+-- Directory entries this script call already made sure of.
+local dirSeen = {}
 
 local function tagAdd(dim, value, id)
   if value == nil or value == '' then return end
   local b = math.floor(id / 512)
-  redis.call('SADD', P .. 'x:' .. dim .. ':' .. b .. ':' .. value, id)
-  redis.call('SADD', P .. 'xd:' .. dim .. ':' .. value, b)
+  local key = P .. 'x:' .. dim .. ':' .. b .. ':' .. value
+  redis.call('SADD', key, id)
+  if not dirSeen[key] then
+    redis.call('SADD', P .. 'xd:' .. dim .. ':' .. value, b)
+    dirSeen[key] = true
+  end
 end
 
 local function tagRemove(dim, value, id)
@@ -96,15 +144,22 @@ local function tagRemove(dim, value, id)
   local b = math.floor(id / 512)
   local key = P .. 'x:' .. dim .. ':' .. b .. ':' .. value
   redis.call('SREM', key, id)
-  if redis.call('EXISTS', key) == 0 then redis.call('SREM', P .. 'xd:' .. dim .. ':' .. value, b) end
+  if redis.call('EXISTS', key) == 0 then
+    redis.call('SREM', P .. 'xd:' .. dim .. ':' .. value, b)
+    dirSeen[key] = nil
+  end
 end
 
 local function expiryAdd(expires, id)
   if expires == nil or expires == '' then return end
   local hour = math.floor(tonumber(expires, 36) / 3600) * 3600
   local b = math.floor(id / 512)
-  redis.call('SADD', P .. 'e:' .. hour .. ':' .. b, id)
-  redis.call('ZADD', P .. 'ed', hour, hour .. ':' .. b)
+  local key = P .. 'e:' .. hour .. ':' .. b
+  redis.call('SADD', key, id)
+  if not dirSeen[key] then
+    redis.call('ZADD', P .. 'ed', hour, hour .. ':' .. b)
+    dirSeen[key] = true
+  end
 end
 
 local function expiryRemove(expires, id)
@@ -113,12 +168,16 @@ local function expiryRemove(expires, id)
   local b = math.floor(id / 512)
   local key = P .. 'e:' .. hour .. ':' .. b
   redis.call('SREM', key, id)
-  if redis.call('EXISTS', key) == 0 then redis.call('ZREM', P .. 'ed', hour .. ':' .. b) end
+  if redis.call('EXISTS', key) == 0 then
+    redis.call('ZREM', P .. 'ed', hour .. ':' .. b)
+    dirSeen[key] = nil
+  end
 end
 
-local function indexAdd(id, f)
-  numberAdd('c', f[1], id)
-  numberAdd('g', f[2], id)
+-- `calledIds`/`callingIds`: what the duplicate check read for that side (nil: not read).
+local function indexAdd(id, f, calledIds, callingIds)
+  numberAdd('c', f[1], id, calledIds)
+  numberAdd('g', f[2], id, callingIds)
   tagAdd('g', f[4], id)
   tagAdd('t', f[11], id)
   tagAdd('o', f[12], id)
