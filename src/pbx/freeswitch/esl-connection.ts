@@ -18,6 +18,8 @@ export interface EslConnectionHandlers {
   onDisconnectNotice?(headers: EslHeaders): void;
   /** Inbound mode: FreeSWITCH asks for `auth`. */
   onAuthRequest?(): void;
+  /** text/rude-rejection: the event socket's ACL (apply-inbound-acl) turned us away; it closes next. */
+  onRudeRejection?(text: string): void;
   onClose?(hadError: boolean): void;
 }
 
@@ -111,6 +113,9 @@ export class EslConnection {
       }
       case 'auth/request':
         this.handlers.onAuthRequest?.();
+        return;
+      case 'text/rude-rejection':
+        this.handlers.onRudeRejection?.((message.body ?? '').trim());
         return;
       case 'text/disconnect-notice':
         this.handlers.onDisconnectNotice?.(message.headers);

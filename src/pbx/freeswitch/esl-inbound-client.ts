@@ -145,6 +145,14 @@ export class EslInboundClient {
             conn.destroy();
           });
       },
+      onRudeRejection: (text) => {
+        const err = cgError(
+          'CG_ERR_ESL_AUTH_FAILED',
+          `FreeSWITCH at ${host}:${port} refused the connection (${text || 'rude rejection'}); allow this host in event_socket.conf.xml apply-inbound-acl, retrying`,
+        );
+        this.lastError = err;
+        this.opts.logger.error({ code: err.code, host, port, attempt: this.attempt }, err.message);
+      },
       onEvent: (event) => this.onEvent(conn, event),
       onClose: () => {
         clearTimeout(timeout);

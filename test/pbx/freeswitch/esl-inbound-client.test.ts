@@ -111,6 +111,22 @@ describe('ESL inbound mode', () => {
     await stop();
   });
 
+  it('acl-rejection-is-a-clear-error-retried-until-allowed', async () => {
+    const { double, app, logs, stop } = await startBoth();
+    double.denyByAcl = true;
+    await app.start();
+    assert.ok(await eventually(() => logs.errors().length >= 2), 'reported on every attempt');
+    assert.match(
+      logs.errors()[0].msg ?? '',
+      /refused the connection \(Access Denied, go away\.\); allow this host/,
+    );
+    double.denyByAcl = false;
+    await app.ready();
+    const r = await double.placeCall(BLOCKED);
+    assert.equal(r.end, 'hangup');
+    await stop();
+  });
+
   it('freeswitch-down-at-start-up-is-retried-until-it-comes', async () => {
     const probe = new FreeswitchInboundDouble();
     const port = await probe.listen();

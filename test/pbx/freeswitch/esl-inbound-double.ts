@@ -22,6 +22,8 @@ import {
 
 export interface InboundDoubleOptions {
   password?: string;
+  /** The event socket's ACL turns every connection away (text/rude-rejection, then close). */
+  denyByAcl?: boolean;
   waitMs?: number;
   templates?: Templates;
 }
@@ -62,6 +64,7 @@ export class FreeswitchInboundDouble {
   private readonly channels = new Map<string, Channel>();
   private subscriberWaiters: Array<() => void> = [];
   password: string;
+  denyByAcl: boolean;
   /** Every auth attempt: the password given and whether it was accepted. */
   readonly authAttempts: Array<{ password: string; ok: boolean }> = [];
   /** Every command any connection sent, in order. */
@@ -71,6 +74,7 @@ export class FreeswitchInboundDouble {
 
   constructor(private readonly opts: InboundDoubleOptions = {}) {
     this.password = opts.password ?? 'ClueCon';
+    this.denyByAcl = opts.denyByAcl ?? false;
     this.templates = opts.templates ?? loadTemplates();
     this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
   }
@@ -223,6 +227,11 @@ export class FreeswitchInboundDouble {
     socket.on('close', () => this.clients.delete(client));
     const splitter = new CommandSplitter((line, _headers, readAt) => this.command(client, line, readAt));
     socket.on('data', (chunk: Buffer) => splitter.push(chunk));
+    if (this.denyByAcl) {
+      const text = 'Access Denied, go away.\n';
+      socket.end(`Content-Type: text/rude-rejection\nContent-Length: ${text.length}\n\n${text}`);
+      return;
+    }
     socket.write('Content-Type: auth/request\n\n');
   }
 
