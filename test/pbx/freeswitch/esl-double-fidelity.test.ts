@@ -56,3 +56,23 @@ describe('ESL inbound double answers as FreeSWITCH 1.10.12 did', () => {
     });
   }
 });
+
+describe('ESL inbound double: bgapi', () => {
+  it('bgapi answers with a Job-UUID and delivers the result as BACKGROUND_JOB', async () => {
+    const double = new FreeswitchInboundDouble();
+    const port = await double.listen();
+    const writes = ['auth ClueCon\n\n', 'event plain BACKGROUND_JOB\n\n', 'bgapi uuid_exists nope\n\n'];
+    const got = await replay(port, writes, 5);
+    await double.close();
+    const accepted = got[3];
+    assert.equal(accepted.headers['Content-Type'], 'command/reply');
+    const job = accepted.headers['Job-UUID'];
+    assert.match(accepted.headers['Reply-Text'] ?? '', new RegExp(`^\\+OK Job-UUID: ${job}$`));
+    const { eventOf } = await import('../../../src/pbx/freeswitch/esl-codec.js');
+    const event = eventOf(got[4]);
+    assert.equal(event?.name, 'BACKGROUND_JOB');
+    assert.equal(event?.headers['Job-UUID'], job);
+    assert.equal(event?.headers['Job-Command'], 'uuid_exists');
+    assert.equal(event?.body, 'false');
+  });
+});
