@@ -106,6 +106,7 @@ export class EslInboundClient {
     if (this.stateValue === 'stopped') return;
     this.stateValue = 'connecting';
     this.attempt++;
+    this.lastError = undefined;
     const { host, port } = this.opts;
     const socket = netConnect({ host, port });
     let authed = false;
