@@ -11,7 +11,7 @@
  * turns), as fast as the machine goes. Paced: a steady rate (default 20000 calls/s, far above a real
  * PBX) where nothing is dropped. One JSON object per line.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -61,10 +61,35 @@ interface Sampled {
   seconds: number;
   samples: Float64Array;
   n: number;
+  /** CPU time of this process during the run, µs (user + system). */
+  cpuUs: number;
+  /** CPU time of the redis-server process during the run, ms (from /proc). */
+  redisCpuMs: number;
+}
+
+let redisPid: number | undefined;
+/** utime + stime of a process in ms, from /proc/<pid>/stat (Linux); 0 elsewhere. */
+function procCpuMs(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+async function measured(run: () => Promise<Omit<Sampled, 'cpuUs' | 'redisCpuMs'>>): Promise<Sampled> {
+  const cpu0 = process.cpuUsage();
+  const r0 = procCpuMs(redisPid);
+  const r = await run();
+  const cpu = process.cpuUsage(cpu0);
+  return { ...r, cpuUs: cpu.user + cpu.system, redisCpuMs: procCpuMs(redisPid) - r0 };
 }
 
 /** Flat out: chunks of 1000 calls, a yield between chunks, for `seconds`. */
-async function flatOut(screener: CallScreener, calls: IncomingCall[], seconds: number): Promise<Sampled> {
+async function flatOut(screener: CallScreener, calls: IncomingCall[], seconds: number) {
   const samples = new Float64Array(4_000_000);
   let n = 0;
   let i = 0;
@@ -87,12 +112,7 @@ async function flatOut(screener: CallScreener, calls: IncomingCall[], seconds: n
 }
 
 /** A steady `rate` calls/s, issued every millisecond, for `seconds`. */
-async function paced(
-  screener: CallScreener,
-  calls: IncomingCall[],
-  seconds: number,
-  rate: number,
-): Promise<Sampled> {
+async function paced(screener: CallScreener, calls: IncomingCall[], seconds: number, rate: number) {
   const samples = new Float64Array(Math.ceil(rate * seconds) + 1000);
   let n = 0;
   let i = 0;
@@ -117,6 +137,7 @@ export async function run(args: string[]): Promise<void> {
   const rate = Number(args[1] ?? 20_000);
   const seconds = Number(process.env.BENCH_SECONDS ?? 5);
   const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+  const only = process.env.BENCH_ONLY; // 'on' | 'off': one mode (for profiling)
 
   const engine = DecisionEngine.fromRules(syntheticRules(exact, 10_000), { bindings: TASKS, types: TYPES });
   const calls: IncomingCall[] = syntheticCalls(200_000, exact).map((c, i) => ({
@@ -132,6 +153,7 @@ export async function run(args: string[]): Promise<void> {
 
   const dir = mkdtempSync(join(tmpdir(), 'cg-bench-notify-'));
   const redisProc = await RedisProcess.start({ dir, port: await freePort(), appendfsync: 'everysec' });
+  redisPid = redisProc.pid;
   const client = new Redis(redisProc.url);
   const workerConnection = new Redis(redisProc.url, { maxRetriesPerRequest: null });
   let received = 0;
@@ -177,11 +199,20 @@ export async function run(args: string[]): Promise<void> {
     log: silentLogger,
   });
 
+  const sampledRecorder = new DecisionRecorder(client, silentLogger, {
+    node: 'bench',
+    flushMs: 200,
+    bufferCapacity: 200_000,
+    allowSampleRate: 0.01,
+  }).start();
   const off = new CallScreener(source, nullSink);
   const on = new CallScreener(source, notifier, Date.now, recorder);
+  // The same with CALLGUARD_AUDIT_ALLOW_SAMPLE=0.01: every block, one allow in a hundred audited.
+  const onSampled = new CallScreener(source, notifier, Date.now, sampledRecorder);
   // Warm both paths up.
   await flatOut(off, calls, 1);
   await flatOut(on, calls, 1);
+  await flatOut(onSampled, calls, 1);
 
   const report = (scenario: string, mode: string, r: Sampled, extra: Record<string, unknown> = {}) =>
     console.log(
@@ -192,6 +223,8 @@ export async function run(args: string[]): Promise<void> {
         calls_per_sec: Math.round(r.calls / r.seconds),
         p50_ns: Math.round(pct(r.samples, r.n, 0.5)),
         p99_ns: Math.round(pct(r.samples, r.n, 0.99)),
+        node_cpu_us_per_call: Number((r.cpuUs / r.calls).toFixed(2)),
+        redis_cpu_ms_per_s: Math.round(r.redisCpuMs / r.seconds),
         ...extra,
       }),
     );
@@ -204,16 +237,35 @@ export async function run(args: string[]): Promise<void> {
   });
 
   for (let round = 1; round <= rounds; round++) {
-    report('notify flat-out', 'off', await flatOut(off, calls, seconds), { round });
-    report('notify flat-out', 'on', await flatOut(on, calls, seconds), { round, ...counters() });
+    if (only !== 'on')
+      report('notify flat-out', 'off', await measured(() => flatOut(off, calls, seconds)), { round });
+    if (only !== 'off') {
+      report('notify flat-out', 'on', await measured(() => flatOut(on, calls, seconds)), {
+        round,
+        ...counters(),
+      });
+      report(
+        'notify flat-out',
+        'on, allows sampled 1%',
+        await measured(() => flatOut(onSampled, calls, seconds)),
+        {
+          round,
+        },
+      );
+    }
   }
   for (let round = 1; round <= rounds; round++) {
-    report(`notify paced ${rate}/s`, 'off', await paced(off, calls, seconds, rate), { round });
-    report(`notify paced ${rate}/s`, 'on', await paced(on, calls, seconds, rate), { round, ...counters() });
+    const scenario = `notify paced ${rate}/s`;
+    if (only !== 'on')
+      report(scenario, 'off', await measured(() => paced(off, calls, seconds, rate)), { round });
+    if (only !== 'off') {
+      report(scenario, 'on', await measured(() => paced(on, calls, seconds, rate)), { round, ...counters() });
+    }
   }
 
   await notifier.flush(10_000);
   await recorder.close();
+  await sampledRecorder.close();
   await worker.close();
   await queue.close();
   client.disconnect();
