@@ -2,14 +2,16 @@ import { randomUUID } from 'node:crypto';
 import type { CallEvent } from '../pbx/call-events.js';
 import type { NotifyEventType } from './notify-event-types.js';
 
-/** A bulk job's end, for the campaign engine (the jobs engineer calls Notifier.publish with it). */
+/** A bulk job's end, for the campaign engine (see job-events.ts for the jobs worker's hook). */
 export interface JobFinishedData {
   readonly jobId: string;
-  /** completed | failed | cancelled */
-  readonly state: string;
+  readonly state: 'completed' | 'failed';
+  /** Numbers the job reported: read, imported, skipped, failed, deleted (imports); records, files, bytes (exports). */
   readonly counts?: Readonly<Record<string, number>>;
-  readonly errorsFile?: string;
-  readonly files?: number;
+  /** An errors file with the bad rows can be fetched through the jobs API. */
+  readonly errorsFile?: boolean;
+  /** Why a failed job failed. */
+  readonly error?: string;
 }
 
 /** What a publisher hands in; the notifier adds the id and the time. */

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { recentEvents } from '../../src/notify/event-stream.js';
+import { jobFinishedHook, publishJobFinished } from '../../src/notify/job-events.js';
 import type { NotifyEvent } from '../../src/notify/notify-event.js';
 import type { CallEvent } from '../../src/pbx/call-events.js';
 import { skipWithoutRedis, startRedis, type TestRedis } from '../support/redis-server.js';
@@ -114,20 +115,50 @@ describe('webhooks', { skip: skipWithoutRedis }, () => {
   it('posts call.wrapped_up and import/export.finished to the campaign engine', async () => {
     const t = await tenantWith('wrap');
     stack.notifier.emit(wrapUp(t, 'call-2'));
-    const importId = stack.notifier.publish({
-      type: 'import.finished',
+    // as the bulk-jobs worker reports them through its onFinished option
+    const importId = publishJobFinished(stack.notifier, {
+      kind: 'import',
       tenant: t,
-      data: { jobId: 'job-1', state: 'completed', counts: { read: 10, imported: 9, skipped: 0, failed: 1 } },
+      jobId: 'job-1',
+      ok: true,
+      result: {
+        read: 10,
+        imported: 9,
+        skipped: 0,
+        failed: 1,
+        deleted: 0,
+        errorsFile: true,
+        reloadVersion: '1-0',
+      },
     });
-    const got = await eventually('two campaign events', () => {
+    jobFinishedHook(stack.notifier)({
+      kind: 'export',
+      tenant: t,
+      jobId: 'job-2',
+      ok: false,
+      error: 'SFTP refused',
+    });
+    const got = await eventually('three campaign events', () => {
       const r = receiver.at(`/${t}/campaign`);
-      return r.length >= 2 ? r : undefined;
+      return r.length >= 3 ? r : undefined;
     });
     const types = got.map((r) => JSON.parse(r.body).type).sort();
-    assert.deepEqual(types, ['call.wrapped_up', 'import.finished']);
+    assert.deepEqual(types, ['call.wrapped_up', 'export.finished', 'import.finished']);
     assert.ok(got.every((r) => r.signatureValid));
     const imported = got.find((r) => r.headers['x-callguard-event-type'] === 'import.finished')!;
     assert.equal(imported.headers['x-callguard-event-id'], importId);
+    assert.deepEqual(JSON.parse(imported.body).data, {
+      jobId: 'job-1',
+      state: 'completed',
+      counts: { read: 10, imported: 9, skipped: 0, failed: 1, deleted: 0 },
+      errorsFile: true,
+    });
+    const exported = got.find((r) => r.headers['x-callguard-event-type'] === 'export.finished')!;
+    assert.deepEqual(JSON.parse(exported.body).data, {
+      jobId: 'job-2',
+      state: 'failed',
+      error: 'SFTP refused',
+    });
     const wrap = JSON.parse(got.find((r) => r.headers['x-callguard-event-type'] === 'call.wrapped_up')!.body);
     assert.equal(wrap.data.businessResult, 'BLOCKED');
     assert.equal(wrap.data.number, '14045266124');
