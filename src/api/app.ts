@@ -99,9 +99,23 @@ export async function buildApiApp(deps: ApiDeps, options: BuildApiOptions = {}):
   if (options.docs !== false) await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
 
   const auth = new Authenticator(deps);
-  app.addHook('onRequest', async (request) => {
+  // Callback style: a key already verified is resolved without a promise (the check path).
+  app.addHook('onRequest', (request, _reply, done) => {
     const need = request.routeOptions.config.auth ?? 'none';
-    if (need !== 'none') request.principal = await auth.authenticate(request, need);
+    if (need === 'none') return done();
+    try {
+      const cached = auth.cached(request, need);
+      if (cached) {
+        request.principal = cached;
+        return done();
+      }
+    } catch (error) {
+      return done(error as Error);
+    }
+    auth.authenticate(request, need).then((principal) => {
+      request.principal = principal;
+      done();
+    }, done);
   });
   const timers = new Map<string, ReturnType<typeof httpSeconds.labels>>();
   app.addHook('onResponse', (request, reply, done) => {
