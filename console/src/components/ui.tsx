@@ -55,15 +55,14 @@ export function Field(props: {
   const describedBy = [props.help ? helpId : '', props.error ? errId : ''].filter(Boolean).join(' ') || undefined;
   return (
     <div class={props.error ? 'field invalid' : 'field'}>
-      <label for={id}>
-        {props.label}
+      <div class="label-row">
+        <label for={id}>{props.label}</label>
         {props.required ? (
           <span class="req" aria-hidden="true">
-            {' '}
             *
           </span>
         ) : null}
-      </label>
+      </div>
       {props.children(id, describedBy, Boolean(props.error))}
       {props.help ? (
         <div class="help" id={helpId}>

@@ -298,7 +298,7 @@ function CheckCall() {
             { value: 'inbound', label: 'Inbound' },
           ]}
         />
-        <TextInput label="Task" name="check-task" value={task} onInput={setTask} autocomplete="off" help="Outbound task id, for group rules" />
+        <TextInput label="Task" name="check-task" value={task} onInput={setTask} autocomplete="off" placeholder="outbound task id (group rules)" />
         <div class="filter-buttons">
           <button type="submit" class="primary" disabled={busy}>
             Check

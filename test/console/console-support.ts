@@ -1,0 +1,140 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '../../src/store/redis-process.js';
+
+export const REPO = fileURLToPath(new URL('../../', import.meta.url));
+export const CHROMIUM = '/usr/bin/chromium';
+/** The flags CI and developers launch Debian's Chromium with: no sandbox (root in a container), nothing phoned home. */
+export const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+export const skipWithoutChromium: string | false = existsSync(CHROMIUM)
+  ? false
+  : `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium) to run the console end-to-end tests`;
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, e.name);
+    newest = Math.max(newest, e.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/** Builds console/dist when it is missing or older than its sources, so a fresh clone needs no manual step. */
+export function ensureConsoleBuilt(): void {
+  const index = join(REPO, 'console/dist/index.html');
+  const sources = Math.max(
+    newestMtime(join(REPO, 'console/src')),
+    statSync(join(REPO, 'console/index.html')).mtimeMs,
+    statSync(join(REPO, 'console/vite.config.ts')).mtimeMs,
+  );
+  if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
+  const vite = join(REPO, 'node_modules/vite/bin/vite.js');
+  const r = spawnSync(
+    process.execPath,
+    [vite, 'build', '--config', 'console/vite.config.ts', '--logLevel', 'warn'],
+    {
+      cwd: REPO,
+      encoding: 'utf8',
+    },
+  );
+  if (r.status !== 0) throw new Error(`building the console failed:\n${r.stdout}\n${r.stderr}`);
+}
+
+export interface RunningCallguard {
+  readonly url: string;
+  readonly systemKey: string;
+  readonly output: () => string;
+  stop(): Promise<void>;
+}
+
+/** `callguard serve --roles api,worker` as a child process on a free loopback port, against the given Redis. */
+export async function startCallguard(redisUrl: string): Promise<RunningCallguard> {
+  const port = await freePort();
+  const systemKey = `sys-${randomBytes(16).toString('hex')}`;
+  const dataDir = mkdtempSync(join(tmpdir(), 'cg-console-'));
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--roles', 'api,worker'],
+    {
+      cwd: REPO,
+      env: {
+        ...process.env,
+        REDIS_URL: redisUrl,
+        CALLGUARD_HTTP_HOST: '127.0.0.1',
+        CALLGUARD_HTTP_PORT: String(port),
+        CALLGUARD_SYSTEM_KEY: systemKey,
+        CALLGUARD_DATA_DIR: dataDir,
+        CALLGUARD_EMBEDDED_REDIS: 'never',
+        CALLGUARD_SECRET_KEY: randomBytes(32).toString('base64'),
+        LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let output = '';
+  const keep = (b: Buffer) => {
+    output = (output + b.toString()).slice(-20_000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    if (child.exitCode === null) child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  // Bounded wait for the API to answer.
+  for (let i = 0; i < 300; i++) {
+    if (child.exitCode !== null) break;
+    try {
+      const res = await fetch(`${url}/healthz`);
+      if (res.ok) return { url, systemKey, output: () => output, stop };
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await stop();
+  throw new Error(`callguard serve did not start:\n${output}`);
+}
+
+/** A small client for setting the scene through the public API. */
+export function apiClient(url: string, key: string) {
+  return async <T = unknown>(method: string, path: string, body?: unknown): Promise<T> => {
+    const res = await fetch(`${url}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${key}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+    return (text ? JSON.parse(text) : undefined) as T;
+  };
+}
+
+/** A rules CSV in the import template's columns: `count` outbound blocks in one group and type. */
+export function rulesCsv(count: number, prefix: string, group: string, type: string, ou: string): string {
+  const lines = ['called,direction,action,group,type,ou,remarks'];
+  for (let i = 0; i < count; i++) {
+    lines.push(`${prefix}${String(i).padStart(6, '0')},outbound,block,${group},${type},${ou},imported ${i}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
