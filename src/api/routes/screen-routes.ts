@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { z } from 'zod';
 import type { CallContext } from '../../domain/call-context.js';
 import { cgError } from '../../domain/errors.js';
-import { normalizeNumber } from '../../domain/number.js';
+import { MAX_NUMBER_LENGTH, normalizeNumber } from '../../domain/number.js';
 import { nameSchema } from '../../domain/rule.js';
 import { lookupSeconds } from '../../metrics.js';
 import type { TenantDecider } from '../../pbx/call-screener.js';
@@ -65,6 +65,7 @@ interface Screened {
 }
 
 const observe = lookupSeconds.labels('screen');
+const PLAIN_DIGITS = /^[0-9]+$/;
 
 /** Decides every number as an outbound call of the task, in memory; only blocks are listed. */
 export function screenNumbers(
@@ -75,6 +76,7 @@ export function screenNumbers(
 ): Screened {
   const t0 = process.hrtime.bigint();
   const policy = decider.policy;
+  const asDialled = policy.mode === 'digits';
   const out: Screened = {
     total: numbers.length,
     blocked: 0,
@@ -83,17 +85,27 @@ export function screenNumbers(
     results: [],
     errors: [],
   };
+  // One context, refilled per number: decide() reads it and keeps nothing of it.
+  const ctx: { -readonly [K in keyof CallContext]: CallContext[K] } = {
+    called: '',
+    calling: '',
+    direction: 'outbound',
+    task,
+    at,
+  };
   for (let i = 0; i < numbers.length; i++) {
     const raw = numbers[i]!;
-    let called: string;
-    try {
-      called = normalizeNumber(raw, policy);
-    } catch (error) {
-      out.invalid++;
-      out.errors.push({ index: i, number: raw, message: (error as Error).message });
-      continue;
+    // hot path: plain digits as dialled need no normalising
+    if (asDialled && raw.length <= MAX_NUMBER_LENGTH && PLAIN_DIGITS.test(raw)) ctx.called = raw;
+    else {
+      try {
+        ctx.called = normalizeNumber(raw, policy);
+      } catch (error) {
+        out.invalid++;
+        out.errors.push({ index: i, number: raw, message: (error as Error).message });
+        continue;
+      }
     }
-    const ctx: CallContext = { called, calling: '', direction: 'outbound', task, at };
     const decision = decider.decide(ctx);
     if (decision.action !== 'block') {
       out.allowed++;
