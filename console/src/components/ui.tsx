@@ -128,6 +128,8 @@ export function TextInput(props: {
   name?: string;
   placeholder?: string;
   autocomplete?: string;
+  /** Focused when a dialog opens (showModal focuses the element with autofocus). */
+  autofocus?: boolean;
 }) {
   return (
     <Field label={props.label} error={props.error} help={props.help} required={props.required}>
@@ -138,6 +140,7 @@ export function TextInput(props: {
           name={props.name}
           placeholder={props.placeholder}
           autocomplete={props.autocomplete}
+          autofocus={props.autofocus}
           value={props.value}
           required={props.required}
           aria-describedby={describedBy}

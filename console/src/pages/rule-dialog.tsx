@@ -121,6 +121,7 @@ export function RuleDialog(props: { rule?: Rule; onClose: () => void; onSaved: (
             onInput={setNumber}
             error={errors.number}
             required
+            autofocus
             autocomplete="off"
             help={
               <>
@@ -276,6 +277,14 @@ export function RuleDialog(props: { rule?: Rule; onClose: () => void; onSaved: (
   );
 }
 
+/** Enter in a sub-form's text input runs the sub-form's action, not the dialog's Save. */
+const enterRuns = (action: () => Promise<void>) => (e: KeyboardEvent) => {
+  if (e.key === 'Enter' && (e.target as HTMLElement).tagName === 'INPUT') {
+    e.preventDefault();
+    void action();
+  }
+};
+
 /** The id a new group or type gets: its name, which the API accepts as an id. */
 const idOf = (name: string) => name.trim();
 
@@ -311,7 +320,7 @@ function GroupForm(props: { defaultOu: string; onCancel: () => void; onCreated: 
   };
 
   return (
-    <fieldset class="span-2 subform" aria-label="New group">
+    <fieldset class="span-2 subform" aria-label="New group" onKeyDown={enterRuns(create)}>
       <legend>New group</legend>
       {failure ? <Notice kind="error">{failure}</Notice> : null}
       <TextInput label="Group name" name="group-name" value={name} onInput={setName} error={errors.name} required />
@@ -373,7 +382,7 @@ function TypeForm(props: { defaultOu: string; onCancel: () => void; onCreated: (
   };
 
   return (
-    <fieldset class="span-2 subform" aria-label="New type">
+    <fieldset class="span-2 subform" aria-label="New type" onKeyDown={enterRuns(create)}>
       <legend>New type</legend>
       {failure ? <Notice kind="error">{failure}</Notice> : null}
       <TextInput label="Type name" name="type-name" value={name} onInput={setName} error={errors.name} required />

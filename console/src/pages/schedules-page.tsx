@@ -233,7 +233,7 @@ function ScheduleDialog(props: { kind: 'import' | 'export'; onClose: () => void;
             <Notice kind="error">{failure}</Notice>
           </div>
         ) : null}
-        <TextInput label="Task name" name="name" value={name} onInput={setName} error={errors.name} required />
+        <TextInput label="Task name" name="name" value={name} onInput={setName} error={errors.name} required autofocus />
         <TextInput
           label="Executed time"
           name="cron"
