@@ -21,7 +21,14 @@ import {
  * The web console in a real browser (Debian's Chromium through playwright-core) against a real
  * `callguard serve --roles api,worker` and a real Redis. Each step leaves a screenshot in docs/console/.
  */
-const SHOTS = join(REPO, 'docs/console');
+/**
+ * Screenshots go to docs/console/ with CONSOLE_SCREENSHOTS=1 (npm run screenshots:console), otherwise
+ * to a temporary folder: a plain test run leaves the committed images alone.
+ */
+const SHOTS =
+  process.env.CONSOLE_SCREENSHOTS === '1'
+    ? join(REPO, 'docs/console')
+    : mkdtempSync(join(tmpdir(), 'cg-shots-'));
 /** Bounds for waiting on the page (never asserted as timings). */
 const WAIT = { timeout: Number(process.env.CONSOLE_E2E_WAIT_MS ?? 60_000) };
 
@@ -128,6 +135,7 @@ describe('web console', { skip: skipWithoutChromium || skipWithoutRedis }, () =>
   after(async () => {
     await context?.close().catch(() => {});
     if (profile) rmSync(profile, { recursive: true, force: true });
+    if (process.env.CONSOLE_SCREENSHOTS !== '1') rmSync(SHOTS, { recursive: true, force: true });
     await server?.stop();
     await redis?.stop();
   });
