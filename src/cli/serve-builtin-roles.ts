@@ -26,7 +26,7 @@ registerRole('api', async (ctx) => {
       log: ctx.log,
       now: Date.now,
     },
-    { routes: extraApiRoutes() },
+    { routes: await extraApiRoutes(ctx) },
   );
   const address = await app.listen({
     host: ctx.config.CALLGUARD_HTTP_HOST,

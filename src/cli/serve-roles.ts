@@ -28,12 +28,16 @@ export interface RunningRole {
 
 export type RoleStarter = (ctx: ServeContext) => Promise<RunningRole>;
 
+/** Makes a route module from the running process's context (its config, Redis client, registry). */
+export type ApiRouteFactory = (ctx: ServeContext) => RouteModule | Promise<RouteModule>;
+
 const starters = new Map<RoleName, RoleStarter>();
-const apiRoutes: RouteModule[] = [];
+const apiRoutes: ApiRouteFactory[] = [];
 
 /**
  * Plugs a role in (the last registration wins). The bulk-jobs worker registers 'worker' here; its
- * admin routes go in with registerApiRoutes() so that the api role serves them.
+ * admin routes go in with registerApiRoutes() or registerApiRouteFactory() so that the api role serves
+ * them.
  */
 export function registerRole(name: RoleName, starter: RoleStarter): void {
   starters.set(name, starter);
@@ -45,9 +49,17 @@ export function roleStarter(name: RoleName): RoleStarter | undefined {
 
 /** Extra API route modules (jobs, imports, exports, events) the api role registers beside its own. */
 export function registerApiRoutes(...modules: RouteModule[]): void {
-  apiRoutes.push(...modules);
+  for (const m of modules) apiRoutes.push(() => m);
 }
 
-export function extraApiRoutes(): readonly RouteModule[] {
-  return apiRoutes;
+/**
+ * A route module that needs the process's context (e.g. a service built from the config and the
+ * Redis client). Made when the api role starts; release what it holds in an app onClose hook.
+ */
+export function registerApiRouteFactory(factory: ApiRouteFactory): void {
+  apiRoutes.push(factory);
+}
+
+export async function extraApiRoutes(ctx: ServeContext): Promise<RouteModule[]> {
+  return Promise.all(apiRoutes.map((f) => f(ctx)));
 }
