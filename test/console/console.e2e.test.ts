@@ -160,6 +160,17 @@ describe('web console', { skip: skipWithoutChromium || skipWithoutRedis }, () =>
     assert.equal(stored.cookies, '');
   });
 
+  it('works from the keyboard: a dialog opens on Enter with the first field focused and closes on Escape', async () => {
+    await page.getByRole('button', { name: 'New', exact: true }).focus();
+    await page.keyboard.press('Enter');
+    const dialog = page.getByRole('dialog', { name: 'New blocklist rule' });
+    await dialog.waitFor(WAIT);
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('name')), 'number');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached', ...WAIT });
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'New');
+  });
+
   it('adds a rule in the New dialog, with the API validation message shown at the field', async () => {
     await page.getByRole('button', { name: 'New', exact: true }).click();
     const dialog = page.getByRole('dialog', { name: 'New blocklist rule' });
@@ -220,7 +231,7 @@ describe('web console', { skip: skipWithoutChromium || skipWithoutRedis }, () =>
     await filters.getByLabel('Phone number').fill('13125550142');
     await filters.getByRole('button', { name: 'Search' }).click();
     await rowOf(page, '13125550142').waitFor(WAIT);
-    assert.equal(await page.locator('table.rules tbody tr').count(), 1);
+    await page.locator('table.rules tbody tr').nth(1).waitFor({ state: 'detached', ...WAIT });
     assert.match((await rowOf(page, '13125550142').textContent()) ?? '', /Campaign A.*Wrap up.*East/);
 
     await filters.getByLabel('Phone number').fill('14045261234');
@@ -238,6 +249,20 @@ describe('web console', { skip: skipWithoutChromium || skipWithoutRedis }, () =>
     assert.match(text, /Matched rule/);
     assert.match(text, /_1404526!/);
     await shot(page, 'blocklist', true);
+  });
+
+  it('edits a rule', async () => {
+    await rowOf(page, '_1404526!').getByRole('button', { name: /^Edit/ }).click();
+    const dialog = page.getByRole('dialog', { name: /^Edit rule \d+$/ });
+    assert.equal(await dialog.getByLabel('Number or pattern', { exact: true }).inputValue(), '_1404526!');
+    assert.equal(await dialog.getByLabel('OU', { exact: true }).inputValue(), 'east');
+    await dialog.getByLabel('Remarks').fill('area block, reviewed');
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: /Rule \d+ updated/ })
+      .waitFor(WAIT);
+    await rowOf(page, 'area block, reviewed').waitFor(WAIT);
   });
 
   it('imports a file and follows the progress bar to 100%', async (t) => {

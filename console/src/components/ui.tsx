@@ -16,8 +16,15 @@ export function Dialog(props: {
   const titleId = useId();
   useEffect(() => {
     const d = ref.current;
+    // Focus goes back where it was (the button that opened the dialog) when the dialog goes away.
+    const opener = document.activeElement as HTMLElement | null;
     if (d && !d.open) d.showModal();
-    return () => d?.close();
+    return () => {
+      d?.close();
+      setTimeout(() => {
+        if (opener?.isConnected && !document.querySelector('dialog[open]')) opener.focus();
+      }, 0);
+    };
   }, []);
   return (
     <dialog
