@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { assertPublicTarget, isPrivateAddress, parseWebhookUrl } from '../../src/notify/target-guard.js';
+import {
+  assertPublicTarget,
+  guardedLookup,
+  isPrivateAddress,
+  parseWebhookUrl,
+  TargetRefusedError,
+} from '../../src/notify/target-guard.js';
 import { WebhookSender } from '../../src/notify/webhook-delivery.js';
 import { WebhookReceiver } from './webhook-receiver.js';
 
@@ -52,6 +59,19 @@ describe('webhook target guard', () => {
     await assert.rejects(assertPublicTarget(new URL('http://localhost:9/')), /loopback|private/);
     await assert.rejects(assertPublicTarget(new URL('http://[::1]:9/')), /loopback|private/);
     await assert.rejects(assertPublicTarget(new URL('http://127.0.0.1:9/')), /loopback|private/);
+  });
+
+  it('refuses at connect time too: the socket lookup rejects a private resolution', async () => {
+    const err = await new Promise<Error>((resolve) => {
+      const socket = connect({ host: 'localhost', port: 9, lookup: guardedLookup as never });
+      socket.on('error', resolve);
+      socket.on('connect', () => {
+        socket.destroy();
+        resolve(new Error('connected'));
+      });
+    });
+    assert.ok(err instanceof TargetRefusedError, String(err));
+    assert.match(err.message, /localhost resolves to/);
   });
 
   describe('sending', () => {
