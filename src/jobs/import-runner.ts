@@ -75,7 +75,7 @@ export class ImportRunner {
       }
       await this.client.hset(k.progress, 'phase', 'apply', 'total', String(records));
     }
-    const lock = new SnapshotHold(this.client, run.tenant);
+    const lock = new SnapshotHold(this.client, run.tenant, `import:${run.jobId}`);
     try {
       if (phase === 'validate' || phase === 'apply') {
         await lock.take();
@@ -275,26 +275,33 @@ export class ImportRunner {
  * an import in the meantime; nodes pick the import up from the one reload change at the end.
  */
 class SnapshotHold {
-  private readonly token = `import-${process.pid}-${Math.random().toString(36).slice(2)}`;
   private held = false;
 
+  /** The token names the job, so a job resumed after its worker died takes its own lock back at once. */
   constructor(
     private readonly client: RedisClient,
     private readonly tenant: string,
+    private readonly token: string,
   ) {}
 
-  async take(): Promise<void> {
+  private async tryTake(): Promise<boolean> {
     const key = tenantKeys(this.tenant).snapshotLock;
-    // A snapshot build in progress finishes first (bounded wait); it reads rules from before the import.
-    for (let i = 0; i < 600 && !this.held; i++) {
-      this.held = (await this.client.set(key, this.token, 'PX', 120_000, 'NX')) === 'OK';
+    if ((await this.client.set(key, this.token, 'PX', 120_000, 'NX')) === 'OK') return true;
+    if ((await this.client.get(key)) !== this.token) return false;
+    await this.client.pexpire(key, 120_000);
+    return true;
+  }
+
+  /** Takes the lock, waiting a bounded time for a snapshot build in progress (it reads rules from before the import). */
+  async take(): Promise<void> {
+    for (let i = 0; i < 300 && !this.held; i++) {
+      this.held = await this.tryTake();
       if (!this.held) await new Promise((r) => setTimeout(r, 100));
     }
   }
 
   async refresh(): Promise<void> {
-    if (!this.held) return this.take();
-    await this.client.set(tenantKeys(this.tenant).snapshotLock, this.token, 'PX', 120_000, 'XX');
+    this.held = await this.tryTake();
   }
 
   async release(): Promise<void> {

@@ -1,0 +1,33 @@
+import type { ConnectionOptions } from 'bullmq';
+import { JOB_QUEUE_PREFIX } from '../store/keys.js';
+
+/** The two bulk queues: imports and exports run apart so a long export never waits behind imports. */
+export const QUEUE_NAMES = { import: 'import', export: 'export' } as const;
+export type JobKind = keyof typeof QUEUE_NAMES;
+
+/** BullMQ's key prefix: a hash tag, so that every key of a queue is in one Redis Cluster slot. */
+export const QUEUE_PREFIX = JOB_QUEUE_PREFIX;
+
+/**
+ * BullMQ connection settings from a redis:// URL. BullMQ brings its own ioredis; it gets options, not
+ * our client. Workers need maxRetriesPerRequest null (blocking commands).
+ */
+export function bullConnection(url: string): ConnectionOptions {
+  const u = new URL(url);
+  return {
+    host: u.hostname || '127.0.0.1',
+    port: Number(u.port || 6379),
+    ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+    ...(u.pathname.length > 1 ? { db: Number(u.pathname.slice(1)) } : {}),
+    ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
+    maxRetriesPerRequest: null,
+  };
+}
+
+export interface JobTimingOptions {
+  /** How often workers look for jobs whose worker died (ms); such a job goes back to the queue and resumes. */
+  readonly stalledIntervalMs?: number;
+  /** How long a worker's hold on a job lasts without renewal (ms). */
+  readonly lockDurationMs?: number;
+}

@@ -1,0 +1,39 @@
+import { z } from 'zod';
+
+export const jobStateSchema = z.enum([
+  'waiting',
+  'active',
+  'completed',
+  'failed',
+  'delayed',
+  'paused',
+  'unknown',
+]);
+
+/** One row of the task view (GET /v1/jobs): every import and export, manual or scheduled. */
+export const jobViewSchema = z.object({
+  id: z.string(),
+  kind: z.enum(['import', 'export']),
+  state: jobStateSchema,
+  progress: z.object({
+    phase: z.string().optional(),
+    total: z.number().optional(),
+    read: z.number(),
+    imported: z.number(),
+    skipped: z.number(),
+    failed: z.number(),
+    exported: z.number(),
+  }),
+  result: z.record(z.string(), z.unknown()).optional(),
+  error: z.object({ code: z.string(), message: z.string() }).optional(),
+  errorsFile: z.string().optional(),
+  resultFile: z.string().optional(),
+  startedBy: z.string(),
+  scheduleId: z.string().optional(),
+  source: z.record(z.string(), z.unknown()).optional(),
+  createdAt: z.number(),
+  startedAt: z.number().optional(),
+  finishedAt: z.number().optional(),
+  attempts: z.number(),
+});
+export type JobView = z.infer<typeof jobViewSchema>;

@@ -1,0 +1,91 @@
+import { CronExpressionParser } from 'cron-parser';
+import { z } from 'zod';
+import { exportFilterSchema } from './export-params.js';
+import { importParamsSchema, serverFileSchema } from './import-params.js';
+
+const timeZone = z
+  .string()
+  .min(1)
+  .max(64)
+  .refine(
+    (tz) => {
+      try {
+        new Intl.DateTimeFormat('en', { timeZone: tz });
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { message: 'an IANA time zone such as UTC or Europe/Riga' },
+  );
+
+const cron = z
+  .string()
+  .min(1)
+  .max(128)
+  .refine(
+    (c) => {
+      try {
+        CronExpressionParser.parse(c);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { message: 'a cron expression: minute hour day-of-month month day-of-week, e.g. "30 2 * * *"' },
+  );
+
+const common = { name: z.string().trim().min(1).max(128), cron, timezone: timeZone.default('UTC') };
+
+/** A scheduled import (from a file server) or export (to a file server), as POST /v1/schedules takes it. */
+export const scheduleInputSchema = z.discriminatedUnion('kind', [
+  z
+    .object({
+      kind: z.literal('import'),
+      ...common,
+      file: serverFileSchema,
+      params: importParamsSchema.optional(),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('export'),
+      ...common,
+      filter: exportFilterSchema.optional(),
+      file: serverFileSchema,
+      /** The compression password; stored sealed, never returned or logged. */
+      password: z.string(),
+    })
+    .strict(),
+]);
+export type ScheduleInput = z.input<typeof scheduleInputSchema>;
+
+export const scheduleViewSchema = z.object({
+  id: z.string(),
+  kind: z.enum(['import', 'export']),
+  name: z.string(),
+  cron: z.string(),
+  timezone: z.string(),
+  state: z.enum(['active', 'paused']),
+  file: serverFileSchema,
+  params: z.record(z.string(), z.unknown()).optional(),
+  filter: z.record(z.string(), z.unknown()).optional(),
+  nextRunAt: z.number().optional(),
+  createdBy: z.string(),
+  createdAt: z.number(),
+});
+export type ScheduleView = z.infer<typeof scheduleViewSchema>;
+
+/** As stored: the view's fields and the job data template (an export's password sealed inside it). */
+export const storedScheduleSchema = scheduleViewSchema.omit({ nextRunAt: true }).extend({
+  template: z.record(z.string(), z.unknown()),
+});
+export type StoredSchedule = z.infer<typeof storedScheduleSchema>;
+
+export function nextRun(cronText: string, tz: string, from = new Date()): number | undefined {
+  try {
+    return CronExpressionParser.parse(cronText, { tz, currentDate: from }).next().getTime();
+  } catch {
+    return undefined;
+  }
+}
