@@ -121,6 +121,27 @@ describe('event stream and `callguard events tail`', { skip: skipWithoutRedis },
     assert.equal(await run.exited, 0);
   });
 
+  it('follows every tenant without --tenant, one readable line per event', async () => {
+    const a = await stack.tenant(redis.tenant('all-a'), {});
+    const b = await stack.tenant(redis.tenant('all-b'), {});
+    const run = tail(redis.url, []);
+    try {
+      await eventually('tail ready', () => run.stderr().includes('following events'), 1500);
+      stack.notifier.publish({
+        type: 'export.finished',
+        tenant: a,
+        data: { jobId: 'ja', state: 'completed' },
+      });
+      stack.notifier.publish({ type: 'export.finished', tenant: b, data: { jobId: 'jb', state: 'failed' } });
+      await eventually('both tenants', () => run.lines.length >= 2);
+      assert.ok(run.lines.some((l) => l.includes(`  ${a}  export.finished  jobId=ja state=completed  id=`)));
+      assert.ok(run.lines.some((l) => l.includes(`  ${b}  export.finished  jobId=jb state=failed  id=`)));
+    } finally {
+      run.child.kill('SIGINT');
+    }
+    assert.equal(await run.exited, 0);
+  });
+
   it('prints one readable line per event', () => {
     const line = eventLine({
       position: '1-0',
