@@ -158,8 +158,11 @@ export function fieldErrors(error: unknown): Record<string, string> {
   }
   if (d?.field) out[d.field] ??= error.message.replace(new RegExp(`^(body\\.)?${d.field}: `), '');
   if (Object.keys(out).length === 0) {
-    const m = /^(?:body\.)?([A-Za-z.]+): (.*)$/.exec(error.message);
-    if (m) out[m[1]!] = m[2]!;
+    // "body.fileName: ...; body.serverId: ..." — one message per field.
+    for (const part of error.message.split(/; (?=(?:body\.)?[A-Za-z.]+: )/)) {
+      const m = /^(?:body\.)?([A-Za-z.]+): (.*)$/s.exec(part);
+      if (m) out[m[1]!] ??= m[2]!;
+    }
   }
   return out;
 }

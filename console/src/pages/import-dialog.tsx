@@ -98,13 +98,14 @@ export function ImportDialog(props: { onClose: () => void }) {
     try {
       let res: unknown;
       if (source === 'file') {
+        // The fields go before the file part: the API reads them first, then streams the file.
         const form = new FormData();
         for (const [k, v] of Object.entries(importFields(choices))) form.append(k, v);
         form.append('file', file!, file!.name);
         res = await api<unknown>('POST', '/v1/imports', { form });
       } else {
         res = await api<unknown>('POST', '/v1/imports', {
-          body: { ...importFields(choices), source: { serverId, path: path.trim(), fileName: fileName.trim() } },
+          body: { ...importFields(choices), serverId, path: path.trim(), fileName: fileName.trim() },
         });
       }
       setJobId(readJob(res).id);
