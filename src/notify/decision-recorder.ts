@@ -39,6 +39,8 @@ export interface DecisionRecorderOptions {
   readonly bufferCapacity: number;
   /** Flush period, ms. */
   readonly flushMs: number;
+  /** Records that trigger a write before the period ends. */
+  readonly batchSize: number;
   /** Cap of each tenant's decision stream (MAXLEN ~). */
   readonly streamMaxLen: number;
 }
@@ -48,6 +50,7 @@ export const DEFAULT_RECORDER_OPTIONS: DecisionRecorderOptions = Object.freeze({
   allowSampleRate: 1,
   bufferCapacity: 50_000,
   flushMs: 1000,
+  batchSize: 1000,
   streamMaxLen: 100_000,
 });
 
@@ -71,6 +74,11 @@ export class DecisionRecorder implements DecisionObserver {
   private readonly audit: BoundedBuffer<AuditRecord>;
   private hits = new Map<string, Map<number, HitCell>>();
   private sampleCredit = 0;
+  private soon = false;
+  private readonly flushSoon = (): void => {
+    this.soon = false;
+    void this.flush();
+  };
   private readonly samplePpm: number;
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
@@ -129,6 +137,13 @@ export class DecisionRecorder implements DecisionObserver {
       operation: decision?.outcome.operation ?? 'none',
       node: this.options.node,
     });
+    // Write soon after a batch fills: records that die young cost the GC little, records kept
+    // for a whole flush period get promoted to the old generation and cost far more. Not while
+    // writes fail: then the timer paces the retries.
+    if (this.audit.size >= this.options.batchSize && !this.soon && this.failures === 0) {
+      this.soon = true;
+      setImmediate(this.flushSoon);
+    }
   }
 
   get bufferedAudit(): number {
