@@ -11,6 +11,7 @@ import { CallScreener } from '../../src/pbx/call-screener.js';
 import type { IncomingCall } from '../../src/pbx/incoming-call.js';
 import { StaticDeciderSource } from '../../src/pbx/static-decider-source.js';
 import { skipWithoutRedis, startRedis, type TestRedis } from '../support/redis-server.js';
+import { eventually } from './webhook-receiver.js';
 
 const NOW = Math.floor(Date.now() / 1000) * 1000;
 const rules: Rule[] = [
@@ -153,6 +154,17 @@ describe('decision audit and hit counters', { skip: skipWithoutRedis }, () => {
     );
     await s.hits.forget(s.tenant, [2]);
     assert.equal(await s.hits.hitRules(s.tenant), 1);
+  });
+
+  it('writes a full batch without waiting for the flush period', async () => {
+    const s = await setup();
+    for (let i = 0; i < 2500; i++) s.screener.screen(s.call(i, '14045266123'));
+    const page = await eventually('two batches written', async () => {
+      const p = await s.log.query(s.tenant, { limit: 1000 });
+      return p.items.length === 1000 && s.recorder.bufferedAudit < 1000 ? p : undefined;
+    });
+    assert.equal(page.items.length, 1000);
+    assert.ok(s.recorder.written >= 2000, `written ${s.recorder.written}`);
   });
 
   it('records the failure policy when no index is loaded, and a throwing observer never breaks a call', async () => {
