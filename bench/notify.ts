@@ -221,22 +221,40 @@ export async function run(args: string[]): Promise<void> {
   await flatOut(on, calls, 1);
   await flatOut(onSampled, calls, 1);
 
-  const report = (scenario: string, mode: string, r: Sampled, extra: Record<string, unknown> = {}) =>
-    console.log(
-      JSON.stringify({
-        scenario,
-        mode,
-        rules: exact + 10_000,
-        calls_per_sec: Math.round(r.calls / r.seconds),
-        // The call path alone: 1 s divided by the mean time inside screen() (background work excluded).
-        path_calls_per_sec: Math.round(1e9 / mean(r.samples, r.n)),
-        p50_ns: Math.round(pct(r.samples, r.n, 0.5)),
-        p99_ns: Math.round(pct(r.samples, r.n, 0.99)),
-        node_cpu_us_per_call: Number((r.cpuUs / r.calls).toFixed(2)),
-        redis_cpu_ms_per_s: Math.round(r.redisCpuMs / r.seconds),
-        ...extra,
-      }),
-    );
+  const rows = new Map<string, Array<Record<string, number>>>();
+  const report = (scenario: string, mode: string, r: Sampled, extra: Record<string, unknown> = {}) => {
+    const figures = {
+      calls_per_sec: Math.round(r.calls / r.seconds),
+      // The call path alone: 1 s divided by the mean time inside screen() (background work excluded).
+      path_calls_per_sec: Math.round(1e9 / mean(r.samples, r.n)),
+      p50_ns: Math.round(pct(r.samples, r.n, 0.5)),
+      p99_ns: Math.round(pct(r.samples, r.n, 0.99)),
+      node_cpu_us_per_call: Number((r.cpuUs / r.calls).toFixed(2)),
+      redis_cpu_ms_per_s: Math.round(r.redisCpuMs / r.seconds),
+    };
+    const key = JSON.stringify([scenario, mode]);
+    rows.set(key, [...(rows.get(key) ?? []), figures]);
+    console.log(JSON.stringify({ scenario, mode, rules: exact + 10_000, ...figures, ...extra }));
+  };
+  /** One line per scenario and mode: the median of each figure over the rounds. */
+  const summarize = () => {
+    for (const [key, list] of rows) {
+      const [scenario, mode] = JSON.parse(key) as [string, string];
+      const median = (k: string) => {
+        const v = list.map((x) => x[k]!).sort((a, b) => a - b);
+        return v[Math.floor((v.length - 1) / 2)];
+      };
+      const keys = Object.keys(list[0]!);
+      console.log(
+        JSON.stringify({
+          scenario,
+          mode,
+          summary: `median of ${list.length} rounds`,
+          ...Object.fromEntries(keys.map((k) => [k, median(k)])),
+        }),
+      );
+    }
+  };
   const counters = () => ({
     events_written: notifier.written,
     events_dropped: notifier.dropped,
@@ -272,6 +290,7 @@ export async function run(args: string[]): Promise<void> {
     }
   }
 
+  summarize();
   await notifier.flush(10_000);
   await recorder.close();
   await sampledRecorder.close();
