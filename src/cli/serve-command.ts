@@ -10,6 +10,7 @@ import { SyncRegistry } from '../store/sync-registry.js';
 import { UsageError } from './output.js';
 import './serve-builtin-roles.js';
 import { storeOptionsOf } from './serve-builtin-roles.js';
+import '../jobs/serve-jobs.js';
 import {
   ROLE_NAMES,
   type RoleName,

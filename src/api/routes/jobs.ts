@@ -1,0 +1,88 @@
+import { z } from 'zod';
+import { cgError } from '../../domain/errors.js';
+import type { BulkJobs } from '../../jobs/bulk-jobs.js';
+import { jobViewSchema } from '../../jobs/job-view.js';
+import type { RouteModule } from '../app.js';
+import { tenantOf } from '../auth.js';
+import { errorResponses } from '../schemas.js';
+
+const view = jobViewSchema.meta({ id: 'Job' });
+const idParams = z.object({ id: z.string().min(1).max(128) });
+
+/** The task view: every import and export, manual or scheduled, with state, counts and files. */
+export const jobRoutes =
+  (jobs: BulkJobs): RouteModule =>
+  (app) => {
+    app.get(
+      '/v1/jobs',
+      {
+        config: { auth: 'any' },
+        schema: {
+          tags: ['jobs'],
+          summary: 'Imports and exports, newest first',
+          querystring: z.object({
+            kind: z.enum(['import', 'export']).optional(),
+            limit: z.coerce.number().int().min(1).max(500).default(50),
+          }),
+          response: { 200: z.object({ items: z.array(view) }), ...errorResponses },
+        },
+      },
+      async (request) => ({
+        items: await jobs.service.list(tenantOf(request).tenant, request.query),
+      }),
+    );
+    app.get(
+      '/v1/jobs/:id',
+      {
+        config: { auth: 'any' },
+        schema: {
+          tags: ['jobs'],
+          summary: 'One job',
+          params: idParams,
+          response: { 200: view, ...errorResponses },
+        },
+      },
+      async (request) => {
+        const v = await jobs.service.get(tenantOf(request).tenant, request.params.id);
+        if (!v) throw cgError('CG_ERR_NOT_FOUND', `job "${request.params.id}" does not exist`);
+        return v;
+      },
+    );
+    app.get(
+      '/v1/jobs/:id/errors',
+      {
+        config: { auth: 'any' },
+        schema: {
+          tags: ['jobs'],
+          summary: "An import's per-row errors (CSV: line, column, reason)",
+          params: idParams,
+          response: errorResponses,
+        },
+      },
+      async (request, reply) => {
+        const stream = await jobs.service.errorsFile(tenantOf(request).tenant, request.params.id);
+        if (!stream) throw cgError('CG_ERR_NOT_FOUND', `job "${request.params.id}" has no errors file`);
+        return reply
+          .type('text/csv; charset=utf-8')
+          .header('content-disposition', `attachment; filename="import-${request.params.id}-errors.csv"`)
+          .send(stream as never);
+      },
+    );
+  };
+
+/** Every bulk-jobs route module. */
+export async function bulkJobRoutes(jobs: BulkJobs): Promise<RouteModule[]> {
+  const [{ importRoutes }, { exportRoutes }, { fileServerRoutes }, { scheduleRoutes }] = await Promise.all([
+    import('./imports.js'),
+    import('./exports.js'),
+    import('./file-servers.js'),
+    import('./schedules.js'),
+  ]);
+  return [
+    importRoutes(jobs),
+    exportRoutes(jobs),
+    fileServerRoutes(jobs),
+    scheduleRoutes(jobs),
+    jobRoutes(jobs),
+  ];
+}

@@ -1,0 +1,77 @@
+import { Cluster } from 'ioredis';
+import { bulkJobRoutes } from '../api/routes/jobs.js';
+import { storeOptionsOf } from '../cli/serve-builtin-roles.js';
+import { registerApiRouteFactory, registerRole, type ServeContext } from '../cli/serve-roles.js';
+import { jobFinishedHook } from '../notify/job-events.js';
+import type { Notifier } from '../notify/notifier.js';
+import { ExpirySweeper } from '../store/expiry-sweeper.js';
+import { RuleRepository } from '../store/rule-repository.js';
+import { TenantRepository } from '../store/tenant-repository.js';
+import { type BulkJobs, createBulkJobs } from './bulk-jobs.js';
+
+/** The URL the process's client really uses (an embedded Redis runs on a port of its own). */
+function urlOf(ctx: ServeContext): string {
+  const c = ctx.client;
+  if (c instanceof Cluster) return ctx.config.REDIS_URL;
+  const o = c.options;
+  const auth = o.password ? `${encodeURIComponent(o.username ?? '')}:${encodeURIComponent(o.password)}@` : '';
+  const scheme = o.tls ? 'rediss' : 'redis';
+  return `${scheme}://${auth}${o.host ?? '127.0.0.1'}:${o.port ?? 6379}/${o.db ?? 0}`;
+}
+
+/** One BulkJobs per process, shared by the api and worker roles, made on first use. */
+let shared: BulkJobs | undefined;
+let users = 0;
+const bulkJobsOf = (ctx: ServeContext): BulkJobs => {
+  shared ??= createBulkJobs(
+    { ...ctx.config, REDIS_URL: urlOf(ctx) },
+    ctx.client,
+    storeOptionsOf(ctx),
+    ctx.log.child({ component: 'jobs' }),
+  );
+  users++;
+  return shared;
+};
+const release = async () => {
+  if (--users > 0 || !shared) return;
+  const s = shared;
+  shared = undefined;
+  await s.close();
+};
+
+/**
+ * The worker role: import/export job workers (CALLGUARD_JOB_CONCURRENCY each) and the expired-rule
+ * sweeper. Stopping lets running jobs finish their current batch; a job cut short resumes elsewhere.
+ */
+registerRole('worker', async (ctx) => {
+  const store = storeOptionsOf(ctx);
+  const sweeper = new ExpirySweeper(
+    new RuleRepository(ctx.client, store),
+    new TenantRepository(ctx.client, store),
+    ctx.log.child({ role: 'worker' }),
+  ).start();
+  const jobs = bulkJobsOf(ctx);
+  const events = ctx.events as Partial<Pick<Notifier, 'publish'>>;
+  const workers = jobs.startWorkers(
+    typeof events.publish === 'function'
+      ? { onFinished: jobFinishedHook(events as Pick<Notifier, 'publish'>) }
+      : {},
+  );
+  return {
+    stop: async () => {
+      sweeper.stop();
+      await workers.close();
+      await release();
+    },
+  };
+});
+
+/** The bulk-jobs admin routes (imports, exports, file servers, schedules, jobs) on the api role. */
+registerApiRouteFactory(async (ctx) => {
+  const jobs = bulkJobsOf(ctx);
+  const modules = await bulkJobRoutes(jobs);
+  return (app, deps, auth) => {
+    app.addHook('onClose', async () => release());
+    for (const m of modules) m(app, deps, auth);
+  };
+});

@@ -1,0 +1,190 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { ApiApp, ApiDeps } from '../../src/api/api-deps.js';
+import { buildApiApp } from '../../src/api/app.js';
+import { bulkJobRoutes } from '../../src/api/routes/jobs.js';
+import { type BulkJobs, createBulkJobs } from '../../src/jobs/bulk-jobs.js';
+import { silentLogger } from '../../src/log.js';
+import { ApiKeyRepository } from '../../src/store/api-key-repository.js';
+import { CatalogRepository } from '../../src/store/catalog-repository.js';
+import { RuleRepository } from '../../src/store/rule-repository.js';
+import { SyncRegistry } from '../../src/store/sync-registry.js';
+import { TenantRepository } from '../../src/store/tenant-repository.js';
+import { skipWithoutRedis, startRedis, type TestRedis } from '../support/redis-server.js';
+
+const STORE = { streamMaxLen: 10_000, snapshotEvery: 1_000 };
+
+function multipart(fields: Record<string, string>, file: string): { payload: Buffer; contentType: string } {
+  const boundary = '----cgboundary7d1';
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(fields)) {
+    parts.push(`--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`);
+  }
+  parts.push(
+    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="rules.csv"\r\nContent-Type: text/csv\r\n\r\n${file}\r\n--${boundary}--\r\n`,
+  );
+  return { payload: Buffer.from(parts.join('')), contentType: `multipart/form-data; boundary=${boundary}` };
+}
+
+describe('bulk-jobs API routes', { skip: skipWithoutRedis }, () => {
+  let redis: TestRedis;
+  let app: ApiApp;
+  let deps: ApiDeps;
+  let jobs: BulkJobs;
+  let registry: SyncRegistry;
+  let work: string;
+
+  before(async () => {
+    redis = await startRedis();
+    const client = redis.client();
+    work = mkdtempSync(join(tmpdir(), 'cg-routes-'));
+    registry = new SyncRegistry({ client, log: silentLogger, store: STORE, blockMs: 200 });
+    deps = {
+      config: { CALLGUARD_SYSTEM_KEY: 'system-key-for-tests-0123456789' },
+      client,
+      registry,
+      tenants: new TenantRepository(client, STORE),
+      catalog: new CatalogRepository(client, STORE),
+      rules: new RuleRepository(client, STORE),
+      keys: new ApiKeyRepository(client),
+      log: silentLogger,
+      now: Date.now,
+    };
+    jobs = createBulkJobs(
+      {
+        REDIS_URL: redis.url,
+        CALLGUARD_DATA_DIR: work,
+        CALLGUARD_JOB_CONCURRENCY: 1,
+        CALLGUARD_JOB_FILE_TTL_HOURS: 1,
+        CALLGUARD_SECRET_KEY: 'route-test-secret-key-01',
+      },
+      client,
+      STORE,
+      silentLogger,
+    );
+    jobs.startWorkers();
+    app = await buildApiApp(deps, { docs: false, routes: await bulkJobRoutes(jobs) });
+  });
+  after(async () => {
+    await app?.close();
+    await jobs?.close();
+    await registry?.stop();
+    await redis?.stop();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  const tenant = async () => {
+    const id = redis.tenant();
+    await deps.tenants.create(id);
+    const { key } = await deps.keys.create(id, { role: 'tenant_admin' });
+    return { id, auth: { authorization: `Bearer ${key}` } };
+  };
+  const waitDone = async (auth: Record<string, string>, id: string) => {
+    for (let i = 0; i < 600; i++) {
+      const r = await app.inject({ method: 'GET', url: `/v1/jobs/${id}`, headers: auth });
+      const v = r.json();
+      if (v.state === 'completed' || v.state === 'failed') return v;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    throw new Error('job did not finish');
+  };
+
+  it('serves the CSV template with the columns, an example row and a comment on formats', async () => {
+    const { auth } = await tenant();
+    const r = await app.inject({ method: 'GET', url: '/v1/imports/template', headers: auth });
+    assert.equal(r.statusCode, 200);
+    assert.match(r.headers['content-type'] as string, /text\/csv/);
+    assert.match(r.body, /^# callguard rules import template/);
+    assert.match(r.body, /\r\nid,called,calling,direction,action,group,type,ou,/);
+    assert.match(r.body, /14045266123,,outbound,block/);
+  });
+
+  it('imports an upload, shows it in the task view with its errors file', async () => {
+    const { auth } = await tenant();
+    const { payload, contentType } = multipart(
+      { overrideRule: 'override', ou: 'sales', validityValue: '3', validityUnit: 'day' },
+      'called,action\n14045266123,block\n1404526612X,block\n',
+    );
+    const r = await app.inject({
+      method: 'POST',
+      url: '/v1/imports',
+      headers: { ...auth, 'content-type': contentType },
+      payload,
+    });
+    assert.equal(r.statusCode, 202, r.body);
+    const { id } = r.json();
+    const v = await waitDone(auth, id);
+    assert.equal(v.state, 'completed');
+    assert.equal(v.progress.imported, 1);
+    assert.equal(v.progress.failed, 1);
+    const list = (await app.inject({ method: 'GET', url: '/v1/jobs', headers: auth })).json();
+    assert.equal(list.items[0].id, id);
+    const errors = await app.inject({ method: 'GET', url: v.errorsFile, headers: auth });
+    assert.equal(errors.statusCode, 200);
+    assert.match(errors.body, /^line,column,reason\r\n3,called,/);
+  });
+
+  it('refuses an export password that breaks the rule, with the rule in the message', async () => {
+    const { auth } = await tenant();
+    const r = await app.inject({
+      method: 'POST',
+      url: '/v1/exports',
+      headers: auth,
+      payload: { password: 'password' },
+    });
+    assert.equal(r.statusCode, 400);
+    assert.equal(r.json().code, 'CG_ERR_INPUT_INVALID');
+    assert.match(r.json().message, /8 to 12 characters/);
+  });
+
+  it('exports for download and streams the zip', async () => {
+    const { id: t, auth } = await tenant();
+    await deps.rules.create(t, { called: '123', direction: 'both', action: 'block' });
+    const r = await app.inject({
+      method: 'POST',
+      url: '/v1/exports',
+      headers: auth,
+      payload: { password: 'Pass1234=' },
+    });
+    assert.equal(r.statusCode, 202, r.body);
+    const v = await waitDone(auth, r.json().id);
+    assert.equal(v.state, 'completed');
+    const file = await app.inject({ method: 'GET', url: v.resultFile, headers: auth });
+    assert.equal(file.statusCode, 200);
+    assert.equal(file.headers['content-type'], 'application/zip');
+    assert.equal(file.rawPayload.subarray(0, 2).toString(), 'PK');
+  });
+
+  it('file servers: secrets are write-only; permissions are enforced', async () => {
+    const { id: t, auth } = await tenant();
+    const created = await app.inject({
+      method: 'POST',
+      url: '/v1/file-servers',
+      headers: auth,
+      payload: { name: 'n', host: '127.0.0.1', username: 'u', password: 'pw-secret-1', root: '/srv' },
+    });
+    assert.equal(created.statusCode, 201, created.body);
+    assert.ok(!created.body.includes('pw-secret-1'));
+    assert.equal(created.json().hasPassword, true);
+    const { key } = await deps.keys.create(t, { role: 'agent', permissions: ['rules:read'] });
+    const agent = { authorization: `Bearer ${key}` };
+    const denied = await app.inject({
+      method: 'POST',
+      url: '/v1/imports',
+      headers: agent,
+      payload: { serverId: created.json().id, fileName: 'x.csv' },
+    });
+    assert.equal(denied.statusCode, 403);
+    const traversal = await app.inject({
+      method: 'POST',
+      url: '/v1/imports',
+      headers: auth,
+      payload: { serverId: created.json().id, path: '../etc', fileName: 'passwd' },
+    });
+    assert.equal(traversal.statusCode, 400);
+    assert.match(traversal.json().message, /refused/);
+  });
+});
