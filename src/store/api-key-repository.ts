@@ -89,6 +89,16 @@ export function tenantOfKey(key: string): string | undefined {
   return tenant;
 }
 
+/** A damaged record reads as no record (the key does not work), never as a server error. */
+function parseJson(json: string | null): unknown {
+  if (!json) return undefined;
+  try {
+    return JSON.parse(json);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Redis hash of a tenant's API keys: SHA-256 of the key → record JSON. */
 export const apiKeysKey = (tenant: string): string => `${tenantPrefix(tenant)}apikeys`;
 
@@ -121,8 +131,7 @@ export class ApiKeyRepository {
     const tenant = tenantOfKey(key);
     if (!tenant) return undefined;
     const json = await this.client.hget(apiKeysKey(tenant), hashApiKey(key));
-    if (!json) return undefined;
-    const parsed = apiKeyRecordSchema.safeParse(JSON.parse(json));
+    const parsed = apiKeyRecordSchema.safeParse(parseJson(json));
     return parsed.success && parsed.data.tenant === tenant ? parsed.data : undefined;
   }
 
@@ -130,7 +139,7 @@ export class ApiKeyRepository {
     const all = await this.client.hgetall(apiKeysKey(tenant));
     return Object.values(all)
       .flatMap((json) => {
-        const parsed = apiKeyRecordSchema.safeParse(JSON.parse(json));
+        const parsed = apiKeyRecordSchema.safeParse(parseJson(json));
         return parsed.success ? [parsed.data] : [];
       })
       .sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));

@@ -115,6 +115,14 @@ describe('tenancy, permissions and keys', { skip: skipWithoutRedis }, () => {
       ['ge'],
     );
     assert.equal((await h.call('GET', `/v1/rules/${west.id}`, agent)).statusCode, 404);
+    const foreign = (
+      await h.call('POST', '/v1/check', agent, { called: '1002', direction: 'inbound' })
+    ).json();
+    assert.equal(foreign.action, 'block');
+    assert.equal(foreign.rule, null);
+    assert.match(foreign.why, /outside your OUs/);
+    const own = (await h.call('POST', '/v1/check', agent, { called: '1001', direction: 'inbound' })).json();
+    assert.equal(own.rule.id, east.id);
     assert.equal(
       (await h.call('PUT', `/v1/rules/${west.id}`, agent, { called: '9', ou: 'east' })).statusCode,
       404,

@@ -2,10 +2,11 @@ import { z } from 'zod';
 import { rawCallSchema, toCallContext } from '../../domain/call-context.js';
 import { lookupSeconds } from '../../metrics.js';
 import type { ApiApp, ApiDeps } from '../api-deps.js';
-import { tenantOf } from '../auth.js';
+import { inScope, tenantOf } from '../auth.js';
 import { countDecision, deciderOf } from '../decider-access.js';
 import { errorResponses } from '../schemas.js';
 import { StoredRuleCache } from '../stored-rule-cache.js';
+import { scopeOf } from '../tenant-context.js';
 import { ruleView } from './rule-routes.js';
 
 const callBody = rawCallSchema.meta({
@@ -49,7 +50,8 @@ export function registerCheckRoutes(app: ApiApp, deps: ApiDeps): void {
       },
     },
     async (request) => {
-      const { tenant } = tenantOf(request);
+      const principal = tenantOf(request);
+      const tenant = principal.tenant;
       const decider = deps.registry.deciderFor(tenant) ?? (await deciderOf(deps, tenant));
       const ctx = toCallContext(request.body, decider.policy, deps.now());
       const t0 = performance.now();
@@ -58,6 +60,19 @@ export function registerCheckRoutes(app: ApiApp, deps: ApiDeps): void {
       countDecision(decision.action, ctx.direction);
       const matchedRule = decision.rule;
       const stored = matchedRule ? await storedRules.get(deps, tenant, matchedRule) : null;
+      if (principal.role === 'agent' && stored) {
+        // An isolated agent learns the answer, not the details of another OU's rule.
+        const scope = await scopeOf(deps, principal);
+        if (!inScope(scope, (stored as { ou?: string }).ou)) {
+          return {
+            action: decision.action,
+            rule: null,
+            runnerUp: null,
+            outcome: decision.outcome,
+            why: `a rule outside your OUs ${decision.action === 'block' ? 'blocks' : 'allows'} this call`,
+          };
+        }
+      }
       return {
         action: decision.action,
         rule: stored,
