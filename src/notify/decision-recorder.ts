@@ -3,7 +3,7 @@ import type { DecisionObserver, Screening } from '../pbx/call-screener.js';
 import type { IncomingCall } from '../pbx/incoming-call.js';
 import { TENANT_ID } from '../store/keys.js';
 import type { RedisClient } from '../store/redis-client.js';
-import { BoundedBuffer } from './bounded-buffer.js';
+import { AuditRing } from './audit-ring.js';
 import { packAuditRecord } from './decision-log.js';
 import { groupBy } from './group-by.js';
 import { queueHitWrites } from './hit-counters.js';
@@ -54,6 +54,8 @@ export const DEFAULT_RECORDER_OPTIONS: DecisionRecorderOptions = Object.freeze({
   streamMaxLen: 100_000,
 });
 
+const OPERATION_CODE = { none: 0, auto_wrap_up: 1, pop_up: 2 } as const;
+
 /** Records per script call: keeps each call's time in Redis short. */
 const APPEND_CHUNK = 1000;
 
@@ -64,20 +66,21 @@ interface HitCell {
 
 /**
  * The DecisionObserver of a live node: decision audit and per-rule hit counters. observe() runs on
- * the call path and only touches memory (one object per recorded decision, a counter bump per hit);
+ * the call path and only touches memory (a few slots of a columnar ring per recorded decision, a
+ * counter bump per hit);
  * a timer writes everything in batches, one pipeline per tenant. During a Redis outage hit counts
  * keep aggregating in memory (bounded by the number of rules) and audit records wait in a bounded
  * buffer (oldest dropped beyond it, counted as callguard_notify_dropped_total{kind="audit"}).
  */
 export class DecisionRecorder implements DecisionObserver {
   private readonly options: DecisionRecorderOptions;
-  private readonly audit: BoundedBuffer<AuditRecord>;
+  private readonly audit: AuditRing;
   private hits = new Map<string, Map<number, HitCell>>();
   private sampleCredit = 0;
   private soon = false;
   private readonly flushSoon = (): void => {
     this.soon = false;
-    void this.flush();
+    this.kick();
   };
   private readonly samplePpm: number;
   private timer: NodeJS.Timeout | null = null;
@@ -92,7 +95,7 @@ export class DecisionRecorder implements DecisionObserver {
     options: Partial<DecisionRecorderOptions> = {},
   ) {
     this.options = { ...DEFAULT_RECORDER_OPTIONS, ...options };
-    this.audit = new BoundedBuffer(this.options.bufferCapacity);
+    this.audit = new AuditRing(this.options.bufferCapacity, this.options.node);
     prepareNotifyScripts(client);
     this.samplePpm = Math.round(Math.min(1, Math.max(0, this.options.allowSampleRate)) * 1_000_000);
   }
@@ -123,20 +126,19 @@ export class DecisionRecorder implements DecisionObserver {
       if (this.sampleCredit < 1_000_000) return;
       this.sampleCredit -= 1_000_000;
     }
-    this.audit.push({
-      tenant: call.tenant,
-      at: ctx?.at ?? Date.now(),
-      callId: call.callId,
-      direction: call.direction,
-      called: ctx?.called ?? call.called,
-      calling: ctx?.calling ?? call.calling ?? '',
-      task: call.task ?? '',
-      action: plan.result,
-      rule: ruleId,
-      basis: decision === null ? 'failure-policy' : ruleId === 0 ? 'default' : 'rule',
-      operation: decision?.outcome.operation ?? 'none',
-      node: this.options.node,
-    });
+    this.audit.push(
+      call.tenant,
+      ctx?.at ?? Date.now(),
+      call.callId,
+      call.direction,
+      ctx?.called ?? call.called,
+      ctx?.calling ?? call.calling ?? '',
+      call.task ?? '',
+      plan.result === 'block',
+      ruleId,
+      decision === null ? 2 : ruleId === 0 ? 1 : 0,
+      decision === null ? 0 : OPERATION_CODE[decision.outcome.operation],
+    );
     // Write soon after a batch fills: records that die young cost the GC little, records kept
     // for a whole flush period get promoted to the old generation and cost far more. Not while
     // writes fail: then the timer paces the retries.
@@ -156,15 +158,23 @@ export class DecisionRecorder implements DecisionObserver {
 
   start(): this {
     if (!this.timer) {
-      this.timer = setInterval(() => void this.flush(), this.options.flushMs);
+      this.timer = setInterval(() => this.kick(), this.options.flushMs);
       this.timer.unref();
     }
     return this;
   }
 
-  /** Writes what is buffered now; a failed write puts it back for the next round. Never rejects. */
-  flush(): Promise<void> {
-    if (this.flushing) return this.flushing;
+  /** A background write, unless one is under way (timers must not queue up behind a slow Redis). */
+  private kick(): void {
+    if (!this.flushing) void this.flush();
+  }
+
+  /**
+   * Writes what is buffered now (after a write already under way); a failed write puts it back for
+   * the next round. Never rejects.
+   */
+  async flush(): Promise<void> {
+    while (this.flushing) await this.flushing;
     this.flushing = this.writeOnce().finally(() => {
       this.flushing = null;
     });
