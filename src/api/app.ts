@@ -131,6 +131,21 @@ export async function buildApiApp(deps: ApiDeps, options: BuildApiOptions = {}):
     done();
   });
 
+  // Who may call a route is part of its documentation.
+  app.addHook('onRoute', (route) => {
+    const need = route.config?.auth ?? 'none';
+    if (!route.schema || need === 'none') return;
+    const who =
+      need === 'system'
+        ? 'the system key (CALLGUARD_SYSTEM_KEY)'
+        : need === 'any'
+          ? 'any API key of the tenant'
+          : need === 'tenant_admin'
+            ? 'a tenant_admin key'
+            : `a key with the ${need} permission`;
+    route.schema.description = `${route.schema.description ? `${route.schema.description} ` : ''}Needs ${who}.`;
+  });
+
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   for (const register of [...ROUTES, ...(options.routes ?? [])]) register(app, deps, auth);
   await app.ready();

@@ -16,13 +16,23 @@ interface RouteInfo {
   readonly query: boolean;
   readonly system: boolean;
   readonly public: boolean;
+  /** What the route documents it needs ("the system key", "a key with the rules:read permission", ...). */
+  readonly needs: string;
 }
 
 /** Every documented route, from the OpenAPI document the route schemas produce. */
 function routesOf(doc: {
   paths: Record<
     string,
-    Record<string, { requestBody?: unknown; parameters?: Array<{ in: string }>; security?: unknown[] }>
+    Record<
+      string,
+      {
+        requestBody?: unknown;
+        parameters?: Array<{ in: string }>;
+        security?: unknown[];
+        description?: string;
+      }
+    >
   >;
 }): RouteInfo[] {
   const out: RouteInfo[] = [];
@@ -46,6 +56,7 @@ function routesOf(doc: {
         query: (op.parameters ?? []).some((p) => p.in === 'query'),
         system: path.startsWith('/v1/tenants'),
         public: Array.isArray(op.security) && op.security.length === 0,
+        needs: /Needs (.*)\.$/.exec(op.description ?? '')?.[1] ?? '',
       });
     }
   }
@@ -94,6 +105,28 @@ describe('bad input on every route', { skip: skipWithoutRedis }, () => {
       const res = await h.call(r.method, r.url, undefined, r.body ? {} : undefined);
       assertClientError(res, `${r.method} ${r.path}`, 401);
     }
+  });
+
+  it('answers a key without the permission a route documents with 403 naming it', async () => {
+    const none = await h.key(tenant.id, { role: 'agent', permissions: [] });
+    let checked = 0;
+    for (const r of routes.filter((x) => !x.public && !x.system)) {
+      const what = `${r.method} ${r.path} (${r.needs})`;
+      assert.ok(r.needs, `${what}: documents who may call it`);
+      const res = await h.call(r.method, r.url, none, r.body ? {} : undefined);
+      const permission = /the ([a-z]+:[a-z]+) permission/.exec(r.needs)?.[1];
+      if (permission || r.needs.includes('tenant_admin')) {
+        assertClientError(res, what, 403);
+        assert.ok(res.json().message.includes(permission ?? 'tenant_admin'), what);
+        checked++;
+      } else {
+        assert.ok(
+          res.statusCode < 500 && res.statusCode !== 401 && res.statusCode !== 403,
+          `${what}: ${res.statusCode}`,
+        );
+      }
+    }
+    assert.ok(checked > 10);
   });
 
   it('refuses malformed JSON, wrong types, unknown fields, other media types and oversized bodies', async () => {
