@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import Fastify, { LogController } from 'fastify';
+import Fastify, { type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import {
   jsonSchemaTransform,
   jsonSchemaTransformObject,
@@ -10,7 +10,7 @@ import {
 } from 'fastify-type-provider-zod';
 import { httpSeconds } from '../metrics.js';
 import type { ApiApp, ApiDeps } from './api-deps.js';
-import { Authenticator } from './auth.js';
+import { Authenticator, type RouteAuth } from './auth.js';
 import { registerConsoleRoutes } from './console-route.js';
 import { errorHandler, notFoundHandler } from './http-errors.js';
 import { registerBlocklistRoutes } from './routes/blocklist-routes.js';
@@ -47,6 +47,44 @@ export const ROUTES: readonly RouteModule[] = [
   registerScreenRoutes,
   registerConsoleRoutes,
 ];
+
+const asArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+type Need = NonNullable<RouteAuth['auth']>;
+
+/** Callback style: a key already verified is resolved without a promise (the check path). */
+function authHook(auth: Authenticator, need: Need) {
+  return (request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void) => {
+    try {
+      const cached = auth.cached(request, need);
+      if (cached) {
+        request.principal = cached;
+        return done();
+      }
+    } catch (error) {
+      return done(error as Error);
+    }
+    auth.authenticate(request, need).then((principal) => {
+      request.principal = principal;
+      done();
+    }, done);
+  };
+}
+
+/** HTTP time per route, method and status class; the label children are made once. */
+function timingHook(url: string, method: string) {
+  const timers: Array<ReturnType<typeof httpSeconds.labels> | undefined> = [];
+  return (_request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    const cls = Math.floor(reply.statusCode / 100);
+    let timer = timers[cls];
+    if (!timer) {
+      timer = httpSeconds.labels(url, method, `${cls}xx`);
+      timers[cls] = timer;
+    }
+    timer.observe(reply.elapsedTime / 1000);
+    done();
+  };
+}
 
 export interface BuildApiOptions {
   /** Extra route modules (the bulk-jobs routes plug in here). */
@@ -99,42 +137,18 @@ export async function buildApiApp(deps: ApiDeps, options: BuildApiOptions = {}):
   if (options.docs !== false) await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
 
   const auth = new Authenticator(deps);
-  // Callback style: a key already verified is resolved without a promise (the check path).
-  app.addHook('onRequest', (request, _reply, done) => {
-    const need = request.routeOptions.config.auth ?? 'none';
-    if (need === 'none') return done();
-    try {
-      const cached = auth.cached(request, need);
-      if (cached) {
-        request.principal = cached;
-        return done();
-      }
-    } catch (error) {
-      return done(error as Error);
-    }
-    auth.authenticate(request, need).then((principal) => {
-      request.principal = principal;
-      done();
-    }, done);
-  });
-  const timers = new Map<string, ReturnType<typeof httpSeconds.labels>>();
-  app.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.url ?? 'unknown';
-    const status = `${Math.floor(reply.statusCode / 100)}xx`;
-    const key = `${request.method} ${route} ${status}`;
-    let timer = timers.get(key);
-    if (!timer) {
-      timer = httpSeconds.labels(route, request.method, status);
-      timers.set(key, timer);
-    }
-    timer.observe(reply.elapsedTime / 1000);
-    done();
-  });
-
-  // Who may call a route is part of its documentation.
+  // Auth and timing are attached to each route as it is added, with what they need captured once:
+  // nothing per request asks the route for its options (request.routeOptions builds an object).
   app.addHook('onRoute', (route) => {
     const need = route.config?.auth ?? 'none';
+    const onRequest = need === 'none' ? [] : [authHook(auth, need)];
+    const onResponse = [
+      timingHook(route.url, Array.isArray(route.method) ? route.method.join(',') : route.method),
+    ];
+    route.onRequest = [...asArray(route.onRequest), ...onRequest] as typeof route.onRequest;
+    route.onResponse = [...asArray(route.onResponse), ...onResponse] as typeof route.onResponse;
     if (!route.schema || need === 'none') return;
+    // Who may call a route is part of its documentation.
     const who =
       need === 'system'
         ? 'the system key (CALLGUARD_SYSTEM_KEY)'
