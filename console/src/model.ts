@@ -122,7 +122,7 @@ export function readJob(raw: unknown): Job {
     imported: num(p.imported ?? result.imported),
     skipped: num(p.skipped ?? result.skipped),
     failed: num(p.failed ?? result.failed),
-    exported: num(p.exported ?? result.records),
+    exported: Math.max(num(p.exported), num(result.records)),
   };
   const total = num(p.total);
   let progress = 0;

@@ -130,11 +130,13 @@ export function apiClient(url: string, key: string) {
   };
 }
 
-/** A rules CSV in the import template's columns: `count` outbound blocks in one group and type. */
+/** A rules CSV in the import template's columns: `count` outbound blocks in one group and type, and one bad row. */
 export function rulesCsv(count: number, prefix: string, group: string, type: string, ou: string): string {
   const lines = ['called,direction,action,group,type,ou,remarks'];
   for (let i = 0; i < count; i++) {
     lines.push(`${prefix}${String(i).padStart(6, '0')},outbound,block,${group},${type},${ou},imported ${i}`);
   }
+  // One bad row: reported in the errors file with its line, the good rows still land.
+  lines.push(`1777ABC,outbound,block,${group},${type},${ou},bad number`);
   return `${lines.join('\n')}\n`;
 }

@@ -1,11 +1,11 @@
 import { useState } from 'preact/hooks';
 import { api, fieldErrors, messageOf } from '../api';
-import { optionsOf } from '../catalog';
+import { optionsOf, useCatalog } from '../catalog';
 import { Dialog, Field, Notice, Select, TextInput } from '../components/ui';
 import { JobProgress } from '../jobs';
 import { checkPassword, readJob } from '../model';
 import type { RuleFilters } from './blocklist-page';
-import { useFileServers } from './import-dialog';
+import { serverOptions, useFileServers } from './import-dialog';
 
 /** The compression password with a show/hide toggle and its rule checked as the user types. */
 export function PasswordField(props: { value: string; onInput: (v: string) => void; error?: string; label?: string }) {
@@ -67,27 +67,33 @@ export function PasswordField(props: { value: string; onInput: (v: string) => vo
   );
 }
 
-const FILTER_LABELS: Record<string, string> = {
-  ou: 'OU',
-  groupId: 'group',
-  typeId: 'type',
-  direction: 'direction',
-  action: 'action',
-  numberPrefix: 'numbers starting with',
-};
-
-/** The export filter the Blocklist page's search stands for (a number searched for exports its prefix). */
-export function exportFilterOf(f: RuleFilters): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (f.ou) out.ou = f.ou;
-  if (f.group) out.groupId = f.group;
-  if (f.type) out.typeId = f.type;
-  if (f.direction) out.direction = f.direction;
-  if (f.action) out.action = f.action;
-  const digits = f.number.replace(/^_/, '').replace(/[!.X]+$/, '').replace(/[\s+\-().]/g, '');
-  if (/^[0-9*#]{1,32}$/.test(digits)) out.numberPrefix = digits;
-  return out;
+export interface ExportFilterForm {
+  ou: string;
+  groupId: string;
+  typeId: string;
+  direction: string;
+  action: string;
+  numberPrefix: string;
 }
+
+/**
+ * The export filter the page's search suggests. The export API selects numbers by their leading digits
+ * only, so a searched number carries over only when it is a prefix pattern (_1404! → 1404).
+ */
+export function exportFilterOf(f: RuleFilters): ExportFilterForm {
+  const prefix = /^_([0-9*#]{1,32})[!.]$/.exec(f.number.trim());
+  return {
+    ou: f.ou,
+    groupId: f.group,
+    typeId: f.type,
+    direction: f.direction,
+    action: f.action,
+    numberPrefix: prefix ? prefix[1]! : '',
+  };
+}
+
+const filterBody = (f: ExportFilterForm): Record<string, string> =>
+  Object.fromEntries(Object.entries(f).filter(([, v]) => v !== '').map(([k, v]) => [k, v.trim()]));
 
 /** Export dialog: the rules the page's search selects, as an encrypted zip to download or to a server. */
 export function ExportDialog(props: { filters: RuleFilters; onClose: () => void }) {
@@ -101,7 +107,9 @@ export function ExportDialog(props: { filters: RuleFilters; onClose: () => void 
   const [busy, setBusy] = useState(false);
   const [jobId, setJobId] = useState<string>();
   const { servers, error: serversError } = useFileServers();
-  const filter = exportFilterOf(props.filters);
+  const catalog = useCatalog();
+  const [filter, setFilter] = useState<ExportFilterForm>(exportFilterOf(props.filters));
+  const setF = (k: keyof ExportFilterForm) => (v: string) => setFilter({ ...filter, [k]: v });
 
   const start = async (e: Event) => {
     e.preventDefault();
@@ -111,6 +119,9 @@ export function ExportDialog(props: { filters: RuleFilters; onClose: () => void 
     if (!checkPassword(password).ok) missing.password = 'The password does not follow the rule below';
     if (target === 'server' && !serverId) missing.serverId = 'Choose a server';
     if (target === 'server' && !fileName.trim()) missing.fileName = 'Give the zip a file name';
+    if (filter.numberPrefix.trim() && !/^[0-9*#]{1,32}$/.test(filter.numberPrefix.trim())) {
+      missing.numberPrefix = 'Digits, * or # only (up to 32)';
+    }
     if (Object.keys(missing).length > 0) {
       setErrors(missing);
       return;
@@ -119,7 +130,7 @@ export function ExportDialog(props: { filters: RuleFilters; onClose: () => void 
     try {
       const body = {
         password,
-        filter,
+        filter: filterBody(filter),
         target:
           target === 'server'
             ? { mode: 'server', serverId, path: path.trim(), fileName: fileName.trim() }
@@ -128,7 +139,7 @@ export function ExportDialog(props: { filters: RuleFilters; onClose: () => void 
       setJobId(readJob(await api<unknown>('POST', '/v1/exports', { body })).id);
     } catch (err) {
       const f = fieldErrors(err);
-      for (const k of Object.keys(f)) f[k.replace(/^target\./, '')] ??= f[k]!;
+      for (const k of Object.keys(f)) f[k.replace(/^(target|filter)\./, '')] ??= f[k]!;
       setErrors(f);
       if (!f.password) setFailure(messageOf(err));
     } finally {
@@ -136,9 +147,6 @@ export function ExportDialog(props: { filters: RuleFilters; onClose: () => void 
     }
   };
 
-  const described = Object.entries(filter)
-    .map(([k, v]) => `${FILTER_LABELS[k] ?? k}: ${v}`)
-    .join(', ');
 
   return (
     <Dialog
@@ -168,9 +176,43 @@ export function ExportDialog(props: { filters: RuleFilters; onClose: () => void 
             </div>
           ) : null}
           <p class="span-2 help">
-            Exports {described ? `the rules of the current search (${described})` : 'every rule this key may see'}: files of
-            at most 100,000 records in one AES-256 encrypted zip, at most 2,000,000 records.
+            The rules this key may see that match the filter below, as CSV files of at most 100,000 records in one
+            AES-256 encrypted zip (at most 2,000,000 records).
           </p>
+          <Select label="OU" name="export-ou" value={filter.ou} onChange={setF('ou')} options={optionsOf(catalog.ous, 'Every OU')} error={errors.ou} />
+          <Select label="Group" name="export-group" value={filter.groupId} onChange={setF('groupId')} options={optionsOf(catalog.groups, 'Every group')} error={errors.groupId} />
+          <Select label="Type" name="export-type" value={filter.typeId} onChange={setF('typeId')} options={optionsOf(catalog.types, 'Every type')} error={errors.typeId} />
+          <Select
+            label="Direction"
+            name="export-direction"
+            value={filter.direction}
+            onChange={setF('direction')}
+            options={[
+              { value: '', label: 'Every direction' },
+              { value: 'outbound', label: 'Outbound' },
+              { value: 'inbound', label: 'Inbound' },
+              { value: 'both', label: 'Both' },
+            ]}
+          />
+          <Select
+            label="Action"
+            name="export-action"
+            value={filter.action}
+            onChange={setF('action')}
+            options={[
+              { value: '', label: 'Every action' },
+              { value: 'block', label: 'Block' },
+              { value: 'allow', label: 'Allow' },
+            ]}
+          />
+          <TextInput
+            label="Numbers starting with"
+            name="numberPrefix"
+            value={filter.numberPrefix}
+            onInput={setF('numberPrefix')}
+            error={errors.numberPrefix}
+            placeholder="e.g. 1404"
+          />
           <fieldset class="span-2 segmented">
             <legend>Export to</legend>
             <label class="inline">
@@ -192,7 +234,7 @@ export function ExportDialog(props: { filters: RuleFilters; onClose: () => void 
                 name="serverId"
                 value={serverId}
                 onChange={setServerId}
-                options={optionsOf(servers, servers.length ? 'Choose a server' : 'No file servers registered')}
+                options={serverOptions(servers)}
                 error={errors.serverId ?? serversError}
                 required
               />

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, download, fieldErrors, getAll, messageOf } from '../api';
 import { optionsOf, useCatalog } from '../catalog';
-import { Dialog, Field, Notice, Select, TextInput } from '../components/ui';
+import { Dialog, Field, Notice, type Option, Select, TextInput } from '../components/ui';
 import { JobProgress } from '../jobs';
 import { type FileServer, readJob } from '../model';
 
@@ -46,6 +46,12 @@ export function ImportChoicesFields(props: {
       <Select label="Type" name="import-type" value={c.typeId} onChange={set('typeId')} options={optionsOf(catalog.types, 'From the file / none')} error={props.errors.typeId} />
     </>
   );
+}
+
+/** Server choices read "name (host)": the id of a registered server is a generated one. */
+export function serverOptions(servers: readonly FileServer[]): Option[] {
+  const first = servers.length ? 'Choose a server' : 'No file servers registered';
+  return [{ value: '', label: first }, ...servers.map((s) => ({ value: s.id, label: `${s.name} (${s.host})` }))];
 }
 
 export function useFileServers(): { servers: FileServer[]; error: string | undefined } {
@@ -187,7 +193,7 @@ export function ImportDialog(props: { onClose: () => void }) {
                 name="serverId"
                 value={serverId}
                 onChange={setServerId}
-                options={optionsOf(servers, servers.length ? 'Choose a server' : 'No file servers registered')}
+                options={serverOptions(servers)}
                 error={errors.serverId ?? serversError}
                 required
               />

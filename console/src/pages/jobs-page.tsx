@@ -4,7 +4,8 @@ import { Notice, Pager, ProgressBar } from '../components/ui';
 import { JobFiles } from '../jobs';
 import { formatTime, isFinished, type Job, readJob } from '../model';
 
-const PAGE_SIZE = 20;
+// The task view lists the newest jobs (the API keeps finished ones for the job file time to live).
+const PAGE_SIZE = 100;
 const REFRESH_MS = 1000;
 
 /** Task view: every import and export job with its state, progress, counts and files. */
@@ -63,7 +64,7 @@ export function JobsPage() {
               <th scope="col">Kind</th>
               <th scope="col">State</th>
               <th scope="col">Progress</th>
-              <th scope="col">Read</th>
+              <th scope="col">Records</th>
               <th scope="col">Imported</th>
               <th scope="col">Skipped</th>
               <th scope="col">Failed</th>
@@ -87,7 +88,7 @@ export function JobsPage() {
                 <td class="progress-cell">
                   <ProgressBar value={j.progress} label={`Job ${j.id} progress`} />
                 </td>
-                <td>{j.counts.read}</td>
+                <td>{j.kind === 'export' ? j.counts.exported : j.counts.read}</td>
                 <td>{j.kind === 'export' ? '' : j.counts.imported}</td>
                 <td>{j.kind === 'export' ? '' : j.counts.skipped}</td>
                 <td>{j.counts.failed}</td>

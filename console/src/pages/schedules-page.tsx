@@ -4,7 +4,7 @@ import { optionsOf, useCatalog } from '../catalog';
 import { Dialog, Notice, Select, TextInput } from '../components/ui';
 import { formatTime } from '../model';
 import { PasswordField } from './export-dialog';
-import { ImportChoicesFields, type ImportChoices, importFields, useFileServers } from './import-dialog';
+import { ImportChoicesFields, type ImportChoices, importFields, serverOptions, useFileServers } from './import-dialog';
 
 export interface Schedule {
   id: string;
@@ -257,7 +257,7 @@ function ScheduleDialog(props: { kind: 'import' | 'export'; onClose: () => void;
           name="serverId"
           value={serverId}
           onChange={setServerId}
-          options={optionsOf(servers, servers.length ? 'Choose a server' : 'No file servers registered')}
+          options={serverOptions(servers)}
           error={errors.serverId ?? serversError}
           required
         />
