@@ -28,7 +28,7 @@ const decisionSchema = z
     operation: z.string(),
     node: z.string().describe('The call node that decided.'),
   })
-  .meta({ id: 'Decision' });
+  .meta({ id: 'AuditedDecision' });
 
 const time = z.union([
   z.coerce.number().int().min(0),
