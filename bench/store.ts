@@ -1,0 +1,243 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import type { Rule } from '../src/domain/rule.js';
+import { decodeSnapshot } from '../src/engine/snapshot-codec.js';
+import { silentLogger } from '../src/log.js';
+import { ruleBucketOf, tenantKeys } from '../src/store/keys.js';
+import { freePort, RedisProcess } from '../src/store/redis-process.js';
+import { encodeRule } from '../src/store/rule-codec.js';
+import { RuleRepository } from '../src/store/rule-repository.js';
+import { SnapshotBuilder } from '../src/store/snapshot-builder.js';
+import { SnapshotStore } from '../src/store/snapshot-store.js';
+import { TenantSync } from '../src/store/tenant-sync.js';
+import { syntheticRules } from './synthetic-rules.js';
+
+/**
+ * `npm run bench -- store [--sizes 1000000,10000000] [--writes 2000] [--propagation 500]`
+ * One JSON object per line: single-rule writes, write → decide() propagation on another node, bulk
+ * write throughput (pipelined Lua) beside the `redis-cli --pipe` ceiling for the same data, Redis
+ * memory per stored rule, and the cold start of a node from the cached snapshot. Each size runs on a
+ * private redis-server (AOF on, appendfsync everysec).
+ */
+const arg = (args: string[], name: string, fallback: string): string => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
+};
+const out = (o: Record<string, unknown>) => console.log(JSON.stringify({ bench: 'store', ...o }));
+const pct = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
+const round = (n: number, d = 2) => Math.round(n * 10 ** d) / 10 ** d;
+
+interface Server {
+  proc: RedisProcess;
+  client: Redis;
+  dir: string;
+  stop(): Promise<void>;
+}
+
+async function server(): Promise<Server> {
+  const dir = mkdtempSync(join(tmpdir(), 'cg-bench-'));
+  const proc = await RedisProcess.start({ dir, port: await freePort(), appendfsync: 'everysec' });
+  const client = new Redis(proc.url, { maxRetriesPerRequest: null });
+  return {
+    proc,
+    client,
+    dir,
+    stop: async () => {
+      client.disconnect();
+      await proc.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const usedMemory = async (c: Redis) => Number((await c.info('memory')).match(/used_memory:(\d+)/)![1]);
+
+/** The synthetic carrier tenant without ids (the store gives them out). */
+function* drafts(n: number): Generator<Omit<Rule, 'id'>> {
+  for (const { id: _id, ...rule } of syntheticRules(n - Math.floor(n / 50), Math.floor(n / 50))) yield rule;
+}
+
+async function singleWrites(s: Server, count: number) {
+  const repo = new RuleRepository(s.client);
+  const times: number[] = [];
+  const start = performance.now();
+  let i = 0;
+  for (const draft of drafts(count)) {
+    const t0 = performance.now();
+    await repo.create('single', draft, 'skip');
+    times.push(performance.now() - t0);
+    i++;
+  }
+  const elapsed = performance.now() - start;
+  times.sort((a, b) => a - b);
+  out({
+    metric: 'single_rule_write',
+    writes: i,
+    writes_per_sec: Math.round((i / elapsed) * 1000),
+    p50_ms: round(pct(times, 0.5), 3),
+    p99_ms: round(pct(times, 0.99), 3),
+  });
+}
+
+async function propagation(s: Server, count: number) {
+  const repo = new RuleRepository(s.client);
+  await repo.writeMany('prop', drafts(100_000));
+  await repo.publishReload('prop');
+  const node = new TenantSync({
+    tenant: 'prop',
+    client: s.client,
+    blocking: s.client.duplicate(),
+    log: silentLogger,
+    buildSnapshots: false,
+  }).start();
+  await node.ready;
+  const times: number[] = [];
+  const writes: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const called = `1999${String(i).padStart(7, '0')}`;
+    const sent = performance.now();
+    const { version } = await repo.create('prop', { called, direction: 'outbound', action: 'block' });
+    const acked = performance.now();
+    writes.push(acked - sent);
+    // waitFor resolves when the node swapped in the engine holding this change.
+    await node.waitFor(version, 10_000);
+    times.push(performance.now() - acked);
+    if (
+      node.decider()!.decide({ called, calling: '', direction: 'outbound', at: Date.now() }).action !==
+      'block'
+    ) {
+      throw new Error(`rule ${called} not visible after its version`);
+    }
+  }
+  await node.stop();
+  times.sort((a, b) => a - b);
+  writes.sort((a, b) => a - b);
+  out({
+    metric: 'propagation_write_ack_to_decide',
+    write_p50_ms: round(pct(writes, 0.5), 3),
+    samples: count,
+    p50_ms: round(pct(times, 0.5), 3),
+    p99_ms: round(pct(times, 0.99), 3),
+    max_ms: round(times[times.length - 1]!, 3),
+  });
+}
+
+/** The same rule bucket HSETs as RESP through `redis-cli --pipe`: what Redis takes with no script at all. */
+async function pipeCeiling(n: number) {
+  const s = await server();
+  try {
+    const file = join(s.dir, 'rules.resp');
+    const stream = createWriteStream(file);
+    const resp = (...parts: string[]) =>
+      `*${parts.length}\r\n${parts.map((p) => `$${Buffer.byteLength(p)}\r\n${p}\r\n`).join('')}`;
+    const k = tenantKeys('pipe');
+    let id = 0;
+    for (const rule of drafts(n)) {
+      id++;
+      if (!stream.write(resp('HSET', k.ruleBucket(ruleBucketOf(id)), String(id), encodeRule(rule)))) {
+        await new Promise<void>((r) => stream.once('drain', () => r()));
+      }
+    }
+    await new Promise<void>((r) => stream.end(r));
+    const start = performance.now();
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn('sh', ['-c', `redis-cli -p ${s.proc.port} --pipe < '${file}'`], {
+        stdio: 'ignore',
+      });
+      child.once('exit', (code) =>
+        code === 0 ? resolve() : reject(new Error(`redis-cli --pipe exited ${code}`)),
+      );
+    });
+    return Math.round((n / (performance.now() - start)) * 1000);
+  } finally {
+    await s.stop();
+  }
+}
+
+async function atSize(n: number) {
+  const s = await server();
+  try {
+    const repo = new RuleRepository(s.client);
+    const before = await usedMemory(s.client);
+    const start = performance.now();
+    const results = await repo.writeMany('bulk', drafts(n), { duplicates: 'skip' });
+    const seconds = (performance.now() - start) / 1000;
+    await repo.publishReload('bulk');
+    const stored = results.filter((r) => r.status === 'created').length;
+    const rulesMemory = (await usedMemory(s.client)) - before;
+    const ceiling = await pipeCeiling(n);
+    out({
+      metric: 'bulk_write',
+      rules: n,
+      rules_per_sec: Math.round(n / seconds),
+      redis_cli_pipe_plain_hset_per_sec: ceiling,
+    });
+    const built = performance.now();
+    await new SnapshotBuilder(s.client, silentLogger).build('bulk', 3_600_000);
+    const buildSeconds = (performance.now() - built) / 1000;
+    const pointer = (await new SnapshotStore(s.client).pointer('bulk'))!;
+    const withSnapshot = (await usedMemory(s.client)) - before;
+    out({
+      metric: 'redis_memory_per_rule',
+      rules: stored,
+      bytes_per_rule: round(rulesMemory / stored, 1),
+      bytes_per_rule_with_cached_snapshot: round(withSnapshot / stored, 1),
+      snapshot_bytes: pointer.bytes,
+      snapshot_build_seconds: round(buildSeconds, 1),
+    });
+    // Cold start: one read of the snapshot and its decode, as a fresh node does it.
+    (globalThis as { gc?: () => void }).gc?.();
+    const t0 = performance.now();
+    const snap = (await new SnapshotStore(s.client).read('bulk'))!;
+    const fetched = performance.now();
+    const decoded = decodeSnapshot(snap.bytes);
+    const t1 = performance.now();
+    const node = new TenantSync({
+      tenant: 'bulk',
+      client: s.client,
+      blocking: s.client.duplicate(),
+      log: silentLogger,
+      buildSnapshots: false,
+    }).start();
+    await node.ready;
+    const t2 = performance.now();
+    await node.stop();
+    out({
+      metric: 'cold_start',
+      rules: decoded.engine.baseRuleCount,
+      snapshot_bytes: snap.bytes.length,
+      fetch_ms: Math.round(fetched - t0),
+      decode_ms: Math.round(t1 - fetched),
+      fetch_plus_decode_ms: Math.round(t1 - t0),
+      tenant_sync_ready_ms: Math.round(t2 - t1),
+    });
+  } finally {
+    await s.stop();
+  }
+}
+
+export async function run(args: string[]): Promise<void> {
+  const sizes = arg(args, 'sizes', '100000').split(',').map(Number);
+  out({
+    metric: 'machine',
+    cpus: cpus().length,
+    cpu: cpus()[0]?.model,
+    memory_gib: round(totalmem() / 2 ** 30, 1),
+    redis: execFileSync('redis-server', ['--version']).toString().trim(),
+    node: process.version,
+  });
+  const s = await server();
+  try {
+    await singleWrites(s, Number(arg(args, 'writes', '2000')));
+    await propagation(s, Number(arg(args, 'propagation', '500')));
+  } finally {
+    await s.stop();
+  }
+  for (const n of sizes) await atSize(n);
+}
+
+export default run;
