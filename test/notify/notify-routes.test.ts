@@ -48,6 +48,25 @@ describe('API: dead letters, decisions, rule hits', { skip: skipWithoutRedis }, 
   const call = (method: 'GET' | 'POST' | 'DELETE', url: string, key?: string) =>
     app.inject({ method, url, headers: key ? { authorization: `Bearer ${key}` } : {} });
 
+  it('documents its routes in the OpenAPI document beside the others', async () => {
+    const res = await app.inject({ method: 'GET', url: '/openapi.json' });
+    assert.equal(res.statusCode, 200);
+    const doc = res.json() as {
+      paths: Record<string, unknown>;
+      components: { schemas: Record<string, unknown> };
+    };
+    for (const path of [
+      '/v1/dead-letters',
+      '/v1/dead-letters/{id}/redeliver',
+      '/v1/decisions',
+      '/v1/rule-hits',
+    ]) {
+      assert.ok(doc.paths[path], path);
+    }
+    for (const id of ['DeadLetter', 'AuditedDecision', 'RuleHits', 'Decision'])
+      assert.ok(doc.components.schemas[id], id);
+  });
+
   it('lists, shows, redelivers and dismisses dead letters of the caller’s tenant only', async () => {
     const a = await h.tenant('dl-a');
     const b = await h.tenant('dl-b');
