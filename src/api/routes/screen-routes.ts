@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { z } from 'zod';
+import type { Outcome } from '../../domain/blocklist-type.js';
 import type { CallContext } from '../../domain/call-context.js';
 import { cgError } from '../../domain/errors.js';
 import { MAX_NUMBER_LENGTH, normalizeNumber } from '../../domain/number.js';
@@ -93,6 +94,7 @@ export function screenNumbers(
     task,
     at,
   };
+  const outcomes = new Map<string, Outcome>();
   for (let i = 0; i < numbers.length; i++) {
     const raw = numbers[i]!;
     // hot path: plain digits as dialled need no normalising
@@ -113,7 +115,13 @@ export function screenNumbers(
     }
     out.blocked++;
     const rule = decision.rule;
-    const outcome = decision.outcome;
+    // The outcome is a function of the rule's type: built once per type, not per number.
+    const typeKey = rule?.typeId ?? '';
+    let outcome = outcomes.get(typeKey);
+    if (!outcome) {
+      outcome = decision.outcome;
+      outcomes.set(typeKey, outcome);
+    }
     const hit: Hit = { index: i, number: raw, ruleId: rule?.id ?? 0, operation: outcome.operation };
     if (rule?.typeId !== undefined) hit.typeId = rule.typeId;
     if (outcome.businessResult !== undefined) hit.businessResult = outcome.businessResult;
