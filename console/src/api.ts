@@ -149,7 +149,9 @@ export async function download(path: string, fallbackName: string): Promise<stri
 export function fieldErrors(error: unknown): Record<string, string> {
   const out: Record<string, string> = {};
   if (!(error instanceof ApiError)) return out;
-  const d = error.details as { field?: string; issues?: Array<{ path: string; message: string }> } | undefined;
+  const d = error.details as
+    | { field?: string; issues?: Array<{ path: string; message: string }> }
+    | undefined;
   if (d?.issues) {
     for (const i of d.issues) {
       const field = i.path.split('.').slice(1).join('.') || i.path;

@@ -76,9 +76,10 @@ function Shell(props: { tenant: string | undefined; onSignOut: () => void }) {
   }, [page]);
   return (
     <div class="shell">
-      <a class="skip" href="#main" onClick={(e) => (e.preventDefault(), document.getElementById('main')?.focus())}>
+      {/* A button, not a link to #main: the hash is the page route here. */}
+      <button type="button" class="skip" onClick={() => document.getElementById('main')?.focus()}>
         Skip to content
-      </a>
+      </button>
       <header class="top">
         <div class="brand">
           callguard <span class="muted">Configuration Center › Call Config</span>
@@ -132,7 +133,11 @@ function SignIn(props: { expired: boolean; onSignedIn: (key: string) => void }) 
       await api<Params>('GET', '/v1/params', { key: k });
       props.onSignedIn(k);
     } catch (err) {
-      setError(err instanceof ApiError && err.status === 401 ? 'This API key is not valid (unknown or revoked).' : messageOf(err));
+      setError(
+        err instanceof ApiError && err.status === 401
+          ? 'This API key is not valid (unknown or revoked).'
+          : messageOf(err),
+      );
     } finally {
       setBusy(false);
     }
@@ -141,7 +146,9 @@ function SignIn(props: { expired: boolean; onSignedIn: (key: string) => void }) 
     <main class="signin" id="main">
       <form class="card" onSubmit={submit} aria-labelledby="signin-title">
         <h1 id="signin-title">callguard console</h1>
-        <p class="muted">Sign in with a tenant API key. It is kept in this tab only and forgotten when the tab closes.</p>
+        <p class="muted">
+          Sign in with a tenant API key. It is kept in this tab only and forgotten when the tab closes.
+        </p>
         {props.expired ? <Notice kind="info">The API refused the key; sign in again.</Notice> : null}
         <div class={error ? 'field invalid' : 'field'}>
           <label for="api-key">API key</label>

@@ -64,7 +64,11 @@ export function JobFiles(props: { job: Job }) {
           Errors file<span class="sr-only"> of job {job.id}</span>
         </button>
       ) : null}
-      {saved ? <span class="sr-only" role="status">Saved {saved}</span> : null}
+      {saved ? (
+        <span class="sr-only" role="status">
+          Saved {saved}
+        </span>
+      ) : null}
       {error ? <span class="error-text">{error}</span> : null}
     </span>
   );
@@ -77,7 +81,8 @@ export function JobProgress(props: { id: string; label: string }) {
     <section class="job-progress" aria-label={`${props.label} progress`}>
       <ProgressBar value={job?.progress ?? 0} label={`${props.label} progress`} />
       <p class="job-state">
-        Job <span class="mono">{props.id}</span>: <strong data-state={job?.state ?? 'waiting'}>{job?.state ?? 'waiting'}</strong>
+        Job <span class="mono">{props.id}</span>:{' '}
+        <strong data-state={job?.state ?? 'waiting'}>{job?.state ?? 'waiting'}</strong>
         {job?.phase && !isFinished(job) ? <span class="muted"> ({job.phase})</span> : null}
       </p>
       {job ? (

@@ -37,7 +37,14 @@ export interface Group {
 }
 
 export type BlocklistType =
-  | { id: string; name: string; ou?: string; description?: string; operation: 'auto_wrap_up'; businessResult: string }
+  | {
+      id: string;
+      name: string;
+      ou?: string;
+      description?: string;
+      operation: 'auto_wrap_up';
+      businessResult: string;
+    }
   | {
       id: string;
       name: string;
@@ -169,7 +176,14 @@ export function checkPassword(p: string): PasswordCheck {
   const digit = /[0-9]/.test(p);
   const special = /[@_?=.*]/.test(p);
   const onlyAllowed = /^[A-Za-z0-9@_?=.*]*$/.test(p);
-  return { length, letter, digit, special, onlyAllowed, ok: length && letter && digit && special && onlyAllowed };
+  return {
+    length,
+    letter,
+    digit,
+    special,
+    onlyAllowed,
+    ok: length && letter && digit && special && onlyAllowed,
+  };
 }
 
 export function formatTime(ms: number | undefined): string {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
-import { skipWithoutRedis, startRedis, type TestRedis } from '../support/redis-server.js';
+import { skipWithoutLocalRedis, startRedis, type TestRedis } from '../support/redis-server.js';
 import {
   apiClient,
   CHROMIUM,
@@ -36,7 +36,7 @@ const WAIT = { timeout: Number(process.env.CONSOLE_E2E_WAIT_MS ?? 60_000) };
 const TENANT = 'acme';
 const IMPORT_ROWS = 1500;
 
-describe('web console', { skip: skipWithoutChromium || skipWithoutRedis }, () => {
+describe('web console', { skip: skipWithoutChromium || skipWithoutLocalRedis }, () => {
   let redis: TestRedis;
   let server: RunningCallguard;
   let context: BrowserContext;

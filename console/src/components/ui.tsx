@@ -59,7 +59,8 @@ export function Field(props: {
   const id = useId();
   const helpId = `${id}-help`;
   const errId = `${id}-err`;
-  const describedBy = [props.help ? helpId : '', props.error ? errId : ''].filter(Boolean).join(' ') || undefined;
+  const describedBy =
+    [props.help ? helpId : '', props.error ? errId : ''].filter(Boolean).join(' ') || undefined;
   return (
     <div class={props.error ? 'field invalid' : 'field'}>
       <div class="label-row">

@@ -75,7 +75,10 @@ export function BindingsPage() {
   };
   const toggle = (group: string, on: boolean) =>
     editing &&
-    setEditing({ ...editing, groups: on ? [...editing.groups, group] : editing.groups.filter((g) => g !== group) });
+    setEditing({
+      ...editing,
+      groups: on ? [...editing.groups, group] : editing.groups.filter((g) => g !== group),
+    });
 
   return (
     <section aria-labelledby="bindings-title" class="page">
@@ -88,10 +91,18 @@ export function BindingsPage() {
         </div>
       </div>
       <p class="help">
-        Rules in a group apply only to calls of the outbound tasks bound to it; rules without a group apply to every call.
+        Rules in a group apply only to calls of the outbound tasks bound to it; rules without a group apply to
+        every call.
       </p>
       <form class="filters" onSubmit={lookUp} aria-label="Find a task">
-        <TextInput label="Outbound task id" name="taskId" value={taskId} onInput={setTaskId} required autocomplete="off" />
+        <TextInput
+          label="Outbound task id"
+          name="taskId"
+          value={taskId}
+          onInput={setTaskId}
+          required
+          autocomplete="off"
+        />
         <div class="filter-buttons">
           <button type="submit" class="primary">
             Show / edit
@@ -105,7 +116,9 @@ export function BindingsPage() {
           <legend>
             Groups of task <span class="mono">{editing.taskId}</span>
           </legend>
-          {catalog.groups.length === 0 ? <p>No groups yet: create one in the Blocklist's New dialog.</p> : null}
+          {catalog.groups.length === 0 ? (
+            <p>No groups yet: create one in the Blocklist's New dialog.</p>
+          ) : null}
           <div class="checks">
             {catalog.groups.map((g) => (
               <label key={g.id} class="inline">

@@ -17,7 +17,15 @@ export interface RuleFilters {
   action: string;
 }
 
-const EMPTY: RuleFilters = { number: '', match: 'exact', group: '', type: '', ou: '', direction: '', action: '' };
+const EMPTY: RuleFilters = {
+  number: '',
+  match: 'exact',
+  group: '',
+  type: '',
+  ou: '',
+  direction: '',
+  action: '',
+};
 const PAGE_SIZE = 20;
 
 export function filterQuery(f: RuleFilters): Query {
@@ -149,11 +157,41 @@ export function BlocklistPage() {
             { value: 'matching', label: 'Rules that would match this number' },
           ]}
         />
-        <Select label="Group" name="group" value={draft.group} onChange={set('group')} options={optionsOf(catalog.groups, 'Any group')} />
-        <Select label="Type" name="type" value={draft.type} onChange={set('type')} options={optionsOf(catalog.types, 'Any type')} />
-        <Select label="OU" name="ou" value={draft.ou} onChange={set('ou')} options={optionsOf(catalog.ous, 'Any OU')} />
-        <Select label="Direction" name="direction" value={draft.direction} onChange={set('direction')} options={DIRECTIONS} />
-        <Select label="Action" name="action" value={draft.action} onChange={set('action')} options={ACTIONS} />
+        <Select
+          label="Group"
+          name="group"
+          value={draft.group}
+          onChange={set('group')}
+          options={optionsOf(catalog.groups, 'Any group')}
+        />
+        <Select
+          label="Type"
+          name="type"
+          value={draft.type}
+          onChange={set('type')}
+          options={optionsOf(catalog.types, 'Any type')}
+        />
+        <Select
+          label="OU"
+          name="ou"
+          value={draft.ou}
+          onChange={set('ou')}
+          options={optionsOf(catalog.ous, 'Any OU')}
+        />
+        <Select
+          label="Direction"
+          name="direction"
+          value={draft.direction}
+          onChange={set('direction')}
+          options={DIRECTIONS}
+        />
+        <Select
+          label="Action"
+          name="action"
+          value={draft.action}
+          onChange={set('action')}
+          options={ACTIONS}
+        />
         <div class="filter-buttons">
           <button type="submit" class="primary">
             Search
@@ -286,8 +324,21 @@ function CheckCall() {
     <section class="card check" aria-labelledby="check-title">
       <h2 id="check-title">Check a call</h2>
       <form class="check-form" onSubmit={check}>
-        <TextInput label="Called number" name="check-called" value={called} onInput={setCalled} required autocomplete="off" />
-        <TextInput label="Calling number" name="check-calling" value={calling} onInput={setCalling} autocomplete="off" />
+        <TextInput
+          label="Called number"
+          name="check-called"
+          value={called}
+          onInput={setCalled}
+          required
+          autocomplete="off"
+        />
+        <TextInput
+          label="Calling number"
+          name="check-calling"
+          value={calling}
+          onInput={setCalling}
+          autocomplete="off"
+        />
         <Select
           label="Direction"
           name="check-direction"
@@ -298,7 +349,14 @@ function CheckCall() {
             { value: 'inbound', label: 'Inbound' },
           ]}
         />
-        <TextInput label="Task" name="check-task" value={task} onInput={setTask} autocomplete="off" placeholder="outbound task id (group rules)" />
+        <TextInput
+          label="Task"
+          name="check-task"
+          value={task}
+          onInput={setTask}
+          autocomplete="off"
+          placeholder="outbound task id (group rules)"
+        />
         <div class="filter-buttons">
           <button type="submit" class="primary" disabled={busy}>
             Check
@@ -310,7 +368,9 @@ function CheckCall() {
         <output class="decision" aria-live="polite">
           <p>
             Decision: <span class={`badge ${result.action}`}>{result.action}</span>
-            {result.outcome.operation !== 'none' ? <span> · {result.outcome.operation.replace(/_/g, ' ')}</span> : null}
+            {result.outcome.operation !== 'none' ? (
+              <span> · {result.outcome.operation.replace(/_/g, ' ')}</span>
+            ) : null}
           </p>
           <p class="why">{result.why}</p>
           {result.rule ? (

@@ -8,7 +8,12 @@ import type { RuleFilters } from './blocklist-page';
 import { serverOptions, useFileServers } from './import-dialog';
 
 /** The compression password with a show/hide toggle and its rule checked as the user types. */
-export function PasswordField(props: { value: string; onInput: (v: string) => void; error?: string; label?: string }) {
+export function PasswordField(props: {
+  value: string;
+  onInput: (v: string) => void;
+  error?: string;
+  label?: string;
+}) {
   const [shown, setShown] = useState(false);
   const c = checkPassword(props.value);
   const item = (ok: boolean, text: string) => (
@@ -93,7 +98,11 @@ export function exportFilterOf(f: RuleFilters): ExportFilterForm {
 }
 
 const filterBody = (f: ExportFilterForm): Record<string, string> =>
-  Object.fromEntries(Object.entries(f).filter(([, v]) => v !== '').map(([k, v]) => [k, v.trim()]));
+  Object.fromEntries(
+    Object.entries(f)
+      .filter(([, v]) => v !== '')
+      .map(([k, v]) => [k, v.trim()]),
+  );
 
 /** Export dialog: the rules the page's search selects, as an encrypted zip to download or to a server. */
 export function ExportDialog(props: { filters: RuleFilters; onClose: () => void }) {
@@ -147,7 +156,6 @@ export function ExportDialog(props: { filters: RuleFilters; onClose: () => void 
     }
   };
 
-
   return (
     <Dialog
       title="Export blocklist"
@@ -176,12 +184,33 @@ export function ExportDialog(props: { filters: RuleFilters; onClose: () => void 
             </div>
           ) : null}
           <p class="span-2 help">
-            The rules this key may see that match the filter below, as CSV files of at most 100,000 records in one
-            AES-256 encrypted zip (at most 2,000,000 records).
+            The rules this key may see that match the filter below, as CSV files of at most 100,000 records in
+            one AES-256 encrypted zip (at most 2,000,000 records).
           </p>
-          <Select label="OU" name="export-ou" value={filter.ou} onChange={setF('ou')} options={optionsOf(catalog.ous, 'Every OU')} error={errors.ou} />
-          <Select label="Group" name="export-group" value={filter.groupId} onChange={setF('groupId')} options={optionsOf(catalog.groups, 'Every group')} error={errors.groupId} />
-          <Select label="Type" name="export-type" value={filter.typeId} onChange={setF('typeId')} options={optionsOf(catalog.types, 'Every type')} error={errors.typeId} />
+          <Select
+            label="OU"
+            name="export-ou"
+            value={filter.ou}
+            onChange={setF('ou')}
+            options={optionsOf(catalog.ous, 'Every OU')}
+            error={errors.ou}
+          />
+          <Select
+            label="Group"
+            name="export-group"
+            value={filter.groupId}
+            onChange={setF('groupId')}
+            options={optionsOf(catalog.groups, 'Every group')}
+            error={errors.groupId}
+          />
+          <Select
+            label="Type"
+            name="export-type"
+            value={filter.typeId}
+            onChange={setF('typeId')}
+            options={optionsOf(catalog.types, 'Every type')}
+            error={errors.typeId}
+          />
           <Select
             label="Direction"
             name="export-direction"
@@ -216,11 +245,23 @@ export function ExportDialog(props: { filters: RuleFilters; onClose: () => void 
           <fieldset class="span-2 segmented">
             <legend>Export to</legend>
             <label class="inline">
-              <input type="radio" name="target" value="file" checked={target === 'file'} onChange={() => setTarget('file')} /> File
-              (download)
+              <input
+                type="radio"
+                name="target"
+                value="file"
+                checked={target === 'file'}
+                onChange={() => setTarget('file')}
+              />{' '}
+              File (download)
             </label>
             <label class="inline">
-              <input type="radio" name="target" value="server" checked={target === 'server'} onChange={() => setTarget('server')} />{' '}
+              <input
+                type="radio"
+                name="target"
+                value="server"
+                checked={target === 'server'}
+                onChange={() => setTarget('server')}
+              />{' '}
               Server
             </label>
           </fieldset>
@@ -238,8 +279,23 @@ export function ExportDialog(props: { filters: RuleFilters; onClose: () => void 
                 error={errors.serverId ?? serversError}
                 required
               />
-              <TextInput label="File address" name="path" value={path} onInput={setPath} error={errors.path} help="Folder under the server's root" />
-              <TextInput label="File name" name="fileName" value={fileName} onInput={setFileName} error={errors.fileName} required help="e.g. blocklist.zip" />
+              <TextInput
+                label="File address"
+                name="path"
+                value={path}
+                onInput={setPath}
+                error={errors.path}
+                help="Folder under the server's root"
+              />
+              <TextInput
+                label="File name"
+                name="fileName"
+                value={fileName}
+                onInput={setFileName}
+                error={errors.fileName}
+                required
+                help="e.g. blocklist.zip"
+              />
             </>
           ) : null}
         </form>

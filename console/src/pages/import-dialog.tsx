@@ -40,10 +40,38 @@ export function ImportChoicesFields(props: {
   const set = (k: keyof ImportChoices) => (v: string) => props.onChange({ ...c, [k]: v });
   return (
     <>
-      <Select label="Override rule" name="overrideRule" value={c.overrideRule} onChange={set('overrideRule')} options={OVERRIDE_RULES} error={props.errors.overrideRule} />
-      <Select label="OU" name="import-ou" value={c.ou} onChange={set('ou')} options={optionsOf(catalog.ous, 'From the file / none')} error={props.errors.ou} />
-      <Select label="Group" name="import-group" value={c.groupId} onChange={set('groupId')} options={optionsOf(catalog.groups, 'From the file / none')} error={props.errors.groupId} />
-      <Select label="Type" name="import-type" value={c.typeId} onChange={set('typeId')} options={optionsOf(catalog.types, 'From the file / none')} error={props.errors.typeId} />
+      <Select
+        label="Override rule"
+        name="overrideRule"
+        value={c.overrideRule}
+        onChange={set('overrideRule')}
+        options={OVERRIDE_RULES}
+        error={props.errors.overrideRule}
+      />
+      <Select
+        label="OU"
+        name="import-ou"
+        value={c.ou}
+        onChange={set('ou')}
+        options={optionsOf(catalog.ous, 'From the file / none')}
+        error={props.errors.ou}
+      />
+      <Select
+        label="Group"
+        name="import-group"
+        value={c.groupId}
+        onChange={set('groupId')}
+        options={optionsOf(catalog.groups, 'From the file / none')}
+        error={props.errors.groupId}
+      />
+      <Select
+        label="Type"
+        name="import-type"
+        value={c.typeId}
+        onChange={set('typeId')}
+        options={optionsOf(catalog.types, 'From the file / none')}
+        error={props.errors.typeId}
+      />
     </>
   );
 }
@@ -51,7 +79,10 @@ export function ImportChoicesFields(props: {
 /** Server choices read "name (host)": the id of a registered server is a generated one. */
 export function serverOptions(servers: readonly FileServer[]): Option[] {
   const first = servers.length ? 'Choose a server' : 'No file servers registered';
-  return [{ value: '', label: first }, ...servers.map((s) => ({ value: s.id, label: `${s.name} (${s.host})` }))];
+  return [
+    { value: '', label: first },
+    ...servers.map((s) => ({ value: s.id, label: `${s.name} (${s.host})` })),
+  ];
 }
 
 export function useFileServers(): { servers: FileServer[]; error: string | undefined } {
@@ -68,7 +99,12 @@ export function useFileServers(): { servers: FileServer[]; error: string | undef
 /** Import dialog: a file upload (≤ 50,000 records) or a file on a registered server (≤ 2,000,000). */
 export function ImportDialog(props: { onClose: () => void }) {
   const [source, setSource] = useState<'file' | 'server'>('file');
-  const [choices, setChoices] = useState<ImportChoices>({ overrideRule: 'skip', ou: '', groupId: '', typeId: '' });
+  const [choices, setChoices] = useState<ImportChoices>({
+    overrideRule: 'skip',
+    ou: '',
+    groupId: '',
+    typeId: '',
+  });
   const [file, setFile] = useState<File>();
   const [serverId, setServerId] = useState('');
   const [path, setPath] = useState('');
@@ -95,7 +131,8 @@ export function ImportDialog(props: { onClose: () => void }) {
     if (source === 'file' && !file) missing.file = 'Choose a CSV file';
     if (source === 'server' && !serverId) missing.serverId = 'Choose a server';
     if (source === 'server' && !fileName.trim()) missing.fileName = 'Give the file name';
-    if (choices.overrideRule === 'overwrite' && !choices.ou) missing.ou = 'Overwrite all replaces the rules of one OU: choose it';
+    if (choices.overrideRule === 'overwrite' && !choices.ou)
+      missing.ou = 'Overwrite all replaces the rules of one OU: choose it';
     if (Object.keys(missing).length > 0) {
       setErrors(missing);
       return;
@@ -162,11 +199,23 @@ export function ImportDialog(props: { onClose: () => void }) {
           <fieldset class="span-2 segmented">
             <legend>Source</legend>
             <label class="inline">
-              <input type="radio" name="source" value="file" checked={source === 'file'} onChange={() => setSource('file')} /> Using a
-              file (up to {UPLOAD_LIMIT.toLocaleString('en')} records)
+              <input
+                type="radio"
+                name="source"
+                value="file"
+                checked={source === 'file'}
+                onChange={() => setSource('file')}
+              />{' '}
+              Using a file (up to {UPLOAD_LIMIT.toLocaleString('en')} records)
             </label>
             <label class="inline">
-              <input type="radio" name="source" value="server" checked={source === 'server'} onChange={() => setSource('server')} />{' '}
+              <input
+                type="radio"
+                name="source"
+                value="server"
+                checked={source === 'server'}
+                onChange={() => setSource('server')}
+              />{' '}
               Using a server (up to {SERVER_LIMIT.toLocaleString('en')} records)
             </label>
           </fieldset>
@@ -197,8 +246,22 @@ export function ImportDialog(props: { onClose: () => void }) {
                 error={errors.serverId ?? serversError}
                 required
               />
-              <TextInput label="File address" name="path" value={path} onInput={setPath} error={errors.path} help="Folder under the server's root, e.g. imports/2026" />
-              <TextInput label="File name" name="fileName" value={fileName} onInput={setFileName} error={errors.fileName} required />
+              <TextInput
+                label="File address"
+                name="path"
+                value={path}
+                onInput={setPath}
+                error={errors.path}
+                help="Folder under the server's root, e.g. imports/2026"
+              />
+              <TextInput
+                label="File name"
+                name="fileName"
+                value={fileName}
+                onInput={setFileName}
+                error={errors.fileName}
+                required
+              />
             </>
           )}
           <ImportChoicesFields value={choices} onChange={setChoices} errors={errors} />

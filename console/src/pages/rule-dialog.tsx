@@ -12,7 +12,11 @@ const UNITS: Array<{ value: ValidityUnit; label: string }> = [
 ];
 
 /** A validity that ends close to an existing expiry, so that saving an edit keeps it roughly as it was. */
-function validityFor(expiresAt: number | undefined): { permanent: boolean; value: string; unit: ValidityUnit } {
+function validityFor(expiresAt: number | undefined): {
+  permanent: boolean;
+  value: string;
+  unit: ValidityUnit;
+} {
   if (expiresAt === undefined) return { permanent: true, value: '30', unit: 'day' };
   const hours = Math.max(1, Math.ceil((expiresAt - Date.now()) / 3_600_000));
   if (hours <= 120) return { permanent: false, value: String(hours), unit: 'hour' };
@@ -76,7 +80,10 @@ export function RuleDialog(props: { rule?: Rule; onClose: () => void; onSaved: (
     try {
       const duplicates = override ? 'override' : 'reject';
       const res = r
-        ? await api<{ rule: Rule; status: string }>('PUT', `/v1/rules/${r.id}`, { body, query: { duplicates } })
+        ? await api<{ rule: Rule; status: string }>('PUT', `/v1/rules/${r.id}`, {
+            body,
+            query: { duplicates },
+          })
         : await api<{ rule: Rule; status: string }>('POST', '/v1/rules', { body, query: { duplicates } });
       props.onSaved(`Rule ${res.rule.id} ${res.status}.`);
     } catch (err) {
@@ -125,8 +132,8 @@ export function RuleDialog(props: { rule?: Rule; onClose: () => void; onSaved: (
             autocomplete="off"
             help={
               <>
-                Exact number (<code>14045266123</code>), prefix (<code>_1404!</code>), range (<code>_14045266XXX</code>)
-                or <code>anonymous</code> for the calling side.
+                Exact number (<code>14045266123</code>), prefix (<code>_1404!</code>), range (
+                <code>_14045266XXX</code>) or <code>anonymous</code> for the calling side.
               </>
             }
           />
@@ -178,6 +185,7 @@ export function RuleDialog(props: { rule?: Rule; onClose: () => void; onSaved: (
             <input
               type="checkbox"
               role="switch"
+              aria-checked={override}
               name="override"
               checked={override}
               onChange={(e) => setOverride((e.currentTarget as HTMLInputElement).checked)}
@@ -195,7 +203,12 @@ export function RuleDialog(props: { rule?: Rule; onClose: () => void; onSaved: (
             error={errors.group}
             options={optionsOf(catalog.groups, 'No group (global)')}
           />
-          <button type="button" class="link" onClick={() => setCreating('group')} aria-expanded={creating === 'group'}>
+          <button
+            type="button"
+            class="link"
+            onClick={() => setCreating('group')}
+            aria-expanded={creating === 'group'}
+          >
             New group…
           </button>
         </div>
@@ -208,7 +221,12 @@ export function RuleDialog(props: { rule?: Rule; onClose: () => void; onSaved: (
             error={errors.type}
             options={optionsOf(catalog.types, 'Tenant default treatment')}
           />
-          <button type="button" class="link" onClick={() => setCreating('type')} aria-expanded={creating === 'type'}>
+          <button
+            type="button"
+            class="link"
+            onClick={() => setCreating('type')}
+            aria-expanded={creating === 'type'}
+          >
             New type…
           </button>
         </div>
@@ -237,10 +255,22 @@ export function RuleDialog(props: { rule?: Rule; onClose: () => void; onSaved: (
         <fieldset class="span-2 validity">
           <legend>Validity</legend>
           <label class="inline">
-            <input type="radio" name="validity-kind" checked={permanent} onChange={() => setPermanent(true)} /> Permanent
+            <input
+              type="radio"
+              name="validity-kind"
+              checked={permanent}
+              onChange={() => setPermanent(true)}
+            />{' '}
+            Permanent
           </label>
           <label class="inline">
-            <input type="radio" name="validity-kind" checked={!permanent} onChange={() => setPermanent(false)} /> Valid for
+            <input
+              type="radio"
+              name="validity-kind"
+              checked={!permanent}
+              onChange={() => setPermanent(false)}
+            />{' '}
+            Valid for
           </label>
           <Field label="Validity amount" error={errors.validity ?? (permanent ? undefined : validityError)}>
             {(id, describedBy, invalid) => (
@@ -267,10 +297,19 @@ export function RuleDialog(props: { rule?: Rule; onClose: () => void; onSaved: (
             onChange={(v) => setUnit(v as ValidityUnit)}
             options={UNITS}
           />
-          {r?.expiresAt ? <p class="help">Now expires {new Date(r.expiresAt).toLocaleString()}; saving counts from now.</p> : null}
+          {r?.expiresAt ? (
+            <p class="help">Now expires {new Date(r.expiresAt).toLocaleString()}; saving counts from now.</p>
+          ) : null}
         </fieldset>
         <div class="span-2">
-          <TextArea label="Remarks" name="remarks" value={remarks} onInput={setRemarks} maxLength={1024} error={errors.remarks} />
+          <TextArea
+            label="Remarks"
+            name="remarks"
+            value={remarks}
+            onInput={setRemarks}
+            maxLength={1024}
+            error={errors.remarks}
+          />
         </div>
       </form>
     </Dialog>
@@ -288,7 +327,11 @@ const enterRuns = (action: () => Promise<void>) => (e: KeyboardEvent) => {
 /** The id a new group or type gets: its name, which the API accepts as an id. */
 const idOf = (name: string) => name.trim();
 
-function GroupForm(props: { defaultOu: string; onCancel: () => void; onCreated: (g: Group) => Promise<void> }) {
+function GroupForm(props: {
+  defaultOu: string;
+  onCancel: () => void;
+  onCreated: (g: Group) => Promise<void>;
+}) {
   const catalog = useCatalog();
   const [name, setName] = useState('');
   const [ou, setOu] = useState(props.defaultOu);
@@ -309,7 +352,11 @@ function GroupForm(props: { defaultOu: string; onCancel: () => void; onCreated: 
     }
     try {
       const g = await api<Group>('PUT', `/v1/groups/${encodeURIComponent(idOf(name))}`, {
-        body: { name: name.trim(), ...(ou ? { ou } : {}), ...(description.trim() ? { description: description.trim() } : {}) },
+        body: {
+          name: name.trim(),
+          ...(ou ? { ou } : {}),
+          ...(description.trim() ? { description: description.trim() } : {}),
+        },
       });
       await props.onCreated(g);
     } catch (err) {
@@ -323,9 +370,29 @@ function GroupForm(props: { defaultOu: string; onCancel: () => void; onCreated: 
     <fieldset class="span-2 subform" aria-label="New group" onKeyDown={enterRuns(create)}>
       <legend>New group</legend>
       {failure ? <Notice kind="error">{failure}</Notice> : null}
-      <TextInput label="Group name" name="group-name" value={name} onInput={setName} error={errors.name} required />
-      <Select label="Group OU" name="group-ou" value={ou} onChange={setOu} error={errors.ou} options={optionsOf(catalog.ous, 'No OU')} />
-      <TextInput label="Group description" name="group-description" value={description} onInput={setDescription} error={errors.description} />
+      <TextInput
+        label="Group name"
+        name="group-name"
+        value={name}
+        onInput={setName}
+        error={errors.name}
+        required
+      />
+      <Select
+        label="Group OU"
+        name="group-ou"
+        value={ou}
+        onChange={setOu}
+        error={errors.ou}
+        options={optionsOf(catalog.ous, 'No OU')}
+      />
+      <TextInput
+        label="Group description"
+        name="group-description"
+        value={description}
+        onInput={setDescription}
+        error={errors.description}
+      />
       <div class="subform-actions">
         <button type="button" onClick={props.onCancel}>
           Cancel
@@ -338,7 +405,11 @@ function GroupForm(props: { defaultOu: string; onCancel: () => void; onCreated: 
   );
 }
 
-function TypeForm(props: { defaultOu: string; onCancel: () => void; onCreated: (t: BlocklistType) => Promise<void> }) {
+function TypeForm(props: {
+  defaultOu: string;
+  onCancel: () => void;
+  onCreated: (t: BlocklistType) => Promise<void>;
+}) {
   const catalog = useCatalog();
   const [name, setName] = useState('');
   const [ou, setOu] = useState(props.defaultOu);
@@ -355,8 +426,10 @@ function TypeForm(props: { defaultOu: string; onCancel: () => void; onCreated: (
     setFailure(undefined);
     const missing: Record<string, string> = {};
     if (!name.trim()) missing.name = 'Give the type a name';
-    if (operation === 'auto_wrap_up' && !businessResult.trim()) missing.businessResult = 'Auto Wrap Up needs a business result';
-    if (operation === 'pop_up' && !promptContent.trim()) missing.promptContent = 'Pop Up needs the prompt content';
+    if (operation === 'auto_wrap_up' && !businessResult.trim())
+      missing.businessResult = 'Auto Wrap Up needs a business result';
+    if (operation === 'pop_up' && !promptContent.trim())
+      missing.promptContent = 'Pop Up needs the prompt content';
     if (operation === 'pop_up' && !jumpAddress.trim()) missing.jumpAddress = 'Pop Up needs a jump address';
     if (catalog.types.some((t) => t.id === idOf(name))) missing.name = 'A type with this name exists';
     if (Object.keys(missing).length > 0) {
@@ -385,9 +458,29 @@ function TypeForm(props: { defaultOu: string; onCancel: () => void; onCreated: (
     <fieldset class="span-2 subform" aria-label="New type" onKeyDown={enterRuns(create)}>
       <legend>New type</legend>
       {failure ? <Notice kind="error">{failure}</Notice> : null}
-      <TextInput label="Type name" name="type-name" value={name} onInput={setName} error={errors.name} required />
-      <Select label="Type OU" name="type-ou" value={ou} onChange={setOu} error={errors.ou} options={optionsOf(catalog.ous, 'No OU')} />
-      <TextInput label="Type description" name="type-description" value={description} onInput={setDescription} error={errors.description} />
+      <TextInput
+        label="Type name"
+        name="type-name"
+        value={name}
+        onInput={setName}
+        error={errors.name}
+        required
+      />
+      <Select
+        label="Type OU"
+        name="type-ou"
+        value={ou}
+        onChange={setOu}
+        error={errors.ou}
+        options={optionsOf(catalog.ous, 'No OU')}
+      />
+      <TextInput
+        label="Type description"
+        name="type-description"
+        value={description}
+        onInput={setDescription}
+        error={errors.description}
+      />
       <Select
         label="Operation type"
         name="type-operation"
@@ -400,8 +493,22 @@ function TypeForm(props: { defaultOu: string; onCancel: () => void; onCreated: (
       />
       {operation === 'pop_up' ? (
         <>
-          <TextArea label="Prompt content" name="type-prompt" value={promptContent} onInput={setPromptContent} error={errors.promptContent} required />
-          <TextInput label="Jump address" name="type-jump" value={jumpAddress} onInput={setJumpAddress} error={errors.jumpAddress} required />
+          <TextArea
+            label="Prompt content"
+            name="type-prompt"
+            value={promptContent}
+            onInput={setPromptContent}
+            error={errors.promptContent}
+            required
+          />
+          <TextInput
+            label="Jump address"
+            name="type-jump"
+            value={jumpAddress}
+            onInput={setJumpAddress}
+            error={errors.jumpAddress}
+            required
+          />
         </>
       ) : null}
       <TextInput

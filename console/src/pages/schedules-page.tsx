@@ -4,7 +4,13 @@ import { optionsOf, useCatalog } from '../catalog';
 import { Dialog, Notice, Select, TextInput } from '../components/ui';
 import { formatTime } from '../model';
 import { PasswordField } from './export-dialog';
-import { ImportChoicesFields, type ImportChoices, importFields, serverOptions, useFileServers } from './import-dialog';
+import {
+  type ImportChoices,
+  ImportChoicesFields,
+  importFields,
+  serverOptions,
+  useFileServers,
+} from './import-dialog';
 
 export interface Schedule {
   id: string;
@@ -83,14 +89,18 @@ export function SchedulesPage() {
           >
             New scheduled import
           </button>
-          <button type="button" disabled={countOf('export') >= limitOf('export')} onClick={() => setCreating('export')}>
+          <button
+            type="button"
+            disabled={countOf('export') >= limitOf('export')}
+            onClick={() => setCreating('export')}
+          >
             New scheduled export
           </button>
         </div>
       </div>
       <p class="limits" data-testid="schedule-limits">
-        Scheduled imports: {countOf('import')} of {limitOf('import')} · Scheduled exports: {countOf('export')} of{' '}
-        {limitOf('export')} (the tenant's limit)
+        Scheduled imports: {countOf('import')} of {limitOf('import')} · Scheduled exports: {countOf('export')}{' '}
+        of {limitOf('export')} (the tenant's limit)
       </p>
       {notice ? <Notice kind="ok">{notice}</Notice> : null}
       {error ? <Notice kind="error">{error}</Notice> : null}
@@ -126,7 +136,8 @@ export function SchedulesPage() {
                 <td>{nameOf(catalog.groups, scopeOf(s).groupId)}</td>
                 <td>{nameOf(catalog.types, scopeOf(s).typeId)}</td>
                 <td class="mono">
-                  {nameOf(servers, s.file?.serverId)}: {[s.file?.path, s.file?.fileName].filter(Boolean).join('/')}
+                  {nameOf(servers, s.file?.serverId)}:{' '}
+                  {[s.file?.path, s.file?.fileName].filter(Boolean).join('/')}
                 </td>
                 <td>{isActive(s) ? 'active' : 'paused'}</td>
                 <td>{formatTime(s.nextRunAt)}</td>
@@ -166,7 +177,11 @@ export function SchedulesPage() {
   );
 }
 
-function ScheduleDialog(props: { kind: 'import' | 'export'; onClose: () => void; onCreated: (name: string) => void }) {
+function ScheduleDialog(props: {
+  kind: 'import' | 'export';
+  onClose: () => void;
+  onCreated: (name: string) => void;
+}) {
   const catalog = useCatalog();
   const { servers, error: serversError } = useFileServers();
   const [name, setName] = useState('');
@@ -175,7 +190,12 @@ function ScheduleDialog(props: { kind: 'import' | 'export'; onClose: () => void;
   const [path, setPath] = useState('');
   const [fileName, setFileName] = useState('');
   const [password, setPassword] = useState('');
-  const [choices, setChoices] = useState<ImportChoices>({ overrideRule: 'skip', ou: '', groupId: '', typeId: '' });
+  const [choices, setChoices] = useState<ImportChoices>({
+    overrideRule: 'skip',
+    ou: '',
+    groupId: '',
+    typeId: '',
+  });
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [failure, setFailure] = useState<string>();
   const set = (k: keyof ImportChoices) => (v: string) => setChoices({ ...choices, [k]: v });
@@ -233,7 +253,15 @@ function ScheduleDialog(props: { kind: 'import' | 'export'; onClose: () => void;
             <Notice kind="error">{failure}</Notice>
           </div>
         ) : null}
-        <TextInput label="Task name" name="name" value={name} onInput={setName} error={errors.name} required autofocus />
+        <TextInput
+          label="Task name"
+          name="name"
+          value={name}
+          onInput={setName}
+          error={errors.name}
+          required
+          autofocus
+        />
         <TextInput
           label="Executed time"
           name="cron"
@@ -247,9 +275,27 @@ function ScheduleDialog(props: { kind: 'import' | 'export'; onClose: () => void;
           <ImportChoicesFields value={choices} onChange={setChoices} errors={errors} />
         ) : (
           <>
-            <Select label="OU" name="export-ou" value={choices.ou} onChange={set('ou')} options={optionsOf(catalog.ous, 'Every OU')} />
-            <Select label="Group" name="export-group" value={choices.groupId} onChange={set('groupId')} options={optionsOf(catalog.groups, 'Every group')} />
-            <Select label="Type" name="export-type" value={choices.typeId} onChange={set('typeId')} options={optionsOf(catalog.types, 'Every type')} />
+            <Select
+              label="OU"
+              name="export-ou"
+              value={choices.ou}
+              onChange={set('ou')}
+              options={optionsOf(catalog.ous, 'Every OU')}
+            />
+            <Select
+              label="Group"
+              name="export-group"
+              value={choices.groupId}
+              onChange={set('groupId')}
+              options={optionsOf(catalog.groups, 'Every group')}
+            />
+            <Select
+              label="Type"
+              name="export-type"
+              value={choices.typeId}
+              onChange={set('typeId')}
+              options={optionsOf(catalog.types, 'Every type')}
+            />
           </>
         )}
         <Select
@@ -262,7 +308,14 @@ function ScheduleDialog(props: { kind: 'import' | 'export'; onClose: () => void;
           required
         />
         <TextInput label="File address" name="path" value={path} onInput={setPath} error={errors.path} />
-        <TextInput label="File name" name="fileName" value={fileName} onInput={setFileName} error={errors.fileName} required />
+        <TextInput
+          label="File name"
+          name="fileName"
+          value={fileName}
+          onInput={setFileName}
+          error={errors.fileName}
+          required
+        />
         {props.kind === 'export' ? (
           <div class="span-2">
             <PasswordField value={password} onInput={setPassword} error={errors.password} />
