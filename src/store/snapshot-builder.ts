@@ -31,6 +31,8 @@ export class SnapshotBuilder {
     try {
       const started = Date.now();
       const state = await loadTenantState(this.client, tenant);
+      // A node asked about a tenant nobody created: decide from the empty engine, store nothing.
+      if ((await this.client.exists(k.tenant, k.ruleSeq, k.changes)) === 0) return state;
       const bytes = encodeSnapshot(state.engine, { version: state.version });
       const flipped = await this.snapshots.write(tenant, bytes, state.version);
       if (flipped) {

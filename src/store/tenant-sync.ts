@@ -138,9 +138,12 @@ export class TenantSync {
   }
 
   stalenessSeconds(): number {
-    if (this.connected && this.live) return 0;
     if (this.lastContact === 0) return Number.POSITIVE_INFINITY;
-    return Math.max(0, (this.now() - this.lastContact) / 1000);
+    const since = this.now() - this.lastContact;
+    // Connected and tailing: a quiet stream answers every blockMs. A read that hangs far longer
+    // (a black-holed connection never errors) counts as blind time too.
+    if (this.connected && this.live && since <= (this.o.blockMs ?? 2000) + 3000) return 0;
+    return Math.max(0, since / 1000);
   }
 
   /** Resolves true once the node reflects `version` (a change id a writer got back), false on timeout. */
