@@ -69,18 +69,28 @@ local function numberSplit(side, prefix)
   redis.call('SADD', P .. 'ns:' .. side, prefix)
   splitCache[side][prefix] = true
   local all = redis.call('HGETALL', key)
-  local grown = {}
+  -- One HSET per child and one rewrite of the parent, rather than a command per moved text.
+  local children, stay = {}, {}
   for i = 1, #all, 2 do
     local fixed = patternFixed(all[i])
+    local target = stay
     if #fixed > #prefix then
       local child = string.sub(fixed, 1, #prefix + 1)
-      local ckey = P .. 'n:' .. side .. ':' .. child
-      redis.call('HSET', ckey, all[i], all[i + 1])
-      redis.call('HDEL', key, all[i])
-      grown[child] = true
+      target = children[child]
+      if not target then
+        target = {}
+        children[child] = target
+      end
     end
+    target[#target + 1] = all[i]
+    target[#target + 1] = all[i + 1]
   end
-  return grown
+  redis.call('DEL', key)
+  if #stay > 0 then redis.call('HSET', key, unpack(stay)) end
+  for child, fields in pairs(children) do
+    redis.call('HSET', P .. 'n:' .. side .. ':' .. child, unpack(fields))
+  end
+  return children
 end
 
 -- `known`: the text's current ids when the caller just read them (false: none); nil: read here.
