@@ -1,6 +1,8 @@
 import { type Readable, Transform } from 'node:stream';
+import { parse as parseSync } from 'csv-parse/sync';
 import { cgError } from '../domain/errors.js';
-import { csvRecords, MAX_CSV_LINE } from './csv-records.js';
+import { MAX_CSV_LINE } from './csv-records.js';
+import { scanCsv } from './record-count.js';
 import { CsvHeaderError, RULES_CSV_COLUMNS } from './rules-csv.js';
 
 /**
@@ -89,18 +91,27 @@ export async function validateImportFile(
       );
     }
   };
-  let records = 0;
   const guarded = input.pipe(utf8Guard());
   input.on('error', (e) => guarded.destroy(e));
+  let scan: Awaited<ReturnType<typeof scanCsv>>;
   try {
-    for await (const batch of csvRecords(guarded, checkHeader)) {
-      records += batch.length;
-      if (records > limit) return { records, exceeded: true };
-    }
-  } catch (error) {
-    throw asCsvError(error);
+    scan = await scanCsv(guarded, limit);
   } finally {
     input.destroy();
   }
-  return { records, exceeded: false };
+  if (scan.exceeded) return { records: scan.records, exceeded: true };
+  if (scan.problem) {
+    throw csvInvalid(`the file is not a readable CSV at line ${scan.problem.line}: ${scan.problem.reason}`, {
+      line: scan.problem.line,
+    });
+  }
+  if (scan.header.trim() !== '') {
+    try {
+      const [cells = []] = parseSync(scan.header, { bom: true, relax_column_count: true }) as string[][];
+      checkHeader(cells.map((h) => h.trim().toLowerCase()));
+    } catch (error) {
+      throw asCsvError(error);
+    }
+  }
+  return { records: scan.records, exceeded: false };
 }

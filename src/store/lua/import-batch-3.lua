@@ -40,10 +40,16 @@ local function seen(id)
   if track then redis.call('SADD', seenPrefix .. math.floor(id / 512), id) end
 end
 
+-- New rules' ids come from a local counter and their bucket hashes are written once per bucket at
+-- the end (the script is atomic either way); indexes go through rule-index.lua as every write does.
+local nextId = tonumber(redis.call('GET', KEYS[1]) or '0')
+local startId = nextId
+local pendingEnc, pendingKeys, pendingOrder = {}, {}, {}
+
 for i = 9 + nErr, #ARGV do
   local enc = ARGV[i]
   local f = ruleFields(enc)
-  local cond = ruleConditions(enc)
+  local cond = ruleConditions(enc, f)
   local side, text = 'c', f[1]
   if text == '' then side, text = 'g', f[2] end
   local dup = nil
@@ -51,7 +57,7 @@ for i = 9 + nErr, #ARGV do
   if ids then
     for tok in string.gmatch(ids, '[^,]+') do
       local cid = tonumber(tok)
-      local other = redis.call('HGET', ruleKey(cid), cid)
+      local other = pendingEnc[cid] or redis.call('HGET', ruleKey(cid), cid)
       if other and ruleConditions(other) == cond then
         dup = cid
         break
@@ -61,19 +67,44 @@ for i = 9 + nErr, #ARGV do
   if dup and mode == 'skip' then
     skipped = skipped + 1
     seen(dup)
-  else
-    local id = dup
-    if not id then
-      id = redis.call('INCR', KEYS[1])
+  elseif dup then
+    local old = pendingEnc[dup] or redis.call('HGET', ruleKey(dup), dup)
+    if old then indexRemove(dup, ruleFields(old)) end
+    if pendingEnc[dup] then
+      pendingEnc[dup] = enc
+    else
+      redis.call('HSET', ruleKey(dup), dup, enc)
     end
-    local old = redis.call('HGET', ruleKey(id), id)
-    if old then indexRemove(id, ruleFields(old)) end
-    redis.call('HSET', ruleKey(id), id, enc)
-    indexAdd(id, f)
+    indexAdd(dup, f)
+    imported = imported + 1
+    seen(dup)
+  else
+    nextId = nextId + 1
+    local id = nextId
+    pendingEnc[id] = enc
+    local key = ruleKey(id)
+    local list = pendingKeys[key]
+    if not list then
+      list = {}
+      pendingKeys[key] = list
+      pendingOrder[#pendingOrder + 1] = key
+    end
+    list[#list + 1] = id
+    -- The ids the duplicate check read are still current: pass them on instead of reading again.
+    if side == 'c' then indexAdd(id, f, ids or false, nil) else indexAdd(id, f, nil, ids or false) end
     imported = imported + 1
     seen(id)
   end
 end
+for _, key in ipairs(pendingOrder) do
+  local args = { 'HSET', key }
+  for _, id in ipairs(pendingKeys[key]) do
+    args[#args + 1] = id
+    args[#args + 1] = pendingEnc[id]
+  end
+  redis.call(unpack(args))
+end
+if nextId ~= startId then redis.call('SET', KEYS[1], nextId) end
 
 if nErr > 0 then
   local have = redis.call('LLEN', KEYS[3])

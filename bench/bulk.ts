@@ -1,0 +1,216 @@
+/**
+ * Bulk import and export, end to end through BullMQ, a real OpenSSH SFTP server and a worker in its own
+ * process (peak RSS read from /proc/<pid>/status VmHWM):
+ *   import: a rules CSV of --rows rows (default 2,000,000) from the file server into a fresh tenant;
+ *           beside it, `redis-cli --pipe` of the same records as HSETs (the write ceiling);
+ *   export: the same rules to the AES-256 zip (100,000-record CSV parts); beside it,
+ *           `7z a -tzip -mem=AES256` of the same CSV files.
+ * Prints one JSON object per line. `npm run bench -- bulk [--rows N]`
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import {
+  createWriteStream,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createBulkJobs } from '../src/jobs/bulk-jobs.js';
+import { silentLogger } from '../src/log.js';
+import { createRedisClient } from '../src/store/redis-client.js';
+import { freePort, RedisProcess } from '../src/store/redis-process.js';
+import { encodeRule } from '../src/store/rule-codec.js';
+import { startSftp } from '../test/jobs/support/sftp-server.js';
+
+const SECRET = 'bench-secret-key-0123456789';
+const STORE = { streamMaxLen: 100_000, snapshotEvery: 10_000 };
+
+function peakRssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const m = /VmHWM:\s+(\d+) kB/.exec(status);
+  return m ? Math.round(Number(m[1]) / 1024) : Number.NaN;
+}
+
+async function writeLines(path: string, rows: number, line: (i: number) => string, header?: string) {
+  const out = createWriteStream(path);
+  if (header) out.write(header);
+  let buf = '';
+  for (let i = 0; i < rows; i++) {
+    buf += line(i);
+    if (buf.length > 1 << 20) {
+      if (!out.write(buf)) await once(out, 'drain');
+      buf = '';
+    }
+  }
+  out.end(buf);
+  await once(out, 'finish');
+}
+
+const GROUPS = ['dnc', 'vip', 'fraud', 'complaints'];
+const ruleLine = (i: number) =>
+  `${1_404_000_0000 + i * 7},outbound,block,${GROUPS[i % 4]},wrap,sales,,,,,,${i % 10 === 0 ? '30,day' : ','},bulk ${i % 1000}\n`;
+
+export async function run(args: string[]): Promise<void> {
+  const at = args.indexOf('--rows');
+  const rows = at >= 0 ? Number(args[at + 1]) : 2_000_000;
+  const work = mkdtempSync(join(tmpdir(), 'cg-bench-bulk-'));
+  const redisDir = join(work, 'redis');
+  mkdirSync(redisDir);
+  const redis = await RedisProcess.start({ dir: redisDir, port: await freePort(), appendonly: false });
+  const sftp = await startSftp();
+  const client = createRedisClient({ url: redis.url });
+  const jobs = createBulkJobs(
+    {
+      REDIS_URL: redis.url,
+      CALLGUARD_DATA_DIR: work,
+      CALLGUARD_JOB_CONCURRENCY: 1,
+      CALLGUARD_JOB_FILE_TTL_HOURS: 1,
+      CALLGUARD_SECRET_KEY: SECRET,
+    },
+    client,
+    STORE,
+    silentLogger,
+  );
+  const worker = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(import.meta.dirname, '../test/jobs/support/worker-main.ts')],
+    {
+      env: {
+        ...process.env,
+        REDIS_URL: redis.url,
+        CALLGUARD_SECRET_KEY: SECRET,
+        CALLGUARD_DATA_DIR: work,
+        CALLGUARD_JOB_CONCURRENCY: '1',
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  await once(worker.stdout!, 'data');
+  try {
+    const file = join(sftp.root, 'rules.csv');
+    await writeLines(
+      file,
+      rows,
+      ruleLine,
+      'called,direction,action,group,type,ou,sbc,provider,customer_group,user,calling_country,validity_value,validity_unit,remarks\n',
+    );
+    const tenant = 'bench';
+    const server = await jobs.fileServers.create(tenant, {
+      name: 'bench',
+      host: sftp.host,
+      port: sftp.port,
+      username: sftp.username,
+      privateKey: sftp.privateKey,
+      root: sftp.root,
+    });
+    const t0 = performance.now();
+    const importId = await jobs.service.submitServerImport(
+      tenant,
+      { serverId: server.id, path: '', fileName: 'rules.csv' },
+      { overrideRule: 'skip' },
+      'bench',
+    );
+    const imported = await jobs.service.waitFor(tenant, importId);
+    const importSeconds = (performance.now() - t0) / 1000;
+    const rssAfterImport = peakRssMb(worker.pid!);
+
+    // Ceiling: the same records as plain HSETs into rule buckets, no indexes, no duplicate check.
+    const pipeFile = join(work, 'pipe.txt');
+    const now = Date.now();
+    await writeLines(pipeFile, rows, (i) => {
+      const enc = encodeRule({
+        called: String(1_404_000_0000 + i * 7),
+        direction: 'outbound',
+        action: 'block',
+        groupId: GROUPS[i % 4],
+        typeId: 'wrap',
+        ou: 'sales',
+        updatedAt: now,
+        remarks: `bulk ${i % 1000}`,
+      }).replace(/\x1f/g, '|');
+      return `HSET cg:{pipe}:r:${Math.floor((i + 1) / 128)} ${i + 1} "${enc}"\r\n`;
+    });
+    const p0 = performance.now();
+    execFileSync('sh', ['-c', `redis-cli -p ${new URL(redis.url).port} --pipe < ${pipeFile}`], {
+      stdio: 'ignore',
+    });
+    const pipeSeconds = (performance.now() - p0) / 1000;
+    console.log(
+      JSON.stringify({
+        bench: 'bulk-import',
+        rows,
+        state: imported.state,
+        imported: imported.progress.imported,
+        failed: imported.progress.failed,
+        seconds: Number(importSeconds.toFixed(2)),
+        rowsPerSecond: Math.round(rows / importSeconds),
+        redisCliPipeSeconds: Number(pipeSeconds.toFixed(2)),
+        workerPeakRssMb: rssAfterImport,
+        bar: 'import ≤ 60 s, worker RSS ≤ 512 MB',
+      }),
+    );
+
+    const password = 'Bench1234@';
+    const e0 = performance.now();
+    const exportId = await jobs.service.submitExport(
+      tenant,
+      { target: { mode: 'download' }, password },
+      'bench',
+    );
+    const exported = await jobs.service.waitFor(tenant, exportId);
+    const exportSeconds = (performance.now() - e0) / 1000;
+    const zip = join(work, 'export.zip');
+    const out = createWriteStream(zip);
+    for await (const c of (await jobs.service.exportFile(tenant, exportId))!) {
+      if (!out.write(c)) await once(out, 'drain');
+    }
+    out.end();
+    await once(out, 'finish');
+    const csvDir = join(work, 'csv');
+    execFileSync('7z', ['x', `-p${password}`, `-o${csvDir}`, zip], { stdio: 'ignore' });
+    const parts = readdirSync(csvDir);
+    const z0 = performance.now();
+    execFileSync(
+      '7z',
+      [
+        'a',
+        '-tzip',
+        '-mem=AES256',
+        `-p${password}`,
+        join(work, 'baseline.zip'),
+        ...parts.map((p) => join(csvDir, p)),
+      ],
+      {
+        stdio: 'ignore',
+      },
+    );
+    const sevenZipSeconds = (performance.now() - z0) / 1000;
+    console.log(
+      JSON.stringify({
+        bench: 'bulk-export',
+        rows,
+        state: exported.state,
+        records: (exported.result as { records?: number } | undefined)?.records,
+        files: parts.length,
+        zipMb: Number((statSync(zip).size / 1048576).toFixed(1)),
+        seconds: Number(exportSeconds.toFixed(2)),
+        sevenZipAes256Seconds: Number(sevenZipSeconds.toFixed(2)),
+        workerPeakRssMb: peakRssMb(worker.pid!),
+        bar: 'export ≤ 30 s, worker RSS ≤ 512 MB',
+      }),
+    );
+  } finally {
+    worker.kill('SIGTERM');
+    await once(worker, 'exit');
+    await jobs.close();
+    client.disconnect();
+    await sftp.stop();
+    await redis.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
