@@ -132,7 +132,7 @@ export async function run(args: string[]): Promise<void> {
         ou: 'sales',
         updatedAt: now,
         remarks: `bulk ${i % 1000}`,
-      }).replace(/\x1f/g, '|');
+      }).replaceAll(String.fromCharCode(31), '|');
       return `HSET cg:{pipe}:r:${Math.floor((i + 1) / 128)} ${i + 1} "${enc}"\r\n`;
     });
     const p0 = performance.now();
