@@ -4,6 +4,8 @@ import { CsvHeaderError } from '../jobs/rules-csv.js';
 import { registerCheckCommand } from './check-command.js';
 import { registerDoctorCommand } from './doctor-command.js';
 import { registerEventsCommand } from './events-command.js';
+import { registerExportCommand } from './export-command.js';
+import { registerImportCommand } from './import-command.js';
 import { EXIT, err, UsageError } from './output.js';
 import { registerRulesCommands } from './rules-commands.js';
 import { registerServeCommand } from './serve-command.js';
@@ -19,6 +21,8 @@ registerEventsCommand(program);
 registerServeCommand(program);
 registerTenantCommands(program);
 registerRulesCommands(program);
+registerImportCommand(program);
+registerExportCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import type { ApiApp } from '../../src/api/api-deps.js';
+import { buildApiApp } from '../../src/api/app.js';
+import { bulkJobRoutes } from '../../src/api/routes/jobs.js';
+import { type BulkJobs, createBulkJobs } from '../../src/jobs/bulk-jobs.js';
+import { silentLogger } from '../../src/log.js';
+import { ApiKeyRepository } from '../../src/store/api-key-repository.js';
+import { CatalogRepository } from '../../src/store/catalog-repository.js';
+import { RuleRepository } from '../../src/store/rule-repository.js';
+import { SyncRegistry } from '../../src/store/sync-registry.js';
+import { TenantRepository } from '../../src/store/tenant-repository.js';
+import { skipWithoutRedis, startRedis, type TestRedis } from '../support/redis-server.js';
+
+const STORE = { streamMaxLen: 10_000, snapshotEvery: 1_000 };
+const MAIN = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
+
+describe('callguard import / export (CLI against a running API)', { skip: skipWithoutRedis }, () => {
+  let redis: TestRedis;
+  let app: ApiApp;
+  let jobs: BulkJobs;
+  let registry: SyncRegistry;
+  let work: string;
+  let url: string;
+  let key: string;
+  let rules: RuleRepository;
+  let tenant: string;
+
+  before(async () => {
+    redis = await startRedis();
+    const client = redis.client();
+    work = mkdtempSync(join(tmpdir(), 'cg-cli-'));
+    registry = new SyncRegistry({ client, log: silentLogger, store: STORE, blockMs: 200 });
+    rules = new RuleRepository(client, STORE);
+    const tenants = new TenantRepository(client, STORE);
+    const keys = new ApiKeyRepository(client);
+    jobs = createBulkJobs(
+      {
+        REDIS_URL: redis.url,
+        CALLGUARD_DATA_DIR: work,
+        CALLGUARD_JOB_CONCURRENCY: 1,
+        CALLGUARD_JOB_FILE_TTL_HOURS: 1,
+        CALLGUARD_SECRET_KEY: 'cli-test-secret-key-0123',
+      },
+      client,
+      STORE,
+      silentLogger,
+    );
+    jobs.startWorkers();
+    app = await buildApiApp(
+      {
+        config: { CALLGUARD_SYSTEM_KEY: 'system-key-for-tests-0123456789' },
+        client,
+        registry,
+        tenants,
+        catalog: new CatalogRepository(client, STORE),
+        rules,
+        keys,
+        log: silentLogger,
+        now: Date.now,
+      },
+      { docs: false, routes: await bulkJobRoutes(jobs) },
+    );
+    url = await app.listen({ host: '127.0.0.1', port: 0 });
+    tenant = redis.tenant();
+    await tenants.create(tenant);
+    key = (await keys.create(tenant, { role: 'tenant_admin' })).key;
+  });
+  after(async () => {
+    await app?.close();
+    await jobs?.close();
+    await registry?.stop();
+    await redis?.stop();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  const cli = (args: string[], env: Record<string, string> = {}) =>
+    promisify(execFile)(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+      env: { ...process.env, CALLGUARD_URL: url, CALLGUARD_API_KEY: key, ...env },
+    }).then(
+      (r) => ({ code: 0, ...r }),
+      (e: { code: number; stdout: string; stderr: string }) => ({
+        code: e.code,
+        stdout: e.stdout,
+        stderr: e.stderr,
+      }),
+    );
+
+  it('uploads a file, prints the counts, writes the errors file and exits 3 for refused rows', async () => {
+    const file = join(work, 'in.csv');
+    writeFileSync(file, 'called,direction\n14045266123,outbound\n12X,outbound\n');
+    const errors = join(work, 'errors.csv');
+    const r = await cli(['import', file, '--ou', 'sales', '--validity', '3d', '--errors', errors]);
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stdout, /completed: read 2, imported 1, skipped 0, failed 1/);
+    assert.match(readFileSync(errors, 'utf8'), /^line,column,reason\r\n3,called,/);
+    const [rule] = (await rules.findByPattern(tenant, '14045266123')) ?? [];
+    assert.equal(rule?.ou, 'sales');
+  });
+
+  it('exports to a zip file with the password from the environment', async () => {
+    const zip = join(work, 'out.zip');
+    const r = await cli(['export', '--out', zip, '--ou', 'sales'], {
+      CALLGUARD_EXPORT_PASSWORD: 'Cli1234@x',
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /completed: exported 1/);
+    assert.equal(readFileSync(zip).subarray(0, 2).toString(), 'PK');
+    const bad = await cli(['export', '--out', zip, '--password', 'weak']);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /8 to 12 characters/);
+  });
+});
