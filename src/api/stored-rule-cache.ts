@@ -13,6 +13,14 @@ const MAX_ENTRIES = 50_000;
 export class StoredRuleCache {
   private readonly tenants = new Map<string, { version: string; rules: Map<number, Rule> }>();
 
+  /** The stored rule when cached for the current version; undefined: ask get(). */
+  cached(deps: Pick<ApiDeps, 'registry'>, tenant: string, matched: MatchedRule): Rule | undefined {
+    const entry = this.tenants.get(tenant);
+    if (!entry || entry.version !== deps.registry.get(tenant)?.version) return undefined;
+    const hit = entry.rules.get(matched.id);
+    return hit && hit.updatedAt === matched.updatedAt ? hit : undefined;
+  }
+
   async get(
     deps: Pick<ApiDeps, 'registry' | 'rules'>,
     tenant: string,

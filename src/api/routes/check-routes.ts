@@ -1,8 +1,11 @@
 import { z } from 'zod';
 import { rawCallSchema, toCallContext } from '../../domain/call-context.js';
+import type { Decision, MatchedRule } from '../../domain/decision.js';
+import type { Rule } from '../../domain/rule.js';
 import { lookupSeconds } from '../../metrics.js';
+import type { TenantDecider } from '../../pbx/call-screener.js';
 import type { ApiApp, ApiDeps } from '../api-deps.js';
-import { inScope, tenantOf } from '../auth.js';
+import { inScope, type TenantPrincipal, tenantOf } from '../auth.js';
 import { countDecision, deciderOf } from '../decider-access.js';
 import { errorResponses } from '../schemas.js';
 import { StoredRuleCache } from '../stored-rule-cache.js';
@@ -49,37 +52,62 @@ export function registerCheckRoutes(app: ApiApp, deps: ApiDeps): void {
         response: { 200: decisionSchema, ...errorResponses },
       },
     },
-    async (request) => {
+    // Not an async function: a call whose tenant is loaded and whose winning rule is cached is
+    // answered without a promise; the rest go through answer().
+    (request, reply) => {
       const principal = tenantOf(request);
-      const tenant = principal.tenant;
-      const decider = deps.registry.deciderFor(tenant) ?? (await deciderOf(deps, tenant));
-      const ctx = toCallContext(request.body, decider.policy, deps.now());
-      const t0 = performance.now();
-      const decision = decider.decide(ctx);
-      observe.observe((performance.now() - t0) / 1000);
-      countDecision(decision.action, ctx.direction);
-      const matchedRule = decision.rule;
-      const stored = matchedRule ? await storedRules.get(deps, tenant, matchedRule) : null;
-      if (principal.role === 'agent' && stored) {
-        // An isolated agent learns the answer, not the details of another OU's rule.
-        const scope = await scopeOf(deps, principal);
-        if (!inScope(scope, (stored as { ou?: string }).ou)) {
-          return {
-            action: decision.action,
-            rule: null,
-            runnerUp: null,
-            outcome: decision.outcome,
-            why: `a rule outside your OUs ${decision.action === 'block' ? 'blocks' : 'allows'} this call`,
-          };
-        }
-      }
-      return {
-        action: decision.action,
-        rule: stored,
-        runnerUp: decision.runnerUp,
-        outcome: decision.outcome,
-        why: decision.why,
-      };
+      const decider = deps.registry.deciderFor(principal.tenant);
+      if (!decider) return answer(principal, request.body);
+      const decision = decideNow(decider, request.body);
+      const matched = decision.rule;
+      const stored = matched ? storedRules.cached(deps, principal.tenant, matched) : null;
+      if (stored === undefined || principal.role === 'agent')
+        return answer(principal, request.body, decision);
+      reply.send(view(decision, stored));
+      return undefined;
     },
   );
+
+  const decideNow = (decider: TenantDecider, body: z.output<typeof rawCallSchema>): Decision => {
+    const ctx = toCallContext(body, decider.policy, deps.now());
+    const t0 = performance.now();
+    const decision = decider.decide(ctx);
+    observe.observe((performance.now() - t0) / 1000);
+    countDecision(decision.action, ctx.direction);
+    return decision;
+  };
+
+  const answer = async (
+    principal: TenantPrincipal,
+    body: z.output<typeof rawCallSchema>,
+    decided?: Decision,
+  ) => {
+    const decision = decided ?? decideNow(await deciderOf(deps, principal.tenant), body);
+    const matched = decision.rule;
+    const stored = matched ? await storedRules.get(deps, principal.tenant, matched) : null;
+    if (principal.role === 'agent' && stored) {
+      // An isolated agent learns the answer, not the details of another OU's rule.
+      const scope = await scopeOf(deps, principal);
+      if (!inScope(scope, (stored as { ou?: string }).ou)) {
+        return {
+          action: decision.action,
+          rule: null,
+          runnerUp: null,
+          outcome: decision.outcome,
+          why: `a rule outside your OUs ${decision.action === 'block' ? 'blocks' : 'allows'} this call`,
+        };
+      }
+    }
+    return view(decision, stored);
+  };
+}
+
+function view(decision: Decision, stored: Rule | MatchedRule | null) {
+  return {
+    action: decision.action,
+    rule: stored,
+    runnerUp: decision.runnerUp,
+    outcome: decision.outcome,
+    why: decision.why,
+  };
 }
