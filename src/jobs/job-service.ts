@@ -205,7 +205,10 @@ export class JobService {
     const members = await this.deps.client.zrevrange(bulkKeys(tenant).jobs, 0, limit * 2 - 1);
     const out: JobView[] = [];
     for (const m of members) {
-      const [kind, id] = m.split(':') as [JobKind, string];
+      const cut = m.indexOf(':');
+      // Ids of scheduled runs contain ':' themselves (repeat:<scheduler>:<time>).
+      const kind = m.slice(0, cut) as JobKind;
+      const id = m.slice(cut + 1);
       if (options.kind && kind !== options.kind) continue;
       const job = await this.job(tenant, kind, id);
       if (job) out.push(await this.view(tenant, kind, job));

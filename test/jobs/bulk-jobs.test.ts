@@ -441,6 +441,32 @@ describe('bulk jobs (BullMQ, SFTP, encrypted zip)', { skip: skipWithoutRedis || 
     }
   });
 
+  it('a scheduled import runs on its cron and shows in the task view with its schedule', async () => {
+    const t = redis.tenant();
+    await new TenantRepository(client, STORE).create(t);
+    const fs = await server(t);
+    writeFileSync(join(sftp.root, 'scheduled.csv'), rulesFile(5, 60_000_000));
+    const s = await jobs.schedules.create(
+      t,
+      {
+        kind: 'import',
+        name: 'every second',
+        cron: '* * * * * *',
+        file: { serverId: fs.id, path: '', fileName: 'scheduled.csv' },
+      },
+      'key:admin',
+    );
+    let run: Awaited<ReturnType<typeof jobs.service.list>>[number] | undefined;
+    for (let i = 0; i < 300 && !run; i++) {
+      run = (await jobs.service.list(t)).find((j) => j.scheduleId === s.id && j.state === 'completed');
+      if (!run) await new Promise((r) => setTimeout(r, 100));
+    }
+    await jobs.schedules.delete(t, s.id);
+    assert.ok(run, 'a run from the schedule completed');
+    assert.equal(run.startedBy, 'key:admin');
+    assert.equal(await count(t), 5);
+  });
+
   it('scheduled tasks: per-tenant limits, password sealed and never shown, start, pause and delete', async () => {
     const t = redis.tenant();
     await new TenantRepository(client, STORE).create(t, {

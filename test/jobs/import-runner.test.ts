@@ -83,6 +83,12 @@ describe('ImportRunner', { skip: skipWithoutRedis }, () => {
     assert.ok(rules.every((r) => r.ou === 'sales' && r.groupId === 'dnc' && r.updatedAt === STAMP));
     assert.equal(rules.find((r) => r.called === '14045266123')?.expiresAt, STAMP + 2 * 86_400_000);
     assert.equal(rules.find((r) => r.called === '_1404!')?.expiresAt, STAMP + 3_600_000);
+    // The indexes are the ones every write keeps: by OU, group, type and number.
+    assert.equal((await repo.listBy(t, 'ou', 'sales')).items.length, 2);
+    assert.equal((await repo.listBy(t, 'group', 'dnc')).items.length, 2);
+    assert.equal((await repo.listBy(t, 'type', 'popup')).items.length, 1);
+    assert.equal((await repo.findByPattern(t, '14045266123')).length, 1);
+    assert.equal((await repo.findByPrefix(t, '1404')).items.length, 2);
     const errors = await client.lrange(jobKeys(t, jobId).errors, 0, -1);
     assert.equal(errors.length, 2);
     assert.match(errors[0]!, /^3,called,/);

@@ -46,6 +46,22 @@ local nextId = tonumber(redis.call('GET', KEYS[1]) or '0')
 local startId = nextId
 local pendingEnc, pendingKeys, pendingOrder = {}, {}, {}
 
+-- Group / type / OU tags of new rules: one SADD per tag bucket at the end instead of one per rule.
+-- Same keys as tagAdd() in rule-index.lua (x:<dim>:<bucket>:<value>, directory xd:<dim>:<value>).
+local tagIds, tagOrder = {}, {}
+local function tagCollect(dim, value, id)
+  if value == nil or value == '' then return end
+  local b = math.floor(id / 512)
+  local key = P .. 'x:' .. dim .. ':' .. b .. ':' .. value
+  local list = tagIds[key]
+  if not list then
+    list = { dir = P .. 'xd:' .. dim .. ':' .. value, bucket = b }
+    tagIds[key] = list
+    tagOrder[#tagOrder + 1] = key
+  end
+  list[#list + 1] = id
+end
+
 for i = 9 + nErr, #ARGV do
   local enc = ARGV[i]
   local f = ruleFields(enc)
@@ -91,7 +107,16 @@ for i = 9 + nErr, #ARGV do
     end
     list[#list + 1] = id
     -- The ids the duplicate check read are still current: pass them on instead of reading again.
-    if side == 'c' then indexAdd(id, f, ids or false, nil) else indexAdd(id, f, nil, ids or false) end
+    if side == 'c' then
+      numberAdd('c', f[1], id, ids or false)
+      numberAdd('g', f[2], id, nil)
+    else
+      numberAdd('g', f[2], id, ids or false)
+    end
+    tagCollect('g', f[4], id)
+    tagCollect('t', f[11], id)
+    tagCollect('o', f[12], id)
+    expiryAdd(f[14], id)
     imported = imported + 1
     seen(id)
   end
@@ -103,6 +128,15 @@ for _, key in ipairs(pendingOrder) do
     args[#args + 1] = pendingEnc[id]
   end
   redis.call(unpack(args))
+end
+for _, key in ipairs(tagOrder) do
+  local list = tagIds[key]
+  for i = 1, #list, 4000 do
+    local args = { 'SADD', key }
+    for j = i, math.min(#list, i + 3999) do args[#args + 1] = list[j] end
+    redis.call(unpack(args))
+  end
+  redis.call('SADD', list.dir, list.bucket)
 end
 if nextId ~= startId then redis.call('SET', KEYS[1], nextId) end
 
