@@ -40,8 +40,24 @@ export function registerEventsCommand(program: Command): void {
         cluster: config.REDIS_CLUSTER,
         redisOptions: { maxRetriesPerRequest: null },
       });
+      // Follow through Redis outages (commands wait for the reconnection), saying so once per outage.
+      let down = false;
+      client.on('error', (error: NodeJS.ErrnoException) => {
+        if (down) return;
+        down = true;
+        err(`callguard: Redis is not reachable (${error.code ?? error.message}); retrying`);
+      });
+      client.on('ready', () => {
+        if (!down) return;
+        down = false;
+        err('callguard: Redis is back');
+      });
       const controller = new AbortController();
-      const stop = () => controller.abort();
+      // Closing the connection also ends a command waiting for Redis to come back.
+      const stop = () => {
+        controller.abort();
+        client.disconnect();
+      };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
       try {
@@ -61,6 +77,8 @@ export function registerEventsCommand(program: Command): void {
             ),
           onEvent: (e) => out(opts.json ? JSON.stringify(e.event) : eventLine(e)),
         });
+      } catch (error) {
+        if (!controller.signal.aborted) throw error;
       } finally {
         process.off('SIGINT', stop);
         process.off('SIGTERM', stop);
