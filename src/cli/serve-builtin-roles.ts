@@ -4,6 +4,7 @@ import { CatalogRepository } from '../store/catalog-repository.js';
 import { ExpirySweeper } from '../store/expiry-sweeper.js';
 import { RuleRepository } from '../store/rule-repository.js';
 import { TenantRepository } from '../store/tenant-repository.js';
+import { countingDeciderSource } from './counting-decider-source.js';
 import { extraApiRoutes, registerRole, type ServeContext } from './serve-roles.js';
 
 export const storeOptionsOf = (ctx: Pick<ServeContext, 'config'>) => ({
@@ -45,7 +46,7 @@ registerRole('ari', async (ctx) => {
   const { createAriConnection } = await import('../pbx/asterisk/ari-service.js');
   const app = new AriApp({
     connection: createAriConnection(ctx.config, ctx.log),
-    source: ctx.registry,
+    source: countingDeciderSource(ctx.registry, 'ari'),
     events: ctx.events,
     logger: ctx.log,
     defaultTenant: ctx.config.CALLGUARD_DEFAULT_TENANT,
@@ -63,7 +64,7 @@ registerRole('esl', async (ctx) => {
   const { FreeswitchApp } = await import('../pbx/freeswitch/freeswitch-app.js');
   const app = new FreeswitchApp({
     config: ctx.config,
-    source: ctx.registry,
+    source: countingDeciderSource(ctx.registry, 'esl'),
     events: ctx.events,
     logger: ctx.log,
   });
