@@ -60,6 +60,18 @@ describe('web console', { skip: skipWithoutChromium || skipWithoutLocalRedis }, 
 
   const rowOf = (p: Page, text: string): Locator => p.locator('table.rules tbody tr', { hasText: text });
 
+  /** A wait that, when it runs out, says what the page and the server showed at that moment. */
+  const explained = async (where: Locator, wait: () => Promise<unknown>) => {
+    try {
+      await wait();
+    } catch (error) {
+      const shown = await where.textContent().catch(() => '(not readable)');
+      throw new Error(
+        `${(error as Error).message}\n--- page:\n${shown}\n--- server:\n${server.output().slice(-4000)}`,
+      );
+    }
+  };
+
   before(async () => {
     ensureConsoleBuilt();
     mkdirSync(SHOTS, { recursive: true });
@@ -290,8 +302,17 @@ describe('web console', { skip: skipWithoutChromium || skipWithoutLocalRedis }, 
     });
     await dialog.getByLabel('Override rule').selectOption('override');
     await shot(page, 'import-dialog');
+    const [template] = await Promise.all([
+      page.waitForEvent('download', WAIT),
+      dialog.getByRole('button', { name: 'Download template' }).click(),
+    ]);
+    assert.match(
+      readFileSync((await template.path())!, 'utf8'),
+      /^id,called,calling,/m,
+      'the template has the columns',
+    );
     await dialog.getByRole('button', { name: 'Import', exact: true }).click();
-    await dialog.locator('[role=progressbar][aria-valuenow="100"]').waitFor(WAIT);
+    await explained(dialog, () => dialog.locator('[role=progressbar][aria-valuenow="100"]').waitFor(WAIT));
     await dialog.locator('[data-state=completed]').waitFor(WAIT);
     assert.equal(await dialog.locator('[data-count=imported]').textContent(), String(IMPORT_ROWS));
     assert.equal(await dialog.locator('[data-count=failed]').textContent(), '1');
@@ -323,7 +344,7 @@ describe('web console', { skip: skipWithoutChromium || skipWithoutLocalRedis }, 
     assert.equal(await dialog.getByLabel('Compression password').getAttribute('type'), 'text');
     await shot(page, 'export-dialog');
     await dialog.getByRole('button', { name: 'Export', exact: true }).click();
-    await dialog.locator('[data-state=completed]').waitFor(WAIT);
+    await explained(dialog, () => dialog.locator('[data-state=completed]').waitFor(WAIT));
     assert.ok(
       Number(await dialog.locator('[data-count=exported]').textContent()) > IMPORT_ROWS,
       'every rule exported',
