@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { ApiApp } from '../../src/api/api-deps.js';
+import { buildApiApp } from '../../src/api/app.js';
+import { extraApiRoutes, type ServeContext } from '../../src/cli/serve-roles.js';
+import { loadConfig } from '../../src/config.js';
+import { silentLogger } from '../../src/log.js';
+import '../../src/notify/serve-notify.js';
+import { MemoryEventSink } from '../../src/pbx/call-events.js';
+import { type ApiHarness, startApi } from '../api/api-harness.js';
+import { skipWithoutRedis } from '../support/redis-server.js';
+
+describe('serve: the notify routes on the api role', { skip: skipWithoutRedis }, () => {
+  let h: ApiHarness;
+  let app: ApiApp;
+  before(async () => {
+    h = await startApi();
+    const ctx: ServeContext = {
+      config: loadConfig({ REDIS_URL: h.redis.url }),
+      log: silentLogger,
+      client: h.deps.client,
+      registry: h.deps.registry,
+      events: new MemoryEventSink(),
+      roles: new Set(['api']),
+    };
+    app = await buildApiApp(h.deps, { docs: false, routes: await extraApiRoutes(ctx) });
+  });
+  after(async () => {
+    await app?.close();
+    await h?.stop();
+  });
+
+  it('serves dead letters, decisions and rule hits', async () => {
+    const t = await h.tenant('serve');
+    for (const url of ['/v1/dead-letters', '/v1/decisions', '/v1/rule-hits']) {
+      const res = await app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${t.admin}` } });
+      assert.equal(res.statusCode, 200, `${url}: ${res.body}`);
+    }
+  });
+});
