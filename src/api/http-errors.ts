@@ -47,7 +47,8 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_JSON_BODY: 'CG_ERR_INPUT_INVALID',
 };
 
-const REDIS_DOWN = /Connection is closed|MaxRetriesPerRequest|ECONNREFUSED|Stream isn't writeable|ETIMEDOUT/;
+const REDIS_DOWN =
+  /Connection is closed|MaxRetriesPerRequest|max retries per request|ECONNREFUSED|Stream isn't writeable|ETIMEDOUT/i;
 
 /** Any error → the catalogue's `{ code, message, details }`. Bad input is never a 5xx. */
 export function toCallguardError(error: unknown): CallguardError {
@@ -84,7 +85,7 @@ export function toCallguardError(error: unknown): CallguardError {
     const code: ErrorCode = e.statusCode === 413 ? 'CG_ERR_PAYLOAD_TOO_LARGE' : 'CG_ERR_INPUT_INVALID';
     return cgError(code, e.message);
   }
-  if (REDIS_DOWN.test(e.message ?? '')) {
+  if (REDIS_DOWN.test(`${e.name ?? ''} ${e.message ?? ''}`)) {
     return cgError('CG_ERR_UNAVAILABLE', 'the rule store (Redis) is not reachable; try again shortly');
   }
   return cgError('CG_ERR_INTERNAL', 'internal error; the server log has the details');

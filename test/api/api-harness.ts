@@ -29,8 +29,8 @@ export interface ApiHarness {
   stop(): Promise<void>;
 }
 
-export async function startApi(): Promise<ApiHarness> {
-  const redis = await startRedis();
+export async function startApi(options: { private?: boolean } = {}): Promise<ApiHarness> {
+  const redis = await startRedis({ private: options.private });
   const client = redis.client();
   const store = { streamMaxLen: 10_000, snapshotEvery: 1_000 };
   const registry = new SyncRegistry({ client, log: silentLogger, store, blockMs: 200 });

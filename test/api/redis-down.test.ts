@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { skipWithoutLocalRedis } from '../support/redis-server.js';
+import { type ApiHarness, startApi } from './api-harness.js';
+
+describe('the API while Redis is down', { skip: skipWithoutLocalRedis }, () => {
+  let h: ApiHarness;
+  before(async () => {
+    h = await startApi({ private: true });
+  });
+  after(async () => {
+    await h?.stop();
+  });
+
+  it('keeps deciding from memory, answers 503 where the store is needed, and recovers', async () => {
+    const t = await h.tenant('down');
+    const created = await h.call('POST', '/v1/rules', t.admin, { called: '_1404!', remarks: 'kept' });
+    assert.equal(created.statusCode, 201);
+    // Warm the key cache and the node's engine.
+    const before = await h.call('POST', '/v1/check', t.admin, {
+      called: '14045551234',
+      direction: 'inbound',
+    });
+    assert.equal(before.json().action, 'block');
+
+    await h.redis.kill9();
+    const check = await h.call('POST', '/v1/check', t.admin, { called: '14045559999', direction: 'inbound' });
+    assert.equal(check.statusCode, 200, check.body);
+    assert.equal(check.json().action, 'block');
+    assert.equal(check.json().rule.id, created.json().rule.id);
+    const screen = await h.call('POST', '/v1/screen', t.admin, { numbers: ['14045550000', '15550000000'] });
+    assert.equal(screen.json().blocked, 1);
+    const list = await h.call('GET', '/v1/rules', t.admin);
+    assert.equal(list.statusCode, 503, list.body);
+    assert.equal(list.json().code, 'CG_ERR_UNAVAILABLE');
+    const ready = await h.call('GET', '/readyz', undefined);
+    assert.equal(ready.statusCode, 503);
+    assert.equal(ready.json().redis, false);
+
+    await h.redis.restart();
+    let back = 0;
+    for (let i = 0; i < 100 && back !== 200; i++) {
+      back = (await h.call('GET', '/v1/rules', t.admin)).statusCode;
+      if (back !== 200) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(back, 200);
+  });
+});
