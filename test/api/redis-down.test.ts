@@ -30,6 +30,19 @@ describe('the API while Redis is down', { skip: skipWithoutLocalRedis }, () => {
     assert.equal(check.json().rule.id, created.json().rule.id);
     const screen = await h.call('POST', '/v1/screen', t.admin, { numbers: ['14045550000', '15550000000'] });
     assert.equal(screen.json().blocked, 1);
+    // Past the key cache's lifetime, the key verified before still works.
+    const deps = h.deps as { now: () => number };
+    const realNow = deps.now;
+    deps.now = () => realNow() + 60_000;
+    try {
+      const again = await h.call('POST', '/v1/check', t.admin, {
+        called: '14045550001',
+        direction: 'inbound',
+      });
+      assert.equal(again.statusCode, 200, again.body);
+    } finally {
+      deps.now = realNow;
+    }
     const list = await h.call('GET', '/v1/rules', t.admin);
     assert.equal(list.statusCode, 503, list.body);
     assert.equal(list.json().code, 'CG_ERR_UNAVAILABLE');
