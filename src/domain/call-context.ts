@@ -18,6 +18,7 @@ export interface CallContext {
   readonly provider?: string;
   readonly customerGroup?: string;
   readonly user?: string;
+  /** Given by the caller of decide(); when absent it is derived from the calling number, and only if a rule asks. */
   readonly callingCountry?: string;
   /** Epoch milliseconds the decision is made at (expiry is judged against it). */
   readonly at: number;
@@ -40,14 +41,16 @@ export const rawCallSchema = z
   .strict();
 export type RawCall = z.input<typeof rawCallSchema>;
 
-/** Normalises a raw call for decide(). The calling country is derived from the number unless given. */
+/**
+ * Normalises a raw call for decide(). The calling country is not derived here: parsing a number costs
+ * more than the decision, and only rules with a calling country need it (see callingCountryOf).
+ */
 export function toCallContext(
   raw: z.output<typeof rawCallSchema>,
   policy: NormalizationPolicy,
   now: number,
 ): CallContext {
   const calling = normalizeCallingNumber(raw.calling, policy);
-  const callingCountry = raw.callingCountry ?? countryOfNumber(calling);
   return {
     called: normalizeCallNumber(raw.called, policy),
     calling,
@@ -57,9 +60,22 @@ export function toCallContext(
     provider: raw.provider,
     customerGroup: raw.customerGroup,
     user: raw.user,
-    callingCountry,
+    callingCountry: raw.callingCountry,
     at: raw.at ?? now,
   };
 }
 
 export type { CallDirection };
+
+let lastCalling = '';
+let lastCountry: string | undefined;
+
+/** The call's calling country: as given, else derived from the calling number (the last answer is kept). */
+export function callingCountryOf(ctx: CallContext): string | undefined {
+  if (ctx.callingCountry !== undefined) return ctx.callingCountry;
+  if (ctx.calling !== lastCalling) {
+    lastCalling = ctx.calling;
+    lastCountry = countryOfNumber(ctx.calling);
+  }
+  return lastCountry;
+}

@@ -1,4 +1,4 @@
-import type { CallContext } from '../domain/call-context.js';
+import { type CallContext, callingCountryOf } from '../domain/call-context.js';
 import type { MatchedRule } from '../domain/decision.js';
 import { ANONYMOUS } from '../domain/number.js';
 import type { Direction } from '../domain/rule.js';
@@ -173,7 +173,7 @@ export class RuleIndex implements CandidateOwner {
     if (g.providerRef[r] !== 0 && strings[g.providerRef[r] - 1] !== ctx.provider) return;
     if (g.customerGroupRef[r] !== 0 && strings[g.customerGroupRef[r] - 1] !== ctx.customerGroup) return;
     if (g.userRef[r] !== 0 && strings[g.userRef[r] - 1] !== ctx.user) return;
-    if (g.countryRef[r] !== 0 && strings[g.countryRef[r] - 1] !== ctx.callingCountry) return;
+    if (g.countryRef[r] !== 0 && strings[g.countryRef[r] - 1] !== callingCountryOf(ctx)) return;
     const calledFixed = g.calledRef[r] === 0 ? '' : strings[g.calledRef[r] - 1];
     if (!sideMatches(g.calledKind[r], calledFixed, g.calledLen[r], ctx.called)) return;
     const callingFixed = g.callingRef[r] === 0 ? '' : strings[g.callingRef[r] - 1];

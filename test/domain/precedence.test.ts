@@ -64,7 +64,7 @@ describe('precedence: the most specific matching rule wins', () => {
       ],
       { bindings: [['task', ['g']]] },
     );
-    const base = { called: '14041234567', calling: '12125550100' };
+    const base = { called: '14041234567', calling: '442079460000' }; // a GB caller: rule 4 is for US callers
     assert.equal(
       e.decide(call({ ...base, sbc: 'edge', provider: 'trunk-a' })).rule?.id,
       2,
@@ -77,6 +77,11 @@ describe('precedence: the most specific matching rule wins', () => {
       'task group beats country',
     );
     assert.equal(e.decide(call({ ...base, callingCountry: 'US' })).rule?.id, 4, 'country beats nothing');
+    assert.equal(
+      e.decide(call({ ...base, calling: '12125550100' })).rule?.id,
+      4,
+      'the calling country is derived from the number when the call does not carry one',
+    );
     assert.equal(e.decide(call(base)).rule?.id, 6, 'of equals, the newer');
   });
 

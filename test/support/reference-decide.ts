@@ -1,4 +1,4 @@
-import type { CallContext } from '../../src/domain/call-context.js';
+import { type CallContext, callingCountryOf } from '../../src/domain/call-context.js';
 import { patternMatches } from '../../src/domain/pattern.js';
 import { comparePrecedence, precedenceKey } from '../../src/domain/precedence.js';
 import { type Action, compileRule, isExpired, type Rule } from '../../src/domain/rule.js';
@@ -23,7 +23,7 @@ export function referenceDecide(
       if (rule.provider !== undefined && rule.provider !== ctx.provider) return false;
       if (rule.customerGroup !== undefined && rule.customerGroup !== ctx.customerGroup) return false;
       if (rule.user !== undefined && rule.user !== ctx.user) return false;
-      if (rule.callingCountry !== undefined && rule.callingCountry !== ctx.callingCountry) return false;
+      if (rule.callingCountry !== undefined && rule.callingCountry !== callingCountryOf(ctx)) return false;
       if (called && !patternMatches(called, ctx.called)) return false;
       if (calling && !patternMatches(calling, ctx.calling)) return false;
       return true;
