@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyReply, type FastifyRequest, LogController } from 'fastify';
+import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import {
   jsonSchemaTransform,
   jsonSchemaTransformObject,
@@ -101,8 +101,9 @@ export interface BuildApiOptions {
  */
 export async function buildApiApp(deps: ApiDeps, options: BuildApiOptions = {}): Promise<ApiApp> {
   const app = Fastify({
-    loggerInstance: deps.log.child({ component: 'api' }),
-    logController: new LogController({ disableRequestLogging: true }),
+    // No Fastify logger: it would make a pino child per request. Failures are logged by the error
+    // handler with deps.log; requests are counted and timed in /metrics.
+    logger: false,
     bodyLimit: DEFAULT_BODY_LIMIT,
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
