@@ -4,7 +4,8 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import type { Rule } from '../src/domain/rule.js';
-import { decodeSnapshot } from '../src/engine/snapshot-codec.js';
+import { DecisionEngine } from '../src/engine/decision-engine.js';
+import { decodeSnapshot, encodeSnapshot } from '../src/engine/snapshot-codec.js';
 import { silentLogger } from '../src/log.js';
 import { ruleBucketOf, tenantKeys } from '../src/store/keys.js';
 import { freePort, RedisProcess } from '../src/store/redis-process.js';
@@ -164,10 +165,11 @@ async function atSize(n: number) {
     const repo = new RuleRepository(s.client);
     const before = await usedMemory(s.client);
     const start = performance.now();
-    const results = await repo.writeMany('bulk', drafts(n), { duplicates: 'skip' });
+    const stored = (await repo.writeMany('bulk', drafts(n), { duplicates: 'skip' })).filter(
+      (r) => r.status === 'created',
+    ).length;
     const seconds = (performance.now() - start) / 1000;
     await repo.publishReload('bulk');
-    const stored = results.filter((r) => r.status === 'created').length;
     const rulesMemory = (await usedMemory(s.client)) - before;
     const ceiling = await pipeCeiling(n);
     out({
@@ -189,38 +191,73 @@ async function atSize(n: number) {
       snapshot_bytes: pointer.bytes,
       snapshot_build_seconds: round(buildSeconds, 1),
     });
-    // Cold start: one read of the snapshot and its decode, as a fresh node does it.
-    (globalThis as { gc?: () => void }).gc?.();
-    const t0 = performance.now();
-    const snap = (await new SnapshotStore(s.client).read('bulk'))!;
-    const fetched = performance.now();
-    const decoded = decodeSnapshot(snap.bytes);
-    const t1 = performance.now();
-    const node = new TenantSync({
-      tenant: 'bulk',
-      client: s.client,
-      blocking: s.client.duplicate(),
-      log: silentLogger,
-      buildSnapshots: false,
-    }).start();
-    await node.ready;
-    const t2 = performance.now();
-    await node.stop();
-    out({
-      metric: 'cold_start',
-      rules: decoded.engine.baseRuleCount,
-      snapshot_bytes: snap.bytes.length,
-      fetch_ms: Math.round(fetched - t0),
-      decode_ms: Math.round(t1 - fetched),
-      fetch_plus_decode_ms: Math.round(t1 - t0),
-      tenant_sync_ready_ms: Math.round(t2 - t1),
-    });
+    await coldStart(s.proc.url, 'bulk');
+  } finally {
+    await s.stop();
+  }
+}
+
+/**
+ * Cold start as a node does it: a fresh process (no heap of its own to collect) reads the snapshot in
+ * one round trip and decodes it, then a TenantSync is ready.
+ */
+async function coldStart(url: string, tenant: string) {
+  const child = spawn(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname], {
+    env: { ...process.env, CG_BENCH_COLD_URL: url, CG_BENCH_COLD_TENANT: tenant },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) =>
+    child.once('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`cold start child exited ${code}`)),
+    ),
+  );
+}
+
+async function coldStartChild(url: string, tenant: string) {
+  const client = new Redis(url, { maxRetriesPerRequest: null });
+  const t0 = performance.now();
+  const snap = (await new SnapshotStore(client).read(tenant))!;
+  const fetched = performance.now();
+  const decoded = decodeSnapshot(snap.bytes);
+  const t1 = performance.now();
+  const node = new TenantSync({
+    tenant,
+    client,
+    blocking: client.duplicate(),
+    log: silentLogger,
+    buildSnapshots: false,
+  }).start();
+  await node.ready;
+  const t2 = performance.now();
+  await node.stop();
+  client.disconnect();
+  out({
+    metric: 'cold_start',
+    rules: decoded.engine.baseRuleCount,
+    snapshot_bytes: snap.bytes.length,
+    fetch_ms: Math.round(fetched - t0),
+    decode_ms: Math.round(t1 - fetched),
+    fetch_plus_decode_ms: Math.round(t1 - t0),
+    tenant_sync_ready_ms: Math.round(t2 - t1),
+  });
+}
+
+/** `--cold-only N`: store a snapshot of N synthetic rules compiled here, then only the cold start. */
+async function coldOnly(n: number) {
+  const s = await server();
+  try {
+    const engine = DecisionEngine.fromRules(syntheticRules(n - Math.floor(n / 50), Math.floor(n / 50)));
+    const bytes = encodeSnapshot(engine, { version: '1-0' });
+    await s.client.hset(tenantKeys('cold').tenant, 'name', 'cold');
+    await new SnapshotStore(s.client).write('cold', bytes, '1-0');
+    await coldStart(s.proc.url, 'cold');
   } finally {
     await s.stop();
   }
 }
 
 export async function run(args: string[]): Promise<void> {
+  if (args.includes('--cold-only')) return coldOnly(Number(arg(args, 'cold-only', '1000000')));
   const sizes = arg(args, 'sizes', '100000').split(',').map(Number);
   out({
     metric: 'machine',
@@ -241,3 +278,8 @@ export async function run(args: string[]): Promise<void> {
 }
 
 export default run;
+
+if (process.env.CG_BENCH_COLD_URL) {
+  await coldStartChild(process.env.CG_BENCH_COLD_URL, process.env.CG_BENCH_COLD_TENANT ?? 'bulk');
+  process.exit(0);
+}
