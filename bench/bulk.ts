@@ -36,6 +36,12 @@ function peakRssMb(pid: number): number {
   return m ? Math.round(Number(m[1]) / 1024) : Number.NaN;
 }
 
+/** CPU seconds a process has used (user + system), from /proc/<pid>/stat; clock ticks are 1/100 s. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 async function writeLines(path: string, rows: number, line: (i: number) => string, header?: string) {
   const out = createWriteStream(path);
   if (header) out.write(header);
@@ -82,6 +88,7 @@ export async function run(args: string[]): Promise<void> {
     {
       env: {
         ...process.env,
+        CG_TEST_FAST_STALL: '0',
         REDIS_URL: redis.url,
         CALLGUARD_SECRET_KEY: SECRET,
         CALLGUARD_DATA_DIR: work,
@@ -108,6 +115,7 @@ export async function run(args: string[]): Promise<void> {
       privateKey: sftp.privateKey,
       root: sftp.root,
     });
+    const cpu0 = { worker: cpuSeconds(worker.pid!), redis: cpuSeconds(redis.pid!) };
     const t0 = performance.now();
     const importId = await jobs.service.submitServerImport(
       tenant,
@@ -115,9 +123,20 @@ export async function run(args: string[]): Promise<void> {
       { overrideRule: 'skip' },
       'bench',
     );
-    const imported = await jobs.service.waitFor(tenant, importId);
+    // When the validation pass ended and how the rate held up: read count at each quarter of the wall time.
+    const marks: Array<[number, number]> = [];
+    let validated = 0;
+    const imported = await jobs.service.waitFor(tenant, importId, (v) => {
+      if (!validated && v.progress.phase === 'apply') validated = (performance.now() - t0) / 1000;
+      marks.push([(performance.now() - t0) / 1000, v.progress.read]);
+    });
+    const quarter = (q: number) => {
+      const at = marks.find(([, read]) => read >= (rows * q) / 4);
+      return at ? Number(at[0].toFixed(1)) : undefined;
+    };
     const importSeconds = (performance.now() - t0) / 1000;
     const rssAfterImport = peakRssMb(worker.pid!);
+    const cpu1 = { worker: cpuSeconds(worker.pid!), redis: cpuSeconds(redis.pid!) };
 
     // Ceiling: the same records as plain HSETs into rule buckets, no indexes, no duplicate check.
     const pipeFile = join(work, 'pipe.txt');
@@ -149,13 +168,20 @@ export async function run(args: string[]): Promise<void> {
         failed: imported.progress.failed,
         seconds: Number(importSeconds.toFixed(2)),
         rowsPerSecond: Math.round(rows / importSeconds),
+        validateSeconds: Number(validated.toFixed(1)),
+        quarterAtSeconds: [quarter(1), quarter(2), quarter(3), quarter(4)],
         redisCliPipeSeconds: Number(pipeSeconds.toFixed(2)),
+        // On a shared machine wall time depends on the neighbours; CPU seconds do not.
+        workerCpuSeconds: Number((cpu1.worker - cpu0.worker).toFixed(1)),
+        redisCpuSeconds: Number((cpu1.redis - cpu0.redis).toFixed(1)),
+        loadAverage: (await import('node:os')).loadavg()[0]!.toFixed(1),
         workerPeakRssMb: rssAfterImport,
         bar: 'import ≤ 60 s, worker RSS ≤ 512 MB',
       }),
     );
 
     const password = 'Bench1234@';
+    const cpu2 = { worker: cpuSeconds(worker.pid!), redis: cpuSeconds(redis.pid!) };
     const e0 = performance.now();
     const exportId = await jobs.service.submitExport(
       tenant,
@@ -164,6 +190,7 @@ export async function run(args: string[]): Promise<void> {
     );
     const exported = await jobs.service.waitFor(tenant, exportId);
     const exportSeconds = (performance.now() - e0) / 1000;
+    const cpu3 = { worker: cpuSeconds(worker.pid!), redis: cpuSeconds(redis.pid!) };
     const zip = join(work, 'export.zip');
     const out = createWriteStream(zip);
     for await (const c of (await jobs.service.exportFile(tenant, exportId))!) {
@@ -200,6 +227,9 @@ export async function run(args: string[]): Promise<void> {
         zipMb: Number((statSync(zip).size / 1048576).toFixed(1)),
         seconds: Number(exportSeconds.toFixed(2)),
         sevenZipAes256Seconds: Number(sevenZipSeconds.toFixed(2)),
+        workerCpuSeconds: Number((cpu3.worker - cpu2.worker).toFixed(1)),
+        redisCpuSeconds: Number((cpu3.redis - cpu2.redis).toFixed(1)),
+        loadAverage: (await import('node:os')).loadavg()[0]!.toFixed(1),
         workerPeakRssMb: peakRssMb(worker.pid!),
         bar: 'export ≤ 30 s, worker RSS ≤ 512 MB',
       }),

@@ -52,8 +52,11 @@ export class JobService {
 
   constructor(private readonly deps: JobServiceDeps) {
     const connection = bullConnection(deps.redisUrl);
+    // A failure of the input is an UnrecoverableError (no retry); a lost connection is retried, and
+    // an import resumes from its progress mark.
     const defaultJobOptions = {
-      attempts: 1,
+      attempts: 3,
+      backoff: { type: 'exponential', delay: 5000 },
       removeOnComplete: { age: deps.keepSeconds },
       removeOnFail: { age: deps.keepSeconds },
     };

@@ -90,13 +90,14 @@ export const importRoutes =
             if (jobId !== undefined) throw cgError('CG_ERR_INPUT_INVALID', 'one file per import');
             const params = paramsFromFields(fields);
             assertWritableOu(scope, params.ou as string | undefined);
-            jobId = await jobs.service.submitUploadImport(p.tenant, part.file as Readable, params, startedBy);
-            if ((part.file as { truncated?: boolean }).truncated) {
-              throw cgError(
-                'CG_ERR_PAYLOAD_TOO_LARGE',
-                `the upload is larger than ${MAX_UPLOAD_BYTES} bytes`,
-              );
-            }
+            const file = part.file as Readable;
+            // Over the size limit: fail the stream so that nothing is stored or queued.
+            file.once('limit', () =>
+              file.destroy(
+                cgError('CG_ERR_PAYLOAD_TOO_LARGE', `the upload is larger than ${MAX_UPLOAD_BYTES} bytes`),
+              ),
+            );
+            jobId = await jobs.service.submitUploadImport(p.tenant, file, params, startedBy);
           }
           if (jobId === undefined) {
             throw cgError(

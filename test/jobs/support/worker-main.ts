@@ -10,7 +10,9 @@ import { createRedisClient } from '../../../src/store/redis-client.js';
 const config = loadConfig();
 const client = createRedisClient({ url: config.REDIS_URL });
 const jobs = createBulkJobs(config, client, { streamMaxLen: 10_000, snapshotEvery: 10_000 }, silentLogger);
-jobs.startWorkers({ stalledIntervalMs: 500, lockDurationMs: 1500 });
+// Tests shorten BullMQ's stalled-job timing (a killed worker's job is picked up in about a second).
+const timing = process.env.CG_TEST_FAST_STALL === '0' ? {} : { stalledIntervalMs: 500, lockDurationMs: 1500 };
+jobs.startWorkers(timing);
 process.stdout.write('ready\n');
 process.on('SIGTERM', () => {
   void jobs.close().then(() => process.exit(0));
