@@ -5,6 +5,7 @@ import type { Action, Rule } from '../domain/rule.js';
 import { type CandidateOwner, CandidateSet, type RuleRef } from './candidates.js';
 import { EngineDecision } from './engine-decision.js';
 import { buildRuleIndex } from './index-builder.js';
+import { type IdMask, Overlay } from './overlay.js';
 import type { RuleIndex } from './rule-index.js';
 
 export interface EngineOptions {
@@ -17,11 +18,8 @@ export interface EngineOptions {
 
 interface EngineState {
   readonly base: RuleIndex;
-  /** Rules changed since the base was built, compiled small; null when there are none. */
-  readonly overlay: RuleIndex | null;
-  readonly overlayRules: ReadonlyMap<number, Rule>;
-  /** Ids of base rules that were deleted or replaced by a delta; null when none. */
-  readonly masked: ReadonlySet<number> | null;
+  /** Rules changed since the base was built. */
+  readonly overlay: Overlay;
   readonly bindings: ReadonlyMap<string, ReadonlySet<string>>;
   readonly types: ReadonlyMap<string, BlocklistType>;
   readonly defaultAction: Action;
@@ -53,14 +51,14 @@ function bindingMap(bindings: EngineOptions['bindings']): Map<string, ReadonlySe
  */
 export class DecisionEngine {
   private readonly candidates = new CandidateSet();
-  private readonly baseScope: { groups: ReadonlySet<string> | undefined; masked: ReadonlySet<number> | null };
-  private readonly overlayScope: { groups: ReadonlySet<string> | undefined; masked: null } = {
-    groups: undefined,
-    masked: null,
-  };
+  private readonly baseScope: { groups: ReadonlySet<string> | undefined; masked: IdMask | null };
+  private readonly largeScope: { groups: ReadonlySet<string> | undefined; masked: IdMask | null };
+  private readonly smallScope: { groups: ReadonlySet<string> | undefined; masked: null };
 
   private constructor(private readonly s: EngineState) {
-    this.baseScope = { groups: undefined, masked: s.masked };
+    this.baseScope = { groups: undefined, masked: s.overlay.baseMask };
+    this.largeScope = { groups: undefined, masked: s.overlay.largeMask };
+    this.smallScope = { groups: undefined, masked: null };
   }
 
   static fromRules(rules: Iterable<Rule>, options: EngineOptions = {}): DecisionEngine {
@@ -70,9 +68,7 @@ export class DecisionEngine {
   static fromIndex(base: RuleIndex, options: EngineOptions = {}): DecisionEngine {
     return new DecisionEngine({
       base,
-      overlay: null,
-      overlayRules: new Map(),
-      masked: null,
+      overlay: Overlay.empty,
       bindings: bindingMap(options.bindings),
       types: new Map([...(options.types ?? [])].map((t) => [t.id, t])),
       defaultAction: options.defaultAction ?? 'allow',
@@ -86,9 +82,15 @@ export class DecisionEngine {
     const groups = ctx.task === undefined ? undefined : this.s.bindings.get(ctx.task);
     this.baseScope.groups = groups;
     this.s.base.collect(ctx, this.baseScope, set);
-    if (this.s.overlay !== null) {
-      this.overlayScope.groups = groups;
-      this.s.overlay.collect(ctx, this.overlayScope, set);
+    const large = this.s.overlay.largeIndex;
+    if (large !== null) {
+      this.largeScope.groups = groups;
+      large.collect(ctx, this.largeScope, set);
+    }
+    const small = this.s.overlay.smallIndex;
+    if (small !== null) {
+      this.smallScope.groups = groups;
+      small.collect(ctx, this.smallScope, set);
     }
     if (set.count === 0) return DEFAULTS[this.s.defaultAction];
     const best: RuleRef = {
@@ -111,21 +113,9 @@ export class DecisionEngine {
 
   /** A new engine with these rules added or replaced and these ids removed; this one is untouched. */
   withChanges(changes: { upserts?: readonly Rule[]; deletes?: readonly number[] }): DecisionEngine {
-    const overlayRules = new Map(this.s.overlayRules);
-    const masked = new Set(this.s.masked ?? []);
-    for (const id of changes.deletes ?? []) {
-      overlayRules.delete(id);
-      masked.add(id);
-    }
-    for (const rule of changes.upserts ?? []) {
-      overlayRules.set(rule.id, rule);
-      masked.add(rule.id);
-    }
     return new DecisionEngine({
       ...this.s,
-      overlayRules,
-      overlay: overlayRules.size > 0 ? buildRuleIndex(overlayRules.values()) : null,
-      masked: masked.size > 0 ? masked : null,
+      overlay: this.s.overlay.withChanges(changes.upserts ?? [], changes.deletes ?? []),
     });
   }
 
@@ -169,12 +159,12 @@ export class DecisionEngine {
 
   /** Rules changed by deltas since the base was built. */
   get overlaySize(): number {
-    return this.s.overlayRules.size;
+    return this.s.overlay.size;
   }
 
   /** Base rule ids hidden by deltas. */
   get maskedCount(): number {
-    return this.s.masked?.size ?? 0;
+    return this.s.overlay.maskedCount;
   }
 
   get defaultAction(): Action {
@@ -183,9 +173,9 @@ export class DecisionEngine {
 
   /** Every live rule: the base minus masked ids, then the overlay. */
   *rules(): IterableIterator<MatchedRule> {
-    const masked = this.s.masked;
-    for (const rule of this.s.base.rules()) if (masked === null || !masked.has(rule.id)) yield rule;
-    yield* this.s.overlayRules.values();
+    const overlay = this.s.overlay;
+    for (const rule of this.s.base.rules()) if (!overlay.isMaskedInBase(rule.id)) yield rule;
+    yield* overlay.rules();
   }
 
   *bindings(): IterableIterator<[task: string, groups: string[]]> {

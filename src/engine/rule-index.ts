@@ -25,6 +25,7 @@ import {
 } from './exact-table.js';
 import type { GeneralRules } from './general-rules.js';
 import { MAX_KEY_CHARS, packedLength, packPrefix, unpackNumber } from './number-key.js';
+import type { IdMask } from './overlay.js';
 import { K_EXACT, patternText, sideMatches, specificityOf } from './pattern-codes.js';
 import { HI_MASK, LO_MASK, type PrefixTable } from './prefix-table.js';
 
@@ -48,7 +49,7 @@ export interface IndexParts {
 /** What a lookup needs besides the call: the task's bound groups and the rule ids masked by newer deltas. */
 export interface LookupScope {
   readonly groups: ReadonlySet<string> | undefined;
-  readonly masked: ReadonlySet<number> | null;
+  readonly masked: IdMask | null;
 }
 
 /**

@@ -166,4 +166,32 @@ describe('the compiled index agrees with the reference', () => {
       { numRuns: 500 },
     );
   });
+
+  it('after a thousand single-rule deltas (the overlay merges its small layer into the large one)', () => {
+    const bodies = fc.sample(ruleBodyArb, { numRuns: 1200, seed: 42 });
+    const ids = fc.sample(fc.integer({ min: 1, max: 400 }), { numRuns: 1200, seed: 7 });
+    let engine = DecisionEngine.fromRules(
+      bodies.slice(0, 200).map((b, i) => strip({ ...b, id: i + 1 }) as Rule),
+      { bindings },
+    );
+    const truth = new Map([...engine.rules()].map((r) => [r.id, r as Rule]));
+    for (let i = 200; i < 1200; i++) {
+      const id = ids[i];
+      if (i % 7 === 0) {
+        truth.delete(id);
+        engine = engine.withChanges({ deletes: [id] });
+      } else {
+        const rule = strip({ ...bodies[i], id }) as Rule;
+        truth.set(id, rule);
+        engine = engine.withChanges({ upserts: [rule] });
+      }
+    }
+    const rules = [...truth.values()];
+    assert.deepEqual(
+      [...engine.rules()].map((r) => r.id).sort((a, b) => a - b),
+      rules.map((r) => r.id).sort((a, b) => a - b),
+    );
+    const calls = fc.sample(callArbFor(rules), { numRuns: 400, seed: 3 });
+    agree(engine, rules, calls as CallContext[], 'allow');
+  });
 });
