@@ -156,3 +156,43 @@ export function registerImportCommand(program: Command): void {
       }
     });
 }
+
+/** `callguard jobs [id]`: the task view (imports and exports, newest first), or one job. */
+export function registerJobsCommand(program: Command): void {
+  program
+    .command('jobs')
+    .description('list imports and exports (the task view), or show one job')
+    .argument('[id]', 'a job id')
+    .option('--kind <kind>', 'import | export')
+    .option('--limit <n>', 'jobs to list', '20')
+    .option('--url <url>', 'admin API base URL (default CALLGUARD_URL)')
+    .option('--key <key>', 'API key (default CALLGUARD_API_KEY)')
+    .option('--json', 'print JSON')
+    .action(
+      async (
+        id: string | undefined,
+        o: { kind?: string; limit: string; url?: string; key?: string; json?: boolean },
+      ) => {
+        const target = apiTarget(o);
+        const views = id
+          ? [await callApi<JobView>(target, 'GET', `/v1/jobs/${encodeURIComponent(id)}`)]
+          : (
+              await callApi<{ items: JobView[] }>(
+                target,
+                'GET',
+                `/v1/jobs?limit=${encodeURIComponent(o.limit)}${o.kind ? `&kind=${encodeURIComponent(o.kind)}` : ''}`,
+              )
+            ).items;
+        if (o.json) {
+          out(JSON.stringify(id ? views[0] : views));
+          return;
+        }
+        for (const v of views) {
+          const when = new Date(v.createdAt).toISOString();
+          out(
+            `${v.id}\t${v.kind}\t${when}\t${v.startedBy}\t${progressLine(v)}${v.error ? `\t${v.error.code}: ${v.error.message}` : ''}`,
+          );
+        }
+      },
+    );
+}

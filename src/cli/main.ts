@@ -5,7 +5,7 @@ import { registerCheckCommand } from './check-command.js';
 import { registerDoctorCommand } from './doctor-command.js';
 import { registerEventsCommand } from './events-command.js';
 import { registerExportCommand } from './export-command.js';
-import { registerImportCommand } from './import-command.js';
+import { registerImportCommand, registerJobsCommand } from './import-command.js';
 import { EXIT, err, UsageError } from './output.js';
 import { registerRulesCommands } from './rules-commands.js';
 import { registerServeCommand } from './serve-command.js';
@@ -22,6 +22,7 @@ registerServeCommand(program);
 registerTenantCommands(program);
 registerRulesCommands(program);
 registerImportCommand(program);
+registerJobsCommand(program);
 registerExportCommand(program);
 
 try {

@@ -12,8 +12,20 @@ import { CsvHeaderError, RULES_CSV_COLUMNS } from './rules-csv.js';
 export function utf8Guard(): Transform {
   const decoder = new TextDecoder('utf-8', { fatal: true });
   let line = 1;
+  let first = true;
   return new Transform({
     transform(chunk: Buffer, _enc, done) {
+      if (
+        line === 1 &&
+        first &&
+        chunk.length >= 2 &&
+        ((chunk[0] === 0xff && chunk[1] === 0xfe) || (chunk[0] === 0xfe && chunk[1] === 0xff))
+      ) {
+        return done(
+          csvInvalid('the file is UTF-16 text (a spreadsheet\'s "Unicode text"); save it as CSV UTF-8'),
+        );
+      }
+      first = false;
       if (chunk.includes(0)) {
         return done(
           csvInvalid(

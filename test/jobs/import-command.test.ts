@@ -111,6 +111,10 @@ describe('callguard import / export (CLI against a running API)', { skip: skipWi
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /completed: exported 1/);
     assert.equal(readFileSync(zip).subarray(0, 2).toString(), 'PK');
+    const listed = await cli(['jobs']);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.equal(listed.stdout.trim().split('\n').length, 2, 'the import and the export');
+    assert.match(listed.stdout, /\texport\t.*completed exported 1/);
     const bad = await cli(['export', '--out', zip, '--password', 'weak']);
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /8 to 12 characters/);

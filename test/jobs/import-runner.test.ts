@@ -163,6 +163,11 @@ describe('ImportRunner', { skip: skipWithoutRedis }, () => {
       /binary/,
     ],
     ['another encoding', Buffer.from('called,remarks\n123,caf\xe9\n', 'latin1'), /not UTF-8/],
+    [
+      'UTF-16 text',
+      Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('called\n123\n', 'utf16le')]),
+      /UTF-16/,
+    ],
     ['a huge line', `called,remarks\n123,${'x'.repeat(20_000)}\n`, /longer than/],
     ['an unknown column', 'called,colour\n123,red\n', /unknown column/],
     ['no number column', 'direction,action\nboth,block\n', /called or a calling column/],
