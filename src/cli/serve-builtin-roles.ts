@@ -48,6 +48,7 @@ registerRole('ari', async (ctx) => {
     connection: createAriConnection(ctx.config, ctx.log),
     source: countingDeciderSource(ctx.registry, 'ari'),
     events: ctx.events,
+    observer: ctx.observer,
     logger: ctx.log,
     defaultTenant: ctx.config.CALLGUARD_DEFAULT_TENANT,
     appName: ctx.config.ARI_APP,
@@ -66,6 +67,7 @@ registerRole('esl', async (ctx) => {
     config: ctx.config,
     source: countingDeciderSource(ctx.registry, 'esl'),
     events: ctx.events,
+    observer: ctx.observer,
     logger: ctx.log,
   });
   await app.start();

@@ -9,6 +9,7 @@ import { checkServer } from '../store/server-check.js';
 import { SyncRegistry } from '../store/sync-registry.js';
 import { UsageError } from './output.js';
 import './serve-builtin-roles.js';
+import '../notify/serve-notify.js';
 import { storeOptionsOf } from './serve-builtin-roles.js';
 import '../jobs/serve-jobs.js';
 import {
@@ -97,7 +98,15 @@ export function startServer(config: Config, roles: ReadonlySet<RoleName>, log: L
     registry = new SyncRegistry({ client: c, log, store: storeOptionsOf({ config }) });
     await registry.start(undefined, 30_000);
     notify = new NotifyService({ config, client: c, log, worker: roles.has('worker') }).start();
-    const ctx: ServeContext = { config, log, client: c, registry, events: notify.notifier, roles };
+    const ctx: ServeContext = {
+      config,
+      log,
+      client: c,
+      registry,
+      events: notify.notifier,
+      observer: notify.recorder,
+      roles,
+    };
     for (const name of ROLE_NAMES) {
       if (!roles.has(name) || stopping) continue;
       const start = roleStarter(name);

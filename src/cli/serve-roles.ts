@@ -2,6 +2,7 @@ import type { RouteModule } from '../api/app.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { CallEventSink } from '../pbx/call-events.js';
+import type { DecisionObserver } from '../pbx/call-screener.js';
 import type { RedisClient } from '../store/redis-client.js';
 import type { SyncRegistry } from '../store/sync-registry.js';
 
@@ -19,6 +20,8 @@ export interface ServeContext {
   readonly events: CallEventSink;
   /** The roles this process runs. */
   readonly roles: ReadonlySet<RoleName>;
+  /** Sees every call decision (decision audit, hit counters). */
+  readonly observer?: DecisionObserver;
 }
 
 /** A started role. stop(): take no new work, finish what is in flight, let go of connections. */

@@ -1,7 +1,7 @@
 import type { Logger } from '../../log.js';
 import type { CallEventSink } from '../call-events.js';
 import { type CallPlan, planForFailure } from '../call-plan.js';
-import { CallScreener, type DeciderSource } from '../call-screener.js';
+import { CallScreener, type DeciderSource, type DecisionObserver } from '../call-screener.js';
 import { AriCallReader, type ReadResult } from './ari-call-reader.js';
 import type { AriConnection, AriListener } from './ari-connection.js';
 import type { AriChannel, AriChannelEvent, AriEvent, AriStasisStart } from './ari-types.js';
@@ -17,6 +17,8 @@ export interface AriAppOptions {
   readonly fetchMissingVariables?: boolean;
   /** The Stasis application name (ARI_APP), to recognise our channels when adopting. Default callguard. */
   readonly appName?: string;
+  /** Sees every decision on the call path (audit, hit counters); must only push into memory. */
+  readonly observer?: DecisionObserver;
 }
 
 export interface DrainOptions {
@@ -57,7 +59,7 @@ export class AriApp implements AriListener {
     this.log = opts.logger;
     this.source = opts.source;
     this.appName = opts.appName ?? 'callguard';
-    this.screener = new CallScreener(opts.source, opts.events);
+    this.screener = new CallScreener(opts.source, opts.events, Date.now, opts.observer);
     this.reader = new AriCallReader(opts.connection, {
       defaultTenant: opts.defaultTenant,
       fetchMissingVariables: opts.fetchMissingVariables,

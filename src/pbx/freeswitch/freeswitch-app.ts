@@ -1,7 +1,7 @@
 import type { Config } from '../../config.js';
 import type { Logger } from '../../log.js';
 import type { CallEventSink } from '../call-events.js';
-import { CallScreener, type DeciderSource } from '../call-screener.js';
+import { CallScreener, type DeciderSource, type DecisionObserver } from '../call-screener.js';
 import { EslInboundClient } from './esl-inbound-client.js';
 import { EslOutboundServer } from './esl-outbound-server.js';
 
@@ -22,6 +22,8 @@ export interface FreeswitchAppDeps {
   readonly source: DeciderSource;
   readonly events: CallEventSink;
   readonly logger: Logger;
+  /** Sees every decision on the call path (audit, hit counters); must only push into memory. */
+  readonly observer?: DecisionObserver;
 }
 
 /** The FreeSWITCH side of `callguard serve --roles esl`: one or both ESL modes over one screener. */
@@ -33,7 +35,7 @@ export class FreeswitchApp {
 
   constructor(deps: FreeswitchAppDeps) {
     const { config, logger } = deps;
-    const screener = new CallScreener(deps.source, deps.events);
+    const screener = new CallScreener(deps.source, deps.events, Date.now, deps.observer);
     const log = logger.child({ component: 'esl' });
     if (config.ESL_MODE !== 'inbound') {
       this.outbound = new EslOutboundServer({
