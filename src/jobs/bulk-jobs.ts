@@ -29,7 +29,7 @@ export function createBulkJobs(
   config: Pick<
     Config,
     'REDIS_URL' | 'CALLGUARD_DATA_DIR' | 'CALLGUARD_JOB_CONCURRENCY' | 'CALLGUARD_JOB_FILE_TTL_HOURS'
-  > & { CALLGUARD_SECRET_KEY?: string },
+  > & { CALLGUARD_SECRET_KEY?: string; REDIS_CLUSTER?: boolean },
   client: RedisClient,
   storeOptions: StoreOptions,
   log: Logger,
@@ -40,6 +40,7 @@ export function createBulkJobs(
   const fileServers = new FileServerRepository(client, secrets);
   const service = new JobService({
     redisUrl: config.REDIS_URL,
+    cluster: config.REDIS_CLUSTER === true,
     client,
     files,
     fileServers,
@@ -59,6 +60,7 @@ export function createBulkJobs(
         { client, files, fileServers, secrets, storeOptions, fileTtlSeconds: ttl, log },
         {
           redisUrl: config.REDIS_URL,
+          cluster: config.REDIS_CLUSTER === true,
           concurrency: config.CALLGUARD_JOB_CONCURRENCY,
           log,
           track: (tenant, kind, id) => service.track(tenant, kind, id),

@@ -1,4 +1,5 @@
 import type { ConnectionOptions } from 'bullmq';
+import { Cluster } from 'ioredis';
 import { JOB_QUEUE_PREFIX } from '../store/keys.js';
 
 /** The two bulk queues: imports and exports run apart so a long export never waits behind imports. */
@@ -23,6 +24,32 @@ export function bullConnection(url: string): ConnectionOptions {
     ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
     maxRetriesPerRequest: null,
   };
+}
+
+/**
+ * On Redis Cluster BullMQ gets a Cluster client (its scripts need every key of a queue in one slot,
+ * which the hash-tagged prefix gives). The caller disconnects it when done.
+ */
+export function bullClusterConnection(url: string): Cluster {
+  const u = new URL(url);
+  return new Cluster([{ host: u.hostname || '127.0.0.1', port: Number(u.port || 6379) }], {
+    redisOptions: {
+      maxRetriesPerRequest: null,
+      ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+      ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+      ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
+    },
+  });
+}
+
+/** Connection settings for BullMQ and what to close afterwards. */
+export function bullConnectionFor(
+  url: string,
+  cluster: boolean,
+): { connection: ConnectionOptions; close(): void } {
+  if (!cluster) return { connection: bullConnection(url), close: () => {} };
+  const c = bullClusterConnection(url);
+  return { connection: c as unknown as ConnectionOptions, close: () => c.disconnect() };
 }
 
 export interface JobTimingOptions {

@@ -26,13 +26,15 @@ import {
 } from './import-params.js';
 import { validateImportFile } from './import-validation.js';
 import { ERRORS_FILE, EXPORT_FILE, parseFailure, UPLOAD_FILE } from './job-processors.js';
-import { bullConnection, type JobKind, QUEUE_NAMES, QUEUE_PREFIX } from './job-queues.js';
+import { bullConnectionFor, type JobKind, QUEUE_NAMES, QUEUE_PREFIX } from './job-queues.js';
 import type { JobView } from './job-view.js';
 import { checkFileName, checkRelativePath } from './remote-path.js';
 import type { SecretBox } from './secret-box.js';
 
 export interface JobServiceDeps {
   readonly redisUrl: string;
+  /** REDIS_URL is a seed node of a Redis Cluster. */
+  readonly cluster?: boolean;
   readonly client: RedisClient;
   readonly files: JobFileStore;
   readonly fileServers: FileServerRepository;
@@ -50,8 +52,11 @@ type AnyJobData = ImportJobData | ExportJobData;
 export class JobService {
   readonly queues: Record<JobKind, Queue<AnyJobData>>;
 
+  private readonly closeConnection: () => void;
+
   constructor(private readonly deps: JobServiceDeps) {
-    const connection = bullConnection(deps.redisUrl);
+    const { connection, close } = bullConnectionFor(deps.redisUrl, deps.cluster === true);
+    this.closeConnection = close;
     // A failure of the input is an UnrecoverableError (no retry); a lost connection is retried, and
     // an import resumes from its progress mark.
     const defaultJobOptions = {
@@ -68,6 +73,7 @@ export class JobService {
 
   async close(): Promise<void> {
     await Promise.all(Object.values(this.queues).map((q) => q.close()));
+    this.closeConnection();
   }
 
   private async enqueue(

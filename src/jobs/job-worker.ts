@@ -4,7 +4,7 @@ import type { ExportJobData } from './export-params.js';
 import type { ImportJobData } from './import-params.js';
 import { type ProcessorDeps, processExport, processImport } from './job-processors.js';
 import {
-  bullConnection,
+  bullConnectionFor,
   type JobKind,
   type JobTimingOptions,
   QUEUE_NAMES,
@@ -13,6 +13,8 @@ import {
 
 export interface JobWorkerOptions extends JobTimingOptions {
   readonly redisUrl: string;
+  /** REDIS_URL is a seed node of a Redis Cluster. */
+  readonly cluster?: boolean;
   readonly concurrency: number;
   readonly log: Logger;
   /** Told when a job ends (the notify webhooks import.finished / export.finished). */
@@ -34,7 +36,7 @@ export interface JobWorkerOptions extends JobTimingOptions {
  * progress mark (imports) or starts over (exports, whose output only appears when complete).
  */
 export function startJobWorkers(deps: ProcessorDeps, options: JobWorkerOptions): { close(): Promise<void> } {
-  const connection = bullConnection(options.redisUrl);
+  const { connection, close } = bullConnectionFor(options.redisUrl, options.cluster === true);
   const common = {
     connection,
     prefix: QUEUE_PREFIX,
@@ -76,6 +78,7 @@ export function startJobWorkers(deps: ProcessorDeps, options: JobWorkerOptions):
   return {
     close: async () => {
       await Promise.all(workers.map((w) => w.close()));
+      close();
     },
   };
 }
