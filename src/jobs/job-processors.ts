@@ -133,6 +133,17 @@ async function writeErrorsFile(
   await done;
 }
 
+/**
+ * `{date}` and `{time}` in an export's file name become the run's UTC date (YYYYMMDD) and time
+ * (HHMMSS), so that the runs of a scheduled export do not overwrite each other.
+ */
+export function expandFileName(name: string, at: number): string {
+  const iso = new Date(at).toISOString();
+  return name
+    .replaceAll('{date}', iso.slice(0, 10).replaceAll('-', ''))
+    .replaceAll('{time}', iso.slice(11, 19).replaceAll(':', ''));
+}
+
 export async function processExport(deps: ProcessorDeps, job: Job<ExportJobData>): Promise<ExportResult> {
   const { tenant, filter, target } = job.data;
   const jobId = job.id!;
@@ -144,7 +155,7 @@ export async function processExport(deps: ProcessorDeps, job: Job<ExportJobData>
     let sink: { stream: Writable; commit: () => Promise<void> };
     if (target.mode === 'server') {
       session = await SftpSession.open(await deps.fileServers.target(tenant, target.serverId));
-      sink = await session.openWrite(target.path, target.fileName);
+      sink = await session.openWrite(target.path, expandFileName(target.fileName, job.timestamp));
     } else {
       await deps.files.remove(tenant, jobId, EXPORT_FILE);
       sink = { stream: deps.files.writer(tenant, jobId, EXPORT_FILE), commit: async () => {} };

@@ -41,7 +41,9 @@ describe('writeEncryptedExport', () => {
       partRecords: 3,
     });
     assert.deepEqual(r, { records: 6, files: 2 });
-    const reader = new ZipReader(new BlobReader(new Blob([new Uint8Array(out.bytes())])), { password: 'Passw0rd@' });
+    const reader = new ZipReader(new BlobReader(new Blob([new Uint8Array(out.bytes())])), {
+      password: 'Passw0rd@',
+    });
     const entries = await reader.getEntries();
     assert.deepEqual(
       entries.map((e) => e.filename),
