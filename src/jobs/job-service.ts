@@ -272,6 +272,23 @@ export class JobService {
     };
   }
 
+  /**
+   * Runs a failed job again. An import resumes after the last batch it applied (its progress mark),
+   * so a job that failed half-way (the file server went away) is completed, not doubled.
+   */
+  async retry(tenant: string, id: string): Promise<JobView> {
+    for (const kind of ['import', 'export'] as const) {
+      const job = await this.job(tenant, kind, id);
+      if (!job) continue;
+      if ((await job.getState()) !== 'failed') {
+        throw cgError('CG_ERR_CONFLICT', `job "${id}" has not failed; only a failed job can be retried`);
+      }
+      await job.retry('failed');
+      return this.view(tenant, kind, job);
+    }
+    throw cgError('CG_ERR_NOT_FOUND', `job "${id}" does not exist`);
+  }
+
   /** Waits until a job completes or fails (the CLI, tests); polls the task view. */
   async waitFor(
     tenant: string,

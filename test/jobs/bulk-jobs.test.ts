@@ -170,6 +170,14 @@ describe('bulk jobs (BullMQ, SFTP, encrypted zip)', { skip: skipWithoutRedis || 
     assert.equal(view.state, 'failed');
     assert.match(view.error!.message, /outside the file server's root/);
     assert.equal(await count(t), 0);
+    // The link fixed: the failed job runs again and completes.
+    rmSync(join(sftp.root, 'link-out'));
+    mkdirSync(join(sftp.root, 'link-out'));
+    writeFileSync(join(sftp.root, 'link-out', 'secret.csv'), rulesFile(1));
+    await jobs.service.retry(t, id);
+    const again = await jobs.service.waitFor(t, id);
+    assert.equal(again.state, 'completed', JSON.stringify(again.error));
+    assert.equal(await count(t), 1);
   });
 
   it('refuses an upload of more than 50,000 records at once and queues nothing', async () => {

@@ -48,6 +48,28 @@ export const jobRoutes =
         return v;
       },
     );
+    app.post(
+      '/v1/jobs/:id/retry',
+      {
+        config: { auth: 'any' },
+        schema: {
+          tags: ['jobs'],
+          summary: 'Run a failed job again (an import resumes after the rows it applied)',
+          params: idParams,
+          response: { 200: view, ...errorResponses },
+        },
+      },
+      async (request) => {
+        const p = tenantOf(request);
+        const v = await jobs.service.get(p.tenant, request.params.id);
+        if (!v) throw cgError('CG_ERR_NOT_FOUND', `job "${request.params.id}" does not exist`);
+        const need = v.kind === 'import' ? 'rules:import' : 'rules:export';
+        if (p.role !== 'tenant_admin' && !p.permissions.has(need)) {
+          throw cgError('CG_ERR_FORBIDDEN', `retrying an ${v.kind} needs the ${need} permission`);
+        }
+        return jobs.service.retry(p.tenant, request.params.id);
+      },
+    );
     app.get(
       '/v1/jobs/:id/errors',
       {
