@@ -187,4 +187,42 @@ describe('bulk-jobs API routes', { skip: skipWithoutRedis }, () => {
     assert.equal(traversal.statusCode, 400);
     assert.match(traversal.json().message, /refused/);
   });
+
+  it('schedules: created over HTTP without echoing the password; the one over the limit is 422', async () => {
+    const { id: t, auth } = await tenant();
+    await deps.tenants.setParams(t, { maxScheduledExports: 1 });
+    const fs = await jobs.fileServers.create(t, {
+      name: 'n',
+      host: '127.0.0.1',
+      username: 'u',
+      password: 'pw-secret-1',
+      root: '/srv',
+    });
+    const body = {
+      kind: 'export',
+      name: 'nightly',
+      cron: '0 3 * * *',
+      timezone: 'Europe/Riga',
+      file: { serverId: fs.id, path: '', fileName: 'rules-{date}.zip' },
+      password: 'Night1y@pw',
+    };
+    const first = await app.inject({ method: 'POST', url: '/v1/schedules', headers: auth, payload: body });
+    assert.equal(first.statusCode, 201, first.body);
+    assert.ok(!first.body.includes('Night1y@pw'));
+    const second = await app.inject({ method: 'POST', url: '/v1/schedules', headers: auth, payload: body });
+    assert.equal(second.statusCode, 422);
+    assert.match(second.json().message, /maxScheduledExports = 1/);
+    const paused = await app.inject({
+      method: 'POST',
+      url: `/v1/schedules/${first.json().id}/pause`,
+      headers: auth,
+    });
+    assert.equal(paused.json().state, 'paused');
+    const gone = await app.inject({
+      method: 'DELETE',
+      url: `/v1/schedules/${first.json().id}`,
+      headers: auth,
+    });
+    assert.equal(gone.statusCode, 204);
+  });
 });
