@@ -2,6 +2,7 @@ import type { Logger } from '../../log.js';
 import type { CallEventSink } from '../call-events.js';
 import { type CallPlan, planForFailure } from '../call-plan.js';
 import { CallScreener, type DeciderSource, type DecisionObserver } from '../call-screener.js';
+import type { IncomingCall } from '../incoming-call.js';
 import { AriCallReader, type ReadResult } from './ari-call-reader.js';
 import type { AriConnection, AriListener } from './ari-connection.js';
 import type { AriChannel, AriChannelEvent, AriEvent, AriStasisStart } from './ari-types.js';
@@ -46,6 +47,7 @@ export class AriApp implements AriListener {
   private readonly conn: AriConnection;
   private readonly log: Logger;
   private readonly source: DeciderSource;
+  private readonly observer: DecisionObserver | undefined;
   private draining = false;
   private stopping: Promise<void> | undefined;
   private drained: (() => void) | undefined;
@@ -58,6 +60,7 @@ export class AriApp implements AriListener {
     this.conn = opts.connection;
     this.log = opts.logger;
     this.source = opts.source;
+    this.observer = opts.observer;
     this.appName = opts.appName ?? 'callguard';
     this.screener = new CallScreener(opts.source, opts.events, Date.now, opts.observer);
     this.reader = new AriCallReader(opts.connection, {
@@ -132,6 +135,17 @@ export class AriApp implements AriListener {
     }
   }
 
+  /** The failure policy for a call the screener could not decide; counted like the screener's own. */
+  private failurePlan(call: IncomingCall): CallPlan {
+    const plan = planForFailure(call, this.source.fallbackHandling(call.tenant));
+    try {
+      this.observer?.observe(call, { plan, decision: null, ctx: null });
+    } catch {
+      // an observer must never cost a call its answer
+    }
+    return plan;
+  }
+
   private whenIdle(deadline: number): Promise<void> {
     if (this.sessions.size === 0) return Promise.resolve();
     return new Promise<void>((resolve) => {
@@ -167,7 +181,7 @@ export class AriApp implements AriListener {
         // the variables could not be read: decide with what the arguments say, by the failure policy
         log.error({ err }, 'reading the call failed; applying the failure policy');
         const call = this.reader.fromArgs(event);
-        await this.carryOut(ch.id, planForFailure(call, this.source.fallbackHandling(call.tenant)), session);
+        await this.carryOut(ch.id, this.failurePlan(call), session);
         return;
       }
       if (read.kind === 'gone' || session.gone) {
@@ -179,7 +193,7 @@ export class AriApp implements AriListener {
         plan = this.screener.screen(read.call).plan;
       } catch (err) {
         log.error({ err }, 'screening failed; applying the failure policy');
-        plan = planForFailure(read.call, this.source.fallbackHandling(read.call.tenant));
+        plan = this.failurePlan(read.call);
       }
       log.debug({ result: plan.result, end: plan.end, tenant: read.call.tenant }, 'decided');
       await this.carryOut(ch.id, plan, session);

@@ -17,22 +17,32 @@ const CLIENTS: AriClientKind[] = ['undici', 'ari-client'];
 async function withApp(
   kind: AriClientKind,
   doubleOpts: AriDoubleOptions,
-  body: (ctx: { double: AriDouble; app: AriApp; logs: ReturnType<typeof memoryLogger> }) => Promise<void>,
+  body: (ctx: {
+    double: AriDouble;
+    app: AriApp;
+    logs: ReturnType<typeof memoryLogger>;
+    observed: Array<{ tenant: string; result: string; failure: boolean }>;
+  }) => Promise<void>,
 ): Promise<void> {
   const double = new AriDouble(doubleOpts);
   const url = await double.start();
   const logs = memoryLogger();
+  const observed: Array<{ tenant: string; result: string; failure: boolean }> = [];
   const app = new AriApp({
     connection: makeConnection(kind, url, logs.logger),
     source: contractSource(),
     events: new MemoryEventSink(),
     logger: logs.logger,
     defaultTenant: 'default',
+    observer: {
+      observe: (call, s) =>
+        observed.push({ tenant: call.tenant, result: s.plan.result, failure: s.decision === null }),
+    },
   });
   await app.start();
   await double.waitForApp();
   try {
-    await body({ double, app, logs });
+    await body({ double, app, logs, observed });
   } finally {
     await app.stop({ quietMs: 20, timeoutMs: 2_000 });
     await double.stop();
@@ -150,11 +160,16 @@ for (const kind of CLIENTS) {
     });
 
     it('a call whose variables cannot be read gets the failure policy, not a wait in Stasis', async () => {
-      await withApp(kind, {}, async ({ double, logs }) => {
+      await withApp(kind, {}, async ({ double, logs, observed }) => {
         double.failVariableReads = true;
         const call = double.placeCall(outboundBlocked) as DoubleCall;
         await call.done;
         assert.equal(call.end, 'hangup', 'outbound fails closed');
+        assert.deepEqual(
+          observed,
+          [{ tenant: 'default', result: 'block', failure: true }],
+          'counted like any decision',
+        );
         assert.deepEqual(call.setVariables, [['CALLGUARD_RESULT', 'block']]);
         assert.ok(logs.errors().some((r) => /failure policy/.test(r.msg ?? '')));
       });
