@@ -129,7 +129,11 @@ export class TenantSync {
       tenant: this.o.tenant,
       loaded: live !== undefined,
       version: live?.version ?? ZERO_VERSION,
-      rules: live ? live.engine.baseRuleCount - live.engine.maskedCount + live.engine.overlaySize : 0,
+      // Exact with no overlay; with one, masked ids of rules new since the base make it an estimate
+      // (the engine does not expose how many masked ids are in its base).
+      rules: live
+        ? Math.max(0, live.engine.baseRuleCount - live.engine.maskedCount + live.engine.overlaySize)
+        : 0,
       overlay: live?.engine.overlaySize ?? 0,
       connected: this.connected,
       stalenessSeconds: this.stalenessSeconds(),
