@@ -95,7 +95,11 @@ export function startServer(config: Config, roles: ReadonlySet<RoleName>, log: L
     void checkServer(c, log).catch((error: unknown) =>
       log.warn({ err: (error as Error).message }, 'could not read the Redis server settings'),
     );
-    registry = new SyncRegistry({ client: c, log, store: storeOptionsOf({ config }) });
+    // Rebuilding a tenant's snapshot compiles all its rules on this event loop (seconds at 10M rules):
+    // a process that answers calls leaves it to worker or API nodes when those run elsewhere.
+    const callNode = roles.has('ari') || roles.has('esl');
+    const buildSnapshots = !callNode || roles.has('worker') || roles.has('api');
+    registry = new SyncRegistry({ client: c, log, store: storeOptionsOf({ config }), buildSnapshots });
     await registry.start(undefined, 30_000);
     notify = new NotifyService({ config, client: c, log, worker: roles.has('worker') }).start();
     const ctx: ServeContext = {
