@@ -102,7 +102,11 @@ export class TenantSync {
   async stop(): Promise<void> {
     this.stopped = true;
     this.o.blocking.disconnect();
-    await this.running;
+    // A load may be waiting on a Redis that is away (its commands queue until they give up): stopping
+    // must not wait for that.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.running, new Promise<void>((resolve) => (timer = setTimeout(resolve, 2000)))]);
+    clearTimeout(timer);
     for (const w of this.waiters) w();
   }
 
