@@ -20,7 +20,10 @@ export const errorCatalogue = {
   CG_ERR_PAYLOAD_TOO_LARGE: { status: 413, title: 'payload too large' },
   CG_ERR_UNAVAILABLE: { status: 503, title: 'dependency unavailable' },
   CG_ERR_INTERNAL: { status: 500, title: 'internal error' },
-  CG_ERR_ESL_AUTH_FAILED: { status: 502, title: 'FreeSWITCH refused the event socket login (password or ACL)' },
+  CG_ERR_ESL_AUTH_FAILED: {
+    status: 502,
+    title: 'FreeSWITCH refused the event socket login (password or ACL)',
+  },
   CG_ERR_ESL_CLOSED: { status: 503, title: 'the FreeSWITCH event socket connection is closed' },
   CG_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'content type is not supported' },
   CG_ERR_METHOD_NOT_ALLOWED: { status: 405, title: 'method is not allowed on this path' },
