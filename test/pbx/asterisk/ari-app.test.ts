@@ -7,10 +7,10 @@ import { AriAuthError } from '../../../src/pbx/asterisk/ari-connection.js';
 import { drainOnSignals, startAriService } from '../../../src/pbx/asterisk/ari-service.js';
 import { Backoff } from '../../../src/pbx/asterisk/backoff.js';
 import { MemoryEventSink } from '../../../src/pbx/call-events.js';
+import { memoryLogger } from '../../support/memory-logger.js';
 import { ACME, CAMPAIGN_TASK, contractSource } from '../contract/contract-tenants.js';
 import { AriDouble, type AriDoubleOptions, type DoubleCall } from './ari-double.js';
 import { type AriClientKind, makeConnection, specFor } from './ari-harness.js';
-import { memoryLogger } from './memory-logger.js';
 
 const CLIENTS: AriClientKind[] = ['undici', 'ari-client'];
 

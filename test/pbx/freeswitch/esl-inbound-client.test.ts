@@ -3,9 +3,9 @@ import { describe, it } from 'node:test';
 import { MemoryEventSink } from '../../../src/pbx/call-events.js';
 import { CallScreener } from '../../../src/pbx/call-screener.js';
 import { EslInboundClient } from '../../../src/pbx/freeswitch/esl-inbound-client.js';
+import { eventually, memoryLogger } from '../../support/memory-logger.js';
 import { ACME, CAMPAIGN_TASK, contractSource } from '../contract/contract-tenants.js';
 import { FreeswitchInboundDouble } from './esl-inbound-double.js';
-import { eventually, memoryLogger } from './memory-logger.js';
 
 const BLOCKED = {
   tenant: ACME,

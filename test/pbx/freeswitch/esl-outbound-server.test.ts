@@ -4,9 +4,9 @@ import { after, before, describe, it } from 'node:test';
 import { MemoryEventSink } from '../../../src/pbx/call-events.js';
 import { CallScreener } from '../../../src/pbx/call-screener.js';
 import { EslOutboundServer } from '../../../src/pbx/freeswitch/esl-outbound-server.js';
+import { eventually, memoryLogger } from '../../support/memory-logger.js';
 import { ACME, CAMPAIGN_TASK, contractSource } from '../contract/contract-tenants.js';
 import { FreeswitchOutboundDouble, type OutboundDoubleOptions } from './esl-outbound-double.js';
-import { eventually, memoryLogger } from './memory-logger.js';
 
 const BLOCKED = {
   tenant: ACME,

@@ -3,10 +3,10 @@ import { describe, it } from 'node:test';
 import { loadConfig } from '../../../src/config.js';
 import { MemoryEventSink } from '../../../src/pbx/call-events.js';
 import { drainOnSignals, FreeswitchApp } from '../../../src/pbx/freeswitch/freeswitch-app.js';
+import { eventually, memoryLogger } from '../../support/memory-logger.js';
 import { ACME, contractSource } from '../contract/contract-tenants.js';
 import { FreeswitchInboundDouble } from './esl-inbound-double.js';
 import { FreeswitchOutboundDouble } from './esl-outbound-double.js';
-import { eventually, memoryLogger } from './memory-logger.js';
 
 const ANONYMOUS_CALL = { tenant: ACME, direction: 'inbound', called: '14045266123' } as const;
 
