@@ -39,6 +39,21 @@ const optionsSchema = z
     message: 'give --called (one call), --batch QUERIES.csv (many) or --dump (show the compiled index)',
   });
 
+/** The call the options describe, checked like any external input. */
+function callOf(o: z.infer<typeof optionsSchema>, at: number | undefined) {
+  return rawCallSchema.parse({
+    called: o.called,
+    calling: o.calling,
+    direction: o.direction,
+    task: o.task,
+    sbc: o.sbc,
+    provider: o.provider,
+    customerGroup: o.customerGroup,
+    user: o.user,
+    ...(at === undefined ? {} : { at }),
+  });
+}
+
 function outcomeText(decision: Decision): string {
   if (decision.action !== 'block') return '';
   if (decision.outcome.operation !== 'none') return decision.outcome.operation;
@@ -150,17 +165,7 @@ export function registerCheckCommand(program: Command): void {
       if (!o.rules) {
         if (o.batch)
           throw new UsageError('--batch needs --rules (offline); online, screen lists with POST /v1/screen');
-        const call = rawCallSchema.parse({
-          called: o.called,
-          calling: o.calling,
-          direction: o.direction,
-          task: o.task,
-          sbc: o.sbc,
-          provider: o.provider,
-          customerGroup: o.customerGroup,
-          user: o.user,
-          ...(o.at ? { at: Date.parse(o.at) } : {}),
-        });
+        const call = callOf(o, o.at ? Date.parse(o.at) : undefined);
         const decision = await callApi<Decision>(apiTarget(o), 'POST', '/v1/check', call);
         printDecision(decision, o.json, call);
         return;
@@ -184,17 +189,7 @@ export function registerCheckCommand(program: Command): void {
         const source = o.batch === '-' ? process.stdin : createReadStream(o.batch);
         bad += await runBatch(loaded.engine, source, policy, at, o.direction);
       } else {
-        const call = rawCallSchema.parse({
-          called: o.called,
-          calling: o.calling,
-          direction: o.direction,
-          task: o.task,
-          sbc: o.sbc,
-          provider: o.provider,
-          customerGroup: o.customerGroup,
-          user: o.user,
-          at,
-        });
+        const call = callOf(o, at);
         printDecision(loaded.engine.decide(toCallContext(call, policy, at)), o.json, call);
       }
       if (bad > 0) {
