@@ -306,14 +306,8 @@ export class TenantSync {
         this.reloadFrom = e.version;
         break;
       }
-      if (c.kind === 'upsert') {
-        upserts.set(c.rule.id, c.rule);
-        deletes.delete(c.rule.id);
-      } else if (c.kind === 'delete') {
-        for (const id of c.ids) {
-          upserts.delete(id);
-          deletes.add(id);
-        }
+      if (c.kind === 'upsert' || c.kind === 'delete') {
+        collectRuleChange(c, upserts, deletes);
       } else if (c.kind === 'bind') {
         engine = engine.withBinding(c.task, c.groups);
       } else if (c.kind === 'type') {
@@ -358,15 +352,8 @@ export class TenantSync {
         for (const e of entries) {
           if (!this.live || compareVersions(e.version, this.live.version) > 0) break;
           const c = e.change;
-          if (c.kind === 'upsert') {
-            upserts.set(c.rule.id, c.rule);
-            deletes.delete(c.rule.id);
-          } else if (c.kind === 'delete') {
-            for (const id of c.ids) {
-              upserts.delete(id);
-              deletes.add(id);
-            }
-          } else if (c.kind === 'reload') return;
+          if (c.kind === 'upsert' || c.kind === 'delete') collectRuleChange(c, upserts, deletes);
+          else if (c.kind === 'reload') return;
           version = e.version;
         }
       }
@@ -414,5 +401,22 @@ export class TenantSync {
     }
     // The `sn` change may have arrived while this node was still building: compact now.
     if (built) await this.compact();
+  }
+}
+
+/** Folds one rule change into the pending upserts and deletes (the later change of an id wins). */
+function collectRuleChange(
+  c: { kind: 'upsert'; rule: Rule } | { kind: 'delete'; ids: readonly number[] },
+  upserts: Map<number, Rule>,
+  deletes: Set<number>,
+): void {
+  if (c.kind === 'upsert') {
+    upserts.set(c.rule.id, c.rule);
+    deletes.delete(c.rule.id);
+    return;
+  }
+  for (const id of c.ids) {
+    upserts.delete(id);
+    deletes.add(id);
   }
 }
