@@ -77,6 +77,9 @@ export async function redisDownKeepsServingLastSnapshot(
     await redis.stop();
     // bounded: a TenantSync started while Redis was dead (the never-loaded tenant) does not finish
     // its stop() (reported to the store's owner); this scenario is about the call path, not that
-    await Promise.race([registry.stop(), new Promise((r) => setTimeout(r, 2_000).unref())]);
+    // A live (not unref'd) timer: with every socket released the loop must not empty mid-race.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([registry.stop(), new Promise((r) => (timer = setTimeout(r, 2_000)))]);
+    clearTimeout(timer);
   }
 }
