@@ -1,7 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { Rule } from '../src/domain/rule.js';
 import { DecisionEngine } from '../src/engine/decision-engine.js';
 import { createLogger } from '../src/log.js';
 import { AriApp } from '../src/pbx/asterisk/ari-app.js';
@@ -18,9 +17,8 @@ import {
   CONTRACT_BINDINGS,
   CONTRACT_RULES,
   CONTRACT_TYPES,
-  DNC_GROUP,
-  WRAP_TYPE,
 } from '../test/pbx/contract/contract-tenants.js';
+import { flag, P99_BAR_MS, tenantRules } from './pbx-bench-kit.js';
 
 /**
  * ARI decision latency, measured at the ARI double (its own thread, on loopback): from the double
@@ -31,28 +29,6 @@ import {
  *
  * One JSON line per client. Bar: p99 <= 5 ms at 200 calls/s, and no call left in Stasis.
  */
-const P99_BAR_MS = 5;
-
-function flag(args: string[], name: string, fallback: string): string {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : fallback;
-}
-
-function tenantRules(extra: number): Rule[] {
-  const rules: Rule[] = [...CONTRACT_RULES];
-  for (let i = 0; i < extra; i++) {
-    rules.push({
-      id: 1000 + i,
-      called: String(12_025_550_000 + i * 7),
-      direction: 'outbound',
-      action: 'block',
-      groupId: DNC_GROUP,
-      typeId: WRAP_TYPE,
-      updatedAt: 1_700_000_000_000,
-    });
-  }
-  return rules;
-}
 
 /** A call mix: wrap-ups (4 variables + hangup), allows (2 variables + continue), anonymous blocks. */
 function callMix(extra: number): DoubleCallSpec[] {

@@ -2,7 +2,6 @@ import { createRequire } from 'node:module';
 import { createServer, type Server } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { Rule } from '../src/domain/rule.js';
 import { DecisionEngine } from '../src/engine/decision-engine.js';
 import { createLogger } from '../src/log.js';
 import { MemoryEventSink } from '../src/pbx/call-events.js';
@@ -19,11 +18,10 @@ import {
   CONTRACT_BINDINGS,
   CONTRACT_RULES,
   CONTRACT_TYPES,
-  DNC_GROUP,
-  WRAP_TYPE,
 } from '../test/pbx/contract/contract-tenants.js';
 import type { DoubleCallSpec } from '../test/pbx/freeswitch/esl-double-common.js';
 import type { EslLoadReport } from '../test/pbx/freeswitch/esl-load.js';
+import { flag, P99_BAR_MS, tenantRules } from './pbx-bench-kit.js';
 
 /**
  * ESL decision latency, measured at the ESL double (its own thread, loopback TCP): from the double
@@ -37,29 +35,7 @@ import type { EslLoadReport } from '../test/pbx/freeswitch/esl-load.js';
  * `modesl` runs the same outbound calls through drachtio-modesl's esl.Server the way its README shows
  * (execute per variable, then sendmsg hangup), for the comparison in docs/DECISIONS.md.
  */
-const P99_BAR_MS = 5;
 type Client = 'own' | 'modesl' | 'modesl-nodelay';
-
-function flag(args: string[], name: string, fallback: string): string {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : fallback;
-}
-
-function tenantRules(extra: number): Rule[] {
-  const rules: Rule[] = [...CONTRACT_RULES];
-  for (let i = 0; i < extra; i++) {
-    rules.push({
-      id: 1000 + i,
-      called: String(12_025_550_000 + i * 7),
-      direction: 'outbound',
-      action: 'block',
-      groupId: DNC_GROUP,
-      typeId: WRAP_TYPE,
-      updatedAt: 1_700_000_000_000,
-    });
-  }
-  return rules;
-}
 
 /** Wrap-ups (4 variables + hangup), allows (2 variables + continue), anonymous and range blocks. */
 function callMix(extra: number): DoubleCallSpec[] {
