@@ -1,4 +1,4 @@
-import { filterAdd, filterHas, filterWords } from './key-filter.js';
+import { blockOf, filterAdd, filterHas, filterWords } from './key-filter.js';
 import { hashKey } from './number-key.js';
 
 /**
@@ -138,12 +138,26 @@ export class ExactTable {
    */
   // hot path
   bucketRange(hi: number, lo: number, out: Uint32Array): boolean {
-    const h = hashKey(hi, lo);
+    return this.bucketRangeHashed(hashKey(hi, lo), out);
+  }
+
+  /** bucketRange with the key's hash already computed (see touch). */
+  // hot path
+  bucketRangeHashed(h: number, out: Uint32Array): boolean {
     if (!filterHas(this.filter, h)) return false;
     const b = h >>> this.shift;
     out[0] = this.dir[b] * STRIDE;
     out[1] = this.dir[b + 1] * STRIDE;
     return true;
+  }
+
+  /**
+   * Reads the first filter word of a key's block and returns it. Called for both sides of a call
+   * before either is tested, so the two cache misses of a large table overlap instead of queueing.
+   */
+  // hot path
+  touch(h: number): number {
+    return this.filter[blockOf(this.filter, h)];
   }
 
   /** Sorted-order check used by the snapshot decoder and tests. */

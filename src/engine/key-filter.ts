@@ -20,7 +20,7 @@ export function filterWords(keys: number): number {
   return Math.max(1, Math.ceil((keys * FILTER_BITS_PER_KEY) / 256)) * 8;
 }
 
-function blockOf(words: Uint32Array, h1: number): number {
+export function blockOf(words: Uint32Array, h1: number): number {
   return Math.floor((h1 / 4294967296) * (words.length >>> 3)) << 3;
 }
 

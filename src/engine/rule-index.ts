@@ -24,7 +24,7 @@ import {
   STRIDE,
 } from './exact-table.js';
 import type { GeneralRules } from './general-rules.js';
-import { MAX_KEY_CHARS, packedLength, packPrefix, unpackNumber } from './number-key.js';
+import { hashKey, MAX_KEY_CHARS, packedLength, packPrefix, unpackNumber } from './number-key.js';
 import type { IdMask } from './overlay.js';
 import { K_EXACT, patternText, sideMatches, specificityOf } from './pattern-codes.js';
 import { HI_MASK, LO_MASK, type PrefixTable } from './prefix-table.js';
@@ -59,6 +59,8 @@ export interface LookupScope {
 export class RuleIndex implements CandidateOwner {
   private readonly calledKey = new Uint32Array(2);
   private readonly callingKey = new Uint32Array(2);
+  /** Where touched filter words go so that the reads are not optimised away. */
+  private touched = 0;
   private readonly range = new Uint32Array(2);
 
   constructor(readonly parts: IndexParts) {}
@@ -74,11 +76,26 @@ export class RuleIndex implements CandidateOwner {
     // Each number is packed once (its first 16 characters) and used by the exact and the prefix lookups.
     const calledPacked = packPrefix(ctx.called, this.calledKey);
     const callingPacked = packPrefix(ctx.calling, this.callingKey);
-    if (calledPacked && ctx.called.length <= MAX_KEY_CHARS && p.calledExact.size > 0) {
-      this.scanExact(p.calledExact, this.calledKey, SRC_CALLED_EXACT, dirBit, ctx.at, scope, into);
-    }
-    if (callingPacked && ctx.calling.length <= MAX_KEY_CHARS && p.callingExact.size > 0) {
-      this.scanExact(p.callingExact, this.callingKey, SRC_CALLING_EXACT, dirBit, ctx.at, scope, into);
+    const probeCalled = calledPacked && ctx.called.length <= MAX_KEY_CHARS && p.calledExact.size > 0;
+    const probeCalling = callingPacked && ctx.calling.length <= MAX_KEY_CHARS && p.callingExact.size > 0;
+    const hCalled = probeCalled ? hashKey(this.calledKey[0], this.calledKey[1]) : 0;
+    const hCalling = probeCalling ? hashKey(this.callingKey[0], this.callingKey[1]) : 0;
+    // Both filter reads issued before either is tested: their cache misses overlap.
+    if (probeCalled && probeCalling)
+      this.touched ^= p.calledExact.touch(hCalled) ^ p.callingExact.touch(hCalling);
+    if (probeCalled)
+      this.scanExact(p.calledExact, this.calledKey, hCalled, SRC_CALLED_EXACT, dirBit, ctx.at, scope, into);
+    if (probeCalling) {
+      this.scanExact(
+        p.callingExact,
+        this.callingKey,
+        hCalling,
+        SRC_CALLING_EXACT,
+        dirBit,
+        ctx.at,
+        scope,
+        into,
+      );
     }
     if (p.general.count === 0) return;
     if (calledPacked && !p.calledPrefixes.isEmpty) {
@@ -96,6 +113,7 @@ export class RuleIndex implements CandidateOwner {
   private scanExact(
     table: ExactTable,
     key: Uint32Array,
+    hash: number,
     source: number,
     dirBit: number,
     at: number,
@@ -104,7 +122,7 @@ export class RuleIndex implements CandidateOwner {
   ): void {
     const hi = key[0];
     const lo = key[1];
-    if (!table.bucketRange(hi, lo, this.range)) return;
+    if (!table.bucketRangeHashed(hash, this.range)) return;
     const rec = table.rec;
     const end = this.range[1];
     let offered = 0;
