@@ -267,7 +267,10 @@ export class TenantSync {
         }
         if (state) break;
       }
-      if (Date.now() >= deadline) break;
+      // The rules themselves are only safe to read when nobody holds the snapshot lock: a bulk import
+      // holds it while its rules are half written (an overwrite-all shows old and new together).
+      if (Date.now() >= deadline && !(await this.snapshotLocked())) break;
+      if (this.stopped) return;
       await sleep(250);
     }
     state ??= await loadTenantState(this.o.client, this.o.tenant);
@@ -280,6 +283,10 @@ export class TenantSync {
       { tenant: this.o.tenant, version: state.version, rules: state.engine.baseRuleCount, fromSnapshot },
       'rules loaded',
     );
+  }
+
+  private async snapshotLocked(): Promise<boolean> {
+    return (await this.o.client.exists(tenantKeys(this.o.tenant).snapshotLock)) === 1;
   }
 
   /** Applies stream entries in order; stops at a gap or a reload, which the loop then handles. */

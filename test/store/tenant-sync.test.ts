@@ -6,6 +6,7 @@ import { silentLogger } from '../../src/log.js';
 import { CallScreener } from '../../src/pbx/call-screener.js';
 import { CatalogRepository } from '../../src/store/catalog-repository.js';
 import { ChangeStream } from '../../src/store/change-stream.js';
+import { tenantKeys } from '../../src/store/keys.js';
 import { RuleRepository } from '../../src/store/rule-repository.js';
 import { SnapshotStore } from '../../src/store/snapshot-store.js';
 import { SyncRegistry } from '../../src/store/sync-registry.js';
@@ -14,6 +15,7 @@ import { TenantSync } from '../../src/store/tenant-sync.js';
 import { skipWithoutRedis, startRedis, type TestRedis } from '../support/redis-server.js';
 
 const NOW = 1_800_000_000_000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const store = { streamMaxLen: 1000, snapshotEvery: 50 };
 const call = (called: string, extra: Partial<CallContext> = {}): CallContext => ({
   called,
@@ -131,6 +133,26 @@ describe('TenantSync', { skip: skipWithoutRedis }, () => {
       assert.equal(s.decider()!.decide(call('17770000000')).action, 'block');
       assert.equal(s.decider()!.decide(call('17770002999')).action, 'block');
       assert.equal(s.status().rules, 3000);
+    }
+  });
+
+  it('a node starting while a bulk import holds the snapshot lock waits for the import instead of reading half of it', async () => {
+    const t = redis.tenant();
+    await rules.create(t, { called: '17770000000', direction: 'outbound', action: 'block' });
+    const lock = tenantKeys(t).snapshotLock;
+    await client.set(lock, 'import-job-1', 'PX', 60_000);
+    // Half of an import has landed; its reload change has not been published.
+    await rules.writeMany(t, [{ called: '17770000001', direction: 'outbound', action: 'block' }]);
+    const fresh = node(t);
+    await sleep(1500);
+    assert.equal(fresh.decider(), undefined, 'no rules loaded while the import holds the lock');
+    await rules.writeMany(t, [{ called: '17770000002', direction: 'outbound', action: 'block' }]);
+    const v = await rules.publishReload(t);
+    await client.del(lock);
+    await fresh.ready;
+    assert.ok(await fresh.waitFor(v, 30_000));
+    for (const n of ['17770000000', '17770000001', '17770000002']) {
+      assert.equal(fresh.decider()!.decide(call(n)).action, 'block', n);
     }
   });
 
