@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { cgError } from '../domain/errors.js';
 import { nameSchema } from '../domain/rule.js';
 import { parseInput } from './hash-objects.js';
-import { TENANT_ID, tenantPrefix } from './keys.js';
+import { TENANT_ID, tenantKeys } from './keys.js';
 import type { RedisClient } from './redis-client.js';
 
 export const PERMISSIONS = [
@@ -99,8 +99,7 @@ function parseJson(json: string | null): unknown {
   }
 }
 
-/** Redis hash of a tenant's API keys: SHA-256 of the key → record JSON. */
-export const apiKeysKey = (tenant: string): string => `${tenantPrefix(tenant)}apikeys`;
+const apiKeysKey = (tenant: string): string => tenantKeys(tenant).apiKeys;
 
 /** API keys in Redis, under the tenant's hash tag. The plain key is returned once, at creation. */
 export class ApiKeyRepository {

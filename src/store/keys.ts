@@ -68,6 +68,8 @@ export function tenantKeys(tenant: string) {
     snapshotChunk: (gen: number, index: number) => `${p}snap:${gen}:${index}`,
     snapshotGen: `${p}snap:gen`,
     snapshotLock: `${p}snap:lock`,
+    /** Hash of the tenant's API keys: SHA-256 of the key → record JSON. */
+    apiKeys: `${p}apikeys`,
   };
 }
 
