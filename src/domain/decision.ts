@@ -6,6 +6,8 @@ export type MatchedRule = Omit<Rule, 'ou' | 'remarks'>;
 
 export interface Decision {
   readonly action: Action;
+  /** The winning rule's id, without building the rule (what the call path needs); null as rule. */
+  readonly ruleId: number | null;
   /** The winning rule; null when no rule matched and the tenant's default applied. */
   readonly rule: MatchedRule | null;
   /** The best matching rule the winner beat, if any. */

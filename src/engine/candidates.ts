@@ -25,6 +25,8 @@ export interface CandidateOwner {
   /** Writes the rule's precedence key into `out` (no allocation on the call path). */
   keyInto(source: number, pos: number, out: MutablePrecedenceKey): void;
   blocksAt(source: number, pos: number): boolean;
+  idAt(source: number, pos: number): number;
+  typeIdAt(source: number, pos: number): string | undefined;
   materializeAt(source: number, pos: number): MatchedRule;
 }
 

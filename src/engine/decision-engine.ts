@@ -1,4 +1,4 @@
-import { type BlocklistType, NO_OUTCOME } from '../domain/blocklist-type.js';
+import { type BlocklistType, NO_OUTCOME, type Outcome, outcomeOf } from '../domain/blocklist-type.js';
 import type { CallContext } from '../domain/call-context.js';
 import type { Decision, MatchedRule } from '../domain/decision.js';
 import type { Action, Rule } from '../domain/rule.js';
@@ -21,13 +21,15 @@ interface EngineState {
   /** Rules changed since the base was built. */
   readonly overlay: Overlay;
   readonly bindings: ReadonlyMap<string, ReadonlySet<string>>;
-  readonly types: ReadonlyMap<string, BlocklistType>;
+  /** Blocklist types by id, each with the outcome it gives a block (built once, not per decision). */
+  readonly types: ReadonlyMap<string, { readonly type: BlocklistType; readonly outcome: Outcome }>;
   readonly defaultAction: Action;
 }
 
 function defaultDecision(action: Action): Decision {
   return Object.freeze({
     action,
+    ruleId: null,
     rule: null,
     runnerUp: null,
     outcome: NO_OUTCOME,
@@ -38,6 +40,10 @@ const DEFAULTS: Record<Action, Decision> = {
   allow: defaultDecision('allow'),
   block: defaultDecision('block'),
 };
+
+function typeMap(types: Iterable<BlocklistType>): EngineState['types'] {
+  return new Map([...types].map((type) => [type.id, { type, outcome: outcomeOf(type) }]));
+}
 
 function bindingMap(bindings: EngineOptions['bindings']): Map<string, ReadonlySet<string>> {
   const map = new Map<string, ReadonlySet<string>>();
@@ -70,7 +76,7 @@ export class DecisionEngine {
       base,
       overlay: Overlay.empty,
       bindings: bindingMap(options.bindings),
-      types: new Map([...(options.types ?? [])].map((t) => [t.id, t])),
+      types: typeMap(options.types ?? []),
       defaultAction: options.defaultAction ?? 'allow',
     });
   }
@@ -128,7 +134,7 @@ export class DecisionEngine {
   }
 
   withTypes(types: Iterable<BlocklistType>): DecisionEngine {
-    return new DecisionEngine({ ...this.s, types: new Map([...types].map((t) => [t.id, t])) });
+    return new DecisionEngine({ ...this.s, types: typeMap(types) });
   }
 
   withDefaultAction(defaultAction: Action): DecisionEngine {
@@ -142,7 +148,7 @@ export class DecisionEngine {
 
   options(): Required<EngineOptions> {
     return {
-      types: [...this.s.types.values()],
+      types: [...this.types()],
       bindings: [...this.bindings()],
       defaultAction: this.s.defaultAction,
     };
@@ -182,7 +188,7 @@ export class DecisionEngine {
     for (const [task, groups] of this.s.bindings) yield [task, [...groups].sort()];
   }
 
-  types(): IterableIterator<BlocklistType> {
-    return this.s.types.values();
+  *types(): IterableIterator<BlocklistType> {
+    for (const entry of this.s.types.values()) yield entry.type;
   }
 }

@@ -1,4 +1,4 @@
-import { type BlocklistType, NO_OUTCOME, type Outcome, outcomeOf } from '../domain/blocklist-type.js';
+import { NO_OUTCOME, type Outcome } from '../domain/blocklist-type.js';
 import type { Decision, MatchedRule } from '../domain/decision.js';
 import type { Action } from '../domain/rule.js';
 import { keyOf, type RuleRef } from './candidates.js';
@@ -6,19 +6,24 @@ import { explainDecision } from './explain.js';
 
 /**
  * A decision whose rule objects and explanation are built only when read: the call path needs the
- * action (and for blocks the outcome); the API and the audit read the rest.
+ * action, the rule id and, for blocks, the outcome, all read straight from the index; the API reads
+ * the rest.
  */
 export class EngineDecision implements Decision {
   private ruleCache: MatchedRule | undefined;
   private runnerUpCache: MatchedRule | null | undefined;
-  private outcomeCache: Outcome | undefined;
 
   constructor(
     readonly action: Action,
     private readonly best: RuleRef,
     private readonly second: RuleRef | null,
-    private readonly types: ReadonlyMap<string, BlocklistType>,
+    /** Outcome of each blocklist type, built once per engine. */
+    private readonly types: ReadonlyMap<string, { readonly outcome: Outcome }>,
   ) {}
+
+  get ruleId(): number {
+    return this.best.owner.idAt(this.best.source, this.best.pos);
+  }
 
   get rule(): MatchedRule {
     if (this.ruleCache === undefined)
@@ -35,12 +40,9 @@ export class EngineDecision implements Decision {
   }
 
   get outcome(): Outcome {
-    if (this.outcomeCache === undefined) {
-      const typeId = this.action === 'block' ? this.rule.typeId : undefined;
-      const type = typeId === undefined ? undefined : this.types.get(typeId);
-      this.outcomeCache = type ? outcomeOf(type) : NO_OUTCOME;
-    }
-    return this.outcomeCache;
+    if (this.action !== 'block') return NO_OUTCOME;
+    const typeId = this.best.owner.typeIdAt(this.best.source, this.best.pos);
+    return (typeId === undefined ? undefined : this.types.get(typeId)?.outcome) ?? NO_OUTCOME;
   }
 
   get why(): string {
@@ -55,6 +57,7 @@ export class EngineDecision implements Decision {
   toJSON(): Decision {
     return {
       action: this.action,
+      ruleId: this.ruleId,
       rule: this.rule,
       runnerUp: this.runnerUp,
       outcome: this.outcome,

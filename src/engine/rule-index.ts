@@ -206,6 +206,23 @@ export class RuleIndex implements CandidateOwner {
     return (rec[pos + F_META] & 4) !== 0;
   }
 
+  idAt(source: number, pos: number): number {
+    if (source === SRC_GENERAL) return this.parts.general.id[pos];
+    return (source === SRC_CALLED_EXACT ? this.parts.calledExact : this.parts.callingExact).rec[pos + F_ID];
+  }
+
+  typeIdAt(source: number, pos: number): string | undefined {
+    const ref =
+      source === SRC_GENERAL
+        ? this.parts.general.typeRef[pos]
+        : metaTypeRef(
+            (source === SRC_CALLED_EXACT ? this.parts.calledExact : this.parts.callingExact).rec[
+              pos + F_META
+            ],
+          );
+    return ref === 0 ? undefined : this.parts.names[ref - 1];
+  }
+
   keyInto(source: number, pos: number, out: MutablePrecedenceKey): void {
     if (source !== SRC_GENERAL) {
       this.exactKeyInto(source, pos, out);

@@ -40,7 +40,7 @@ export function planForDecision(
   decision: Decision,
   settings: CallHandlingSettings,
 ): CallPlan {
-  const ruleId = decision.rule ? String(decision.rule.id) : '';
+  const ruleId = decision.ruleId === null ? '' : String(decision.ruleId);
   if (decision.action === 'allow') {
     return {
       result: 'allow',
@@ -72,7 +72,7 @@ export function planForDecision(
     called: ctx.called,
     calling: ctx.calling,
     businessResult: outcome.businessResult,
-    ruleId: decision.rule?.id ?? 0,
+    ruleId: decision.ruleId ?? 0,
     typeId: outcome.typeId,
     at: new Date(ctx.at).toISOString(),
   };

@@ -113,6 +113,7 @@ function agree(
 ): void {
   for (const ctx of calls) {
     const got = engine.decide(ctx);
+    assert.equal(got.ruleId, got.rule?.id ?? null, 'ruleId is the winning rule');
     const want = referenceDecide(rules, ctx, { bindings: bindingMap, defaultAction });
     assert.deepEqual(
       { action: got.action, ruleId: got.rule?.id ?? null, runnerUpId: got.runnerUp?.id ?? null },
