@@ -56,20 +56,8 @@ export class CallScreener {
         ctx: null,
       });
     }
-    const ctx = toCallContext(
-      {
-        called: call.called,
-        calling: call.calling,
-        direction: call.direction,
-        task: call.task,
-        sbc: call.sbc,
-        provider: call.provider,
-        customerGroup: call.customerGroup,
-        user: call.user,
-      },
-      decider.policy,
-      this.now(),
-    );
+    // The incoming call carries every field a raw call has; no copy on the call path.
+    const ctx = toCallContext(call, decider.policy, this.now());
     const decision = decider.decide(ctx);
     const plan = planForDecision(call, ctx, decision, decider.handling);
     if (plan.event) this.events.emit(plan.event);
