@@ -1,11 +1,11 @@
 import { useState } from 'preact/hooks';
 import { api, fieldErrors, messageOf } from '../api';
-import { optionsOf, useCatalog } from '../catalog';
+import { EXPORT_SCOPE_NONE, ScopeFields, ServerFileFields } from '../components/shared-fields';
 import { Dialog, Field, Notice, Select, TextInput } from '../components/ui';
 import { JobProgress } from '../jobs';
 import { checkPassword, readJob } from '../model';
 import type { RuleFilters } from './blocklist-page';
-import { serverOptions, useFileServers } from './import-dialog';
+import { useFileServers } from './import-dialog';
 
 /** The compression password with a show/hide toggle and its rule checked as the user types. */
 export function PasswordField(props: {
@@ -116,7 +116,6 @@ export function ExportDialog(props: { filters: RuleFilters; onClose: () => void 
   const [busy, setBusy] = useState(false);
   const [jobId, setJobId] = useState<string>();
   const { servers, error: serversError } = useFileServers();
-  const catalog = useCatalog();
   const [filter, setFilter] = useState<ExportFilterForm>(exportFilterOf(props.filters));
   const setF = (k: keyof ExportFilterForm) => (v: string) => setFilter({ ...filter, [k]: v });
 
@@ -187,30 +186,7 @@ export function ExportDialog(props: { filters: RuleFilters; onClose: () => void 
             The rules this key may see that match the filter below, as CSV files of at most 100,000 records in
             one AES-256 encrypted zip (at most 2,000,000 records).
           </p>
-          <Select
-            label="OU"
-            name="export-ou"
-            value={filter.ou}
-            onChange={setF('ou')}
-            options={optionsOf(catalog.ous, 'Every OU')}
-            error={errors.ou}
-          />
-          <Select
-            label="Group"
-            name="export-group"
-            value={filter.groupId}
-            onChange={setF('groupId')}
-            options={optionsOf(catalog.groups, 'Every group')}
-            error={errors.groupId}
-          />
-          <Select
-            label="Type"
-            name="export-type"
-            value={filter.typeId}
-            onChange={setF('typeId')}
-            options={optionsOf(catalog.types, 'Every type')}
-            error={errors.typeId}
-          />
+          <ScopeFields prefix="export" none={EXPORT_SCOPE_NONE} value={filter} set={setF} errors={errors} />
           <Select
             label="Direction"
             name="export-direction"
@@ -269,34 +245,19 @@ export function ExportDialog(props: { filters: RuleFilters; onClose: () => void 
             <PasswordField value={password} onInput={setPassword} error={errors.password} />
           </div>
           {target === 'server' ? (
-            <>
-              <Select
-                label="Server"
-                name="serverId"
-                value={serverId}
-                onChange={setServerId}
-                options={serverOptions(servers)}
-                error={errors.serverId ?? serversError}
-                required
-              />
-              <TextInput
-                label="File address"
-                name="path"
-                value={path}
-                onInput={setPath}
-                error={errors.path}
-                help="Folder under the server's root"
-              />
-              <TextInput
-                label="File name"
-                name="fileName"
-                value={fileName}
-                onInput={setFileName}
-                error={errors.fileName}
-                required
-                help="e.g. blocklist.zip"
-              />
-            </>
+            <ServerFileFields
+              servers={servers}
+              serversError={serversError}
+              serverId={serverId}
+              onServerId={setServerId}
+              path={path}
+              onPath={setPath}
+              fileName={fileName}
+              onFileName={setFileName}
+              errors={errors}
+              pathHelp="Folder under the server's root"
+              fileNameHelp="e.g. blocklist.zip"
+            />
           ) : null}
         </form>
       )}

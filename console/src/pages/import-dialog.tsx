@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, download, fieldErrors, getAll, messageOf } from '../api';
-import { optionsOf, useCatalog } from '../catalog';
-import { Dialog, Field, Notice, type Option, Select, TextInput } from '../components/ui';
+import { ScopeFields, ServerFileFields } from '../components/shared-fields';
+import { Dialog, Field, Notice, Select } from '../components/ui';
 import { JobProgress } from '../jobs';
 import { type FileServer, readJob } from '../model';
 
@@ -35,7 +35,6 @@ export function ImportChoicesFields(props: {
   onChange: (c: ImportChoices) => void;
   errors: Record<string, string>;
 }) {
-  const catalog = useCatalog();
   const c = props.value;
   const set = (k: keyof ImportChoices) => (v: string) => props.onChange({ ...c, [k]: v });
   return (
@@ -48,41 +47,15 @@ export function ImportChoicesFields(props: {
         options={OVERRIDE_RULES}
         error={props.errors.overrideRule}
       />
-      <Select
-        label="OU"
-        name="import-ou"
-        value={c.ou}
-        onChange={set('ou')}
-        options={optionsOf(catalog.ous, 'From the file / none')}
-        error={props.errors.ou}
-      />
-      <Select
-        label="Group"
-        name="import-group"
-        value={c.groupId}
-        onChange={set('groupId')}
-        options={optionsOf(catalog.groups, 'From the file / none')}
-        error={props.errors.groupId}
-      />
-      <Select
-        label="Type"
-        name="import-type"
-        value={c.typeId}
-        onChange={set('typeId')}
-        options={optionsOf(catalog.types, 'From the file / none')}
-        error={props.errors.typeId}
+      <ScopeFields
+        prefix="import"
+        none={{ ou: 'From the file / none', groupId: 'From the file / none', typeId: 'From the file / none' }}
+        value={c}
+        set={set}
+        errors={props.errors}
       />
     </>
   );
-}
-
-/** Server choices read "name (host)": the id of a registered server is a generated one. */
-export function serverOptions(servers: readonly FileServer[]): Option[] {
-  const first = servers.length ? 'Choose a server' : 'No file servers registered';
-  return [
-    { value: '', label: first },
-    ...servers.map((s) => ({ value: s.id, label: `${s.name} (${s.host})` })),
-  ];
 }
 
 export function useFileServers(): { servers: FileServer[]; error: string | undefined } {
@@ -236,33 +209,18 @@ export function ImportDialog(props: { onClose: () => void }) {
               </Field>
             </div>
           ) : (
-            <>
-              <Select
-                label="Server"
-                name="serverId"
-                value={serverId}
-                onChange={setServerId}
-                options={serverOptions(servers)}
-                error={errors.serverId ?? serversError}
-                required
-              />
-              <TextInput
-                label="File address"
-                name="path"
-                value={path}
-                onInput={setPath}
-                error={errors.path}
-                help="Folder under the server's root, e.g. imports/2026"
-              />
-              <TextInput
-                label="File name"
-                name="fileName"
-                value={fileName}
-                onInput={setFileName}
-                error={errors.fileName}
-                required
-              />
-            </>
+            <ServerFileFields
+              servers={servers}
+              serversError={serversError}
+              serverId={serverId}
+              onServerId={setServerId}
+              path={path}
+              onPath={setPath}
+              fileName={fileName}
+              onFileName={setFileName}
+              errors={errors}
+              pathHelp="Folder under the server's root, e.g. imports/2026"
+            />
           )}
           <ImportChoicesFields value={choices} onChange={setChoices} errors={errors} />
         </form>

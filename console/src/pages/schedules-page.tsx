@@ -1,16 +1,11 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { api, fieldErrors, getAll, messageOf } from '../api';
-import { optionsOf, useCatalog } from '../catalog';
-import { Dialog, Notice, Select, TextInput } from '../components/ui';
+import { useCatalog } from '../catalog';
+import { EXPORT_SCOPE_NONE, ScopeFields, ServerFileFields } from '../components/shared-fields';
+import { Dialog, Notice, TextInput } from '../components/ui';
 import { formatTime } from '../model';
 import { PasswordField } from './export-dialog';
-import {
-  type ImportChoices,
-  ImportChoicesFields,
-  importFields,
-  serverOptions,
-  useFileServers,
-} from './import-dialog';
+import { type ImportChoices, ImportChoicesFields, importFields, useFileServers } from './import-dialog';
 
 export interface Schedule {
   id: string;
@@ -182,7 +177,6 @@ function ScheduleDialog(props: {
   onClose: () => void;
   onCreated: (name: string) => void;
 }) {
-  const catalog = useCatalog();
   const { servers, error: serversError } = useFileServers();
   const [name, setName] = useState('');
   const [cron, setCron] = useState('0 2 * * *');
@@ -274,47 +268,18 @@ function ScheduleDialog(props: {
         {props.kind === 'import' ? (
           <ImportChoicesFields value={choices} onChange={setChoices} errors={errors} />
         ) : (
-          <>
-            <Select
-              label="OU"
-              name="export-ou"
-              value={choices.ou}
-              onChange={set('ou')}
-              options={optionsOf(catalog.ous, 'Every OU')}
-            />
-            <Select
-              label="Group"
-              name="export-group"
-              value={choices.groupId}
-              onChange={set('groupId')}
-              options={optionsOf(catalog.groups, 'Every group')}
-            />
-            <Select
-              label="Type"
-              name="export-type"
-              value={choices.typeId}
-              onChange={set('typeId')}
-              options={optionsOf(catalog.types, 'Every type')}
-            />
-          </>
+          <ScopeFields prefix="export" none={EXPORT_SCOPE_NONE} value={choices} set={set} />
         )}
-        <Select
-          label="Server"
-          name="serverId"
-          value={serverId}
-          onChange={setServerId}
-          options={serverOptions(servers)}
-          error={errors.serverId ?? serversError}
-          required
-        />
-        <TextInput label="File address" name="path" value={path} onInput={setPath} error={errors.path} />
-        <TextInput
-          label="File name"
-          name="fileName"
-          value={fileName}
-          onInput={setFileName}
-          error={errors.fileName}
-          required
+        <ServerFileFields
+          servers={servers}
+          serversError={serversError}
+          serverId={serverId}
+          onServerId={setServerId}
+          path={path}
+          onPath={setPath}
+          fileName={fileName}
+          onFileName={setFileName}
+          errors={errors}
         />
         {props.kind === 'export' ? (
           <div class="span-2">

@@ -1,0 +1,110 @@
+import type { ComponentChildren } from 'preact';
+import { optionsOf, useCatalog } from '../catalog';
+import type { FileServer } from '../model';
+import { type Option, Select, TextInput } from './ui';
+
+type ScopeKey = 'ou' | 'groupId' | 'typeId';
+
+/** The first choices of an export's scope selects: an empty filter exports from every one. */
+export const EXPORT_SCOPE_NONE: Record<ScopeKey, string> = {
+  ou: 'Every OU',
+  groupId: 'Every group',
+  typeId: 'Every type',
+};
+
+/**
+ * The OU, group and type selects of imports and exports, named `<prefix>-ou`, `<prefix>-group` and
+ * `<prefix>-type`; `none` labels each first (empty) choice.
+ */
+export function ScopeFields(props: {
+  prefix: string;
+  none: Record<ScopeKey, string>;
+  value: Record<ScopeKey, string>;
+  set: (k: ScopeKey) => (v: string) => void;
+  errors?: Record<string, string>;
+}) {
+  const catalog = useCatalog();
+  return (
+    <>
+      <Select
+        label="OU"
+        name={`${props.prefix}-ou`}
+        value={props.value.ou}
+        onChange={props.set('ou')}
+        options={optionsOf(catalog.ous, props.none.ou)}
+        error={props.errors?.ou}
+      />
+      <Select
+        label="Group"
+        name={`${props.prefix}-group`}
+        value={props.value.groupId}
+        onChange={props.set('groupId')}
+        options={optionsOf(catalog.groups, props.none.groupId)}
+        error={props.errors?.groupId}
+      />
+      <Select
+        label="Type"
+        name={`${props.prefix}-type`}
+        value={props.value.typeId}
+        onChange={props.set('typeId')}
+        options={optionsOf(catalog.types, props.none.typeId)}
+        error={props.errors?.typeId}
+      />
+    </>
+  );
+}
+
+/** Server choices read "name (host)": the id of a registered server is a generated one. */
+export function serverOptions(servers: readonly FileServer[]): Option[] {
+  const first = servers.length ? 'Choose a server' : 'No file servers registered';
+  return [
+    { value: '', label: first },
+    ...servers.map((s) => ({ value: s.id, label: `${s.name} (${s.host})` })),
+  ];
+}
+
+/** The file server, folder and file name of an import or export that reads or writes on a server. */
+export function ServerFileFields(props: {
+  servers: readonly FileServer[];
+  serversError?: string;
+  serverId: string;
+  onServerId: (v: string) => void;
+  path: string;
+  onPath: (v: string) => void;
+  fileName: string;
+  onFileName: (v: string) => void;
+  errors: Record<string, string>;
+  pathHelp?: ComponentChildren;
+  fileNameHelp?: ComponentChildren;
+}) {
+  return (
+    <>
+      <Select
+        label="Server"
+        name="serverId"
+        value={props.serverId}
+        onChange={props.onServerId}
+        options={serverOptions(props.servers)}
+        error={props.errors.serverId ?? props.serversError}
+        required
+      />
+      <TextInput
+        label="File address"
+        name="path"
+        value={props.path}
+        onInput={props.onPath}
+        error={props.errors.path}
+        help={props.pathHelp}
+      />
+      <TextInput
+        label="File name"
+        name="fileName"
+        value={props.fileName}
+        onInput={props.onFileName}
+        error={props.errors.fileName}
+        required
+        help={props.fileNameHelp}
+      />
+    </>
+  );
+}
