@@ -6,15 +6,13 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
+import { apiDepsOver } from '../src/api/api-deps.js';
 import { buildApiApp } from '../src/api/app.js';
 import { silentLogger } from '../src/log.js';
-import { ApiKeyRepository } from '../src/store/api-key-repository.js';
-import { CatalogRepository } from '../src/store/catalog-repository.js';
 import { createRedisClient } from '../src/store/redis-client.js';
 import { freePort, RedisProcess } from '../src/store/redis-process.js';
-import { type RuleDraft, RuleRepository } from '../src/store/rule-repository.js';
+import type { RuleDraft } from '../src/store/rule-repository.js';
 import { SyncRegistry } from '../src/store/sync-registry.js';
-import { TenantRepository } from '../src/store/tenant-repository.js';
 
 /**
  * The admin API over loopback, server in a child process (one core), autocannon in this one:
@@ -47,17 +45,7 @@ async function child(args: string[]): Promise<void> {
   const client = createRedisClient({ url: redis.url, redisOptions: { enableAutoPipelining: true } });
   const store = { streamMaxLen: 100_000, snapshotEvery: 10_000 };
   const registry = new SyncRegistry({ client, log: silentLogger, store });
-  const deps = {
-    config: {},
-    client,
-    registry,
-    tenants: new TenantRepository(client, store),
-    catalog: new CatalogRepository(client, store),
-    rules: new RuleRepository(client, store),
-    keys: new ApiKeyRepository(client),
-    log: silentLogger,
-    now: Date.now,
-  };
+  const deps = apiDepsOver({ config: {}, client, registry, log: silentLogger, store });
   await deps.tenants.create(TENANT);
   const { key } = await deps.keys.create(TENANT, { role: 'tenant_admin' });
   await deps.catalog.putGroup(TENANT, { id: 'dnc', name: 'DNC' });

@@ -2,12 +2,13 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
-import type { ApiKeyRepository } from '../store/api-key-repository.js';
-import type { CatalogRepository } from '../store/catalog-repository.js';
+import { ApiKeyRepository } from '../store/api-key-repository.js';
+import { CatalogRepository } from '../store/catalog-repository.js';
 import type { RedisClient } from '../store/redis-client.js';
-import type { RuleRepository } from '../store/rule-repository.js';
+import { RuleRepository } from '../store/rule-repository.js';
+import type { StoreOptions } from '../store/store-options.js';
 import type { SyncRegistry } from '../store/sync-registry.js';
-import type { TenantRepository } from '../store/tenant-repository.js';
+import { TenantRepository } from '../store/tenant-repository.js';
 
 /** What the routes need: the Redis repositories, this node's synced engines and the settings. */
 export interface ApiDeps {
@@ -20,6 +21,24 @@ export interface ApiDeps {
   readonly keys: ApiKeyRepository;
   readonly log: Logger;
   readonly now: () => number;
+}
+
+/** The routes' dependencies with every repository over `client`, on the wall clock. */
+export function apiDepsOver(
+  parts: Pick<ApiDeps, 'config' | 'client' | 'registry' | 'log'> & { readonly store: StoreOptions },
+): ApiDeps {
+  const { config, client, registry, log, store } = parts;
+  return {
+    config,
+    client,
+    registry,
+    tenants: new TenantRepository(client, store),
+    catalog: new CatalogRepository(client, store),
+    rules: new RuleRepository(client, store),
+    keys: new ApiKeyRepository(client),
+    log,
+    now: Date.now,
+  };
 }
 
 /** The Fastify instance routes register on: zod schemas give the types. */

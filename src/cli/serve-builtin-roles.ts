@@ -1,6 +1,5 @@
+import { apiDepsOver } from '../api/api-deps.js';
 import { buildApiApp } from '../api/app.js';
-import { ApiKeyRepository } from '../store/api-key-repository.js';
-import { CatalogRepository } from '../store/catalog-repository.js';
 import { ExpirySweeper } from '../store/expiry-sweeper.js';
 import { RuleRepository } from '../store/rule-repository.js';
 import { TenantRepository } from '../store/tenant-repository.js';
@@ -14,19 +13,14 @@ export const storeOptionsOf = (ctx: Pick<ServeContext, 'config'>) => ({
 
 /** The admin API on CALLGUARD_HTTP_HOST:CALLGUARD_HTTP_PORT. */
 registerRole('api', async (ctx) => {
-  const store = storeOptionsOf(ctx);
   const app = await buildApiApp(
-    {
+    apiDepsOver({
       config: ctx.config,
       client: ctx.client,
       registry: ctx.registry,
-      tenants: new TenantRepository(ctx.client, store),
-      catalog: new CatalogRepository(ctx.client, store),
-      rules: new RuleRepository(ctx.client, store),
-      keys: new ApiKeyRepository(ctx.client),
       log: ctx.log,
-      now: Date.now,
-    },
+      store: storeOptionsOf(ctx),
+    }),
     { routes: await extraApiRoutes(ctx) },
   );
   const address = await app.listen({

@@ -1,12 +1,9 @@
 import type { LightMyRequestResponse } from 'fastify';
-import type { ApiApp, ApiDeps } from '../../src/api/api-deps.js';
+import { type ApiApp, type ApiDeps, apiDepsOver } from '../../src/api/api-deps.js';
 import { buildApiApp } from '../../src/api/app.js';
 import { silentLogger } from '../../src/log.js';
-import { type ApiKeyInput, ApiKeyRepository } from '../../src/store/api-key-repository.js';
-import { CatalogRepository } from '../../src/store/catalog-repository.js';
-import { RuleRepository } from '../../src/store/rule-repository.js';
+import type { ApiKeyInput } from '../../src/store/api-key-repository.js';
 import { SyncRegistry } from '../../src/store/sync-registry.js';
-import { TenantRepository } from '../../src/store/tenant-repository.js';
 import { startRedis, type TestRedis } from '../support/redis-server.js';
 
 export const SYSTEM_KEY = 'system-key-for-tests-0123456789';
@@ -34,17 +31,13 @@ export async function startApi(options: { private?: boolean } = {}): Promise<Api
   const client = redis.client();
   const store = { streamMaxLen: 10_000, snapshotEvery: 1_000 };
   const registry = new SyncRegistry({ client, log: silentLogger, store, blockMs: 200 });
-  const deps: ApiDeps = {
+  const deps = apiDepsOver({
     config: { CALLGUARD_SYSTEM_KEY: SYSTEM_KEY },
     client,
     registry,
-    tenants: new TenantRepository(client, store),
-    catalog: new CatalogRepository(client, store),
-    rules: new RuleRepository(client, store),
-    keys: new ApiKeyRepository(client),
     log: silentLogger,
-    now: Date.now,
-  };
+    store,
+  });
   const app = await buildApiApp(deps, { docs: false });
   const harness: ApiHarness = {
     redis,
