@@ -1,7 +1,7 @@
 import type { ComponentChildren } from 'preact';
 import { optionsOf, useCatalog } from '../catalog';
 import type { FileServer } from '../model';
-import { type Option, Select, TextInput } from './ui';
+import { Notice, type Option, Select, TextInput } from './ui';
 
 type ScopeKey = 'ou' | 'groupId' | 'typeId';
 
@@ -105,6 +105,64 @@ export function ServerFileFields(props: {
         required
         help={props.fileNameHelp}
       />
+    </>
+  );
+}
+
+/** A segmented radio choice, e.g. where an import reads from or an export writes to. */
+export function RadioChoice<T extends string>(props: {
+  legend: string;
+  name: string;
+  value: T;
+  onChange: (v: T) => void;
+  options: ReadonlyArray<{ value: T; label: ComponentChildren }>;
+}) {
+  return (
+    <fieldset class="span-2 segmented">
+      <legend>{props.legend}</legend>
+      {props.options.map((o) => (
+        <label key={o.value} class="inline">
+          <input
+            type="radio"
+            name={props.name}
+            value={o.value}
+            checked={props.value === o.value}
+            onChange={() => props.onChange(o.value)}
+          />{' '}
+          {o.label}
+        </label>
+      ))}
+    </fieldset>
+  );
+}
+
+/** The error a form could not pin on one of its fields, across both columns of the grid. */
+export function FormFailure(props: { failure: string | undefined }) {
+  return props.failure ? (
+    <div class="span-2">
+      <Notice kind="error">{props.failure}</Notice>
+    </div>
+  ) : null;
+}
+
+/** Cancel and start while the form shows; only Close once the job runs. */
+export function JobStartButtons(props: {
+  jobId: string | undefined;
+  busy: boolean;
+  form: string;
+  label: string;
+  onClose: () => void;
+}) {
+  return (
+    <>
+      <button type="button" onClick={props.onClose}>
+        {props.jobId ? 'Close' : 'Cancel'}
+      </button>
+      {props.jobId ? null : (
+        <button type="submit" form={props.form} class="primary" disabled={props.busy}>
+          {props.busy ? 'Starting…' : props.label}
+        </button>
+      )}
     </>
   );
 }

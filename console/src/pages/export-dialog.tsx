@@ -1,7 +1,14 @@
 import { useState } from 'preact/hooks';
 import { api, fieldErrors, messageOf } from '../api';
-import { EXPORT_SCOPE_NONE, ScopeFields, ServerFileFields } from '../components/shared-fields';
-import { Dialog, Field, Notice, Select, TextInput } from '../components/ui';
+import {
+  EXPORT_SCOPE_NONE,
+  FormFailure,
+  JobStartButtons,
+  RadioChoice,
+  ScopeFields,
+  ServerFileFields,
+} from '../components/shared-fields';
+import { Dialog, Field, Select, TextInput } from '../components/ui';
 import { JobProgress } from '../jobs';
 import { checkPassword, readJob } from '../model';
 import type { RuleFilters } from './blocklist-page';
@@ -161,27 +168,20 @@ export function ExportDialog(props: { filters: RuleFilters; onClose: () => void 
       onClose={props.onClose}
       wide
       footer={
-        <>
-          <button type="button" onClick={props.onClose}>
-            {jobId ? 'Close' : 'Cancel'}
-          </button>
-          {jobId ? null : (
-            <button type="submit" form="export-form" class="primary" disabled={busy}>
-              {busy ? 'Starting…' : 'Export'}
-            </button>
-          )}
-        </>
+        <JobStartButtons
+          jobId={jobId}
+          busy={busy}
+          form="export-form"
+          label="Export"
+          onClose={props.onClose}
+        />
       }
     >
       {jobId ? (
         <JobProgress id={jobId} label="Export" />
       ) : (
         <form id="export-form" class="grid-form" onSubmit={start} noValidate>
-          {failure ? (
-            <div class="span-2">
-              <Notice kind="error">{failure}</Notice>
-            </div>
-          ) : null}
+          <FormFailure failure={failure} />
           <p class="span-2 help">
             The rules this key may see that match the filter below, as CSV files of at most 100,000 records in
             one AES-256 encrypted zip (at most 2,000,000 records).
@@ -218,29 +218,16 @@ export function ExportDialog(props: { filters: RuleFilters; onClose: () => void 
             error={errors.numberPrefix}
             placeholder="e.g. 1404"
           />
-          <fieldset class="span-2 segmented">
-            <legend>Export to</legend>
-            <label class="inline">
-              <input
-                type="radio"
-                name="target"
-                value="file"
-                checked={target === 'file'}
-                onChange={() => setTarget('file')}
-              />{' '}
-              File (download)
-            </label>
-            <label class="inline">
-              <input
-                type="radio"
-                name="target"
-                value="server"
-                checked={target === 'server'}
-                onChange={() => setTarget('server')}
-              />{' '}
-              Server
-            </label>
-          </fieldset>
+          <RadioChoice
+            legend="Export to"
+            name="target"
+            value={target}
+            onChange={setTarget}
+            options={[
+              { value: 'file', label: 'File (download)' },
+              { value: 'server', label: 'Server' },
+            ]}
+          />
           <div class="span-2">
             <PasswordField value={password} onInput={setPassword} error={errors.password} />
           </div>

@@ -1,7 +1,13 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, download, fieldErrors, getAll, messageOf } from '../api';
-import { ScopeFields, ServerFileFields } from '../components/shared-fields';
-import { Dialog, Field, Notice, Select } from '../components/ui';
+import {
+  FormFailure,
+  JobStartButtons,
+  RadioChoice,
+  ScopeFields,
+  ServerFileFields,
+} from '../components/shared-fields';
+import { Dialog, Field, Select } from '../components/ui';
 import { JobProgress } from '../jobs';
 import { type FileServer, readJob } from '../model';
 
@@ -149,14 +155,13 @@ export function ImportDialog(props: { onClose: () => void }) {
             Download template
           </button>
           <span class="spacer" />
-          <button type="button" onClick={props.onClose}>
-            {jobId ? 'Close' : 'Cancel'}
-          </button>
-          {jobId ? null : (
-            <button type="submit" form="import-form" class="primary" disabled={busy}>
-              {busy ? 'Starting…' : 'Import'}
-            </button>
-          )}
+          <JobStartButtons
+            jobId={jobId}
+            busy={busy}
+            form="import-form"
+            label="Import"
+            onClose={props.onClose}
+          />
         </>
       }
     >
@@ -164,34 +169,20 @@ export function ImportDialog(props: { onClose: () => void }) {
         <JobProgress id={jobId} label="Import" />
       ) : (
         <form id="import-form" class="grid-form" onSubmit={start} noValidate>
-          {failure ? (
-            <div class="span-2">
-              <Notice kind="error">{failure}</Notice>
-            </div>
-          ) : null}
-          <fieldset class="span-2 segmented">
-            <legend>Source</legend>
-            <label class="inline">
-              <input
-                type="radio"
-                name="source"
-                value="file"
-                checked={source === 'file'}
-                onChange={() => setSource('file')}
-              />{' '}
-              Using a file (up to {UPLOAD_LIMIT.toLocaleString('en')} records)
-            </label>
-            <label class="inline">
-              <input
-                type="radio"
-                name="source"
-                value="server"
-                checked={source === 'server'}
-                onChange={() => setSource('server')}
-              />{' '}
-              Using a server (up to {SERVER_LIMIT.toLocaleString('en')} records)
-            </label>
-          </fieldset>
+          <FormFailure failure={failure} />
+          <RadioChoice
+            legend="Source"
+            name="source"
+            value={source}
+            onChange={setSource}
+            options={[
+              { value: 'file', label: <>Using a file (up to {UPLOAD_LIMIT.toLocaleString('en')} records)</> },
+              {
+                value: 'server',
+                label: <>Using a server (up to {SERVER_LIMIT.toLocaleString('en')} records)</>,
+              },
+            ]}
+          />
           {source === 'file' ? (
             <div class="span-2">
               <Field label="File (CSV, the template's columns)" error={errors.file} required>

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { api, fieldErrors, getAll, messageOf } from '../api';
 import { useCatalog } from '../catalog';
-import { EXPORT_SCOPE_NONE, ScopeFields, ServerFileFields } from '../components/shared-fields';
+import { EXPORT_SCOPE_NONE, FormFailure, ScopeFields, ServerFileFields } from '../components/shared-fields';
 import { Dialog, Notice, TextInput } from '../components/ui';
 import { formatTime } from '../model';
 import { PasswordField } from './export-dialog';
@@ -242,11 +242,7 @@ function ScheduleDialog(props: {
       }
     >
       <form id="schedule-form" class="grid-form" onSubmit={create} noValidate>
-        {failure ? (
-          <div class="span-2">
-            <Notice kind="error">{failure}</Notice>
-          </div>
-        ) : null}
+        <FormFailure failure={failure} />
         <TextInput
           label="Task name"
           name="name"
