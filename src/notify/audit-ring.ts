@@ -61,23 +61,6 @@ export class AuditRing {
       if (slot >= this.capacity) slot -= this.capacity;
       this.size++;
     }
-    this.write(slot, tenant, at, callId, direction, called, calling, task, block, rule, basis, operation);
-  }
-
-  private write(
-    slot: number,
-    tenant: string,
-    at: number,
-    callId: string,
-    direction: string,
-    called: string,
-    calling: string,
-    task: string,
-    block: boolean,
-    rule: number,
-    basis: number,
-    operation: number,
-  ): void {
     this.tenant[slot] = tenant;
     this.callId[slot] = callId;
     this.called[slot] = called;
@@ -122,27 +105,27 @@ export class AuditRing {
 
   /** Puts records that could not be written back in front of newer ones; beyond the capacity the oldest go. */
   unshift(records: readonly AuditRecord[]): void {
-    const room = this.capacity - this.size;
+    const newer = this.drain();
+    const room = this.capacity - newer.length;
     const keep = records.length <= room ? records : records.slice(records.length - room);
     this.dropped += records.length - keep.length;
-    for (let i = keep.length - 1; i >= 0; i--) {
-      const r = keep[i]!;
-      this.head = this.head === 0 ? this.capacity - 1 : this.head - 1;
-      this.size++;
-      this.write(
-        this.head,
-        r.tenant,
-        r.at,
-        r.callId,
-        r.direction,
-        r.called,
-        r.calling,
-        r.task,
-        r.action === 'block',
-        r.rule,
-        BASES.indexOf(r.basis),
-        Math.max(0, OPERATIONS.indexOf(r.operation as (typeof OPERATIONS)[number])),
-      );
-    }
+    for (const r of keep) this.pushRecord(r);
+    for (const r of newer) this.pushRecord(r);
+  }
+
+  private pushRecord(r: AuditRecord): void {
+    this.push(
+      r.tenant,
+      r.at,
+      r.callId,
+      r.direction,
+      r.called,
+      r.calling,
+      r.task,
+      r.action === 'block',
+      r.rule,
+      BASES.indexOf(r.basis) as 0 | 1 | 2,
+      Math.max(0, OPERATIONS.indexOf(r.operation as (typeof OPERATIONS)[number])) as 0 | 1 | 2,
+    );
   }
 }
