@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, fieldErrors, messageOf } from '../api';
 import { optionsOf, useCatalog } from '../catalog';
-import { Dialog, Field, Notice, Select, TextArea, TextInput } from '../components/ui';
+import { Dialog, Field, Notice, type Option, Select, TextArea, TextInput } from '../components/ui';
 import type { BlocklistType, Group, Rule, ValidityUnit } from '../model';
 
 const UNITS: Array<{ value: ValidityUnit; label: string }> = [
@@ -194,42 +194,26 @@ export function RuleDialog(props: { rule?: Rule; onClose: () => void; onSaved: (
           </label>
           <div class="help">On: a rule with identical conditions is replaced instead of refused.</div>
         </div>
-        <div class="with-action">
-          <Select
-            label="Group"
-            name="group"
-            value={group}
-            onChange={setGroup}
-            error={errors.group}
-            options={optionsOf(catalog.groups, 'No group (global)')}
-          />
-          <button
-            type="button"
-            class="link"
-            onClick={() => setCreating('group')}
-            aria-expanded={creating === 'group'}
-          >
-            New group…
-          </button>
-        </div>
-        <div class="with-action">
-          <Select
-            label="Type"
-            name="type"
-            value={type}
-            onChange={setType}
-            error={errors.type}
-            options={optionsOf(catalog.types, 'Tenant default treatment')}
-          />
-          <button
-            type="button"
-            class="link"
-            onClick={() => setCreating('type')}
-            aria-expanded={creating === 'type'}
-          >
-            New type…
-          </button>
-        </div>
+        <SelectWithNew
+          label="Group"
+          name="group"
+          value={group}
+          onChange={setGroup}
+          error={errors.group}
+          options={optionsOf(catalog.groups, 'No group (global)')}
+          expanded={creating === 'group'}
+          onNew={() => setCreating('group')}
+        />
+        <SelectWithNew
+          label="Type"
+          name="type"
+          value={type}
+          onChange={setType}
+          error={errors.type}
+          options={optionsOf(catalog.types, 'Tenant default treatment')}
+          expanded={creating === 'type'}
+          onNew={() => setCreating('type')}
+        />
         {creating === 'group' ? (
           <GroupForm
             defaultOu={ou}
@@ -324,6 +308,48 @@ const enterRuns = (action: () => Promise<void>) => (e: KeyboardEvent) => {
   }
 };
 
+/** A select with a "New …" link that opens the form creating one more choice below it. */
+function SelectWithNew(props: {
+  label: 'Group' | 'Type';
+  name: string;
+  value: string;
+  onChange: (v: string) => void;
+  error?: string;
+  options: Option[];
+  expanded: boolean;
+  onNew: () => void;
+}) {
+  return (
+    <div class="with-action">
+      <Select
+        label={props.label}
+        name={props.name}
+        value={props.value}
+        onChange={props.onChange}
+        error={props.error}
+        options={props.options}
+      />
+      <button type="button" class="link" onClick={props.onNew} aria-expanded={props.expanded}>
+        {`New ${props.label.toLowerCase()}…`}
+      </button>
+    </div>
+  );
+}
+
+/** Cancel and create at the foot of the new group and new type forms. */
+function SubformActions(props: { what: string; onCancel: () => void; onCreate: () => Promise<void> }) {
+  return (
+    <div class="subform-actions">
+      <button type="button" onClick={props.onCancel}>
+        Cancel
+      </button>
+      <button type="button" class="primary" onClick={() => void props.onCreate()}>
+        {`Create ${props.what}`}
+      </button>
+    </div>
+  );
+}
+
 /** The id a new group or type gets: its name, which the API accepts as an id. */
 const idOf = (name: string) => name.trim();
 
@@ -393,14 +419,7 @@ function GroupForm(props: {
         onInput={setDescription}
         error={errors.description}
       />
-      <div class="subform-actions">
-        <button type="button" onClick={props.onCancel}>
-          Cancel
-        </button>
-        <button type="button" class="primary" onClick={() => void create()}>
-          Create group
-        </button>
-      </div>
+      <SubformActions what="group" onCancel={props.onCancel} onCreate={create} />
     </fieldset>
   );
 }
@@ -519,14 +538,7 @@ function TypeForm(props: {
         error={errors.businessResult}
         required={operation === 'auto_wrap_up'}
       />
-      <div class="subform-actions">
-        <button type="button" onClick={props.onCancel}>
-          Cancel
-        </button>
-        <button type="button" class="primary" onClick={() => void create()}>
-          Create type
-        </button>
-      </div>
+      <SubformActions what="type" onCancel={props.onCancel} onCreate={create} />
     </fieldset>
   );
 }
