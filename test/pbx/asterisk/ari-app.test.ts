@@ -8,7 +8,13 @@ import { drainOnSignals, startAriService } from '../../../src/pbx/asterisk/ari-s
 import { Backoff } from '../../../src/pbx/asterisk/backoff.js';
 import { MemoryEventSink } from '../../../src/pbx/call-events.js';
 import { memoryLogger } from '../../support/memory-logger.js';
-import { ACME, CAMPAIGN_TASK, contractSource } from '../contract/contract-tenants.js';
+import {
+  ALLOWED_CALL,
+  CAMPAIGN_TASK,
+  contractSource,
+  DNC_NUMBER,
+  outboundCall,
+} from '../contract/contract-tenants.js';
 import { AriDouble, type AriDoubleOptions, type DoubleCall } from './ari-double.js';
 import { type AriClientKind, makeConnection, specFor } from './ari-harness.js';
 
@@ -49,14 +55,7 @@ async function withApp(
   }
 }
 
-const outboundBlocked = specFor({
-  tenant: ACME,
-  direction: 'outbound',
-  called: '14045266123',
-  calling: '201',
-  task: CAMPAIGN_TASK,
-  agent: 'agent-42',
-});
+const outboundBlocked = specFor(outboundCall(DNC_NUMBER, { task: CAMPAIGN_TASK, agent: 'agent-42' }));
 
 describe('Stasis arguments', () => {
   it('reads direction then task, and name=value arguments by name', () => {
@@ -281,16 +280,7 @@ for (const kind of CLIENTS) {
         { channelvars: [...INPUT_VARIABLES], responseDelayMs: 30 },
         async ({ double, app }) => {
           const calls = Array.from({ length: 10 }, (_, i) =>
-            double.placeCall(
-              i % 2 === 0
-                ? outboundBlocked
-                : specFor({
-                    tenant: ACME,
-                    direction: 'inbound',
-                    called: '14045266123',
-                    calling: '+14045550123',
-                  }),
-            ),
+            double.placeCall(i % 2 === 0 ? outboundBlocked : specFor(ALLOWED_CALL)),
           ) as DoubleCall[];
           // wait (bounded) until the app holds them, so the drain has something to finish
           for (let i = 0; i < 200 && app.liveCalls < calls.length; i++)

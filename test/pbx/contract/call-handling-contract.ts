@@ -1,16 +1,21 @@
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { createLogger, type Logger } from '../../../src/log.js';
+import type { Logger } from '../../../src/log.js';
 import { type CallEvent, type CallEventSink, MemoryEventSink } from '../../../src/pbx/call-events.js';
 import type { DeciderSource } from '../../../src/pbx/call-screener.js';
+import { type LogRecord, memoryLogger } from '../../support/memory-logger.js';
 import { skipWithoutLocalRedis } from '../../support/redis-server.js';
 import {
   ACME,
+  ALLOWED_CALL,
   ANNOUNCE,
+  BLOCKED_CALL,
   CAMPAIGN_TASK,
   contractSource,
+  DNC_NUMBER,
   GHOST,
+  inboundCall,
+  outboundCall,
   POPUP_TYPE,
   WRAP_TYPE,
 } from './contract-tenants.js';
@@ -66,22 +71,6 @@ export interface PbxHarness {
   stop(): Promise<void>;
 }
 
-interface LogRecord {
-  level: number;
-  msg?: string;
-}
-
-function memoryLogger(): { logger: Logger; records: LogRecord[] } {
-  const records: LogRecord[] = [];
-  const sink = new Writable({
-    write(chunk, _enc, done) {
-      for (const line of String(chunk).split('\n')) if (line) records.push(JSON.parse(line) as LogRecord);
-      done();
-    },
-  });
-  return { logger: createLogger('debug', sink), records };
-}
-
 const errorsIn = (records: LogRecord[]) => records.filter((r) => r.level >= 50).map((r) => r.msg);
 
 async function withHarness(
@@ -99,24 +88,36 @@ async function withHarness(
   }
 }
 
+/** What a screened call must show; a field left out is not checked. rule '' = no CALLGUARD_RULE set. */
+interface Expected {
+  end: CallResult['end'];
+  cause?: number;
+  result?: 'allow' | 'block';
+  rule?: string;
+}
+
+/** Places `call` and asserts every field of `want` on what the PBX saw. */
+async function expectCall(h: PbxHarness, call: PlacedCall, want: Expected, label = ''): Promise<CallResult> {
+  const r = await h.placeCall(call);
+  const msg = `${label}${label ? ': ' : ''}${JSON.stringify(call)}`;
+  assert.equal(r.end, want.end, msg);
+  if (want.cause !== undefined) assert.equal(r.cause, want.cause, msg);
+  if (want.result !== undefined) assert.equal(r.variables.CALLGUARD_RESULT, want.result, msg);
+  if (want.rule !== undefined) assert.equal(r.variables.CALLGUARD_RULE ?? '', want.rule, msg);
+  return r;
+}
+
+const HUNG_UP = { end: 'hangup', cause: 21, result: 'block' } as const;
+const CONTINUED = { end: 'continue', result: 'allow' } as const;
+
 /** Registers the call-handling scenarios (DESIGN.md section 3) for one adapter. */
 export function runCallHandlingContract(name: string, makeHarness: () => PbxHarness): void {
   describe(`${name}: call-handling contract`, () => {
     it('outbound-blocked-wraps-up', async () => {
       await withHarness(makeHarness, async (h, events) => {
-        const r = await h.placeCall({
-          tenant: ACME,
-          direction: 'outbound',
-          called: '14045266123',
-          calling: '201',
-          task: CAMPAIGN_TASK,
-          agent: 'agent-42',
-        });
-        assert.equal(r.end, 'hangup');
-        assert.equal(r.cause, 21);
+        const call = outboundCall(DNC_NUMBER, { task: CAMPAIGN_TASK, agent: 'agent-42' });
+        const r = await expectCall(h, call, { ...HUNG_UP, rule: '1' });
         assert.equal(r.leftInApp, false);
-        assert.equal(r.variables.CALLGUARD_RESULT, 'block');
-        assert.equal(r.variables.CALLGUARD_RULE, '1');
         assert.equal(r.variables.CALLGUARD_OPERATION, 'auto_wrap_up');
         assert.equal(r.variables.CALLGUARD_BUSINESS_RESULT, 'DNC');
         assert.equal(events.length, 1);
@@ -125,7 +126,7 @@ export function runCallHandlingContract(name: string, makeHarness: () => PbxHarn
         assert.equal(e.tenant, ACME);
         assert.equal(e.task, CAMPAIGN_TASK);
         assert.equal(e.agent, 'agent-42');
-        assert.equal(e.number, '14045266123');
+        assert.equal(e.number, DNC_NUMBER);
         assert.equal(e.businessResult, 'DNC');
         assert.equal(e.typeId, WRAP_TYPE);
         assert.equal(e.ruleId, 1);
@@ -135,33 +136,16 @@ export function runCallHandlingContract(name: string, makeHarness: () => PbxHarn
     it('outbound-blocked-number-outside-the-task-continues', async () => {
       await withHarness(makeHarness, async (h, events) => {
         // the same number without a task: the task-bound group does not apply
-        const r = await h.placeCall({
-          tenant: ACME,
-          direction: 'outbound',
-          called: '14045266123',
-          calling: '201',
-        });
-        assert.equal(r.end, 'continue');
-        assert.equal(r.variables.CALLGUARD_RESULT, 'allow');
+        await expectCall(h, outboundCall(DNC_NUMBER), CONTINUED);
         assert.equal(events.length, 0);
       });
     });
 
     it('outbound-popup-hangs-up-and-pops-up', async () => {
       await withHarness(makeHarness, async (h, events) => {
-        const r = await h.placeCall({
-          tenant: ACME,
-          direction: 'outbound',
-          called: '18005550199',
-          calling: '201',
-          task: CAMPAIGN_TASK,
-          agent: 'agent-42',
-        });
-        assert.equal(r.end, 'hangup');
-        assert.equal(r.cause, 21);
-        assert.equal(r.variables.CALLGUARD_RESULT, 'block');
+        const call = outboundCall('18005550199', { task: CAMPAIGN_TASK, agent: 'agent-42' });
+        const r = await expectCall(h, call, { ...HUNG_UP, rule: '2' });
         assert.equal(r.variables.CALLGUARD_OPERATION, 'pop_up');
-        assert.equal(r.variables.CALLGUARD_RULE, '2');
         assert.equal(events.length, 1);
         const e = events[0];
         assert.equal(e.type, 'agent.popup');
@@ -178,35 +162,10 @@ export function runCallHandlingContract(name: string, makeHarness: () => PbxHarn
 
     it('inbound-allow-hole-continues', async () => {
       await withHarness(makeHarness, async (h, events) => {
-        const hole = await h.placeCall({
-          tenant: ACME,
-          direction: 'inbound',
-          called: '14045266123',
-          calling: '+14045550123',
-        });
-        assert.equal(hole.end, 'continue');
-        assert.equal(hole.variables.CALLGUARD_RESULT, 'allow');
-        assert.equal(hole.variables.CALLGUARD_RULE, '5');
-        const range = await h.placeCall({
-          tenant: ACME,
-          direction: 'inbound',
-          called: '14045266123',
-          calling: '4045550177',
-        });
+        await expectCall(h, ALLOWED_CALL, { ...CONTINUED, rule: '5' }, 'hole');
         // digits policy: 4045550177 is not in _1404555!, so no rule matches: the default allow
-        assert.equal(range.end, 'continue');
-        assert.equal(range.variables.CALLGUARD_RESULT, 'allow');
-        assert.equal(range.variables.CALLGUARD_RULE ?? '', '');
-        const blocked = await h.placeCall({
-          tenant: ACME,
-          direction: 'inbound',
-          called: '14045266123',
-          calling: '14045550177',
-        });
-        assert.equal(blocked.end, 'hangup');
-        assert.equal(blocked.cause, 21);
-        assert.equal(blocked.variables.CALLGUARD_RESULT, 'block');
-        assert.equal(blocked.variables.CALLGUARD_RULE, '4');
+        await expectCall(h, inboundCall('4045550177'), { ...CONTINUED, rule: '' }, 'range');
+        await expectCall(h, inboundCall('14045550177'), { ...HUNG_UP, rule: '4' }, 'blocked');
         assert.equal(events.length, 0);
       });
     });
@@ -214,36 +173,17 @@ export function runCallHandlingContract(name: string, makeHarness: () => PbxHarn
     it('inbound-anonymous-blocked', async () => {
       await withHarness(makeHarness, async (h) => {
         for (const calling of [undefined, 'anonymous']) {
-          const r = await h.placeCall({ tenant: ACME, direction: 'inbound', called: '14045266123', calling });
-          assert.equal(r.end, 'hangup', `calling ${String(calling)}`);
-          assert.equal(r.cause, 21);
-          assert.equal(r.variables.CALLGUARD_RESULT, 'block');
-          assert.equal(r.variables.CALLGUARD_RULE, '6');
+          await expectCall(h, inboundCall(calling), { ...HUNG_UP, rule: '6' });
         }
       });
     });
 
     it('caller-hangs-up-mid-decision-is-not-an-error', async () => {
       await withHarness(makeHarness, async (h, events, logs) => {
-        const gone = await h.placeCall({
-          tenant: ACME,
-          direction: 'outbound',
-          called: '14045266123',
-          calling: '201',
-          task: CAMPAIGN_TASK,
-          hangupAfterMs: 0,
-        });
-        assert.equal(gone.end, 'caller-hangup');
+        const gone = await expectCall(h, { ...BLOCKED_CALL, hangupAfterMs: 0 }, { end: 'caller-hangup' });
         assert.equal(gone.leftInApp, false);
         // the app is still fine: the next call is screened as usual
-        const next = await h.placeCall({
-          tenant: ACME,
-          direction: 'inbound',
-          called: '14045266123',
-          calling: '+14045550123',
-        });
-        assert.equal(next.end, 'continue');
-        assert.equal(next.variables.CALLGUARD_RESULT, 'allow');
+        await expectCall(h, ALLOWED_CALL, CONTINUED);
         assert.deepEqual(errorsIn(logs), []);
         // a decision was made for the call that left: its event is still reported
         assert.ok(events.length <= 1);
@@ -252,77 +192,32 @@ export function runCallHandlingContract(name: string, makeHarness: () => PbxHarn
 
     it('app-reconnects-and-keeps-screening', async () => {
       await withHarness(makeHarness, async (h) => {
-        const before = await h.placeCall({
-          tenant: ACME,
-          direction: 'inbound',
-          called: '14045266123',
-          calling: 'anonymous',
-        });
-        assert.equal(before.end, 'hangup');
+        await expectCall(h, inboundCall('anonymous'), { end: 'hangup' }, 'before');
         await h.dropConnection();
-        const after = await h.placeCall({
-          tenant: ACME,
-          direction: 'inbound',
-          called: '14045266123',
-          calling: 'anonymous',
-        });
-        assert.equal(after.end, 'hangup');
-        assert.equal(after.variables.CALLGUARD_RULE, '6');
+        await expectCall(h, inboundCall('anonymous'), { end: 'hangup', rule: '6' }, 'after');
         await h.dropConnection();
-        const again = await h.placeCall({
-          tenant: ACME,
-          direction: 'inbound',
-          called: '14045266123',
-          calling: '+14045550123',
-        });
-        assert.equal(again.end, 'continue');
-        assert.equal(again.variables.CALLGUARD_RESULT, 'allow');
+        await expectCall(h, ALLOWED_CALL, CONTINUED, 'again');
       });
     });
 
     it('no-index-applies-failure-policy-per-direction', async () => {
       await withHarness(makeHarness, async (h, events) => {
-        const out = await h.placeCall({
-          tenant: GHOST,
-          direction: 'outbound',
-          called: '14045266123',
-          calling: '201',
-        });
-        assert.equal(out.end, 'hangup', 'outbound fails closed');
-        assert.equal(out.cause, 21);
-        assert.equal(out.variables.CALLGUARD_RESULT, 'block');
-        const inb = await h.placeCall({
-          tenant: GHOST,
-          direction: 'inbound',
-          called: '14045266123',
-          calling: '+14045550123',
-        });
-        assert.equal(inb.end, 'continue', 'inbound fails open');
-        assert.equal(inb.variables.CALLGUARD_RESULT, 'allow');
+        await expectCall(h, outboundCall(DNC_NUMBER, { tenant: GHOST }), HUNG_UP, 'outbound fails closed');
+        await expectCall(h, inboundCall('+14045550123', GHOST), CONTINUED, 'inbound fails open');
         assert.equal(events.length, 0);
       });
     });
 
     it('block-without-type-continues-for-announcement', async () => {
       await withHarness(makeHarness, async (h, events) => {
-        const announce = await h.placeCall({
-          tenant: ANNOUNCE,
-          direction: 'outbound',
-          called: '19005550100',
-          calling: '201',
+        const premium = '19005550100';
+        await expectCall(h, outboundCall(premium, { tenant: ANNOUNCE }), {
+          end: 'continue',
+          result: 'block',
+          rule: '3',
         });
-        assert.equal(announce.end, 'continue');
-        assert.equal(announce.variables.CALLGUARD_RESULT, 'block');
-        assert.equal(announce.variables.CALLGUARD_RULE, '3');
         // the default tenant setting hangs the same call up
-        const hang = await h.placeCall({
-          tenant: ACME,
-          direction: 'outbound',
-          called: '19005550100',
-          calling: '201',
-        });
-        assert.equal(hang.end, 'hangup');
-        assert.equal(hang.cause, 21);
+        await expectCall(h, outboundCall(premium), { end: 'hangup', cause: 21 });
         assert.equal(events.length, 0);
       });
     });

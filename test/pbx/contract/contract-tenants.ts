@@ -71,3 +71,21 @@ export function contractSource(): StaticDeciderSource {
     .set(ACME, engine, { mode: 'digits' })
     .set(ANNOUNCE, engine, { mode: 'digits' }, { ...DEFAULT_CALL_HANDLING, blockWithoutType: 'continue' });
 }
+
+/** The number rule 1 blocks outbound inside the campaign task; the inbound calls are placed to it too. */
+export const DNC_NUMBER = '14045266123';
+
+/** An acme inbound call to the DNC number from `calling` (undefined: no caller id). */
+export const inboundCall = (calling: string | undefined, tenant = ACME) =>
+  ({ tenant, direction: 'inbound', called: DNC_NUMBER, calling }) as const;
+
+/** An outbound call from extension 201 to `called`. */
+export const outboundCall = (
+  called: string,
+  extra: { tenant?: string; task?: string; agent?: string } = {},
+) => ({ tenant: ACME, direction: 'outbound', called, calling: '201', ...extra }) as const;
+
+/** Outbound, in the campaign task: the DNC group blocks it. */
+export const BLOCKED_CALL = outboundCall(DNC_NUMBER, { task: CAMPAIGN_TASK });
+/** Inbound from the allow hole: continues. */
+export const ALLOWED_CALL = inboundCall('+14045550123');

@@ -4,22 +4,12 @@ import { MemoryEventSink } from '../../../src/pbx/call-events.js';
 import { CallScreener } from '../../../src/pbx/call-screener.js';
 import { EslInboundClient } from '../../../src/pbx/freeswitch/esl-inbound-client.js';
 import { eventually, memoryLogger } from '../../support/memory-logger.js';
-import { ACME, CAMPAIGN_TASK, contractSource } from '../contract/contract-tenants.js';
+import {
+  ALLOWED_CALL as ALLOWED,
+  BLOCKED_CALL as BLOCKED,
+  contractSource,
+} from '../contract/contract-tenants.js';
 import { FreeswitchInboundDouble } from './esl-inbound-double.js';
-
-const BLOCKED = {
-  tenant: ACME,
-  direction: 'outbound',
-  called: '14045266123',
-  calling: '201',
-  task: CAMPAIGN_TASK,
-} as const;
-const ALLOWED = {
-  tenant: ACME,
-  direction: 'inbound',
-  called: '14045266123',
-  calling: '+14045550123',
-} as const;
 
 async function startBoth(opts: { password?: string; appPassword?: string } = {}) {
   const double = new FreeswitchInboundDouble({ password: opts.password ?? 'ClueCon' });

@@ -5,22 +5,14 @@ import { MemoryEventSink } from '../../../src/pbx/call-events.js';
 import { CallScreener } from '../../../src/pbx/call-screener.js';
 import { EslOutboundServer } from '../../../src/pbx/freeswitch/esl-outbound-server.js';
 import { eventually, memoryLogger } from '../../support/memory-logger.js';
-import { ACME, CAMPAIGN_TASK, contractSource } from '../contract/contract-tenants.js';
+import {
+  ACME,
+  ALLOWED_CALL as ALLOWED,
+  BLOCKED_CALL as BLOCKED,
+  contractSource,
+  inboundCall,
+} from '../contract/contract-tenants.js';
 import { FreeswitchOutboundDouble, type OutboundDoubleOptions } from './esl-outbound-double.js';
-
-const BLOCKED = {
-  tenant: ACME,
-  direction: 'outbound',
-  called: '14045266123',
-  calling: '201',
-  task: CAMPAIGN_TASK,
-} as const;
-const ALLOWED = {
-  tenant: ACME,
-  direction: 'inbound',
-  called: '14045266123',
-  calling: '+14045550123',
-} as const;
 
 async function startApp(doubleOpts: Omit<OutboundDoubleOptions, 'port'> = {}, settleTimeoutMs = 5000) {
   const logs = memoryLogger();
@@ -136,12 +128,7 @@ describe('ESL outbound socket mode', () => {
 
   it('empty-caller-id-0000000000-is-anonymous', async () => {
     const { app, double } = await startApp();
-    const r = await double.placeCall({
-      tenant: ACME,
-      direction: 'inbound',
-      called: '14045266123',
-      calling: '0000000000',
-    });
+    const r = await double.placeCall(inboundCall('0000000000'));
     assert.equal(r.end, 'hangup');
     assert.equal(r.variables.CALLGUARD_RULE, '6');
     await app.drain();
