@@ -105,14 +105,14 @@ export class DecisionRecorder implements DecisionObserver {
     // Not a tenant id (a bad CALLGUARD_TENANT): no key can hold it; the failure policy answered the call.
     if (!TENANT_ID.test(call.tenant)) return;
     const { decision, ctx, plan } = screening;
-    const ruleId = decision?.rule?.id ?? 0;
+    const ruleId = decision?.ruleId ?? 0;
+    const at = ctx?.at ?? Date.now();
     if (ruleId !== 0) {
       let rules = this.hits.get(call.tenant);
       if (rules === undefined) {
         rules = new Map();
         this.hits.set(call.tenant, rules);
       }
-      const at = ctx?.at ?? Date.now();
       const cell = rules.get(ruleId);
       if (cell === undefined) rules.set(ruleId, { count: 1, last: at });
       else {
@@ -128,7 +128,7 @@ export class DecisionRecorder implements DecisionObserver {
     }
     this.audit.push(
       call.tenant,
-      ctx?.at ?? Date.now(),
+      at,
       call.callId,
       call.direction,
       ctx?.called ?? call.called,
