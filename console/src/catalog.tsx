@@ -59,6 +59,10 @@ export function CatalogProvider(props: { children: ComponentChildren }) {
 
 export const useCatalog = (): Catalog => useContext(CatalogContext);
 
+/** The name of the catalog entry `id` names, the id itself when the key cannot see it, '' for none. */
+export const nameOf = (list: ReadonlyArray<{ id: string; name: string }>, id: string | undefined): string =>
+  id ? (list.find((x) => x.id === id)?.name ?? id) : '';
+
 /** Options for a select; `none` adds a first empty choice with that label. */
 export function optionsOf(items: ReadonlyArray<{ id: string; name: string }>, none?: string): Option[] {
   const opts = items.map((x) => ({ value: x.id, label: x.name === x.id ? x.id : `${x.name} (${x.id})` }));

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { api, get, messageOf, type Page, type Query } from '../api';
-import { optionsOf, useCatalog } from '../catalog';
+import { nameOf, optionsOf, useCatalog } from '../catalog';
 import { Notice, Pager, Select, TextInput } from '../components/ui';
 import { type Decision, formatTime, type Rule } from '../model';
 import { ExportDialog } from './export-dialog';
@@ -117,8 +117,6 @@ export function BlocklistPage() {
       setError(messageOf(e));
     }
   };
-  const nameOf = (list: ReadonlyArray<{ id: string; name: string }>, id: string | undefined) =>
-    id === undefined ? '' : (list.find((x) => x.id === id)?.name ?? id);
   const set = (k: keyof RuleFilters) => (v: string) => setDraft((d) => ({ ...d, [k]: v }));
 
   return (

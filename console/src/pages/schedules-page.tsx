@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { api, fieldErrors, getAll, messageOf } from '../api';
-import { useCatalog } from '../catalog';
+import { nameOf, useCatalog } from '../catalog';
 import { EXPORT_SCOPE_NONE, FormFailure, ScopeFields, ServerFileFields } from '../components/shared-fields';
 import { Dialog, Notice, TextInput } from '../components/ui';
 import { formatTime } from '../model';
@@ -68,8 +68,6 @@ export function SchedulesPage() {
       setError(messageOf(e));
     }
   };
-  const nameOf = (list: ReadonlyArray<{ id: string; name: string }>, id?: string) =>
-    id ? (list.find((x) => x.id === id)?.name ?? id) : '';
 
   return (
     <section aria-labelledby="schedules-title" class="page">
