@@ -73,7 +73,8 @@ describe('webhooks', { skip: skipWithoutRedis }, () => {
 
   it('posts a signed agent.popup to the agent desktop with every field the desktop shows', async () => {
     const t = await tenantWith('popup');
-    stack.notifier.emit(popup(t, 'call-1'));
+    const sent = popup(t, 'call-1');
+    stack.notifier.emit(sent);
     const [got] = await eventually(
       'pop-up delivered',
       () => receiver.at(`/${t}/desk`)[0] && receiver.at(`/${t}/desk`),
@@ -85,24 +86,9 @@ describe('webhooks', { skip: skipWithoutRedis }, () => {
     assert.equal(got!.headers['x-callguard-event-id'], body.id);
     assert.equal(body.type, 'agent.popup');
     assert.equal(body.tenant, t);
-    assert.deepEqual(
-      { ...body.data },
-      {
-        callId: 'call-1',
-        direction: 'outbound',
-        task: 'task-7',
-        agent: 'agent-3',
-        number: '14045266123',
-        called: '14045266123',
-        calling: '3712000000',
-        promptContent: 'This number asked not to be called',
-        jumpAddress: 'https://crm.example.com/dnc/14045266123',
-        businessResult: 'DNC',
-        ruleId: 42,
-        typeId: 'dnc-popup',
-        at: '2026-11-22T06:00:00.000Z',
-      },
-    );
+    // Every field of the event but the envelope's type and tenant, unchanged.
+    const { type: _type, tenant: _tenant, ...shown } = sent;
+    assert.deepEqual({ ...body.data }, shown);
     // ...and the same envelope is on the tenant's event stream.
     const streamed = await recentEvents(stack.client, t, 10);
     assert.deepEqual(
