@@ -66,20 +66,7 @@ for i = 9 + nErr, #ARGV do
   local enc = ARGV[i]
   local f = ruleFields(enc)
   local cond = ruleConditions(enc, f)
-  local side, text = 'c', f[1]
-  if text == '' then side, text = 'g', f[2] end
-  local dup = nil
-  local ids = idsAt(side, text)
-  if ids then
-    for tok in string.gmatch(ids, '[^,]+') do
-      local cid = tonumber(tok)
-      local other = pendingEnc[cid] or redis.call('HGET', ruleKey(cid), cid)
-      if other and ruleConditions(other) == cond then
-        dup = cid
-        break
-      end
-    end
-  end
+  local dup, side, ids = findDuplicate(f, cond, nil, pendingEnc)
   if dup and mode == 'skip' then
     skipped = skipped + 1
     seen(dup)

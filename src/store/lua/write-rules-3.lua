@@ -30,22 +30,7 @@ for i = 5, #ARGV, 2 do
   local enc = ARGV[i + 1]
   local f = ruleFields(enc)
   local cond = ruleConditions(enc, f)
-  local side, text = 'c', f[1]
-  if text == '' then side, text = 'g', f[2] end
-  local dup = nil
-  local ids = idsAt(side, text)
-  if ids then
-    for tok in string.gmatch(ids, '[^,]+') do
-      local cid = tonumber(tok)
-      if cid ~= id then
-        local other = redis.call('HGET', ruleKey(cid), cid)
-        if other and ruleConditions(other) == cond then
-          dup = cid
-          break
-        end
-      end
-    end
-  end
+  local dup, side, ids = findDuplicate(f, cond, id, nil)
   local exists = id == 0 or redis.call('HEXISTS', ruleKey(id), id) == 1
   local status = nil
   if not exists then

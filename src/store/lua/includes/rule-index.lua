@@ -64,6 +64,25 @@ local function idsAt(side, text)
   return redis.call('HGET', P .. 'n:' .. side .. ':' .. numberLeaf(side, patternFixed(text)), text)
 end
 
+-- The duplicate check every write does: a rule other than `self` with the same number text and
+-- the same conditions. `pending` (optional) holds encodings this script call has not written yet.
+-- Returns the duplicate's id (or nil), the index side and the ids read, for numberAdd's `known`.
+local function findDuplicate(f, cond, self, pending)
+  local side, text = 'c', f[1]
+  if text == '' then side, text = 'g', f[2] end
+  local ids = idsAt(side, text)
+  if ids then
+    for tok in string.gmatch(ids, '[^,]+') do
+      local cid = tonumber(tok)
+      if cid ~= self then
+        local other = (pending and pending[cid]) or redis.call('HGET', ruleKey(cid), cid)
+        if other and ruleConditions(other) == cond then return cid, side, ids end
+      end
+    end
+  end
+  return nil, side, ids
+end
+
 local function numberSplit(side, prefix)
   local key = P .. 'n:' .. side .. ':' .. prefix
   redis.call('SADD', P .. 'ns:' .. side, prefix)
