@@ -35,6 +35,10 @@ describe('serve: the notify routes on the api role', { skip: skipWithoutRedis },
     for (const url of ['/v1/dead-letters', '/v1/decisions', '/v1/rule-hits']) {
       const res = await app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${t.admin}` } });
       assert.equal(res.statusCode, 200, `${url}: ${res.body}`);
+      // A new tenant: nothing failed, was decided or hit yet.
+      assert.deepEqual((res.json() as { items: unknown[] }).items, [], url);
+      const anonymous = await app.inject({ method: 'GET', url });
+      assert.equal(anonymous.statusCode, 401, `${url} without a key`);
     }
   });
 });
