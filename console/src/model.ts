@@ -2,6 +2,13 @@
 
 export type Direction = 'inbound' | 'outbound' | 'both';
 export type Action = 'block' | 'allow';
+
+/** A rule's directions as a select lists them. */
+export const DIRECTION_OPTIONS: ReadonlyArray<{ value: Direction; label: string }> = [
+  { value: 'outbound', label: 'Outbound' },
+  { value: 'inbound', label: 'Inbound' },
+  { value: 'both', label: 'Both' },
+];
 export type ValidityUnit = 'hour' | 'day' | 'month' | 'year';
 
 export interface Rule {

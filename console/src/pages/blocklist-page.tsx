@@ -2,7 +2,7 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 import { api, get, messageOf, type Page, type Query } from '../api';
 import { nameOf, optionsOf, useCatalog } from '../catalog';
 import { Notice, Pager, Select, TextInput } from '../components/ui';
-import { type Decision, formatTime, type Rule } from '../model';
+import { type Decision, DIRECTION_OPTIONS, formatTime, type Rule } from '../model';
 import { ExportDialog } from './export-dialog';
 import { ImportDialog } from './import-dialog';
 import { RuleDialog } from './rule-dialog';
@@ -40,12 +40,7 @@ export function filterQuery(f: RuleFilters): Query {
   };
 }
 
-const DIRECTIONS = [
-  { value: '', label: 'Any direction' },
-  { value: 'outbound', label: 'Outbound' },
-  { value: 'inbound', label: 'Inbound' },
-  { value: 'both', label: 'Both' },
-];
+const DIRECTIONS = [{ value: '', label: 'Any direction' }, ...DIRECTION_OPTIONS];
 const ACTIONS = [
   { value: '', label: 'Any action' },
   { value: 'block', label: 'Block' },

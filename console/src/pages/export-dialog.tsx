@@ -10,7 +10,7 @@ import {
 } from '../components/shared-fields';
 import { Dialog, Field, Select, TextInput } from '../components/ui';
 import { JobProgress } from '../jobs';
-import { checkPassword, readJob } from '../model';
+import { checkPassword, DIRECTION_OPTIONS, readJob } from '../model';
 import type { RuleFilters } from './blocklist-page';
 import { useFileServers } from './import-dialog';
 
@@ -192,12 +192,7 @@ export function ExportDialog(props: { filters: RuleFilters; onClose: () => void 
             name="export-direction"
             value={filter.direction}
             onChange={setF('direction')}
-            options={[
-              { value: '', label: 'Every direction' },
-              { value: 'outbound', label: 'Outbound' },
-              { value: 'inbound', label: 'Inbound' },
-              { value: 'both', label: 'Both' },
-            ]}
+            options={[{ value: '', label: 'Every direction' }, ...DIRECTION_OPTIONS]}
           />
           <Select
             label="Action"

@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { api, fieldErrors, messageOf } from '../api';
 import { optionsOf, useCatalog } from '../catalog';
 import { Dialog, Field, Notice, type Option, Select, TextArea, TextInput } from '../components/ui';
-import type { BlocklistType, Group, Rule, ValidityUnit } from '../model';
+import { type BlocklistType, DIRECTION_OPTIONS, type Group, type Rule, type ValidityUnit } from '../model';
 
 const UNITS: Array<{ value: ValidityUnit; label: string }> = [
   { value: 'hour', label: 'Hours' },
@@ -154,11 +154,7 @@ export function RuleDialog(props: { rule?: Rule; onClose: () => void; onSaved: (
           value={direction}
           onChange={setDirection}
           error={errors.direction}
-          options={[
-            { value: 'outbound', label: 'Outbound' },
-            { value: 'inbound', label: 'Inbound' },
-            { value: 'both', label: 'Both' },
-          ]}
+          options={DIRECTION_OPTIONS}
         />
         <Select
           label="Action"
