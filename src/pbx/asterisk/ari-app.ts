@@ -164,12 +164,12 @@ export class AriApp implements AriListener {
 
   private async handle(event: AriStasisStart): Promise<void> {
     const ch = event.channel;
+    if (this.sessions.has(ch.id)) return; // adopted and announced at the same moment: handle once
     const log = this.log.child({
       callId: ch.id,
       from: ch.caller?.number ?? '',
       to: ch.dialplan?.exten ?? '',
     });
-    if (this.sessions.has(ch.id)) return; // adopted and announced at the same moment: handle once
     const session: CallSession = { log, gone: false };
     this.sessions.set(ch.id, session);
     if (this.draining) log.info('call arrived while draining; screening it before the socket closes');
