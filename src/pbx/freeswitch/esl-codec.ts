@@ -136,17 +136,12 @@ export function eventOf(message: EslMessage): EslEvent | undefined {
   return undefined;
 }
 
-/**
- * A text/event-plain body, read lazily: most events a call sees (CHANNEL_EXECUTE, CHANNEL_STATE, ...)
- * are looked at only for their name, so the hundred-odd headers are split and decoded only when asked.
- */
-class PlainEvent implements EslEvent {
-  readonly name: string;
-  private parsed: { headers: EslHeaders; body?: string } | undefined;
+/** An event whose headers are split only when asked for; `get` may read one header in place first. */
+abstract class LazyEvent implements EslEvent {
+  abstract readonly name: string;
+  private parsed: EslEvent | undefined;
 
-  constructor(private readonly text: string) {
-    this.name = headerValue(text, 'Event-Name') ?? '';
-  }
+  constructor(protected readonly text: string) {}
 
   get headers(): EslHeaders {
     return this.parse().headers;
@@ -157,49 +152,63 @@ class PlainEvent implements EslEvent {
   }
 
   get(name: string): string | undefined {
-    if (this.parsed) return this.parsed.headers[name];
-    const split = this.text.indexOf('\n\n');
-    return headerValue(split === -1 ? this.text : this.text.slice(0, split), name);
+    return this.parsed ? this.parsed.headers[name] : this.peek(name);
   }
 
-  private parse(): { headers: EslHeaders; body?: string } {
-    this.parsed ??= parsePlainEvent(this.text);
+  protected abstract parseText(text: string): EslEvent;
+  /** One header read without parsing the whole event. */
+  protected abstract peek(name: string): string | undefined;
+
+  protected parse(): EslEvent {
+    this.parsed ??= this.parseText(this.text);
     return this.parsed;
   }
 }
 
-/** A text/event-json body, parsed on first use of its headers. */
-class JsonEvent implements EslEvent {
+/**
+ * A text/event-plain body, read lazily: most events a call sees (CHANNEL_EXECUTE, CHANNEL_STATE, ...)
+ * are looked at only for their name, so the hundred-odd headers are split and decoded only when asked.
+ */
+class PlainEvent extends LazyEvent {
   readonly name: string;
-  private parsed: EslEvent | undefined;
 
-  constructor(private readonly text: string) {
+  constructor(text: string) {
+    super(text);
+    this.name = headerValue(text, 'Event-Name') ?? '';
+  }
+
+  protected parseText(text: string): EslEvent {
+    return parsePlainEvent(text);
+  }
+
+  protected peek(name: string): string | undefined {
+    const split = this.text.indexOf('\n\n');
+    return headerValue(split === -1 ? this.text : this.text.slice(0, split), name);
+  }
+}
+
+/** A text/event-json body, parsed on first use of its headers. */
+class JsonEvent extends LazyEvent {
+  readonly name: string;
+
+  constructor(text: string) {
+    super(text);
     const m = /"Event-Name":"([^"\\]*)"/.exec(text.length > 256 ? text.slice(0, 256) : text);
     this.name = m ? m[1] : this.parse().name;
   }
 
-  get headers(): EslHeaders {
-    return this.parse().headers;
+  protected parseText(text: string): EslEvent {
+    return parseJsonEvent(text);
   }
 
-  get body(): string | undefined {
-    return this.parse().body;
-  }
-
-  get(name: string): string | undefined {
-    if (this.parsed) return this.parsed.headers[name];
-    // A plain "Name":"value" with no escapes in it is read in place; anything else parses the lot.
+  // A plain "Name":"value" with no escapes in it is read in place; anything else parses the lot.
+  protected peek(name: string): string | undefined {
     const key = `"${name}":"`;
     const at = this.text.indexOf(key);
     if (at === -1) return this.text.includes(`"${name}":`) ? this.parse().headers[name] : undefined;
     const end = this.text.indexOf('"', at + key.length);
     const value = this.text.slice(at + key.length, end);
     return value.includes('\\') ? this.parse().headers[name] : value;
-  }
-
-  private parse(): EslEvent {
-    this.parsed ??= parseJsonEvent(this.text);
-    return this.parsed;
   }
 }
 
