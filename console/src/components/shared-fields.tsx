@@ -1,4 +1,6 @@
 import type { ComponentChildren } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { getAll, messageOf } from '../api';
 import { optionsOf, useCatalog } from '../catalog';
 import type { FileServer } from '../model';
 import { Notice, type Option, Select, TextInput } from './ui';
@@ -63,20 +65,42 @@ export function serverOptions(servers: readonly FileServer[]): Option[] {
   ];
 }
 
+/** The file servers registered for the tenant, for a select (an empty list with the error if they cannot be read). */
+export function useFileServers(): { servers: FileServer[]; error: string | undefined } {
+  const [servers, setServers] = useState<FileServer[]>([]);
+  const [error, setError] = useState<string>();
+  useEffect(() => {
+    getAll<FileServer>('/v1/file-servers')
+      .then(setServers)
+      .catch((e) => setError(messageOf(e)));
+  }, []);
+  return { servers, error };
+}
+
+/** The state of a server, folder and file name choice, with the servers to choose from. */
+export function useServerFile() {
+  const { servers, error } = useFileServers();
+  const [serverId, onServerId] = useState('');
+  const [path, onPath] = useState('');
+  const [fileName, onFileName] = useState('');
+  return { servers, serversError: error, serverId, onServerId, path, onPath, fileName, onFileName };
+}
+
+/** The server file an API request names: the folder and the file name trimmed. */
+export const serverFileBody = (f: { serverId: string; path: string; fileName: string }) => ({
+  serverId: f.serverId,
+  path: f.path.trim(),
+  fileName: f.fileName.trim(),
+});
+
 /** The file server, folder and file name of an import or export that reads or writes on a server. */
-export function ServerFileFields(props: {
-  servers: readonly FileServer[];
-  serversError?: string;
-  serverId: string;
-  onServerId: (v: string) => void;
-  path: string;
-  onPath: (v: string) => void;
-  fileName: string;
-  onFileName: (v: string) => void;
-  errors: Record<string, string>;
-  pathHelp?: ComponentChildren;
-  fileNameHelp?: ComponentChildren;
-}) {
+export function ServerFileFields(
+  props: ReturnType<typeof useServerFile> & {
+    errors: Record<string, string>;
+    pathHelp?: ComponentChildren;
+    fileNameHelp?: ComponentChildren;
+  },
+) {
   return (
     <>
       <Select

@@ -7,12 +7,13 @@ import {
   RadioChoice,
   ScopeFields,
   ServerFileFields,
+  serverFileBody,
+  useServerFile,
 } from '../components/shared-fields';
 import { Dialog, Field, Select, TextInput } from '../components/ui';
 import { JobProgress } from '../jobs';
 import { checkPassword, DIRECTION_OPTIONS, readJob } from '../model';
 import type { RuleFilters } from './blocklist-page';
-import { useFileServers } from './import-dialog';
 
 /** The compression password with a show/hide toggle and its rule checked as the user types. */
 export function PasswordField(props: {
@@ -115,14 +116,11 @@ const filterBody = (f: ExportFilterForm): Record<string, string> =>
 export function ExportDialog(props: { filters: RuleFilters; onClose: () => void }) {
   const [target, setTarget] = useState<'file' | 'server'>('file');
   const [password, setPassword] = useState('');
-  const [serverId, setServerId] = useState('');
-  const [path, setPath] = useState('');
-  const [fileName, setFileName] = useState('');
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [failure, setFailure] = useState<string>();
   const [busy, setBusy] = useState(false);
   const [jobId, setJobId] = useState<string>();
-  const { servers, error: serversError } = useFileServers();
+  const server = useServerFile();
   const [filter, setFilter] = useState<ExportFilterForm>(exportFilterOf(props.filters));
   const setF = (k: keyof ExportFilterForm) => (v: string) => setFilter({ ...filter, [k]: v });
 
@@ -132,8 +130,8 @@ export function ExportDialog(props: { filters: RuleFilters; onClose: () => void 
     setFailure(undefined);
     const missing: Record<string, string> = {};
     if (!checkPassword(password).ok) missing.password = 'The password does not follow the rule below';
-    if (target === 'server' && !serverId) missing.serverId = 'Choose a server';
-    if (target === 'server' && !fileName.trim()) missing.fileName = 'Give the zip a file name';
+    if (target === 'server' && !server.serverId) missing.serverId = 'Choose a server';
+    if (target === 'server' && !server.fileName.trim()) missing.fileName = 'Give the zip a file name';
     if (filter.numberPrefix.trim() && !/^[0-9*#]{1,32}$/.test(filter.numberPrefix.trim())) {
       missing.numberPrefix = 'Digits, * or # only (up to 32)';
     }
@@ -146,10 +144,7 @@ export function ExportDialog(props: { filters: RuleFilters; onClose: () => void 
       const body = {
         password,
         filter: filterBody(filter),
-        target:
-          target === 'server'
-            ? { mode: 'server', serverId, path: path.trim(), fileName: fileName.trim() }
-            : { mode: 'download' },
+        target: target === 'server' ? { mode: 'server', ...serverFileBody(server) } : { mode: 'download' },
       };
       setJobId(readJob(await api<unknown>('POST', '/v1/exports', { body })).id);
     } catch (err) {
@@ -228,14 +223,7 @@ export function ExportDialog(props: { filters: RuleFilters; onClose: () => void 
           </div>
           {target === 'server' ? (
             <ServerFileFields
-              servers={servers}
-              serversError={serversError}
-              serverId={serverId}
-              onServerId={setServerId}
-              path={path}
-              onPath={setPath}
-              fileName={fileName}
-              onFileName={setFileName}
+              {...server}
               errors={errors}
               pathHelp="Folder under the server's root"
               fileNameHelp="e.g. blocklist.zip"

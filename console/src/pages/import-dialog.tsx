@@ -1,15 +1,17 @@
-import { useEffect, useState } from 'preact/hooks';
-import { api, download, fieldErrors, getAll, messageOf } from '../api';
+import { useState } from 'preact/hooks';
+import { api, download, fieldErrors, messageOf } from '../api';
 import {
   FormFailure,
   JobStartButtons,
   RadioChoice,
   ScopeFields,
   ServerFileFields,
+  serverFileBody,
+  useServerFile,
 } from '../components/shared-fields';
 import { Dialog, Field, Select } from '../components/ui';
 import { JobProgress } from '../jobs';
-import { type FileServer, readJob } from '../model';
+import { readJob } from '../model';
 
 export const UPLOAD_LIMIT = 50_000;
 export const SERVER_LIMIT = 2_000_000;
@@ -64,17 +66,6 @@ export function ImportChoicesFields(props: {
   );
 }
 
-export function useFileServers(): { servers: FileServer[]; error: string | undefined } {
-  const [servers, setServers] = useState<FileServer[]>([]);
-  const [error, setError] = useState<string>();
-  useEffect(() => {
-    getAll<FileServer>('/v1/file-servers')
-      .then(setServers)
-      .catch((e) => setError(messageOf(e)));
-  }, []);
-  return { servers, error };
-}
-
 /** Import dialog: a file upload (≤ 50,000 records) or a file on a registered server (≤ 2,000,000). */
 export function ImportDialog(props: { onClose: () => void }) {
   const [source, setSource] = useState<'file' | 'server'>('file');
@@ -85,14 +76,11 @@ export function ImportDialog(props: { onClose: () => void }) {
     typeId: '',
   });
   const [file, setFile] = useState<File>();
-  const [serverId, setServerId] = useState('');
-  const [path, setPath] = useState('');
-  const [fileName, setFileName] = useState('');
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [failure, setFailure] = useState<string>();
   const [busy, setBusy] = useState(false);
   const [jobId, setJobId] = useState<string>();
-  const { servers, error: serversError } = useFileServers();
+  const server = useServerFile();
 
   const template = async () => {
     try {
@@ -108,8 +96,8 @@ export function ImportDialog(props: { onClose: () => void }) {
     setFailure(undefined);
     const missing: Record<string, string> = {};
     if (source === 'file' && !file) missing.file = 'Choose a CSV file';
-    if (source === 'server' && !serverId) missing.serverId = 'Choose a server';
-    if (source === 'server' && !fileName.trim()) missing.fileName = 'Give the file name';
+    if (source === 'server' && !server.serverId) missing.serverId = 'Choose a server';
+    if (source === 'server' && !server.fileName.trim()) missing.fileName = 'Give the file name';
     if (choices.overrideRule === 'overwrite' && !choices.ou)
       missing.ou = 'Overwrite all replaces the rules of one OU: choose it';
     if (Object.keys(missing).length > 0) {
@@ -127,7 +115,7 @@ export function ImportDialog(props: { onClose: () => void }) {
         res = await api<unknown>('POST', '/v1/imports', { form });
       } else {
         res = await api<unknown>('POST', '/v1/imports', {
-          body: { ...importFields(choices), serverId, path: path.trim(), fileName: fileName.trim() },
+          body: { ...importFields(choices), ...serverFileBody(server) },
         });
       }
       setJobId(readJob(res).id);
@@ -201,14 +189,7 @@ export function ImportDialog(props: { onClose: () => void }) {
             </div>
           ) : (
             <ServerFileFields
-              servers={servers}
-              serversError={serversError}
-              serverId={serverId}
-              onServerId={setServerId}
-              path={path}
-              onPath={setPath}
-              fileName={fileName}
-              onFileName={setFileName}
+              {...server}
               errors={errors}
               pathHelp="Folder under the server's root, e.g. imports/2026"
             />

@@ -1,11 +1,19 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { api, fieldErrors, getAll, messageOf } from '../api';
 import { nameOf, useCatalog } from '../catalog';
-import { EXPORT_SCOPE_NONE, FormFailure, ScopeFields, ServerFileFields } from '../components/shared-fields';
+import {
+  EXPORT_SCOPE_NONE,
+  FormFailure,
+  ScopeFields,
+  ServerFileFields,
+  serverFileBody,
+  useFileServers,
+  useServerFile,
+} from '../components/shared-fields';
 import { Dialog, Notice, TextInput } from '../components/ui';
 import { formatTime } from '../model';
 import { PasswordField } from './export-dialog';
-import { type ImportChoices, ImportChoicesFields, importFields, useFileServers } from './import-dialog';
+import { type ImportChoices, ImportChoicesFields, importFields } from './import-dialog';
 
 export interface Schedule {
   id: string;
@@ -175,12 +183,9 @@ function ScheduleDialog(props: {
   onClose: () => void;
   onCreated: (name: string) => void;
 }) {
-  const { servers, error: serversError } = useFileServers();
+  const server = useServerFile();
   const [name, setName] = useState('');
   const [cron, setCron] = useState('0 2 * * *');
-  const [serverId, setServerId] = useState('');
-  const [path, setPath] = useState('');
-  const [fileName, setFileName] = useState('');
   const [password, setPassword] = useState('');
   const [choices, setChoices] = useState<ImportChoices>({
     overrideRule: 'skip',
@@ -201,7 +206,7 @@ function ScheduleDialog(props: {
       name: name.trim(),
       cron: cron.trim(),
       timezone: Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC',
-      file: { serverId, path: path.trim(), fileName: fileName.trim() },
+      file: serverFileBody(server),
     };
     if (props.kind === 'import') body.params = importFields(choices);
     else {
@@ -264,17 +269,7 @@ function ScheduleDialog(props: {
         ) : (
           <ScopeFields prefix="export" none={EXPORT_SCOPE_NONE} value={choices} set={set} />
         )}
-        <ServerFileFields
-          servers={servers}
-          serversError={serversError}
-          serverId={serverId}
-          onServerId={setServerId}
-          path={path}
-          onPath={setPath}
-          fileName={fileName}
-          onFileName={setFileName}
-          errors={errors}
-        />
+        <ServerFileFields {...server} errors={errors} />
         {props.kind === 'export' ? (
           <div class="span-2">
             <PasswordField value={password} onInput={setPassword} error={errors.password} />
