@@ -1,13 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { type PaceOptions, paceCalls, percentile, round } from '../load-pacing.js';
 import type { AriDouble, DoubleCall, DoubleCallSpec } from './ari-double.js';
 
-export interface LoadOptions {
-  /** Calls placed per second. */
-  readonly rate: number;
-  readonly seconds: number;
-  /** Calls to place before measuring (excluded from the figures). */
-  readonly warmupCalls?: number;
+export interface LoadOptions extends PaceOptions {
   readonly specs: readonly DoubleCallSpec[];
   /** How long to wait for the last calls to leave Stasis. */
   readonly settleMs?: number;
@@ -28,33 +24,15 @@ export interface LoadReport {
   readonly leftInStasis: number;
 }
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
-
-const round = (n: number) => Math.round(n * 1000) / 1000;
-
 /** Places calls into the double at a steady rate (catching up if a timer fires late) and measures them. */
 export async function runLoad(double: AriDouble, opts: LoadOptions): Promise<LoadReport> {
-  const total = Math.round(opts.rate * opts.seconds);
-  const warmup = opts.warmupCalls ?? 0;
-  const interval = 1000 / opts.rate;
   const measured: DoubleCall[] = [];
   let failedToPlace = 0;
-  let placed = 0;
-  let i = 0;
-  const start = performance.now();
-  while (placed < total + warmup) {
-    const due = Math.floor((performance.now() - start) / interval) + 1;
-    while (placed < Math.min(due, total + warmup)) {
-      const call = double.placeCall(opts.specs[i++ % opts.specs.length]);
-      if (!call) failedToPlace++;
-      else if (placed >= warmup) measured.push(call);
-      placed++;
-    }
-    await sleep(Math.max(0, start + placed * interval - performance.now()));
-  }
+  const { start } = await paceCalls(opts, (i, measure) => {
+    const call = double.placeCall(opts.specs[i % opts.specs.length]);
+    if (!call) failedToPlace++;
+    else if (measure) measured.push(call);
+  });
   const settle = sleep(opts.settleMs ?? 5_000);
   await Promise.race([Promise.all(measured.map((c) => c.done)), settle]);
   const elapsedMs = performance.now() - start;

@@ -1,12 +1,8 @@
 import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { type PaceOptions, paceCalls, percentile, round } from '../load-pacing.js';
 import type { DoubleCallResult, DoubleCallSpec } from './esl-double-common.js';
 
-export interface EslLoadOptions {
-  readonly rate: number;
-  readonly seconds: number;
-  /** Calls placed before measuring (left out of the figures). */
-  readonly warmupCalls?: number;
+export interface EslLoadOptions extends PaceOptions {
   readonly specs: readonly DoubleCallSpec[];
 }
 
@@ -26,35 +22,18 @@ export interface EslLoadReport {
   readonly leftInApp: number;
 }
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
-
-const round = (n: number) => Math.round(n * 1000) / 1000;
-
 /** Places calls at a steady rate (catching up when a timer fires late) and measures them at the double. */
 export async function runEslLoad(
   placeCall: (spec: DoubleCallSpec) => Promise<DoubleCallResult>,
   opts: EslLoadOptions,
 ): Promise<EslLoadReport> {
-  const total = Math.round(opts.rate * opts.seconds);
-  const warmup = opts.warmupCalls ?? 0;
-  const interval = 1000 / opts.rate;
   const measured: Array<Promise<DoubleCallResult>> = [];
   let placed = 0;
-  const start = performance.now();
-  let measureStart = start;
-  while (placed < total + warmup) {
-    const due = Math.floor((performance.now() - start) / interval) + 1;
-    while (placed < Math.min(due, total + warmup)) {
-      if (placed === warmup) measureStart = performance.now();
-      const call = placeCall(opts.specs[placed % opts.specs.length]);
-      if (placed >= warmup) measured.push(call);
-      placed++;
-    }
-    await sleep(Math.max(0, start + placed * interval - performance.now()));
-  }
+  const { measureStart } = await paceCalls(opts, (i, measure) => {
+    const call = placeCall(opts.specs[i % opts.specs.length]);
+    if (measure) measured.push(call);
+    placed++;
+  });
   const results = await Promise.all(measured);
   const elapsedMs = performance.now() - measureStart;
   const latencies: number[] = [];
