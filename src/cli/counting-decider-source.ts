@@ -1,27 +1,27 @@
 import type { CallContext } from '../domain/call-context.js';
 import type { Decision } from '../domain/decision.js';
-import { decisionsTotal } from '../metrics.js';
+import { decisionsTotal, onCollect } from '../metrics.js';
 import type { CallHandlingSettings } from '../pbx/call-plan.js';
 import type { DeciderSource, TenantDecider } from '../pbx/call-screener.js';
 
-type Child = ReturnType<typeof decisionsTotal.labels>;
-
 /**
  * The registry as a PBX role sees it, counting every decision in `callguard_decisions_total` (source =
- * the role; calls with no loaded rules as action failure_policy). The counter children are made once
- * and each tenant's decider is wrapped once per engine swap, so a call costs a map lookup and an add.
+ * the role; calls with no loaded rules as action failure_policy). Each tenant's decider is wrapped
+ * once per engine swap, and a call only adds one to a plain number: prom-client's inc() hashes and
+ * validates its labels every time, so the sums are handed to the counter at scrape time instead.
  */
 export function countingDeciderSource(inner: DeciderSource, source: string): DeciderSource {
-  const children = {
-    allow: {
-      inbound: decisionsTotal.labels('allow', 'inbound', source),
-      outbound: decisionsTotal.labels('allow', 'outbound', source),
-    },
-    block: {
-      inbound: decisionsTotal.labels('block', 'inbound', source),
-      outbound: decisionsTotal.labels('block', 'outbound', source),
-    },
-  } satisfies Record<'allow' | 'block', Record<'inbound' | 'outbound', Child>>;
+  const counts = { allow: { inbound: 0, outbound: 0 }, block: { inbound: 0, outbound: 0 } };
+  onCollect(() => {
+    for (const action of ['allow', 'block'] as const) {
+      for (const direction of ['inbound', 'outbound'] as const) {
+        const n = counts[action][direction];
+        if (n === 0) continue;
+        counts[action][direction] = 0;
+        decisionsTotal.labels(action, direction, source).inc(n);
+      }
+    }
+  });
   const failures = decisionsTotal.labels('failure_policy', 'unknown', source);
   const wrapped = new WeakMap<TenantDecider, TenantDecider>();
   const wrap = (decider: TenantDecider): TenantDecider => ({
@@ -30,7 +30,7 @@ export function countingDeciderSource(inner: DeciderSource, source: string): Dec
     // hot path
     decide(ctx: CallContext): Decision {
       const decision = decider.decide(ctx);
-      children[decision.action][ctx.direction].inc();
+      counts[decision.action][ctx.direction]++;
       return decision;
     },
   });

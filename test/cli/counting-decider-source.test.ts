@@ -2,10 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { countingDeciderSource } from '../../src/cli/counting-decider-source.js';
 import { DecisionEngine } from '../../src/engine/decision-engine.js';
-import { metricsRegistry } from '../../src/metrics.js';
+import { metricsRegistry, scrapeMetrics } from '../../src/metrics.js';
 import { StaticDeciderSource } from '../../src/pbx/static-decider-source.js';
 
+/** The value a Prometheus scrape reports. */
 async function count(action: string, direction: string, source: string): Promise<number> {
+  await scrapeMetrics();
   const metric = (await metricsRegistry.getSingleMetric('callguard_decisions_total')?.get()) as
     | { values: Array<{ value: number; labels: Record<string, string> }> }
     | undefined;
