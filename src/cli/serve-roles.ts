@@ -39,8 +39,7 @@ const apiRoutes: ApiRouteFactory[] = [];
 
 /**
  * Plugs a role in (the last registration wins). The bulk-jobs worker registers 'worker' here; its
- * admin routes go in with registerApiRoutes() or registerApiRouteFactory() so that the api role serves
- * them.
+ * admin routes go in with registerApiRouteFactory() so that the api role serves them.
  */
 export function registerRole(name: RoleName, starter: RoleStarter): void {
   starters.set(name, starter);
@@ -50,14 +49,10 @@ export function roleStarter(name: RoleName): RoleStarter | undefined {
   return starters.get(name);
 }
 
-/** Extra API route modules (jobs, imports, exports, events) the api role registers beside its own. */
-export function registerApiRoutes(...modules: RouteModule[]): void {
-  for (const m of modules) apiRoutes.push(() => m);
-}
-
 /**
- * A route module that needs the process's context (e.g. a service built from the config and the
- * Redis client). Made when the api role starts; release what it holds in an app onClose hook.
+ * An extra API route module (jobs, imports, exports, events, notify) the api role registers beside
+ * its own, made from the process's context (e.g. a service built from the config and the Redis
+ * client) when the api role starts; release what it holds in an app onClose hook.
  */
 export function registerApiRouteFactory(factory: ApiRouteFactory): void {
   apiRoutes.push(factory);
