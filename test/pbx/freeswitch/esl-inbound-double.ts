@@ -205,15 +205,7 @@ export class FreeswitchInboundDouble {
       { ...ch.facts, vars: ch.vars },
       o,
     );
-    const aLeg: ChannelFacts = {
-      ...ch.facts,
-      uuid: ch.facts.otherUuid,
-      otherUuid: ch.facts.uuid,
-      leg: 'a',
-      callDirection: 'outbound',
-      vars: {},
-    };
-    this.broadcast('CHANNEL_HANGUP_COMPLETE', this.templates.inbound, 'hangupComplete', aLeg, o);
+    this.broadcast('CHANNEL_HANGUP_COMPLETE', this.templates.inbound, 'hangupComplete', aLegOf(ch), o);
     if (how === 'hangup') ch.done?.();
     // A caller who left: the call is over for the app once it acted or gave up; give it a moment.
     else setTimeout(() => ch.done?.(), 100).unref();
@@ -339,15 +331,7 @@ export class FreeswitchInboundDouble {
         ch.transfer = args.join(' ');
         setImmediate(() => {
           // The allowed context answers; the loopback a-leg then runs &park (fixtures README, point 11).
-          const aLeg: ChannelFacts = {
-            ...ch.facts,
-            uuid: ch.facts.otherUuid,
-            otherUuid: ch.facts.uuid,
-            leg: 'a',
-            callDirection: 'outbound',
-            vars: {},
-          };
-          this.broadcast('CHANNEL_PARK', this.templates.inbound, 'park', aLeg);
+          this.broadcast('CHANNEL_PARK', this.templates.inbound, 'park', aLegOf(ch));
           ch.done?.();
           ch.alive = false;
           this.channels.delete(ch.facts.uuid);
@@ -358,4 +342,16 @@ export class FreeswitchInboundDouble {
         return `-ERR ${cmd} Command not found!\n`;
     }
   }
+}
+
+/** The loopback a-leg paired with a screened b-leg channel, as FreeSWITCH reports it. */
+function aLegOf(ch: Channel): ChannelFacts {
+  return {
+    ...ch.facts,
+    uuid: ch.facts.otherUuid,
+    otherUuid: ch.facts.uuid,
+    leg: 'a',
+    callDirection: 'outbound',
+    vars: {},
+  };
 }
