@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadConfig } from '../../../src/config.js';
+import type { Logger } from '../../../src/log.js';
 import { AriApp } from '../../../src/pbx/asterisk/ari-app.js';
 import { INPUT_VARIABLES, inputsFromArgs } from '../../../src/pbx/asterisk/ari-call-reader.js';
 import { AriAuthError } from '../../../src/pbx/asterisk/ari-connection.js';
 import { drainOnSignals, startAriService } from '../../../src/pbx/asterisk/ari-service.js';
 import { Backoff } from '../../../src/pbx/asterisk/backoff.js';
 import { MemoryEventSink } from '../../../src/pbx/call-events.js';
+import type { DecisionObserver } from '../../../src/pbx/call-screener.js';
 import { memoryLogger } from '../../support/memory-logger.js';
 import {
   ALLOWED_CALL,
@@ -19,6 +21,18 @@ import { AriDouble, type AriDoubleOptions, type DoubleCall } from './ari-double.
 import { type AriClientKind, makeConnection, specFor } from './ari-harness.js';
 
 const CLIENTS: AriClientKind[] = ['undici', 'ari-client'];
+
+/** An app on the contract tenants, talking to the double at `url` through the `kind` client. */
+function contractApp(kind: AriClientKind, url: string, logger: Logger, observer?: DecisionObserver): AriApp {
+  return new AriApp({
+    connection: makeConnection(kind, url, logger),
+    source: contractSource(),
+    events: new MemoryEventSink(),
+    logger,
+    defaultTenant: 'default',
+    observer,
+  });
+}
 
 async function withApp(
   kind: AriClientKind,
@@ -34,16 +48,9 @@ async function withApp(
   const url = await double.start();
   const logs = memoryLogger();
   const observed: Array<{ tenant: string; result: string; failure: boolean }> = [];
-  const app = new AriApp({
-    connection: makeConnection(kind, url, logs.logger),
-    source: contractSource(),
-    events: new MemoryEventSink(),
-    logger: logs.logger,
-    defaultTenant: 'default',
-    observer: {
-      observe: (call, s) =>
-        observed.push({ tenant: call.tenant, result: s.plan.result, failure: s.decision === null }),
-    },
+  const app = contractApp(kind, url, logs.logger, {
+    observe: (call, s) =>
+      observed.push({ tenant: call.tenant, result: s.plan.result, failure: s.decision === null }),
   });
   await app.start();
   await double.waitForApp();
@@ -218,13 +225,7 @@ for (const kind of CLIENTS) {
       const orphan = double.placeCall(outboundBlocked) as DoubleCall;
       dying.terminate();
       const { logger, errors } = memoryLogger();
-      const app = new AriApp({
-        connection: makeConnection(kind, url, logger),
-        source: contractSource(),
-        events: new MemoryEventSink(),
-        logger,
-        defaultTenant: 'default',
-      });
+      const app = contractApp(kind, url, logger);
       try {
         await app.start();
         await orphan.done;
@@ -260,13 +261,7 @@ for (const kind of CLIENTS) {
       const double = new AriDouble({ password: 'right' });
       const url = await double.start();
       const { logger } = memoryLogger();
-      const app = new AriApp({
-        connection: makeConnection(kind, url, logger),
-        source: contractSource(),
-        events: new MemoryEventSink(),
-        logger,
-        defaultTenant: 'default',
-      });
+      const app = contractApp(kind, url, logger);
       try {
         await assert.rejects(app.start(), AriAuthError);
       } finally {
