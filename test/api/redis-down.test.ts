@@ -51,11 +51,16 @@ describe('the API while Redis is down', { skip: skipWithoutLocalRedis }, () => {
     assert.equal(ready.json().redis, false);
 
     await h.redis.restart();
-    let back = 0;
-    for (let i = 0; i < 100 && back !== 200; i++) {
-      back = (await h.call('GET', '/v1/rules', t.admin)).statusCode;
-      if (back !== 200) await new Promise((r) => setTimeout(r, 100));
+    let back = await h.call('GET', '/v1/rules', t.admin);
+    for (let i = 0; i < 100 && back.statusCode !== 200; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      back = await h.call('GET', '/v1/rules', t.admin);
     }
-    assert.equal(back, 200);
+    assert.equal(back.statusCode, 200, back.body);
+    // The rule written before the outage is still there.
+    assert.deepEqual(
+      back.json().items.map((r: { id: number }) => r.id),
+      [created.json().rule.id],
+    );
   });
 });
