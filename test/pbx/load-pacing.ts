@@ -42,3 +42,21 @@ export async function paceCalls(
   }
   return { start, measureStart };
 }
+
+/** Decision latency at the double, ms. */
+export interface LatencyFigures {
+  readonly p50Ms: number;
+  readonly p90Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+}
+
+/** The figures of latencies sorted ascending. */
+export function latencyFigures(sorted: number[]): LatencyFigures {
+  return {
+    p50Ms: round(percentile(sorted, 50)),
+    p90Ms: round(percentile(sorted, 90)),
+    p99Ms: round(percentile(sorted, 99)),
+    maxMs: round(sorted[sorted.length - 1] ?? Number.NaN),
+  };
+}

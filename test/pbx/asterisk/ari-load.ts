@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type PaceOptions, paceCalls, percentile, round } from '../load-pacing.js';
+import { type LatencyFigures, latencyFigures, type PaceOptions, paceCalls, round } from '../load-pacing.js';
 import type { AriDouble, DoubleCall, DoubleCallSpec } from './ari-double.js';
 
 export interface LoadOptions extends PaceOptions {
@@ -9,17 +9,13 @@ export interface LoadOptions extends PaceOptions {
   readonly settleMs?: number;
 }
 
-export interface LoadReport {
+/** Latency figures: StasisStart sent → continue/DELETE received at the double. */
+export interface LoadReport extends LatencyFigures {
   readonly placed: number;
   readonly completed: number;
   readonly failedToPlace: number;
   readonly elapsedMs: number;
   readonly callsPerSec: number;
-  /** Decision latency at the double: StasisStart sent → continue/DELETE received, ms. */
-  readonly p50Ms: number;
-  readonly p90Ms: number;
-  readonly p99Ms: number;
-  readonly maxMs: number;
   readonly ends: Record<string, number>;
   readonly leftInStasis: number;
 }
@@ -54,10 +50,7 @@ export async function runLoad(double: AriDouble, opts: LoadOptions): Promise<Loa
     failedToPlace,
     elapsedMs: round(elapsedMs),
     callsPerSec: round((latencies.length * 1000) / Math.max(1, lastEnd - firstStart)),
-    p50Ms: round(percentile(latencies, 50)),
-    p90Ms: round(percentile(latencies, 90)),
-    p99Ms: round(percentile(latencies, 99)),
-    maxMs: round(latencies[latencies.length - 1] ?? Number.NaN),
+    ...latencyFigures(latencies),
     ends,
     leftInStasis: double.inStasis(),
   };

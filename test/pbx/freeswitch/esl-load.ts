@@ -1,21 +1,24 @@
 import { performance } from 'node:perf_hooks';
-import { type PaceOptions, paceCalls, percentile, round } from '../load-pacing.js';
+import {
+  type LatencyFigures,
+  latencyFigures,
+  type PaceOptions,
+  paceCalls,
+  percentile,
+  round,
+} from '../load-pacing.js';
 import type { DoubleCallResult, DoubleCallSpec } from './esl-double-common.js';
 
 export interface EslLoadOptions extends PaceOptions {
   readonly specs: readonly DoubleCallSpec[];
 }
 
-export interface EslLoadReport {
+/** Latency figures: channel data / CHANNEL_PARK written → last command of the outcome read at the double. */
+export interface EslLoadReport extends LatencyFigures {
   readonly placed: number;
   readonly measured: number;
   readonly elapsedMs: number;
   readonly callsPerSec: number;
-  /** Decision latency at the double: channel data / CHANNEL_PARK written → last command of the outcome read, ms. */
-  readonly p50Ms: number;
-  readonly p90Ms: number;
-  readonly p99Ms: number;
-  readonly maxMs: number;
   readonly ends: Record<string, number>;
   /** The same latency split by how the call ended (continue waits for FreeSWITCH to confirm the sets). */
   readonly byEnd: Record<string, { p50Ms: number; p99Ms: number }>;
@@ -60,10 +63,7 @@ export async function runEslLoad(
     measured: results.length,
     elapsedMs: round(elapsedMs),
     callsPerSec: round((results.length * 1000) / elapsedMs),
-    p50Ms: round(percentile(latencies, 50)),
-    p90Ms: round(percentile(latencies, 90)),
-    p99Ms: round(percentile(latencies, 99)),
-    maxMs: round(latencies[latencies.length - 1] ?? Number.NaN),
+    ...latencyFigures(latencies),
     ends,
     byEnd,
     leftInApp,
