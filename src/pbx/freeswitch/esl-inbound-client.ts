@@ -249,7 +249,7 @@ export class EslInboundClient {
       summary = {
         result: plan.result,
         end: plan.end.kind,
-        rule: decision?.rule?.id,
+        rule: decision?.ruleId ?? undefined,
         event: plan.event?.type,
       };
     } catch (err) {
