@@ -253,11 +253,6 @@ export function parseJsonEvent(text: string): EslEvent {
   return { name: headers['Event-Name'] ?? '', headers, body };
 }
 
-/** The outbound `connect` reply is a serialized CHANNEL_DATA event in the reply's own headers. */
-export function channelDataOf(message: EslMessage): EslEvent {
-  return { name: message.headers['Event-Name'] ?? 'CHANNEL_DATA', headers: message.headers };
-}
-
 /** A header value may not carry a line break: it would end the header (or the whole command). */
 export function headerSafe(value: string): string {
   return /[\r\n]/.test(value) ? value.replace(/[\r\n]+/g, ' ') : value;

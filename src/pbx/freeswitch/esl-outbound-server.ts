@@ -3,7 +3,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from '../../log.js';
 import type { CallScreener } from '../call-screener.js';
 import { callFromChannel } from './channel-call.js';
-import { channelDataOf, type EslEvent, type EslHeaders, encodeCommand, eventHeader } from './esl-codec.js';
+import { type EslEvent, type EslHeaders, encodeCommand, eventHeader } from './esl-codec.js';
 import { EslConnection } from './esl-connection.js';
 import { outboundPlanCommands } from './esl-plan-commands.js';
 
@@ -69,10 +69,11 @@ class OutboundSession {
     this.conn.destroy();
   }
 
+  /** `headers`: the connect reply, which carries the CHANNEL_DATA event in its own headers. */
   private decide(headers: EslHeaders): void {
     if (this.phase !== 'connecting') return;
     this.phase = 'deciding';
-    const gate = callFromChannel(channelDataOf({ headers }).headers, this.opts.defaultTenant);
+    const gate = callFromChannel(headers, this.opts.defaultTenant);
     if (!gate.ok) {
       // No CALLGUARD_RESULT: the dialplan's failure policy takes the call.
       this.log.warn({ reason: gate.reason }, 'channel turned away unscreened');
