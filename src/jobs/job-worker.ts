@@ -1,5 +1,6 @@
 import { type Job, Worker } from 'bullmq';
 import type { Logger } from '../log.js';
+import { jobsActive, jobsTotal } from '../metrics.js';
 import type { ExportJobData } from './export-params.js';
 import type { ImportJobData } from './import-params.js';
 import { type ProcessorDeps, processExport, processImport } from './job-processors.js';
@@ -48,13 +49,18 @@ export function startJobWorkers(deps: ProcessorDeps, options: JobWorkerOptions):
   const run = async <T>(kind: JobKind, job: Job, work: () => Promise<T>): Promise<T> => {
     const tenant = (job.data as { tenant: string }).tenant;
     if (job.data.scheduleId) await options.track?.(tenant, kind, job.id!);
+    jobsActive.inc({ kind, state: 'active' });
     try {
       const result = await work();
+      jobsTotal.inc({ kind, state: 'completed' });
       options.onFinished?.({ kind, tenant, jobId: job.id!, ok: true, result });
       return result;
     } catch (error) {
+      jobsTotal.inc({ kind, state: 'failed' });
       options.onFinished?.({ kind, tenant, jobId: job.id!, ok: false, error: (error as Error).message });
       throw error;
+    } finally {
+      jobsActive.dec({ kind, state: 'active' });
     }
   };
   const workers = [

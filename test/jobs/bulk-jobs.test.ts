@@ -17,6 +17,14 @@ import { parse } from 'csv-parse/sync';
 import type { Redis } from 'ioredis';
 import { CallguardError } from '../../src/domain/errors.js';
 import { type BulkJobs, createBulkJobs } from '../../src/jobs/bulk-jobs.js';
+import { jobsTotal } from '../../src/metrics.js';
+
+/** What a /metrics scrape shows for callguard_jobs_total{kind,state}. */
+async function jobCount(kind: string, state: string): Promise<number> {
+  const { values } = await jobsTotal.get();
+  return values.find((v) => v.labels.kind === kind && v.labels.state === state)?.value ?? 0;
+}
+
 import { SecretBox } from '../../src/jobs/secret-box.js';
 import { silentLogger } from '../../src/log.js';
 import { bulkKeys, jobKeys } from '../../src/store/keys.js';
@@ -119,6 +127,7 @@ describe('bulk jobs (BullMQ, SFTP, encrypted zip)', { skip: skipWithoutRedis || 
     const fs = await server(t);
     mkdirSync(join(sftp.root, 'in'), { recursive: true });
     writeFileSync(join(sftp.root, 'in', 'list.csv'), `${rulesFile(3)}12X,outbound,block,\n`);
+    const importsCompleted = await jobCount('import', 'completed');
     const id = await jobs.service.submitServerImport(
       t,
       { serverId: fs.id, path: 'in', fileName: 'list.csv' },
@@ -130,6 +139,11 @@ describe('bulk jobs (BullMQ, SFTP, encrypted zip)', { skip: skipWithoutRedis || 
     assert.deepEqual(
       [view.progress.read, view.progress.imported, view.progress.skipped, view.progress.failed],
       [4, 3, 0, 1],
+    );
+    assert.equal(
+      await jobCount('import', 'completed'),
+      importsCompleted + 1,
+      'callguard_jobs_total counts it',
     );
     assert.equal(view.startedBy, 'key:admin');
     assert.ok(view.startedAt && view.finishedAt);
