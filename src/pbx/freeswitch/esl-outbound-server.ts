@@ -103,7 +103,7 @@ class OutboundSession {
       {
         result: plan.result,
         end: plan.end.kind,
-        rule: screening.decision?.rule?.id,
+        rule: screening.decision?.ruleId ?? undefined,
         event: plan.event?.type,
       },
       'decided',
