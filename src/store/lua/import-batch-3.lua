@@ -47,15 +47,14 @@ local startId = nextId
 local pendingEnc, pendingKeys, pendingOrder = {}, {}, {}
 
 -- Group / type / OU tags of new rules: one SADD per tag bucket at the end instead of one per rule.
--- Same keys as tagAdd() in rule-index.lua (x:<dim>:<bucket>:<value>, directory xd:<dim>:<value>).
+-- Keys from tagKeys() in rule-index.lua, as tagAdd() writes them.
 local tagIds, tagOrder = {}, {}
 local function tagCollect(dim, value, id)
   if value == nil or value == '' then return end
-  local b = math.floor(id / 512)
-  local key = P .. 'x:' .. dim .. ':' .. b .. ':' .. value
+  local key, dir, b = tagKeys(dim, value, id)
   local list = tagIds[key]
   if not list then
-    list = { dir = P .. 'xd:' .. dim .. ':' .. value, bucket = b }
+    list = { dir = dir, bucket = b }
     tagIds[key] = list
     tagOrder[#tagOrder + 1] = key
   end

@@ -157,48 +157,56 @@ end
 -- Directory entries this script call already made sure of.
 local dirSeen = {}
 
+-- A rule's group / type / OU tag set (x:<dim>:<bucket>:<value>), its directory (xd:<dim>:<value>)
+-- and its id bucket. Every script that writes tags builds the keys here.
+local function tagKeys(dim, value, id)
+  local b = math.floor(id / 512)
+  return P .. 'x:' .. dim .. ':' .. b .. ':' .. value, P .. 'xd:' .. dim .. ':' .. value, b
+end
+
 local function tagAdd(dim, value, id)
   if value == nil or value == '' then return end
-  local b = math.floor(id / 512)
-  local key = P .. 'x:' .. dim .. ':' .. b .. ':' .. value
+  local key, dir, b = tagKeys(dim, value, id)
   redis.call('SADD', key, id)
   if not dirSeen[key] then
-    redis.call('SADD', P .. 'xd:' .. dim .. ':' .. value, b)
+    redis.call('SADD', dir, b)
     dirSeen[key] = true
   end
 end
 
 local function tagRemove(dim, value, id)
   if value == nil or value == '' then return end
-  local b = math.floor(id / 512)
-  local key = P .. 'x:' .. dim .. ':' .. b .. ':' .. value
+  local key, dir, b = tagKeys(dim, value, id)
   redis.call('SREM', key, id)
   if redis.call('EXISTS', key) == 0 then
-    redis.call('SREM', P .. 'xd:' .. dim .. ':' .. value, b)
+    redis.call('SREM', dir, b)
     dirSeen[key] = nil
   end
 end
 
-local function expiryAdd(expires, id)
-  if expires == nil or expires == '' then return end
+-- The expiry set of a rule (e:<hour>:<bucket>) and its member in the directory 'ed', scored by hour.
+local function expiryKeys(expires, id)
   local hour = math.floor(tonumber(expires, 36) / 3600) * 3600
   local b = math.floor(id / 512)
-  local key = P .. 'e:' .. hour .. ':' .. b
+  return P .. 'e:' .. hour .. ':' .. b, hour, hour .. ':' .. b
+end
+
+local function expiryAdd(expires, id)
+  if expires == nil or expires == '' then return end
+  local key, hour, member = expiryKeys(expires, id)
   redis.call('SADD', key, id)
   if not dirSeen[key] then
-    redis.call('ZADD', P .. 'ed', hour, hour .. ':' .. b)
+    redis.call('ZADD', P .. 'ed', hour, member)
     dirSeen[key] = true
   end
 end
 
 local function expiryRemove(expires, id)
   if expires == nil or expires == '' then return end
-  local hour = math.floor(tonumber(expires, 36) / 3600) * 3600
-  local b = math.floor(id / 512)
-  local key = P .. 'e:' .. hour .. ':' .. b
+  local key, _, member = expiryKeys(expires, id)
   redis.call('SREM', key, id)
   if redis.call('EXISTS', key) == 0 then
-    redis.call('ZREM', P .. 'ed', hour .. ':' .. b)
+    redis.call('ZREM', P .. 'ed', member)
     dirSeen[key] = nil
   end
 end
