@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import type { RedisClient } from './redis-client.js';
+import { scriptDefinition } from './scripts.js';
 
 /**
  * The bulk jobs' Lua scripts (src/store/lua), registered like scripts.ts does for the rule scripts;
@@ -9,21 +9,12 @@ import type { RedisClient } from './redis-client.js';
 const JOB_SCRIPTS = ['import-batch-3'] as const;
 export type JobScriptName = (typeof JOB_SCRIPTS)[number];
 
-const lua = (path: string): string => readFileSync(new URL(`./lua/${path}`, import.meta.url), 'utf8');
-const withIncludes = (source: string): string =>
-  source.replace(/^--- @include "([a-z-]+)"$/gm, (_m, name: string) => lua(`includes/${name}.lua`));
-
 const commandName = (name: JobScriptName): string => `cgjob_${name.replace(/-/g, '_')}`;
 const registered = new WeakSet<object>();
 
 function register(client: RedisClient): void {
   if (registered.has(client)) return;
-  for (const name of JOB_SCRIPTS) {
-    client.defineCommand(commandName(name), {
-      numberOfKeys: Number(name.slice(name.lastIndexOf('-') + 1)),
-      lua: withIncludes(lua(`${name}.lua`)),
-    });
-  }
+  for (const name of JOB_SCRIPTS) client.defineCommand(commandName(name), scriptDefinition(name));
   registered.add(client);
 }
 

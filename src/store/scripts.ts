@@ -21,11 +21,14 @@ function withIncludes(source: string): string {
   return source.replace(/^--- @include "([a-z-]+)"$/gm, (_m, name: string) => lua(`includes/${name}.lua`));
 }
 
+/** The defineCommand definition of lua/<name>.lua: its includes pulled in, its key count from the name's suffix. */
+export const scriptDefinition = (name: string): { numberOfKeys: number; lua: string } => ({
+  numberOfKeys: Number(name.slice(name.lastIndexOf('-') + 1)),
+  lua: withIncludes(lua(`${name}.lua`)),
+});
+
 const sources = new Map<ScriptName, { numberOfKeys: number; lua: string }>(
-  SCRIPT_NAMES.map((name) => [
-    name,
-    { numberOfKeys: Number(name.slice(name.lastIndexOf('-') + 1)), lua: withIncludes(lua(`${name}.lua`)) },
-  ]),
+  SCRIPT_NAMES.map((name) => [name, scriptDefinition(name)]),
 );
 
 const commandName = (name: ScriptName): string => `cg_${name.replace(/-/g, '_')}`;
