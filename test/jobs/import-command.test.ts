@@ -1,30 +1,17 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import type { ApiApp } from '../../src/api/api-deps.js';
-import { buildApiApp } from '../../src/api/app.js';
-import { bulkJobRoutes } from '../../src/api/routes/jobs.js';
-import { type BulkJobs, createBulkJobs } from '../../src/jobs/bulk-jobs.js';
-import { silentLogger } from '../../src/log.js';
-import { ApiKeyRepository } from '../../src/store/api-key-repository.js';
-import { CatalogRepository } from '../../src/store/catalog-repository.js';
-import { RuleRepository } from '../../src/store/rule-repository.js';
-import { SyncRegistry } from '../../src/store/sync-registry.js';
-import { TenantRepository } from '../../src/store/tenant-repository.js';
-import { skipWithoutRedis, startRedis, type TestRedis } from '../support/redis-server.js';
+import type { RuleRepository } from '../../src/store/rule-repository.js';
+import { skipWithoutRedis } from '../support/redis-server.js';
+import { type JobsApi, startJobsApi } from './support/jobs-api.js';
 
-const STORE = { streamMaxLen: 10_000, snapshotEvery: 1_000 };
 const MAIN = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
 
 describe('callguard import / export (CLI against a running API)', { skip: skipWithoutRedis }, () => {
-  let redis: TestRedis;
-  let app: ApiApp;
-  let jobs: BulkJobs;
-  let registry: SyncRegistry;
+  let h: JobsApi;
   let work: string;
   let url: string;
   let key: string;
@@ -32,51 +19,16 @@ describe('callguard import / export (CLI against a running API)', { skip: skipWi
   let tenant: string;
 
   before(async () => {
-    redis = await startRedis();
-    const client = redis.client();
-    work = mkdtempSync(join(tmpdir(), 'cg-cli-'));
-    registry = new SyncRegistry({ client, log: silentLogger, store: STORE, blockMs: 200 });
-    rules = new RuleRepository(client, STORE);
-    const tenants = new TenantRepository(client, STORE);
-    const keys = new ApiKeyRepository(client);
-    jobs = createBulkJobs(
-      {
-        REDIS_URL: redis.url,
-        CALLGUARD_DATA_DIR: work,
-        CALLGUARD_JOB_CONCURRENCY: 1,
-        CALLGUARD_JOB_FILE_TTL_HOURS: 1,
-        CALLGUARD_SECRET_KEY: 'cli-test-secret-key-0123',
-      },
-      client,
-      STORE,
-      silentLogger,
-    );
-    jobs.startWorkers();
-    app = await buildApiApp(
-      {
-        config: { CALLGUARD_SYSTEM_KEY: 'system-key-for-tests-0123456789' },
-        client,
-        registry,
-        tenants,
-        catalog: new CatalogRepository(client, STORE),
-        rules,
-        keys,
-        log: silentLogger,
-        now: Date.now,
-      },
-      { docs: false, routes: await bulkJobRoutes(jobs) },
-    );
-    url = await app.listen({ host: '127.0.0.1', port: 0 });
-    tenant = redis.tenant();
-    await tenants.create(tenant);
-    key = (await keys.create(tenant, { role: 'tenant_admin' })).key;
+    h = await startJobsApi('cli', 'cli-test-secret-key-0123');
+    ({ work } = h);
+    rules = h.deps.rules;
+    url = await h.app.listen({ host: '127.0.0.1', port: 0 });
+    tenant = h.redis.tenant();
+    await h.deps.tenants.create(tenant);
+    key = (await h.deps.keys.create(tenant, { role: 'tenant_admin' })).key;
   });
   after(async () => {
-    await app?.close();
-    await jobs?.close();
-    await registry?.stop();
-    await redis?.stop();
-    if (work) rmSync(work, { recursive: true, force: true });
+    await h?.stop();
   });
 
   const cli = (args: string[], env: Record<string, string> = {}) =>

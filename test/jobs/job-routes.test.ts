@@ -1,21 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ApiApp, ApiDeps } from '../../src/api/api-deps.js';
-import { buildApiApp } from '../../src/api/app.js';
-import { bulkJobRoutes } from '../../src/api/routes/jobs.js';
-import { type BulkJobs, createBulkJobs } from '../../src/jobs/bulk-jobs.js';
-import { silentLogger } from '../../src/log.js';
-import { ApiKeyRepository } from '../../src/store/api-key-repository.js';
-import { CatalogRepository } from '../../src/store/catalog-repository.js';
-import { RuleRepository } from '../../src/store/rule-repository.js';
-import { SyncRegistry } from '../../src/store/sync-registry.js';
-import { TenantRepository } from '../../src/store/tenant-repository.js';
-import { skipWithoutRedis, startRedis, type TestRedis } from '../support/redis-server.js';
+import type { BulkJobs } from '../../src/jobs/bulk-jobs.js';
+import { skipWithoutRedis, type TestRedis } from '../support/redis-server.js';
+import { type JobsApi, startJobsApi } from './support/jobs-api.js';
 
-const STORE = { streamMaxLen: 10_000, snapshotEvery: 1_000 };
 
 function multipart(fields: Record<string, string>, file: string): { payload: Buffer; contentType: string } {
   const boundary = '----cgboundary7d1';
@@ -30,50 +19,18 @@ function multipart(fields: Record<string, string>, file: string): { payload: Buf
 }
 
 describe('bulk-jobs API routes', { skip: skipWithoutRedis }, () => {
+  let h: JobsApi;
   let redis: TestRedis;
   let app: ApiApp;
   let deps: ApiDeps;
   let jobs: BulkJobs;
-  let registry: SyncRegistry;
-  let work: string;
 
   before(async () => {
-    redis = await startRedis();
-    const client = redis.client();
-    work = mkdtempSync(join(tmpdir(), 'cg-routes-'));
-    registry = new SyncRegistry({ client, log: silentLogger, store: STORE, blockMs: 200 });
-    deps = {
-      config: { CALLGUARD_SYSTEM_KEY: 'system-key-for-tests-0123456789' },
-      client,
-      registry,
-      tenants: new TenantRepository(client, STORE),
-      catalog: new CatalogRepository(client, STORE),
-      rules: new RuleRepository(client, STORE),
-      keys: new ApiKeyRepository(client),
-      log: silentLogger,
-      now: Date.now,
-    };
-    jobs = createBulkJobs(
-      {
-        REDIS_URL: redis.url,
-        CALLGUARD_DATA_DIR: work,
-        CALLGUARD_JOB_CONCURRENCY: 1,
-        CALLGUARD_JOB_FILE_TTL_HOURS: 1,
-        CALLGUARD_SECRET_KEY: 'route-test-secret-key-01',
-      },
-      client,
-      STORE,
-      silentLogger,
-    );
-    jobs.startWorkers();
-    app = await buildApiApp(deps, { docs: false, routes: await bulkJobRoutes(jobs) });
+    h = await startJobsApi('routes', 'route-test-secret-key-01');
+    ({ redis, app, deps, jobs } = h);
   });
   after(async () => {
-    await app?.close();
-    await jobs?.close();
-    await registry?.stop();
-    await redis?.stop();
-    if (work) rmSync(work, { recursive: true, force: true });
+    await h?.stop();
   });
 
   const tenant = async () => {
