@@ -5,7 +5,6 @@ import type { BulkJobs } from '../../src/jobs/bulk-jobs.js';
 import { skipWithoutRedis, type TestRedis } from '../support/redis-server.js';
 import { type JobsApi, startJobsApi } from './support/jobs-api.js';
 
-
 function multipart(fields: Record<string, string>, file: string): { payload: Buffer; contentType: string } {
   const boundary = '----cgboundary7d1';
   const parts: string[] = [];
