@@ -118,6 +118,12 @@ function swap(rec: Uint32Array, a: number, b: number): void {
 
 export class ExactTable {
   private readonly shift: number;
+  /**
+   * The direction bits of all records together (1 inbound, 2 outbound). Lists are usually one
+   * direction (outbound do-not-call lists on the called side, inbound spam lists on the calling
+   * side), so most calls skip one of the two tables without reading its filter.
+   */
+  readonly directions: number;
 
   constructor(
     readonly dir: Uint32Array,
@@ -126,6 +132,9 @@ export class ExactTable {
     readonly bits: number,
   ) {
     this.shift = 32 - bits;
+    let directions = 0;
+    for (let o = F_META; o < rec.length && directions !== 3; o += STRIDE) directions |= rec[o] & 3;
+    this.directions = directions;
   }
 
   get size(): number {

@@ -76,8 +76,10 @@ export class RuleIndex implements CandidateOwner {
     // Each number is packed once (its first 16 characters) and used by the exact and the prefix lookups.
     const calledPacked = packPrefix(ctx.called, this.calledKey);
     const callingPacked = packPrefix(ctx.calling, this.callingKey);
-    const probeCalled = calledPacked && ctx.called.length <= MAX_KEY_CHARS && p.calledExact.size > 0;
-    const probeCalling = callingPacked && ctx.calling.length <= MAX_KEY_CHARS && p.callingExact.size > 0;
+    const probeCalled =
+      (p.calledExact.directions & dirBit) !== 0 && calledPacked && ctx.called.length <= MAX_KEY_CHARS;
+    const probeCalling =
+      (p.callingExact.directions & dirBit) !== 0 && callingPacked && ctx.calling.length <= MAX_KEY_CHARS;
     const hCalled = probeCalled ? hashKey(this.calledKey[0], this.calledKey[1]) : 0;
     const hCalling = probeCalling ? hashKey(this.callingKey[0], this.callingKey[1]) : 0;
     // Both filter reads issued before either is tested: their cache misses overlap.
