@@ -99,22 +99,21 @@ export class DecisionEngine {
       small.collect(ctx, this.smallScope, set);
     }
     if (set.count === 0) return DEFAULTS[this.s.defaultAction];
-    const best: RuleRef = {
-      owner: set.bestOwner as CandidateOwner,
-      source: set.bestSource,
-      pos: set.bestPos,
-    };
+    const owner = set.bestOwner as CandidateOwner;
     const second: RuleRef | null =
       set.count > 1
         ? { owner: set.secondOwner as CandidateOwner, source: set.secondSource, pos: set.secondPos }
         : null;
-    set.reset();
-    return new EngineDecision(
-      best.owner.blocksAt(best.source, best.pos) ? 'block' : 'allow',
-      best,
+    const decision = new EngineDecision(
+      owner.blocksAt(set.bestSource, set.bestPos) ? 'block' : 'allow',
+      owner,
+      set.bestSource,
+      set.bestPos,
       second,
       this.s.types,
     );
+    set.reset();
+    return decision;
   }
 
   /** A new engine with these rules added or replaced and these ids removed; this one is untouched. */

@@ -1,7 +1,7 @@
 import { NO_OUTCOME, type Outcome } from '../domain/blocklist-type.js';
 import type { Decision, MatchedRule } from '../domain/decision.js';
 import type { Action } from '../domain/rule.js';
-import { keyOf, type RuleRef } from './candidates.js';
+import { type CandidateOwner, keyOf, type RuleRef } from './candidates.js';
 import { explainDecision } from './explain.js';
 
 /**
@@ -15,19 +15,21 @@ export class EngineDecision implements Decision {
 
   constructor(
     readonly action: Action,
-    private readonly best: RuleRef,
+    // The winner's place, kept as three fields rather than a RuleRef: one allocation less per match.
+    private readonly owner: CandidateOwner,
+    private readonly source: number,
+    private readonly pos: number,
     private readonly second: RuleRef | null,
     /** Outcome of each blocklist type, built once per engine. */
     private readonly types: ReadonlyMap<string, { readonly outcome: Outcome }>,
   ) {}
 
   get ruleId(): number {
-    return this.best.owner.idAt(this.best.source, this.best.pos);
+    return this.owner.idAt(this.source, this.pos);
   }
 
   get rule(): MatchedRule {
-    if (this.ruleCache === undefined)
-      this.ruleCache = this.best.owner.materializeAt(this.best.source, this.best.pos);
+    if (this.ruleCache === undefined) this.ruleCache = this.owner.materializeAt(this.source, this.pos);
     return this.ruleCache;
   }
 
@@ -41,14 +43,14 @@ export class EngineDecision implements Decision {
 
   get outcome(): Outcome {
     if (this.action !== 'block') return NO_OUTCOME;
-    const typeId = this.best.owner.typeIdAt(this.best.source, this.best.pos);
+    const typeId = this.owner.typeIdAt(this.source, this.pos);
     return (typeId === undefined ? undefined : this.types.get(typeId)?.outcome) ?? NO_OUTCOME;
   }
 
   get why(): string {
     return explainDecision(
       this.rule,
-      keyOf(this.best),
+      keyOf({ owner: this.owner, source: this.source, pos: this.pos }),
       this.runnerUp,
       this.second ? keyOf(this.second) : null,
     );
