@@ -12,7 +12,10 @@ export const TENANT_ID = /^[A-Za-z0-9_.-]{1,64}$/;
 export const RULE_BUCKET_BITS = 7;
 /** Ids per tag/expiry index bucket: within the default set-max-intset-entries (512). */
 export const SET_BUCKET_BITS = 9;
-/** Texts per number-index bucket before it splits by the next character (mirrors SPLIT_AT in rule-index.lua). */
+/**
+ * Texts per number-index bucket before it splits by the next character (mirrors SPLIT_AT in
+ * rule-index.lua; checked every fourth add, so a bucket may pass it by a few).
+ */
 export const NUMBER_SPLIT_AT = 128;
 
 export type TagDimension = 'g' | 't' | 'o';

@@ -120,6 +120,31 @@ describe('ImportRunner', { skip: skipWithoutRedis }, () => {
     assert.equal((await allRules(repo, t)).length, 2);
   });
 
+  it('a rule repeated inside one file is one rule: skip keeps the first row, override the last', async () => {
+    for (const [mode, kept, dropped] of [
+      ['skip', 'first', 'last'],
+      ['override', 'last', 'first'],
+    ] as const) {
+      const t = redis.tenant();
+      const file = csv([
+        'called,direction,action,type',
+        '14045267000,outbound,block,first',
+        '14045267000,inbound,block,other',
+        '14045267000,outbound,allow,last',
+      ]);
+      const result = await importText(t, file, { overrideRule: mode });
+      assert.equal(result.imported + result.skipped, 3, mode);
+      const rules = await allRules(repo, t);
+      assert.equal(rules.length, 2, `${mode}: the inbound row has other conditions, so it is its own rule`);
+      assert.equal(rules.find((r) => r.direction === 'outbound')?.typeId, kept, mode);
+      // The number index lists both rules once; the type index follows the kept row.
+      const byNumber = await repo.findByPattern(t, '14045267000', 'called');
+      assert.deepEqual(byNumber.map((r) => r.id).sort(), rules.map((r) => r.id).sort(), mode);
+      assert.equal((await repo.listBy(t, 'type', kept)).items.length, 1, mode);
+      assert.equal((await repo.listBy(t, 'type', dropped)).items.length, 0, mode);
+    }
+  });
+
   it('overwrite replaces the OU + group scope and leaves other scopes alone', async () => {
     const t = redis.tenant();
     await repo.writeMany(t, [

@@ -46,26 +46,64 @@ local nextId = tonumber(redis.call('GET', KEYS[1]) or '0')
 local startId = nextId
 local pendingEnc, pendingKeys, pendingOrder = {}, {}, {}
 
--- Group / type / OU tags of new rules: one SADD per tag bucket at the end instead of one per rule.
--- Keys from tagKeys() in rule-index.lua, as tagAdd() writes them.
-local tagIds, tagOrder = {}, {}
-local function tagCollect(dim, value, id)
-  if value == nil or value == '' then return end
-  local key, dir, b = tagKeys(dim, value, id)
-  local list = tagIds[key]
+-- Group / type / OU tags and expiry sets of new rules: one SADD per set at the end instead of one
+-- per rule, then the set's directory entry. Keys from tagKeys() / expiryKeys() in rule-index.lua,
+-- as tagAdd() / expiryAdd() write them.
+local setIds, setOrder = {}, {}
+-- New rules of this batch that a later row replaced (override): their collected sets are stale.
+local replaced = {}
+local function setList(key, dirCommand, dirKey, score, member)
+  local list = setIds[key]
   if not list then
-    list = { dir = dir, bucket = b }
-    tagIds[key] = list
-    tagOrder[#tagOrder + 1] = key
+    list = { dir = { dirCommand, dirKey, score, member } }
+    setIds[key] = list
+    setOrder[#setOrder + 1] = key
   end
-  list[#list + 1] = id
+  return list
+end
+-- New ids are consecutive, so the lists of the current id bucket are looked up by value alone.
+local cachedBucket, tagLists, expiryLists = -1, nil, nil
+local function listsFor(id)
+  local b = math.floor(id / 512)
+  if b ~= cachedBucket then cachedBucket, tagLists, expiryLists = b, { g = {}, t = {}, o = {} }, {} end
+end
+local function tagCollect(dim, value, id, sid)
+  if value == nil or value == '' then return end
+  local list = tagLists[dim][value]
+  if not list then
+    local key, dir, b = tagKeys(dim, value, id)
+    list = setList(key, 'SADD', dir, b)
+    tagLists[dim][value] = list
+  end
+  list[#list + 1] = sid
+end
+local function expiryCollect(expires, id, sid)
+  if expires == nil or expires == '' then return end
+  local list = expiryLists[expires]
+  if not list then
+    local key, hour, member = expiryKeys(expires, id)
+    list = setList(key, 'ZADD', P .. 'ed', hour, member)
+    expiryLists[expires] = list
+  end
+  list[#list + 1] = sid
 end
 
 for i = 9 + nErr, #ARGV do
   local enc = ARGV[i]
-  local f = ruleFields(enc)
-  local cond = ruleConditions(enc, f)
-  local dup, side, ids = findDuplicate(f, cond, nil, pendingEnc)
+  local f = ruleIndexFields(enc)
+  local side, text = 'c', f[1]
+  if text == '' then side, text = 'g', f[2] end
+  local bucket, leaf = leafKey(side, text)
+  -- Most imported numbers are new: claiming the number's index entry for the next id is then the
+  -- whole duplicate check. A number already there gets the full check.
+  -- The id as text once: Lua turns a number into text with a slow sprintf at every command.
+  local sid = tostring(nextId + 1)
+  local claimed = text ~= '' and redis.call('HSETNX', bucket, text, sid) == 1
+  local dup, ids = nil, nil
+  if not claimed then
+    f = ruleFields(enc)
+    dup, side, ids, bucket, leaf = findDuplicate(f, ruleConditions(enc, f), nil, pendingEnc)
+  end
   if dup and mode == 'skip' then
     skipped = skipped + 1
     seen(dup)
@@ -73,7 +111,13 @@ for i = 9 + nErr, #ARGV do
     local old = pendingEnc[dup] or redis.call('HGET', ruleKey(dup), dup)
     if old then indexRemove(dup, ruleFields(old)) end
     if pendingEnc[dup] then
+      -- The later field wins in the bucket's one HSET at the end; the tags collected for the earlier
+      -- row are dropped there (indexAdd below writes the new row's at once).
       pendingEnc[dup] = enc
+      replaced[tostring(dup)] = true
+      local list = pendingKeys[ruleBucketOf(dup)]
+      list[#list + 1] = tostring(dup)
+      list[#list + 1] = enc
     else
       redis.call('HSET', ruleKey(dup), dup, enc)
     end
@@ -84,45 +128,49 @@ for i = 9 + nErr, #ARGV do
     nextId = nextId + 1
     local id = nextId
     pendingEnc[id] = enc
-    local key = ruleKey(id)
-    local list = pendingKeys[key]
+    local b = ruleBucketOf(id)
+    local list = pendingKeys[b]
     if not list then
       list = {}
-      pendingKeys[key] = list
-      pendingOrder[#pendingOrder + 1] = key
+      pendingKeys[b] = list
+      pendingOrder[#pendingOrder + 1] = b
     end
-    list[#list + 1] = id
-    -- The ids the duplicate check read are still current: pass them on instead of reading again.
-    if side == 'c' then
-      numberAdd('c', f[1], id, ids or false)
-      numberAdd('g', f[2], id, nil)
+    list[#list + 1] = sid
+    list[#list + 1] = enc
+    if claimed then
+      numberGrew(side, bucket, leaf, id)
+      if side == 'c' then numberAdd('g', f[2], id) end
     else
-      numberAdd('g', f[2], id, ids or false)
+      -- What the duplicate check read is still current: pass it on instead of reading again.
+      indexNumbers(id, f, side, ids or false, bucket, leaf)
     end
-    tagCollect('g', f[4], id)
-    tagCollect('t', f[11], id)
-    tagCollect('o', f[12], id)
-    expiryAdd(f[14], id)
+    listsFor(id)
+    tagCollect('g', f[4], id, sid)
+    tagCollect('t', f[11], id, sid)
+    tagCollect('o', f[12], id, sid)
+    expiryCollect(f[14], id, sid)
     imported = imported + 1
     seen(id)
   end
 end
-for _, key in ipairs(pendingOrder) do
-  local args = { 'HSET', key }
-  for _, id in ipairs(pendingKeys[key]) do
-    args[#args + 1] = id
-    args[#args + 1] = pendingEnc[id]
-  end
-  redis.call(unpack(args))
+for _, b in ipairs(pendingOrder) do
+  redis.call('HSET', ruleBucketKey(b), unpack(pendingKeys[b]))
 end
-for _, key in ipairs(tagOrder) do
-  local list = tagIds[key]
+for _, key in ipairs(setOrder) do
+  local list = setIds[key]
+  if next(replaced) ~= nil then
+    local kept = { dir = list.dir }
+    for _, sid in ipairs(list) do
+      if not replaced[sid] then kept[#kept + 1] = sid end
+    end
+    list = kept
+  end
   for i = 1, #list, 4000 do
     local args = { 'SADD', key }
     for j = i, math.min(#list, i + 3999) do args[#args + 1] = list[j] end
     redis.call(unpack(args))
   end
-  redis.call('SADD', list.dir, list.bucket)
+  if #list > 0 then redis.call(unpack(list.dir)) end
 end
 if nextId ~= startId then redis.call('SET', KEYS[1], nextId) end
 

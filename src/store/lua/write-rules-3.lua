@@ -30,7 +30,7 @@ for i = 5, #ARGV, 2 do
   local enc = ARGV[i + 1]
   local f = ruleFields(enc)
   local cond = ruleConditions(enc, f)
-  local dup, side, ids = findDuplicate(f, cond, id, nil)
+  local dup, side, ids, key, leaf = findDuplicate(f, cond, id, nil)
   local exists = id == 0 or redis.call('HEXISTS', ruleKey(id), id) == 1
   local status = nil
   if not exists then
@@ -60,10 +60,11 @@ for i = 5, #ARGV, 2 do
         if old then indexRemove(id, ruleFields(old)) end
       end
       redis.call('HSET', ruleKey(id), id, enc)
-      -- The ids read by the duplicate check are still current unless a duplicate was moved.
+      -- The ids read by the duplicate check are still current unless a duplicate was moved; its
+      -- bucket is (removals never move a text).
       local known = nil
-      if dup == nil and status == 1 then known = ids end
-      if side == 'c' then indexAdd(id, f, known, nil) else indexAdd(id, f, nil, known) end
+      if dup == nil and status == 1 then known = ids or false end
+      indexAdd(id, f, side, known, key, leaf)
       if emit then
         if deleted then version = appendChange({ 'op', 'd', 'ids', tostring(deleted) }) end
         version = appendChange({ 'op', 'u', 'id', tostring(id), 'r', enc })

@@ -14,6 +14,16 @@ local function ruleFields(enc)
   return { string.match(enc .. PAD, FIELDS) }
 end
 
+-- Only the fields the indexes read (1 called, 2 calling, 4 group, 11 type, 12 ou, 14 expiresAt) at
+-- their usual places: one match with six captures, for the bulk path's new rules.
+local SKIP, TAKE = '[^\31]*\31', '([^\31]*)\31'
+local INDEX_FIELDS = '^' .. TAKE .. TAKE .. SKIP .. TAKE .. string.rep(SKIP, 6) .. TAKE .. TAKE .. SKIP .. '([^\31]*)'
+
+local function ruleIndexFields(enc)
+  local called, calling, group, type, ou, expires = string.match(enc .. PAD, INDEX_FIELDS)
+  return { called, calling, nil, group, nil, nil, nil, nil, nil, nil, type, ou, nil, expires }
+end
+
 -- The text before the ninth separator: conditionsKey() of the rule.
 local function ruleConditions(enc, f)
   f = f or ruleFields(enc)
@@ -22,21 +32,31 @@ local function ruleConditions(enc, f)
   return string.sub(enc, 1, n)
 end
 
+-- Rules are stored 128 to a hash (RULE_BUCKET_BITS in keys.ts).
+local function ruleBucketOf(id)
+  return math.floor(id / 128)
+end
+
+local function ruleBucketKey(bucket)
+  return P .. 'r:' .. bucket
+end
+
 local function ruleKey(id)
-  return P .. 'r:' .. math.floor(id / 128)
+  return ruleBucketKey(ruleBucketOf(id))
 end
 
 --[[
   The number index: per side (c called, g calling) a trie of hash buckets keyed by the pattern's
   literal digits. A bucket `n:<side>:<prefix>` holds pattern text -> ids for the texts under that
-  prefix; when it outgrows SPLIT_AT texts it is split by the next character and the prefix joins the
-  set `ns:<side>` (what remains in a split bucket are texts whose digits end at the prefix). Dense
-  number blocks and sparse random numbers both end up in buckets of tens to SPLIT_AT texts: listpacks.
+  prefix; once it has outgrown SPLIT_AT texts (checked every few adds, see countAfter) it is split by
+  the next character and the prefix joins the set `ns:<side>` (what remains in a split bucket are
+  texts whose digits end at the prefix). Dense number blocks and sparse random numbers both end up in
+  buckets of tens to about SPLIT_AT texts: listpacks.
 ]]
 local SPLIT_AT = 128
 
 local function patternFixed(text)
-  if string.sub(text, 1, 1) ~= '_' then return text end
+  if string.byte(text, 1) ~= 95 then return text end -- not '_': an exact number
   local body = string.gsub(string.sub(text, 2), '[!.]$', '')
   return (string.gsub(body, 'X+$', ''))
 end
@@ -60,27 +80,31 @@ local function numberLeaf(side, fixed)
   return string.sub(fixed, 1, k)
 end
 
-local function idsAt(side, text)
-  return redis.call('HGET', P .. 'n:' .. side .. ':' .. numberLeaf(side, patternFixed(text)), text)
+-- The bucket key holding a number text, and its leaf prefix.
+local function leafKey(side, text)
+  local leaf = numberLeaf(side, patternFixed(text))
+  return P .. 'n:' .. side .. ':' .. leaf, leaf
 end
 
 -- The duplicate check every write does: a rule other than `self` with the same number text and
 -- the same conditions. `pending` (optional) holds encodings this script call has not written yet.
--- Returns the duplicate's id (or nil), the index side and the ids read, for numberAdd's `known`.
+-- Returns the duplicate's id (or nil), the index side, the ids read and the bucket they were read
+-- from, for numberAdd's `known` and `key`.
 local function findDuplicate(f, cond, self, pending)
   local side, text = 'c', f[1]
   if text == '' then side, text = 'g', f[2] end
-  local ids = idsAt(side, text)
+  local key, leaf = leafKey(side, text)
+  local ids = redis.call('HGET', key, text)
   if ids then
     for tok in string.gmatch(ids, '[^,]+') do
       local cid = tonumber(tok)
       if cid ~= self then
         local other = (pending and pending[cid]) or redis.call('HGET', ruleKey(cid), cid)
-        if other and ruleConditions(other) == cond then return cid, side, ids end
+        if other and ruleConditions(other) == cond then return cid, side, ids, key, leaf end
       end
     end
   end
-  return nil, side, ids
+  return nil, side, ids, key, leaf
 end
 
 local function numberSplit(side, prefix)
@@ -112,21 +136,17 @@ local function numberSplit(side, prefix)
   return children
 end
 
--- `known`: the text's current ids when the caller just read them (false: none); nil: read here.
-local function numberAdd(side, text, id, known)
-  if text == '' then return end
-  local fixed = patternFixed(text)
-  local leaf = numberLeaf(side, fixed)
-  local key = P .. 'n:' .. side .. ':' .. leaf
-  local cur = known
-  if cur == nil then cur = redis.call('HGET', key, text) end
-  if cur then
-    redis.call('HSET', key, text, cur .. ',' .. id)
-    return
-  end
-  redis.call('HSET', key, text, id)
-  if leaf == 'anon' or redis.call('HLEN', key) <= SPLIT_AT then return end
-  -- Split, and split again any child that got everything (numbers sharing a long prefix).
+-- Whether to count a bucket's texts after adding rule `id` to it. Counting after every add costs a
+-- command per rule; counting after one add in four (by id, so it is repeatable) lets a bucket pass
+-- SPLIT_AT by a few texts, far below the listpack limit (256, redis-process.ts).
+local function countAfter(id)
+  return id % 4 == 0
+end
+
+-- After a new text joined bucket `key` (leaf `leaf`) for rule `id`: splits the bucket when it has
+-- grown past SPLIT_AT, and again any child that got everything (numbers sharing a long prefix).
+local function numberGrew(side, key, leaf, id)
+  if leaf == 'anon' or not countAfter(id) or redis.call('HLEN', key) <= SPLIT_AT then return end
   local pending = { leaf }
   while #pending > 0 do
     local prefix = table.remove(pending)
@@ -136,10 +156,25 @@ local function numberAdd(side, text, id, known)
   end
 end
 
+-- `known`: the text's current ids when the caller just read them (false: none); nil: read here.
+-- `key`, `leaf`: the text's bucket when the caller just looked it up (findDuplicate).
+local function numberAdd(side, text, id, known, key, leaf)
+  if text == '' then return end
+  if not key then key, leaf = leafKey(side, text) end
+  local cur = known
+  if cur == nil then cur = redis.call('HGET', key, text) end
+  if cur then
+    redis.call('HSET', key, text, cur .. ',' .. id)
+    return
+  end
+  redis.call('HSET', key, text, id)
+  numberGrew(side, key, leaf, id)
+end
+
 -- Buckets are not merged back when they shrink: a later import usually refills them.
 local function numberRemove(side, text, id)
   if text == '' then return end
-  local key = P .. 'n:' .. side .. ':' .. numberLeaf(side, patternFixed(text))
+  local key = leafKey(side, text)
   local cur = redis.call('HGET', key, text)
   if not cur then return end
   local out = {}
@@ -211,10 +246,15 @@ local function expiryRemove(expires, id)
   end
 end
 
--- `calledIds`/`callingIds`: what the duplicate check read for that side (nil: not read).
-local function indexAdd(id, f, calledIds, callingIds)
-  numberAdd('c', f[1], id, calledIds)
-  numberAdd('g', f[2], id, callingIds)
+-- A rule's number index entries. `side`, `known`, `key`, `leaf`: what the duplicate check read
+-- (findDuplicate), or nil.
+local function indexNumbers(id, f, side, known, key, leaf)
+  if side == 'c' then numberAdd('c', f[1], id, known, key, leaf) else numberAdd('c', f[1], id) end
+  if side == 'g' then numberAdd('g', f[2], id, known, key, leaf) else numberAdd('g', f[2], id) end
+end
+
+local function indexAdd(id, f, side, known, key, leaf)
+  indexNumbers(id, f, side, known, key, leaf)
   tagAdd('g', f[4], id)
   tagAdd('t', f[11], id)
   tagAdd('o', f[12], id)
