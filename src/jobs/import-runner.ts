@@ -3,7 +3,7 @@ import { cgError } from '../domain/errors.js';
 import type { Rule } from '../domain/rule.js';
 import { expiresAtFor } from '../domain/validity.js';
 import type { Logger } from '../log.js';
-import { runJobScript } from '../store/job-scripts.js';
+import { applyImportBatch } from '../store/job-scripts.js';
 import { jobKeys, tenantKeys } from '../store/keys.js';
 import type { RedisClient } from '../store/redis-client.js';
 import { encodeRule } from '../store/rule-codec.js';
@@ -20,7 +20,7 @@ import { type RowError, readRulesCsv } from './rules-csv.js';
 /** Rows per import batch (one script call): small enough to keep Redis responsive between calls. */
 export const IMPORT_BATCH = 1000;
 /** Batches in flight on the connection (they still run in file order). */
-const IN_FLIGHT = 8;
+export const IMPORT_IN_FLIGHT = 8;
 /** Per-row errors kept for the errors file; the failed count goes on beyond it. */
 export const MAX_KEPT_ERRORS = 100_000;
 
@@ -123,7 +123,6 @@ export class ImportRunner {
 
   private async apply(run: ImportRun, lock: SnapshotHold): Promise<void> {
     const k = jobKeys(run.tenant, run.jobId);
-    const t = tenantKeys(run.tenant);
     const policy = policyOf(await new TenantRepository(this.client).params(run.tenant));
     const mark = Number((await this.client.hget(k.progress, 'line')) ?? 0);
     const p = run.params;
@@ -141,40 +140,32 @@ export class ImportRunner {
     let read = 0;
     const flush = async () => {
       if (read === 0) return;
-      const args: Array<string | number> = [
-        t.prefix,
-        mode,
-        first,
-        last,
-        read,
-        errors.length,
-        MAX_KEPT_ERRORS,
-        overwrite ? '1' : '0',
-        ...errors,
-        ...rules,
-      ];
-      const range = [first, last];
-      const failed = errors.length;
-      const batchRead = read;
+      const batch = { first, last, read, errors, rules };
       rules = [];
       errors = [];
       read = 0;
       first = 0;
       inFlight.push(
-        runJobScript(this.client, 'import-batch-3', [t.ruleSeq, k.progress, k.errors], args).then((raw) => {
-          const [applied, imported, skipped] = (raw as number[]).map(Number);
+        applyImportBatch(this.client, run.tenant, run.jobId, batch, {
+          mode,
+          keepErrors: MAX_KEPT_ERRORS,
+          trackSeen: overwrite,
+        }).then(({ applied, imported, skipped }) => {
           if (applied === -1) {
-            throw cgError('CG_ERR_CONFLICT', `lines ${range[0]}-${range[1]} overlap a batch applied before`);
+            throw cgError(
+              'CG_ERR_CONFLICT',
+              `lines ${batch.first}-${batch.last} overlap a batch applied before`,
+            );
           }
           if (applied === 1) {
-            totals.read += batchRead;
-            totals.failed += failed;
-            totals.imported += imported!;
-            totals.skipped += skipped!;
+            totals.read += batch.read;
+            totals.failed += batch.errors.length;
+            totals.imported += imported;
+            totals.skipped += skipped;
           }
         }),
       );
-      if (inFlight.length >= IN_FLIGHT) await inFlight.shift();
+      if (inFlight.length >= IMPORT_IN_FLIGHT) await inFlight.shift();
       if (Date.now() - lastReport >= 500) {
         lastReport = Date.now();
         await lock.refresh();

@@ -1,3 +1,4 @@
+import { jobKeys, tenantKeys } from './keys.js';
 import type { RedisClient } from './redis-client.js';
 import { scriptDefinition } from './scripts.js';
 
@@ -29,4 +30,59 @@ export function runJobScript(
     commandName(name)
   ]!;
   return fn.call(client, ...keys, ...args);
+}
+
+/** One batch of an import: a contiguous range of file lines, their row errors and encoded rules. */
+export interface ImportBatch {
+  readonly first: number;
+  readonly last: number;
+  /** Data rows read in the range. */
+  readonly read: number;
+  /** Row errors as CSV lines. */
+  readonly errors: readonly string[];
+  /** Rules encoded by rule-codec.ts. */
+  readonly rules: readonly string[];
+}
+
+export interface ImportBatchOptions {
+  readonly mode: 'skip' | 'override';
+  /** Most errors kept in the job's error list. */
+  readonly keepErrors: number;
+  /** Record the ids the import touched (overwrite-all purges the rest afterwards). */
+  readonly trackSeen: boolean;
+}
+
+/**
+ * Applies one import batch with import-batch-3.lua: the rules with their duplicate handling and
+ * indexes, the errors and the progress mark, all or nothing. `applied` is 1, 0 when the range was
+ * applied before (a resumed job), -1 when it overlaps the progress mark.
+ */
+export async function applyImportBatch(
+  client: RedisClient,
+  tenant: string,
+  jobId: string,
+  batch: ImportBatch,
+  options: ImportBatchOptions,
+): Promise<{ applied: number; imported: number; skipped: number }> {
+  const k = jobKeys(tenant, jobId);
+  const t = tenantKeys(tenant);
+  const raw = await runJobScript(
+    client,
+    'import-batch-3',
+    [t.ruleSeq, k.progress, k.errors],
+    [
+      t.prefix,
+      options.mode,
+      batch.first,
+      batch.last,
+      batch.read,
+      batch.errors.length,
+      options.keepErrors,
+      options.trackSeen ? '1' : '0',
+      ...batch.errors,
+      ...batch.rules,
+    ],
+  );
+  const [applied, imported, skipped] = (raw as number[]).map(Number) as [number, number, number];
+  return { applied, imported, skipped };
 }
