@@ -63,21 +63,23 @@ end
 
 -- Split prefixes seen by this script call: a batch of rules shares most of them.
 local splitCache = { c = {}, g = {} }
-local function isSplit(side, prefix)
-  local known = splitCache[side][prefix]
-  if known == nil then
-    known = redis.call('SISMEMBER', P .. 'ns:' .. side, prefix) == 1
-    splitCache[side][prefix] = known
-  end
-  return known
-end
 
 -- The bucket prefix holding `fixed`: the shortest prefix that is not split (or fixed itself).
+-- Runs for every rule of a bulk import: one loop, no call per level.
 local function numberLeaf(side, fixed)
   if fixed == 'anonymous' then return 'anon' end
-  local k = 0
-  while k < #fixed and isSplit(side, string.sub(fixed, 1, k)) do k = k + 1 end
-  return string.sub(fixed, 1, k)
+  local cache, n, k, prefix = splitCache[side], #fixed, 0, ''
+  while k < n do
+    local split = cache[prefix]
+    if split == nil then
+      split = redis.call('SISMEMBER', P .. 'ns:' .. side, prefix) == 1
+      cache[prefix] = split
+    end
+    if not split then break end
+    k = k + 1
+    prefix = string.sub(fixed, 1, k)
+  end
+  return prefix
 end
 
 -- The bucket key holding a number text, and its leaf prefix.
