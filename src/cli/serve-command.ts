@@ -83,9 +83,9 @@ export function startServer(config: Config, roles: ReadonlySet<RoleName>, log: L
 
   const started = (async () => {
     embedded = await ensureRedis(config, log);
+    const connection = { url: embedded?.url ?? config.REDIS_URL, cluster: config.REDIS_CLUSTER };
     client = createRedisClient({
-      url: embedded?.url ?? config.REDIS_URL,
-      cluster: config.REDIS_CLUSTER,
+      ...connection,
       // Commands of concurrent requests go out in one write: the API's throughput under load. With
       // Redis away, a command fails after a few reconnect attempts (the API answers 503 in well under
       // a second) instead of queueing for a minute; the rule sync retries on its own.
@@ -95,11 +95,18 @@ export function startServer(config: Config, roles: ReadonlySet<RoleName>, log: L
     void checkServer(c, log).catch((error: unknown) =>
       log.warn({ err: (error as Error).message }, 'could not read the Redis server settings'),
     );
-    // Rebuilding a tenant's snapshot compiles all its rules on this event loop (seconds at 10M rules):
-    // a process that answers calls leaves it to worker or API nodes when those run elsewhere.
+    // Rebuilding a tenant's snapshot compiles all its rules (seconds of CPU at 10M rules); it runs on a
+    // worker thread, and a process that answers calls still leaves it to worker or API nodes when
+    // those run elsewhere (its reads from Redis and the stored copy are work too).
     const callNode = roles.has('ari') || roles.has('esl');
     const buildSnapshots = !callNode || roles.has('worker') || roles.has('api');
-    registry = new SyncRegistry({ client: c, log, store: storeOptionsOf({ config }), buildSnapshots });
+    registry = new SyncRegistry({
+      client: c,
+      log,
+      store: storeOptionsOf({ config }),
+      buildSnapshots,
+      snapshotThread: connection,
+    });
     await registry.start(undefined, 30_000);
     notify = new NotifyService({ config, client: c, log, worker: roles.has('worker') }).start();
     const ctx: ServeContext = {

@@ -1,8 +1,9 @@
-import { encodeSnapshot } from '../engine/snapshot-codec.js';
+import { decodeSnapshot } from '../engine/snapshot-codec.js';
 import type { Logger } from '../log.js';
 import { tenantKeys } from './keys.js';
 import type { RedisClient } from './redis-client.js';
 import { runScript } from './scripts.js';
+import { type CompilerConnection, compileSnapshot, compileSnapshotInThread } from './snapshot-compiler.js';
 import { SnapshotStore } from './snapshot-store.js';
 import { DEFAULT_STORE_OPTIONS, type StoreOptions } from './store-options.js';
 import { loadTenantState, type TenantState } from './tenant-state-loader.js';
@@ -18,9 +19,10 @@ export class SnapshotBuilder {
     private readonly client: RedisClient,
     private readonly log: Logger,
     private readonly options: StoreOptions = DEFAULT_STORE_OPTIONS,
-    chunkBytes?: number,
+    /** Compile on a worker thread with its own connection (see snapshot-compiler.ts); else here. */
+    private readonly thread?: CompilerConnection,
   ) {
-    this.snapshots = new SnapshotStore(client, { chunkBytes });
+    this.snapshots = new SnapshotStore(client);
   }
 
   /** Builds and stores a snapshot unless another node holds the lock; returns the state built, if any. */
@@ -30,10 +32,20 @@ export class SnapshotBuilder {
     if ((await this.client.set(k.snapshotLock, token, 'PX', lockMs, 'NX')) !== 'OK') return undefined;
     try {
       const started = Date.now();
-      const state = await loadTenantState(this.client, tenant);
       // A node asked about a tenant nobody created: decide from the empty engine, store nothing.
-      if ((await this.client.exists(k.tenant, k.ruleSeq, k.changes)) === 0) return state;
-      const bytes = encodeSnapshot(state.engine, { version: state.version });
+      if ((await this.client.exists(k.tenant, k.ruleSeq, k.changes)) === 0) {
+        return loadTenantState(this.client, tenant);
+      }
+      const compiled = this.thread
+        ? await compileSnapshotInThread(this.thread, tenant)
+        : await compileSnapshot(this.client, tenant);
+      const { bytes, version } = compiled;
+      // From a thread only the bytes came: decoding them is views over the buffer, not a compile.
+      const state = compiled.state ?? {
+        engine: decodeSnapshot(bytes).engine.withDefaultAction(compiled.params.defaultAction),
+        version,
+        params: compiled.params,
+      };
       const flipped = await this.snapshots.write(tenant, bytes, state.version);
       if (flipped) {
         await runScript(
@@ -50,6 +62,7 @@ export class SnapshotBuilder {
           rules: state.engine.baseRuleCount,
           bytes: bytes.length,
           ms: Date.now() - started,
+          thread: this.thread !== undefined,
         },
         flipped ? 'rule snapshot rebuilt' : 'rule snapshot already current',
       );

@@ -3,6 +3,7 @@ import { type CallHandlingSettings, DEFAULT_CALL_HANDLING } from '../pbx/call-pl
 import type { DeciderSource, TenantDecider } from '../pbx/call-screener.js';
 import { TENANT_ID } from './keys.js';
 import { duplicateClient, type RedisClient } from './redis-client.js';
+import type { CompilerConnection } from './snapshot-compiler.js';
 import { DEFAULT_STORE_OPTIONS, type StoreOptions } from './store-options.js';
 import { handlingOf } from './tenant-params.js';
 import { TenantRepository } from './tenant-repository.js';
@@ -16,6 +17,8 @@ export interface SyncRegistryOptions {
   readonly defaults?: CallHandlingSettings;
   /** Whether nodes rebuild the cached snapshot (default true; turn off on nodes that only serve calls). */
   readonly buildSnapshots?: boolean;
+  /** Compile rebuilt snapshots on a worker thread connected here (default: on the event loop). */
+  readonly snapshotThread?: CompilerConnection;
   readonly blockMs?: number;
   readonly now?: () => number;
 }
@@ -54,6 +57,7 @@ export class SyncRegistry implements DeciderSource {
         log: this.o.log,
         store: this.o.store ?? DEFAULT_STORE_OPTIONS,
         buildSnapshots: this.o.buildSnapshots,
+        snapshotThread: this.o.snapshotThread,
         blockMs: this.o.blockMs,
         now: this.o.now,
       });

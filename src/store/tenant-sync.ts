@@ -14,6 +14,7 @@ import {
 import { tenantKeys } from './keys.js';
 import type { RedisClient } from './redis-client.js';
 import { SnapshotBuilder } from './snapshot-builder.js';
+import type { CompilerConnection } from './snapshot-compiler.js';
 import { SnapshotStore } from './snapshot-store.js';
 import { DEFAULT_STORE_OPTIONS, type StoreOptions } from './store-options.js';
 import { handlingOf, policyOf, type TenantParams } from './tenant-params.js';
@@ -30,6 +31,8 @@ export interface TenantSyncOptions {
   readonly store?: StoreOptions;
   /** Whether this node rebuilds the cached snapshot when the stream has grown (default true). */
   readonly buildSnapshots?: boolean;
+  /** Compile rebuilt snapshots on a worker thread connected here (default: on the event loop). */
+  readonly snapshotThread?: CompilerConnection;
   /** Longest wait of one XREAD; also how often a quiet node confirms it is current. */
   readonly blockMs?: number;
   readonly now?: () => number;
@@ -231,6 +234,10 @@ export class TenantSync {
     }
   }
 
+  private snapshotBuilder(): SnapshotBuilder {
+    return new SnapshotBuilder(this.o.client, this.o.log, this.store, this.o.snapshotThread);
+  }
+
   /** Loads an engine reflecting at least `min`: the cached snapshot when it is new enough, else the rules. */
   private async load(min: string): Promise<void> {
     const wanted = min;
@@ -261,7 +268,7 @@ export class TenantSync {
       if (this.o.buildSnapshots !== false && !this.building) {
         this.building = true;
         try {
-          state = await new SnapshotBuilder(this.o.client, this.o.log, this.store).build(this.o.tenant);
+          state = await this.snapshotBuilder().build(this.o.tenant);
         } finally {
           this.building = false;
         }
@@ -396,8 +403,7 @@ export class TenantSync {
     this.lastRebuild = this.now();
     let built = false;
     try {
-      built =
-        (await new SnapshotBuilder(this.o.client, this.o.log, this.store).build(this.o.tenant)) !== undefined;
+      built = (await this.snapshotBuilder().build(this.o.tenant)) !== undefined;
     } catch (error) {
       this.o.log.warn(
         { tenant: this.o.tenant, err: (error as Error).message },
