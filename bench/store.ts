@@ -2,6 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import type { Rule } from '../src/domain/rule.js';
 import { DecisionEngine } from '../src/engine/decision-engine.js';
@@ -14,6 +15,7 @@ import { freePort, RedisProcess } from '../src/store/redis-process.js';
 import { encodeRule } from '../src/store/rule-codec.js';
 import { RuleRepository } from '../src/store/rule-repository.js';
 import { SnapshotBuilder } from '../src/store/snapshot-builder.js';
+import type { CompilerConnection } from '../src/store/snapshot-compiler.js';
 import { SnapshotStore } from '../src/store/snapshot-store.js';
 import { TenantSync } from '../src/store/tenant-sync.js';
 import { syntheticRules } from './synthetic-rules.js';
@@ -196,6 +198,20 @@ async function importPath(s: Server, tenant: string, n: number) {
   return { perSec: Math.round(n / seconds), imported };
 }
 
+/**
+ * A snapshot rebuild of tenant `bulk` as a node does it (on a worker thread when `thread` is given),
+ * with the longest the event loop was held up meanwhile: how long calls would have waited.
+ */
+async function snapshotBuild(s: Server, thread: CompilerConnection | undefined) {
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  delay.enable();
+  const start = performance.now();
+  await new SnapshotBuilder(s.client, silentLogger, undefined, thread).build('bulk', 3_600_000);
+  const seconds = (performance.now() - start) / 1000;
+  delay.disable();
+  return { seconds, maxDelayMs: Math.round(delay.max / 1e6) };
+}
+
 /** The API's bulk write (`writeMany`: each rule validated, encoded and written by write-rules-3.lua). */
 async function apiBulkWrite(s: Server, tenant: string, n: number) {
   const repo = new RuleRepository(s.client);
@@ -221,9 +237,7 @@ async function atSize(n: number) {
       import_path_rules_per_sec: importRate,
       redis_cli_pipe_plain_hset_per_sec: ceiling,
     });
-    const built = performance.now();
-    await new SnapshotBuilder(s.client, silentLogger).build('bulk', 3_600_000);
-    const buildSeconds = (performance.now() - built) / 1000;
+    const threaded = await snapshotBuild(s, { url: s.proc.url });
     const pointer = (await new SnapshotStore(s.client).pointer('bulk'))!;
     const withSnapshot = (await usedMemory(s.client)) - before;
     out({
@@ -232,7 +246,17 @@ async function atSize(n: number) {
       bytes_per_rule: round(rulesMemory / stored, 1),
       bytes_per_rule_with_cached_snapshot: round(withSnapshot / stored, 1),
       snapshot_bytes: pointer.bytes,
-      snapshot_build_seconds: round(buildSeconds, 1),
+      snapshot_build_seconds: round(threaded.seconds, 1),
+    });
+    // The same rebuild compiled on the event loop, for comparison (skipped where it takes minutes).
+    const inline = n <= 1_000_000 ? await snapshotBuild(s, undefined) : undefined;
+    out({
+      metric: 'snapshot_rebuild_event_loop',
+      rules: stored,
+      worker_thread_seconds: round(threaded.seconds, 1),
+      worker_thread_loop_max_delay_ms: threaded.maxDelayMs,
+      event_loop_seconds: inline && round(inline.seconds, 1),
+      event_loop_max_delay_ms: inline?.maxDelayMs,
     });
     await coldStart(s.proc.url, 'bulk');
     const apiRules = Math.min(n, 100_000);
