@@ -90,16 +90,16 @@ end
 
 for i = 9 + nErr, #ARGV do
   local enc = ARGV[i]
-  local f = ruleIndexFields(enc)
-  local side, text = 'c', f[1]
-  if text == '' then side, text = 'g', f[2] end
+  local called, calling, group, typeId, ou, expires = ruleIndexFields(enc)
+  local side, text = 'c', called
+  if text == '' then side, text = 'g', calling end
   local bucket, leaf = leafKey(side, text)
   -- Most imported numbers are new: claiming the number's index entry for the next id is then the
   -- whole duplicate check. A number already there gets the full check.
-  -- The id as text once: Lua turns a number into text with a slow sprintf at every command.
-  local sid = tostring(nextId + 1)
+  -- The id as text once, as an integer: Lua turns a number into text with a slow float sprintf.
+  local sid = string.format('%d', nextId + 1)
   local claimed = text ~= '' and redis.call('HSETNX', bucket, text, sid) == 1
-  local dup, ids = nil, nil
+  local f, dup, ids = nil, nil, nil
   if not claimed then
     f = ruleFields(enc)
     dup, side, ids, bucket, leaf = findDuplicate(f, ruleConditions(enc, f), nil, pendingEnc)
@@ -139,18 +139,20 @@ for i = 9 + nErr, #ARGV do
     list[#list + 1] = enc
     if claimed then
       numberGrew(side, bucket, leaf, id)
-      if side == 'c' then numberAdd('g', f[2], id) end
+      if side == 'c' and calling ~= '' then numberAdd('g', calling, id) end
     else
       -- What the duplicate check read is still current: pass it on instead of reading again.
       indexNumbers(id, f, side, ids or false, bucket, leaf)
     end
-    listsFor(id)
-    tagCollect('g', f[4], id, sid)
-    tagCollect('t', f[11], id, sid)
-    tagCollect('o', f[12], id, sid)
-    expiryCollect(f[14], id, sid)
+    if group ~= '' or typeId ~= '' or ou ~= '' or expires ~= '' then
+      listsFor(id)
+      tagCollect('g', group, id, sid)
+      tagCollect('t', typeId, id, sid)
+      tagCollect('o', ou, id, sid)
+      expiryCollect(expires, id, sid)
+    end
     imported = imported + 1
-    seen(id)
+    if track then seen(id) end
   end
 end
 for _, b in ipairs(pendingOrder) do

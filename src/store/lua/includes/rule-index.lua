@@ -14,14 +14,13 @@ local function ruleFields(enc)
   return { string.match(enc .. PAD, FIELDS) }
 end
 
--- Only the fields the indexes read (1 called, 2 calling, 4 group, 11 type, 12 ou, 14 expiresAt) at
--- their usual places: one match with six captures, for the bulk path's new rules.
+-- Only the fields the indexes read, as six values (called, calling, group, type, ou, expiresAt): one
+-- match with six captures and no table, for the bulk path's new rules.
 local SKIP, TAKE = '[^\31]*\31', '([^\31]*)\31'
 local INDEX_FIELDS = '^' .. TAKE .. TAKE .. SKIP .. TAKE .. string.rep(SKIP, 6) .. TAKE .. TAKE .. SKIP .. '([^\31]*)'
 
 local function ruleIndexFields(enc)
-  local called, calling, group, type, ou, expires = string.match(enc .. PAD, INDEX_FIELDS)
-  return { called, calling, nil, group, nil, nil, nil, nil, nil, nil, type, ou, nil, expires }
+  return string.match(enc .. PAD, INDEX_FIELDS)
 end
 
 -- The text before the ninth separator: conditionsKey() of the rule.
