@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
-import type { CallContext } from '../../src/domain/call-context.js';
 import { decodeSnapshot } from '../../src/engine/snapshot-codec.js';
 import { silentLogger } from '../../src/log.js';
 import { CatalogRepository } from '../../src/store/catalog-repository.js';
@@ -10,16 +9,10 @@ import { SnapshotBuilder } from '../../src/store/snapshot-builder.js';
 import { compileSnapshot, compileSnapshotInThread } from '../../src/store/snapshot-compiler.js';
 import { SnapshotStore } from '../../src/store/snapshot-store.js';
 import { TenantRepository } from '../../src/store/tenant-repository.js';
+import { outboundCall } from '../support/calls.js';
 import { skipWithoutRedis, startRedis, type TestRedis } from '../support/redis-server.js';
 
-const NOW = 1_800_000_000_000;
-const call = (called: string, extra: Partial<CallContext> = {}): CallContext => ({
-  called,
-  calling: '37120000000',
-  direction: 'outbound',
-  at: NOW,
-  ...extra,
-});
+const call = outboundCall;
 
 describe('snapshot compile on a worker thread', { skip: skipWithoutRedis }, () => {
   let redis: TestRedis;

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
-import type { CallContext } from '../../src/domain/call-context.js';
 import { silentLogger } from '../../src/log.js';
 import { CallScreener } from '../../src/pbx/call-screener.js';
 import { CatalogRepository } from '../../src/store/catalog-repository.js';
@@ -12,18 +11,13 @@ import { SnapshotStore } from '../../src/store/snapshot-store.js';
 import { SyncRegistry } from '../../src/store/sync-registry.js';
 import { TenantRepository } from '../../src/store/tenant-repository.js';
 import { TenantSync } from '../../src/store/tenant-sync.js';
+import { CALL_TIME, outboundCall } from '../support/calls.js';
 import { skipWithoutRedis, startRedis, type TestRedis } from '../support/redis-server.js';
 
-const NOW = 1_800_000_000_000;
+const NOW = CALL_TIME;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const store = { streamMaxLen: 1000, snapshotEvery: 50 };
-const call = (called: string, extra: Partial<CallContext> = {}): CallContext => ({
-  called,
-  calling: '37120000000',
-  direction: 'outbound',
-  at: NOW,
-  ...extra,
-});
+const call = outboundCall;
 
 describe('TenantSync', { skip: skipWithoutRedis }, () => {
   let redis: TestRedis;
