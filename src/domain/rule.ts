@@ -1,3 +1,4 @@
+import { isSupportedCountry } from 'libphonenumber-js';
 import { z } from 'zod';
 import { type Pattern, parseCanonicalPattern } from './pattern.js';
 
@@ -20,7 +21,13 @@ export const countrySchema = z
   .string()
   .trim()
   .regex(/^[A-Za-z]{2}$/, 'an ISO 3166 alpha-2 country code such as US or LV')
-  .transform((c) => c.toUpperCase());
+  .transform((c) => c.toUpperCase())
+  // Two letters are not enough: ZZ would be stored and never match a call (numbers map to countries
+  // through libphonenumber-js, which knows every country with a numbering plan).
+  .refine((c): boolean => isSupportedCountry(c), {
+    error: (issue) =>
+      `${String(issue.input)} is not a country with a telephone numbering plan (such as US or LV)`,
+  });
 
 /** Rule ids are positive 32-bit integers so that the compiled index can hold them in a Uint32Array. */
 export const ruleIdSchema = z.number().int().min(1).max(0xffff_ffff);
