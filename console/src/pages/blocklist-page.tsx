@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 import { api, get, messageOf, type Page, type Query } from '../api';
 import { nameOf, optionsOf, useCatalog } from '../catalog';
 import { Notice, Pager, Select, TextInput } from '../components/ui';
+import { useLatestRequest } from '../latest-request';
 import { type Decision, DIRECTION_OPTIONS, formatTime, type Rule } from '../model';
 import { ExportDialog } from './export-dialog';
 import { ImportDialog } from './import-dialog';
@@ -62,7 +63,9 @@ export function BlocklistPage() {
   const [notice, setNotice] = useState<string>();
   const [dialog, setDialog] = useState<Dialog>(null);
 
+  const beginRequest = useLatestRequest();
   const load = useCallback(async () => {
+    const newest = beginRequest();
     setLoading(true);
     setError(undefined);
     try {
@@ -72,14 +75,15 @@ export function BlocklistPage() {
         cursor: cursors[page],
         sort: '-updatedAt',
       });
-      setData(res);
+      if (newest()) setData(res);
     } catch (e) {
+      if (!newest()) return;
       setError(messageOf(e));
       setData(undefined);
     } finally {
-      setLoading(false);
+      if (newest()) setLoading(false);
     }
-  }, [filters, cursors, page]);
+  }, [filters, cursors, page, beginRequest]);
 
   useEffect(() => {
     void load();

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 import { get, messageOf, type Page } from '../api';
 import { Notice, Pager, ProgressBar } from '../components/ui';
 import { JobFiles } from '../jobs';
+import { useLatestRequest } from '../latest-request';
 import { formatTime, isFinished, type Job, readJob } from '../model';
 
 // The task view lists the newest jobs (the API keeps finished ones for the job file time to live).
@@ -18,19 +19,22 @@ export function JobsPage() {
   const [error, setError] = useState<string>();
   const [loaded, setLoaded] = useState(false);
 
+  const beginRequest = useLatestRequest();
   const load = useCallback(async () => {
+    const newest = beginRequest();
     try {
       const res = await get<Page<unknown>>('/v1/jobs', { limit: PAGE_SIZE, cursor: cursors[page] });
+      if (!newest()) return;
       setJobs(res.items.map(readJob));
       setNext(res.next);
       setTotal(res.total);
       setError(undefined);
     } catch (e) {
-      setError(messageOf(e));
+      if (newest()) setError(messageOf(e));
     } finally {
-      setLoaded(true);
+      if (newest()) setLoaded(true);
     }
-  }, [cursors, page]);
+  }, [cursors, page, beginRequest]);
 
   useEffect(() => {
     void load();
