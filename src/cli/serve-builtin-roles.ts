@@ -1,8 +1,5 @@
 import { apiDepsOver } from '../api/api-deps.js';
 import { buildApiApp } from '../api/app.js';
-import { ExpirySweeper } from '../store/expiry-sweeper.js';
-import { RuleRepository } from '../store/rule-repository.js';
-import { TenantRepository } from '../store/tenant-repository.js';
 import { countingDeciderSource } from './counting-decider-source.js';
 import { extraApiRoutes, registerRole, type ServeContext } from './serve-roles.js';
 
@@ -66,18 +63,4 @@ registerRole('esl', async (ctx) => {
   });
   await app.start();
   return { stop: () => app.drain() };
-});
-
-/**
- * Placeholder for the bulk-jobs worker (imports, exports, schedules), which replaces it with
- * registerRole('worker', ...). Until then the worker role purges expired rules.
- */
-registerRole('worker', async (ctx) => {
-  const store = storeOptionsOf(ctx);
-  const sweeper = new ExpirySweeper(
-    new RuleRepository(ctx.client, store),
-    new TenantRepository(ctx.client, store),
-    ctx.log.child({ role: 'worker' }),
-  ).start();
-  return { stop: async () => sweeper.stop() };
 });
