@@ -2,6 +2,7 @@ import { type ComponentChildren, createContext } from 'preact';
 import { useCallback, useContext, useEffect, useState } from 'preact/hooks';
 import { get, getAll } from './api';
 import type { Option } from './components/ui';
+import { useLatestRequest } from './latest-request';
 import type { BlocklistType, Group, Ou, Params } from './model';
 
 /**
@@ -38,7 +39,9 @@ export function CatalogProvider(props: { children: ComponentChildren }) {
     loaded: false,
     error: undefined,
   });
+  const beginRequest = useLatestRequest();
   const reload = useCallback(async () => {
+    const newest = beginRequest();
     try {
       const [ous, groups, types, params] = await Promise.all([
         getAll<Ou>('/v1/ous'),
@@ -46,11 +49,11 @@ export function CatalogProvider(props: { children: ComponentChildren }) {
         getAll<BlocklistType>('/v1/types'),
         get<Params>('/v1/params'),
       ]);
-      setState({ ous, groups, types, params, loaded: true, error: undefined });
+      if (newest()) setState({ ous, groups, types, params, loaded: true, error: undefined });
     } catch (error) {
-      setState((s) => ({ ...s, loaded: true, error: (error as Error).message }));
+      if (newest()) setState((s) => ({ ...s, loaded: true, error: (error as Error).message }));
     }
-  }, []);
+  }, [beginRequest]);
   useEffect(() => {
     void reload();
   }, [reload]);

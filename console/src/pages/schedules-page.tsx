@@ -11,6 +11,7 @@ import {
   useServerFile,
 } from '../components/shared-fields';
 import { Dialog, Notice, TextInput } from '../components/ui';
+import { useLatestRequest } from '../latest-request';
 import { formatTime } from '../model';
 import { PasswordField } from './export-dialog';
 import { type ImportChoices, ImportChoicesFields, importFields } from './import-dialog';
@@ -40,14 +41,18 @@ export function SchedulesPage() {
   const [notice, setNotice] = useState<string>();
   const [creating, setCreating] = useState<'import' | 'export' | null>(null);
 
+  const beginRequest = useLatestRequest();
   const load = useCallback(async () => {
+    const newest = beginRequest();
     try {
-      setItems(await getAll<Schedule>('/v1/schedules'));
+      const items = await getAll<Schedule>('/v1/schedules');
+      if (!newest()) return;
+      setItems(items);
       setError(undefined);
     } catch (e) {
-      setError(messageOf(e));
+      if (newest()) setError(messageOf(e));
     }
-  }, []);
+  }, [beginRequest]);
   useEffect(() => {
     void load();
   }, [load]);
