@@ -86,6 +86,9 @@ describe('API: dead letters, decisions, rule hits', { skip: skipWithoutRedis }, 
     };
     const first = await deadLetters.add(job(a.id, 'ev-1'), failure);
     await deadLetters.add(job(a.id, 'ev-2'), failure);
+    // Letter ids are stream ids, per tenant: added in the same millisecond, b's would share a's first
+    // id and b would rightly see its own letter under it. A later millisecond keeps them apart.
+    await new Promise((r) => setTimeout(r, 2));
     await deadLetters.add(job(b.id, 'ev-3'), failure);
 
     assert.equal((await call('GET', '/v1/dead-letters', undefined)).statusCode, 401);
