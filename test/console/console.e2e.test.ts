@@ -253,7 +253,10 @@ describe('web console', { skip: skipWithoutChromium || skipWithoutLocalRedis }, 
   it('finds the rule by number, exactly and as the rules that would match it, and explains a check', async () => {
     const filters = page.getByRole('form', { name: 'Search rules' });
     await filters.getByLabel('Phone number').fill('13125550142');
+    // The search's own answer, so that a failure below says whether the search was sent at all.
+    const searched = page.waitForResponse((r) => r.url().includes('number=13125550142'), WAIT);
     await filters.getByRole('button', { name: 'Search' }).click();
+    assert.equal((await searched).status(), 200);
     await rowOf(page, '13125550142').waitFor(WAIT);
     await page
       .locator('table.rules tbody tr')
