@@ -145,6 +145,41 @@ describe('ImportRunner', { skip: skipWithoutRedis }, () => {
     }
   });
 
+  it('into a tenant whose number index has split, finds repeated numbers and keeps new ones findable', async () => {
+    const t = redis.tenant();
+    const dense = Array.from({ length: 2000 }, (_, i) => `1404526${String(i * 3).padStart(4, '0')}`);
+    const sparse = Array.from(
+      { length: 3000 },
+      (_, i) => `44${String((i * 7919) % 100000).padStart(8, '0')}`,
+    );
+    const rows = (numbers: string[]) =>
+      csv(['called,direction,action', ...numbers.map((n) => `${n},outbound,block`)]);
+    assert.equal((await importText(t, rows([...dense, ...sparse]))).imported, 5000);
+    // A batch reads the whole split set at once when it has at most two prefixes per script argument
+    // (8 + rows); a smaller batch looks the prefixes up one by one. The small file below is one.
+    const splits = await client.scard(`cg:{${t}}:ns:c`);
+    assert.ok(
+      splits > 2 * (8 + 4),
+      `the index split into more prefixes (${splits}) than the small file reads at once`,
+    );
+
+    // Numbers at several depths of the index, in an order where each lookup starts where the previous
+    // one ended: both kinds of batch see the numbers already there, wherever the splits put them.
+    const fresh = Array.from({ length: 600 }, (_, i) => `1404526${String(i * 3 + 1).padStart(4, '0')}`);
+    const large = await importText(t, rows([...dense.slice(0, 900), ...fresh.slice(0, 500), ...sparse]));
+    assert.deepEqual([large.imported, large.skipped], [500, 3900]);
+    const small = await importText(t, rows([dense[1999]!, sparse[3]!, fresh[499]!, fresh[500]!]));
+    assert.deepEqual([small.imported, small.skipped], [1, 3]);
+
+    for (const n of [dense[0]!, dense[1999]!, sparse[2999]!, fresh[0]!, fresh[500]!]) {
+      assert.deepEqual(
+        (await repo.findByPattern(t, n, 'called')).map((r) => r.called),
+        [n],
+      );
+    }
+    assert.equal((await allRules(repo, t)).length, 5501);
+  });
+
   it('overwrite replaces the OU + group scope and leaves other scopes alone', async () => {
     const t = redis.tenant();
     await repo.writeMany(t, [
