@@ -23,13 +23,23 @@ export interface SyncRegistryOptions {
   readonly now?: () => number;
 }
 
+/** How long a tenant id that a call named but nobody created stays unasked (then a call asks again). */
+const UNKNOWN_TENANT_RETRY_MS = 30_000;
+/** Most unknown tenant ids remembered at once (the oldest is forgotten first). */
+const MAX_UNKNOWN_TENANTS = 10_000;
+
 /**
  * Every tenant's synced rules on this node; what the PBX apps ask for a decider (DeciderSource).
- * A tenant seen for the first time on a call starts syncing in the background: that call gets the
- * failure policy, the next ones the tenant's rules.
+ * A tenant seen for the first time on a call starts syncing in the background once Redis confirms
+ * it exists: that call gets the failure policy, the next ones the tenant's rules. An id nobody
+ * created (a dialplan typo, a variable left unset) starts nothing: each sync holds a connection, so
+ * such ids must not be able to pile them up.
  */
 export class SyncRegistry implements DeciderSource {
   private readonly syncs = new Map<string, TenantSync>();
+  private readonly probing = new Set<string>();
+  /** Unknown tenant id → when a call may ask Redis about it again. */
+  private readonly unknown = new Map<string, number>();
   private stopped = false;
 
   constructor(private readonly o: SyncRegistryOptions) {}
@@ -75,8 +85,37 @@ export class SyncRegistry implements DeciderSource {
   deciderFor(tenant: string): TenantDecider | undefined {
     const sync = this.syncs.get(tenant);
     if (sync) return sync.decider();
-    if (!this.stopped && TENANT_ID.test(tenant)) this.ensure(tenant);
+    if (!this.stopped && TENANT_ID.test(tenant)) this.probe(tenant);
     return undefined;
+  }
+
+  /** Starts syncing a tenant first named by a call, if it exists; never waits on the call path. */
+  private probe(tenant: string): void {
+    const now = (this.o.now ?? Date.now)();
+    if (this.probing.has(tenant) || (this.unknown.get(tenant) ?? 0) > now) return;
+    this.probing.add(tenant);
+    new TenantRepository(this.o.client)
+      .get(tenant)
+      .then((found) => {
+        if (this.stopped) return;
+        if (found) {
+          this.unknown.delete(tenant);
+          this.ensure(tenant);
+          return;
+        }
+        if (!this.unknown.has(tenant)) {
+          this.o.log.warn(
+            { tenant },
+            'a call names a tenant that does not exist; its calls get the failure policy',
+          );
+        }
+        this.unknown.delete(tenant);
+        if (this.unknown.size >= MAX_UNKNOWN_TENANTS) this.unknown.delete(this.unknown.keys().next().value!);
+        this.unknown.set(tenant, now + UNKNOWN_TENANT_RETRY_MS);
+      })
+      // Redis unreachable: the next call for this tenant asks again.
+      .catch(() => undefined)
+      .finally(() => this.probing.delete(tenant));
   }
 
   fallbackHandling(tenant: string): CallHandlingSettings {

@@ -169,6 +169,12 @@ describe('TenantSync', { skip: skipWithoutRedis }, () => {
     assert.equal(a.decider()!.decide(call('1888119')).action, 'block');
   });
 
+  /** The registry's sync of a tenant, once a call has made it start one (bounded wait). */
+  const syncOf = async (registry: SyncRegistry, t: string) => {
+    for (let i = 0; i < 100 && !registry.get(t); i++) await sleep(20);
+    return registry.get(t)!;
+  };
+
   it('serves calls through the PBX screener via the registry', async () => {
     const t = redis.tenant();
     await tenants.create(t, { params: { blockWithoutType: 'continue', hangupCause: 17 } });
@@ -185,11 +191,40 @@ describe('TenantSync', { skip: skipWithoutRedis }, () => {
       const first = screener.screen(incoming);
       assert.equal(first.decision, null, 'unknown tenant: failure policy on the first call');
       assert.equal(first.plan.result, 'block', 'outbound fails closed');
-      await registry.get(t)!.ready;
+      await (await syncOf(registry, t)).ready;
       const second = screener.screen(incoming);
       assert.equal(second.decision?.action, 'block');
       assert.equal(registry.fallbackHandling(t).hangupCause, 17);
       assert.equal(registry.stalenessSeconds(), 0);
+    } finally {
+      await registry.stop();
+    }
+  });
+
+  it('starts no sync for a tenant id that calls name but nobody created, until it is created', async () => {
+    const t = redis.tenant();
+    let now = NOW;
+    const registry = new SyncRegistry({ client, log: silentLogger, store, blockMs: 500, now: () => now });
+    try {
+      const screener = new CallScreener(registry, { emit() {} }, () => NOW);
+      const incoming = { tenant: t, called: '14045266123', calling: '100', direction: 'outbound' } as never;
+      for (let i = 0; i < 50; i++) {
+        assert.equal(screener.screen(incoming).plan.result, 'block', 'the failure policy');
+        await sleep(5);
+      }
+      // A sync holds a blocking connection: none may pile up for ids nobody created.
+      assert.equal(registry.get(t), undefined, 'no sync for an unknown tenant');
+      assert.equal(registry.status().length, 0);
+
+      await tenants.create(t);
+      await rules.create(t, { called: '14045266123', direction: 'outbound', action: 'allow' });
+      screener.screen(incoming);
+      await sleep(100);
+      assert.equal(registry.get(t), undefined, 'an unknown id is asked about again only after a while');
+      now += 31_000;
+      screener.screen(incoming);
+      await (await syncOf(registry, t)).ready;
+      assert.equal(screener.screen(incoming).decision?.action, 'allow');
     } finally {
       await registry.stop();
     }
