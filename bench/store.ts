@@ -163,6 +163,14 @@ async function pipeCeiling(n: number) {
   }
 }
 
+/** Microseconds Redis spent running scripts since the last RESETSTAT: less noisy than wall time. */
+async function scriptMicros(c: Redis): Promise<number> {
+  const stats = await c.info('commandstats');
+  let usec = 0;
+  for (const m of stats.matchAll(/cmdstat_(?:eval|evalsha):calls=\d+,usec=(\d+)/g)) usec += Number(m[1]);
+  return usec;
+}
+
 /**
  * The bulk write path of imports: encoded rules through import-batch-3.lua (duplicate check, ids,
  * indexes, progress mark) in the import job's batches, pipelined as the job does. The rules are
@@ -178,6 +186,7 @@ async function importPath(s: Server, tenant: string, n: number) {
     imported += r.imported;
     skipped += r.skipped;
   };
+  await s.client.config('RESETSTAT');
   const start = performance.now();
   for (let i = 0; i < encoded.length; i += IMPORT_BATCH) {
     const rules = encoded.slice(i, i + IMPORT_BATCH);
@@ -195,7 +204,7 @@ async function importPath(s: Server, tenant: string, n: number) {
   const seconds = (performance.now() - start) / 1000;
   // The random numbers repeat now and then (same number and conditions): those rows are skipped.
   if (imported + skipped !== n) throw new Error(`imported ${imported} and skipped ${skipped} of ${n} rows`);
-  return { perSec: Math.round(n / seconds), imported };
+  return { perSec: Math.round(n / seconds), imported, scriptUsPerRule: (await scriptMicros(s.client)) / n };
 }
 
 /**
@@ -227,7 +236,7 @@ async function atSize(n: number) {
   try {
     const repo = new RuleRepository(s.client);
     const before = await usedMemory(s.client);
-    const { perSec: importRate, imported: stored } = await importPath(s, 'bulk', n);
+    const { perSec: importRate, imported: stored, scriptUsPerRule } = await importPath(s, 'bulk', n);
     await repo.publishReload('bulk');
     const rulesMemory = (await usedMemory(s.client)) - before;
     const ceiling = await pipeCeiling(n);
@@ -235,6 +244,7 @@ async function atSize(n: number) {
       metric: 'bulk_write',
       rules: n,
       import_path_rules_per_sec: importRate,
+      import_path_redis_script_us_per_rule: round(scriptUsPerRule),
       redis_cli_pipe_plain_hset_per_sec: ceiling,
     });
     const threaded = await snapshotBuild(s, { url: s.proc.url });
@@ -258,7 +268,7 @@ async function atSize(n: number) {
       event_loop_seconds: inline && round(inline.seconds, 1),
       event_loop_max_delay_ms: inline?.maxDelayMs,
     });
-    await coldStart(s.proc.url, 'bulk');
+    await coldStart(s.proc.url, 'bulk', await persistenceIdle(s.client));
     const apiRules = Math.min(n, 100_000);
     out({ metric: 'api_bulk_write', rules: apiRules, rules_per_sec: await apiBulkWrite(s, 'api', apiRules) });
   } finally {
@@ -267,12 +277,34 @@ async function atSize(n: number) {
 }
 
 /**
+ * Waits (at most 5 minutes) until Redis is not rewriting its AOF or saving an RDB: on two cores, the
+ * fork writing gigabytes competes with the node being measured. Returns the milliseconds waited
+ * (at least the half second given to Redis's cron).
+ */
+async function persistenceIdle(c: Redis): Promise<number> {
+  const start = performance.now();
+  // Redis's cron (every 100 ms) starts a rewrite that the last writes called for: give it the time.
+  await new Promise((r) => setTimeout(r, 500));
+  while (performance.now() - start < 300_000) {
+    const info = await c.info('persistence');
+    if (!/aof_rewrite_in_progress:1|rdb_bgsave_in_progress:1/.test(info)) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return Math.round(performance.now() - start);
+}
+
+/**
  * Cold start as a node does it: a fresh process (no heap of its own to collect) reads the snapshot in
  * one round trip and decodes it, then a TenantSync is ready.
  */
-async function coldStart(url: string, tenant: string) {
+async function coldStart(url: string, tenant: string, waitedMs = 0) {
   const child = spawn(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname], {
-    env: { ...process.env, CG_BENCH_COLD_URL: url, CG_BENCH_COLD_TENANT: tenant },
+    env: {
+      ...process.env,
+      CG_BENCH_COLD_URL: url,
+      CG_BENCH_COLD_TENANT: tenant,
+      CG_BENCH_COLD_WAITED_MS: String(waitedMs),
+    },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   await new Promise<void>((resolve, reject) =>
@@ -308,6 +340,7 @@ async function coldStartChild(url: string, tenant: string) {
     decode_ms: Math.round(t1 - fetched),
     fetch_plus_decode_ms: Math.round(t1 - t0),
     tenant_sync_ready_ms: Math.round(t2 - t1),
+    waited_for_aof_rewrite_ms: Number(process.env.CG_BENCH_COLD_WAITED_MS ?? 0),
   });
 }
 
@@ -319,7 +352,7 @@ async function coldOnly(n: number) {
     const bytes = encodeSnapshot(engine, { version: '1-0' });
     await s.client.hset(tenantKeys('cold').tenant, 'name', 'cold');
     await new SnapshotStore(s.client).write('cold', bytes, '1-0');
-    await coldStart(s.proc.url, 'cold');
+    await coldStart(s.proc.url, 'cold', await persistenceIdle(s.client));
   } finally {
     await s.stop();
   }
