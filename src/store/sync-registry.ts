@@ -37,16 +37,19 @@ const MAX_UNKNOWN_TENANTS = 10_000;
  */
 export class SyncRegistry implements DeciderSource {
   private readonly syncs = new Map<string, TenantSync>();
+  private readonly tenants: TenantRepository;
   private readonly probing = new Set<string>();
   /** Unknown tenant id → when a call may ask Redis about it again. */
   private readonly unknown = new Map<string, number>();
   private stopped = false;
 
-  constructor(private readonly o: SyncRegistryOptions) {}
+  constructor(private readonly o: SyncRegistryOptions) {
+    this.tenants = new TenantRepository(o.client);
+  }
 
   /** Starts syncing these tenants (default: every registered tenant) and waits until each loaded or `waitMs` passed. */
   async start(tenants?: readonly string[], waitMs = 30_000): Promise<void> {
-    const ids = tenants ?? (await new TenantRepository(this.o.client).ids());
+    const ids = tenants ?? (await this.tenants.ids());
     const started = ids.map((t) => this.ensure(t));
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<void>((r) => {
@@ -94,7 +97,7 @@ export class SyncRegistry implements DeciderSource {
     const now = (this.o.now ?? Date.now)();
     if (this.probing.has(tenant) || (this.unknown.get(tenant) ?? 0) > now) return;
     this.probing.add(tenant);
-    new TenantRepository(this.o.client)
+    this.tenants
       .get(tenant)
       .then((found) => {
         if (this.stopped) return;

@@ -12,6 +12,7 @@ import { SyncRegistry } from '../../src/store/sync-registry.js';
 import { TenantRepository } from '../../src/store/tenant-repository.js';
 import { TenantSync } from '../../src/store/tenant-sync.js';
 import { CALL_TIME, outboundCall } from '../support/calls.js';
+import { eventually, memoryLogger } from '../support/memory-logger.js';
 import { skipWithoutRedis, startRedis, type TestRedis } from '../support/redis-server.js';
 
 const NOW = CALL_TIME;
@@ -169,9 +170,12 @@ describe('TenantSync', { skip: skipWithoutRedis }, () => {
     assert.equal(a.decider()!.decide(call('1888119')).action, 'block');
   });
 
-  /** The registry's sync of a tenant, once a call has made it start one (bounded wait). */
+  /** The registry's sync of a tenant, once a call has made it start one. */
   const syncOf = async (registry: SyncRegistry, t: string) => {
-    for (let i = 0; i < 100 && !registry.get(t); i++) await sleep(20);
+    assert.ok(
+      await eventually(() => registry.get(t) !== undefined),
+      'the registry started syncing the tenant',
+    );
     return registry.get(t)!;
   };
 
@@ -204,7 +208,8 @@ describe('TenantSync', { skip: skipWithoutRedis }, () => {
   it('starts no sync for a tenant id that calls name but nobody created, until it is created', async () => {
     const t = redis.tenant();
     let now = NOW;
-    const registry = new SyncRegistry({ client, log: silentLogger, store, blockMs: 500, now: () => now });
+    const { logger, records } = memoryLogger();
+    const registry = new SyncRegistry({ client, log: logger, store, blockMs: 500, now: () => now });
     try {
       const screener = new CallScreener(registry, { emit() {} }, () => NOW);
       const incoming = { tenant: t, called: '14045266123', calling: '100', direction: 'outbound' } as never;
@@ -215,6 +220,8 @@ describe('TenantSync', { skip: skipWithoutRedis }, () => {
       // A sync holds a blocking connection: none may pile up for ids nobody created.
       assert.equal(registry.get(t), undefined, 'no sync for an unknown tenant');
       assert.equal(registry.status().length, 0);
+      const warnings = records.filter((r) => r.level === 40 && r.tenant === t);
+      assert.equal(warnings.length, 1, 'the unknown tenant is logged once, not once a call');
 
       await tenants.create(t);
       await rules.create(t, { called: '14045266123', direction: 'outbound', action: 'allow' });
