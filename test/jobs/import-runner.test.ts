@@ -156,7 +156,8 @@ describe('ImportRunner', { skip: skipWithoutRedis }, () => {
       csv(['called,direction,action', ...numbers.map((n) => `${n},outbound,block`)]);
     assert.equal((await importText(t, rows([...dense, ...sparse]))).imported, 5000);
     // A batch reads the whole split set at once when it has at most two prefixes per script argument
-    // (8 + rows); a smaller batch looks the prefixes up one by one. The small file below is one.
+    // (8 + rows); a smaller batch asks Redis, first at the previous leaf's depth. The small file below
+    // is one.
     const splits = await client.scard(`cg:{${t}}:ns:c`);
     assert.ok(
       splits > 2 * (8 + 4),
