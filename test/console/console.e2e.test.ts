@@ -253,9 +253,13 @@ describe('web console', { skip: skipWithoutChromium || skipWithoutLocalRedis }, 
   it('finds the rule by number, exactly and as the rules that would match it, and explains a check', async () => {
     const filters = page.getByRole('form', { name: 'Search rules' });
     await filters.getByLabel('Phone number').fill('13125550142');
-    // The search's own answer, so that a failure below says whether the search was sent at all.
-    const searched = page.waitForResponse((r) => r.url().includes('number=13125550142'), WAIT);
+    // The search's own request and answer, so that a failure below says whether the console sent the
+    // search (a CI run once waited 60 s for an answer that never came) or the API did not answer it.
+    const isSearch = (url: string) => url.includes('number=13125550142');
+    const sent = page.waitForRequest((r) => isSearch(r.url()), WAIT);
+    const searched = page.waitForResponse((r) => isSearch(r.url()), WAIT);
     await filters.getByRole('button', { name: 'Search' }).click();
+    await sent;
     assert.equal((await searched).status(), 200);
     await rowOf(page, '13125550142').waitFor(WAIT);
     await page
