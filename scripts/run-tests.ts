@@ -1,31 +1,46 @@
 /**
- * Runs every test file under test/ with node's test runner (TypeScript through tsx). Extra arguments
- * are passed on, e.g. `npm run test:unit -- --test-name-pattern=snapshot`.
+ * Runs the whole suite with vitest (coverage by @vitest/coverage-v8) and ends with one plain line,
+ * `N passed, N failed, N skipped`, so that whoever reads the log's last line knows the result.
+ * Extra arguments go to vitest, e.g. `npm run test:unit -- test/domain` or `-t snapshot`.
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-function testFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-    const path = join(dir, e.name);
-    if (e.isDirectory()) return e.name === 'fixtures' ? [] : testFiles(path);
-    return e.name.endsWith('.test.ts') ? [path] : [];
-  });
-}
-
-const files = testFiles('test').sort();
-const result = spawnSync(
-  process.execPath,
+const dir = mkdtempSync(join(tmpdir(), 'callguard-vitest-'));
+const results = join(dir, 'results.json');
+const run = spawnSync(
+  'npx',
   [
-    '--import',
-    'tsx',
-    '--test',
-    '--test-concurrency=2',
-    '--test-timeout=300000',
+    'vitest',
+    'run',
+    '--coverage',
+    '--reporter=default',
+    '--reporter=json',
+    `--outputFile.json=${results}`,
     ...process.argv.slice(2),
-    ...files,
   ],
   { stdio: 'inherit' },
 );
-process.exit(result.status ?? 1);
+
+interface JsonResults {
+  numPassedTests: number;
+  numFailedTests: number;
+  numPendingTests: number;
+  numTodoTests: number;
+}
+let summary: JsonResults | undefined;
+try {
+  summary = JSON.parse(readFileSync(results, 'utf8')) as JsonResults;
+} catch {
+  // vitest ended before writing its results (a crash or a bad argument): its exit code says so.
+}
+rmSync(dir, { recursive: true, force: true });
+if (summary) {
+  const failed = summary.numFailedTests;
+  console.log(
+    `${summary.numPassedTests} passed, ${failed} failed, ${summary.numPendingTests + summary.numTodoTests} skipped`,
+  );
+}
+process.exit(run.status ?? 1);

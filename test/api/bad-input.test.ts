@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { LightMyRequestResponse } from 'fastify';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { errorCatalogue } from '../../src/domain/errors.js';
 import { skipWithoutRedis } from '../support/redis-server.js';
 import { type ApiHarness, SYSTEM_KEY, startApi } from './api-harness.js';
@@ -74,17 +74,17 @@ function assertClientError(res: LightMyRequestResponse, what: string, status?: n
   );
 }
 
-describe('bad input on every route', { skip: skipWithoutRedis }, () => {
+describe.skipIf(skipWithoutRedis)('bad input on every route', () => {
   let h: ApiHarness;
   let routes: RouteInfo[];
   let tenant: { id: string; admin: string };
   const keyFor = (r: RouteInfo) => (r.system ? SYSTEM_KEY : tenant.admin);
-  before(async () => {
+  beforeAll(async () => {
     h = await startApi();
     tenant = await h.tenant('bad');
     routes = routesOf(h.app.swagger() as never);
   });
-  after(async () => {
+  afterAll(async () => {
     await h?.stop();
   });
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { toCallContext } from '../../src/domain/call-context.js';
 import type { Rule } from '../../src/domain/rule.js';
 import { DecisionEngine } from '../../src/engine/decision-engine.js';
@@ -39,12 +39,12 @@ const ruleArb: fc.Arbitrary<RuleDraft> = fc
     } as RuleDraft;
   });
 
-describe('check and screen against the engine', { skip: skipWithoutRedis }, () => {
+describe.skipIf(skipWithoutRedis)('check and screen against the engine', () => {
   let h: ApiHarness;
   let tenant: { id: string; admin: string };
   let engine: DecisionEngine;
   let numbers: string[];
-  before(async () => {
+  beforeAll(async () => {
     h = await startApi();
     tenant = await h.tenant('screen');
     const k = tenant.admin;
@@ -73,7 +73,7 @@ describe('check and screen against the engine', { skip: skipWithoutRedis }, () =
     );
     numbers.push(...rules.slice(0, 300).flatMap((r) => (r.called?.startsWith('_') ? [] : [r.called!])));
   });
-  after(async () => {
+  afterAll(async () => {
     await h?.stop();
   });
 

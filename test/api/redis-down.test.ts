@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { skipWithoutLocalRedis } from '../support/redis-server.js';
 import { type ApiHarness, startApi } from './api-harness.js';
 
-describe('the API while Redis is down', { skip: skipWithoutLocalRedis }, () => {
+describe.skipIf(skipWithoutLocalRedis)('the API while Redis is down', () => {
   let h: ApiHarness;
-  before(async () => {
+  beforeAll(async () => {
     h = await startApi({ private: true });
   });
-  after(async () => {
+  afterAll(async () => {
     await h?.stop();
   });
 

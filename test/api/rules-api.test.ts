@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import type { Rule } from '../../src/domain/rule.js';
 import { skipWithoutRedis } from '../support/redis-server.js';
 import { type ApiHarness, startApi } from './api-harness.js';
 
-describe('rules API', { skip: skipWithoutRedis }, () => {
+describe.skipIf(skipWithoutRedis)('rules API', () => {
   let h: ApiHarness;
-  before(async () => {
+  beforeAll(async () => {
     h = await startApi();
   });
-  after(async () => {
+  afterAll(async () => {
     await h?.stop();
   });
 

@@ -1,17 +1,17 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { buildApiApp } from '../../src/api/app.js';
 import type { Rule } from '../../src/domain/rule.js';
 import { hashApiKey } from '../../src/store/api-key-repository.js';
 import { skipWithoutRedis } from '../support/redis-server.js';
 import { type ApiHarness, SYSTEM_KEY, startApi } from './api-harness.js';
 
-describe('tenancy, permissions and keys', { skip: skipWithoutRedis }, () => {
+describe.skipIf(skipWithoutRedis)('tenancy, permissions and keys', () => {
   let h: ApiHarness;
-  before(async () => {
+  beforeAll(async () => {
     h = await startApi();
   });
-  after(async () => {
+  afterAll(async () => {
     await h?.stop();
   });
 

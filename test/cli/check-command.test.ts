@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 
 const BIN = join(import.meta.dirname, '../../bin/callguard.js');
 let dir: string;
@@ -18,7 +18,7 @@ function callguard(args: string[], input?: string) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-before(() => {
+beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'cg-cli-'));
   writeFileSync(
     join(dir, 'rules.csv'),
@@ -32,7 +32,7 @@ before(() => {
   );
   writeFileSync(join(dir, 'bindings.csv'), 'task,group\ntask-7,dnc\n');
 });
-after(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('callguard check (offline)', () => {
   it('prints the decision and why', () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { countingDeciderSource } from '../../src/cli/counting-decider-source.js';
 import { DecisionEngine } from '../../src/engine/decision-engine.js';
 import { metricsRegistry, scrapeMetrics } from '../../src/metrics.js';

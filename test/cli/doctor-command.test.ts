@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { freePort } from '../../src/store/redis-process.js';
 import { AriDouble } from '../pbx/asterisk/ari-double.js';
 import { FreeswitchInboundDouble } from '../pbx/freeswitch/esl-inbound-double.js';
@@ -41,7 +41,7 @@ let ari: AriDouble;
 let esl: FreeswitchInboundDouble;
 let base: Record<string, string>;
 
-before(async () => {
+beforeAll(async () => {
   redis = await startRedis({ private: true });
   ari = new AriDouble({ username: 'cg', password: 'secret' });
   const ariUrl = await ari.start();
@@ -59,7 +59,7 @@ before(async () => {
     CALLGUARD_SYSTEM_KEY: 'a-system-key-of-some-length',
   };
 });
-after(async () => {
+afterAll(async () => {
   await ari?.stop();
   await esl?.close();
   await redis?.stop();

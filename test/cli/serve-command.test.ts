@@ -3,20 +3,20 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { freePort } from '../../src/store/redis-process.js';
 import { skipWithoutRedis, startRedis, type TestRedis } from '../support/redis-server.js';
 
 const MAIN = join(import.meta.dirname, '../../src/cli/main.ts');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe('callguard serve and the online CLI', { skip: skipWithoutRedis }, () => {
+describe.skipIf(skipWithoutRedis)('callguard serve and the online CLI', () => {
   let redis: TestRedis;
   let dataDir: string;
   let env: NodeJS.ProcessEnv;
   let base: string;
-  before(async () => {
+  beforeAll(async () => {
     redis = await startRedis();
     dataDir = mkdtempSync(join(tmpdir(), 'cg-serve-'));
     const port = await freePort();
@@ -31,7 +31,7 @@ describe('callguard serve and the online CLI', { skip: skipWithoutRedis }, () =>
       LOG_LEVEL: 'warn',
     };
   });
-  after(async () => {
+  afterAll(async () => {
     await redis?.stop();
     rmSync(dataDir, { recursive: true, force: true });
   });

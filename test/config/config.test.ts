@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { configEntries, renderConfigDoc } from '../../src/config-doc.js';
 

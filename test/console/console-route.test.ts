@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
 import Fastify from 'fastify';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import type { ApiApp } from '../../src/api/api-deps.js';
 import { registerConsoleRoutes, serveConsole } from '../../src/api/console-route.js';
 import { errorHandler, notFoundHandler } from '../../src/api/http-errors.js';
@@ -21,7 +21,7 @@ describe('console route', () => {
   let dist: string;
   let app: ApiApp;
 
-  before(async () => {
+  beforeAll(async () => {
     dist = mkdtempSync(join(tmpdir(), 'cg-console-dist-'));
     mkdirSync(join(dist, 'assets'));
     writeFileSync(join(dist, 'index.html'), '<!doctype html><title>console</title>');
@@ -30,7 +30,7 @@ describe('console route', () => {
     app = appServing(dist);
     await app.ready();
   });
-  after(async () => {
+  afterAll(async () => {
     await app.close();
     rmSync(dist, { recursive: true, force: true });
     rmSync(join(dirname(dist), 'outside-secret.txt'), { force: true });

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
 import { type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { skipWithoutLocalRedis, startRedis, type TestRedis } from '../support/redis-server.js';
 import {
   apiClient,
@@ -36,7 +36,7 @@ const WAIT = { timeout: Number(process.env.CONSOLE_E2E_WAIT_MS ?? 60_000) };
 const TENANT = 'acme';
 const IMPORT_ROWS = 1500;
 
-describe('web console', { skip: skipWithoutChromium || skipWithoutLocalRedis }, () => {
+describe.skipIf(skipWithoutChromium || skipWithoutLocalRedis)('web console', () => {
   let redis: TestRedis;
   let server: RunningCallguard;
   let context: BrowserContext;
@@ -72,7 +72,7 @@ describe('web console', { skip: skipWithoutChromium || skipWithoutLocalRedis }, 
     }
   };
 
-  before(async () => {
+  beforeAll(async () => {
     ensureConsoleBuilt();
     mkdirSync(SHOTS, { recursive: true });
     redis = await startRedis({ private: true });
@@ -155,7 +155,7 @@ describe('web console', { skip: skipWithoutChromium || skipWithoutLocalRedis }, 
     page.on('pageerror', (e) => pageErrors.push(e.message));
   });
 
-  after(async () => {
+  afterAll(async () => {
     await context?.close().catch(() => {});
     if (profile) rmSync(profile, { recursive: true, force: true });
     if (process.env.CONSOLE_SCREENSHOTS !== '1') rmSync(SHOTS, { recursive: true, force: true });

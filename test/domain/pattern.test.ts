@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { describe, it } from 'vitest';
 import { CallguardError } from '../../src/domain/errors.js';
 import { DIGITS_POLICY } from '../../src/domain/number.js';
 import { parsePattern, patternMatches, specificity } from '../../src/domain/pattern.js';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { CallguardError } from '../../src/domain/errors.js';
 import { expiresAtFor } from '../../src/domain/validity.js';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { describe, it } from 'vitest';
 import type { CallContext } from '../../src/domain/call-context.js';
 import { CallguardError } from '../../src/domain/errors.js';
 import type { Rule } from '../../src/domain/rule.js';

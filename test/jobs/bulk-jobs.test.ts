@@ -12,9 +12,9 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { after, before, describe, it } from 'node:test';
 import { parse } from 'csv-parse/sync';
 import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { CallguardError } from '../../src/domain/errors.js';
 import { type BulkJobs, createBulkJobs } from '../../src/jobs/bulk-jobs.js';
 import { jobsTotal } from '../../src/metrics.js';
@@ -54,7 +54,7 @@ const rulesFile = (count: number, start = 1_000_000, extra = '') => {
 const rejectsWith = (code: string, pattern: RegExp) => (e: unknown) =>
   e instanceof CallguardError && e.code === code && pattern.test(e.message);
 
-describe('bulk jobs (BullMQ, SFTP, encrypted zip)', { skip: skipWithoutRedis || skipWithoutSshd }, () => {
+describe.skipIf(skipWithoutRedis || skipWithoutSshd)('bulk jobs (BullMQ, SFTP, encrypted zip)', () => {
   let redis: TestRedis;
   let sftp: TestSftp;
   let client: Redis;
@@ -69,7 +69,7 @@ describe('bulk jobs (BullMQ, SFTP, encrypted zip)', { skip: skipWithoutRedis || 
     CALLGUARD_SECRET_KEY: SECRET,
   });
 
-  before(async () => {
+  beforeAll(async () => {
     redis = await startRedis({ private: true, appendfsync: 'no' });
     sftp = await startSftp();
     client = redis.client();
@@ -78,7 +78,7 @@ describe('bulk jobs (BullMQ, SFTP, encrypted zip)', { skip: skipWithoutRedis || 
     jobs.startWorkers({ stalledIntervalMs: 500, lockDurationMs: 1500 });
     rules = new RuleRepository(client, STORE);
   });
-  after(async () => {
+  afterAll(async () => {
     await jobs?.close();
     await sftp?.stop();
     await redis?.stop();
@@ -255,73 +255,74 @@ describe('bulk jobs (BullMQ, SFTP, encrypted zip)', { skip: skipWithoutRedis || 
     }
   });
 
-  it('exports to an AES-256 zip of CSV files of at most 100,000 records that 7-Zip opens, neutralising formulas', {
-    skip: has7z ? false : '7z is not installed (apt-get install p7zip-full)',
-  }, async () => {
-    const t = redis.tenant();
-    const drafts = [];
-    for (let i = 0; i < 100_001; i++) {
-      drafts.push({
-        called: String(5_000_000 + i),
-        direction: 'outbound' as const,
-        action: 'block' as const,
-        ou: 'sales',
-        ...(i === 7
-          ? { remarks: '=cmd|calc' }
-          : i === 8
-            ? { remarks: '-2+3' }
-            : i === 9
-              ? { remarks: 'a,"b"' }
-              : {}),
-      });
-    }
-    await rules.writeMany(t, drafts, { batch: 1000 });
-    await rules.create(t, { called: '999', direction: 'both', action: 'allow', ou: 'other' });
-    const password = 'Exp0rt@pw';
-    const id = await jobs.service.submitExport(
-      t,
-      { filter: { ou: 'sales' }, target: { mode: 'download' }, password },
-      'u',
-    );
-    const view = await jobs.service.waitFor(t, id);
-    assert.equal(view.state, 'completed', JSON.stringify(view.error));
-    assert.equal(view.resultFile, `/v1/exports/${id}/file`);
-    const zipPath = join(work, `${id}.zip`);
-    const chunks: Buffer[] = [];
-    for await (const c of (await jobs.service.exportFile(t, id))!) chunks.push(c as Buffer);
-    writeFileSync(zipPath, Buffer.concat(chunks));
-    const listing = execFileSync('7z', ['l', '-slt', `-p${password}`, zipPath]).toString();
-    assert.match(listing, /Method = AES-256/);
-    const outDir = join(work, id);
-    assert.throws(() =>
-      execFileSync('7z', ['x', '-pwrong1@pass', `-o${outDir}-bad`, zipPath], { stdio: 'pipe' }),
-    );
-    execFileSync('7z', ['x', `-p${password}`, `-o${outDir}`, zipPath], { stdio: 'ignore' });
-    const files = readdirSync(outDir).sort();
-    assert.deepEqual(files, ['rules-001.csv', 'rules-002.csv']);
-    const seen = new Map<string, Record<string, string>>();
-    for (const f of files) {
-      const rows = parse(readFileSync(join(outDir, f)), { columns: true }) as Array<Record<string, string>>;
-      assert.ok(rows.length <= 100_000);
-      for (const r of rows) seen.set(r.called!, r);
-    }
-    assert.equal(seen.size, 100_001);
-    const stored = new Map<string, import('../../src/domain/rule.js').Rule>();
-    for await (const batch of rules.scan(t)) for (const r of batch) if (r.called) stored.set(r.called, r);
-    for (const [called, row] of seen) {
-      const r = stored.get(called)!;
-      assert.equal(row.id, String(r.id));
-      assert.equal(row.direction, r.direction);
-      assert.equal(row.ou, 'sales');
-      assert.equal(row.created_at, new Date(r.updatedAt).toISOString());
-    }
-    assert.equal(seen.get('5000007')!.remarks, "'=cmd|calc");
-    assert.equal(seen.get('5000008')!.remarks, "'-2+3");
-    assert.equal(seen.get('5000009')!.remarks, 'a,"b"');
-    assert.ok(!seen.has('999'), 'the filter left the other OU out');
-  });
+  it.skipIf(!has7z)(
+    'exports to an AES-256 zip of CSV files of at most 100,000 records that 7-Zip opens, neutralising formulas',
+    async () => {
+      const t = redis.tenant();
+      const drafts = [];
+      for (let i = 0; i < 100_001; i++) {
+        drafts.push({
+          called: String(5_000_000 + i),
+          direction: 'outbound' as const,
+          action: 'block' as const,
+          ou: 'sales',
+          ...(i === 7
+            ? { remarks: '=cmd|calc' }
+            : i === 8
+              ? { remarks: '-2+3' }
+              : i === 9
+                ? { remarks: 'a,"b"' }
+                : {}),
+        });
+      }
+      await rules.writeMany(t, drafts, { batch: 1000 });
+      await rules.create(t, { called: '999', direction: 'both', action: 'allow', ou: 'other' });
+      const password = 'Exp0rt@pw';
+      const id = await jobs.service.submitExport(
+        t,
+        { filter: { ou: 'sales' }, target: { mode: 'download' }, password },
+        'u',
+      );
+      const view = await jobs.service.waitFor(t, id);
+      assert.equal(view.state, 'completed', JSON.stringify(view.error));
+      assert.equal(view.resultFile, `/v1/exports/${id}/file`);
+      const zipPath = join(work, `${id}.zip`);
+      const chunks: Buffer[] = [];
+      for await (const c of (await jobs.service.exportFile(t, id))!) chunks.push(c as Buffer);
+      writeFileSync(zipPath, Buffer.concat(chunks));
+      const listing = execFileSync('7z', ['l', '-slt', `-p${password}`, zipPath]).toString();
+      assert.match(listing, /Method = AES-256/);
+      const outDir = join(work, id);
+      assert.throws(() =>
+        execFileSync('7z', ['x', '-pwrong1@pass', `-o${outDir}-bad`, zipPath], { stdio: 'pipe' }),
+      );
+      execFileSync('7z', ['x', `-p${password}`, `-o${outDir}`, zipPath], { stdio: 'ignore' });
+      const files = readdirSync(outDir).sort();
+      assert.deepEqual(files, ['rules-001.csv', 'rules-002.csv']);
+      const seen = new Map<string, Record<string, string>>();
+      for (const f of files) {
+        const rows = parse(readFileSync(join(outDir, f)), { columns: true }) as Array<Record<string, string>>;
+        assert.ok(rows.length <= 100_000);
+        for (const r of rows) seen.set(r.called!, r);
+      }
+      assert.equal(seen.size, 100_001);
+      const stored = new Map<string, import('../../src/domain/rule.js').Rule>();
+      for await (const batch of rules.scan(t)) for (const r of batch) if (r.called) stored.set(r.called, r);
+      for (const [called, row] of seen) {
+        const r = stored.get(called)!;
+        assert.equal(row.id, String(r.id));
+        assert.equal(row.direction, r.direction);
+        assert.equal(row.ou, 'sales');
+        assert.equal(row.created_at, new Date(r.updatedAt).toISOString());
+      }
+      assert.equal(seen.get('5000007')!.remarks, "'=cmd|calc");
+      assert.equal(seen.get('5000008')!.remarks, "'-2+3");
+      assert.equal(seen.get('5000009')!.remarks, 'a,"b"');
+      assert.ok(!seen.has('999'), 'the filter left the other OU out');
+    },
+  );
 
-  it('exports to the file server under the relative path', { skip: has7z ? false : 'no 7z' }, async () => {
+  it.skipIf(!has7z)('exports to the file server under the relative path', async () => {
     const t = redis.tenant();
     const fs = await server(t);
     mkdirSync(join(sftp.root, 'out'), { recursive: true });

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { type BulkJobs, createBulkJobs } from '../../src/jobs/bulk-jobs.js';
 import { silentLogger } from '../../src/log.js';
 import { RuleRepository } from '../../src/store/rule-repository.js';
@@ -11,11 +11,11 @@ import { skipWithoutLocalRedis, startRedisCluster, type TestCluster } from '../s
 
 const STORE = { streamMaxLen: 10_000, snapshotEvery: 10_000 };
 
-describe('bulk jobs on Redis Cluster', { skip: skipWithoutLocalRedis }, () => {
+describe.skipIf(skipWithoutLocalRedis)('bulk jobs on Redis Cluster', () => {
   let cluster: TestCluster;
   let jobs: BulkJobs;
   let work: string;
-  before(async () => {
+  beforeAll(async () => {
     cluster = await startRedisCluster(3);
     work = mkdtempSync(join(tmpdir(), 'cg-cluster-jobs-'));
     jobs = createBulkJobs(
@@ -33,7 +33,7 @@ describe('bulk jobs on Redis Cluster', { skip: skipWithoutLocalRedis }, () => {
     );
     jobs.startWorkers();
   });
-  after(async () => {
+  afterAll(async () => {
     await jobs?.close();
     await cluster?.stop();
     if (work) rmSync(work, { recursive: true, force: true });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { describe, it } from 'node:test';
 import { BlobReader, TextWriter, ZipReader } from '@zip.js/zip.js';
+import { describe, it } from 'vitest';
 import { CallguardError } from '../../src/domain/errors.js';
 import type { Rule } from '../../src/domain/rule.js';
 import { checkExportPassword } from '../../src/jobs/export-password.js';

@@ -2,15 +2,15 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import type { RuleRepository } from '../../src/store/rule-repository.js';
 import { skipWithoutRedis } from '../support/redis-server.js';
 import { type JobsApi, startJobsApi } from './support/jobs-api.js';
 
 const MAIN = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
 
-describe('callguard import / export (CLI against a running API)', { skip: skipWithoutRedis }, () => {
+describe.skipIf(skipWithoutRedis)('callguard import / export (CLI against a running API)', () => {
   let h: JobsApi;
   let work: string;
   let url: string;
@@ -18,7 +18,7 @@ describe('callguard import / export (CLI against a running API)', { skip: skipWi
   let rules: RuleRepository;
   let tenant: string;
 
-  before(async () => {
+  beforeAll(async () => {
     h = await startJobsApi('cli', 'cli-test-secret-key-0123');
     ({ work } = h);
     rules = h.deps.rules;
@@ -27,7 +27,7 @@ describe('callguard import / export (CLI against a running API)', { skip: skipWi
     await h.deps.tenants.create(tenant);
     key = (await h.deps.keys.create(tenant, { role: 'tenant_admin' })).key;
   });
-  after(async () => {
+  afterAll(async () => {
     await h?.stop();
   });
 

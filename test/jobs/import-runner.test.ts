@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
-import { after, before, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { CallguardError } from '../../src/domain/errors.js';
 import type { ImportParams } from '../../src/jobs/import-params.js';
 import { ImportRunner } from '../../src/jobs/import-runner.js';
@@ -23,18 +23,18 @@ async function allRules(repo: RuleRepository, tenant: string) {
   return out;
 }
 
-describe('ImportRunner', { skip: skipWithoutRedis }, () => {
+describe.skipIf(skipWithoutRedis)('ImportRunner', () => {
   let redis: TestRedis;
   let client: Redis;
   let repo: RuleRepository;
   let runner: ImportRunner;
-  before(async () => {
+  beforeAll(async () => {
     redis = await startRedis();
     client = redis.client();
     repo = new RuleRepository(client, STORE);
     runner = new ImportRunner(client, STORE);
   });
-  after(async () => {
+  afterAll(async () => {
     await redis?.stop();
   });
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import type { ApiApp, ApiDeps } from '../../src/api/api-deps.js';
 import type { BulkJobs } from '../../src/jobs/bulk-jobs.js';
 import { skipWithoutRedis, type TestRedis } from '../support/redis-server.js';
@@ -17,18 +17,18 @@ function multipart(fields: Record<string, string>, file: string): { payload: Buf
   return { payload: Buffer.from(parts.join('')), contentType: `multipart/form-data; boundary=${boundary}` };
 }
 
-describe('bulk-jobs API routes', { skip: skipWithoutRedis }, () => {
+describe.skipIf(skipWithoutRedis)('bulk-jobs API routes', () => {
   let h: JobsApi;
   let redis: TestRedis;
   let app: ApiApp;
   let deps: ApiDeps;
   let jobs: BulkJobs;
 
-  before(async () => {
+  beforeAll(async () => {
     h = await startJobsApi('routes', 'route-test-secret-key-01');
     ({ redis, app, deps, jobs } = h);
   });
-  after(async () => {
+  afterAll(async () => {
     await h?.stop();
   });
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { CsvHeaderError, type RulesCsvRow, readRulesCsv } from '../../src/jobs/rules-csv.js';
 
 const NOW = Date.UTC(2026, 10, 22);

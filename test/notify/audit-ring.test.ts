@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { AuditRing } from '../../src/notify/audit-ring.js';
 
 describe('audit ring', () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import type { Rule } from '../../src/domain/rule.js';
 import { DecisionEngine } from '../../src/engine/decision-engine.js';
 import { silentLogger } from '../../src/log.js';
@@ -22,12 +22,12 @@ const rules: Rule[] = [
   { id: 5, called: '19990000000', direction: 'outbound', action: 'block', updatedAt: NOW - 1000 },
 ];
 
-describe('decision audit and hit counters', { skip: skipWithoutRedis }, () => {
+describe.skipIf(skipWithoutRedis)('decision audit and hit counters', () => {
   let redis: TestRedis;
-  before(async () => {
+  beforeAll(async () => {
     redis = await startRedis();
   });
-  after(() => redis?.stop());
+  afterAll(() => redis?.stop());
 
   const setup = async (options: { allowSampleRate?: number } = {}) => {
     const tenant = redis.tenant('audit');

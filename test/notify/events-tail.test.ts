@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { eventLine } from '../../src/cli/events-command.js';
 import { recentEvents } from '../../src/notify/event-stream.js';
 import type { NotifyEvent } from '../../src/notify/notify-event.js';
@@ -35,14 +35,14 @@ function tail(redisUrl: string, args: string[]) {
   return { child, lines, stderr: () => stderr, exited };
 }
 
-describe('event stream and `callguard events tail`', { skip: skipWithoutRedis }, () => {
+describe.skipIf(skipWithoutRedis)('event stream and `callguard events tail`', () => {
   let redis: TestRedis;
   let stack: Awaited<ReturnType<typeof notifyStack>>;
-  before(async () => {
+  beforeAll(async () => {
     redis = await startRedis();
     stack = await notifyStack(redis, { worker: false, notifier: { streamMaxLen: 100 } });
   });
-  after(async () => {
+  afterAll(async () => {
     await stack?.close();
     await redis?.stop();
   });

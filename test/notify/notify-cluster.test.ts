@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
 import type { Cluster } from 'ioredis';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { DecisionEngine } from '../../src/engine/decision-engine.js';
 import { silentLogger } from '../../src/log.js';
 import { DeadLetterRepository } from '../../src/notify/dead-letters.js';
@@ -19,19 +19,19 @@ import { skipWithoutLocalRedis, startRedisCluster, type TestCluster } from '../s
 import { SECRET, TEST_DELIVERY } from './notify-stack.js';
 import { eventually, WebhookReceiver } from './webhook-receiver.js';
 
-describe('notify on a 3-master Redis Cluster', { skip: skipWithoutLocalRedis }, () => {
+describe.skipIf(skipWithoutLocalRedis)('notify on a 3-master Redis Cluster', () => {
   let cluster: TestCluster;
   let client: Cluster;
   let workerConnection: Cluster;
   const receiver = new WebhookReceiver(SECRET);
-  before(async () => {
+  beforeAll(async () => {
     cluster = await startRedisCluster(3);
     client = cluster.client();
     workerConnection = client.duplicate(undefined, { redisOptions: { maxRetriesPerRequest: null } });
     workerConnection.on('error', () => undefined);
     await receiver.start();
   });
-  after(async () => {
+  afterAll(async () => {
     workerConnection?.disconnect();
     await receiver.stop();
     await cluster?.stop();

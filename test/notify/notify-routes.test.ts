@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import type { ApiApp } from '../../src/api/api-deps.js';
 import { buildApiApp } from '../../src/api/app.js';
 import { deadLetterRoutes } from '../../src/api/routes/dead-letters.js';
@@ -18,14 +18,14 @@ import { StaticDeciderSource } from '../../src/pbx/static-decider-source.js';
 import { type ApiHarness, startApi } from '../api/api-harness.js';
 import { skipWithoutRedis } from '../support/redis-server.js';
 
-describe('API: dead letters, decisions, rule hits', { skip: skipWithoutRedis }, () => {
+describe.skipIf(skipWithoutRedis)('API: dead letters, decisions, rule hits', () => {
   let h: ApiHarness;
   let app: ApiApp;
   let queue: WebhookQueue;
   let deadLetters: DeadLetterRepository;
   let recorder: DecisionRecorder;
 
-  before(async () => {
+  beforeAll(async () => {
     h = await startApi();
     await h.deps.client.ping();
     queue = new WebhookQueue(h.deps.client, DEFAULT_DELIVERY_OPTIONS);
@@ -39,7 +39,7 @@ describe('API: dead letters, decisions, rule hits', { skip: skipWithoutRedis }, 
       ],
     });
   });
-  after(async () => {
+  afterAll(async () => {
     await app?.close();
     await queue?.close();
     await h?.stop();

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { DecisionEngine } from '../../src/engine/decision-engine.js';
 import { silentLogger } from '../../src/log.js';
@@ -11,15 +11,15 @@ import { skipWithoutRedis, startRedis, type TestRedis } from '../support/redis-s
 import { SECRET } from './notify-stack.js';
 import { eventually, WebhookReceiver } from './webhook-receiver.js';
 
-describe('NotifyService as `callguard serve` wires it', { skip: skipWithoutRedis }, () => {
+describe.skipIf(skipWithoutRedis)('NotifyService as `callguard serve` wires it', () => {
   let redis: TestRedis;
   let service: NotifyService;
   const receiver = new WebhookReceiver(SECRET);
-  before(async () => {
+  beforeAll(async () => {
     redis = await startRedis();
     await receiver.start();
   });
-  after(async () => {
+  afterAll(async () => {
     await service?.close();
     await receiver.stop();
     await redis?.stop();

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { DecisionEngine } from '../../src/engine/decision-engine.js';
 import { silentLogger } from '../../src/log.js';
 import { DecisionLog } from '../../src/notify/decision-log.js';
@@ -14,18 +14,18 @@ import { eventually, WebhookReceiver } from './webhook-receiver.js';
 
 const BURST = 300;
 
-describe('Redis down during a burst of calls', { skip: skipWithoutLocalRedis }, () => {
+describe.skipIf(skipWithoutLocalRedis)('Redis down during a burst of calls', () => {
   let redis: TestRedis;
   let stack: Awaited<ReturnType<typeof notifyStack>>;
   const receiver = new WebhookReceiver(SECRET);
 
-  before(async () => {
+  beforeAll(async () => {
     redis = await startRedis({ private: true });
     await receiver.start();
     stack = await notifyStack(redis, { notifier: { retryMs: 20, writeTimeoutMs: 1000 } });
     await stack.client.ping();
   });
-  after(async () => {
+  afterAll(async () => {
     await stack?.close();
     await receiver.stop();
     await redis?.stop();

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import type { ApiApp } from '../../src/api/api-deps.js';
 import { buildApiApp } from '../../src/api/app.js';
 import { extraApiRoutes, type ServeContext } from '../../src/cli/serve-roles.js';
@@ -10,10 +10,10 @@ import { MemoryEventSink } from '../../src/pbx/call-events.js';
 import { type ApiHarness, startApi } from '../api/api-harness.js';
 import { skipWithoutRedis } from '../support/redis-server.js';
 
-describe('serve: the notify routes on the api role', { skip: skipWithoutRedis }, () => {
+describe.skipIf(skipWithoutRedis)('serve: the notify routes on the api role', () => {
   let h: ApiHarness;
   let app: ApiApp;
-  before(async () => {
+  beforeAll(async () => {
     h = await startApi();
     const ctx: ServeContext = {
       config: loadConfig({ REDIS_URL: h.redis.url }),
@@ -25,7 +25,7 @@ describe('serve: the notify routes on the api role', { skip: skipWithoutRedis },
     };
     app = await buildApiApp(h.deps, { docs: false, routes: await extraApiRoutes(ctx) });
   });
-  after(async () => {
+  afterAll(async () => {
     await app?.close();
     await h?.stop();
   });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import {
   assertPublicTarget,
   guardedLookup,
@@ -77,8 +77,8 @@ describe('webhook target guard', () => {
   describe('sending', () => {
     const receiver = new WebhookReceiver('guard-secret-0123456789');
     const sender = new WebhookSender();
-    before(() => receiver.start());
-    after(async () => {
+    beforeAll(() => receiver.start());
+    afterAll(async () => {
       await sender.close();
       await receiver.stop();
     });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { signatureHeader, verifySignature } from '../../src/notify/webhook-signature.js';
 
 describe('webhook signature', () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { recentEvents } from '../../src/notify/event-stream.js';
 import { jobFinishedHook, publishJobFinished } from '../../src/notify/job-events.js';
 import type { NotifyEvent } from '../../src/notify/notify-event.js';
@@ -41,17 +41,17 @@ const wrapUp = (tenant: string, callId: string): CallEvent => ({
   at: '2026-11-22T06:00:00.000Z',
 });
 
-describe('webhooks', { skip: skipWithoutRedis }, () => {
+describe.skipIf(skipWithoutRedis)('webhooks', () => {
   let redis: TestRedis;
   let stack: Awaited<ReturnType<typeof notifyStack>>;
   const receiver = new WebhookReceiver(SECRET);
 
-  before(async () => {
+  beforeAll(async () => {
     redis = await startRedis();
     await receiver.start();
     stack = await notifyStack(redis);
   });
-  after(async () => {
+  afterAll(async () => {
     await stack?.close();
     await receiver.stop();
     await redis?.stop();

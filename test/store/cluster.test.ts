@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
 import type { Cluster } from 'ioredis';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { CallguardError } from '../../src/domain/errors.js';
 import { silentLogger } from '../../src/log.js';
 import { CatalogRepository } from '../../src/store/catalog-repository.js';
@@ -13,14 +13,14 @@ import { skipWithoutLocalRedis, startRedisCluster, type TestCluster } from '../s
 
 const NOW = 1_800_000_000_000;
 
-describe('store on a 3-master Redis Cluster', { skip: skipWithoutLocalRedis }, () => {
+describe.skipIf(skipWithoutLocalRedis)('store on a 3-master Redis Cluster', () => {
   let cluster: TestCluster;
   let client: Cluster;
-  before(async () => {
+  beforeAll(async () => {
     cluster = await startRedisCluster(3);
     client = cluster.client();
   });
-  after(async () => {
+  afterAll(async () => {
     await cluster?.stop();
   });
 

@@ -1,16 +1,16 @@
-import { after, before, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { convergenceProperty } from '../support/convergence.js';
 import { skipWithoutRedis, startRedis, type TestRedis } from '../support/redis-server.js';
 
-describe('sync convergence', { skip: skipWithoutRedis }, () => {
+describe.skipIf(skipWithoutRedis)('sync convergence', () => {
   let redis: TestRedis;
   let client: Redis;
-  before(async () => {
+  beforeAll(async () => {
     redis = await startRedis();
     client = redis.client();
   });
-  after(async () => {
+  afterAll(async () => {
     await redis?.stop();
   });
 

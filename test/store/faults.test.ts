@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import type { CallContext } from '../../src/domain/call-context.js';
 import type { Rule } from '../../src/domain/rule.js';
 import { silentLogger } from '../../src/log.js';
@@ -30,7 +30,7 @@ async function until(
   }
 }
 
-describe('store faults', { skip: skipWithoutLocalRedis }, () => {
+describe.skipIf(skipWithoutLocalRedis)('store faults', () => {
   let redis: TestRedis;
   let client: Redis;
   const syncs: TenantSync[] = [];
@@ -47,11 +47,11 @@ describe('store faults', { skip: skipWithoutLocalRedis }, () => {
     return s.start();
   };
 
-  before(async () => {
+  beforeAll(async () => {
     redis = await startRedis({ private: true, appendfsync: 'always' });
     client = redis.client();
   });
-  after(async () => {
+  afterAll(async () => {
     await Promise.all(syncs.map((s) => s.stop()));
     await redis?.stop();
   });

@@ -1,23 +1,23 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { CallguardError } from '../../src/domain/errors.js';
 import { RuleRepository } from '../../src/store/rule-repository.js';
 import { skipWithoutRedis, startRedis, type TestRedis } from '../support/redis-server.js';
 
 const T = 1_800_000_000_000;
 
-describe('RuleRepository', { skip: skipWithoutRedis }, () => {
+describe.skipIf(skipWithoutRedis)('RuleRepository', () => {
   let redis: TestRedis;
   let client: Redis;
   let repo: RuleRepository;
   const now = T;
-  before(async () => {
+  beforeAll(async () => {
     redis = await startRedis();
     client = redis.client();
     repo = new RuleRepository(client, { streamMaxLen: 1000, snapshotEvery: 100 }, () => now);
   });
-  after(async () => {
+  afterAll(async () => {
     await redis?.stop();
   });
 

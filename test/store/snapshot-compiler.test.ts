@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { decodeSnapshot } from '../../src/engine/snapshot-codec.js';
 import { silentLogger } from '../../src/log.js';
 import { CatalogRepository } from '../../src/store/catalog-repository.js';
@@ -14,14 +14,14 @@ import { skipWithoutRedis, startRedis, type TestRedis } from '../support/redis-s
 
 const call = outboundCall;
 
-describe('snapshot compile on a worker thread', { skip: skipWithoutRedis }, () => {
+describe.skipIf(skipWithoutRedis)('snapshot compile on a worker thread', () => {
   let redis: TestRedis;
   let client: Redis;
-  before(async () => {
+  beforeAll(async () => {
     redis = await startRedis();
     client = redis.client();
   });
-  after(async () => {
+  afterAll(async () => {
     await redis?.stop();
   });
 

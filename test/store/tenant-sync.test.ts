@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { silentLogger } from '../../src/log.js';
 import { CallScreener } from '../../src/pbx/call-screener.js';
 import { CatalogRepository } from '../../src/store/catalog-repository.js';
@@ -20,7 +20,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const store = { streamMaxLen: 1000, snapshotEvery: 50 };
 const call = outboundCall;
 
-describe('TenantSync', { skip: skipWithoutRedis }, () => {
+describe.skipIf(skipWithoutRedis)('TenantSync', () => {
   let redis: TestRedis;
   let client: Redis;
   let rules: RuleRepository;
@@ -41,14 +41,14 @@ describe('TenantSync', { skip: skipWithoutRedis }, () => {
     return s.start();
   };
 
-  before(async () => {
+  beforeAll(async () => {
     redis = await startRedis();
     client = redis.client();
     rules = new RuleRepository(client, store, () => NOW);
     catalog = new CatalogRepository(client, store);
     tenants = new TenantRepository(client, store);
   });
-  after(async () => {
+  afterAll(async () => {
     await Promise.all(syncs.map((s) => s.stop()));
     await redis?.stop();
   });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { loadConfig } from '../../../src/config.js';
 import type { Logger } from '../../../src/log.js';
 import { AriApp } from '../../../src/pbx/asterisk/ari-app.js';

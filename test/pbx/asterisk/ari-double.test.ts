@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { AriDouble, type DoubleCall } from './ari-double.js';
 
@@ -49,10 +49,10 @@ async function waitForFrames(frames: unknown[], n: number): Promise<void> {
 describe('ARI double: answers like the recorded Asterisk 22.10.1', { timeout: 30_000 }, () => {
   const double = new AriDouble();
   let url = '';
-  before(async () => {
+  beforeAll(async () => {
     url = await double.start();
   });
-  after(() => double.stop());
+  afterAll(() => double.stop());
 
   it('serves the recorded api-docs with basePath pointing at itself', async () => {
     for (const name of ['resources', 'channels', 'events']) {

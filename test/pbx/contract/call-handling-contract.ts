@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import type { Logger } from '../../../src/log.js';
 import { type CallEvent, type CallEventSink, MemoryEventSink } from '../../../src/pbx/call-events.js';
 import type { DeciderSource } from '../../../src/pbx/call-screener.js';
@@ -222,12 +222,13 @@ export function runCallHandlingContract(name: string, makeHarness: () => PbxHarn
       });
     });
 
-    it('redis-down-keeps-serving-last-snapshot', {
-      skip: skipWithoutLocalRedis,
-      timeout: 60_000,
-    }, async () => {
-      const { logger, records } = memoryLogger();
-      await redisDownKeepsServingLastSnapshot(makeHarness, logger, () => errorsIn(records));
-    });
+    it.skipIf(skipWithoutLocalRedis)(
+      'redis-down-keeps-serving-last-snapshot',
+      { timeout: 60_000 },
+      async () => {
+        const { logger, records } = memoryLogger();
+        await redisDownKeepsServingLastSnapshot(makeHarness, logger, () => errorsIn(records));
+      },
+    );
   });
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { type EslMessage, EslParser } from '../../../src/pbx/freeswitch/esl-codec.js';
 import { FreeswitchInboundDouble } from './esl-inbound-double.js';
 import { readRecording } from './esl-recordings.js';

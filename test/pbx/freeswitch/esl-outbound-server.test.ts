@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { MemoryEventSink } from '../../../src/pbx/call-events.js';
 import { CallScreener } from '../../../src/pbx/call-screener.js';
 import { EslOutboundServer } from '../../../src/pbx/freeswitch/esl-outbound-server.js';
@@ -148,10 +148,10 @@ describe('ESL outbound socket mode', () => {
 
   describe('drain (SIGTERM)', () => {
     let ctx: Awaited<ReturnType<typeof startApp>>;
-    before(async () => {
+    beforeAll(async () => {
       ctx = await startApp({ sendmsgDelayMs: 150 });
     });
-    after(async () => {
+    afterAll(async () => {
       await ctx.app.drain();
     });
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { loadConfig } from '../../../src/config.js';
 import { MemoryEventSink } from '../../../src/pbx/call-events.js';
 import { drainOnSignals, FreeswitchApp } from '../../../src/pbx/freeswitch/freeswitch-app.js';
