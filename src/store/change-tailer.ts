@@ -1,7 +1,7 @@
 import calculateSlot from 'cluster-key-slot';
 import { Cluster, Redis } from 'ioredis';
 import type { Logger } from '../log.js';
-import { duplicateClient, quietErrors, type RedisClient, retryStrategy } from './redis-client.js';
+import { quietErrors, type RedisClient, retryStrategy } from './redis-client.js';
 
 /** A stream entry as XREAD returns it: id and flat field/value list. */
 export type RawEntry = [string, string[]];
@@ -25,6 +25,8 @@ export interface ChangeTailerOptions {
   readonly log: Logger;
   /** Longest wait of one XREAD; also how often a quiet node confirms it is current. */
   readonly blockMs?: number;
+  /** Cluster master with streams of several slots: pause between two reads that found nothing (default 10). */
+  readonly pollMs?: number;
 }
 
 /** One blocking connection and the streams it reads: one for a standalone Redis, one per Cluster master. */
@@ -43,6 +45,8 @@ interface Lane {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const STANDALONE = 'redis';
+/** CLIENT LIST shows the tailer's connections under this name. */
+export const SYNC_CONNECTION_NAME = 'callguard-sync';
 
 /**
  * Reads every tailed stream of a node with one XREAD BLOCK of many keys per connection: one
@@ -62,6 +66,10 @@ export class ChangeTailer {
 
   get blockMs(): number {
     return this.o.blockMs ?? 2000;
+  }
+
+  private get pollMs(): number {
+    return Math.min(this.o.pollMs ?? 10, this.blockMs);
   }
 
   /** Blocking connections this tailer holds now. */
@@ -151,13 +159,23 @@ export class ChangeTailer {
   private openConnection(server: string): { conn: RedisClient; owned: boolean } {
     if (this.o.connection) return { conn: this.o.connection, owned: false };
     const client = this.o.client;
-    if (!(client instanceof Cluster)) return { conn: duplicateClient(client), owned: true };
+    if (!(client instanceof Cluster)) {
+      return { conn: quietErrors(client.duplicate({ connectionName: SYNC_CONNECTION_NAME })), owned: true };
+    }
     const [host, port] = [
       server.slice(0, server.lastIndexOf(':')),
       Number(server.slice(server.lastIndexOf(':') + 1)),
     ];
     return {
-      conn: quietErrors(new Redis({ retryStrategy, ...client.options.redisOptions, host, port })),
+      conn: quietErrors(
+        new Redis({
+          retryStrategy,
+          ...client.options.redisOptions,
+          host,
+          port,
+          connectionName: SYNC_CONNECTION_NAME,
+        }),
+      ),
       owned: true,
     };
   }
@@ -203,6 +221,76 @@ export class ChangeTailer {
     }
   }
 
+  /** Waits `ms`, or less when woken. */
+  private async pause(lane: Lane, ms: number): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      lane.idle = done;
+    });
+    lane.idle = undefined;
+  }
+
+  /** One XREAD BLOCK of every stream (one server, or one slot of a Cluster). */
+  private async readBlocking(
+    lane: Lane,
+    reading: Array<[TailedStream, string]>,
+  ): Promise<Array<[string, RawEntry[]]>> {
+    if (lane.clientId === undefined && lane.owned) lane.clientId = Number(await lane.conn.client('ID'));
+    lane.blocked = ++lane.round;
+    try {
+      const reply = (await lane.conn.xread(
+        'COUNT',
+        5000,
+        'BLOCK',
+        this.blockMs,
+        'STREAMS',
+        ...reading.map(([s]) => s.key),
+        ...reading.map(([, position]) => position),
+      )) as Array<[string, RawEntry[]]> | null;
+      return reply ?? [];
+    } finally {
+      lane.blocked = 0;
+    }
+  }
+
+  /**
+   * A Cluster master holding streams of several slots: XREAD may only name keys of one slot (even on
+   * a connection to that master), so one read per slot goes in one pipeline, without BLOCK, and the
+   * lane polls every `pollMs` while nothing arrives.
+   */
+  private async readSlots(
+    lane: Lane,
+    bySlot: Map<number, Array<[TailedStream, string]>>,
+  ): Promise<Array<[string, RawEntry[]]>> {
+    const pipeline = lane.conn.pipeline();
+    for (const group of bySlot.values()) {
+      pipeline.xread('COUNT', 5000, 'STREAMS', ...group.map(([s]) => s.key), ...group.map(([, p]) => p));
+    }
+    const out: Array<[string, RawEntry[]]> = [];
+    for (const [error, reply] of (await pipeline.exec()) ?? []) {
+      if (error) throw error;
+      out.push(...((reply as Array<[string, RawEntry[]]> | null) ?? []));
+    }
+    if (out.length === 0) await this.pause(lane, this.pollMs);
+    return out;
+  }
+
+  private bySlot(reading: Array<[TailedStream, string]>): Map<number, Array<[TailedStream, string]>> {
+    const groups = new Map<number, Array<[TailedStream, string]>>();
+    if (!(this.o.client instanceof Cluster) || this.o.connection) return groups.set(0, reading);
+    for (const item of reading) {
+      const slot = this.slots.get(item[0].key) ?? calculateSlot(item[0].key);
+      const group = groups.get(slot);
+      if (group) group.push(item);
+      else groups.set(slot, [item]);
+    }
+    return groups;
+  }
+
   private async run(lane: Lane): Promise<void> {
     let backoff = 100;
     while (!this.stopped) {
@@ -210,39 +298,20 @@ export class ChangeTailer {
       this.allLanes();
       const reading = this.mine(lane);
       if (reading.length === 0) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(done, this.blockMs);
-          function done() {
-            clearTimeout(timer);
-            resolve();
-          }
-          lane.idle = done;
-        });
-        lane.idle = undefined;
+        await this.pause(lane, this.blockMs);
         continue;
       }
       try {
-        if (lane.clientId === undefined && lane.owned) lane.clientId = Number(await lane.conn.client('ID'));
-        lane.blocked = ++lane.round;
-        const keys = reading.map(([s]) => s.key);
-        const reply = (await lane.conn.xread(
-          'COUNT',
-          5000,
-          'BLOCK',
-          this.blockMs,
-          'STREAMS',
-          ...keys,
-          ...reading.map(([, position]) => position),
-        )) as Array<[string, RawEntry[]]> | null;
-        lane.blocked = 0;
+        const groups = this.bySlot(reading);
+        const reply =
+          groups.size === 1 ? await this.readBlocking(lane, reading) : await this.readSlots(lane, groups);
         if (lane.lost)
-          this.o.log.info({ server: lane.server, streams: keys.length }, 'change tail reconnected');
+          this.o.log.info({ server: lane.server, streams: reading.length }, 'change tail reconnected');
         lane.lost = false;
         backoff = 100;
         for (const [stream] of reading) stream.contact(true);
-        for (const [key, entries] of reply ?? []) this.deliver(key, entries);
+        for (const [key, entries] of reply) this.deliver(key, entries);
       } catch (error) {
-        lane.blocked = 0;
         if (this.stopped) break;
         if (!lane.lost) {
           this.o.log.warn(
