@@ -1,8 +1,10 @@
 import { Redis } from 'ioredis';
 import { silentLogger } from '../src/log.js';
 import { SYNC_CONNECTION_NAME } from '../src/store/change-tailer.js';
+import type { RedisClient } from '../src/store/redis-client.js';
 import { SyncRegistry } from '../src/store/sync-registry.js';
 import { TenantRepository } from '../src/store/tenant-repository.js';
+import { startRedisCluster } from '../test/support/redis-server.js';
 
 /**
  * The store bench's tenant figures: how fast another node learns of a new tenant (create acknowledged
@@ -23,9 +25,8 @@ async function until(check: () => boolean): Promise<void> {
   }
 }
 
-export async function tenantPropagation(url: string, count: number, out: Out): Promise<void> {
-  const api = new Redis(url);
-  const node = new Redis(url);
+/** Creates `count` tenants through `api` and times each until the registry on `node` has a decider for it. */
+async function propagation(api: RedisClient, node: RedisClient, count: number, redis: string, out: Out) {
   const registry = new SyncRegistry({ client: node, log: silentLogger });
   await registry.start();
   const tenants = new TenantRepository(api);
@@ -40,17 +41,41 @@ export async function tenantPropagation(url: string, count: number, out: Out): P
     }
   } finally {
     await registry.stop();
-    api.disconnect();
-    node.disconnect();
   }
   times.sort((a, b) => a - b);
   out({
     metric: 'tenant_propagation_create_ack_to_known',
+    redis,
     samples: count,
     p50_ms: round(pct(times, 0.5)),
     p99_ms: round(pct(times, 0.99)),
     max_ms: round(times[times.length - 1]!),
+    sync_connections: redis === 'standalone' ? 1 : 3,
   });
+}
+
+export async function tenantPropagation(url: string, count: number, out: Out): Promise<void> {
+  const api = new Redis(url);
+  const node = new Redis(url);
+  try {
+    await propagation(api, node, count, 'standalone', out);
+  } finally {
+    api.disconnect();
+    node.disconnect();
+  }
+}
+
+/** The same on a 3-master Redis Cluster (nodes wait on shard channels there, see change-tailer.ts). */
+export async function tenantPropagationCluster(count: number, out: Out): Promise<void> {
+  const cluster = await startRedisCluster(3);
+  try {
+    const api = cluster.client();
+    const node = cluster.client();
+    await Promise.all([api.ping(), node.ping()]);
+    await propagation(api, node, count, 'cluster-3-masters', out);
+  } finally {
+    await cluster.stop();
+  }
 }
 
 async function clientList(c: Redis): Promise<string[]> {

@@ -18,7 +18,7 @@ import { SnapshotBuilder } from '../src/store/snapshot-builder.js';
 import type { CompilerConnection } from '../src/store/snapshot-compiler.js';
 import { SnapshotStore } from '../src/store/snapshot-store.js';
 import { TenantSync } from '../src/store/tenant-sync.js';
-import { connectionsPerNode, tenantPropagation } from './store-tenants.js';
+import { connectionsPerNode, tenantPropagation, tenantPropagationCluster } from './store-tenants.js';
 import { syntheticRules } from './synthetic-rules.js';
 
 /**
@@ -369,6 +369,7 @@ async function tenantFigures(args: string[]) {
   } finally {
     await s.stop();
   }
+  await tenantPropagationCluster(Number(arg(args, 'tenant-propagation', '300')), out);
   const c = await server();
   try {
     await connectionsPerNode(c.proc.url, [1, 100, 1000], out);

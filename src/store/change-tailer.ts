@@ -25,11 +25,12 @@ export interface ChangeTailerOptions {
   readonly log: Logger;
   /** Longest wait of one XREAD; also how often a quiet node confirms it is current. */
   readonly blockMs?: number;
-  /** Cluster master with streams of several slots: pause between two reads that found nothing (default 10). */
-  readonly pollMs?: number;
 }
 
-/** One blocking connection and the streams it reads: one for a standalone Redis, one per Cluster master. */
+/**
+ * One connection of the tailer and the streams it serves: one for a standalone Redis (it blocks in
+ * XREAD), one per Cluster master (it is subscribed to the streams' shard channels).
+ */
 interface Lane {
   readonly server: string;
   readonly conn: RedisClient;
@@ -41,6 +42,11 @@ interface Lane {
   idle: (() => void) | undefined;
   lost: boolean;
   running: Promise<void> | undefined;
+  /** Cluster: the shard channels subscribed, the streams announced since the last read. */
+  readonly subscribed: Set<string>;
+  readonly dirty: Set<string>;
+  /** Cluster: read every stream of the lane on the next round (first round, after a reconnect). */
+  readAll: boolean;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -49,11 +55,19 @@ const STANDALONE = 'redis';
 export const SYNC_CONNECTION_NAME = 'callguard-sync';
 
 /**
- * Reads every tailed stream of a node with one XREAD BLOCK of many keys per connection: one
- * connection for a standalone Redis, one per master of a Redis Cluster (a read may only name keys of
- * one node, so streams are grouped by the master that holds their slot). A stream whose position
- * moved while its read waits (a tenant reloaded, a tenant added) wakes the read with CLIENT UNBLOCK
- * sent over the node's ordinary client, so it is read again at once with the new positions.
+ * Reads every stream a node follows with one connection per Redis server, whatever the number of
+ * tenants.
+ *
+ * Standalone Redis: one XREAD BLOCK of all keys. A stream whose position moved while the read waits
+ * (a tenant added or reloaded) wakes it with CLIENT UNBLOCK sent over the node's ordinary client, so
+ * it is read again at once with the new positions.
+ *
+ * Redis Cluster: a cluster-enabled server refuses an XREAD naming keys of several slots (even on its
+ * own connection) and tenants sit in one slot each, so no single read can wait on them all. Every
+ * change script also SPUBLISHes the new id on the stream's shard channel (same name, same slot);
+ * the tailer holds one connection per master subscribed to the channels of the streams that master
+ * holds, and reads a stream (through the node's ordinary client) when its channel speaks. Every
+ * `blockMs` it reads all of them anyway: a message lost in a reconnect costs at most that.
  */
 export class ChangeTailer {
   private readonly streams = new Map<string, TailedStream>();
@@ -68,11 +82,7 @@ export class ChangeTailer {
     return this.o.blockMs ?? 2000;
   }
 
-  private get pollMs(): number {
-    return Math.min(this.o.pollMs ?? 10, this.blockMs);
-  }
-
-  /** Blocking connections this tailer holds now. */
+  /** Connections this tailer opened and holds now. */
   connectionCount(): number {
     return [...this.lanes.values()].filter((l) => l.owned).length;
   }
@@ -97,7 +107,11 @@ export class ChangeTailer {
   wake(key?: string): void {
     if (this.stopped || !this.started) return;
     const lane = key === undefined ? undefined : this.laneFor(key);
-    for (const l of lane ? [lane] : this.allLanes()) void this.unblock(l);
+    for (const l of lane ? [lane] : this.allLanes()) {
+      if (key === undefined) l.readAll = true;
+      else l.dirty.add(key);
+      void this.unblock(l);
+    }
   }
 
   async stop(): Promise<void> {
@@ -111,6 +125,10 @@ export class ChangeTailer {
     const timeout = new Promise<void>((r) => (timer = setTimeout(r, 2000)));
     await Promise.race([Promise.all(lanes.map((l) => l.running)), timeout]);
     clearTimeout(timer);
+  }
+
+  private get cluster(): Cluster | undefined {
+    return !this.o.connection && this.o.client instanceof Cluster ? this.o.client : undefined;
   }
 
   /** The lanes every stream needs, each started; on a Cluster the masters come from its slot table. */
@@ -135,25 +153,41 @@ export class ChangeTailer {
         idle: undefined,
         lost: false,
         running: undefined,
+        subscribed: new Set(),
+        dirty: new Set(),
+        readAll: true,
       };
       const l = lane;
-      // A new connection has a new id: ask again before the next read.
+      // A new connection has a new id (ask again before the next read); its subscriptions are
+      // renewed by ioredis, but what was published meanwhile is read by reading everything.
       conn.on('close', () => (l.clientId = undefined));
+      conn.on('ready', () => {
+        l.readAll = true;
+        l.idle?.();
+      });
+      conn.on('smessage', (channel: string) => {
+        l.dirty.add(channel);
+        l.idle?.();
+      });
       this.lanes.set(server, lane);
-      lane.running = this.run(lane);
+      lane.running = this.cluster ? this.runNotified(lane) : this.runBlocking(lane);
     }
     return lane;
   }
 
   private serverOf(key: string): string | undefined {
-    const client = this.o.client;
-    if (this.o.connection || !(client instanceof Cluster)) return STANDALONE;
+    const cluster = this.cluster;
+    if (!cluster) return STANDALONE;
+    return (cluster.slots[this.slotOf(key)] as string[] | undefined)?.[0];
+  }
+
+  private slotOf(key: string): number {
     let slot = this.slots.get(key);
     if (slot === undefined) {
       slot = calculateSlot(key);
       this.slots.set(key, slot);
     }
-    return (client.slots[slot] as string[] | undefined)?.[0];
+    return slot;
   }
 
   private openConnection(server: string): { conn: RedisClient; owned: boolean } {
@@ -162,42 +196,27 @@ export class ChangeTailer {
     if (!(client instanceof Cluster)) {
       return { conn: quietErrors(client.duplicate({ connectionName: SYNC_CONNECTION_NAME })), owned: true };
     }
-    const [host, port] = [
-      server.slice(0, server.lastIndexOf(':')),
-      Number(server.slice(server.lastIndexOf(':') + 1)),
-    ];
-    return {
-      conn: quietErrors(
-        new Redis({
-          retryStrategy,
-          ...client.options.redisOptions,
-          host,
-          port,
-          connectionName: SYNC_CONNECTION_NAME,
-        }),
-      ),
-      owned: true,
+    const at = server.lastIndexOf(':');
+    const options = {
+      retryStrategy,
+      ...client.options.redisOptions,
+      host: server.slice(0, at),
+      port: Number(server.slice(at + 1)),
+      connectionName: SYNC_CONNECTION_NAME,
     };
-  }
-
-  /** The node's ordinary connection to the lane's server (CLIENT UNBLOCK must reach that server). */
-  private controlOf(lane: Lane): Redis | undefined {
-    const client = this.o.client;
-    if (this.o.connection) return undefined;
-    if (!(client instanceof Cluster)) return client;
-    return client.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === lane.server);
+    return { conn: quietErrors(new Redis(options)), owned: true };
   }
 
   private async unblock(lane: Lane): Promise<void> {
     lane.idle?.();
+    const client = this.o.client;
     const round = lane.blocked;
-    const control = this.controlOf(lane);
-    if (round === 0 || !control) return;
+    if (round === 0 || this.o.connection || client instanceof Cluster) return;
     // The read may not have reached the server yet: try again for a little while.
     for (let attempt = 0; attempt < 20 && lane.blocked === round && !this.stopped; attempt++) {
       const id = lane.clientId;
       if (id !== undefined) {
-        const done = await control.client('UNBLOCK', id, 'TIMEOUT').catch(() => 0);
+        const done = await client.client('UNBLOCK', id, 'TIMEOUT').catch(() => 0);
         if (done === 1 || lane.blocked !== round) return;
       }
       await sleep(1);
@@ -234,83 +253,25 @@ export class ChangeTailer {
     lane.idle = undefined;
   }
 
-  /** One XREAD BLOCK of every stream (one server, or one slot of a Cluster). */
-  private async readBlocking(
-    lane: Lane,
-    reading: Array<[TailedStream, string]>,
-  ): Promise<Array<[string, RawEntry[]]>> {
-    if (lane.clientId === undefined && lane.owned) lane.clientId = Number(await lane.conn.client('ID'));
-    lane.blocked = ++lane.round;
-    try {
-      const reply = (await lane.conn.xread(
-        'COUNT',
-        5000,
-        'BLOCK',
-        this.blockMs,
-        'STREAMS',
-        ...reading.map(([s]) => s.key),
-        ...reading.map(([, position]) => position),
-      )) as Array<[string, RawEntry[]]> | null;
-      return reply ?? [];
-    } finally {
-      lane.blocked = 0;
-    }
-  }
-
-  /**
-   * A Cluster master holding streams of several slots: XREAD may only name keys of one slot (even on
-   * a connection to that master), so one read per slot goes in one pipeline, without BLOCK, and the
-   * lane polls every `pollMs` while nothing arrives.
-   */
-  private async readSlots(
-    lane: Lane,
-    bySlot: Map<number, Array<[TailedStream, string]>>,
-  ): Promise<Array<[string, RawEntry[]]>> {
-    const pipeline = lane.conn.pipeline();
-    for (const group of bySlot.values()) {
-      pipeline.xread('COUNT', 5000, 'STREAMS', ...group.map(([s]) => s.key), ...group.map(([, p]) => p));
-    }
-    const out: Array<[string, RawEntry[]]> = [];
-    for (const [error, reply] of (await pipeline.exec()) ?? []) {
-      if (error) throw error;
-      out.push(...((reply as Array<[string, RawEntry[]]> | null) ?? []));
-    }
-    if (out.length === 0) await this.pause(lane, this.pollMs);
-    return out;
-  }
-
-  private bySlot(reading: Array<[TailedStream, string]>): Map<number, Array<[TailedStream, string]>> {
-    const groups = new Map<number, Array<[TailedStream, string]>>();
-    if (!(this.o.client instanceof Cluster) || this.o.connection) return groups.set(0, reading);
-    for (const item of reading) {
-      const slot = this.slots.get(item[0].key) ?? calculateSlot(item[0].key);
-      const group = groups.get(slot);
-      if (group) group.push(item);
-      else groups.set(slot, [item]);
-    }
-    return groups;
-  }
-
-  private async run(lane: Lane): Promise<void> {
+  /** Runs `round` until the tailer stops; a failed round is logged once per outage and retried with backoff. */
+  private async loop(lane: Lane, round: () => Promise<Array<[TailedStream, string]>>): Promise<void> {
     let backoff = 100;
+    let reading: Array<[TailedStream, string]> = [];
     while (!this.stopped) {
-      // Streams of a master with no lane yet (a new master, a slot table read late) get one.
-      this.allLanes();
-      const reading = this.mine(lane);
-      if (reading.length === 0) {
-        await this.pause(lane, this.blockMs);
-        continue;
-      }
       try {
-        const groups = this.bySlot(reading);
-        const reply =
-          groups.size === 1 ? await this.readBlocking(lane, reading) : await this.readSlots(lane, groups);
+        // Streams of a master with no lane yet (a new master, a slot table read late) get one.
+        this.allLanes();
+        reading = this.mine(lane);
+        if (reading.length === 0) {
+          await this.pause(lane, this.blockMs);
+          continue;
+        }
+        const read = await round();
         if (lane.lost)
           this.o.log.info({ server: lane.server, streams: reading.length }, 'change tail reconnected');
         lane.lost = false;
         backoff = 100;
-        for (const [stream] of reading) stream.contact(true);
-        for (const [key, entries] of reply) this.deliver(key, entries);
+        for (const [stream] of read) stream.contact(true);
       } catch (error) {
         if (this.stopped) break;
         if (!lane.lost) {
@@ -320,14 +281,79 @@ export class ChangeTailer {
           );
         }
         lane.lost = true;
+        lane.readAll = true;
         for (const [stream] of reading) stream.contact(false);
-        // A key that moved to another master (MOVED): read the slot table again.
-        if (this.o.client instanceof Cluster && /MOVED|ASK|CLUSTERDOWN/.test((error as Error).message)) {
-          await new Promise<void>((resolve) => (this.o.client as Cluster).refreshSlotsCache(() => resolve()));
+        const cluster = this.cluster;
+        // A slot that moved to another master: read the slot table again.
+        if (cluster && /MOVED|ASK|CLUSTERDOWN/.test((error as Error).message)) {
+          await new Promise<void>((resolve) => cluster.refreshSlotsCache(() => resolve()));
         }
         await sleep(backoff);
         backoff = Math.min(backoff * 2, 5000);
       }
     }
+  }
+
+  /** Standalone: one XREAD BLOCK of every stream. */
+  private runBlocking(lane: Lane): Promise<void> {
+    return this.loop(lane, async () => {
+      const reading = this.mine(lane);
+      lane.dirty.clear();
+      if (lane.clientId === undefined && lane.owned) lane.clientId = Number(await lane.conn.client('ID'));
+      lane.blocked = ++lane.round;
+      let reply: Array<[string, RawEntry[]]> | null;
+      try {
+        reply = (await lane.conn.xread(
+          'COUNT',
+          5000,
+          'BLOCK',
+          this.blockMs,
+          'STREAMS',
+          ...reading.map(([s]) => s.key),
+          ...reading.map(([, position]) => position),
+        )) as Array<[string, RawEntry[]]> | null;
+      } finally {
+        lane.blocked = 0;
+      }
+      for (const [key, entries] of reply ?? []) this.deliver(key, entries);
+      return reading;
+    });
+  }
+
+  /** Cluster: subscribed to the shard channels of the master's streams; reads those that spoke. */
+  private runNotified(lane: Lane): Promise<void> {
+    const conn = lane.conn as Redis;
+    let lastFull = 0;
+    return this.loop(lane, async () => {
+      const reading = this.mine(lane);
+      const keys = new Set(reading.map(([s]) => s.key));
+      const gone = [...lane.subscribed].filter((k) => !keys.has(k));
+      for (const key of gone) lane.subscribed.delete(key);
+      if (gone.length > 0) await Promise.all(gone.map((k) => conn.sunsubscribe(k)));
+      // Subscribe first, then read: an entry appended in between is read now or announced later.
+      const fresh = [...keys].filter((k) => !lane.subscribed.has(k));
+      if (fresh.length > 0) {
+        await Promise.all(fresh.map((k) => conn.ssubscribe(k)));
+        for (const key of fresh) lane.subscribed.add(key);
+      }
+      const full = lane.readAll || Date.now() - lastFull >= this.blockMs;
+      const wanted = full ? reading : reading.filter(([s]) => lane.dirty.has(s.key) || fresh.includes(s.key));
+      lane.dirty.clear();
+      if (full) {
+        lane.readAll = false;
+        lastFull = Date.now();
+      }
+      await Promise.all(
+        wanted.map(async ([stream, position]) => {
+          const reply = (await this.cluster!.xread('COUNT', 5000, 'STREAMS', stream.key, position)) as Array<
+            [string, RawEntry[]]
+          > | null;
+          for (const [key, entries] of reply ?? []) this.deliver(key, entries);
+        }),
+      );
+      if (lane.dirty.size === 0 && !lane.readAll)
+        await this.pause(lane, Math.max(1, lastFull + this.blockMs - Date.now()));
+      return full ? reading : wanted;
+    });
   }
 }

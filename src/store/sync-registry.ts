@@ -142,7 +142,7 @@ export class SyncRegistry implements DeciderSource {
         void this.resync();
         return;
       }
-      if (c.kind === 'added') this.ensure(c.tenant, { paramsJson: c.paramsJson });
+      if (c.kind === 'added') this.ensure(c.tenant, { paramsJson: c.paramsJson }).created(c.paramsJson);
       else this.drop(c.tenant);
       this.directoryAt = e.version;
     }

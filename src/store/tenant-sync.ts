@@ -167,6 +167,14 @@ export class TenantSync implements TailedStream {
     if (this.reloadFrom !== undefined) this.ensureLoaded();
   }
 
+  /**
+   * The tenant was just created (announced on the tenants stream): until a load finishes, serve it
+   * from an empty engine. A call that named it a moment before the announcement started a load.
+   */
+  created(paramsJson: string): void {
+    if (!this.live && !this.stopped) this.startEmpty(paramsJson);
+  }
+
   /** A new tenant: an empty engine at version 0-0, no Redis read, no compile. */
   private startEmpty(paramsJson: string): void {
     const params = readParams(paramsJson);
