@@ -18,13 +18,16 @@ import { SnapshotBuilder } from '../src/store/snapshot-builder.js';
 import type { CompilerConnection } from '../src/store/snapshot-compiler.js';
 import { SnapshotStore } from '../src/store/snapshot-store.js';
 import { TenantSync } from '../src/store/tenant-sync.js';
+import { connectionsPerNode, tenantPropagation, tenantPropagationCluster } from './store-tenants.js';
 import { syntheticRules } from './synthetic-rules.js';
 
 /**
- * `npm run bench -- store [--sizes 1000000,10000000] [--writes 2000] [--propagation 500]`
+ * `npm run bench -- store [--sizes 1000000,10000000] [--writes 2000] [--propagation 500]
+ *   [--tenant-propagation 300] [--tenants-only]`
  * One JSON object per line: single-rule writes, write → decide() propagation on another node, bulk
  * write throughput (pipelined Lua) beside the `redis-cli --pipe` ceiling for the same data, Redis
- * memory per stored rule, and the cold start of a node from the cached snapshot. Each size runs on a
+ * memory per stored rule, the cold start of a node from the cached snapshot, a new tenant → known on
+ * another node, and connections per node at 1, 100 and 1,000 tenants. Each size runs on a
  * private redis-server (AOF on, appendfsync everysec).
  */
 const arg = (args: string[], name: string, fallback: string): string => {
@@ -358,8 +361,26 @@ async function coldOnly(n: number) {
   }
 }
 
+/** New tenant → known on another node, and connections per node at 1, 100 and 1,000 tenants. */
+async function tenantFigures(args: string[]) {
+  const s = await server();
+  try {
+    await tenantPropagation(s.proc.url, Number(arg(args, 'tenant-propagation', '300')), out);
+  } finally {
+    await s.stop();
+  }
+  await tenantPropagationCluster(Number(arg(args, 'tenant-propagation', '300')), out);
+  const c = await server();
+  try {
+    await connectionsPerNode(c.proc.url, [1, 100, 1000], out);
+  } finally {
+    await c.stop();
+  }
+}
+
 export async function run(args: string[]): Promise<void> {
   if (args.includes('--cold-only')) return coldOnly(Number(arg(args, 'cold-only', '1000000')));
+  if (args.includes('--tenants-only')) return tenantFigures(args);
   const sizes = arg(args, 'sizes', '100000').split(',').map(Number);
   out({
     metric: 'machine',
@@ -376,6 +397,7 @@ export async function run(args: string[]): Promise<void> {
   } finally {
     await s.stop();
   }
+  await tenantFigures(args);
   for (const n of sizes) await atSize(n);
 }
 

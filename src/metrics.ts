@@ -90,3 +90,10 @@ export const jobsActive = new Gauge({
   labelNames: ['kind', 'state'] as const,
   registers: [metricsRegistry],
 });
+
+/** Change stream entries a node could not decode (skipped; the tenant's rules were reloaded). */
+export const syncBadEntriesTotal = new Counter({
+  name: 'callguard_sync_bad_entries_total',
+  help: 'Change stream entries this node could not decode: skipped, and the tenant reloaded',
+  registers: [metricsRegistry],
+});

@@ -14,11 +14,14 @@ export type Change =
   | { readonly kind: 'delete'; readonly ids: readonly number[] }
   | { readonly kind: 'bind'; readonly task: string; readonly groups: readonly string[] }
   | { readonly kind: 'type'; readonly id: string; readonly type: BlocklistType | null }
-  | { readonly kind: 'params'; readonly params: TenantParams }
+  /** `json` as stored: a node reads it against the params it has, so a field it cannot read keeps its value. */
+  | { readonly kind: 'params'; readonly params: TenantParams; readonly json: string }
   | { readonly kind: 'reload'; readonly scope: string }
   /** A snapshot covering `version` was stored: a node with a large delta overlay may swap to it. */
   | { readonly kind: 'snapshot'; readonly version: string }
-  | { readonly kind: 'unknown'; readonly op: string };
+  | { readonly kind: 'unknown'; readonly op: string }
+  /** An entry this version cannot decode (damaged, or written wrong): skipped, and the node reloads. */
+  | { readonly kind: 'bad'; readonly reason: string };
 
 export interface ChangeEntry {
   readonly version: string;
@@ -35,13 +38,19 @@ export function compareVersions(a: string, b: string): number {
   return am !== bm ? am - bm : as - bs;
 }
 
+function ruleId(text: string | undefined): number {
+  const id = Number(text);
+  if (!Number.isSafeInteger(id) || id < 0) throw new Error(`rule id "${text}" is not a number`);
+  return id;
+}
+
 function decodeChange(f: Map<string, string>): Change {
   const op = f.get('op') ?? '';
   switch (op) {
     case 'u':
-      return { kind: 'upsert', rule: decodeRule(Number(f.get('id')), f.get('r') ?? '') };
+      return { kind: 'upsert', rule: decodeRule(ruleId(f.get('id')), f.get('r') ?? '') };
     case 'd':
-      return { kind: 'delete', ids: (f.get('ids') ?? '').split(',').filter(Boolean).map(Number) };
+      return { kind: 'delete', ids: (f.get('ids') ?? '').split(',').filter(Boolean).map(ruleId) };
     case 'b': {
       const groups = f.get('groups') ?? '';
       return { kind: 'bind', task: f.get('task') ?? '', groups: groups === '' ? [] : groups.split(SEP) };
@@ -51,8 +60,11 @@ function decodeChange(f: Map<string, string>): Change {
       const parsed = json === '' ? null : blocklistTypeSchema.safeParse(JSON.parse(json));
       return { kind: 'type', id: f.get('id') ?? '', type: parsed?.success ? parsed.data : null };
     }
-    case 'pa':
-      return { kind: 'params', params: readParams(f.get('params')) };
+    case 'pa': {
+      const json = f.get('params') ?? '';
+      JSON.parse(json);
+      return { kind: 'params', params: readParams(json), json };
+    }
     case 'rl':
       return { kind: 'reload', scope: f.get('scope') ?? 'all' };
     case 'sn':
@@ -62,10 +74,17 @@ function decodeChange(f: Map<string, string>): Change {
   }
 }
 
+/** Decodes one stream entry; never throws: an entry it cannot read comes back as kind `bad`. */
 export function decodeEntry([version, fields]: [string, string[]]): ChangeEntry {
   const map = new Map<string, string>();
   for (let i = 0; i + 1 < fields.length; i += 2) map.set(fields[i]!, fields[i + 1]!);
-  return { version, prev: map.get('p') ?? ZERO_VERSION, change: decodeChange(map) };
+  let change: Change;
+  try {
+    change = decodeChange(map);
+  } catch (error) {
+    change = { kind: 'bad', reason: (error as Error).message };
+  }
+  return { version, prev: map.get('p') ?? ZERO_VERSION, change };
 }
 
 /** Reading a tenant's change stream. */

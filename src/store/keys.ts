@@ -33,8 +33,15 @@ export function assertTenantId(tenant: string): string {
 
 export const tenantPrefix = (tenant: string): string => `cg:{${assertTenantId(tenant)}}:`;
 
-/** The set of tenant ids. Global (its own slot): written after the tenant's own keys, never in a script. */
+/** The set of tenant ids. Global (its own slot): written after the tenant's own keys. */
 export const TENANTS_KEY = 'cg:tenants';
+/**
+ * The tenants change stream (a tenant added or deleted) and its version key. The hash tag
+ * `{cg:tenants}` hashes like TENANTS_KEY itself, so the set and the stream are one slot and one
+ * script changes both (lua/announce-tenant-3.lua).
+ */
+export const TENANT_CHANGES_KEY = '{cg:tenants}:changes';
+export const TENANT_VERSION_KEY = '{cg:tenants}:ver';
 
 export function tenantKeys(tenant: string) {
   const p = tenantPrefix(tenant);

@@ -12,6 +12,7 @@ const SCRIPT_NAMES = [
   'set-field-3',
   'append-change-2',
   'flip-snapshot-2',
+  'announce-tenant-3',
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 

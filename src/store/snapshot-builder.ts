@@ -32,8 +32,9 @@ export class SnapshotBuilder {
     if ((await this.client.set(k.snapshotLock, token, 'PX', lockMs, 'NX')) !== 'OK') return undefined;
     try {
       const started = Date.now();
-      // A node asked about a tenant nobody created: decide from the empty engine, store nothing.
-      if ((await this.client.exists(k.tenant, k.ruleSeq, k.changes)) === 0) {
+      // A tenant with no rule and no change ever (just created, or never created): decide from the
+      // empty engine built here, store nothing; no thread to compile nothing.
+      if ((await this.client.exists(k.ruleSeq, k.changes)) === 0) {
         return loadTenantState(this.client, tenant);
       }
       const compiled = this.thread

@@ -52,15 +52,44 @@ export type TenantParams = z.infer<typeof tenantParamsSchema>;
 
 export const DEFAULT_TENANT_PARAMS: TenantParams = tenantParamsSchema.parse({});
 
-/** Stored params, tolerant of an older or damaged value: anything unreadable falls back to the defaults. */
-export function readParams(json: string | null | undefined): TenantParams {
-  if (!json) return DEFAULT_TENANT_PARAMS;
+/** The stored form read back: fields this version does not know (a newer node wrote them) are kept. */
+const storedParamsSchema = tenantParamsSchema.loose();
+
+/**
+ * Stored params, tolerant of another version's value. Fields this version does not know are kept
+ * (an older node that writes params back does not drop them); a known field whose value this version
+ * cannot read keeps its value from `fallback` (what the node had before, or the defaults), the other
+ * fields still apply. Unreadable JSON as a whole yields `fallback`.
+ */
+export function readParams(
+  json: string | null | undefined,
+  fallback: TenantParams = DEFAULT_TENANT_PARAMS,
+): TenantParams {
+  if (!json) return fallback;
+  let raw: unknown;
   try {
-    const parsed = tenantParamsSchema.safeParse(JSON.parse(json));
-    return parsed.success ? parsed.data : DEFAULT_TENANT_PARAMS;
+    raw = JSON.parse(json);
   } catch {
-    return DEFAULT_TENANT_PARAMS;
+    return fallback;
   }
+  const whole = storedParamsSchema.safeParse(raw);
+  if (whole.success) return whole.data as TenantParams;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return fallback;
+  const given = raw as Record<string, unknown>;
+  const out: Record<string, unknown> = { ...given };
+  for (const [name, field] of Object.entries(tenantParamsSchema.shape)) {
+    const parsed = (field as z.ZodType).safeParse(given[name]);
+    if (parsed.success) out[name] = parsed.data;
+    else out[name] = (fallback as Record<string, unknown>)[name];
+    if (out[name] === undefined) delete out[name];
+  }
+  return out as TenantParams;
+}
+
+/** The fields of `params` this version does not know, to write back with a new value. */
+export function unknownParamFields(params: TenantParams): Record<string, unknown> {
+  const known = tenantParamsSchema.shape as Record<string, unknown>;
+  return Object.fromEntries(Object.entries(params).filter(([name]) => !(name in known)));
 }
 
 export function policyOf(params: TenantParams): NormalizationPolicy {

@@ -1,8 +1,9 @@
 import type { BlocklistType } from '../domain/blocklist-type.js';
 import type { Rule } from '../domain/rule.js';
-import type { DecisionEngine } from '../engine/decision-engine.js';
+import { DecisionEngine } from '../engine/decision-engine.js';
 import { decodeSnapshot } from '../engine/snapshot-codec.js';
 import type { Logger } from '../log.js';
+import { syncBadEntriesTotal } from '../metrics.js';
 import type { TenantDecider } from '../pbx/call-screener.js';
 import {
   type ChangeEntry,
@@ -11,13 +12,14 @@ import {
   decodeEntry,
   ZERO_VERSION,
 } from './change-stream.js';
+import { ChangeTailer, type RawEntry, type TailedStream } from './change-tailer.js';
 import { tenantKeys } from './keys.js';
-import type { RedisClient } from './redis-client.js';
+import { duplicateClient, type RedisClient } from './redis-client.js';
 import { SnapshotBuilder } from './snapshot-builder.js';
 import type { CompilerConnection } from './snapshot-compiler.js';
 import { SnapshotStore } from './snapshot-store.js';
 import { DEFAULT_STORE_OPTIONS, type StoreOptions } from './store-options.js';
-import { handlingOf, policyOf, type TenantParams } from './tenant-params.js';
+import { handlingOf, policyOf, readParams, type TenantParams } from './tenant-params.js';
 import { TenantRepository } from './tenant-repository.js';
 import { loadTenantState, type TenantState } from './tenant-state-loader.js';
 
@@ -25,8 +27,15 @@ export interface TenantSyncOptions {
   readonly tenant: string;
   /** For reads (snapshot, rules, params). */
   readonly client: RedisClient;
-  /** A connection of its own for XREAD BLOCK (it holds the connection while it waits). */
-  readonly blocking: RedisClient;
+  /** The node's reader of change streams (one blocking connection for all tenants). */
+  readonly tailer?: ChangeTailer;
+  /** Without a tailer: a connection of its own for XREAD BLOCK (it holds the connection while it waits). */
+  readonly blocking?: RedisClient;
+  /**
+   * A tenant just created (the node heard of it on the tenants stream): it has no rules yet, so the
+   * node answers from an empty engine with these params at once, and tails its stream from the start.
+   */
+  readonly created?: { readonly paramsJson: string };
   readonly log: Logger;
   readonly store?: StoreOptions;
   /** Whether this node rebuilds the cached snapshot when the stream has grown (default true). */
@@ -64,10 +73,15 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * reference, so decide() never waits and never sees half a change. Redis down: the last engine keeps
  * answering, the tail reconnects with backoff and the staleness grows.
  */
-export class TenantSync {
+export class TenantSync implements TailedStream {
   private live: Live | undefined;
   private stopped = false;
-  private running: Promise<void> | undefined;
+  private loading: Promise<void> | undefined;
+  private started = false;
+  private readonly badLogged = new Set<string>();
+  private readonly tailer: ChangeTailer;
+  /** Without a node's tailer: the connection this tenant reads its stream through alone. */
+  private readonly ownConnection: RedisClient | undefined;
   private connected = false;
   private lastContact = 0;
   private reloadFrom: string | undefined;
@@ -91,26 +105,122 @@ export class TenantSync {
     this.changes = new ChangeStream(o.client);
     this.store = o.store ?? DEFAULT_STORE_OPTIONS;
     this.now = o.now ?? Date.now;
+    this.ownConnection = o.tailer ? undefined : (o.blocking ?? duplicateClient(o.client));
+    this.tailer =
+      o.tailer ??
+      new ChangeTailer({ client: o.client, connection: this.ownConnection, log: o.log, blockMs: o.blockMs });
   }
 
   get tenant(): string {
     return this.o.tenant;
   }
 
+  get key(): string {
+    return tenantKeys(this.o.tenant).changes;
+  }
+
   start(): this {
-    this.running ??= this.loop();
+    if (this.started) return this;
+    this.started = true;
+    if (this.o.created) this.startEmpty(this.o.created.paramsJson);
+    this.tailer.add(this);
+    if (this.ownConnection) this.tailer.start();
+    this.ensureLoaded();
     return this;
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.o.blocking.disconnect();
+    this.tailer.remove(this);
+    if (this.ownConnection) {
+      this.ownConnection.disconnect();
+      await this.tailer.stop();
+    }
     // A load may be waiting on a Redis that is away (its commands queue until they give up): stopping
     // must not wait for that.
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.running, new Promise<void>((resolve) => (timer = setTimeout(resolve, 2000)))]);
+    await Promise.race([this.loading, new Promise<void>((resolve) => (timer = setTimeout(resolve, 2000)))]);
     clearTimeout(timer);
     for (const w of this.waiters) w();
+  }
+
+  /** Where the tailer reads this tenant's stream from; undefined while loading. */
+  position(): string | undefined {
+    if (this.stopped || !this.live || this.reloadFrom !== undefined || this.loading) return undefined;
+    return this.live.version;
+  }
+
+  contact(connected: boolean): void {
+    if (connected && !this.connected && this.ownConnection) {
+      this.o.log.info({ tenant: this.o.tenant }, 'rule sync connected to Redis');
+    }
+    this.connected = connected;
+    if (connected || this.lastContact === 0) this.lastContact = this.now();
+  }
+
+  receive(raw: RawEntry[]): void {
+    const live = this.live;
+    if (!live || this.reloadFrom !== undefined || this.loading) return;
+    // A read that waited across a reload may bring entries the reload already covers.
+    const fresh = raw.filter(([id]) => compareVersions(id, live.version) > 0);
+    if (fresh.length > 0) this.apply(fresh.map(decodeEntry));
+    if (this.reloadFrom !== undefined) this.ensureLoaded();
+  }
+
+  /**
+   * The tenant was just created (announced on the tenants stream): until a load finishes, serve it
+   * from an empty engine. A call that named it a moment before the announcement started a load.
+   */
+  created(paramsJson: string): void {
+    if (!this.live && !this.stopped) this.startEmpty(paramsJson);
+  }
+
+  /** A new tenant: an empty engine at version 0-0, no Redis read, no compile. */
+  private startEmpty(paramsJson: string): void {
+    const params = readParams(paramsJson);
+    const engine = DecisionEngine.fromRules([], { defaultAction: params.defaultAction });
+    this.lastContact = this.now();
+    this.swap(this.toLive({ engine, params, version: ZERO_VERSION }, 0));
+  }
+
+  /** Loads (or reloads) in the background until it succeeds; the tailer then reads from the new position. */
+  private ensureLoaded(): void {
+    if (this.loading || this.stopped || (this.live && this.reloadFrom === undefined)) return;
+    this.loading = (async () => {
+      let backoff = 100;
+      while (!this.stopped && (!this.live || this.reloadFrom !== undefined)) {
+        try {
+          await this.load(this.reloadFrom ?? ZERO_VERSION);
+        } catch (error) {
+          if (this.stopped) break;
+          if (this.connected || this.lastContact === 0) {
+            this.o.log.warn(
+              { tenant: this.o.tenant, err: (error as Error).message, loaded: this.live !== undefined },
+              'rule sync lost Redis; serving the last loaded rules and retrying',
+            );
+          }
+          this.connected = false;
+          if (this.lastContact === 0) this.lastContact = this.now();
+          await sleep(backoff);
+          backoff = Math.min(backoff * 2, 5000);
+        }
+      }
+    })().finally(() => {
+      this.loading = undefined;
+      this.tailer.wake(this.key);
+    });
+  }
+
+  /** An entry this version cannot read: counted, logged once with its id; the node reloads past it. */
+  private badEntry(e: ChangeEntry & { change: { kind: 'bad' } }): void {
+    if (this.badLogged.has(e.version)) return;
+    if (this.badLogged.size >= 1000) this.badLogged.clear();
+    this.badLogged.add(e.version);
+    syncBadEntriesTotal.inc();
+    this.o.log.error(
+      { tenant: this.o.tenant, entry: e.version, reason: e.change.reason },
+      'change entry unreadable; skipped, reloading the rules',
+    );
   }
 
   /** The current decider; undefined until the first load. Never waits. */
@@ -195,43 +305,6 @@ export class TenantSync {
 
   private toLive(state: TenantState, sinceBase: number): Live {
     return { ...state, sinceBase, decider: TenantSync.decider(state.engine, state.params) };
-  }
-
-  private async loop(): Promise<void> {
-    let backoff = 100;
-    const key = tenantKeys(this.o.tenant).changes;
-    while (!this.stopped) {
-      try {
-        if (!this.live || this.reloadFrom !== undefined) await this.load(this.reloadFrom ?? ZERO_VERSION);
-        const live = this.live!;
-        const reply = (await this.o.blocking.xread(
-          'COUNT',
-          5000,
-          'BLOCK',
-          this.o.blockMs ?? 2000,
-          'STREAMS',
-          key,
-          live.version,
-        )) as Array<[string, Array<[string, string[]]>]> | null;
-        if (!this.connected) this.o.log.info({ tenant: this.o.tenant }, 'rule sync connected to Redis');
-        this.connected = true;
-        this.lastContact = this.now();
-        backoff = 100;
-        if (reply) this.apply(reply[0]![1].map(decodeEntry));
-      } catch (error) {
-        if (this.stopped) break;
-        if (this.connected || this.lastContact === 0) {
-          this.o.log.warn(
-            { tenant: this.o.tenant, err: (error as Error).message, loaded: this.live !== undefined },
-            'rule sync lost Redis; serving the last loaded rules and retrying',
-          );
-        }
-        this.connected = false;
-        if (this.lastContact === 0) this.lastContact = this.now();
-        await sleep(backoff);
-        backoff = Math.min(backoff * 2, 5000);
-      }
-    }
   }
 
   private snapshotBuilder(): SnapshotBuilder {
@@ -320,6 +393,11 @@ export class TenantSync {
         this.reloadFrom = e.version;
         break;
       }
+      if (c.kind === 'bad') {
+        this.badEntry({ ...e, change: c });
+        this.reloadFrom = e.version;
+        break;
+      }
       if (c.kind === 'upsert' || c.kind === 'delete') {
         collectRuleChange(c, upserts, deletes);
       } else if (c.kind === 'bind') {
@@ -329,7 +407,8 @@ export class TenantSync {
         else this.types.delete(c.id);
         typesChanged = true;
       } else if (c.kind === 'params') {
-        params = c.params;
+        // A field this version cannot read keeps the value the node had, not the default.
+        params = readParams(c.json, params);
         engine = engine.withDefaultAction(params.defaultAction);
       } else if (c.kind === 'snapshot') {
         snapshotAnnounced = true;

@@ -1,17 +1,23 @@
 import assert from 'node:assert/strict';
+import calculateSlot from 'cluster-key-slot';
 import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { CallguardError } from '../../src/domain/errors.js';
 import { silentLogger } from '../../src/log.js';
 import { CatalogRepository } from '../../src/store/catalog-repository.js';
+import { SYNC_CONNECTION_NAME } from '../../src/store/change-tailer.js';
+import { tenantKeys } from '../../src/store/keys.js';
 import { RuleRepository } from '../../src/store/rule-repository.js';
 import { SnapshotStore } from '../../src/store/snapshot-store.js';
+import { SyncRegistry } from '../../src/store/sync-registry.js';
 import { TenantRepository } from '../../src/store/tenant-repository.js';
 import { TenantSync } from '../../src/store/tenant-sync.js';
 import { convergenceProperty } from '../support/convergence.js';
+import { eventually, memoryLogger } from '../support/memory-logger.js';
 import { skipWithoutLocalRedis, startRedisCluster, type TestCluster } from '../support/redis-server.js';
 
 const NOW = 1_800_000_000_000;
+const callTo = (called: string) => ({ called, calling: '', direction: 'outbound' as const, at: Date.now() });
 
 describe.skipIf(skipWithoutLocalRedis)('store on a 3-master Redis Cluster', () => {
   let cluster: TestCluster;
@@ -89,6 +95,58 @@ describe.skipIf(skipWithoutLocalRedis)('store on a 3-master Redis Cluster', () =
       );
     } finally {
       await sync.stop();
+    }
+  });
+
+  it('a node learns of tenants created on every shard at once, and reads them all with one connection per master', async () => {
+    const api = cluster.client();
+    const node = cluster.client();
+    await Promise.all([api.ping(), node.ping()]);
+    const { logger, records } = memoryLogger();
+    const registry = new SyncRegistry({ client: node, log: logger, blockMs: 300 });
+    try {
+      await registry.start();
+      const masterOf = (t: string) => (api.slots[calculateSlot(tenantKeys(t).changes)] as string[])[0]!;
+      const perMaster = new Map<string, string[]>();
+      for (
+        let i = 0;
+        i < 200 && (perMaster.size < 3 || [...perMaster.values()].some((l) => l.length < 2));
+        i++
+      ) {
+        const t = cluster.tenant('shard');
+        perMaster.set(masterOf(t), [...(perMaster.get(masterOf(t)) ?? []), t]);
+      }
+      assert.equal(perMaster.size, 3, 'tenants on every master');
+      const all = [...perMaster.values()].flat();
+      const rules = new RuleRepository(api);
+      for (const t of all) {
+        await new TenantRepository(api).create(t, { params: { defaultAction: 'block' } });
+        // Known at once: the tenant's default decides, not the failure policy.
+        assert.ok(
+          await eventually(() => registry.deciderFor(t)?.decide(callTo('15550009')).action === 'block'),
+          `${t} (on ${masterOf(t)}) known`,
+        );
+      }
+      for (const t of all) {
+        const { version } = await rules.create(t, {
+          called: '15550001',
+          direction: 'outbound',
+          action: 'allow',
+        });
+        assert.ok(
+          await registry.get(t)!.waitFor(version),
+          `${t} follows its changes ${JSON.stringify(records.filter((r) => r.level >= 40))} ${JSON.stringify(registry.get(t)!.status())}`,
+        );
+        assert.equal(registry.deciderFor(t)!.decide(callTo('15550001')).action, 'allow');
+      }
+      assert.equal(registry.connectionCount(), 3, 'one blocking connection per master');
+      for (const master of api.nodes('master')) {
+        const list = String(await master.client('LIST'));
+        const named = list.split('\n').filter((l) => l.includes(`name=${SYNC_CONNECTION_NAME}`));
+        assert.equal(named.length, 1, `${master.options.port}: one sync connection`);
+      }
+    } finally {
+      await registry.stop();
     }
   });
 
