@@ -65,7 +65,7 @@ export const importRoutes =
     app.post(
       '/v1/imports',
       {
-        config: { auth: 'rules:import' },
+        config: { auth: 'rules:import', bodyTypes: ['application/json', 'multipart/form-data'] },
         schema: {
           tags: ['imports'],
           summary: `Import rules: multipart upload (≤ ${UPLOAD_IMPORT_LIMIT.toLocaleString('en')} records) or a file on a file server (≤ 2,000,000)`,

@@ -200,7 +200,7 @@ export function registerScreenRoutes(app: ApiApp, deps: ApiDeps): void {
   app.post(
     '/v1/screen',
     {
-      config: { auth: 'rules:read' },
+      config: { auth: 'rules:read', bodyTypes: ['application/json', 'text/csv', 'application/x-ndjson'] },
       bodyLimit: SCREEN_BODY_LIMIT,
       schema: {
         tags: ['check'],
