@@ -172,7 +172,8 @@ export async function buildApiApp(deps: ApiDeps, options: BuildApiOptions = {}):
     const bodyTypes = route.config?.bodyTypes ?? JSON_ONLY;
     for (const method of asArray(route.method))
       routeList.push({ method, url: route.url, auth: need, bodyTypes });
-    const onRequest = [bodyTypeHook(bodyTypes), ...(need === 'none' ? [] : [authHook(auth, need)])];
+    // Who is calling first (401/403 before anything about the body), then what it sends.
+    const onRequest = [...(need === 'none' ? [] : [authHook(auth, need)]), bodyTypeHook(bodyTypes)];
     const onResponse = [
       timingHook(route.url, Array.isArray(route.method) ? route.method.join(',') : route.method),
     ];

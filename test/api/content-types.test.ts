@@ -57,6 +57,11 @@ describe('request bodies are what the route says', { skip: skipWithoutRedis }, (
     assert.deepEqual((await h.call('GET', '/v1/tasks/c1/groups', tenant.admin)).json().groups, ['dnc']);
     const check = await h.call('POST', '/v1/check', tenant.admin, 'hello', { 'content-type': 'text/plain' });
     assert.equal(check.statusCode, 415, check.body);
+    // Who is calling is asked first: without a key, 401 whatever the body.
+    const anonymous = await h.call('PUT', '/v1/tasks/c1/groups', undefined, 'hello', {
+      'content-type': 'text/plain',
+    });
+    assert.equal(anonymous.statusCode, 401, anonymous.body);
   });
 
   it('answers every route × wrong content type with 415 or the documented handling, never 2xx/5xx or internals', async () => {
