@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { FileServerHostPolicy } from './jobs/file-server-hosts.js';
 
 const port = z.coerce.number().int().min(1).max(65535);
 const bool = z
@@ -97,6 +98,23 @@ export const configSchema = z.object({
     .optional()
     .describe(
       'Key that encrypts stored secrets (file server passwords and keys, scheduled export passwords) with AES-256-GCM; every node must share it. Unset: a random key is created once in CALLGUARD_DATA_DIR/secret.key (development only).',
+    ),
+  CALLGUARD_FILE_SERVER_HOSTS: z
+    .string()
+    .optional()
+    .refine(
+      (v) => {
+        try {
+          FileServerHostPolicy.parse(v);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { message: 'comma-separated host names, IP addresses and CIDRs such as sftp.example.com,10.20.0.0/16' },
+    )
+    .describe(
+      "Where tenants' SFTP file servers may be: comma-separated host names, IP addresses and CIDRs, checked when a file server is registered and at every connect after DNS resolution. Unset: anywhere.",
     ),
   CALLGUARD_JOB_CONCURRENCY: z.coerce
     .number()

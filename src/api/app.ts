@@ -11,6 +11,7 @@ import {
 import { httpSeconds } from '../metrics.js';
 import type { ApiApp, ApiDeps } from './api-deps.js';
 import { Authenticator, type RouteAuth } from './auth.js';
+import { bodyTypeHook, JSON_ONLY } from './body-types.js';
 import { registerConsoleRoutes } from './console-route.js';
 import { errorHandler, notFoundHandler } from './http-errors.js';
 import { registerBlocklistRoutes } from './routes/blocklist-routes.js';
@@ -86,6 +87,23 @@ function timingHook(url: string, method: string) {
   };
 }
 
+/** One registered route, as the start-up checks saw it (tests walk every route with it). */
+export interface RegisteredRoute {
+  readonly method: string;
+  readonly url: string;
+  readonly auth: NonNullable<RouteAuth['auth']>;
+  readonly bodyTypes: readonly string[];
+}
+const registered = new WeakMap<object, RegisteredRoute[]>();
+
+/** Every route of an app built by buildApiApp, HEAD twins included. */
+export const registeredRoutes = (app: ApiApp): readonly RegisteredRoute[] => registered.get(app) ?? [];
+
+/** Routes added by a plugin that cannot take a config (the Swagger UI under /docs): public by name. */
+const PLUGIN_PUBLIC_PREFIXES = ['/docs'];
+const publicByPlugin = (url: string): 'none' | undefined =>
+  PLUGIN_PUBLIC_PREFIXES.some((p) => url === p || url.startsWith(`${p}/`)) ? 'none' : undefined;
+
 export interface BuildApiOptions {
   /** Extra route modules (the bulk-jobs routes plug in here). */
   readonly routes?: readonly RouteModule[];
@@ -109,13 +127,14 @@ export async function buildApiApp(deps: ApiDeps, options: BuildApiOptions = {}):
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
   }).withTypeProvider<ZodTypeProvider>() as unknown as ApiApp;
 
-  // Streamed bodies (CSV, NDJSON for screen) are read by the handler; only JSON is validated here.
+  // Streamed bodies (CSV, NDJSON for screen) are read and checked by the handler of the one route that
+  // lists them in config.bodyTypes; every other route refuses them with 415 before parsing (bodyTypeHook).
   app.setValidatorCompiler((req) => {
     const validate = validatorCompiler(req as never);
     return (data: unknown) => (data instanceof Readable ? { value: data } : validate(data));
   });
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
-  app.addContentTypeParser(['text/csv', 'application/x-ndjson', 'text/plain'], (_req, payload, done) =>
+  app.addContentTypeParser(['text/csv', 'application/x-ndjson'], (_req, payload, done) =>
     done(null, payload),
   );
   app.setErrorHandler(errorHandler(deps.log));
@@ -138,11 +157,23 @@ export async function buildApiApp(deps: ApiDeps, options: BuildApiOptions = {}):
   if (options.docs !== false) await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
 
   const auth = new Authenticator(deps);
+  const routeList: RegisteredRoute[] = [];
+  registered.set(app, routeList);
   // Auth and timing are attached to each route as it is added, with what they need captured once:
   // nothing per request asks the route for its options (request.routeOptions builds an object).
   app.addHook('onRoute', (route) => {
-    const need = route.config?.auth ?? 'none';
-    const onRequest = need === 'none' ? [] : [authHook(auth, need)];
+    const need = route.config?.auth ?? publicByPlugin(route.url);
+    if (need === undefined) {
+      // Deny by default: a route that forgot to say who may call it must not go live as a public one.
+      throw new Error(
+        `route ${String(route.method)} ${route.url} declares no config.auth; say 'none' for a public route`,
+      );
+    }
+    const bodyTypes = route.config?.bodyTypes ?? JSON_ONLY;
+    for (const method of asArray(route.method))
+      routeList.push({ method, url: route.url, auth: need, bodyTypes });
+    // Who is calling first (401/403 before anything about the body), then what it sends.
+    const onRequest = [...(need === 'none' ? [] : [authHook(auth, need)]), bodyTypeHook(bodyTypes)];
     const onResponse = [
       timingHook(route.url, Array.isArray(route.method) ? route.method.join(',') : route.method),
     ];
@@ -161,7 +192,7 @@ export async function buildApiApp(deps: ApiDeps, options: BuildApiOptions = {}):
     route.schema.description = `${route.schema.description ? `${route.schema.description} ` : ''}Needs ${who}.`;
   });
 
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/openapi.json', { schema: { hide: true }, config: { auth: 'none' } }, async () => app.swagger());
   for (const register of [...ROUTES, ...(options.routes ?? [])]) register(app, deps, auth);
   await app.ready();
   return app;

@@ -34,3 +34,7 @@ export function assertWritableOu(scope: ReadonlySet<string> | undefined, ou: str
     { ou },
   );
 }
+
+/** The OUs recorded on a job or schedule the caller starts: an agent's OUs, none for a tenant admin. */
+export const keyOus = (p: TenantPrincipal): readonly string[] | undefined =>
+  p.role === 'agent' ? [...p.ous] : undefined;

@@ -4,6 +4,7 @@ import { FileServerRepository } from '../store/file-server-repository.js';
 import { JobFileStore } from '../store/job-files.js';
 import type { RedisClient } from '../store/redis-client.js';
 import type { StoreOptions } from '../store/store-options.js';
+import { FileServerHostPolicy } from './file-server-hosts.js';
 import { JobService } from './job-service.js';
 import { type JobWorkerOptions, startJobWorkers } from './job-worker.js';
 import { ScheduleService } from './schedule-service.js';
@@ -29,7 +30,7 @@ export function createBulkJobs(
   config: Pick<
     Config,
     'REDIS_URL' | 'CALLGUARD_DATA_DIR' | 'CALLGUARD_JOB_CONCURRENCY' | 'CALLGUARD_JOB_FILE_TTL_HOURS'
-  > & { CALLGUARD_SECRET_KEY?: string; REDIS_CLUSTER?: boolean },
+  > & { CALLGUARD_SECRET_KEY?: string; REDIS_CLUSTER?: boolean; CALLGUARD_FILE_SERVER_HOSTS?: string },
   client: RedisClient,
   storeOptions: StoreOptions,
   log: Logger,
@@ -37,7 +38,11 @@ export function createBulkJobs(
 ): BulkJobs {
   const ttl = config.CALLGUARD_JOB_FILE_TTL_HOURS * 3600;
   const files = new JobFileStore(client, ttl);
-  const fileServers = new FileServerRepository(client, secrets);
+  const fileServers = new FileServerRepository(
+    client,
+    secrets,
+    FileServerHostPolicy.parse(config.CALLGUARD_FILE_SERVER_HOSTS),
+  );
   const service = new JobService({
     redisUrl: config.REDIS_URL,
     cluster: config.REDIS_CLUSTER === true,

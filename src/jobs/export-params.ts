@@ -41,6 +41,8 @@ export interface ExportJobData {
   readonly sealedPassword: string;
   readonly startedBy: string;
   readonly scheduleId?: string;
+  /** The OUs of the key that started it (job-ous.ts). */
+  readonly ous?: readonly string[];
 }
 
 export interface ExportResult {

@@ -46,6 +46,8 @@ export interface ImportJobData {
   readonly params: ImportParams;
   readonly startedBy: string;
   readonly scheduleId?: string;
+  /** The OUs of the key that started it (job-ous.ts). */
+  readonly ous?: readonly string[];
 }
 
 export interface ImportCounts {

@@ -25,6 +25,7 @@ import {
   UPLOAD_IMPORT_LIMIT,
 } from './import-params.js';
 import { validateImportFile } from './import-validation.js';
+import { type JobOus, jobVisible, withOus } from './job-ous.js';
 import { ERRORS_FILE, EXPORT_FILE, parseFailure, UPLOAD_FILE } from './job-processors.js';
 import { bullConnectionFor, type JobKind, QUEUE_NAMES, QUEUE_PREFIX } from './job-queues.js';
 import type { JobView } from './job-view.js';
@@ -103,6 +104,7 @@ export class JobService {
     file: Readable,
     params: Partial<ImportParams>,
     startedBy: string,
+    ous?: JobOus,
   ): Promise<string> {
     const p = parseInput(importParamsSchema, params, 'import parameters');
     const jobId = randomUUID();
@@ -121,7 +123,14 @@ export class JobService {
       await this.deps.files.remove(tenant, jobId, UPLOAD_FILE);
       throw error;
     }
-    const data: ImportJobData = { kind: 'import', tenant, source: { kind: 'upload' }, params: p, startedBy };
+    const data: ImportJobData = {
+      kind: 'import',
+      tenant,
+      source: { kind: 'upload' },
+      params: p,
+      startedBy,
+      ...withOus(ous),
+    };
     return this.enqueue('import', tenant, data, jobId);
   }
 
@@ -130,8 +139,9 @@ export class JobService {
     file: ServerFile,
     params: Partial<ImportParams>,
     startedBy: string,
+    ous?: JobOus,
   ): Promise<string> {
-    const data = await this.serverImportData(tenant, file, params, startedBy);
+    const data = await this.serverImportData(tenant, file, params, startedBy, undefined, ous);
     return this.enqueue('import', tenant, data);
   }
 
@@ -142,6 +152,7 @@ export class JobService {
     params: Partial<ImportParams>,
     startedBy: string,
     scheduleId?: string,
+    ous?: JobOus,
   ): Promise<ImportJobData> {
     const f = parseInput(serverFileSchema, file, 'file');
     checkRelativePath(f.path);
@@ -156,6 +167,7 @@ export class JobService {
       params: parseInput(importParamsSchema, params, 'import parameters'),
       startedBy,
       ...(scheduleId ? { scheduleId } : {}),
+      ...withOus(ous),
     };
   }
 
@@ -163,8 +175,9 @@ export class JobService {
     tenant: string,
     request: { filter?: ExportFilter; target: ExportTarget; password: string },
     startedBy: string,
+    ous?: JobOus,
   ): Promise<string> {
-    return this.enqueue('export', tenant, await this.exportData(tenant, request, startedBy));
+    return this.enqueue('export', tenant, await this.exportData(tenant, request, startedBy, undefined, ous));
   }
 
   async exportData(
@@ -172,6 +185,7 @@ export class JobService {
     request: { filter?: ExportFilter; target: ExportTarget; password: string },
     startedBy: string,
     scheduleId?: string,
+    ous?: JobOus,
   ): Promise<ExportJobData> {
     const password = checkExportPassword(request.password);
     const filter = parseInput(exportFilterSchema, request.filter ?? {}, 'filter');
@@ -191,25 +205,38 @@ export class JobService {
       sealedPassword: this.deps.secrets.seal(password),
       startedBy,
       ...(scheduleId ? { scheduleId } : {}),
+      ...withOus(ous),
     };
   }
 
-  private async job(tenant: string, kind: JobKind, id: string): Promise<Job<AnyJobData> | undefined> {
+  /**
+   * A job of the tenant, when the caller may see it: `scope` is the caller's OUs (undefined: all), and
+   * a job outside them is answered as missing (job-ous.ts).
+   */
+  private async job(
+    tenant: string,
+    kind: JobKind,
+    id: string,
+    scope?: ReadonlySet<string>,
+  ): Promise<Job<AnyJobData> | undefined> {
     const job = await this.queues[kind].getJob(id);
-    return job && job.data.tenant === tenant ? job : undefined;
+    return job && job.data.tenant === tenant && jobVisible(scope, job.data.ous) ? job : undefined;
   }
 
-  /** One job of the tenant's task view, by id. */
-  async get(tenant: string, id: string): Promise<JobView | undefined> {
+  /** One job of the tenant's task view, by id (within the caller's OUs). */
+  async get(tenant: string, id: string, scope?: ReadonlySet<string>): Promise<JobView | undefined> {
     for (const kind of ['import', 'export'] as const) {
-      const job = await this.job(tenant, kind, id);
+      const job = await this.job(tenant, kind, id, scope);
       if (job) return this.view(tenant, kind, job);
     }
     return undefined;
   }
 
   /** The task view: the tenant's jobs, newest first. */
-  async list(tenant: string, options: { limit?: number; kind?: JobKind } = {}): Promise<JobView[]> {
+  async list(
+    tenant: string,
+    options: { limit?: number; kind?: JobKind; scope?: ReadonlySet<string> } = {},
+  ): Promise<JobView[]> {
     const limit = Math.min(Math.max(options.limit ?? 50, 1), 500);
     const members = await this.deps.client.zrevrange(bulkKeys(tenant).jobs, 0, limit * 2 - 1);
     const out: JobView[] = [];
@@ -219,7 +246,7 @@ export class JobService {
       const kind = m.slice(0, cut) as JobKind;
       const id = m.slice(cut + 1);
       if (options.kind && kind !== options.kind) continue;
-      const job = await this.job(tenant, kind, id);
+      const job = await this.job(tenant, kind, id, options.scope);
       if (job) out.push(await this.view(tenant, kind, job));
       if (out.length >= limit) break;
     }
@@ -263,6 +290,7 @@ export class JobService {
       ...(errorsFile ? { errorsFile } : {}),
       ...(resultFile ? { resultFile } : {}),
       startedBy: data.startedBy,
+      ...(data.ous ? { ous: [...data.ous] } : {}),
       ...(data.scheduleId ? { scheduleId: data.scheduleId } : {}),
       source: source as Record<string, unknown>,
       createdAt: job.timestamp,
@@ -276,9 +304,9 @@ export class JobService {
    * Runs a failed job again. An import resumes after the last batch it applied (its progress mark),
    * so a job that failed half-way (the file server went away) is completed, not doubled.
    */
-  async retry(tenant: string, id: string): Promise<JobView> {
+  async retry(tenant: string, id: string, scope?: ReadonlySet<string>): Promise<JobView> {
     for (const kind of ['import', 'export'] as const) {
-      const job = await this.job(tenant, kind, id);
+      const job = await this.job(tenant, kind, id, scope);
       if (!job) continue;
       if ((await job.getState()) !== 'failed') {
         throw cgError('CG_ERR_CONFLICT', `job "${id}" has not failed; only a failed job can be retried`);
@@ -307,13 +335,13 @@ export class JobService {
     }
   }
 
-  async errorsFile(tenant: string, id: string): Promise<Readable | undefined> {
-    if (!(await this.job(tenant, 'import', id))) return undefined;
+  async errorsFile(tenant: string, id: string, scope?: ReadonlySet<string>): Promise<Readable | undefined> {
+    if (!(await this.job(tenant, 'import', id, scope))) return undefined;
     return this.deps.files.reader(tenant, id, ERRORS_FILE);
   }
 
-  async exportFile(tenant: string, id: string): Promise<Readable | undefined> {
-    if (!(await this.job(tenant, 'export', id))) return undefined;
+  async exportFile(tenant: string, id: string, scope?: ReadonlySet<string>): Promise<Readable | undefined> {
+    if (!(await this.job(tenant, 'export', id, scope))) return undefined;
     return this.deps.files.reader(tenant, id, EXPORT_FILE);
   }
 }

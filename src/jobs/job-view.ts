@@ -29,6 +29,10 @@ export const jobViewSchema = z.object({
   errorsFile: z.string().optional(),
   resultFile: z.string().optional(),
   startedBy: z.string(),
+  ous: z
+    .array(z.string())
+    .optional()
+    .describe('The OUs of the key that started the job; absent: a key not limited to OUs.'),
   scheduleId: z.string().optional(),
   source: z.record(z.string(), z.unknown()).optional(),
   createdAt: z.number(),

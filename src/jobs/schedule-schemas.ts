@@ -72,6 +72,10 @@ export const scheduleViewSchema = z.object({
   filter: z.record(z.string(), z.unknown()).optional(),
   nextRunAt: z.number().optional(),
   createdBy: z.string(),
+  ous: z
+    .array(z.string())
+    .optional()
+    .describe('The OUs of the key that created it; absent: a key not limited to OUs.'),
   createdAt: z.number(),
 });
 export type ScheduleView = z.infer<typeof scheduleViewSchema>;

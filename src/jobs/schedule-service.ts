@@ -4,6 +4,7 @@ import { parseInput, readHashObject, readHashObjects } from '../store/hash-objec
 import { bulkKeys } from '../store/keys.js';
 import type { RedisClient } from '../store/redis-client.js';
 import { TenantRepository } from '../store/tenant-repository.js';
+import { type JobOus, withOus } from './job-ous.js';
 import type { JobService } from './job-service.js';
 import {
   nextRun,
@@ -33,7 +34,7 @@ export class ScheduleService {
 
   private schedulerId = (tenant: string, id: string) => `${tenant}:${id}`;
 
-  async create(tenant: string, input: ScheduleInput, createdBy: string): Promise<ScheduleView> {
+  async create(tenant: string, input: ScheduleInput, createdBy: string, ous?: JobOus): Promise<ScheduleView> {
     const i = parseInput(scheduleInputSchema, input, 'schedule');
     const params = await new TenantRepository(this.client).params(tenant);
     const limit = i.kind === 'import' ? params.maxScheduledImports : params.maxScheduledExports;
@@ -50,12 +51,13 @@ export class ScheduleService {
     const id = randomUUID();
     const template =
       i.kind === 'import'
-        ? await this.jobs.serverImportData(tenant, i.file, i.params ?? {}, createdBy, id)
+        ? await this.jobs.serverImportData(tenant, i.file, i.params ?? {}, createdBy, id, ous)
         : await this.jobs.exportData(
             tenant,
             { filter: i.filter, target: { mode: 'server', ...i.file }, password: i.password },
             createdBy,
             id,
+            ous,
           );
     const stored: StoredSchedule = {
       id,
@@ -68,6 +70,7 @@ export class ScheduleService {
       ...(i.kind === 'import' && i.params ? { params: i.params } : {}),
       ...(i.kind === 'export' && i.filter ? { filter: i.filter } : {}),
       createdBy,
+      ...withOus(ous),
       createdAt: Date.now(),
       template: template as unknown as Record<string, unknown>,
     };

@@ -1,8 +1,9 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { posix } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { Client, type ConnectConfig, type SFTPWrapper } from 'ssh2';
 import { cgError } from '../domain/errors.js';
+import { FileServerHostPolicy } from './file-server-hosts.js';
 import { checkFileName, checkRelativePath, isInside } from './remote-path.js';
 
 /** What it takes to reach a file server; secrets already decrypted. */
@@ -13,8 +14,15 @@ export interface SftpTarget {
   readonly password?: string;
   readonly privateKey?: string;
   readonly passphrase?: string;
-  /** SHA-256 of the server's host key, base64 (as `ssh-keygen -lf` prints after "SHA256:"); unset: any key. */
+  /**
+   * SHA-256 of the server's host key, base64 (as `ssh-keygen -lf` prints after "SHA256:"). Unset: the
+   * key presented at the first connect is handed to onFirstHostKey to be pinned (trust on first use).
+   */
   readonly hostKeySha256?: string;
+  /** Records the key of a server connected to for the first time; it is then required from then on. */
+  readonly onFirstHostKey?: (fingerprint: string) => Promise<void>;
+  /** The operator's allowlist of file-server hosts (default: any), checked after DNS resolution. */
+  readonly hostPolicy?: FileServerHostPolicy;
   /** Absolute folder on the server that every path is relative to. */
   readonly root: string;
 }
@@ -40,26 +48,43 @@ export class SftpSession {
   ) {}
 
   static async open(target: SftpTarget, timeoutMs = 15_000): Promise<SftpSession> {
+    // The address checked against the allowlist is the one connected to (no second DNS answer).
+    const address = await (target.hostPolicy ?? FileServerHostPolicy.ANY).resolve(target.host);
+    const pinned = target.hostKeySha256 === undefined ? undefined : hostKeyFingerprint(target.hostKeySha256);
+    let presented: string | undefined;
     const client = new Client();
     const config: ConnectConfig = {
-      host: target.host,
+      host: address,
       port: target.port,
       username: target.username,
       readyTimeout: timeoutMs,
       ...(target.password ? { password: target.password } : {}),
       ...(target.privateKey ? { privateKey: target.privateKey } : {}),
       ...(target.passphrase ? { passphrase: target.passphrase } : {}),
-      ...(target.hostKeySha256
-        ? {
-            hostVerifier: (key: Buffer) =>
-              createHash('sha256').update(key).digest('base64').replace(/=+$/, '') ===
-              target.hostKeySha256!.replace(/^SHA256:/, '').replace(/=+$/, ''),
-          }
-        : {}),
+      hostVerifier: (key: Buffer, verify: (valid: boolean) => void) => {
+        presented = `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
+        if (pinned !== undefined) return verify(presented === pinned);
+        if (!target.onFirstHostKey) return verify(true);
+        target.onFirstHostKey(presented).then(
+          () => verify(true),
+          () => verify(false),
+        );
+      },
     };
     await new Promise<void>((resolve, reject) => {
       client.once('ready', () => resolve());
-      client.once('error', (e) => reject(unavailable(target, e)));
+      client.once('error', (e) => {
+        if (pinned !== undefined && presented !== undefined && presented !== pinned) {
+          return reject(
+            cgError(
+              'CG_ERR_CONFLICT',
+              `file server ${target.host}:${target.port} presented host key ${presented}, but ${pinned} is pinned for it; nothing was read or written. If the server's key was changed on purpose, register the file server again with the new key`,
+              { host: target.host, pinned, presented },
+            ),
+          );
+        }
+        reject(unavailable(target, e));
+      });
       client.connect(config);
     });
     client.on('error', () => {});
@@ -119,8 +144,10 @@ export class SftpSession {
     const dir = await this.confined(path === '' ? '.' : path, 'path');
     const name = checkFileName(fileName);
     const final = posix.join(dir, name);
-    const temp = posix.join(dir, `.${name}.part`);
-    const stream = this.sftp.createWriteStream(temp, { highWaterMark: 256 * 1024 });
+    // A fresh name, created exclusively ('wx': O_CREAT|O_EXCL): never written through a link someone
+    // placed under a predictable temporary name.
+    const temp = posix.join(dir, `.${name}.${randomUUID()}.part`);
+    const stream = this.sftp.createWriteStream(temp, { flags: 'wx', highWaterMark: 256 * 1024 });
     const commit = async () => {
       await new Promise<void>((resolve) => this.sftp.unlink(final, () => resolve()));
       await new Promise<void>((resolve, reject) =>
@@ -138,6 +165,10 @@ export class SftpSession {
     return this.target.host;
   }
 }
+
+/** A fingerprint as `ssh-keygen -l` prints it: "SHA256:" and unpadded base64. */
+export const hostKeyFingerprint = (text: string): string =>
+  `SHA256:${text.replace(/^SHA256:/, '').replace(/=+$/, '')}`;
 
 function realpath(sftp: SFTPWrapper, path: string): Promise<string> {
   return new Promise((resolve, reject) => sftp.realpath(path, (e, p) => (e ? reject(e) : resolve(p))));

@@ -1,73 +1,43 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
 import { cgError } from '../domain/errors.js';
 
 /**
  * Webhook URLs are set by tenant administrators, so a delivery must not become a way to reach the
- * call node's own network (SSRF): loopback, link-local (cloud metadata at 169.254.169.254), private,
- * shared, multicast and reserved addresses are refused unless the tenant allows private targets.
+ * call node's own network (SSRF). An allowlist, not a list of bad ranges: only global unicast
+ * addresses (ipaddr.js range "unicast") are reachable unless the operator allows private targets;
+ * loopback, link-local (cloud metadata at 169.254.169.254), private, shared, multicast, reserved,
+ * documentation and transition ranges are all refused, including a range added to the registries later.
  */
-const blocked = new BlockList();
-for (const [net, bits] of [
-  ['0.0.0.0', 8],
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10],
-  ['127.0.0.0', 8],
-  ['169.254.0.0', 16],
-  ['172.16.0.0', 12],
-  ['192.0.0.0', 24],
-  ['192.0.2.0', 24],
-  ['192.168.0.0', 16],
-  ['198.18.0.0', 15],
-  ['198.51.100.0', 24],
-  ['203.0.113.0', 24],
-  ['224.0.0.0', 4],
-  ['240.0.0.0', 4],
-] as const) {
-  blocked.addSubnet(net, bits, 'ipv4');
-}
-for (const [net, bits] of [
-  ['::', 128],
-  ['::1', 128],
-  ['64:ff9b:1::', 48],
-  ['100::', 64],
-  ['2001:db8::', 32],
-  ['fc00::', 7],
-  ['fe80::', 10],
-  ['fec0::', 10],
-  ['ff00::', 8],
-] as const) {
-  blocked.addSubnet(net, bits, 'ipv6');
+function isGlobalUnicast(address: ipaddr.IPv4 | ipaddr.IPv6): boolean {
+  if (address.kind() === 'ipv4') return address.range() === 'unicast';
+  const v6 = address as ipaddr.IPv6;
+  const embedded = embeddedIPv4(v6);
+  if (embedded) return embedded.range() === 'unicast';
+  return v6.range() === 'unicast';
 }
 
-/** IPv4 carried in an IPv6 address (mapped ::ffff:a.b.c.d, NAT64 64:ff9b::/96, 6to4 2002::/16), else undefined. */
-function embeddedIPv4(address: string): string | undefined {
-  const lower = address.toLowerCase();
-  const dotted = /^(?:::ffff:|64:ff9b::)(\d+\.\d+\.\d+\.\d+)$/.exec(lower);
-  if (dotted) return dotted[1];
-  const hex = /^(?:::ffff:|64:ff9b::)([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(lower);
-  if (hex) return hexPairToIPv4(hex[1]!, hex[2]!);
-  const sixToFour = /^2002:([0-9a-f]{1,4}):([0-9a-f]{1,4}):/.exec(lower);
-  if (sixToFour) return hexPairToIPv4(sixToFour[1]!, sixToFour[2]!);
-  return undefined;
+/** The IPv4 address inside an IPv4-mapped (::ffff:0:0/96), IPv4-compatible (::/96) or NAT64 (64:ff9b::/96) address. */
+function embeddedIPv4(v6: ipaddr.IPv6): ipaddr.IPv4 | undefined {
+  const p = v6.parts;
+  const zero96 = p[0] === 0 && p[1] === 0 && p[2] === 0 && p[3] === 0 && p[4] === 0;
+  const mapped = zero96 && p[5] === 0xffff;
+  const compatible = zero96 && p[5] === 0 && (p[6] !== 0 || p[7]! > 1);
+  const nat64 = p[0] === 0x64 && p[1] === 0xff9b && p[2] === 0 && p[3] === 0 && p[4] === 0 && p[5] === 0;
+  if (!mapped && !compatible && !nat64) return undefined;
+  return new ipaddr.IPv4([p[6]! >> 8, p[6]! & 255, p[7]! >> 8, p[7]! & 255]);
 }
 
-function hexPairToIPv4(hi: string, lo: string): string {
-  const a = Number.parseInt(hi, 16);
-  const b = Number.parseInt(lo, 16);
-  return `${a >> 8}.${a & 255}.${b >> 8}.${b & 255}`;
-}
-
-/** True for an address a webhook may not reach without allowPrivateTargets. */
+/** True for an address a webhook may not reach without allowPrivateTargets: anything not global unicast. */
 export function isPrivateAddress(address: string): boolean {
   const family = isIP(address);
-  if (family === 4) return blocked.check(address, 'ipv4');
-  if (family === 6) {
-    const v4 = embeddedIPv4(address);
-    if (v4 !== undefined) return blocked.check(v4, 'ipv4');
-    return blocked.check(address, 'ipv6');
+  if (family === 0) return true;
+  try {
+    return !isGlobalUnicast(ipaddr.parse(address));
+  } catch {
+    return true;
   }
-  return true;
 }
 
 /** Only http(s), no credentials in the URL. Throws CG_ERR_INPUT_INVALID. */

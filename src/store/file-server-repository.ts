@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { cgError } from '../domain/errors.js';
+import { FileServerHostPolicy } from '../jobs/file-server-hosts.js';
 import {
   type FileServerInput,
   type FileServerView,
@@ -7,7 +8,7 @@ import {
   type StoredFileServer,
   storedFileServerSchema,
 } from '../jobs/file-server-schemas.js';
-import type { SftpTarget } from '../jobs/sftp-session.js';
+import { hostKeyFingerprint, type SftpTarget } from '../jobs/sftp-session.js';
 import { parseInput, readHashObject, readHashObjects } from './hash-objects.js';
 import { bulkKeys } from './keys.js';
 import type { RedisClient } from './redis-client.js';
@@ -25,7 +26,7 @@ const view = (s: StoredFileServer): FileServerView => ({
   port: s.port,
   username: s.username,
   root: s.root,
-  ...(s.hostKeySha256 ? { hostKeySha256: s.hostKeySha256 } : {}),
+  ...(s.hostKeySha256 ? { hostKeySha256: hostKeyFingerprint(s.hostKeySha256) } : {}),
   hasPassword: s.password !== undefined,
   hasPrivateKey: s.privateKey !== undefined,
   createdAt: s.createdAt,
@@ -36,10 +37,16 @@ export class FileServerRepository {
   constructor(
     private readonly client: RedisClient,
     private readonly sealer: Sealer,
+    private readonly hostPolicy: FileServerHostPolicy = FileServerHostPolicy.ANY,
   ) {}
 
+  /**
+   * Registers a file server. Its host must be one the operator allows (CALLGUARD_FILE_SERVER_HOSTS);
+   * its host key is pinned: the one given, or the one presented at the first connect.
+   */
   async create(tenant: string, input: FileServerInput): Promise<FileServerView> {
     const i = parseInput(fileServerInputSchema, input, 'file server');
+    if (!this.hostPolicy.allowsAny) await this.hostPolicy.resolve(i.host);
     const stored: StoredFileServer = {
       id: randomUUID(),
       name: i.name,
@@ -47,7 +54,7 @@ export class FileServerRepository {
       port: i.port,
       username: i.username,
       root: i.root,
-      ...(i.hostKeySha256 ? { hostKeySha256: i.hostKeySha256 } : {}),
+      ...(i.hostKeySha256 ? { hostKeySha256: hostKeyFingerprint(i.hostKeySha256) } : {}),
       ...(i.password ? { password: this.sealer.seal(i.password) } : {}),
       ...(i.privateKey ? { privateKey: this.sealer.seal(i.privateKey) } : {}),
       ...(i.passphrase ? { passphrase: this.sealer.seal(i.passphrase) } : {}),
@@ -72,6 +79,19 @@ export class FileServerRepository {
     return (await this.client.hdel(bulkKeys(tenant).fileServers, id)) === 1;
   }
 
+  /** Trust on first use: records the host key a server presented at its first connect. */
+  private async pinHostKey(tenant: string, id: string, fingerprint: string): Promise<void> {
+    const s = await readHashObject(this.client, bulkKeys(tenant).fileServers, id, storedFileServerSchema);
+    if (!s) throw cgError('CG_ERR_NOT_FOUND', `file server "${id}" does not exist`);
+    if (s.hostKeySha256 !== undefined) {
+      // Another worker pinned it meanwhile: the same key passes, another one does not.
+      if (hostKeyFingerprint(s.hostKeySha256) === fingerprint) return;
+      throw cgError('CG_ERR_CONFLICT', `file server "${id}" has host key ${s.hostKeySha256} pinned`);
+    }
+    const next: StoredFileServer = { ...s, hostKeySha256: fingerprint };
+    await this.client.hset(bulkKeys(tenant).fileServers, id, JSON.stringify(next));
+  }
+
   /** The connection settings with secrets opened, for a worker about to connect. */
   async target(tenant: string, id: string): Promise<SftpTarget> {
     const s = await readHashObject(this.client, bulkKeys(tenant).fileServers, id, storedFileServerSchema);
@@ -81,7 +101,10 @@ export class FileServerRepository {
       port: s.port,
       username: s.username,
       root: s.root,
-      ...(s.hostKeySha256 ? { hostKeySha256: s.hostKeySha256 } : {}),
+      ...(s.hostKeySha256
+        ? { hostKeySha256: s.hostKeySha256 }
+        : { onFirstHostKey: (fingerprint: string) => this.pinHostKey(tenant, id, fingerprint) }),
+      hostPolicy: this.hostPolicy,
       ...(s.password ? { password: this.sealer.open(s.password) } : {}),
       ...(s.privateKey ? { privateKey: this.sealer.open(s.privateKey) } : {}),
       ...(s.passphrase ? { passphrase: this.sealer.open(s.passphrase) } : {}),

@@ -50,6 +50,17 @@ export const tenantParamsSchema = z
 
 export type TenantParams = z.infer<typeof tenantParamsSchema>;
 
+/**
+ * Parameters only the operator sets (system key, PATCH /v1/tenants/{tenantId}/params): they guard the
+ * server, not the tenant's own data, so a tenant key sees them read-only.
+ */
+export const OPERATOR_PARAMS = [
+  'allowPrivateWebhookTargets',
+  'scheduleLimit',
+  'maxScheduledImports',
+  'maxScheduledExports',
+] as const satisfies ReadonlyArray<keyof TenantParams>;
+
 export const DEFAULT_TENANT_PARAMS: TenantParams = tenantParamsSchema.parse({});
 
 /** The stored form read back: fields this version does not know (a newer node wrote them) are kept. */

@@ -188,12 +188,10 @@ describe.skipIf(skipWithoutRedis)('tenancy, permissions and keys', () => {
     const patched = await h.call('PATCH', '/v1/params', key, {
       webhookSecret: secret,
       webhooks: { agentDesktopUrl: 'https://desk.example/hook' },
-      maxScheduledImports: 3,
     });
     assert.equal(patched.statusCode, 200, patched.body);
     assert.ok(!patched.body.includes(secret));
     assert.equal(patched.json().webhookSecretSet, true);
-    assert.equal(patched.json().maxScheduledImports, 3);
     assert.equal(patched.json().maxScheduledExports, 10);
     assert.ok(!(await h.call('GET', '/v1/params', key)).body.includes(secret));
     const cleared = await h.call('PATCH', '/v1/params', key, { webhookSecret: null });

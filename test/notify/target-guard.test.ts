@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import {
   assertPublicTarget,
@@ -40,6 +41,38 @@ describe('webhook target guard', () => {
     for (const a of ['8.8.8.8', '1.1.1.1', '172.32.0.1', '2606:4700:4700::1111', '::ffff:8.8.8.8']) {
       assert.equal(isPrivateAddress(a), false, a);
     }
+  });
+
+  it('refuses every address that is not global unicast, IPv4-compatible and NAT64 forms included', () => {
+    for (const a of [
+      '::127.0.0.1',
+      '::7f00:1',
+      '::10.0.0.1',
+      '::169.254.169.254',
+      '::ffff:169.254.169.254',
+      '64:ff9b::7f00:1',
+      '2001:db8::1',
+      '100::1',
+      '2001::1',
+      '192.0.2.1',
+      '198.18.0.1',
+      '255.255.255.255',
+      'not-an-address',
+    ]) {
+      assert.equal(isPrivateAddress(a), true, a);
+    }
+  });
+
+  it('judges an IPv4 address and its IPv6 mapped, compatible and NAT64 forms alike', () => {
+    fc.assert(
+      fc.property(fc.ipV4(), (v4) => {
+        const want = isPrivateAddress(v4);
+        assert.equal(isPrivateAddress(`::ffff:${v4}`), want, `::ffff:${v4}`);
+        assert.equal(isPrivateAddress(`64:ff9b::${v4}`), want, `64:ff9b::${v4}`);
+        if (!v4.startsWith('0.')) assert.equal(isPrivateAddress(`::${v4}`), want, `::${v4}`);
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it('accepts only http(s) URLs without credentials', () => {

@@ -85,21 +85,46 @@ export function registerCheckRoutes(app: ApiApp, deps: ApiDeps): void {
     const decision = decided ?? decideNow(await deciderOf(deps, principal.tenant), body);
     const matched = decision.rule;
     const stored = matched ? await storedRules.get(deps, principal.tenant, matched) : null;
-    if (principal.role === 'agent' && stored) {
-      // An isolated agent learns the answer, not the details of another OU's rule.
+    if (principal.role === 'agent') {
       const scope = await scopeOf(deps, principal);
-      if (!inScope(scope, (stored as { ou?: string }).ou)) {
-        return {
-          action: decision.action,
-          rule: null,
-          runnerUp: null,
-          outcome: decision.outcome,
-          why: `a rule outside your OUs ${decision.action === 'block' ? 'blocks' : 'allows'} this call`,
-        };
-      }
+      if (scope !== undefined) return confinedView(decision, stored, scope, principal.tenant);
     }
     return view(decision, stored);
   };
+
+  /**
+   * What an agent confined to its OUs learns: the answer, never the id or details of another OU's
+   * rule. A foreign winner leaves rule and runnerUp null; a foreign runner-up is null and `why` says
+   * the winner "beat a rule outside your OUs" (docs/DECISIONS.md).
+   */
+  const confinedView = async (
+    decision: Decision,
+    stored: Rule | MatchedRule | null,
+    scope: ReadonlySet<string>,
+    tenant: string,
+  ) => {
+    const ouOf = (r: Rule | MatchedRule) => (r as { ou?: string }).ou;
+    if (stored && !inScope(scope, ouOf(stored))) {
+      return {
+        action: decision.action,
+        rule: null,
+        runnerUp: null,
+        outcome: decision.outcome,
+        why: `a rule outside your OUs ${decision.action === 'block' ? 'blocks' : 'allows'} this call`,
+      };
+    }
+    const runnerUp = decision.runnerUp;
+    if (runnerUp && !inScope(scope, ouOf(await storedRules.get(deps, tenant, runnerUp)))) {
+      return { ...view(decision, stored), runnerUp: null, why: withoutRunnerUp(decision.why) };
+    }
+    return view(decision, stored);
+  };
+}
+
+/** explainDecision's sentence with the beaten rule replaced by "a rule outside your OUs". */
+export function withoutRunnerUp(why: string): string {
+  const at = why.indexOf('; it beat rule ');
+  return `${at < 0 ? why : why.slice(0, at)}; it beat a rule outside your OUs`;
 }
 
 function view(decision: Decision, stored: Rule | MatchedRule | null) {

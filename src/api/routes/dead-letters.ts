@@ -3,9 +3,11 @@ import { cgError } from '../../domain/errors.js';
 import type { DeadLetter, DeadLetterRepository } from '../../notify/dead-letters.js';
 import { NOTIFY_EVENT_TYPES } from '../../notify/notify-event-types.js';
 import type { WebhookQueue } from '../../notify/webhook-queue.js';
+import type { ApiDeps } from '../api-deps.js';
 import type { RouteModule } from '../app.js';
-import { tenantOf } from '../auth.js';
+import { inScope, type TenantPrincipal, tenantOf } from '../auth.js';
 import { decodeCursor, encodeCursor, errorResponses, pageQueryShape } from '../schemas.js';
+import { scopeOf } from '../tenant-context.js';
 
 /** What the dead-letter routes need from src/notify (NotifyService has both). */
 export interface DeadLetterRouteDeps {
@@ -43,6 +45,36 @@ function view(d: DeadLetter): z.output<typeof deadLetterSchema> {
   return { ...rest, event };
 }
 
+/** The rule a dead letter's call event names (call events do; job events name no rule). */
+function ruleIdOf(d: DeadLetter): number | undefined {
+  try {
+    const id = (JSON.parse(d.body) as { data?: { ruleId?: unknown } }).data?.ruleId;
+    return typeof id === 'number' && id > 0 ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The dead letters a caller may see: all of them, or for an agent confined to OUs those whose call
+ * event names a rule of its OUs (job events and events of other OUs are answered as missing).
+ */
+async function visibleOf(
+  deps: ApiDeps,
+  p: TenantPrincipal,
+  letters: DeadLetter[],
+  scope: ReadonlySet<string> | undefined,
+): Promise<DeadLetter[]> {
+  if (scope === undefined) return letters;
+  const ids = [...new Set(letters.map(ruleIdOf).filter((id): id is number => id !== undefined))];
+  const rules = ids.length === 0 ? [] : await deps.rules.getMany(p.tenant, ids);
+  const own = new Set(rules.filter((r) => r && inScope(scope, r.ou)).map((r) => r!.id));
+  return letters.filter((d) => {
+    const id = ruleIdOf(d);
+    return id !== undefined && own.has(id);
+  });
+}
+
 const isStreamId = (v: unknown): v is string => typeof v === 'string' && /^\d{1,20}-\d{1,20}$/.test(v);
 
 /**
@@ -51,7 +83,14 @@ const isStreamId = (v: unknown): v is string => typeof v === 'string' && /^\d{1,
  * settings are tenant parameters and the events carry numbers.
  */
 export function deadLetterRoutes(notify: DeadLetterRouteDeps): RouteModule {
-  return (app) => {
+  return (app, deps) => {
+    /** One dead letter the caller may see, or 404. */
+    const one = async (p: TenantPrincipal, id: string): Promise<DeadLetter> => {
+      const d = await notify.deadLetters.get(p.tenant, id);
+      if (!d || (await visibleOf(deps, p, [d], await scopeOf(deps, p))).length === 0)
+        throw cgError('CG_ERR_NOT_FOUND', `dead letter ${id} does not exist (redelivered or dismissed?)`);
+      return d;
+    };
     app.get(
       '/v1/dead-letters',
       {
@@ -71,16 +110,19 @@ export function deadLetterRoutes(notify: DeadLetterRouteDeps): RouteModule {
         },
       },
       async (request) => {
-        const { tenant } = tenantOf(request);
+        const p = tenantOf(request);
         const { limit, cursor } = request.query as { limit: number; cursor?: string };
         const before = decodeCursor(cursor, isStreamId);
         const [page, total] = await Promise.all([
-          notify.deadLetters.list(tenant, { limit, before }),
-          notify.deadLetters.count(tenant),
+          notify.deadLetters.list(p.tenant, { limit, before }),
+          notify.deadLetters.count(p.tenant),
         ]);
+        const scope = await scopeOf(deps, p);
+        const items = await visibleOf(deps, p, page.items, scope);
         return {
-          items: page.items.map(view),
-          total,
+          items: items.map(view),
+          // A confined agent is not told how many letters of other OUs there are: its page's count.
+          total: scope === undefined ? total : items.length,
           ...(page.next ? { next: encodeCursor(page.next) } : {}),
         };
       },
@@ -98,12 +140,8 @@ export function deadLetterRoutes(notify: DeadLetterRouteDeps): RouteModule {
         },
       },
       async (request) => {
-        const { tenant } = tenantOf(request);
         const { id } = request.params as { id: string };
-        const d = await notify.deadLetters.get(tenant, id);
-        if (!d)
-          throw cgError('CG_ERR_NOT_FOUND', `dead letter ${id} does not exist (redelivered or dismissed?)`);
-        return view(d);
+        return view(await one(tenantOf(request), id));
       },
     );
 
@@ -119,13 +157,11 @@ export function deadLetterRoutes(notify: DeadLetterRouteDeps): RouteModule {
         },
       },
       async (request, reply) => {
-        const { tenant } = tenantOf(request);
+        const p = tenantOf(request);
         const { id } = request.params as { id: string };
-        const d = await notify.deadLetters.get(tenant, id);
-        if (!d)
-          throw cgError('CG_ERR_NOT_FOUND', `dead letter ${id} does not exist (redelivered or dismissed?)`);
+        const d = await one(p, id);
         await notify.queue.redeliver(d);
-        await notify.deadLetters.remove(tenant, id);
+        await notify.deadLetters.remove(p.tenant, id);
         return reply.code(202).send({ eventId: d.eventId, queued: true as const });
       },
     );
@@ -142,9 +178,10 @@ export function deadLetterRoutes(notify: DeadLetterRouteDeps): RouteModule {
         },
       },
       async (request, reply) => {
-        const { tenant } = tenantOf(request);
+        const p = tenantOf(request);
         const { id } = request.params as { id: string };
-        if (!(await notify.deadLetters.remove(tenant, id))) {
+        await one(p, id);
+        if (!(await notify.deadLetters.remove(p.tenant, id))) {
           throw cgError('CG_ERR_NOT_FOUND', `dead letter ${id} does not exist`);
         }
         return reply.code(204).send(null);

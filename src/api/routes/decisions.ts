@@ -4,7 +4,7 @@ import { normalizeCallNumber } from '../../domain/number.js';
 import type { DecisionLog } from '../../notify/decision-log.js';
 import type { HitCounters } from '../../notify/hit-counters.js';
 import type { RouteModule } from '../app.js';
-import { ouScope, tenantOf } from '../auth.js';
+import { inScope, ouScope, tenantOf } from '../auth.js';
 import { decodeCursor, encodeCursor, errorResponses } from '../schemas.js';
 
 /** What the decision routes need from src/notify (NotifyService has both). */
@@ -138,12 +138,21 @@ export function decisionRoutes(notify: DecisionRouteDeps): RouteModule {
         },
       },
       async (request) => {
-        const { tenant } = tenantOf(request);
+        const principal = tenantOf(request);
+        const { tenant } = principal;
         const q = request.query as { ids?: number[]; order: 'asc' | 'desc'; offset: number; limit: number };
         const items = q.ids
           ? await notify.hits.readHits(tenant, q.ids)
           : await notify.hits.ranked(tenant, { order: q.order, offset: q.offset, limit: q.limit });
-        return { items };
+        const scope = ouScope(principal, await deps.tenants.params(tenant));
+        if (scope === undefined || items.length === 0) return { items };
+        // A confined agent hears only of its OUs' rules: the others are left out, as missing rules are.
+        const rules = await deps.rules.getMany(
+          tenant,
+          items.map((i) => i.ruleId),
+        );
+        const own = new Set(rules.filter((r) => r && inScope(scope, r.ou)).map((r) => r!.id));
+        return { items: items.filter((i) => own.has(i.ruleId)) };
       },
     );
   };

@@ -6,7 +6,7 @@ import { EXPORT_PASSWORD_RULE } from '../../jobs/export-password.js';
 import type { RouteModule } from '../app.js';
 import { tenantOf } from '../auth.js';
 import { errorResponses } from '../schemas.js';
-import { assertWritableOu, scopeOf } from '../tenant-context.js';
+import { assertWritableOu, keyOus, scopeOf } from '../tenant-context.js';
 
 const exportBody = z
   .object({
@@ -40,7 +40,7 @@ export const exportRoutes =
         const p = tenantOf(request);
         const scope = await scopeOf(deps, p);
         if (scope !== undefined) assertWritableOu(scope, request.body.filter.ou);
-        const id = await jobs.service.submitExport(p.tenant, request.body, `key:${p.keyId}`);
+        const id = await jobs.service.submitExport(p.tenant, request.body, `key:${p.keyId}`, keyOus(p));
         return reply.code(202).send({ id, state: 'waiting', href: `/v1/jobs/${id}` });
       },
     );
@@ -58,7 +58,7 @@ export const exportRoutes =
       },
       async (request, reply) => {
         const p = tenantOf(request);
-        const stream = await jobs.service.exportFile(p.tenant, request.params.id);
+        const stream = await jobs.service.exportFile(p.tenant, request.params.id, await scopeOf(deps, p));
         if (!stream) {
           throw cgError(
             'CG_ERR_NOT_FOUND',

@@ -38,13 +38,17 @@ export function registerHealthRoutes(app: ApiApp, deps: ApiDeps): void {
 
   app.get(
     '/healthz',
-    { schema: { tags: ['health'], security: [], response: { 200: z.object({ status: z.literal('ok') }) } } },
+    {
+      config: { auth: 'none' },
+      schema: { tags: ['health'], security: [], response: { 200: z.object({ status: z.literal('ok') }) } },
+    },
     async () => ({ status: 'ok' as const }),
   );
 
   app.get(
     '/readyz',
     {
+      config: { auth: 'none' },
       schema: {
         tags: ['health'],
         security: [],
@@ -68,7 +72,7 @@ export function registerHealthRoutes(app: ApiApp, deps: ApiDeps): void {
     },
   );
 
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+  app.get('/metrics', { schema: { hide: true }, config: { auth: 'none' } }, async (_request, reply) => {
     const { contentType, body } = await scrapeMetrics();
     return reply.type(contentType).send(body);
   });

@@ -8,7 +8,7 @@ import { importTemplateCsv } from '../../jobs/import-template.js';
 import type { RouteModule } from '../app.js';
 import { tenantOf } from '../auth.js';
 import { errorResponses } from '../schemas.js';
-import { assertWritableOu, scopeOf } from '../tenant-context.js';
+import { assertWritableOu, keyOus, scopeOf } from '../tenant-context.js';
 
 /** Largest upload accepted (50,000 records of up to 8 KiB are far more; real files are a few MB). */
 const MAX_UPLOAD_BYTES = 64 * 1024 * 1024;
@@ -65,7 +65,7 @@ export const importRoutes =
     app.post(
       '/v1/imports',
       {
-        config: { auth: 'rules:import' },
+        config: { auth: 'rules:import', bodyTypes: ['application/json', 'multipart/form-data'] },
         schema: {
           tags: ['imports'],
           summary: `Import rules: multipart upload (≤ ${UPLOAD_IMPORT_LIMIT.toLocaleString('en')} records) or a file on a file server (≤ 2,000,000)`,
@@ -97,7 +97,7 @@ export const importRoutes =
                 cgError('CG_ERR_PAYLOAD_TOO_LARGE', `the upload is larger than ${MAX_UPLOAD_BYTES} bytes`),
               ),
             );
-            jobId = await jobs.service.submitUploadImport(p.tenant, file, params, startedBy);
+            jobId = await jobs.service.submitUploadImport(p.tenant, file, params, startedBy, keyOus(p));
           }
           if (jobId === undefined) {
             throw cgError(
@@ -121,6 +121,7 @@ export const importRoutes =
             { serverId, path, fileName },
             params,
             startedBy,
+            keyOus(p),
           );
         }
         return reply.code(202).send({ id, state: 'waiting', href: `/v1/jobs/${id}` });

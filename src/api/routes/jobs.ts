@@ -5,6 +5,7 @@ import { jobViewSchema } from '../../jobs/job-view.js';
 import type { RouteModule } from '../app.js';
 import { tenantOf } from '../auth.js';
 import { errorResponses } from '../schemas.js';
+import { scopeOf } from '../tenant-context.js';
 
 const view = jobViewSchema.meta({ id: 'Job' });
 const idParams = z.object({ id: z.string().min(1).max(128) });
@@ -12,7 +13,7 @@ const idParams = z.object({ id: z.string().min(1).max(128) });
 /** The task view: every import and export, manual or scheduled, with state, counts and files. */
 export const jobRoutes =
   (jobs: BulkJobs): RouteModule =>
-  (app) => {
+  (app, deps) => {
     app.get(
       '/v1/jobs',
       {
@@ -27,9 +28,12 @@ export const jobRoutes =
           response: { 200: z.object({ items: z.array(view) }), ...errorResponses },
         },
       },
-      async (request) => ({
-        items: await jobs.service.list(tenantOf(request).tenant, request.query),
-      }),
+      async (request) => {
+        const p = tenantOf(request);
+        return {
+          items: await jobs.service.list(p.tenant, { ...request.query, scope: await scopeOf(deps, p) }),
+        };
+      },
     );
     app.get(
       '/v1/jobs/:id',
@@ -43,7 +47,8 @@ export const jobRoutes =
         },
       },
       async (request) => {
-        const v = await jobs.service.get(tenantOf(request).tenant, request.params.id);
+        const p = tenantOf(request);
+        const v = await jobs.service.get(p.tenant, request.params.id, await scopeOf(deps, p));
         if (!v) throw cgError('CG_ERR_NOT_FOUND', `job "${request.params.id}" does not exist`);
         return v;
       },
@@ -61,13 +66,14 @@ export const jobRoutes =
       },
       async (request) => {
         const p = tenantOf(request);
-        const v = await jobs.service.get(p.tenant, request.params.id);
+        const scope = await scopeOf(deps, p);
+        const v = await jobs.service.get(p.tenant, request.params.id, scope);
         if (!v) throw cgError('CG_ERR_NOT_FOUND', `job "${request.params.id}" does not exist`);
         const need = v.kind === 'import' ? 'rules:import' : 'rules:export';
         if (p.role !== 'tenant_admin' && !p.permissions.has(need)) {
           throw cgError('CG_ERR_FORBIDDEN', `retrying an ${v.kind} needs the ${need} permission`);
         }
-        return jobs.service.retry(p.tenant, request.params.id);
+        return jobs.service.retry(p.tenant, request.params.id, scope);
       },
     );
     app.get(
@@ -82,7 +88,8 @@ export const jobRoutes =
         },
       },
       async (request, reply) => {
-        const stream = await jobs.service.errorsFile(tenantOf(request).tenant, request.params.id);
+        const p = tenantOf(request);
+        const stream = await jobs.service.errorsFile(p.tenant, request.params.id, await scopeOf(deps, p));
         if (!stream) throw cgError('CG_ERR_NOT_FOUND', `job "${request.params.id}" has no errors file`);
         return reply
           .type('text/csv; charset=utf-8')

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { type TenantParams, tenantParamsSchema } from '../../store/tenant-params.js';
+import { cgError } from '../../domain/errors.js';
+import { OPERATOR_PARAMS, type TenantParams, tenantParamsSchema } from '../../store/tenant-params.js';
 import type { ApiApp, ApiDeps } from '../api-deps.js';
 import { tenantOf } from '../auth.js';
 import { errorResponses } from '../schemas.js';
@@ -31,6 +32,24 @@ export function paramsView(params: TenantParams): z.output<typeof paramsViewSche
   return { ...rest, webhookSecretSet: webhookSecret !== undefined };
 }
 
+/** A PATCH body as stored: webhookSecret null clears it. */
+export function patchOf(body: unknown): Partial<TenantParams> {
+  const patch: Record<string, unknown> = { ...(body as Record<string, unknown>) };
+  if (patch.webhookSecret === null) patch.webhookSecret = undefined;
+  return patch as Partial<TenantParams>;
+}
+
+/** A tenant key may not set an operator parameter: 403 naming the fields. */
+function refuseOperatorParams(body: Record<string, unknown>): void {
+  const fields = OPERATOR_PARAMS.filter((k) => k in body);
+  if (fields.length === 0) return;
+  throw cgError(
+    'CG_ERR_FORBIDDEN',
+    `${fields.join(', ')} ${fields.length === 1 ? 'is an operator parameter' : 'are operator parameters'}: only the system key sets ${fields.length === 1 ? 'it' : 'them'} (PATCH /v1/tenants/{tenantId}/params); a tenant key reads ${fields.length === 1 ? 'it' : 'them'} in GET /v1/params`,
+    { fields },
+  );
+}
+
 export function registerParamsRoutes(app: ApiApp, deps: ApiDeps): void {
   app.get(
     '/v1/params',
@@ -52,15 +71,14 @@ export function registerParamsRoutes(app: ApiApp, deps: ApiDeps): void {
       schema: {
         tags: ['params'],
         summary: 'Change some parameters; the others keep their values',
+        description: `Operator parameters (${OPERATOR_PARAMS.join(', ')}) are read-only here: 403.`,
         body: paramsPatchSchema,
         response: { 200: paramsViewSchema, ...errorResponses },
       },
     },
     async (request) => {
-      const patch: Record<string, unknown> = { ...(request.body as Record<string, unknown>) };
-      if (patch.webhookSecret === null) patch.webhookSecret = undefined;
-      const next = await deps.tenants.setParams(tenantOf(request).tenant, patch as Partial<TenantParams>);
-      return paramsView(next);
+      refuseOperatorParams(request.body as Record<string, unknown>);
+      return paramsView(await deps.tenants.setParams(tenantOf(request).tenant, patchOf(request.body)));
     },
   );
 }

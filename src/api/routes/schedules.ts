@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import { cgError } from '../../domain/errors.js';
 import type { BulkJobs } from '../../jobs/bulk-jobs.js';
+import { jobVisible } from '../../jobs/job-ous.js';
 import { scheduleInputSchema, scheduleViewSchema } from '../../jobs/schedule-schemas.js';
 import type { RouteModule } from '../app.js';
 import { type TenantPrincipal, tenantOf } from '../auth.js';
 import { errorResponses } from '../schemas.js';
+import { assertWritableOu, keyOus, scopeOf } from '../tenant-context.js';
 
 const view = scheduleViewSchema.meta({ id: 'Schedule' });
 const idParams = z.object({ id: z.string().min(1).max(64) });
@@ -19,7 +21,15 @@ function mayRun(p: TenantPrincipal, kind: 'import' | 'export'): void {
 /** Scheduled imports (from a file server) and exports (to one): cron + time zone; start, pause, delete. */
 export const scheduleRoutes =
   (jobs: BulkJobs): RouteModule =>
-  (app) => {
+  (app, deps) => {
+    /** A schedule of the tenant within the caller's OUs; outside them it does not exist. */
+    const visible = async (p: TenantPrincipal, id: string) => {
+      const s = await jobs.schedules.get(p.tenant, id);
+      if (!jobVisible(await scopeOf(deps, p), s.ous)) {
+        throw cgError('CG_ERR_NOT_FOUND', `schedule "${id}" does not exist`);
+      }
+      return s;
+    };
     app.post(
       '/v1/schedules',
       {
@@ -35,7 +45,10 @@ export const scheduleRoutes =
       async (request, reply) => {
         const p = tenantOf(request);
         mayRun(p, request.body.kind);
-        return reply.code(201).send(await jobs.schedules.create(p.tenant, request.body, `key:${p.keyId}`));
+        const scope = await scopeOf(deps, p);
+        const b = request.body;
+        if (scope !== undefined) assertWritableOu(scope, b.kind === 'import' ? b.params?.ou : b.filter?.ou);
+        return reply.code(201).send(await jobs.schedules.create(p.tenant, b, `key:${p.keyId}`, keyOus(p)));
       },
     );
     app.get(
@@ -48,7 +61,11 @@ export const scheduleRoutes =
           response: { 200: z.object({ items: z.array(view) }), ...errorResponses },
         },
       },
-      async (request) => ({ items: await jobs.schedules.list(tenantOf(request).tenant) }),
+      async (request) => {
+        const p = tenantOf(request);
+        const scope = await scopeOf(deps, p);
+        return { items: (await jobs.schedules.list(p.tenant)).filter((s) => jobVisible(scope, s.ous)) };
+      },
     );
     app.get(
       '/v1/schedules/:id',
@@ -61,7 +78,7 @@ export const scheduleRoutes =
           response: { 200: view, ...errorResponses },
         },
       },
-      async (request) => jobs.schedules.get(tenantOf(request).tenant, request.params.id),
+      async (request) => visible(tenantOf(request), request.params.id),
     );
     for (const action of ['start', 'pause'] as const) {
       app.post(
@@ -77,7 +94,7 @@ export const scheduleRoutes =
         },
         async (request) => {
           const p = tenantOf(request);
-          mayRun(p, (await jobs.schedules.get(p.tenant, request.params.id)).kind);
+          mayRun(p, (await visible(p, request.params.id)).kind);
           return jobs.schedules[action](p.tenant, request.params.id);
         },
       );
@@ -95,7 +112,7 @@ export const scheduleRoutes =
       },
       async (request, reply) => {
         const p = tenantOf(request);
-        mayRun(p, (await jobs.schedules.get(p.tenant, request.params.id)).kind);
+        mayRun(p, (await visible(p, request.params.id)).kind);
         await jobs.schedules.delete(p.tenant, request.params.id);
         return reply.code(204).send(null);
       },

@@ -9,9 +9,10 @@ import { nameSchema } from '../../domain/rule.js';
 import { lookupSeconds } from '../../metrics.js';
 import type { TenantDecider } from '../../pbx/call-screener.js';
 import type { ApiApp, ApiDeps } from '../api-deps.js';
-import { tenantOf } from '../auth.js';
+import { inScope, type TenantPrincipal, tenantOf } from '../auth.js';
 import { countDecision, deciderOf } from '../decider-access.js';
 import { errorResponses } from '../schemas.js';
+import { scopeOf } from '../tenant-context.js';
 
 export const MAX_SCREEN_NUMBERS = 100_000;
 /** 100,000 numbers of up to 64 characters, quoted and separated, fit. */
@@ -36,7 +37,11 @@ const screenBody = z
 const hitSchema = z.object({
   index: z.number().int(),
   number: z.string(),
-  ruleId: z.number().int(),
+  ruleId: z
+    .number()
+    .int()
+    .nullable()
+    .describe('The blocking rule; null: a rule outside the OUs of an agent confined to them.'),
   typeId: z.string().optional(),
   operation: z.enum(['none', 'auto_wrap_up', 'pop_up']),
   businessResult: z.string().optional(),
@@ -184,7 +189,7 @@ async function readNumbers(body: Readable, ndjson: boolean): Promise<string[]> {
 function* csvOut(s: Screened): Generator<string> {
   yield 'index,number,rule_id,type_id,operation,business_result\n';
   for (const h of s.results) {
-    yield `${h.index},${csvCell(h.number)},${h.ruleId},${csvCell(h.typeId)},${h.operation},${csvCell(h.businessResult)}\n`;
+    yield `${h.index},${csvCell(h.number)},${h.ruleId ?? ''},${csvCell(h.typeId)},${h.operation},${csvCell(h.businessResult)}\n`;
   }
 }
 
@@ -195,12 +200,27 @@ function* ndjsonOut(s: Screened, task: string | undefined): Generator<string> {
   yield `${JSON.stringify({ counts: { taskId: task, ...counts } })}\n`;
 }
 
+/**
+ * For an agent confined to its OUs: the id of a blocking rule of another OU becomes null (the number
+ * is still reported blocked, with its outcome). One read of the distinct rules, not one per number.
+ */
+async function redactForeignRules(deps: ApiDeps, p: TenantPrincipal, s: Screened): Promise<Screened> {
+  if (p.role !== 'agent' || s.results.length === 0) return s;
+  const scope = await scopeOf(deps, p);
+  if (scope === undefined) return s;
+  const ids = [...new Set(s.results.map((h) => h.ruleId).filter((id): id is number => !!id))];
+  const rules = await deps.rules.getMany(p.tenant, ids);
+  const own = new Set(rules.filter((r) => r && inScope(scope, r.ou)).map((r) => r!.id));
+  for (const h of s.results) if (h.ruleId !== null && !own.has(h.ruleId)) h.ruleId = null;
+  return s;
+}
+
 /** A call list → which numbers are blocked for the task, with the rule and the outcome. */
 export function registerScreenRoutes(app: ApiApp, deps: ApiDeps): void {
   app.post(
     '/v1/screen',
     {
-      config: { auth: 'rules:read' },
+      config: { auth: 'rules:read', bodyTypes: ['application/json', 'text/csv', 'application/x-ndjson'] },
       bodyLimit: SCREEN_BODY_LIMIT,
       schema: {
         tags: ['check'],
@@ -211,13 +231,18 @@ export function registerScreenRoutes(app: ApiApp, deps: ApiDeps): void {
       },
     },
     async (request, reply) => {
-      const { tenant } = tenantOf(request);
-      const decider = await deciderOf(deps, tenant);
+      const principal = tenantOf(request);
+      const decider = await deciderOf(deps, principal.tenant);
       const body = request.body as unknown;
       if (body instanceof Readable) {
         const ndjson = (request.headers['content-type'] ?? '').includes('ndjson');
         const task = request.query.taskId;
-        const screened = screenNumbers(decider, await readNumbers(body, ndjson), task, deps.now());
+        const numbers = await readNumbers(body, ndjson);
+        const screened = await redactForeignRules(
+          deps,
+          principal,
+          screenNumbers(decider, numbers, task, deps.now()),
+        );
         reply.header('x-callguard-total', screened.total);
         reply.header('x-callguard-blocked', screened.blocked);
         reply.header('x-callguard-invalid', screened.invalid);
@@ -227,7 +252,8 @@ export function registerScreenRoutes(app: ApiApp, deps: ApiDeps): void {
       }
       const b = request.body;
       const task = b.taskId ?? request.query.taskId;
-      return { taskId: task, ...screenNumbers(decider, b.numbers, task, deps.now()) };
+      const screened = screenNumbers(decider, b.numbers, task, deps.now());
+      return { taskId: task, ...(await redactForeignRules(deps, principal, screened)) };
     },
   );
 }

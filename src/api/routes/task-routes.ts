@@ -2,9 +2,10 @@ import { z } from 'zod';
 import { cgError } from '../../domain/errors.js';
 import { nameSchema } from '../../domain/rule.js';
 import type { ApiApp, ApiDeps } from '../api-deps.js';
-import { tenantOf } from '../auth.js';
+import { inScope, tenantOf } from '../auth.js';
 import { settle } from '../rule-writes.js';
 import { errorResponses } from '../schemas.js';
+import { scopeOf } from '../tenant-context.js';
 
 const taskParams = z.object({ taskId: nameSchema }).strict();
 const bindingSchema = z
@@ -16,8 +17,20 @@ const bindBody = z
   })
   .strict();
 
-/** Outbound task → blocklist group bindings. */
+/** Outbound task → blocklist group bindings (an agent confined to OUs sees and sets its OUs' groups). */
 export function registerTaskRoutes(app: ApiApp, deps: ApiDeps): void {
+  const boundWithOu = async (tenant: string, taskId: string) => {
+    const bound = await deps.catalog.bindingOf(tenant, taskId);
+    const groups = await Promise.all(bound.map((g) => deps.catalog.getGroup(tenant, g)));
+    return bound.map((id, i) => ({ id, ou: groups[i]?.ou }));
+  };
+  const visibleGroups = async (tenant: string, taskId: string, scope: ReadonlySet<string> | undefined) =>
+    scope === undefined
+      ? deps.catalog.bindingOf(tenant, taskId)
+      : (await boundWithOu(tenant, taskId)).filter((g) => inScope(scope, g.ou)).map((g) => g.id);
+  const foreignGroups = async (tenant: string, taskId: string, scope: ReadonlySet<string>) =>
+    (await boundWithOu(tenant, taskId)).filter((g) => !inScope(scope, g.ou)).map((g) => g.id);
+
   app.put(
     '/v1/tasks/:taskId/groups',
     {
@@ -31,11 +44,14 @@ export function registerTaskRoutes(app: ApiApp, deps: ApiDeps): void {
       },
     },
     async (request) => {
-      const { tenant } = tenantOf(request);
+      const p = tenantOf(request);
+      const { tenant } = p;
+      const scope = await scopeOf(deps, p);
       const { taskId } = request.params;
       const groups = [...new Set(request.body.groups)];
       const found = await Promise.all(groups.map((g) => deps.catalog.getGroup(tenant, g)));
-      const missing = groups.filter((_, i) => !found[i]);
+      // A group outside a confined agent's OUs is answered as missing.
+      const missing = groups.filter((_, i) => !found[i] || !inScope(scope, found[i]!.ou));
       if (missing.length > 0) {
         throw cgError(
           'CG_ERR_INPUT_INVALID',
@@ -43,9 +59,11 @@ export function registerTaskRoutes(app: ApiApp, deps: ApiDeps): void {
           { missing },
         );
       }
-      const version = await deps.catalog.bind(tenant, taskId, groups);
+      // A confined agent sets the task's groups of its OUs; bindings to other OUs' groups stay.
+      const kept = scope === undefined ? [] : await foreignGroups(tenant, taskId, scope);
+      const version = await deps.catalog.bind(tenant, taskId, [...kept, ...groups]);
       await settle(deps, tenant, version);
-      return { taskId, groups: await deps.catalog.bindingOf(tenant, taskId) };
+      return { taskId, groups: await visibleGroups(tenant, taskId, scope) };
     },
   );
 
@@ -61,10 +79,10 @@ export function registerTaskRoutes(app: ApiApp, deps: ApiDeps): void {
       },
     },
     async (request) => {
-      const { tenant } = tenantOf(request);
+      const p = tenantOf(request);
       return {
         taskId: request.params.taskId,
-        groups: await deps.catalog.bindingOf(tenant, request.params.taskId),
+        groups: await visibleGroups(p.tenant, request.params.taskId, await scopeOf(deps, p)),
       };
     },
   );

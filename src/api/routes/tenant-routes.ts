@@ -4,7 +4,7 @@ import { apiKeyInputSchema, apiKeyRecordSchema } from '../../store/api-key-repos
 import { TENANT_ID } from '../../store/keys.js';
 import type { ApiApp, ApiDeps } from '../api-deps.js';
 import { errorResponses } from '../schemas.js';
-import { paramsPatchSchema, paramsView, paramsViewSchema } from './params-routes.js';
+import { paramsPatchSchema, paramsView, paramsViewSchema, patchOf } from './params-routes.js';
 
 export const tenantIdSchema = z
   .string()
@@ -78,6 +78,27 @@ export function registerTenantRoutes(app: ApiApp, deps: ApiDeps): void {
         throw cgError('CG_ERR_NOT_FOUND', `tenant "${tenantId}" does not exist`);
       }
       return reply.code(201).send(await deps.keys.create(tenantId, request.body));
+    },
+  );
+
+  app.patch(
+    '/v1/tenants/:tenantId/params',
+    {
+      config: { auth: 'system' },
+      schema: {
+        tags: ['tenants'],
+        summary: "Change a tenant's parameters, operator parameters included (system key)",
+        params: z.object({ tenantId: tenantIdSchema }).strict(),
+        body: paramsPatchSchema,
+        response: { 200: paramsViewSchema, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { tenantId } = request.params;
+      if (!(await deps.tenants.get(tenantId))) {
+        throw cgError('CG_ERR_NOT_FOUND', `tenant "${tenantId}" does not exist`);
+      }
+      return paramsView(await deps.tenants.setParams(tenantId, patchOf(request.body)));
     },
   );
 }

@@ -1,4 +1,4 @@
-import ari, { type AriClient } from 'ari-client';
+import type { AriClient } from 'ari-client';
 import type { Logger } from '../../log.js';
 import type { CallEnd } from '../call-plan.js';
 import {
@@ -15,6 +15,25 @@ import {
 import type { AriChannel, AriEvent } from './ari-types.js';
 import { Backoff } from './backoff.js';
 import { waitUntilQuiet } from './quiet-close.js';
+
+/**
+ * ari-client is not a production dependency (its tree brings request, tough-cookie 2 and form-data 2
+ * with known advisories): it is loaded only when ARI_CLIENT=ari-client is chosen, and must then be
+ * installed beside callguard (docs/DECISIONS.md).
+ */
+export class AriClientMissingError extends Error {
+  override name = 'AriClientMissingError';
+}
+
+async function loadAriClient(): Promise<typeof import('ari-client').default> {
+  try {
+    return (await import('ari-client')).default;
+  } catch (error) {
+    throw new AriClientMissingError(
+      `ARI_CLIENT=ari-client needs the package ari-client, which is not installed (${(error as Error).message}); install it with "npm install --no-save ari-client@^2.2.0" or use ARI_CLIENT=undici`,
+    );
+  }
+}
 
 /**
  * ari-client 2.2.0 behind AriConnection. It downloads the API description at connect (12 GETs) and
@@ -37,6 +56,7 @@ export class AriClientConnection implements AriConnection {
 
   async start(listener: AriListener): Promise<void> {
     this.closing = false;
+    const ari = await loadAriClient();
     for (;;) {
       try {
         await this.checkCredentials();

@@ -1,0 +1,51 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { cgError } from '../domain/errors.js';
+
+/** What a route accepts as its request body, in its `config`. */
+export interface RouteBodyTypes {
+  /**
+   * Media types the route takes (without parameters). Default: application/json only. Only routes
+   * documented to take CSV, NDJSON or multipart name them here, and read and validate them themselves.
+   */
+  readonly bodyTypes?: readonly string[];
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig extends RouteBodyTypes {}
+}
+
+export const JSON_ONLY: readonly string[] = ['application/json'];
+
+/** The media type of a content-type header, lower case, without parameters ('' when absent). */
+export const mediaTypeOf = (header: string | undefined): string =>
+  (header ?? '').split(';')[0]!.trim().toLowerCase();
+
+/** True when the request carries a body (a length above zero, or a chunked one). */
+function hasBody(request: FastifyRequest): boolean {
+  const length = request.headers['content-length'];
+  if (length !== undefined) return length !== '0';
+  return request.headers['transfer-encoding'] !== undefined;
+}
+
+/**
+ * Refuses, before a byte of it is read, a body of a type the route does not take (415): a text/plain
+ * body must never reach a JSON route as an unvalidated stream. A request without a body passes (its
+ * route's schema says whether one is required).
+ */
+export function bodyTypeHook(accepted: readonly string[]) {
+  const list = accepted.join(', ');
+  return (request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void) => {
+    if (!hasBody(request)) return done();
+    const type = mediaTypeOf(request.headers['content-type']);
+    if (accepted.includes(type)) return done();
+    done(
+      cgError(
+        'CG_ERR_UNSUPPORTED_MEDIA_TYPE',
+        type === ''
+          ? `the request body has no content-type; this endpoint accepts ${list}`
+          : `content-type ${type} is not accepted by this endpoint; it accepts ${list}`,
+        { contentType: type || null, accepted },
+      ),
+    );
+  };
+}
