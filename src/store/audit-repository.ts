@@ -115,7 +115,7 @@ function matches(e: AuditEntry, q: AuditQuery): boolean {
 
 /**
  * The per-tenant audit trail: a Redis Stream of admin changes under the tenant's hash tag, trimmed
- * by count (MAXLEN ~) as it is written and by age (MINID ~) at every write batch.
+ * by count as it is written (MAXLEN ~, whole stream nodes at a time) and exactly by age at every write.
  */
 export class AuditRepository {
   constructor(private readonly client: RedisClient) {}
@@ -127,7 +127,7 @@ export class AuditRepository {
     for (const entry of entries) {
       pipe.xadd(key, 'MAXLEN', '~', limits.maxEntries, '*', 'e', JSON.stringify(entry));
     }
-    pipe.xtrim(key, 'MINID', '~', `${Math.max(0, now - limits.maxAgeMs)}-0`);
+    pipe.xtrim(key, 'MINID', `${Math.max(0, now - limits.maxAgeMs)}-0`);
     const results = (await pipe.exec()) ?? [];
     for (const [error] of results) if (error) throw error;
   }
