@@ -3,6 +3,7 @@ import { ApiError, api, forgetKey, messageOf, onSignedOut, storedKey, storeKey }
 import { CatalogProvider, useCatalog } from './catalog';
 import { Notice } from './components/ui';
 import type { Params } from './model';
+import { AuditPage } from './pages/audit-page';
 import { BindingsPage } from './pages/bindings-page';
 import { BlocklistPage } from './pages/blocklist-page';
 import { JobsPage } from './pages/jobs-page';
@@ -13,6 +14,7 @@ const PAGES = [
   { hash: '#/tasks', label: 'Tasks', view: JobsPage },
   { hash: '#/schedules', label: 'Scheduled tasks', view: SchedulesPage },
   { hash: '#/bindings', label: 'Task bindings', view: BindingsPage },
+  { hash: '#/audit', label: 'Audit', view: AuditPage },
 ] as const;
 
 function useHash(): string {

@@ -14,6 +14,7 @@ import { Authenticator, type RouteAuth } from './auth.js';
 import { bodyTypeHook, JSON_ONLY } from './body-types.js';
 import { registerConsoleRoutes } from './console-route.js';
 import { errorHandler, notFoundHandler } from './http-errors.js';
+import { registerAuditRoutes } from './routes/audit-routes.js';
 import { registerBlocklistRoutes } from './routes/blocklist-routes.js';
 import { registerCheckRoutes } from './routes/check-routes.js';
 import { registerGroupRoutes } from './routes/group-routes.js';
@@ -46,6 +47,7 @@ export const ROUTES: readonly RouteModule[] = [
   registerTaskRoutes,
   registerCheckRoutes,
   registerScreenRoutes,
+  registerAuditRoutes,
   registerConsoleRoutes,
 ];
 
@@ -192,6 +194,8 @@ export async function buildApiApp(deps: ApiDeps, options: BuildApiOptions = {}):
     route.schema.description = `${route.schema.description ? `${route.schema.description} ` : ''}Needs ${who}.`;
   });
 
+  // Entries recorded by the last requests are written before the server goes away.
+  app.addHook('onClose', async () => deps.audit.close?.());
   app.get('/openapi.json', { schema: { hide: true }, config: { auth: 'none' } }, async () => app.swagger());
   for (const register of [...ROUTES, ...(options.routes ?? [])]) register(app, deps, auth);
   await app.ready();

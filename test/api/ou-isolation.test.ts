@@ -357,6 +357,13 @@ describe.skipIf(skipWithoutRedis)(
         }),
         check: ownOr403(201),
       },
+      'GET /v1/audit': {
+        req: () => ({ method: 'GET', url: '/v1/audit?kind=rule&limit=1000' }),
+        check: listed(
+          (f, w) => String(f.rule[w]),
+          (b) => b.items.map((e: { target: string }) => e.target),
+        ),
+      },
       'GET /v1/schedules': {
         req: () => ({ method: 'GET', url: '/v1/schedules' }),
         check: listed(

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { cgError } from '../../domain/errors.js';
 import { OPERATOR_PARAMS, type TenantParams, tenantParamsSchema } from '../../store/tenant-params.js';
 import type { ApiApp, ApiDeps } from '../api-deps.js';
+import { recordChange } from '../audit.js';
 import { tenantOf } from '../auth.js';
 import { errorResponses } from '../schemas.js';
 
@@ -78,7 +79,17 @@ export function registerParamsRoutes(app: ApiApp, deps: ApiDeps): void {
     },
     async (request) => {
       refuseOperatorParams(request.body as Record<string, unknown>);
-      return paramsView(await deps.tenants.setParams(tenantOf(request).tenant, patchOf(request.body)));
+      const tenant = tenantOf(request).tenant;
+      const before = paramsView(await deps.tenants.params(tenant));
+      const next = paramsView(await deps.tenants.setParams(tenant, patchOf(request.body)));
+      recordChange(deps, request.principal, tenant, {
+        kind: 'params',
+        action: 'update',
+        target: tenant,
+        before,
+        after: next,
+      });
+      return next;
     },
   );
 }

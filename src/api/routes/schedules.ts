@@ -4,6 +4,7 @@ import type { BulkJobs } from '../../jobs/bulk-jobs.js';
 import { jobVisible } from '../../jobs/job-ous.js';
 import { scheduleInputSchema, scheduleViewSchema } from '../../jobs/schedule-schemas.js';
 import type { RouteModule } from '../app.js';
+import { recordChange } from '../audit.js';
 import { type TenantPrincipal, tenantOf } from '../auth.js';
 import { errorResponses } from '../schemas.js';
 import { assertWritableOu, keyOus, scopeOf } from '../tenant-context.js';
@@ -48,7 +49,15 @@ export const scheduleRoutes =
         const scope = await scopeOf(deps, p);
         const b = request.body;
         if (scope !== undefined) assertWritableOu(scope, b.kind === 'import' ? b.params?.ou : b.filter?.ou);
-        return reply.code(201).send(await jobs.schedules.create(p.tenant, b, `key:${p.keyId}`, keyOus(p)));
+        const created = await jobs.schedules.create(p.tenant, b, `key:${p.keyId}`, keyOus(p));
+        recordChange(deps, p, p.tenant, {
+          kind: 'schedule',
+          action: 'create',
+          target: created.id,
+          after: created,
+          ous: created.ous ?? [],
+        });
+        return reply.code(201).send(created);
       },
     );
     app.get(
@@ -94,8 +103,18 @@ export const scheduleRoutes =
         },
         async (request) => {
           const p = tenantOf(request);
-          mayRun(p, (await visible(p, request.params.id)).kind);
-          return jobs.schedules[action](p.tenant, request.params.id);
+          const before = await visible(p, request.params.id);
+          mayRun(p, before.kind);
+          const after = await jobs.schedules[action](p.tenant, request.params.id);
+          recordChange(deps, p, p.tenant, {
+            kind: 'schedule',
+            action: 'update',
+            target: before.id,
+            before,
+            after,
+            ous: before.ous ?? [],
+          });
+          return after;
         },
       );
     }
@@ -112,8 +131,16 @@ export const scheduleRoutes =
       },
       async (request, reply) => {
         const p = tenantOf(request);
-        mayRun(p, (await visible(p, request.params.id)).kind);
+        const before = await visible(p, request.params.id);
+        mayRun(p, before.kind);
         await jobs.schedules.delete(p.tenant, request.params.id);
+        recordChange(deps, p, p.tenant, {
+          kind: 'schedule',
+          action: 'delete',
+          target: before.id,
+          before,
+          ous: before.ous ?? [],
+        });
         return reply.code(204).send(null);
       },
     );

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { cgError } from '../../domain/errors.js';
 import { nameSchema } from '../../domain/rule.js';
 import type { ApiApp, ApiDeps } from '../api-deps.js';
+import { recordChange } from '../audit.js';
 import { inScope, tenantOf } from '../auth.js';
 import { settle } from '../rule-writes.js';
 import { errorResponses } from '../schemas.js';
@@ -60,10 +61,20 @@ export function registerTaskRoutes(app: ApiApp, deps: ApiDeps): void {
         );
       }
       // A confined agent sets the task's groups of its OUs; bindings to other OUs' groups stay.
+      const before = await visibleGroups(tenant, taskId, scope);
       const kept = scope === undefined ? [] : await foreignGroups(tenant, taskId, scope);
       const version = await deps.catalog.bind(tenant, taskId, [...kept, ...groups]);
       await settle(deps, tenant, version);
-      return { taskId, groups: await visibleGroups(tenant, taskId, scope) };
+      const after = await visibleGroups(tenant, taskId, scope);
+      recordChange(deps, p, tenant, {
+        kind: 'binding',
+        action: 'update',
+        target: taskId,
+        before: { taskId, groups: before },
+        after: { taskId, groups: after },
+        ous: found.flatMap((g) => (g?.ou === undefined ? [] : [g.ou])),
+      });
+      return { taskId, groups: after };
     },
   );
 
