@@ -3,6 +3,7 @@ import { ApiError, api, forgetKey, messageOf, onSignedOut, storedKey, storeKey }
 import { CatalogProvider, useCatalog } from './catalog';
 import { Notice } from './components/ui';
 import type { Params } from './model';
+import { AuditPage } from './pages/audit-page';
 import { BindingsPage } from './pages/bindings-page';
 import { BlocklistPage } from './pages/blocklist-page';
 import { GroupsPage, OusPage, TypesPage } from './pages/catalog-pages';
@@ -25,6 +26,7 @@ const PAGES = [
   { hash: '#/params', label: 'Parameters', view: ParamsPage },
   { hash: '#/file-servers', label: 'File servers', view: FileServersPage },
   { hash: '#/dead-letters', label: 'Dead letters', view: DeadLettersPage },
+  { hash: '#/audit', label: 'Audit', view: AuditPage },
 ] as const;
 
 function useHash(): string {

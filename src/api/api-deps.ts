@@ -3,6 +3,8 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { ApiKeyRepository } from '../store/api-key-repository.js';
+import { AuditRepository } from '../store/audit-repository.js';
+import { type AuditSink, AuditWriter } from '../store/audit-writer.js';
 import { CatalogRepository } from '../store/catalog-repository.js';
 import type { RedisClient } from '../store/redis-client.js';
 import { RuleRepository } from '../store/rule-repository.js';
@@ -19,6 +21,9 @@ export interface ApiDeps {
   readonly catalog: CatalogRepository;
   readonly rules: RuleRepository;
   readonly keys: ApiKeyRepository;
+  /** Admin changes: recorded off the request path (audit), read back by GET /v1/audit (auditTrail). */
+  readonly audit: AuditSink & { close?(): Promise<void> };
+  readonly auditTrail: AuditRepository;
   readonly log: Logger;
   readonly now: () => number;
 }
@@ -28,14 +33,26 @@ export function apiDepsOver(
   parts: Pick<ApiDeps, 'config' | 'client' | 'registry' | 'log'> & { readonly store: StoreOptions },
 ): ApiDeps {
   const { config, client, registry, log, store } = parts;
+  const tenants = new TenantRepository(client, store);
+  const auditTrail = new AuditRepository(client);
+  const audit = new AuditWriter(
+    auditTrail,
+    async (tenant) => {
+      const p = await tenants.params(tenant);
+      return { maxAgeMs: p.auditRetentionDays * 86_400_000, maxEntries: p.auditMaxEntries };
+    },
+    log,
+  );
   return {
     config,
     client,
     registry,
-    tenants: new TenantRepository(client, store),
+    tenants,
     catalog: new CatalogRepository(client, store),
     rules: new RuleRepository(client, store),
     keys: new ApiKeyRepository(client),
+    audit,
+    auditTrail,
     log,
     now: Date.now,
   };

@@ -13,6 +13,7 @@ import type { ApiApp, ApiDeps } from './api-deps.js';
 import { Authenticator, type RouteAuth } from './auth.js';
 import { registerConsoleRoutes } from './console-route.js';
 import { errorHandler, notFoundHandler } from './http-errors.js';
+import { registerAuditRoutes } from './routes/audit-routes.js';
 import { registerBlocklistRoutes } from './routes/blocklist-routes.js';
 import { registerCheckRoutes } from './routes/check-routes.js';
 import { registerGroupRoutes } from './routes/group-routes.js';
@@ -45,6 +46,7 @@ export const ROUTES: readonly RouteModule[] = [
   registerTaskRoutes,
   registerCheckRoutes,
   registerScreenRoutes,
+  registerAuditRoutes,
   registerConsoleRoutes,
 ];
 
@@ -161,6 +163,8 @@ export async function buildApiApp(deps: ApiDeps, options: BuildApiOptions = {}):
     route.schema.description = `${route.schema.description ? `${route.schema.description} ` : ''}Needs ${who}.`;
   });
 
+  // Entries recorded by the last requests are written before the server goes away.
+  app.addHook('onClose', async () => deps.audit.close?.());
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   for (const register of [...ROUTES, ...(options.routes ?? [])]) register(app, deps, auth);
   await app.ready();

@@ -12,9 +12,12 @@ export type Principal =
       readonly kind: 'tenant';
       readonly tenant: string;
       readonly keyId: string;
+      readonly keyName?: string;
       readonly role: ApiKeyRecord['role'];
       readonly permissions: ReadonlySet<Permission>;
       readonly ous: ReadonlySet<string>;
+      /** When the key stops working (epoch ms). */
+      readonly expiresAt?: number;
     };
 export type TenantPrincipal = Extract<Principal, { kind: 'tenant' }>;
 
@@ -33,6 +36,8 @@ declare module 'fastify' {
 
 const CACHE_MS = 5_000;
 const CACHE_MAX = 10_000;
+/** A key's last use is written at most this often (its precision in the key list). */
+const TOUCH_MS = 60_000;
 
 /**
  * Resolves `Authorization: Bearer <key>`. Verified keys are cached for a few seconds (by their hash,
@@ -41,6 +46,7 @@ const CACHE_MAX = 10_000;
  */
 export class Authenticator {
   private readonly cache = new Map<string, { principal: TenantPrincipal | undefined; until: number }>();
+  private readonly touched = new Map<string, number>();
   private readonly systemHash: Buffer | undefined;
 
   constructor(private readonly deps: Pick<ApiDeps, 'keys' | 'config' | 'now'>) {
@@ -61,9 +67,35 @@ export class Authenticator {
     if (need === 'system' || need === 'none') return undefined;
     const header = request.headers.authorization;
     if (typeof header !== 'string' || !header.startsWith('Bearer ')) return undefined;
-    const hit = this.cache.get(hashApiKey(header.slice(7).trim()));
+    const hash = hashApiKey(header.slice(7).trim());
+    const hit = this.cache.get(hash);
     if (!hit || hit.until < this.deps.now() || !hit.principal) return undefined;
-    return Authenticator.allowed(hit.principal, need);
+    return this.admit(hit.principal, hash, need);
+  }
+
+  /** An expired key is refused; a good one has its use noted (off the request path) and its rights checked. */
+  private admit(
+    principal: TenantPrincipal,
+    hash: string,
+    need: NonNullable<RouteAuth['auth']>,
+  ): TenantPrincipal {
+    const now = this.deps.now();
+    if (principal.expiresAt !== undefined && principal.expiresAt <= now) {
+      throw cgError(
+        'CG_ERR_UNAUTHENTICATED',
+        `the API key expired at ${new Date(principal.expiresAt).toISOString()}; ask a tenant admin for a new one`,
+      );
+    }
+    const last = this.touched.get(hash);
+    if (last === undefined || now - last >= TOUCH_MS) {
+      if (this.touched.size >= CACHE_MAX) this.touched.clear();
+      this.touched.set(hash, now);
+      this.deps.keys.touch(principal.tenant, hash).catch(() => {
+        // Redis away: the last use is a convenience, the request goes on; it is written next time.
+        this.touched.delete(hash);
+      });
+    }
+    return Authenticator.allowed(principal, need);
   }
 
   private static allowed(principal: TenantPrincipal, need: NonNullable<RouteAuth['auth']>): TenantPrincipal {
@@ -119,7 +151,7 @@ export class Authenticator {
     }
     const principal = hit.principal;
     if (!principal) throw cgError('CG_ERR_UNAUTHENTICATED', 'the API key is not valid (unknown or revoked)');
-    return Authenticator.allowed(principal, need);
+    return this.admit(principal, hash, need);
   }
 }
 
@@ -128,9 +160,11 @@ function principalOf(record: ApiKeyRecord): TenantPrincipal {
     kind: 'tenant',
     tenant: record.tenant,
     keyId: record.id,
+    ...(record.name === undefined ? {} : { keyName: record.name }),
     role: record.role,
     permissions: new Set(record.permissions),
     ous: new Set(record.ous),
+    ...(record.expiresAt === undefined ? {} : { expiresAt: record.expiresAt }),
   };
 }
 

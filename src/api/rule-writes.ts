@@ -4,6 +4,7 @@ import { conditionsKey, type Rule } from '../domain/rule.js';
 import { type ruleInputSchema, toRule } from '../domain/rule-input.js';
 import type { DuplicateMode, WriteStatus } from '../store/rule-repository.js';
 import type { ApiDeps } from './api-deps.js';
+import { recordChange } from './audit.js';
 import type { TenantPrincipal } from './auth.js';
 import { assertVisible, assertWritableOu, paramsOf } from './tenant-context.js';
 
@@ -67,11 +68,30 @@ export async function createRule(
   assertWritableOu(scope, draft.ou);
   await checkReferences(deps, p.tenant, draft);
   if (scope !== undefined) await refuseForeignDuplicate(deps, p.tenant, draft, scope);
+  // What an override replaces, for the audit trail (read only when a rule may be replaced).
+  const previous = duplicates === 'override' ? (await sameConditions(deps, p.tenant, draft))[0] : undefined;
   const { id: _id, updatedAt: _u, ...rest } = draft;
   const written = await deps.rules.create(p.tenant, rest, duplicates);
   if (written.status === 'skipped') assertVisible(scope, written.rule.ou, `rule ${written.rule.id}`);
   await settle(deps, p.tenant, written.version);
+  if (written.status !== 'skipped') {
+    const replaced = written.status === 'replaced' ? previous : undefined;
+    recordChange(deps, p, p.tenant, {
+      kind: 'rule',
+      action: replaced ? 'update' : 'create',
+      target: written.rule.id,
+      before: replaced,
+      after: written.rule,
+    });
+  }
   return { rule: written.rule, status: written.status as RuleWrite['status'] };
+}
+
+/** The stored rules with the same conditions as `draft` (its own stored self included). */
+async function sameConditions(deps: ApiDeps, tenant: string, draft: Rule): Promise<Rule[]> {
+  const side = draft.called !== undefined ? 'called' : 'calling';
+  const key = conditionsKey(draft);
+  return (await deps.rules.findByPattern(tenant, draft[side]!, side)).filter((r) => conditionsKey(r) === key);
 }
 
 /**
@@ -84,11 +104,7 @@ export async function refuseForeignDuplicate(
   draft: Rule,
   scope: ReadonlySet<string>,
 ): Promise<void> {
-  const side = draft.called !== undefined ? 'called' : 'calling';
-  const key = conditionsKey(draft);
-  const same = (await deps.rules.findByPattern(tenant, draft[side]!, side)).filter(
-    (r) => r.id !== draft.id && conditionsKey(r) === key,
-  );
+  const same = (await sameConditions(deps, tenant, draft)).filter((r) => r.id !== draft.id);
   if (same.some((r) => r.ou === undefined || !scope.has(r.ou))) {
     throw cgError(
       'CG_ERR_DUPLICATE_RULE',

@@ -1,19 +1,12 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config.js';
-import { type ApiKeyInput, ApiKeyRepository, apiKeyInputSchema } from '../store/api-key-repository.js';
+import { ApiKeyRepository } from '../store/api-key-repository.js';
 import { createRedisClient, type RedisClient } from '../store/redis-client.js';
 import { TenantRepository } from '../store/tenant-repository.js';
-import { out, UsageError } from './output.js';
+import { recordOperatorChange } from './operator-audit.js';
+import { out } from './output.js';
 
-const list = (s: string | undefined) =>
-  s === undefined
-    ? undefined
-    : s
-        .split(',')
-        .map((x) => x.trim())
-        .filter(Boolean);
-
-async function withRedis<T>(fn: (client: RedisClient) => Promise<T>): Promise<T> {
+export async function withRedis<T>(fn: (client: RedisClient) => Promise<T>): Promise<T> {
   const config = loadConfig();
   const client = createRedisClient({
     url: config.REDIS_URL,
@@ -27,21 +20,11 @@ async function withRedis<T>(fn: (client: RedisClient) => Promise<T>): Promise<T>
   }
 }
 
-function keyInput(o: Record<string, string | undefined>): ApiKeyInput {
-  const parsed = apiKeyInputSchema.safeParse({
-    name: o.name,
-    role: o.role,
-    permissions: list(o.permissions),
-    ous: list(o.ous),
-  });
-  if (!parsed.success) {
-    const i = parsed.error.issues[0]!;
-    throw new UsageError(`--${String(i.path[0] ?? 'role')}: ${i.message}`);
-  }
-  return parsed.data;
-}
-
-function printKey(json: boolean | undefined, result: { key: string; record: unknown }, tenant?: unknown) {
+export function printKey(
+  json: boolean | undefined,
+  result: { key: string; record: unknown },
+  tenant?: unknown,
+) {
   if (json) out(JSON.stringify(tenant ? { tenant, ...result } : result));
   else {
     out(result.key);
@@ -49,7 +32,7 @@ function printKey(json: boolean | undefined, result: { key: string; record: unkn
   }
 }
 
-/** `callguard tenant create` and `callguard key create`, directly against Redis (REDIS_URL). */
+/** `callguard tenant create`, directly against Redis (REDIS_URL). */
 export function registerTenantCommands(program: Command): void {
   const tenant = program.command('tenant').description('tenants (directly in Redis, REDIS_URL)');
   tenant
@@ -61,32 +44,18 @@ export function registerTenantCommands(program: Command): void {
     .action(async (id: string, o: { name?: string; json?: boolean }) => {
       await withRedis(async (client) => {
         const t = await new TenantRepository(client).create(id, { name: o.name });
-        printKey(
-          o.json,
-          await new ApiKeyRepository(client).create(id, { role: 'tenant_admin', name: 'first admin' }),
-          t,
-        );
-      });
-    });
-
-  program
-    .command('key')
-    .description('API keys (directly in Redis, REDIS_URL)')
-    .command('create')
-    .description('create an API key for a tenant (printed once)')
-    .requiredOption('--tenant <id>')
-    .option('--role <role>', 'tenant_admin or agent', 'tenant_admin')
-    .option('--permissions <list>', 'comma-separated, e.g. rules:read,rules:create (default by role)')
-    .option('--ous <list>', 'agents: comma-separated OUs')
-    .option('--name <name>')
-    .option('--json', 'print JSON')
-    .action(async (o: Record<string, string | undefined> & { json?: boolean }) => {
-      const input = keyInput(o);
-      await withRedis(async (client) => {
-        if (!(await new TenantRepository(client).get(o.tenant!))) {
-          throw new UsageError(`tenant "${o.tenant}" does not exist (callguard tenant create ${o.tenant})`);
-        }
-        printKey(o.json, await new ApiKeyRepository(client).create(o.tenant!, input));
+        const key = await new ApiKeyRepository(client).create(id, {
+          role: 'tenant_admin',
+          name: 'first admin',
+        });
+        await recordOperatorChange(client, id, { kind: 'tenant', action: 'create', target: id, after: t });
+        await recordOperatorChange(client, id, {
+          kind: 'key',
+          action: 'create',
+          target: key.record.id,
+          after: key.record,
+        });
+        printKey(o.json, key, t);
       });
     });
 }

@@ -1,8 +1,8 @@
 import type { Logger } from '../log.js';
 import type { CallEvent, CallEventSink } from '../pbx/call-events.js';
+import { BoundedBuffer } from '../store/bounded-buffer.js';
 import { TENANT_ID } from '../store/keys.js';
 import type { RedisClient } from '../store/redis-client.js';
-import { BoundedBuffer } from './bounded-buffer.js';
 import { queueEventAppend } from './event-stream.js';
 import { groupBy } from './group-by.js';
 import { envelope, fromCallEvent, type NotifyEvent, type NotifyInput } from './notify-event.js';

@@ -52,6 +52,10 @@ export const apiKeyInputSchema = z
       .max(1000)
       .optional()
       .describe('Agents: the OUs whose rules the key sees when the tenant has data isolation on.'),
+    expiresAt: z.iso
+      .datetime({ offset: true, message: 'an ISO 8601 date and time such as 2027-06-30T00:00:00Z' })
+      .optional()
+      .describe('When the key stops working (ISO 8601); none: it works until revoked.'),
   })
   .strict();
 export type ApiKeyInput = z.input<typeof apiKeyInputSchema>;
@@ -66,9 +70,16 @@ export const apiKeyRecordSchema = z
     permissions: z.array(permissionSchema),
     ous: z.array(z.string()),
     createdAt: z.number().int(),
+    expiresAt: z.number().int().optional().describe('When the key stops working (epoch ms).'),
   })
   .strict();
 export type ApiKeyRecord = z.infer<typeof apiKeyRecordSchema>;
+
+/** A key as listed: its record and when it was last used (to the minute; absent: never). */
+export const apiKeyViewSchema = apiKeyRecordSchema
+  .extend({ lastUsedAt: z.number().int().optional().describe('Last use (epoch ms, to the minute).') })
+  .meta({ id: 'ApiKey' });
+export type ApiKeyView = z.infer<typeof apiKeyViewSchema>;
 
 const KEY_PREFIX = 'cgk';
 
@@ -110,6 +121,10 @@ export class ApiKeyRepository {
 
   async create(tenant: string, input: ApiKeyInput): Promise<{ key: string; record: ApiKeyRecord }> {
     const parsed = parseInput(apiKeyInputSchema, input, 'API key');
+    const expiresAt = parsed.expiresAt === undefined ? undefined : Date.parse(parsed.expiresAt);
+    if (expiresAt !== undefined && expiresAt <= this.now()) {
+      throw cgError('CG_ERR_INPUT_INVALID', `expiresAt: ${parsed.expiresAt} is not in the future`);
+    }
     const key = `${KEY_PREFIX}.${tenant}.${randomBytes(32).toString('base64url')}`;
     const hash = hashApiKey(key);
     const record: ApiKeyRecord = {
@@ -120,6 +135,7 @@ export class ApiKeyRepository {
       permissions: [...new Set(parsed.permissions ?? DEFAULT_PERMISSIONS[parsed.role])].sort(),
       ous: parsed.role === 'agent' ? [...new Set(parsed.ous ?? [])].sort() : [],
       createdAt: this.now(),
+      ...(expiresAt === undefined ? {} : { expiresAt }),
     };
     await this.client.hset(apiKeysKey(tenant), hash, JSON.stringify(record));
     return { key, record };
@@ -134,14 +150,29 @@ export class ApiKeyRepository {
     return parsed.success && parsed.data.tenant === tenant ? parsed.data : undefined;
   }
 
-  async list(tenant: string): Promise<ApiKeyRecord[]> {
-    const all = await this.client.hgetall(apiKeysKey(tenant));
-    return Object.values(all)
-      .flatMap((json) => {
+  async list(tenant: string): Promise<ApiKeyView[]> {
+    const [all, used] = await Promise.all([
+      this.client.hgetall(apiKeysKey(tenant)),
+      this.client.hgetall(tenantKeys(tenant).apiKeysUsed),
+    ]);
+    return Object.entries(all)
+      .flatMap(([hash, json]) => {
         const parsed = apiKeyRecordSchema.safeParse(parseJson(json));
-        return parsed.success ? [parsed.data] : [];
+        if (!parsed.success) return [];
+        const lastUsedAt = Number(used[hash]);
+        return [Number.isFinite(lastUsedAt) && lastUsedAt > 0 ? { ...parsed.data, lastUsedAt } : parsed.data];
       })
       .sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+  }
+
+  /** The key with this id, as listed; undefined when there is none. */
+  async get(tenant: string, id: string): Promise<ApiKeyView | undefined> {
+    return (await this.list(tenant)).find((k) => k.id === id);
+  }
+
+  /** Notes that a key was used now (the caller writes at most once a minute a key). */
+  async touch(tenant: string, keyHash: string): Promise<void> {
+    await this.client.hset(tenantKeys(tenant).apiKeysUsed, keyHash, String(this.now()));
   }
 
   /** Revokes a key by its id (the first 16 hex characters of its hash). */
@@ -150,6 +181,7 @@ export class ApiKeyRepository {
     const all = await this.client.hkeys(apiKeysKey(tenant));
     const hash = all.find((h) => h.startsWith(id));
     if (!hash) return false;
+    await this.client.hdel(tenantKeys(tenant).apiKeysUsed, hash);
     return (await this.client.hdel(apiKeysKey(tenant), hash)) === 1;
   }
 }

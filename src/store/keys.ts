@@ -80,6 +80,10 @@ export function tenantKeys(tenant: string) {
     snapshotLock: `${p}snap:lock`,
     /** Hash of the tenant's API keys: SHA-256 of the key → record JSON. */
     apiKeys: `${p}apikeys`,
+    /** Hash: SHA-256 of an API key → when it was last used (epoch ms, written at most once a minute). */
+    apiKeysUsed: `${p}apikeys:used`,
+    /** Stream of admin changes (who, when, what, before/after), capped by age and count. */
+    audit: `${p}audit`,
   };
 }
 

@@ -43,6 +43,10 @@ export const tenantParamsSchema = z
     webhookSecret: z.string().min(16, 'at least 16 characters').max(256).optional(),
     /** Let webhooks go to loopback / private addresses (off: such targets are refused, against SSRF). */
     allowPrivateWebhookTargets: z.boolean().default(false),
+    /** Admin changes are kept in the audit trail this many days at most. */
+    auditRetentionDays: z.number().int().min(1).max(3650).default(90),
+    /** And at most this many entries (the oldest go first). */
+    auditMaxEntries: z.number().int().min(1000).max(10_000_000).default(1_000_000),
     /** Event types switched off: neither sent as webhooks nor published to the event stream. */
     disabledEvents: z.array(notifyEventTypeSchema).default([]),
   })

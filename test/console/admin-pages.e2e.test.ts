@@ -72,7 +72,8 @@ describe.skipIf(skipWithoutChromium || skipWithoutLocalRedis)('console admin pag
     page.on('dialog', (d) => void d.accept());
     page.on('console', (m) => process.stderr.write(`[console] ${m.text()}\n`));
     page.on('response', (r) => {
-      if (r.url().includes('/v1/')) process.stderr.write(`[http] ${r.request().method()} ${r.url()} ${r.status()}\n`);
+      if (r.url().includes('/v1/'))
+        process.stderr.write(`[http] ${r.request().method()} ${r.url()} ${r.status()}\n`);
     });
     await page.goto(`${server.url}/console/`);
     await page.getByLabel('API key').fill(adminKey);

@@ -446,6 +446,20 @@ describe.skipIf(skipWithoutChromium || skipWithoutLocalRedis)('web console', () 
     assert.deepEqual([...binding.groups].sort(), ['Campaign A', 'VIP list']);
   });
 
+  it('shows who changed what on the Audit page, with the edited field before and after', async () => {
+    await page.getByRole('link', { name: 'Audit' }).click();
+    await page.getByRole('heading', { name: 'Audit', level: 1 }).waitFor(WAIT);
+    await page.getByLabel('Kind').selectOption('rule');
+    const edited = page.locator('table.audit tbody tr', { hasText: 'rule update' }).first();
+    await explained(page.locator('table.audit'), () => edited.waitFor(WAIT));
+    const text = (await edited.textContent()) ?? '';
+    assert.match(text, /admin/, 'the key name');
+    assert.match(text, /remarks: area block → area block, reviewed/);
+    await page.getByLabel('Kind').selectOption('');
+    await page.locator('table.audit tbody tr', { hasText: 'binding update' }).first().waitFor(WAIT);
+    await shot(page, 'audit');
+  });
+
   it("hides a foreign OU's rules from an agent when data isolation is on", async () => {
     const agentPage = await context.newPage();
     agentPage.on('pageerror', (e) => pageErrors.push(e.message));

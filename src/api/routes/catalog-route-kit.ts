@@ -2,7 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { cgError } from '../../domain/errors.js';
 import { nameSchema } from '../../domain/rule.js';
+import type { AuditKind } from '../../store/audit-repository.js';
 import type { ApiApp, ApiDeps } from '../api-deps.js';
+import { recordChange } from '../audit.js';
 import { type RouteAuth, tenantOf } from '../auth.js';
 import { errorResponses, pageById, pageOf, pageQueryShape } from '../schemas.js';
 import { assertVisible, assertWritableOu, scopeOf } from '../tenant-context.js';
@@ -17,6 +19,8 @@ export interface CatalogSpec<T extends CatalogObject> {
   readonly path: string;
   readonly tag: string;
   readonly what: string;
+  /** What its changes are recorded as in the audit trail. */
+  readonly auditKind: AuditKind;
   /** The stored object. */
   readonly schema: z.ZodType<T>;
   /** The PUT body: the object without its id. */
@@ -110,7 +114,16 @@ export function registerCatalogRoutes<T extends CatalogObject>(
       if (spec.path !== 'ous' && value.ou !== undefined && !(await deps.catalog.getOu(p.tenant, value.ou))) {
         throw cgError('CG_ERR_INPUT_INVALID', `body.ou: OU "${value.ou}" does not exist; create it first`);
       }
-      return spec.put(deps, p.tenant, value);
+      const saved = await spec.put(deps, p.tenant, value);
+      recordChange(deps, request.principal, p.tenant, {
+        kind: spec.auditKind,
+        action: existing ? 'update' : 'create',
+        target: id,
+        before: existing,
+        after: saved,
+        ous: [existing && spec.ouOf(existing), spec.ouOf(saved)].filter((ou) => ou !== undefined),
+      });
+      return saved;
     },
   );
 
@@ -132,6 +145,14 @@ export function registerCatalogRoutes<T extends CatalogObject>(
       if (!existing) throw cgError('CG_ERR_NOT_FOUND', `${what} does not exist`);
       assertVisible(await scopeOf(deps, p), spec.ouOf(existing), what);
       await spec.delete(deps, p.tenant, (request.params as { id: string }).id);
+      const ou = spec.ouOf(existing);
+      recordChange(deps, request.principal, p.tenant, {
+        kind: spec.auditKind,
+        action: 'delete',
+        target: existing.id,
+        before: existing,
+        ous: ou === undefined ? [] : [ou],
+      });
       return reply.code(204).send(null);
     },
   );

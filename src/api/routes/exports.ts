@@ -4,6 +4,7 @@ import type { BulkJobs } from '../../jobs/bulk-jobs.js';
 import { exportFilterSchema, exportTargetSchema } from '../../jobs/export-params.js';
 import { EXPORT_PASSWORD_RULE } from '../../jobs/export-password.js';
 import type { RouteModule } from '../app.js';
+import { recordChange } from '../audit.js';
 import { tenantOf } from '../auth.js';
 import { errorResponses } from '../schemas.js';
 import { assertWritableOu, scopeOf } from '../tenant-context.js';
@@ -41,6 +42,14 @@ export const exportRoutes =
         const scope = await scopeOf(deps, p);
         if (scope !== undefined) assertWritableOu(scope, request.body.filter.ou);
         const id = await jobs.service.submitExport(p.tenant, request.body, `key:${p.keyId}`);
+        const { password: _secret, ...asked } = request.body as { password?: string };
+        recordChange(deps, p, p.tenant, {
+          kind: 'export',
+          action: 'start',
+          target: id,
+          after: { job: id, ...asked },
+          ous: request.body.filter.ou === undefined ? [] : [request.body.filter.ou],
+        });
         return reply.code(202).send({ id, state: 'waiting', href: `/v1/jobs/${id}` });
       },
     );

@@ -3,6 +3,7 @@ import { cgError } from '../../domain/errors.js';
 import type { BulkJobs } from '../../jobs/bulk-jobs.js';
 import { fileServerInputSchema, fileServerViewSchema } from '../../jobs/file-server-schemas.js';
 import type { RouteModule } from '../app.js';
+import { recordChange } from '../audit.js';
 import { tenantOf } from '../auth.js';
 import { errorResponses } from '../schemas.js';
 
@@ -12,7 +13,7 @@ const idParams = z.object({ id: z.string().min(1).max(64) });
 /** SFTP file servers for imports and exports; passwords and keys are write-only and stored sealed. */
 export const fileServerRoutes =
   (jobs: BulkJobs): RouteModule =>
-  (app) => {
+  (app, deps) => {
     app.post(
       '/v1/file-servers',
       {
@@ -24,8 +25,17 @@ export const fileServerRoutes =
           response: { 201: view, ...errorResponses },
         },
       },
-      async (request, reply) =>
-        reply.code(201).send(await jobs.fileServers.create(tenantOf(request).tenant, request.body)),
+      async (request, reply) => {
+        const tenant = tenantOf(request).tenant;
+        const created = await jobs.fileServers.create(tenant, request.body);
+        recordChange(deps, request.principal, tenant, {
+          kind: 'file_server',
+          action: 'create',
+          target: created.id,
+          after: created,
+        });
+        return reply.code(201).send(created);
+      },
     );
     app.get(
       '/v1/file-servers',
@@ -68,9 +78,17 @@ export const fileServerRoutes =
         },
       },
       async (request, reply) => {
-        if (!(await jobs.fileServers.delete(tenantOf(request).tenant, request.params.id))) {
+        const tenant = tenantOf(request).tenant;
+        const before = await jobs.fileServers.get(tenant, request.params.id);
+        if (!before || !(await jobs.fileServers.delete(tenant, request.params.id))) {
           throw cgError('CG_ERR_NOT_FOUND', `file server "${request.params.id}" does not exist`);
         }
+        recordChange(deps, request.principal, tenant, {
+          kind: 'file_server',
+          action: 'delete',
+          target: before.id,
+          before,
+        });
         return reply.code(204).send(null);
       },
     );

@@ -10,6 +10,7 @@ export function registerGroupRoutes(app: ApiApp, deps: ApiDeps): void {
     path: 'groups',
     tag: 'groups',
     what: 'blocklist group',
+    auditKind: 'group',
     schema: groupView,
     body: groupSchema.omit({ id: true }),
     manage: 'groups:manage',

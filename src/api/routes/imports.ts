@@ -6,6 +6,7 @@ import type { BulkJobs } from '../../jobs/bulk-jobs.js';
 import { importParamsSchema, serverFileSchema, UPLOAD_IMPORT_LIMIT } from '../../jobs/import-params.js';
 import { importTemplateCsv } from '../../jobs/import-template.js';
 import type { RouteModule } from '../app.js';
+import { recordChange } from '../audit.js';
 import { tenantOf } from '../auth.js';
 import { errorResponses } from '../schemas.js';
 import { assertWritableOu, scopeOf } from '../tenant-context.js';
@@ -79,6 +80,7 @@ export const importRoutes =
         const scope = await scopeOf(deps, p);
         const startedBy = `key:${p.keyId}`;
         let id: string;
+        let started: Record<string, unknown> = {};
         if (request.isMultipart()) {
           const fields: Record<string, string> = {};
           let jobId: string | undefined;
@@ -98,6 +100,7 @@ export const importRoutes =
               ),
             );
             jobId = await jobs.service.submitUploadImport(p.tenant, file, params, startedBy);
+            started = { source: 'upload', fileName: part.filename, ...params };
           }
           if (jobId === undefined) {
             throw cgError(
@@ -122,7 +125,16 @@ export const importRoutes =
             params,
             startedBy,
           );
+          started = { source: 'file_server', serverId, path, fileName, ...params };
         }
+        // One entry for the whole import, however many rows it has (the job records its counts).
+        recordChange(deps, p, p.tenant, {
+          kind: 'import',
+          action: 'start',
+          target: id,
+          after: { job: id, ...started },
+          ous: typeof started.ou === 'string' ? [started.ou] : [],
+        });
         return reply.code(202).send({ id, state: 'waiting', href: `/v1/jobs/${id}` });
       },
     );

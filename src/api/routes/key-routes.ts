@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { cgError } from '../../domain/errors.js';
-import { apiKeyInputSchema, apiKeyRecordSchema } from '../../store/api-key-repository.js';
+import { apiKeyInputSchema, apiKeyViewSchema } from '../../store/api-key-repository.js';
 import type { ApiApp, ApiDeps } from '../api-deps.js';
+import { recordChange } from '../audit.js';
 import { type Authenticator, tenantOf } from '../auth.js';
 import { errorResponses } from '../schemas.js';
 import { createdKeySchema } from './tenant-routes.js';
@@ -14,8 +15,8 @@ export function registerKeyRoutes(app: ApiApp, deps: ApiDeps, auth: Authenticato
       config: { auth: 'tenant_admin' },
       schema: {
         tags: ['keys'],
-        summary: "List the tenant's API keys (never the keys themselves)",
-        response: { 200: z.object({ items: z.array(apiKeyRecordSchema) }), ...errorResponses },
+        summary: "List the tenant's API keys (never the keys themselves), with expiry and last use",
+        response: { 200: z.object({ items: z.array(apiKeyViewSchema) }), ...errorResponses },
       },
     },
     async (request) => ({ items: await deps.keys.list(tenantOf(request).tenant) }),
@@ -32,8 +33,18 @@ export function registerKeyRoutes(app: ApiApp, deps: ApiDeps, auth: Authenticato
         response: { 201: createdKeySchema, ...errorResponses },
       },
     },
-    async (request, reply) =>
-      reply.code(201).send(await deps.keys.create(tenantOf(request).tenant, request.body)),
+    async (request, reply) => {
+      const tenant = tenantOf(request).tenant;
+      const created = await deps.keys.create(tenant, request.body);
+      recordChange(deps, request.principal, tenant, {
+        kind: 'key',
+        action: 'create',
+        target: created.record.id,
+        after: created.record,
+        ous: created.record.ous,
+      });
+      return reply.code(201).send(created);
+    },
   );
 
   app.delete(
@@ -50,10 +61,19 @@ export function registerKeyRoutes(app: ApiApp, deps: ApiDeps, auth: Authenticato
       },
     },
     async (request, reply) => {
-      if (!(await deps.keys.revoke(tenantOf(request).tenant, request.params.keyId))) {
+      const tenant = tenantOf(request).tenant;
+      const before = await deps.keys.get(tenant, request.params.keyId);
+      if (!before || !(await deps.keys.revoke(tenant, request.params.keyId))) {
         throw cgError('CG_ERR_NOT_FOUND', `API key ${request.params.keyId} does not exist`);
       }
       auth.forget();
+      recordChange(deps, request.principal, tenant, {
+        kind: 'key',
+        action: 'delete',
+        target: before.id,
+        before,
+        ous: before.ous,
+      });
       return reply.code(204).send(null);
     },
   );

@@ -10,6 +10,7 @@ export function registerOuRoutes(app: ApiApp, deps: ApiDeps): void {
     path: 'ous',
     tag: 'ous',
     what: 'OU',
+    auditKind: 'ou',
     schema: ouView,
     body: ouSchema.omit({ id: true }),
     manage: 'tenant_admin',

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { type TenantParams, tenantParamsSchema } from '../../store/tenant-params.js';
 import type { ApiApp, ApiDeps } from '../api-deps.js';
+import { recordChange } from '../audit.js';
 import { tenantOf } from '../auth.js';
 import { errorResponses } from '../schemas.js';
 
@@ -59,8 +60,17 @@ export function registerParamsRoutes(app: ApiApp, deps: ApiDeps): void {
     async (request) => {
       const patch: Record<string, unknown> = { ...(request.body as Record<string, unknown>) };
       if (patch.webhookSecret === null) patch.webhookSecret = undefined;
-      const next = await deps.tenants.setParams(tenantOf(request).tenant, patch as Partial<TenantParams>);
-      return paramsView(next);
+      const tenant = tenantOf(request).tenant;
+      const before = paramsView(await deps.tenants.params(tenant));
+      const next = paramsView(await deps.tenants.setParams(tenant, patch as Partial<TenantParams>));
+      recordChange(deps, request.principal, tenant, {
+        kind: 'params',
+        action: 'update',
+        target: tenant,
+        before,
+        after: next,
+      });
+      return next;
     },
   );
 }

@@ -3,6 +3,7 @@ import { cgError } from '../../domain/errors.js';
 import { ruleIdSchema, ruleSchema } from '../../domain/rule.js';
 import { ruleInputSchema, toRule } from '../../domain/rule-input.js';
 import type { ApiApp, ApiDeps } from '../api-deps.js';
+import { recordChange } from '../audit.js';
 import { tenantOf } from '../auth.js';
 import { hasFilter, pageRules, RULE_SORTS, ruleFilterShape, selectRules } from '../rule-query.js';
 import {
@@ -137,6 +138,13 @@ export function registerRuleRoutes(app: ApiApp, deps: ApiDeps): void {
       const { updatedAt: _u, ...rest } = next;
       const written = await deps.rules.update(p.tenant, rest, request.query.duplicates);
       await settle(deps, p.tenant, written.version);
+      recordChange(deps, p, p.tenant, {
+        kind: 'rule',
+        action: 'update',
+        target: id,
+        before: existing,
+        after: written.rule,
+      });
       return { rule: written.rule, status: 'updated' as const };
     },
   );
@@ -160,6 +168,7 @@ export function registerRuleRoutes(app: ApiApp, deps: ApiDeps): void {
       assertVisible(await scopeOf(deps, p), existing.ou, `rule ${id}`);
       const { version } = await deps.rules.delete(p.tenant, [id]);
       await settle(deps, p.tenant, version);
+      recordChange(deps, p, p.tenant, { kind: 'rule', action: 'delete', target: id, before: existing });
       return reply.code(204).send(null);
     },
   );
@@ -186,7 +195,8 @@ export function registerRuleRoutes(app: ApiApp, deps: ApiDeps): void {
       }
       const params = await paramsOf(deps, p.tenant);
       const scope = await scopeOf(deps, p);
-      const ids = (await selectRules(deps, p.tenant, f, params, scope)).map((r) => r.id);
+      const selected = await selectRules(deps, p.tenant, f, params, scope);
+      const ids = selected.map((r) => r.id);
       let deleted = 0;
       let version = '';
       for (let i = 0; i < ids.length; i += 1000) {
@@ -195,6 +205,15 @@ export function registerRuleRoutes(app: ApiApp, deps: ApiDeps): void {
         version = r.version || version;
       }
       await settle(deps, p.tenant, version);
+      // One entry for the whole deletion: the query and how many went, not a copy of every rule.
+      recordChange(deps, p, p.tenant, {
+        kind: 'rule',
+        action: 'delete',
+        target: 'bulk-delete',
+        before: { query: f, selected: ids.length },
+        after: { deleted },
+        ous: [...new Set(selected.flatMap((r) => (r.ou === undefined ? [] : [r.ou])))],
+      });
       return { deleted };
     },
   );

@@ -3,6 +3,7 @@ import { cgError } from '../../domain/errors.js';
 import type { BulkJobs } from '../../jobs/bulk-jobs.js';
 import { scheduleInputSchema, scheduleViewSchema } from '../../jobs/schedule-schemas.js';
 import type { RouteModule } from '../app.js';
+import { recordChange } from '../audit.js';
 import { type TenantPrincipal, tenantOf } from '../auth.js';
 import { errorResponses } from '../schemas.js';
 
@@ -19,7 +20,7 @@ function mayRun(p: TenantPrincipal, kind: 'import' | 'export'): void {
 /** Scheduled imports (from a file server) and exports (to one): cron + time zone; start, pause, delete. */
 export const scheduleRoutes =
   (jobs: BulkJobs): RouteModule =>
-  (app) => {
+  (app, deps) => {
     app.post(
       '/v1/schedules',
       {
@@ -35,7 +36,14 @@ export const scheduleRoutes =
       async (request, reply) => {
         const p = tenantOf(request);
         mayRun(p, request.body.kind);
-        return reply.code(201).send(await jobs.schedules.create(p.tenant, request.body, `key:${p.keyId}`));
+        const created = await jobs.schedules.create(p.tenant, request.body, `key:${p.keyId}`);
+        recordChange(deps, p, p.tenant, {
+          kind: 'schedule',
+          action: 'create',
+          target: created.id,
+          after: created,
+        });
+        return reply.code(201).send(created);
       },
     );
     app.get(
@@ -77,8 +85,17 @@ export const scheduleRoutes =
         },
         async (request) => {
           const p = tenantOf(request);
-          mayRun(p, (await jobs.schedules.get(p.tenant, request.params.id)).kind);
-          return jobs.schedules[action](p.tenant, request.params.id);
+          const before = await jobs.schedules.get(p.tenant, request.params.id);
+          mayRun(p, before.kind);
+          const after = await jobs.schedules[action](p.tenant, request.params.id);
+          recordChange(deps, p, p.tenant, {
+            kind: 'schedule',
+            action: 'update',
+            target: before.id,
+            before,
+            after,
+          });
+          return after;
         },
       );
     }
@@ -95,8 +112,10 @@ export const scheduleRoutes =
       },
       async (request, reply) => {
         const p = tenantOf(request);
-        mayRun(p, (await jobs.schedules.get(p.tenant, request.params.id)).kind);
+        const before = await jobs.schedules.get(p.tenant, request.params.id);
+        mayRun(p, before.kind);
         await jobs.schedules.delete(p.tenant, request.params.id);
+        recordChange(deps, p, p.tenant, { kind: 'schedule', action: 'delete', target: before.id, before });
         return reply.code(204).send(null);
       },
     );

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { cgError } from '../../domain/errors.js';
 import { nameSchema } from '../../domain/rule.js';
 import type { ApiApp, ApiDeps } from '../api-deps.js';
+import { recordChange } from '../audit.js';
 import { tenantOf } from '../auth.js';
 import { settle } from '../rule-writes.js';
 import { errorResponses } from '../schemas.js';
@@ -43,9 +44,19 @@ export function registerTaskRoutes(app: ApiApp, deps: ApiDeps): void {
           { missing },
         );
       }
+      const before = await deps.catalog.bindingOf(tenant, taskId);
       const version = await deps.catalog.bind(tenant, taskId, groups);
       await settle(deps, tenant, version);
-      return { taskId, groups: await deps.catalog.bindingOf(tenant, taskId) };
+      const after = await deps.catalog.bindingOf(tenant, taskId);
+      recordChange(deps, request.principal, tenant, {
+        kind: 'binding',
+        action: 'update',
+        target: taskId,
+        before: { taskId, groups: before },
+        after: { taskId, groups: after },
+        ous: found.flatMap((g) => (g?.ou === undefined ? [] : [g.ou])),
+      });
+      return { taskId, groups: after };
     },
   );
 

@@ -3,6 +3,7 @@ import { cgError } from '../../domain/errors.js';
 import { apiKeyInputSchema, apiKeyRecordSchema } from '../../store/api-key-repository.js';
 import { TENANT_ID } from '../../store/keys.js';
 import type { ApiApp, ApiDeps } from '../api-deps.js';
+import { recordChange } from '../audit.js';
 import { errorResponses } from '../schemas.js';
 import { paramsPatchSchema, paramsView, paramsViewSchema } from './params-routes.js';
 
@@ -43,7 +44,14 @@ export function registerTenantRoutes(app: ApiApp, deps: ApiDeps): void {
     async (request, reply) => {
       const { id, name, params } = request.body;
       const tenant = await deps.tenants.create(id, { name, params: params as never });
-      return reply.code(201).send({ tenant, params: paramsView(await deps.tenants.params(id)) });
+      const view = paramsView(await deps.tenants.params(id));
+      recordChange(deps, request.principal, id, {
+        kind: 'tenant',
+        action: 'create',
+        target: id,
+        after: { tenant, params: view },
+      });
+      return reply.code(201).send({ tenant, params: view });
     },
   );
 
@@ -77,7 +85,15 @@ export function registerTenantRoutes(app: ApiApp, deps: ApiDeps): void {
       if (!(await deps.tenants.get(tenantId))) {
         throw cgError('CG_ERR_NOT_FOUND', `tenant "${tenantId}" does not exist`);
       }
-      return reply.code(201).send(await deps.keys.create(tenantId, request.body));
+      const created = await deps.keys.create(tenantId, request.body);
+      recordChange(deps, request.principal, tenantId, {
+        kind: 'key',
+        action: 'create',
+        target: created.record.id,
+        after: created.record,
+        ous: created.record.ous,
+      });
+      return reply.code(201).send(created);
     },
   );
 }

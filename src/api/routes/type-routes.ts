@@ -17,6 +17,7 @@ export function registerTypeRoutes(app: ApiApp, deps: ApiDeps): void {
     path: 'types',
     tag: 'types',
     what: 'blocklist type',
+    auditKind: 'type',
     schema: typeView,
     body: typeBodySchema,
     manage: 'types:manage',

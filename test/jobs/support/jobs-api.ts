@@ -1,16 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ApiApp, ApiDeps } from '../../../src/api/api-deps.js';
+import { type ApiApp, type ApiDeps, apiDepsOver } from '../../../src/api/api-deps.js';
 import { buildApiApp } from '../../../src/api/app.js';
 import { bulkJobRoutes } from '../../../src/api/routes/jobs.js';
 import { type BulkJobs, createBulkJobs } from '../../../src/jobs/bulk-jobs.js';
 import { silentLogger } from '../../../src/log.js';
-import { ApiKeyRepository } from '../../../src/store/api-key-repository.js';
-import { CatalogRepository } from '../../../src/store/catalog-repository.js';
-import { RuleRepository } from '../../../src/store/rule-repository.js';
 import { SyncRegistry } from '../../../src/store/sync-registry.js';
-import { TenantRepository } from '../../../src/store/tenant-repository.js';
 import { startRedis, type TestRedis } from '../../support/redis-server.js';
 
 export const STORE = { streamMaxLen: 10_000, snapshotEvery: 1_000 };
@@ -31,17 +27,13 @@ export async function startJobsApi(name: string, secretKey: string): Promise<Job
   const client = redis.client();
   const work = mkdtempSync(join(tmpdir(), `cg-${name}-`));
   const registry = new SyncRegistry({ client, log: silentLogger, store: STORE, blockMs: 200 });
-  const deps: ApiDeps = {
+  const deps: ApiDeps = apiDepsOver({
     config: { CALLGUARD_SYSTEM_KEY: 'system-key-for-tests-0123456789' },
     client,
     registry,
-    tenants: new TenantRepository(client, STORE),
-    catalog: new CatalogRepository(client, STORE),
-    rules: new RuleRepository(client, STORE),
-    keys: new ApiKeyRepository(client),
     log: silentLogger,
-    now: Date.now,
-  };
+    store: STORE,
+  });
   const jobs = createBulkJobs(
     {
       REDIS_URL: redis.url,
