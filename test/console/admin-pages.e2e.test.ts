@@ -70,11 +70,6 @@ describe.skipIf(skipWithoutChromium || skipWithoutLocalRedis)('console admin pag
     page = context.pages()[0] ?? (await context.newPage());
     page.on('pageerror', (e) => pageErrors.push(e.message));
     page.on('dialog', (d) => void d.accept());
-    page.on('console', (m) => process.stderr.write(`[console] ${m.text()}\n`));
-    page.on('response', (r) => {
-      if (r.url().includes('/v1/'))
-        process.stderr.write(`[http] ${r.request().method()} ${r.url()} ${r.status()}\n`);
-    });
     await page.goto(`${server.url}/console/`);
     await page.getByLabel('API key').fill(adminKey);
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -150,7 +145,6 @@ describe.skipIf(skipWithoutChromium || skipWithoutLocalRedis)('console admin pag
     await dialog.getByLabel('Expires').fill('2030-01-31T18:00');
     await dialog.getByRole('checkbox', { name: 'rules:create' }).check();
     await dialog.getByRole('checkbox', { name: 'South' }).check();
-    process.stderr.write(`[expires] ${await dialog.getByLabel('Expires').inputValue()}\n`);
     await dialog.getByRole('button', { name: 'Create key' }).click();
     const once = page.locator('.once');
     await once.waitFor(WAIT).catch(async (e: Error) => {
@@ -194,10 +188,10 @@ describe.skipIf(skipWithoutChromium || skipWithoutLocalRedis)('console admin pag
     await open('File servers', 'File servers');
     await page.getByRole('button', { name: 'New file server' }).click();
     const dialog = page.getByRole('dialog', { name: 'New file server' });
-    await dialog.getByLabel('Name').fill('backup');
-    await dialog.getByLabel('Host').fill('127.0.0.1');
+    await dialog.getByLabel('Name', { exact: true }).fill('backup');
+    await dialog.getByLabel('Host', { exact: true }).fill('127.0.0.1');
     await dialog.getByLabel('User name').fill('callguard');
-    await dialog.getByLabel('Password').fill('s3cret-Password');
+    await dialog.getByLabel('Password', { exact: true }).fill('s3cret-Password');
     await dialog.getByLabel('Root folder').fill('/srv/callguard');
     await dialog
       .getByLabel('Host key fingerprint')
