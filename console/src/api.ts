@@ -169,6 +169,11 @@ export function fieldErrors(error: unknown): Record<string, string> {
   return out;
 }
 
+/** The whole message, when none of the fields it names is one the form shows (else the fields say it). */
+export function failureOutside(error: unknown, errors: Record<string, string>, shown: readonly string[]) {
+  return Object.keys(errors).some((k) => shown.includes(k)) ? undefined : messageOf(error);
+}
+
 export function messageOf(error: unknown): string {
   if (error instanceof ApiError) return error.message;
   if (error instanceof Error) return error.message;

@@ -6,7 +6,12 @@ import type { Params } from './model';
 import { AuditPage } from './pages/audit-page';
 import { BindingsPage } from './pages/bindings-page';
 import { BlocklistPage } from './pages/blocklist-page';
+import { GroupsPage, OusPage, TypesPage } from './pages/catalog-pages';
+import { DeadLettersPage } from './pages/dead-letters-page';
+import { FileServersPage } from './pages/file-servers-page';
 import { JobsPage } from './pages/jobs-page';
+import { KeysPage } from './pages/keys-page';
+import { ParamsPage } from './pages/params-page';
 import { SchedulesPage } from './pages/schedules-page';
 
 const PAGES = [
@@ -14,6 +19,13 @@ const PAGES = [
   { hash: '#/tasks', label: 'Tasks', view: JobsPage },
   { hash: '#/schedules', label: 'Scheduled tasks', view: SchedulesPage },
   { hash: '#/bindings', label: 'Task bindings', view: BindingsPage },
+  { hash: '#/groups', label: 'Groups', view: GroupsPage },
+  { hash: '#/types', label: 'Types', view: TypesPage },
+  { hash: '#/ous', label: 'OUs', view: OusPage },
+  { hash: '#/keys', label: 'API keys', view: KeysPage },
+  { hash: '#/params', label: 'Parameters', view: ParamsPage },
+  { hash: '#/file-servers', label: 'File servers', view: FileServersPage },
+  { hash: '#/dead-letters', label: 'Dead letters', view: DeadLettersPage },
   { hash: '#/audit', label: 'Audit', view: AuditPage },
 ] as const;
 

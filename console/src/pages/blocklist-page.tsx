@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { api, get, messageOf, type Page, type Query } from '../api';
 import { nameOf, optionsOf, useCatalog } from '../catalog';
 import { Notice, Pager, Select, TextInput } from '../components/ui';
@@ -53,7 +53,13 @@ type Dialog = { kind: 'new' } | { kind: 'edit'; rule: Rule } | { kind: 'import' 
 /** Configuration Center > Call Config > Blocklist: the rules, their search, and the check box. */
 export function BlocklistPage() {
   const catalog = useCatalog();
-  const [draft, setDraft] = useState<RuleFilters>(EMPTY);
+  const [draft, setDraftState] = useState<RuleFilters>(EMPTY);
+  // What the form holds now: a Search clicked right after typing must not read the last render's draft.
+  const draftNow = useRef<RuleFilters>(EMPTY);
+  const setDraft = (d: RuleFilters) => {
+    draftNow.current = d;
+    setDraftState(d);
+  };
   const [filters, setFilters] = useState<RuleFilters>(EMPTY);
   const [cursors, setCursors] = useState<Array<string | undefined>>([undefined]);
   const [page, setPage] = useState(0);
@@ -91,7 +97,7 @@ export function BlocklistPage() {
 
   const search = (e: Event) => {
     e.preventDefault();
-    setFilters(draft);
+    setFilters(draftNow.current);
     setCursors([undefined]);
     setPage(0);
   };
@@ -116,7 +122,7 @@ export function BlocklistPage() {
       setError(messageOf(e));
     }
   };
-  const set = (k: keyof RuleFilters) => (v: string) => setDraft((d) => ({ ...d, [k]: v }));
+  const set = (k: keyof RuleFilters) => (v: string) => setDraft({ ...draftNow.current, [k]: v });
 
   return (
     <section aria-labelledby="blocklist-title" class="page">

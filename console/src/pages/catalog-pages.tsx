@@ -1,0 +1,342 @@
+import { useState } from 'preact/hooks';
+import { api, failureOutside, fieldErrors, messageOf } from '../api';
+import { nameOf, optionsOf, useCatalog } from '../catalog';
+import { FormFailure } from '../components/shared-fields';
+import { Dialog, Notice, Pager, Select, TextArea, TextInput } from '../components/ui';
+import type { BlocklistType, Group, Ou } from '../model';
+
+const PAGE_SIZE = 50;
+
+type Kind = 'ous' | 'groups' | 'types';
+type Item = Ou | Group | BlocklistType;
+
+/** What differs between the three catalogues: their names, their extra columns and their fields. */
+interface Spec {
+  readonly kind: Kind;
+  readonly title: string;
+  readonly what: string;
+  readonly empty: string;
+}
+const SPECS: Record<Kind, Spec> = {
+  ous: { kind: 'ous', title: 'OUs', what: 'OU', empty: 'No OUs yet.' },
+  groups: { kind: 'groups', title: 'Groups', what: 'group', empty: 'No blocklist groups yet.' },
+  types: { kind: 'types', title: 'Types', what: 'type', empty: 'No blocklist types yet.' },
+};
+
+const OPERATION_LABEL = { auto_wrap_up: 'Auto Wrap Up', pop_up: 'Pop Up' } as const;
+
+/** A catalogue page: search, paging, new and edit dialogs with the API's field errors, delete with its refusal. */
+function CatalogPage(props: { spec: Spec }) {
+  const { spec } = props;
+  const catalog = useCatalog();
+  const all: Item[] = catalog[spec.kind];
+  const [query, setQuery] = useState('');
+  const [page, setPage] = useState(0);
+  const [editing, setEditing] = useState<Item | 'new'>();
+  const [notice, setNotice] = useState<string>();
+  const [error, setError] = useState<string>();
+
+  const q = query.trim().toLowerCase();
+  const matching = q
+    ? all.filter((x) => x.id.toLowerCase().includes(q) || x.name.toLowerCase().includes(q))
+    : all;
+  const shown = matching.slice(page * PAGE_SIZE, (page + 1) * PAGE_SIZE);
+
+  const remove = async (item: Item) => {
+    if (!window.confirm(`Delete ${spec.what} "${item.name}"?`)) return;
+    setError(undefined);
+    setNotice(undefined);
+    try {
+      await api('DELETE', `/v1/${spec.kind}/${encodeURIComponent(item.id)}`);
+      await catalog.reload();
+      setNotice(`Deleted ${spec.what} "${item.name}".`);
+    } catch (err) {
+      setError(messageOf(err));
+    }
+  };
+
+  return (
+    <section aria-labelledby={`${spec.kind}-title`} class="page">
+      <div class="page-head">
+        <h1 id={`${spec.kind}-title`}>{spec.title}</h1>
+        <div class="toolbar">
+          <button type="button" class="primary" onClick={() => setEditing('new')}>
+            {`New ${spec.what}`}
+          </button>
+        </div>
+      </div>
+      <form class="filters" aria-label={`Search ${spec.title}`} onSubmit={(e) => e.preventDefault()}>
+        <TextInput
+          label="Search"
+          name="search"
+          value={query}
+          placeholder="id or name"
+          onInput={(v) => {
+            setQuery(v);
+            setPage(0);
+          }}
+        />
+      </form>
+      {notice ? <Notice kind="ok">{notice}</Notice> : null}
+      {error ? <Notice kind="error">{error}</Notice> : null}
+      <div class="table-wrap">
+        <table class={`catalog ${spec.kind}`} aria-busy={!catalog.loaded}>
+          <caption class="sr-only">{spec.title}</caption>
+          <thead>
+            <tr>
+              <th scope="col">Id</th>
+              <th scope="col">Name</th>
+              {spec.kind === 'ous' ? <th scope="col">Parent</th> : <th scope="col">OU</th>}
+              {spec.kind === 'types' ? <th scope="col">Operation</th> : null}
+              {spec.kind === 'types' ? <th scope="col">Business result / prompt</th> : null}
+              {spec.kind === 'ous' ? null : <th scope="col">Description</th>}
+              <th scope="col">
+                <span class="sr-only">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {shown.map((x) => (
+              <tr key={x.id} data-id={x.id}>
+                <td class="mono">{x.id}</td>
+                <td>{x.name}</td>
+                <td>
+                  {'parent' in x ? nameOf(catalog.ous, x.parent) : nameOf(catalog.ous, (x as Group).ou)}
+                </td>
+                {'operation' in x ? <td>{OPERATION_LABEL[x.operation]}</td> : null}
+                {'operation' in x ? (
+                  <td>
+                    {x.businessResult ?? ''}
+                    {x.operation === 'pop_up' ? <div class="muted">{x.promptContent}</div> : null}
+                  </td>
+                ) : null}
+                {spec.kind === 'ous' ? null : <td>{(x as Group).description ?? ''}</td>}
+                <td class="row-actions">
+                  <button type="button" class="link" onClick={() => setEditing(x)}>
+                    Edit<span class="sr-only"> {x.name}</span>
+                  </button>
+                  <button type="button" class="link danger" onClick={() => void remove(x)}>
+                    Delete<span class="sr-only"> {x.name}</span>
+                  </button>
+                </td>
+              </tr>
+            ))}
+            {catalog.loaded && shown.length === 0 ? (
+              <tr>
+                <td colSpan={7} class="empty">
+                  {q ? 'Nothing matches.' : spec.empty}
+                </td>
+              </tr>
+            ) : null}
+          </tbody>
+        </table>
+      </div>
+      <Pager
+        label={`${spec.title} pages`}
+        page={page}
+        total={matching.length}
+        hasNext={(page + 1) * PAGE_SIZE < matching.length}
+        onPrev={() => setPage(Math.max(0, page - 1))}
+        onNext={() => setPage(page + 1)}
+      />
+      {editing ? (
+        <CatalogDialog
+          spec={spec}
+          item={editing === 'new' ? undefined : editing}
+          onClose={() => setEditing(undefined)}
+          onSaved={async (saved) => {
+            setEditing(undefined);
+            setError(undefined);
+            await catalog.reload();
+            setNotice(
+              `${spec.what === 'OU' ? 'OU' : spec.what[0]!.toUpperCase() + spec.what.slice(1)} "${saved.name}" saved.`,
+            );
+          }}
+        />
+      ) : null}
+    </section>
+  );
+}
+
+/** New or edit: the catalogue's fields; a type's operation decides which of its fields are asked. */
+function CatalogDialog(props: {
+  spec: Spec;
+  item: Item | undefined;
+  onClose: () => void;
+  onSaved: (saved: Item) => Promise<void>;
+}) {
+  const { spec, item } = props;
+  const catalog = useCatalog();
+  const v = (item ?? {}) as Record<string, string | undefined>;
+  const [id, setId] = useState(item?.id ?? '');
+  const [name, setName] = useState(item?.name ?? '');
+  const [ou, setOu] = useState(v.ou ?? '');
+  const [parent, setParent] = useState(v.parent ?? '');
+  const [description, setDescription] = useState(v.description ?? '');
+  const [operation, setOperation] = useState<'auto_wrap_up' | 'pop_up'>(
+    (v.operation as 'auto_wrap_up' | 'pop_up' | undefined) ?? 'auto_wrap_up',
+  );
+  const [businessResult, setBusinessResult] = useState(v.businessResult ?? '');
+  const [promptContent, setPromptContent] = useState(v.promptContent ?? '');
+  const [jumpAddress, setJumpAddress] = useState(v.jumpAddress ?? '');
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [failure, setFailure] = useState<string>();
+
+  const save = async (e: Event) => {
+    e.preventDefault();
+    setErrors({});
+    setFailure(undefined);
+    const key = (item?.id ?? id).trim();
+    if (!key) {
+      setErrors({ id: `Give the ${spec.what} an id` });
+      return;
+    }
+    const body: Record<string, string> = { name: name.trim() };
+    if (spec.kind === 'ous') {
+      if (parent) body.parent = parent;
+    } else {
+      if (ou) body.ou = ou;
+      if (description.trim()) body.description = description.trim();
+    }
+    if (spec.kind === 'types') {
+      body.operation = operation;
+      if (businessResult.trim()) body.businessResult = businessResult.trim();
+      if (operation === 'pop_up') {
+        body.promptContent = promptContent.trim();
+        body.jumpAddress = jumpAddress.trim();
+      }
+    }
+    try {
+      const saved = await api<Item>('PUT', `/v1/${spec.kind}/${encodeURIComponent(key)}`, { body });
+      await props.onSaved(saved);
+    } catch (err) {
+      const f = fieldErrors(err);
+      setErrors(f);
+      setFailure(
+        failureOutside(err, f, [
+          'id',
+          'name',
+          'ou',
+          'parent',
+          'description',
+          'operation',
+          'businessResult',
+          'promptContent',
+          'jumpAddress',
+        ]),
+      );
+    }
+  };
+
+  const title = item ? `Edit ${spec.what} ${item.id}` : `New ${spec.what}`;
+  return (
+    <Dialog
+      title={title}
+      onClose={props.onClose}
+      footer={
+        <>
+          <button type="button" onClick={props.onClose}>
+            Cancel
+          </button>
+          <button type="submit" form="catalog-form" class="primary">
+            Save
+          </button>
+        </>
+      }
+    >
+      <form id="catalog-form" class="grid-form" onSubmit={(e) => void save(e)} noValidate>
+        <FormFailure failure={failure} />
+        {item ? null : (
+          <TextInput
+            label="Id"
+            name="id"
+            value={id}
+            onInput={setId}
+            error={errors.id}
+            help="Letters, digits and spaces; rules and bindings refer to it."
+            required
+            autofocus
+          />
+        )}
+        <TextInput label="Name" name="name" value={name} onInput={setName} error={errors.name} required />
+        {spec.kind === 'ous' ? (
+          <Select
+            label="Parent OU"
+            name="parent"
+            value={parent}
+            onChange={setParent}
+            error={errors.parent}
+            options={optionsOf(
+              catalog.ous.filter((o) => o.id !== item?.id),
+              'No parent',
+            )}
+          />
+        ) : (
+          <>
+            <Select
+              label="OU"
+              name="ou"
+              value={ou}
+              onChange={setOu}
+              error={errors.ou}
+              options={optionsOf(catalog.ous, 'No OU')}
+            />
+            <TextInput
+              label="Description"
+              name="description"
+              value={description}
+              onInput={setDescription}
+              error={errors.description}
+            />
+          </>
+        )}
+        {spec.kind === 'types' ? (
+          <>
+            <Select
+              label="Operation type"
+              name="operation"
+              value={operation}
+              onChange={(o) => setOperation(o as 'auto_wrap_up' | 'pop_up')}
+              options={[
+                { value: 'auto_wrap_up', label: OPERATION_LABEL.auto_wrap_up },
+                { value: 'pop_up', label: OPERATION_LABEL.pop_up },
+              ]}
+            />
+            {operation === 'pop_up' ? (
+              <>
+                <TextArea
+                  label="Prompt content"
+                  name="promptContent"
+                  value={promptContent}
+                  onInput={setPromptContent}
+                  error={errors.promptContent}
+                  required
+                />
+                <TextInput
+                  label="Jump address"
+                  name="jumpAddress"
+                  value={jumpAddress}
+                  onInput={setJumpAddress}
+                  error={errors.jumpAddress}
+                  required
+                />
+              </>
+            ) : null}
+            <TextInput
+              label="Business result"
+              name="businessResult"
+              value={businessResult}
+              onInput={setBusinessResult}
+              error={errors.businessResult}
+              required={operation === 'auto_wrap_up'}
+            />
+          </>
+        ) : null}
+      </form>
+    </Dialog>
+  );
+}
+
+export const OusPage = () => <CatalogPage spec={SPECS.ous} />;
+export const GroupsPage = () => <CatalogPage spec={SPECS.groups} />;
+export const TypesPage = () => <CatalogPage spec={SPECS.types} />;
