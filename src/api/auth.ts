@@ -15,6 +15,8 @@ export type Principal =
       readonly role: ApiKeyRecord['role'];
       readonly permissions: ReadonlySet<Permission>;
       readonly ous: ReadonlySet<string>;
+      /** Agent keys: the agent whose pop-ups the key may receive. */
+      readonly agentId?: string;
     };
 export type TenantPrincipal = Extract<Principal, { kind: 'tenant' }>;
 
@@ -131,6 +133,7 @@ function principalOf(record: ApiKeyRecord): TenantPrincipal {
     role: record.role,
     permissions: new Set(record.permissions),
     ous: new Set(record.ous),
+    ...(record.agentId === undefined ? {} : { agentId: record.agentId }),
   };
 }
 

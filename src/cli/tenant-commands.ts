@@ -33,6 +33,7 @@ function keyInput(o: Record<string, string | undefined>): ApiKeyInput {
     role: o.role,
     permissions: list(o.permissions),
     ous: list(o.ous),
+    agentId: o.agent,
   });
   if (!parsed.success) {
     const i = parsed.error.issues[0]!;
@@ -78,6 +79,7 @@ export function registerTenantCommands(program: Command): void {
     .option('--role <role>', 'tenant_admin or agent', 'tenant_admin')
     .option('--permissions <list>', 'comma-separated, e.g. rules:read,rules:create (default by role)')
     .option('--ous <list>', 'agents: comma-separated OUs')
+    .option('--agent <id>', 'agents: the agent id (CALLGUARD_AGENT) whose pop-up stream the key may open')
     .option('--name <name>')
     .option('--json', 'print JSON')
     .action(async (o: Record<string, string | undefined> & { json?: boolean }) => {

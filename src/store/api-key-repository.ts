@@ -31,6 +31,9 @@ export const DEFAULT_PERMISSIONS: Record<Role, readonly Permission[]> = {
   agent: ['rules:read'],
 };
 
+/** An agent id as the dialplan sets it in CALLGUARD_AGENT (and as it appears in a URL path). */
+export const agentIdSchema = z.string().regex(/^[A-Za-z0-9_.@-]{1,128}$/, '1-128 letters, digits or _ . @ -');
+
 /** A key as created: the role, the explicit permissions and, for agents, the OUs it may touch. */
 export const apiKeyInputSchema = z
   .object({
@@ -52,6 +55,11 @@ export const apiKeyInputSchema = z
       .max(1000)
       .optional()
       .describe('Agents: the OUs whose rules the key sees when the tenant has data isolation on.'),
+    agentId: agentIdSchema
+      .optional()
+      .describe(
+        "Agents: the agent id the dialplan sets in CALLGUARD_AGENT; the key may open that agent's pop-up stream (GET /v1/agents/{agentId}/events).",
+      ),
   })
   .strict();
 export type ApiKeyInput = z.input<typeof apiKeyInputSchema>;
@@ -65,6 +73,7 @@ export const apiKeyRecordSchema = z
     role: roleSchema,
     permissions: z.array(permissionSchema),
     ous: z.array(z.string()),
+    agentId: z.string().optional(),
     createdAt: z.number().int(),
   })
   .strict();
@@ -119,6 +128,7 @@ export class ApiKeyRepository {
       role: parsed.role,
       permissions: [...new Set(parsed.permissions ?? DEFAULT_PERMISSIONS[parsed.role])].sort(),
       ous: parsed.role === 'agent' ? [...new Set(parsed.ous ?? [])].sort() : [],
+      ...(parsed.role === 'agent' && parsed.agentId !== undefined ? { agentId: parsed.agentId } : {}),
       createdAt: this.now(),
     };
     await this.client.hset(apiKeysKey(tenant), hash, JSON.stringify(record));
