@@ -4,14 +4,14 @@ import type { RedisClient } from '../store/redis-client.js';
 import type { DeadLetterRepository } from './dead-letters.js';
 import { NOTIFY_QUEUE_PREFIX, WEBHOOK_QUEUE } from './notify-keys.js';
 import { webhookDeliveriesTotal } from './notify-metrics.js';
-import { WebhookSender } from './webhook-delivery.js';
+import { type DeliveryResult, WebhookSender } from './webhook-delivery.js';
 import {
   BACKOFF_TYPE,
   backoffDelay,
   type WebhookDeliveryOptions,
   type WebhookJobData,
 } from './webhook-job.js';
-import { urlOf, type WebhookSettings } from './webhook-settings.js';
+import { delivers, urlOf, type WebhookSettings } from './webhook-settings.js';
 
 export interface WebhookWorkerDeps {
   /** A connection the worker may block on (BullMQ needs maxRetriesPerRequest: null). */
@@ -55,20 +55,22 @@ export class WebhookWorker {
     const settings = await this.deps.settingsFor(data.tenant);
     const url = urlOf(settings, data.target);
     // Switched off (or unconfigured) after the event was queued: the tenant no longer wants it.
-    if (settings.disabledEvents.has(data.type) || !url || !settings.secret) return 'skipped';
-    const result = await this.sender.send(
-      {
-        url,
-        secret: settings.secret,
-        eventId: data.eventId,
-        type: data.type,
-        body: data.body,
-        attempt,
-        allowPrivateTargets: settings.allowPrivateTargets,
-        timeoutMs: this.deps.options.timeoutMs,
-      },
-      this.now(),
-    );
+    if (settings.disabledEvents.has(data.type) || !url || !delivers(settings, data.target)) return 'skipped';
+    const result: DeliveryResult = settings.secretError
+      ? { ok: false, permanent: true, error: settings.secretError }
+      : await this.sender.send(
+          {
+            url,
+            secret: settings.secret,
+            eventId: data.eventId,
+            type: data.type,
+            body: data.body,
+            attempt,
+            allowPrivateTargets: settings.allowPrivateTargets,
+            timeoutMs: this.deps.options.timeoutMs,
+          },
+          this.now(),
+        );
     if (result.ok) {
       webhookDeliveriesTotal.inc({ result: 'delivered' });
       return 'delivered';

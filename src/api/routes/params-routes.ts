@@ -1,11 +1,15 @@
 import { z } from 'zod';
-import { type TenantParams, tenantParamsSchema } from '../../store/tenant-params.js';
-import type { ApiApp, ApiDeps } from '../api-deps.js';
+import { cgError } from '../../domain/errors.js';
+import { DEFAULT_TENANT_PARAMS, type TenantParams, tenantParamsSchema } from '../../store/tenant-params.js';
+import { type ApiApp, type ApiDeps, secretsOf } from '../api-deps.js';
 import { tenantOf } from '../auth.js';
 import { errorResponses } from '../schemas.js';
 
 const shape = tenantParamsSchema.shape;
 type Shape = typeof shape;
+
+/** The webhook secret as given (it is stored encrypted, so longer). */
+const webhookSecretInputSchema = z.string().min(16, 'at least 16 characters').max(256);
 
 /** Every parameter optional and without its default: a PATCH changes only what it names. */
 export const paramsPatchSchema = z
@@ -13,12 +17,51 @@ export const paramsPatchSchema = z
     Object.fromEntries(
       Object.entries(shape).map(([k, s]) => {
         const inner = s instanceof z.ZodDefault ? (s.unwrap() as z.ZodType) : (s as z.ZodType);
-        return [k, k === 'webhookSecret' ? inner.nullable().optional() : inner.optional()];
+        return [k, k === 'webhookSecret' ? webhookSecretInputSchema.nullable().optional() : inner.optional()];
       }),
     ) as { [K in keyof Shape]: z.ZodOptional<z.ZodType<z.input<Shape[K]>>> },
   )
   .strict()
-  .meta({ id: 'TenantParamsPatch', description: 'webhookSecret: null clears it.' });
+  .meta({
+    id: 'TenantParamsPatch',
+    description:
+      'webhookSecret: null clears it. Webhook URLs need webhookSecret, or unsignedWebhooks: true to send them unsigned.',
+  });
+
+const WEBHOOK_FIELDS = ['webhooks', 'webhookSecret', 'unsignedWebhooks'] as const;
+
+/**
+ * What a params patch stores: the webhook secret sealed with the API's SecretBox, `null` as
+ * "clear". Refuses (400, naming webhookSecret) a patch of the webhook fields that leaves URLs without
+ * a secret and without the explicit unsigned choice: such a tenant would get nothing, silently.
+ */
+export function paramsToStore(
+  deps: Pick<ApiDeps, 'secrets'>,
+  current: TenantParams,
+  body: Record<string, unknown>,
+): Partial<TenantParams> {
+  const patch: Record<string, unknown> = { ...body };
+  if (patch.webhookSecret === null) patch.webhookSecret = undefined;
+  if (WEBHOOK_FIELDS.some((f) => f in body)) {
+    const next = { ...current, ...patch } as TenantParams;
+    const urls = next.webhooks?.agentDesktopUrl ?? next.webhooks?.campaignEngineUrl;
+    if (urls !== undefined && next.webhookSecret === undefined && next.unsignedWebhooks !== true) {
+      throw cgError(
+        'CG_ERR_INPUT_INVALID',
+        'webhookSecret: webhook URLs are set but no webhookSecret is: without one nothing would be delivered. Give webhookSecret (16-256 characters), or unsignedWebhooks: true to send webhooks without a signature',
+        { issues: [{ path: 'webhookSecret', message: 'needed when webhook URLs are set' }] },
+      );
+    }
+  }
+  if (typeof patch.webhookSecret === 'string') {
+    patch.webhookSecret = secretsOf(deps).seal(patch.webhookSecret);
+  }
+  return patch as Partial<TenantParams>;
+}
+
+/** For a tenant being created: its patch over the defaults. */
+export const newTenantParams = (deps: Pick<ApiDeps, 'secrets'>, body: Record<string, unknown>) =>
+  paramsToStore(deps, DEFAULT_TENANT_PARAMS, body);
 
 /** Parameters as returned: the webhook secret is write-only, only whether one is set shows. */
 export const paramsViewSchema = tenantParamsSchema
@@ -57,10 +100,10 @@ export function registerParamsRoutes(app: ApiApp, deps: ApiDeps): void {
       },
     },
     async (request) => {
-      const patch: Record<string, unknown> = { ...(request.body as Record<string, unknown>) };
-      if (patch.webhookSecret === null) patch.webhookSecret = undefined;
-      const next = await deps.tenants.setParams(tenantOf(request).tenant, patch as Partial<TenantParams>);
-      return paramsView(next);
+      const { tenant } = tenantOf(request);
+      const body = request.body as Record<string, unknown>;
+      const patch = paramsToStore(deps, await deps.tenants.params(tenant), body);
+      return paramsView(await deps.tenants.setParams(tenant, patch));
     },
   );
 }

@@ -4,7 +4,7 @@ import { apiKeyInputSchema, apiKeyRecordSchema } from '../../store/api-key-repos
 import { TENANT_ID } from '../../store/keys.js';
 import type { ApiApp, ApiDeps } from '../api-deps.js';
 import { errorResponses } from '../schemas.js';
-import { paramsPatchSchema, paramsView, paramsViewSchema } from './params-routes.js';
+import { newTenantParams, paramsPatchSchema, paramsView, paramsViewSchema } from './params-routes.js';
 
 export const tenantIdSchema = z
   .string()
@@ -42,7 +42,8 @@ export function registerTenantRoutes(app: ApiApp, deps: ApiDeps): void {
     },
     async (request, reply) => {
       const { id, name, params } = request.body;
-      const tenant = await deps.tenants.create(id, { name, params: params as never });
+      const stored = params === undefined ? undefined : newTenantParams(deps, params);
+      const tenant = await deps.tenants.create(id, { name, params: stored });
       return reply.code(201).send({ tenant, params: paramsView(await deps.tenants.params(id)) });
     },
   );
