@@ -9,7 +9,7 @@ import { AgentEventHub } from '../../src/notify/agent-event-hub.js';
 import type { NotifyInput } from '../../src/notify/notify-event.js';
 import { EventStreamReader } from '../../src/store/event-stream-reader.js';
 import { type ApiHarness, startApi } from '../api/api-harness.js';
-import { skipWithoutRedis } from '../support/redis-server.js';
+import { skipWithoutLocalRedis, skipWithoutRedis } from '../support/redis-server.js';
 import { notifyStack } from './notify-stack.js';
 import { openSse, type SseConnection, type SseFrame } from './sse-client.js';
 
@@ -211,5 +211,47 @@ describe('agent push channel: GET /v1/agents/{agentId}/events', { skip: skipWith
     await s.ended;
     assert.ok(Date.now() - started < 5_000, 'close did not wait for the streams');
     assert.equal(hub.readers, 0);
+  });
+});
+
+describe('agent push channel through a Redis restart', { skip: skipWithoutLocalRedis }, () => {
+  it('keeps the stream open while Redis is away and sends what was written once it is back', async () => {
+    const h = await startApi({ private: true });
+    const hub = new AgentEventHub({
+      reader: new EventStreamReader(h.deps.client),
+      connect: () => {
+        const c = new Redis(h.redis.url, { retryStrategy: () => 50 });
+        c.on('error', () => undefined);
+        return c;
+      },
+      log: silentLogger,
+      options: { blockMs: 300 },
+    });
+    const app = await buildApiApp(h.deps, { docs: false, routes: [agentEventRoutes({ hub })] });
+    const base = await app.listen({ host: '127.0.0.1', port: 0 });
+    const producer = await notifyStack(h.redis, { worker: false });
+    let stream: SseConnection | undefined;
+    try {
+      const { id: tenant, admin } = await h.tenant('sse-outage');
+      stream = await openSse(`${base}/v1/agents/zoe/events`, { authorization: `Bearer ${admin}` });
+      assert.equal(stream.status, 200);
+      const first = producer.notifier.publish(popup(tenant, 'zoe', 1));
+      await stream.waitFor(1, isEvent);
+      await h.redis.kill9();
+      // published while Redis is down: the notifier keeps it, the API node keeps the stream open
+      const during = producer.notifier.publish(popup(tenant, 'zoe', 2));
+      await new Promise((r) => setTimeout(r, 500));
+      await h.redis.restart();
+      const got = await stream.waitFor(2, isEvent, 20_000);
+      assert.deepEqual(
+        got.map((f) => f.id),
+        [first, during],
+      );
+    } finally {
+      stream?.close();
+      await app.close();
+      await producer.close();
+      await h.stop();
+    }
   });
 });
