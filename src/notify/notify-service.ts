@@ -97,6 +97,7 @@ export class NotifyService {
         connection: this.workerConnection,
         settingsFor: loadSettings,
         deadLetters: this.deadLetters,
+        onReceiverBack: (tenant, target) => this.queue.promoteRetries(tenant, target),
         options: delivery,
         log: log.child({ component: 'webhooks' }),
       });

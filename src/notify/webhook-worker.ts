@@ -22,7 +22,15 @@ export interface WebhookWorkerDeps {
   readonly options: WebhookDeliveryOptions;
   readonly log: Logger;
   readonly now?: () => number;
+  /**
+   * A retry succeeded: the receiver is back. The service runs that receiver's other waiting retries
+   * at once (WebhookQueue.promoteRetries), so an outage ends with everything delivered in seconds.
+   */
+  readonly onReceiverBack?: (tenant: string, target: WebhookJobData['target']) => Promise<unknown>;
 }
+
+/** A receiver's waiting retries are promoted at most this often. */
+const PROMOTE_EVERY_MS = 1000;
 
 /**
  * Delivers queued webhooks: signed POST, time limit, retries with exponential backoff and jitter;
@@ -33,6 +41,7 @@ export class WebhookWorker {
   readonly worker: Worker<WebhookJobData>;
   private readonly sender = new WebhookSender();
   private readonly now: () => number;
+  private readonly promotedAt = new Map<string, number>();
 
   constructor(private readonly deps: WebhookWorkerDeps) {
     this.now = deps.now ?? Date.now;
@@ -73,6 +82,7 @@ export class WebhookWorker {
         );
     if (result.ok) {
       webhookDeliveriesTotal.inc({ result: 'delivered' });
+      if (attempt > 1) this.receiverBack(data);
       return 'delivered';
     }
     const attempts = job.opts.attempts ?? this.deps.options.attempts;
@@ -99,6 +109,19 @@ export class WebhookWorker {
     });
     this.deps.log.warn({ ...log, error: result.error }, 'webhook moved to the dead-letter list');
     throw new UnrecoverableError(result.error);
+  }
+
+  private receiverBack(data: WebhookJobData): void {
+    const onBack = this.deps.onReceiverBack;
+    if (!onBack) return;
+    const key = `${data.tenant}\u0000${data.target}`;
+    const t = this.now();
+    if (t - (this.promotedAt.get(key) ?? 0) < PROMOTE_EVERY_MS) return;
+    if (this.promotedAt.size > 10_000) this.promotedAt.clear();
+    this.promotedAt.set(key, t);
+    onBack(data.tenant, data.target).catch((error: unknown) =>
+      this.deps.log.debug({ err: error, tenant: data.tenant }, 'waiting retries not promoted'),
+    );
   }
 
   /** Finishes the deliveries in flight, then stops. */

@@ -50,6 +50,7 @@ export async function notifyStack(
           connection: workerConnection,
           settingsFor,
           deadLetters,
+          onReceiverBack: (t, target) => queue.promoteRetries(t, target),
           options: delivery,
           log: silentLogger,
         });
