@@ -64,6 +64,8 @@ export class WebhookQueue {
   async promoteRetries(tenant: string, target: WebhookJobData['target'], max = 1000): Promise<number> {
     const delayed = (await this.queue.getDelayed(0, max - 1)) as Array<Job<WebhookJobData>>;
     let promoted = 0;
+    // Oldest event first: they reach the receiver roughly in the order they happened.
+    delayed.sort((a, b) => a.timestamp - b.timestamp);
     for (const job of delayed) {
       if (job.data?.tenant !== tenant || job.data.target !== target) continue;
       // gone or already promoted meanwhile: nothing to do
