@@ -4,7 +4,7 @@
  * child process, `--roles ari` in another (the call node), a private redis-server, and the ARI
  * double placing calls (half of them blocked by a Pop Up or an Auto Wrap Up rule).
  *
- *   npm run bench -- notify delivery [--rates 20,200] [--seconds 15] [--outage 30] [--agents 20]
+ *   npm run bench -- notify delivery [--rates 20,200] [--seconds 15] [--outage 30] [--agents 20] [--warmup 5]
  *   npm run bench -- notify streams [--count 10000]
  *
  * `delivery` prints one JSON line per rate and receiver kind (webhook, sse): p50/p99/max from the
@@ -322,6 +322,7 @@ export async function delivery(args: string[]): Promise<void> {
   const rates = flag(args, 'rates', '20,200').split(',').map(Number);
   const seconds = Number(flag(args, 'seconds', '15'));
   const outageSeconds = Number(flag(args, 'outage', '30'));
+  const warmupSeconds = Number(flag(args, 'warmup', '5'));
   const s = await setup(Number(flag(args, 'agents', '20')));
   const sse = new SseAgents(s.url, s.adminKey, s.agents);
   await sse.connect();
@@ -390,6 +391,10 @@ export async function delivery(args: string[]): Promise<void> {
   };
 
   try {
+    // Warm-up (not measured): JIT, connection pools, the tenant's reader on the API node.
+    await paceCalls({ rate: rates[0]!, seconds: warmupSeconds }, () => placeOne());
+    await Promise.all(done);
+    await sleep(3000);
     for (const rate of rates) {
       const { expected } = await measure({ rate }, async () => {
         await paceCalls({ rate, seconds }, () => placeOne());
