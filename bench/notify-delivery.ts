@@ -267,6 +267,17 @@ function inversions(receipts: readonly Receipt[], placed: ReadonlyMap<string, Pl
   return n;
 }
 
+/** CPU seconds (user + system) a process has used so far. */
+function cpuSeconds(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
 const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
 async function setup(agentsCount: number) {
@@ -375,7 +386,22 @@ export async function delivery(args: string[]): Promise<void> {
     s.receiver.receipts.length = 0;
     sse.receipts.length = 0;
     done.length = 0;
+    const cpu0 = [
+      cpuSeconds(s.apiNode.child.pid),
+      cpuSeconds(s.callNode.child.pid),
+      process.cpuUsage(),
+    ] as const;
+    const t0 = Date.now();
     await run();
+    const wall = (Date.now() - t0) / 1000;
+    const self = process.cpuUsage(cpu0[2]);
+    // share of one core each process used while calls were placed
+    const r2 = (n: number) => Math.round(n * 100) / 100;
+    const cores = {
+      apiWorker: r2((cpuSeconds(s.apiNode.child.pid) - cpu0[0]) / wall),
+      callNode: r2((cpuSeconds(s.callNode.child.pid) - cpu0[1]) / wall),
+      benchClients: r2((self.user + self.system) / 1e6 / wall),
+    };
     await Promise.all(done);
     const expected = [...placed.values()].filter((p) => p.event).length;
     const deadline = Date.now() + settleMs;
@@ -387,7 +413,7 @@ export async function delivery(args: string[]): Promise<void> {
     ) {
       await sleep(100);
     }
-    return { expected, label };
+    return { expected, label, cores };
   };
 
   try {
@@ -396,7 +422,7 @@ export async function delivery(args: string[]): Promise<void> {
     await Promise.all(done);
     await sleep(3000);
     for (const rate of rates) {
-      const { expected } = await measure({ rate }, async () => {
+      const { expected, cores } = await measure({ rate }, async () => {
         await paceCalls({ rate, seconds }, () => placeOne());
       });
       for (const [kind, receipts] of [
@@ -413,6 +439,7 @@ export async function delivery(args: string[]): Promise<void> {
             calls: placed.size,
             ...f,
             inOrderPerAgent: inversions(receipts, placed) === 0,
+            cores,
             bar: { p99Ms: 250, pass: f.p99Ms <= 250 && f.lost === 0 && f.duplicates === 0 },
             loadavg: loadavg(),
           }),
