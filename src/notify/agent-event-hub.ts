@@ -1,6 +1,7 @@
 import type { Logger } from '../log.js';
 import { comparePositions, type EventStreamReader, type StreamEntry } from '../store/event-stream-reader.js';
 import type { RedisClient } from '../store/redis-client.js';
+import { agentStreamsOpen } from './notify-metrics.js';
 
 /** The event types an agent's stream carries. */
 const AGENT_EVENT_TYPES = new Set(['agent.popup', 'call.wrapped_up']);
@@ -181,10 +182,11 @@ class TenantTail {
     clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
     this.subs.add(s);
+    agentStreamsOpen.inc();
   }
 
   remove(s: AgentSubscription): void {
-    this.subs.delete(s);
+    if (this.subs.delete(s)) agentStreamsOpen.dec();
     if (this.subs.size > 0 || this.stopped) return;
     this.idleTimer = setTimeout(() => {
       if (this.subs.size === 0) this.hub.dropTail(this.tenant, this);

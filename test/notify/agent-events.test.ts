@@ -5,6 +5,7 @@ import type { ApiApp } from '../../src/api/api-deps.js';
 import { buildApiApp } from '../../src/api/app.js';
 import { agentEventRoutes } from '../../src/api/routes/agent-events.js';
 import { silentLogger } from '../../src/log.js';
+import { metricsRegistry } from '../../src/metrics.js';
 import { AgentEventHub } from '../../src/notify/agent-event-hub.js';
 import type { NotifyInput } from '../../src/notify/notify-event.js';
 import { EventStreamReader } from '../../src/store/event-stream-reader.js';
@@ -46,6 +47,8 @@ const wrapUp = (tenant: string, agent: string, n: number): NotifyInput => ({
     at: new Date().toISOString(),
   },
 });
+const openStreamsMetric = async () =>
+  (await metricsRegistry.getSingleMetric('callguard_agent_streams_open')!.get()).values[0]?.value ?? 0;
 const isEvent = (f: SseFrame) => f.id !== undefined && f.data !== undefined;
 
 /**
@@ -199,6 +202,7 @@ describe('agent push channel: GET /v1/agents/{agentId}/events', { skip: skipWith
     );
     assert.ok(streams.every((s) => s.status === 200));
     assert.ok(hub.readers <= 2, `readers: ${hub.readers}`);
+    assert.ok((await openStreamsMetric()) >= 30, 'callguard_agent_streams_open counts them');
     const id = producer.notifier.publish(popup(tenant, 'agent-29', 29));
     const [f] = await streams[29]!.waitFor(1, isEvent);
     assert.equal(f!.id, id);
@@ -211,6 +215,7 @@ describe('agent push channel: GET /v1/agents/{agentId}/events', { skip: skipWith
     await s.ended;
     assert.ok(Date.now() - started < 5_000, 'close did not wait for the streams');
     assert.equal(hub.readers, 0);
+    assert.equal(await openStreamsMetric(), 0);
   });
 });
 
