@@ -132,6 +132,13 @@ describe('agent push channel: GET /v1/agents/{agentId}/events', { skip: skipWith
     assert.equal(more.length, 3);
   });
 
+  it('tells a key its agent: GET /v1/agents/me', async () => {
+    const me = await fetch(`${base}/v1/agents/me`, { headers: { authorization: `Bearer ${alice}` } });
+    assert.deepEqual(await me.json(), { tenant, role: 'agent', agentId: 'alice' });
+    const adminMe = await fetch(`${base}/v1/agents/me`, { headers: { authorization: `Bearer ${admin}` } });
+    assert.deepEqual(await adminMe.json(), { tenant, role: 'tenant_admin' });
+  });
+
   it('lets an agent key watch only its own agent; an admin key any agent; no key is 401', async () => {
     const other = await sse('/v1/agents/bob/events', alice);
     assert.equal(other.status, 403);
