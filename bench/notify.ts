@@ -6,6 +6,7 @@
  * off/on in one process so both see the same JIT and machine state.
  *
  *   npm run bench -- notify [exactRules] [paced calls/s]
+ *   npm run bench -- notify delivery | streams   (bench/notify-delivery.ts)
  *
  * Flat-out: calls in chunks of 1000 with a yield between chunks (the background writers get their
  * turns), as fast as the machine goes. Paced: a steady rate (default 20000 calls/s, far above a real
@@ -140,6 +141,11 @@ async function paced(screener: CallScreener, calls: IncomingCall[], seconds: num
 }
 
 export async function run(args: string[]): Promise<void> {
+  // `notify delivery` and `notify streams` (issue 26) measure at the receivers, in their own file.
+  if (args[0] === 'delivery' || args[0] === 'streams') {
+    const m = await import('./notify-delivery.js');
+    return args[0] === 'delivery' ? m.delivery(args.slice(1)) : m.streams(args.slice(1));
+  }
   const exact = Number(args[0] ?? 1_000_000);
   const rate = Number(args[1] ?? 20_000);
   const seconds = Number(process.env.BENCH_SECONDS ?? 5);

@@ -97,7 +97,7 @@ export const configSchema = z.object({
     .min(16, 'at least 16 characters')
     .optional()
     .describe(
-      'Key that encrypts stored secrets (file server passwords and keys, scheduled export passwords) with AES-256-GCM; every node must share it. Unset: a random key is created once in CALLGUARD_DATA_DIR/secret.key (development only).',
+      'Key that encrypts stored secrets (file server passwords and keys, scheduled export passwords, webhook secrets) with AES-256-GCM; every node must share it. Unset: a random key is created once in CALLGUARD_DATA_DIR/secret.key (development only).',
     ),
   CALLGUARD_FILE_SERVER_HOSTS: z
     .string()

@@ -116,6 +116,14 @@ function Shell(props: { tenant: string | undefined; onSignOut: () => void }) {
             </span>
           ) : null}
           {catalog.params?.dataIsolation ? <span class="badge info">data isolation on</span> : null}
+          {catalog.params?.unsignedWebhooks ? (
+            <span
+              class="badge block"
+              title="The tenant chose to send webhooks without a signature (no webhookSecret)"
+            >
+              webhooks unsigned
+            </span>
+          ) : null}
           <button type="button" onClick={props.onSignOut}>
             Sign out
           </button>

@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Config } from '../config.js';
+import { SecretBox } from '../jobs/secret-box.js';
 import type { Logger } from '../log.js';
 import { ApiKeyRepository } from '../store/api-key-repository.js';
 import { AuditRepository } from '../store/audit-repository.js';
@@ -24,13 +26,22 @@ export interface ApiDeps {
   /** Admin changes: recorded off the request path (audit), read back by GET /v1/audit (auditTrail). */
   readonly audit: AuditSink & { close?(): Promise<void> };
   readonly auditTrail: AuditRepository;
+  /** Encrypts secrets the API stores (the tenants' webhook secrets); see secretsOf(). */
+  readonly secrets?: SecretBox;
   readonly log: Logger;
   readonly now: () => number;
 }
 
-/** The routes' dependencies with every repository over `client`, on the wall clock. */
+/**
+ * The routes' dependencies with every repository over `client`, on the wall clock. Without
+ * `secrets`, a key of this process only (tests, benches): `callguard serve` passes the configured one,
+ * which the other nodes share.
+ */
 export function apiDepsOver(
-  parts: Pick<ApiDeps, 'config' | 'client' | 'registry' | 'log'> & { readonly store: StoreOptions },
+  parts: Pick<ApiDeps, 'config' | 'client' | 'registry' | 'log'> & {
+    readonly store: StoreOptions;
+    readonly secrets?: SecretBox;
+  },
 ): ApiDeps {
   const { config, client, registry, log, store } = parts;
   const tenants = new TenantRepository(client, store);
@@ -53,10 +64,21 @@ export function apiDepsOver(
     keys: new ApiKeyRepository(client),
     audit,
     auditTrail,
+    secrets: parts.secrets ?? processSecretBox(),
     log,
     now: Date.now,
   };
 }
+
+let processBox: SecretBox | undefined;
+/** A key known to this process only: for deps built without one (tests, benches). */
+function processSecretBox(): SecretBox {
+  processBox ??= new SecretBox(randomBytes(32));
+  return processBox;
+}
+
+/** The box that seals what the API stores. */
+export const secretsOf = (deps: Pick<ApiDeps, 'secrets'>): SecretBox => deps.secrets ?? processSecretBox();
 
 /** The Fastify instance routes register on: zod schemas give the types. */
 export type ApiApp = FastifyInstance<

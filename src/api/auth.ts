@@ -18,6 +18,8 @@ export type Principal =
       readonly ous: ReadonlySet<string>;
       /** When the key stops working (epoch ms). */
       readonly expiresAt?: number;
+      /** Agent keys: the agent whose pop-ups the key may receive. */
+      readonly agentId?: string;
     };
 export type TenantPrincipal = Extract<Principal, { kind: 'tenant' }>;
 
@@ -165,6 +167,7 @@ function principalOf(record: ApiKeyRecord): TenantPrincipal {
     permissions: new Set(record.permissions),
     ous: new Set(record.ous),
     ...(record.expiresAt === undefined ? {} : { expiresAt: record.expiresAt }),
+    ...(record.agentId === undefined ? {} : { agentId: record.agentId }),
   };
 }
 

@@ -26,10 +26,12 @@ function keyInput(o: Record<string, string | undefined>): ApiKeyInput {
     permissions: list(o.permissions),
     ous: list(o.ous),
     expiresAt: o.expires,
+    agentId: o.agent,
   });
   if (!parsed.success) {
     const i = parsed.error.issues[0]!;
-    const flag = i.path[0] === 'expiresAt' ? 'expires' : String(i.path[0] ?? 'role');
+    const flags: Record<string, string> = { expiresAt: 'expires', agentId: 'agent' };
+    const flag = flags[String(i.path[0])] ?? String(i.path[0] ?? 'role');
     throw new UsageError(`--${flag}: ${i.message}`);
   }
   return parsed.data;
@@ -65,6 +67,7 @@ export function registerKeyCommands(program: Command): void {
     .option('--role <role>', 'tenant_admin or agent', 'tenant_admin')
     .option('--permissions <list>', 'comma-separated, e.g. rules:read,rules:create (default by role)')
     .option('--ous <list>', 'agents: comma-separated OUs')
+    .option('--agent <id>', 'agents: the agent id (CALLGUARD_AGENT) whose pop-up stream the key may open')
     .option('--name <name>')
     .option('--expires <time>', 'when the key stops working, ISO 8601 (e.g. 2027-06-30T00:00:00Z)')
     .option('--json', 'print JSON')

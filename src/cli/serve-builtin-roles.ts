@@ -1,5 +1,6 @@
 import { apiDepsOver } from '../api/api-deps.js';
 import { buildApiApp } from '../api/app.js';
+import { SecretBox } from '../jobs/secret-box.js';
 import { countingDeciderSource } from './counting-decider-source.js';
 import { extraApiRoutes, registerRole, type ServeContext } from './serve-roles.js';
 
@@ -17,6 +18,7 @@ registerRole('api', async (ctx) => {
       registry: ctx.registry,
       log: ctx.log,
       store: storeOptionsOf(ctx),
+      secrets: SecretBox.fromConfig(ctx.config),
     }),
     { routes: await extraApiRoutes(ctx) },
   );

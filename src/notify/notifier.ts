@@ -9,7 +9,7 @@ import { envelope, fromCallEvent, type NotifyEvent, type NotifyInput } from './n
 import { notifyDroppedTotal } from './notify-metrics.js';
 import type { WebhookJobData } from './webhook-job.js';
 import type { WebhookQueue } from './webhook-queue.js';
-import { targetOf, urlOf, type WebhookSettings } from './webhook-settings.js';
+import { delivers, targetOf, type WebhookSettings } from './webhook-settings.js';
 
 export interface NotifierOptions {
   /** Events held in memory while Redis is away; beyond it the oldest are dropped (counted, logged). */
@@ -205,7 +205,7 @@ export class Notifier implements CallEventSink {
         queueEventAppend(pipeline as never, event, p.body, this.options.streamMaxLen);
         queued++;
         const target = targetOf(event.type);
-        if (settings.secret && urlOf(settings, target)) {
+        if (delivers(settings, target)) {
           jobs.push({ tenant, eventId: event.id, type: event.type, target, body: p.body });
         }
       }

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { Cluster } from 'ioredis';
 import type { Config } from '../config.js';
+import { SecretBox } from '../jobs/secret-box.js';
 import type { Logger } from '../log.js';
 import type { RedisClient } from '../store/redis-client.js';
 import { TenantRepository } from '../store/tenant-repository.js';
@@ -44,7 +45,13 @@ export class NotifyService {
   constructor(options: NotifyServiceOptions) {
     const { config, client, log } = options;
     const tenants = new TenantRepository(client);
-    const loadSettings = async (tenant: string) => webhookSettingsOf(await tenants.params(tenant));
+    // The key that opens the tenants' webhook secrets (the one bulk jobs use), made on first need.
+    let box: SecretBox | undefined;
+    const loadSettings = async (tenant: string) => {
+      const params = await tenants.params(tenant);
+      box ??= params.webhookSecret === undefined ? undefined : SecretBox.fromConfig(config);
+      return webhookSettingsOf(params, box);
+    };
     const delivery: WebhookDeliveryOptions = {
       ...DEFAULT_DELIVERY_OPTIONS,
       timeoutMs: config.CALLGUARD_WEBHOOK_TIMEOUT_MS,
@@ -90,6 +97,7 @@ export class NotifyService {
         connection: this.workerConnection,
         settingsFor: loadSettings,
         deadLetters: this.deadLetters,
+        onReceiverBack: (tenant, target) => this.queue.promoteRetries(tenant, target),
         options: delivery,
         log: log.child({ component: 'webhooks' }),
       });

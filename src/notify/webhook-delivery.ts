@@ -20,7 +20,8 @@ export type DeliveryResult =
 
 export interface DeliveryRequest {
   readonly url: string;
-  readonly secret: string;
+  /** undefined: the tenant chose unsigned webhooks (no signature header). */
+  readonly secret: string | undefined;
   readonly eventId: string;
   readonly type: string;
   readonly body: string;
@@ -60,7 +61,9 @@ export class WebhookSender {
           [EVENT_ID_HEADER]: req.eventId,
           [EVENT_TYPE_HEADER]: req.type,
           [ATTEMPT_HEADER]: String(req.attempt),
-          [SIGNATURE_HEADER]: signatureHeader(req.secret, req.body, Math.floor(now / 1000)),
+          ...(req.secret === undefined
+            ? {}
+            : { [SIGNATURE_HEADER]: signatureHeader(req.secret, req.body, Math.floor(now / 1000)) }),
         },
         body: req.body,
         headersTimeout: req.timeoutMs,

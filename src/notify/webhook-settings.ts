@@ -1,5 +1,7 @@
+import type { SecretBox } from '../jobs/secret-box.js';
 import type { TenantParams } from '../store/tenant-params.js';
 import type { NotifyEventType } from './notify-event-types.js';
+import { readWebhookSecret } from './webhook-secret.js';
 
 /** Which receiver an event type goes to. */
 export type WebhookTarget = 'agentDesktop' | 'campaignEngine';
@@ -9,15 +11,23 @@ export interface WebhookSettings {
   readonly agentDesktopUrl?: string;
   readonly campaignEngineUrl?: string;
   readonly secret?: string;
+  /** The tenant chose to send webhooks without a signature (no secret set). */
+  readonly unsigned: boolean;
+  /** A secret is stored but cannot be decrypted here: deliveries fail loudly (dead letters). */
+  readonly secretError?: string;
   readonly allowPrivateTargets: boolean;
   readonly disabledEvents: ReadonlySet<NotifyEventType>;
 }
 
-export function webhookSettingsOf(params: TenantParams): WebhookSettings {
+/** `box` opens an encrypted secret (the node's CALLGUARD_SECRET_KEY); a plain one needs none. */
+export function webhookSettingsOf(params: TenantParams, box?: SecretBox): WebhookSettings {
+  const { secret, error } = readWebhookSecret(box, params.webhookSecret);
   return {
     agentDesktopUrl: params.webhooks.agentDesktopUrl,
     campaignEngineUrl: params.webhooks.campaignEngineUrl,
-    secret: params.webhookSecret,
+    secret,
+    unsigned: params.unsignedWebhooks && secret === undefined && error === undefined,
+    ...(error === undefined ? {} : { secretError: error }),
     allowPrivateTargets: params.allowPrivateWebhookTargets,
     disabledEvents: new Set(params.disabledEvents),
   };
@@ -30,4 +40,12 @@ export function targetOf(type: NotifyEventType): WebhookTarget {
 
 export function urlOf(settings: WebhookSettings, target: WebhookTarget): string | undefined {
   return target === 'agentDesktop' ? settings.agentDesktopUrl : settings.campaignEngineUrl;
+}
+
+/** Whether events for `target` are queued for delivery: a URL, and a secret, an explicit unsigned choice, or a secret that must fail loudly. */
+export function delivers(settings: WebhookSettings, target: WebhookTarget): boolean {
+  return (
+    urlOf(settings, target) !== undefined &&
+    (settings.secret !== undefined || settings.unsigned || settings.secretError !== undefined)
+  );
 }

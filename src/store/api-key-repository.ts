@@ -31,6 +31,9 @@ export const DEFAULT_PERMISSIONS: Record<Role, readonly Permission[]> = {
   agent: ['rules:read'],
 };
 
+/** An agent id as the dialplan sets it in CALLGUARD_AGENT (and as it appears in a URL path). */
+export const agentIdSchema = z.string().regex(/^[A-Za-z0-9_.@-]{1,128}$/, '1-128 letters, digits or _ . @ -');
+
 /** A key as created: the role, the explicit permissions and, for agents, the OUs it may touch. */
 export const apiKeyInputSchema = z
   .object({
@@ -56,6 +59,11 @@ export const apiKeyInputSchema = z
       .datetime({ offset: true, message: 'an ISO 8601 date and time such as 2027-06-30T00:00:00Z' })
       .optional()
       .describe('When the key stops working (ISO 8601); none: it works until revoked.'),
+    agentId: agentIdSchema
+      .optional()
+      .describe(
+        "Agents: the agent id the dialplan sets in CALLGUARD_AGENT; the key may open that agent's pop-up stream (GET /v1/agents/{agentId}/events).",
+      ),
   })
   .strict();
 export type ApiKeyInput = z.input<typeof apiKeyInputSchema>;
@@ -69,6 +77,7 @@ export const apiKeyRecordSchema = z
     role: roleSchema,
     permissions: z.array(permissionSchema),
     ous: z.array(z.string()),
+    agentId: z.string().optional(),
     createdAt: z.number().int(),
     expiresAt: z.number().int().optional().describe('When the key stops working (epoch ms).'),
   })
@@ -134,6 +143,7 @@ export class ApiKeyRepository {
       role: parsed.role,
       permissions: [...new Set(parsed.permissions ?? DEFAULT_PERMISSIONS[parsed.role])].sort(),
       ous: parsed.role === 'agent' ? [...new Set(parsed.ous ?? [])].sort() : [],
+      ...(parsed.role === 'agent' && parsed.agentId !== undefined ? { agentId: parsed.agentId } : {}),
       createdAt: this.now(),
       ...(expiresAt === undefined ? {} : { expiresAt }),
     };

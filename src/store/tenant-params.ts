@@ -39,8 +39,14 @@ export const tenantParamsSchema = z
       })
       .strict()
       .default({}),
-    /** HMAC-SHA256 key for webhook signatures; write-only through the API, never logged. */
-    webhookSecret: z.string().min(16, 'at least 16 characters').max(256).optional(),
+    /**
+     * HMAC-SHA256 key for webhook signatures; write-only through the API, never logged. Stored
+     * encrypted (src/notify/webhook-secret.ts), so longer than the 16-256 characters given; a plain
+     * value from an earlier version is still read.
+     */
+    webhookSecret: z.string().min(16, 'at least 16 characters').max(1024).optional(),
+    /** Webhook URLs without a secret send unsigned webhooks only when the tenant chose so here. */
+    unsignedWebhooks: z.boolean().default(false),
     /** Let webhooks go to loopback / private addresses (off: such targets are refused, against SSRF). */
     allowPrivateWebhookTargets: z.boolean().default(false),
     /** Admin changes are kept in the audit trail this many days at most. */

@@ -194,7 +194,8 @@ describe.skipIf(skipWithoutRedis)('tenancy, permissions and keys', () => {
     assert.equal(patched.json().webhookSecretSet, true);
     assert.equal(patched.json().maxScheduledExports, 10);
     assert.ok(!(await h.call('GET', '/v1/params', key)).body.includes(secret));
-    const cleared = await h.call('PATCH', '/v1/params', key, { webhookSecret: null });
+    // clearing the secret while a URL is set would stop delivery silently: clear both
+    const cleared = await h.call('PATCH', '/v1/params', key, { webhookSecret: null, webhooks: {} });
     assert.equal(cleared.json().webhookSecretSet, false);
     const bad = await h.call('PATCH', '/v1/params', key, { webhooks: { agentDesktopUrl: 'ftp://x' } });
     assert.equal(bad.statusCode, 400);

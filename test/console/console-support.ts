@@ -59,14 +59,20 @@ export interface RunningCallguard {
   stop(): Promise<void>;
 }
 
-/** `callguard serve --roles api,worker` as a child process on a free loopback port, against the given Redis. */
-export async function startCallguard(redisUrl: string): Promise<RunningCallguard> {
+/**
+ * `callguard serve --roles api,worker` (or `options.roles`) as a child process on a free loopback
+ * port, against the given Redis; `options.env` adds variables (ARI_URL for the ari role).
+ */
+export async function startCallguard(
+  redisUrl: string,
+  options: { roles?: string; env?: Record<string, string> } = {},
+): Promise<RunningCallguard> {
   const port = await freePort();
   const systemKey = `sys-${randomBytes(16).toString('hex')}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'cg-console-'));
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--roles', 'api,worker'],
+    ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--roles', options.roles ?? 'api,worker'],
     {
       cwd: REPO,
       env: {
@@ -79,6 +85,7 @@ export async function startCallguard(redisUrl: string): Promise<RunningCallguard
         CALLGUARD_EMBEDDED_REDIS: 'never',
         CALLGUARD_SECRET_KEY: randomBytes(32).toString('base64'),
         LOG_LEVEL: 'warn',
+        ...options.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     },

@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import type { SecretBox } from '../../src/jobs/secret-box.js';
 import { silentLogger } from '../../src/log.js';
 import { DeadLetterRepository } from '../../src/notify/dead-letters.js';
 import { Notifier, type NotifierOptions } from '../../src/notify/notifier.js';
@@ -29,13 +30,15 @@ export async function notifyStack(
     delivery?: Partial<WebhookDeliveryOptions>;
     notifier?: Partial<NotifierOptions>;
     worker?: boolean;
+    /** Opens encrypted webhook secrets (the API's SecretBox). */
+    box?: SecretBox;
   } = {},
 ) {
   const client = redis.client();
   const workerConnection = new Redis(redis.url, { maxRetriesPerRequest: null, retryStrategy: () => 50 });
   workerConnection.on('error', () => undefined);
   const tenants = new TenantRepository(client);
-  const settingsFor = async (t: string) => webhookSettingsOf(await tenants.params(t));
+  const settingsFor = async (t: string) => webhookSettingsOf(await tenants.params(t), options.box);
   const delivery = { ...TEST_DELIVERY, ...options.delivery };
   const queue = new WebhookQueue(client, delivery);
   const deadLetters = new DeadLetterRepository(client);
@@ -47,6 +50,7 @@ export async function notifyStack(
           connection: workerConnection,
           settingsFor,
           deadLetters,
+          onReceiverBack: (t, target) => queue.promoteRetries(t, target),
           options: delivery,
           log: silentLogger,
         });

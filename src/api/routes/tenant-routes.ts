@@ -5,7 +5,13 @@ import { TENANT_ID } from '../../store/keys.js';
 import type { ApiApp, ApiDeps } from '../api-deps.js';
 import { recordChange } from '../audit.js';
 import { errorResponses } from '../schemas.js';
-import { paramsPatchSchema, paramsView, paramsViewSchema, patchOf } from './params-routes.js';
+import {
+  newTenantParams,
+  paramsPatchSchema,
+  paramsToStore,
+  paramsView,
+  paramsViewSchema,
+} from './params-routes.js';
 
 export const tenantIdSchema = z
   .string()
@@ -43,7 +49,8 @@ export function registerTenantRoutes(app: ApiApp, deps: ApiDeps): void {
     },
     async (request, reply) => {
       const { id, name, params } = request.body;
-      const tenant = await deps.tenants.create(id, { name, params: params as never });
+      const stored = params === undefined ? undefined : newTenantParams(deps, params);
+      const tenant = await deps.tenants.create(id, { name, params: stored });
       const view = paramsView(await deps.tenants.params(id));
       recordChange(deps, request.principal, id, {
         kind: 'tenant',
@@ -114,7 +121,17 @@ export function registerTenantRoutes(app: ApiApp, deps: ApiDeps): void {
       if (!(await deps.tenants.get(tenantId))) {
         throw cgError('CG_ERR_NOT_FOUND', `tenant "${tenantId}" does not exist`);
       }
-      return paramsView(await deps.tenants.setParams(tenantId, patchOf(request.body)));
+      const current = await deps.tenants.params(tenantId);
+      const patch = paramsToStore(deps, current, request.body as Record<string, unknown>);
+      const next = paramsView(await deps.tenants.setParams(tenantId, patch));
+      recordChange(deps, request.principal, tenantId, {
+        kind: 'params',
+        action: 'update',
+        target: tenantId,
+        before: paramsView(current),
+        after: next,
+      });
+      return next;
     },
   );
 }
