@@ -167,6 +167,10 @@ export const configSchema = z.object({
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info')
     .describe('pino log level.'),
+  LOG_FORMAT: z
+    .enum(['auto', 'json', 'pretty'])
+    .default('auto')
+    .describe('Log lines: auto (one-line readable lines on a terminal, JSON otherwise), json or pretty.'),
 });
 
 export type Config = z.infer<typeof configSchema>;
