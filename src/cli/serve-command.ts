@@ -7,6 +7,7 @@ import { ensureRedis, logRedisInUse } from '../store/embedded-redis.js';
 import { createRedisClient, type RedisClient } from '../store/redis-client.js';
 import { checkServer } from '../store/server-check.js';
 import { SyncRegistry } from '../store/sync-registry.js';
+import { startHealthServer } from './health-server.js';
 import { UsageError } from './output.js';
 import './serve-builtin-roles.js';
 import '../notify/serve-notify.js';
@@ -127,6 +128,9 @@ export function startServer(config: Config, roles: ReadonlySet<RoleName>, log: L
       running.set(name, await start({ ...ctx, log: log.child({ role: name }) }));
       log.info({ role: name }, 'role started');
     }
+    const health = stopping ? undefined : await startHealthServer(ctx);
+    // no api role here: the health server takes its slot, so it stops last, after the drain
+    if (health) running.set('api', health);
     return ctx;
   })();
 
