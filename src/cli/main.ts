@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { CallguardError } from '../domain/errors.js';
 import { CsvHeaderError } from '../jobs/rules-csv.js';
 import { registerCheckCommand } from './check-command.js';
+import { registerCompletionCommand } from './completion-command.js';
 import { registerDoctorCommand } from './doctor-command.js';
 import { registerEventsCommand } from './events-command.js';
 import { registerExportCommand } from './export-command.js';
@@ -24,6 +25,8 @@ registerRulesCommands(program);
 registerImportCommand(program);
 registerJobsCommand(program);
 registerExportCommand(program);
+// last: the completion script lists every command registered above
+registerCompletionCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -69,6 +69,22 @@ export function registerTenantCommands(program: Command): void {
       });
     });
 
+  tenant
+    .command('list')
+    .description('list the tenants (id, name, created)')
+    .option('--json', 'print JSON')
+    .action(async (o: { json?: boolean }) => {
+      await withRedis(async (client) => {
+        const tenants = await new TenantRepository(client).list();
+        if (o.json) {
+          out(JSON.stringify(tenants));
+          return;
+        }
+        for (const t of tenants) out(`${t.id}\t${t.name}\t${new Date(t.createdAt).toISOString()}`);
+        out(`# ${tenants.length} tenant${tenants.length === 1 ? '' : 's'}`);
+      });
+    });
+
   program
     .command('key')
     .description('API keys (directly in Redis, REDIS_URL)')
