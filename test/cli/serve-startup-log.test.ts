@@ -59,8 +59,17 @@ test('serve names its roles and its Redis first, and a Redis outage leaves only 
     });
     assert.deepEqual(notJson.slice(0, 5), [], 'every line is one JSON record');
   } finally {
+    // with Redis gone the drain waits for it; a second signal ends the process
+    const exited =
+      child.exitCode === null && child.signalCode === null
+        ? new Promise((r) => child.once('exit', r))
+        : Promise.resolve();
     child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
+    const again = setTimeout(() => child.kill('SIGINT'), 5_000);
+    const hard = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    await exited;
+    clearTimeout(again);
+    clearTimeout(hard);
     await redis.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
