@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config.js';
+import { CallguardError } from '../domain/errors.js';
 import { type ApiKeyInput, ApiKeyRepository, apiKeyInputSchema } from '../store/api-key-repository.js';
+import { redactRedisUrl } from '../store/embedded-redis.js';
 import { createRedisClient, type RedisClient } from '../store/redis-client.js';
 import { TenantRepository } from '../store/tenant-repository.js';
 import { out, UsageError } from './output.js';
@@ -21,6 +23,14 @@ async function withRedis<T>(fn: (client: RedisClient) => Promise<T>): Promise<T>
     redisOptions: { maxRetriesPerRequest: 2, retryStrategy: (n) => (n > 3 ? null : 100 * n) },
   });
   try {
+    try {
+      await client.ping();
+    } catch {
+      throw new CallguardError(
+        'CG_ERR_UNAVAILABLE',
+        `cannot reach Redis at ${redactRedisUrl(config.REDIS_URL)}; the embedded Redis runs only while callguard serve runs: start it, or set REDIS_URL to your Redis`,
+      );
+    }
     return await fn(client);
   } finally {
     client.disconnect();

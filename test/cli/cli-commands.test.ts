@@ -86,6 +86,12 @@ describe('the CLI commands an operator reaches for', { skip: skipWithoutRedis },
     assert.equal(listed.code, 0, listed.stderr);
     const tenants = JSON.parse(listed.stdout) as Array<{ id: string; name: string }>;
     assert.equal(tenants.find((t) => t.id === tenant)?.name, 'Ops Inc');
+    const noRedis = await cli(['tenant', 'list'], { REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
+    assert.equal(noRedis.code, 1);
+    assert.match(
+      noRedis.stderr,
+      /cannot reach Redis at .*; the embedded Redis runs only while callguard serve runs/,
+    );
     const plain = await cli(['tenant', 'list']);
     assert.match(plain.stdout, new RegExp(`^${tenant}\\tOps Inc\\t`, 'm'));
 
