@@ -34,9 +34,14 @@ function prettyStream(destination?: pino.DestinationStream): pino.DestinationStr
     colorize: process.stdout.isTTY === true,
     translateTime: 'SYS:HH:MM:ss.l',
     ignore: 'pid,hostname,app',
+    // err is a one-line string here (see errorLine), printed on the line with the other fields
+    errorLikeObjectKeys: [],
     sync: true,
   });
 }
+
+const errorLine = (e: unknown): unknown =>
+  e instanceof Error ? `${e.name}: ${e.message.replace(/\s*\n\s*/g, ' ')}` : e;
 
 export function createLogger(
   level = 'info',
@@ -46,7 +51,14 @@ export function createLogger(
   const readable =
     format === 'pretty' || (format === 'auto' && !destination && process.stdout.isTTY === true);
   return pino(
-    { level, redact: { paths: REDACT, censor: '[redacted]' }, base: { app: 'callguard' } },
+    {
+      level,
+      redact: { paths: REDACT, censor: '[redacted]' },
+      base: { app: 'callguard' },
+      // On a terminal an error is its type and message on the line; the stack stays in JSON logs.
+      // (pino tells pino-pretty its errorKey, which then prints apart on several lines: not `err`)
+      ...(readable ? { serializers: { err: errorLine, error: errorLine }, errorKey: 'error' } : {}),
+    },
     readable ? prettyStream(destination) : destination,
   );
 }
