@@ -40,6 +40,11 @@ export const configSchema = z.object({
     .describe('Rebuild the cached rule snapshot once this many changes have landed after it.'),
   CALLGUARD_HTTP_HOST: z.string().min(1).default('127.0.0.1').describe('Address the admin API listens on.'),
   CALLGUARD_HTTP_PORT: port.default(7780).describe('Port the admin API listens on.'),
+  CALLGUARD_HEALTH_PORT: port
+    .optional()
+    .describe(
+      'A process without the api role (worker, call node) serves /healthz, /readyz and /metrics on this port (on CALLGUARD_HTTP_HOST); unset: none.',
+    ),
   CALLGUARD_SYSTEM_KEY: z
     .string()
     .min(16, 'at least 16 characters')
@@ -185,6 +190,10 @@ export const configSchema = z.object({
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info')
     .describe('pino log level.'),
+  LOG_FORMAT: z
+    .enum(['auto', 'json', 'pretty'])
+    .default('auto')
+    .describe('Log lines: auto (one-line readable lines on a terminal, JSON otherwise), json or pretty.'),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -1,4 +1,5 @@
 import { type Logger, pino } from 'pino';
+import pretty from 'pino-pretty';
 
 export type { Logger };
 
@@ -20,10 +21,45 @@ const REDACT = [
   '*.webhookSecret',
 ];
 
-export function createLogger(level = 'info', destination?: pino.DestinationStream): Logger {
+export type LogFormat = 'auto' | 'json' | 'pretty';
+
+/**
+ * One line per record either way: JSON for log collectors, or (on a terminal, LOG_FORMAT=auto) a short
+ * coloured line with the time, level, message and the record's fields.
+ */
+function prettyStream(destination?: pino.DestinationStream): pino.DestinationStream {
+  return pretty({
+    ...(destination ? { destination: destination as NodeJS.WritableStream } : {}),
+    singleLine: true,
+    colorize: process.stdout.isTTY === true,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname,app',
+    // err is a one-line string here (see errorLine), printed on the line with the other fields
+    errorLikeObjectKeys: [],
+    sync: true,
+  });
+}
+
+const errorLine = (e: unknown): unknown =>
+  e instanceof Error ? `${e.name}: ${e.message.replace(/\s*\n\s*/g, ' ')}` : e;
+
+export function createLogger(
+  level = 'info',
+  destination?: pino.DestinationStream,
+  format: LogFormat = 'json',
+): Logger {
+  const readable =
+    format === 'pretty' || (format === 'auto' && !destination && process.stdout.isTTY === true);
   return pino(
-    { level, redact: { paths: REDACT, censor: '[redacted]' }, base: { app: 'callguard' } },
-    destination,
+    {
+      level,
+      redact: { paths: REDACT, censor: '[redacted]' },
+      base: { app: 'callguard' },
+      // On a terminal an error is its type and message on the line; the stack stays in JSON logs.
+      // (pino tells pino-pretty its errorKey, which then prints apart on several lines: not `err`)
+      ...(readable ? { serializers: { err: errorLine, error: errorLine }, errorKey: 'error' } : {}),
+    },
+    readable ? prettyStream(destination) : destination,
   );
 }
 

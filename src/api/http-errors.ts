@@ -50,8 +50,18 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
 const REDIS_DOWN =
   /Connection is closed|MaxRetriesPerRequest|max retries per request|ECONNREFUSED|Stream isn't writeable|ETIMEDOUT/i;
 
-/** Any error → the catalogue's `{ code, message, details }`. Bad input is never a 5xx. */
-export function toCallguardError(error: unknown): CallguardError {
+/** 1048576 → "1 MiB (1,048,576 bytes)": a limit a person can read and a client can compare against. */
+export function bytesText(bytes: number): string {
+  const mib = bytes / (1024 * 1024);
+  const readable = mib >= 1 ? `${Number(mib.toFixed(1))} MiB` : `${Number((bytes / 1024).toFixed(1))} KiB`;
+  return `${readable} (${bytes.toLocaleString('en')} bytes)`;
+}
+
+/**
+ * Any error → the catalogue's `{ code, message, details }`. Bad input is never a 5xx. `bodyLimit`: the
+ * route's body limit in bytes, stated in a 413's message and details.
+ */
+export function toCallguardError(error: unknown, bodyLimit?: number): CallguardError {
   if (error instanceof CallguardError) return error;
   if (error instanceof RuleInputError) return ruleInputErrorToCg(error);
   const e = error as FastifyError & { validationContext?: string };
@@ -70,10 +80,16 @@ export function toCallguardError(error: unknown): CallguardError {
   }
   const mapped = e.code ? FASTIFY_CODES[e.code] : undefined;
   if (mapped === 'CG_ERR_PAYLOAD_TOO_LARGE') {
-    return cgError(
-      'CG_ERR_PAYLOAD_TOO_LARGE',
-      `the request body is larger than this endpoint accepts (${e.message})`,
-    );
+    return bodyLimit
+      ? cgError(
+          'CG_ERR_PAYLOAD_TOO_LARGE',
+          `the request body is larger than the ${bytesText(bodyLimit)} this endpoint accepts; send less per request`,
+          { limitBytes: bodyLimit },
+        )
+      : cgError(
+          'CG_ERR_PAYLOAD_TOO_LARGE',
+          `the request body is larger than this endpoint accepts (${e.message})`,
+        );
   }
   if (mapped === 'CG_ERR_UNSUPPORTED_MEDIA_TYPE') {
     return cgError('CG_ERR_UNSUPPORTED_MEDIA_TYPE', `${e.message}; send application/json`);
@@ -93,7 +109,7 @@ export function toCallguardError(error: unknown): CallguardError {
 
 export function errorHandler(log: Logger) {
   return (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
-    const cg = toCallguardError(error);
+    const cg = toCallguardError(error, request.routeOptions?.bodyLimit);
     if (cg.status >= 500)
       log.error({ err: error, url: request.url, method: request.method }, 'request failed');
     return reply.code(cg.status).type('application/json').send(JSON.stringify(cg.toJSON()));

@@ -1,7 +1,7 @@
 import { createConnection, createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import type { Config } from '../config.js';
-import { findRedisServer } from '../store/redis-process.js';
+import { findRedisServer, LAYOUT_SETTINGS } from '../store/redis-process.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 export interface CheckResult {
@@ -70,6 +70,20 @@ export async function checkRedis(config: Config): Promise<CheckResult[]> {
       fix: 'make sure the managed Redis has AOF (or equivalent durability) enabled',
     });
   }
+  const small: string[] = [];
+  for (const [name, wanted] of LAYOUT_SETTINGS) {
+    const reply = (await client.config('GET', name).catch(() => [])) as unknown as string[];
+    if (reply.length >= 2 && Number(reply[1]) < Number(wanted))
+      small.push(`${name} ${reply[1]} (want ${wanted})`);
+  }
+  if (small.length > 0) {
+    results.push({
+      check: 'redis encoding',
+      status: 'warn',
+      detail: `${small.join(', ')}: rules take more memory than callguard sizes its storage for`,
+      fix: `set in redis.conf (or with redis-cli CONFIG SET): ${LAYOUT_SETTINGS.map(([n, v]) => `${n} ${v}`).join(', ')}`,
+    });
+  }
   const info = await client.info('server').catch(() => '');
   const mode = /redis_mode:(\w+)/.exec(info)?.[1];
   if (mode === 'cluster' && !config.REDIS_CLUSTER) {
@@ -115,11 +129,13 @@ export async function checkAri(config: Config): Promise<CheckResult> {
       fix: 'enable ARI: http.conf enabled=yes and ari.conf enabled=yes (see dialplan/asterisk/)',
     };
   } catch (error) {
+    // An Asterisk that is not there (yet) is not a fault of callguard: the ari role waits for it and
+    // retries quietly. Wrong credentials or ARI switched off are faults (fail above).
     return {
       check: 'asterisk ari',
-      status: 'fail',
-      detail: `cannot reach ${config.ARI_URL}: ${(error as Error).cause ?? (error as Error).message}`,
-      fix: 'start Asterisk with http.conf/ari.conf from dialplan/asterisk, or set ARI_URL',
+      status: 'warn',
+      detail: `nothing answers at ${config.ARI_URL} (${(error as Error).cause ?? (error as Error).message}); the ari role waits for Asterisk and retries`,
+      fix: 'start Asterisk with http.conf/ari.conf from dialplan/asterisk, set ARI_URL, or leave ari out of --roles',
     };
   }
 }
@@ -178,23 +194,50 @@ export function checkEslInbound(config: Config): Promise<CheckResult> {
   });
 }
 
-/** A port callguard itself listens on: free, or already taken (by a running callguard or something else). */
+/** Does a callguard answer `/healthz` at this URL? */
+export async function callguardAnswers(healthUrl: string): Promise<boolean> {
+  try {
+    const res = await fetch(healthUrl, { signal: AbortSignal.timeout(TIMEOUT_MS) });
+    const body = (await res.json().catch(() => undefined)) as { status?: string } | undefined;
+    return res.ok && body?.status === 'ok';
+  } catch {
+    return false;
+  }
+}
+
+/** Where a client on this host reaches a server listening on `host` (a wildcard address: loopback). */
+export const reachableHost = (host: string): string =>
+  host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+
+/**
+ * A port callguard itself listens on: free, or taken. Taken by a running callguard (its `/healthz`,
+ * at `healthUrl`, answers) is fine; taken by something else is a failure the server would hit.
+ */
 export function checkListenPort(
   check: string,
   host: string,
   port: number,
   variables: string,
+  healthUrl?: string,
 ): Promise<CheckResult> {
   return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', (error: NodeJS.ErrnoException) =>
+    server.once('error', async (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE' && healthUrl && (await callguardAnswers(healthUrl))) {
+        resolve({
+          check,
+          status: 'ok',
+          detail: `${host}:${port} is served by a running callguard (${healthUrl} answers)`,
+        });
+        return;
+      }
       resolve({
         check,
-        status: 'warn',
-        detail: `${host}:${port} is in use (${error.code}); fine if callguard is already running there`,
+        status: 'fail',
+        detail: `${host}:${port} is in use (${error.code}) and no callguard answers ${healthUrl ?? '/healthz'} there`,
         fix: `stop what holds it or set ${variables}`,
-      }),
-    );
+      });
+    });
     server.listen(port, host, () =>
       server.close(() => resolve({ check, status: 'ok', detail: `${host}:${port} is free` })),
     );

@@ -1,7 +1,14 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { ConfigError, loadConfig } from '../config.js';
-import { type CheckResult, checkAri, checkEslInbound, checkListenPort, checkRedis } from './doctor-checks.js';
+import {
+  type CheckResult,
+  checkAri,
+  checkEslInbound,
+  checkListenPort,
+  checkRedis,
+  reachableHost,
+} from './doctor-checks.js';
 import { EXIT, out, UsageError } from './output.js';
 
 const ROLES = ['api', 'ari', 'esl', 'worker'] as const;
@@ -31,6 +38,11 @@ export async function runDoctor(roles: readonly string[]): Promise<CheckResult[]
   }
   const results: CheckResult[] = [{ check: 'config', status: 'ok', detail: 'every setting is valid' }];
   results.push(...(await checkRedis(config)));
+  // A running callguard answers /healthz on the api port, or (no api role) on CALLGUARD_HEALTH_PORT.
+  const healthPort = roles.includes('api')
+    ? config.CALLGUARD_HTTP_PORT
+    : (config.CALLGUARD_HEALTH_PORT ?? config.CALLGUARD_HTTP_PORT);
+  const healthUrl = `http://${reachableHost(config.CALLGUARD_HTTP_HOST)}:${healthPort}/healthz`;
   if (roles.includes('api')) {
     results.push(
       await checkListenPort(
@@ -38,6 +50,7 @@ export async function runDoctor(roles: readonly string[]): Promise<CheckResult[]
         config.CALLGUARD_HTTP_HOST,
         config.CALLGUARD_HTTP_PORT,
         'CALLGUARD_HTTP_HOST / CALLGUARD_HTTP_PORT',
+        healthUrl,
       ),
     );
     if (!config.CALLGUARD_SYSTEM_KEY) {
@@ -50,14 +63,16 @@ export async function runDoctor(roles: readonly string[]): Promise<CheckResult[]
     }
   }
   if (roles.includes('ari')) results.push(await checkAri(config));
-  if (roles.includes('esl')) {
-    results.push(await checkEslInbound(config));
+  // ESL_MODE says which side of the event socket this node uses: only that side is checked.
+  if (roles.includes('esl') && config.ESL_MODE !== 'outbound') results.push(await checkEslInbound(config));
+  if (roles.includes('esl') && config.ESL_MODE !== 'inbound') {
     results.push(
       await checkListenPort(
         'esl outbound socket',
         config.ESL_LISTEN_HOST,
         config.ESL_LISTEN_PORT,
         'ESL_LISTEN_HOST / ESL_LISTEN_PORT',
+        healthUrl,
       ),
     );
   }

@@ -68,9 +68,7 @@ export function registerExportCommand(program: Command): void {
       const { id } = await callApi<{ id: string }>(target, 'POST', '/v1/exports', {
         filter,
         password,
-        target: o.server
-          ? { mode: 'server', serverId: o.server, path: o.path, fileName: o.fileName }
-          : { mode: 'download' },
+        ...(o.server ? { file: { serverId: o.server, path: o.path, fileName: o.fileName } } : {}),
       });
       const v = await followJob(target, id, o.json === true);
       if (v.state === 'failed') {

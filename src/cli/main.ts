@@ -3,6 +3,7 @@ import { CallguardError } from '../domain/errors.js';
 import { CsvHeaderError } from '../jobs/rules-csv.js';
 import { registerAuditCommand } from './audit-command.js';
 import { registerCheckCommand } from './check-command.js';
+import { registerCompletionCommand } from './completion-command.js';
 import { registerDoctorCommand } from './doctor-command.js';
 import { registerEventsCommand } from './events-command.js';
 import { registerExportCommand } from './export-command.js';
@@ -28,6 +29,8 @@ registerRulesCommands(program);
 registerImportCommand(program);
 registerJobsCommand(program);
 registerExportCommand(program);
+// last: the completion script lists every command registered above
+registerCompletionCommand(program);
 
 try {
   await program.parseAsync(process.argv);

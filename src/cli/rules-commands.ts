@@ -43,6 +43,54 @@ function ruleLine(r: Rule): string {
   return parts.filter(Boolean).join('\t');
 }
 
+/** The rule fields the add and update commands take, option name → API field. */
+const RULE_OPTIONS = {
+  called: 'called',
+  calling: 'calling',
+  direction: 'direction',
+  action: 'action',
+  group: 'groupId',
+  type: 'typeId',
+  ou: 'ou',
+  remarks: 'remarks',
+} as const;
+const UNSETTABLE = ['called', 'calling', 'group', 'type', 'ou', 'remarks'];
+
+/** The API body of the options given (an option not given is left out). */
+function ruleFields(o: Record<string, string | undefined>): Record<string, unknown> {
+  const body: Record<string, unknown> = {};
+  for (const [option, field] of Object.entries(RULE_OPTIONS)) {
+    if (o[option] !== undefined) body[field] = o[option];
+  }
+  if (o.validity) body.validity = parseValidity(o.validity);
+  return body;
+}
+
+/** A stored rule as the body that writes it back (the PUT takes a validity, not an expiry). */
+function ruleBody(rule: Rule): Record<string, unknown> {
+  const { id: _id, updatedAt: _u, expiresAt: _e, ...rest } = rule;
+  return rest;
+}
+
+function ruleIdArg(raw: string): number {
+  const id = Number(raw);
+  if (!Number.isInteger(id) || id < 1)
+    throw new UsageError(`"${raw}" is not a rule id (a whole number from 1)`);
+  return id;
+}
+
+const ruleOptions = (cmd: Command, defaults: boolean) =>
+  cmd
+    .option('--called <pattern>', 'called number or pattern')
+    .option('--calling <pattern>', 'calling number or pattern (anonymous for no caller id)')
+    .option('--direction <direction>', 'inbound, outbound or both', defaults ? 'both' : undefined)
+    .option('--action <action>', 'block or allow', defaults ? 'block' : undefined)
+    .option('--group <group>')
+    .option('--type <type>')
+    .option('--ou <ou>')
+    .option('--validity <n[hdmy]>', 'expire after 1-120 hours, days, months or years (3d)')
+    .option('--remarks <text>');
+
 const connection = (cmd: Command) =>
   cmd
     .option('--url <url>', 'admin API base URL (default CALLGUARD_URL or http://127.0.0.1:7780)')
@@ -54,31 +102,13 @@ export function registerRulesCommands(program: Command): void {
   const rules = program.command('rules').description('manage rules through the admin API');
 
   connection(
-    rules
-      .command('add')
-      .description('create a rule')
-      .option('--called <pattern>', 'called number or pattern')
-      .option('--calling <pattern>', 'calling number or pattern (anonymous for no caller id)')
-      .option('--direction <direction>', 'inbound, outbound or both', 'both')
-      .option('--action <action>', 'block or allow', 'block')
-      .option('--group <group>')
-      .option('--type <type>')
-      .option('--ou <ou>')
-      .option('--validity <n[hdmy]>', 'expire after 1-120 hours, days, months or years (3d)')
-      .option('--remarks <text>')
-      .option('--duplicates <mode>', 'reject, skip or override', 'reject'),
+    ruleOptions(rules.command('add').description('create a rule'), true).option(
+      '--duplicates <mode>',
+      'reject, skip or override',
+      'reject',
+    ),
   ).action(async (o: Connection & Record<string, string | undefined>) => {
-    const body: Record<string, unknown> = {
-      called: o.called,
-      calling: o.calling,
-      direction: o.direction,
-      action: o.action,
-      groupId: o.group,
-      typeId: o.type,
-      ou: o.ou,
-      remarks: o.remarks,
-      validity: o.validity ? parseValidity(o.validity) : undefined,
-    };
+    const body = ruleFields(o);
     const mode = z.enum(['reject', 'skip', 'override']).safeParse(o.duplicates);
     if (!mode.success) throw new UsageError('--duplicates: reject, skip or override');
     const result = await callApi<{ rule: Rule; status: string }>(
@@ -133,6 +163,52 @@ export function registerRulesCommands(program: Command): void {
     }
     for (const r of page.items) out(ruleLine(r));
     out(`# ${page.items.length} of ${page.total}${page.next ? `; next page: --cursor ${page.next}` : ''}`);
+  });
+
+  connection(rules.command('get').description('show one rule').argument('<id>', 'rule id')).action(
+    async (raw: string, o: Connection) => {
+      const rule = await callApi<Rule>(apiTarget(o), 'GET', `/v1/rules/${ruleIdArg(raw)}`);
+      out(o.json ? JSON.stringify(rule) : ruleLine(rule));
+    },
+  );
+
+  connection(
+    ruleOptions(
+      rules
+        .command('update')
+        .description('change a rule: the options given replace those fields, the others are kept')
+        .argument('<id>', 'rule id'),
+      false,
+    )
+      .option('--unset <fields>', `comma-separated fields to clear: ${UNSETTABLE.join(', ')}`)
+      .option('--duplicates <mode>', 'reject or override', 'reject'),
+  ).action(async (raw: string, o: Connection & Record<string, string | undefined>) => {
+    const id = ruleIdArg(raw);
+    const mode = z.enum(['reject', 'override']).safeParse(o.duplicates);
+    if (!mode.success) throw new UsageError('--duplicates: reject or override');
+    const unset = (o.unset ?? '')
+      .split(',')
+      .map((f) => f.trim())
+      .filter(Boolean);
+    const bad = unset.find((f) => !UNSETTABLE.includes(f));
+    if (bad)
+      throw new UsageError(`--unset: "${bad}" cannot be cleared; give some of ${UNSETTABLE.join(', ')}`);
+    const target = apiTarget(o);
+    const current = await callApi<Rule>(target, 'GET', `/v1/rules/${id}`);
+    const body = { ...ruleBody(current), ...ruleFields(o) };
+    for (const f of unset) delete body[RULE_OPTIONS[f as keyof typeof RULE_OPTIONS]];
+    if (current.expiresAt && !o.validity) {
+      process.stderr.write(
+        `rule ${id} expires at ${new Date(current.expiresAt).toISOString()}; without --validity it no longer expires\n`,
+      );
+    }
+    const result = await callApi<{ rule: Rule; status: string }>(
+      target,
+      'PUT',
+      `/v1/rules/${id}?duplicates=${mode.data}`,
+      body,
+    );
+    out(o.json ? JSON.stringify(result) : `${result.status}: ${ruleLine(result.rule)}`);
   });
 
   connection(rules.command('rm').description('delete rules by id').argument('<ids...>', 'rule ids')).action(

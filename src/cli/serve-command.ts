@@ -3,10 +3,11 @@ import { z } from 'zod';
 import { type Config, loadConfig } from '../config.js';
 import { createLogger, type Logger } from '../log.js';
 import { NotifyService } from '../notify/notify-service.js';
-import { ensureRedis } from '../store/embedded-redis.js';
+import { ensureRedis, logRedisInUse } from '../store/embedded-redis.js';
 import { createRedisClient, type RedisClient } from '../store/redis-client.js';
 import { checkServer } from '../store/server-check.js';
 import { SyncRegistry } from '../store/sync-registry.js';
+import { startHealthServer } from './health-server.js';
 import { UsageError } from './output.js';
 import './serve-builtin-roles.js';
 import '../notify/serve-notify.js';
@@ -82,7 +83,9 @@ export function startServer(config: Config, roles: ReadonlySet<RoleName>, log: L
   };
 
   const started = (async () => {
+    log.info({ roles: [...roles] }, 'callguard starting');
     embedded = await ensureRedis(config, log);
+    logRedisInUse(log, config, embedded);
     const connection = { url: embedded?.url ?? config.REDIS_URL, cluster: config.REDIS_CLUSTER };
     client = createRedisClient({
       ...connection,
@@ -125,6 +128,9 @@ export function startServer(config: Config, roles: ReadonlySet<RoleName>, log: L
       running.set(name, await start({ ...ctx, log: log.child({ role: name }) }));
       log.info({ role: name }, 'role started');
     }
+    const health = stopping ? undefined : await startHealthServer(ctx);
+    // no api role here: the health server takes its slot, so it stops last, after the drain
+    if (health) running.set('api', health);
     return ctx;
   })();
 
@@ -148,7 +154,7 @@ export function registerServeCommand(program: Command): void {
       const parsed = rolesSchema.safeParse(options.roles);
       if (!parsed.success) throw new UsageError(`--roles: ${parsed.error.issues[0]!.message}`);
       const config = loadConfig();
-      const log = createLogger(config.LOG_LEVEL);
+      const log = createLogger(config.LOG_LEVEL, undefined, config.LOG_FORMAT);
       const roles = new Set(parsed.data);
       const server = startServer(config, roles, log);
       // Handlers go in before the roles start: a SIGTERM during start-up still stops cleanly.

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config.js';
+import { CallguardError } from '../domain/errors.js';
 import { ApiKeyRepository } from '../store/api-key-repository.js';
+import { redactRedisUrl } from '../store/embedded-redis.js';
 import { createRedisClient, type RedisClient } from '../store/redis-client.js';
 import { TenantRepository } from '../store/tenant-repository.js';
 import { recordOperatorChange } from './operator-audit.js';
@@ -14,6 +16,14 @@ export async function withRedis<T>(fn: (client: RedisClient) => Promise<T>): Pro
     redisOptions: { maxRetriesPerRequest: 2, retryStrategy: (n) => (n > 3 ? null : 100 * n) },
   });
   try {
+    try {
+      await client.ping();
+    } catch {
+      throw new CallguardError(
+        'CG_ERR_UNAVAILABLE',
+        `cannot reach Redis at ${redactRedisUrl(config.REDIS_URL)}; the embedded Redis runs only while callguard serve runs: start it, or set REDIS_URL to your Redis`,
+      );
+    }
     return await fn(client);
   } finally {
     client.disconnect();
@@ -56,6 +66,22 @@ export function registerTenantCommands(program: Command): void {
           after: key.record,
         });
         printKey(o.json, key, t);
+      });
+    });
+
+  tenant
+    .command('list')
+    .description('list the tenants (id, name, created)')
+    .option('--json', 'print JSON')
+    .action(async (o: { json?: boolean }) => {
+      await withRedis(async (client) => {
+        const tenants = await new TenantRepository(client).list();
+        if (o.json) {
+          out(JSON.stringify(tenants));
+          return;
+        }
+        for (const t of tenants) out(`${t.id}\t${t.name}\t${new Date(t.createdAt).toISOString()}`);
+        out(`# ${tenants.length} tenant${tenants.length === 1 ? '' : 's'}`);
       });
     });
 }

@@ -51,6 +51,7 @@ export function createBulkJobs(
     fileServers,
     secrets,
     keepSeconds: ttl,
+    log,
   });
   const schedules = new ScheduleService(client, service);
   const workers: Array<{ close(): Promise<void> }> = [];

@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type Job, Queue } from 'bullmq';
 import { cgError } from '../domain/errors.js';
+import type { Logger } from '../log.js';
 import type { FileServerRepository } from '../store/file-server-repository.js';
 import { parseInput } from '../store/hash-objects.js';
 import type { JobFileStore } from '../store/job-files.js';
@@ -42,6 +43,8 @@ export interface JobServiceDeps {
   readonly secrets: SecretBox;
   /** Finished jobs are kept this long (seconds) in the task view. */
   readonly keepSeconds: number;
+  /** Where a queue's Redis errors go (debug: the API answers 503 and the sync reports the outage). */
+  readonly log?: Logger;
 }
 
 type AnyJobData = ImportJobData | ExportJobData;
@@ -70,6 +73,12 @@ export class JobService {
       import: new Queue(QUEUE_NAMES.import, { connection, prefix: QUEUE_PREFIX, defaultJobOptions }),
       export: new Queue(QUEUE_NAMES.export, { connection, prefix: QUEUE_PREFIX, defaultJobOptions }),
     };
+    // Without a listener, BullMQ prints every Redis error of an outage as a multi-line dump on stderr.
+    for (const [kind, queue] of Object.entries(this.queues)) {
+      queue.on('error', (error) =>
+        deps.log?.debug({ err: error.message, queue: kind }, 'job queue: Redis error'),
+      );
+    }
   }
 
   async close(): Promise<void> {

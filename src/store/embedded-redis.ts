@@ -47,3 +47,37 @@ export async function ensureRedis(config: Config, log: Logger): Promise<Embedded
   );
   return { url: proc.url, stop: () => proc.stop() };
 }
+
+/** A Redis URL fit for a log line: the password (and a user name's secret part) replaced. */
+export function redactRedisUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString().replace(/\/$/, '');
+  } catch {
+    return '(not a URL)';
+  }
+}
+
+/** The start-up line that names the Redis this process uses, and whether it is the embedded one. */
+export function logRedisInUse(
+  log: Logger,
+  config: Pick<Config, 'REDIS_URL' | 'REDIS_CLUSTER' | 'CALLGUARD_DATA_DIR'>,
+  embedded: EmbeddedRedis | undefined,
+): void {
+  if (embedded) {
+    log.info(
+      {
+        redis: redactRedisUrl(embedded.url),
+        embedded: true,
+        dir: resolve(join(config.CALLGUARD_DATA_DIR, 'redis')),
+      },
+      'using the embedded Redis: it runs while this process runs and stops with it; set REDIS_URL for a Redis of your own',
+    );
+    return;
+  }
+  log.info(
+    { redis: redactRedisUrl(config.REDIS_URL), embedded: false, cluster: config.REDIS_CLUSTER },
+    'using the Redis at REDIS_URL',
+  );
+}

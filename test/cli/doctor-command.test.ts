@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { freePort } from '../../src/store/redis-process.js';
@@ -54,6 +55,7 @@ beforeAll(async () => {
     ARI_PASSWORD: 'secret',
     ESL_PORT: String(eslPort),
     ESL_PASSWORD: 'ClueCon2',
+    ESL_MODE: 'both',
     ESL_LISTEN_PORT: String(await freePort()),
     CALLGUARD_HTTP_PORT: String(await freePort()),
     CALLGUARD_SYSTEM_KEY: 'a-system-key-of-some-length',
@@ -96,6 +98,60 @@ describe('callguard doctor', () => {
       ['config', 'redis', 'api port'],
     );
     assert.match(results[1].detail, /cannot reach redis:\/\/10\.255\.255\.1:6390/);
+  });
+
+  it('on a default install (outbound ESL, no Asterisk) checks only what the roles use and exits 0', async () => {
+    const { ESL_MODE: _, ARI_URL: __, ...defaults } = base;
+    const absentAri = `http://127.0.0.1:${await freePort()}`;
+    const { code, results } = await doctor({ ...defaults, ARI_URL: absentAri }, 'api,ari,esl,worker');
+    assert.equal(code, 0, JSON.stringify(results));
+    const checks = results.map((r) => r.check);
+    assert.ok(!checks.includes('freeswitch esl'), 'the inbound event socket is not checked in outbound mode');
+    assert.ok(checks.includes('esl outbound socket'));
+    const ariResult = results.find((r) => r.check === 'asterisk ari');
+    assert.equal(ariResult?.status, 'warn');
+    assert.match(ariResult?.detail ?? '', /waits for Asterisk and retries/);
+  });
+
+  it("asks a running callguard's /healthz instead of reporting its ports as a problem", async () => {
+    const port = Number(base.CALLGUARD_HTTP_PORT);
+    const running = createServer((_req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end('{"status":"ok"}');
+    });
+    await new Promise<void>((r) => running.listen(port, '127.0.0.1', r));
+    try {
+      const { code, results } = await doctor(base, 'api');
+      assert.equal(code, 0, JSON.stringify(results));
+      const api = results.find((r) => r.check === 'api port');
+      assert.equal(api?.status, 'ok');
+      assert.match(api?.detail ?? '', /served by a running callguard/);
+    } finally {
+      await new Promise((r) => running.close(r));
+    }
+    // the same port held by something that is not callguard: a failure the server would hit
+    const other = createServer((_req, res) => res.end('hello'));
+    await new Promise<void>((r) => other.listen(port, '127.0.0.1', r));
+    try {
+      const { code, results } = await doctor(base, 'api');
+      assert.equal(code, 1);
+      assert.equal(results.find((r) => r.check === 'api port')?.status, 'fail');
+    } finally {
+      await new Promise((r) => other.close(r));
+    }
+  });
+
+  it('warns when Redis encoding limits are below what callguard sizes its storage for', async () => {
+    const client = redis.client();
+    await client.config('SET', 'hash-max-listpack-value', '64');
+    try {
+      const { results } = await doctor(base, 'worker');
+      const enc = results.find((r) => r.check === 'redis encoding');
+      assert.equal(enc?.status, 'warn');
+      assert.match(enc?.detail ?? '', /hash-max-listpack-value 64 \(want 512\)/);
+    } finally {
+      await client.config('SET', 'hash-max-listpack-value', '512');
+    }
   });
 
   it('reports a bad setting by name instead of starting', async () => {

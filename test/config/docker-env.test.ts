@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'vitest';
+import { parse } from 'yaml';
 import { configSchema } from '../../src/config.js';
 
 const root = join(import.meta.dirname, '../..');
@@ -10,7 +11,12 @@ const known = new Set(Object.keys(configSchema.shape));
 const PLATFORM = new Set(['NODE_ENV']);
 
 function composeVariables(text: string): string[] {
-  return [...text.matchAll(/^\s+- ([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]);
+  const compose = parse(text, { merge: true }) as { services: Record<string, { environment?: object }> };
+  return Object.values(compose.services).flatMap((s) =>
+    Array.isArray(s.environment)
+      ? s.environment.map((e: string) => e.split('=')[0]!)
+      : Object.keys(s.environment ?? {}),
+  );
 }
 
 function dockerfileVariables(text: string): string[] {

@@ -144,7 +144,8 @@ export function ExportDialog(props: { filters: RuleFilters; onClose: () => void 
       const body = {
         password,
         filter: filterBody(filter),
-        target: target === 'server' ? { mode: 'server', ...serverFileBody(server) } : { mode: 'download' },
+        // a file server file is named as schedules name it; no file: a download
+        ...(target === 'server' ? { file: serverFileBody(server) } : {}),
       };
       setJobId(readJob(await api<unknown>('POST', '/v1/exports', { body })).id);
     } catch (err) {

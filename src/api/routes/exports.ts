@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { cgError } from '../../domain/errors.js';
 import type { BulkJobs } from '../../jobs/bulk-jobs.js';
-import { exportFilterSchema, exportTargetSchema } from '../../jobs/export-params.js';
+import { type ExportTarget, exportFilterSchema, exportTargetSchema } from '../../jobs/export-params.js';
 import { EXPORT_PASSWORD_RULE } from '../../jobs/export-password.js';
+import { serverFileSchema } from '../../jobs/import-params.js';
 import type { RouteModule } from '../app.js';
 import { recordChange } from '../audit.js';
 import { tenantOf } from '../auth.js';
@@ -12,10 +13,26 @@ import { assertWritableOu, keyOus, scopeOf } from '../tenant-context.js';
 const exportBody = z
   .object({
     filter: exportFilterSchema.default({}),
-    target: exportTargetSchema.default({ mode: 'download' }),
+    file: serverFileSchema
+      .optional()
+      .describe(
+        'Write the zip to this file on a file server, named as schedules and imports name it; leave out to download it.',
+      ),
+    target: exportTargetSchema
+      .optional()
+      .describe('Deprecated (kept for one release): use file, or leave it out for a download.')
+      .meta({ deprecated: true }),
     password: z.string().max(64).describe(EXPORT_PASSWORD_RULE),
   })
-  .strict();
+  .strict()
+  .refine((b) => !(b.file && b.target), {
+    message: 'give file (a file server) or the deprecated target, not both',
+    path: ['target'],
+  });
+
+/** The export's destination from either shape: file (current) or target (deprecated). */
+const targetOf = (body: z.output<typeof exportBody>): ExportTarget =>
+  body.file ? { mode: 'server', ...body.file } : (body.target ?? { mode: 'download' });
 
 const accepted = z.object({ id: z.string(), state: z.string(), href: z.string() });
 
@@ -41,14 +58,20 @@ export const exportRoutes =
         const p = tenantOf(request);
         const scope = await scopeOf(deps, p);
         if (scope !== undefined) assertWritableOu(scope, request.body.filter.ou);
-        const id = await jobs.service.submitExport(p.tenant, request.body, `key:${p.keyId}`, keyOus(p));
+        const { filter, password } = request.body;
+        const id = await jobs.service.submitExport(
+          p.tenant,
+          { filter, password, target: targetOf(request.body) },
+          `key:${p.keyId}`,
+          keyOus(p),
+        );
         const { password: _secret, ...asked } = request.body as { password?: string };
         recordChange(deps, p, p.tenant, {
           kind: 'export',
           action: 'start',
           target: id,
           after: { job: id, ...asked },
-          ous: request.body.filter.ou === undefined ? [] : [request.body.filter.ou],
+          ous: filter.ou === undefined ? [] : [filter.ou],
         });
         return reply.code(202).send({ id, state: 'waiting', href: `/v1/jobs/${id}` });
       },

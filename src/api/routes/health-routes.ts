@@ -2,6 +2,9 @@ import { z } from 'zod';
 import { indexRules, indexVersion, onCollect, scrapeMetrics, stalenessSeconds } from '../../metrics.js';
 import type { ApiApp, ApiDeps } from '../api-deps.js';
 
+/** What the health routes read: the Redis client and the engines (a call node has both, no API). */
+export type HealthDeps = Pick<ApiDeps, 'client' | 'registry'>;
+
 const readySchema = z.object({
   ready: z.boolean(),
   redis: z.boolean(),
@@ -10,7 +13,7 @@ const readySchema = z.object({
   stalenessSeconds: z.number().nullable(),
 });
 
-async function redisReachable(deps: ApiDeps, timeoutMs = 1000): Promise<boolean> {
+async function redisReachable(deps: HealthDeps, timeoutMs = 1000): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<boolean>((r) => {
     timer = setTimeout(() => r(false), timeoutMs);
@@ -25,7 +28,7 @@ async function redisReachable(deps: ApiDeps, timeoutMs = 1000): Promise<boolean>
 }
 
 /** /healthz (the process answers), /readyz (Redis answers and every tenant index is loaded), /metrics. */
-export function registerHealthRoutes(app: ApiApp, deps: ApiDeps): void {
+export function registerHealthRoutes(app: ApiApp, deps: HealthDeps): void {
   const stop = onCollect(() => {
     for (const s of deps.registry.status()) {
       indexRules.set({ tenant: s.tenant }, s.rules);

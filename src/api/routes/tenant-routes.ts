@@ -22,6 +22,12 @@ const tenantCreateSchema = z
     id: tenantIdSchema,
     name: z.string().trim().min(1).max(128).optional(),
     params: paramsPatchSchema.optional(),
+    withAdminKey: z
+      .boolean()
+      .default(false)
+      .describe(
+        "true: also create the tenant's first tenant_admin key and return it (once) as adminKey, as `callguard tenant create` does.",
+      ),
   })
   .strict()
   .meta({ id: 'TenantCreate' });
@@ -44,11 +50,18 @@ export function registerTenantRoutes(app: ApiApp, deps: ApiDeps): void {
         tags: ['tenants'],
         summary: 'Create a tenant (system key)',
         body: tenantCreateSchema,
-        response: { 201: z.object({ tenant: tenantSchema, params: paramsViewSchema }), ...errorResponses },
+        response: {
+          201: z.object({
+            tenant: tenantSchema,
+            params: paramsViewSchema,
+            adminKey: createdKeySchema.optional().describe('Only with withAdminKey: true. Shown once.'),
+          }),
+          ...errorResponses,
+        },
       },
     },
     async (request, reply) => {
-      const { id, name, params } = request.body;
+      const { id, name, params, withAdminKey } = request.body;
       const stored = params === undefined ? undefined : newTenantParams(deps, params);
       const tenant = await deps.tenants.create(id, { name, params: stored });
       const view = paramsView(await deps.tenants.params(id));
@@ -58,7 +71,18 @@ export function registerTenantRoutes(app: ApiApp, deps: ApiDeps): void {
         target: id,
         after: { tenant, params: view },
       });
-      return reply.code(201).send({ tenant, params: view });
+      const adminKey = withAdminKey
+        ? await deps.keys.create(id, { role: 'tenant_admin', name: 'first admin' })
+        : undefined;
+      if (adminKey) {
+        recordChange(deps, request.principal, id, {
+          kind: 'key',
+          action: 'create',
+          target: adminKey.record.id,
+          after: adminKey.record,
+        });
+      }
+      return reply.code(201).send({ tenant, params: view, adminKey });
     },
   );
 

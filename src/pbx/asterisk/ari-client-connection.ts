@@ -1,5 +1,6 @@
 import type { AriClient } from 'ari-client';
 import type { Logger } from '../../log.js';
+import { AbsentPeerLog } from '../absent-peer-log.js';
 import type { CallEnd } from '../call-plan.js';
 import {
   AriAuthError,
@@ -45,6 +46,7 @@ export class AriClientConnection implements AriConnection {
   private client: AriClient | undefined;
   private readonly backoff: Backoff;
   private readonly log: Logger;
+  private readonly absence: AbsentPeerLog;
   private lastMessageAt = 0;
   private closing = false;
   private restartTimer: NodeJS.Timeout | undefined;
@@ -52,6 +54,7 @@ export class AriClientConnection implements AriConnection {
   constructor(private readonly opts: AriConnectionOptions & { readonly logger: Logger }) {
     this.backoff = new Backoff(opts.backoff);
     this.log = opts.logger;
+    this.absence = new AbsentPeerLog(this.log, `Asterisk ARI at ${opts.url}`);
   }
 
   async start(listener: AriListener): Promise<void> {
@@ -65,10 +68,7 @@ export class AriClientConnection implements AriConnection {
       } catch (err) {
         if (err instanceof AriAuthError) throw err;
         const delay = this.backoff.next();
-        this.log.warn(
-          { delayMs: delay, err: (err as Error).message },
-          'ARI API description not loaded; retrying',
-        );
+        this.absence.failed({ delayMs: delay, err: (err as Error).message });
         await new Promise((r) => setTimeout(r, delay));
         if (this.closing) return;
       }
@@ -80,11 +80,12 @@ export class AriClientConnection implements AriConnection {
     });
     client.on('WebSocketConnected', () => {
       this.backoff.reset();
+      this.absence.reachable();
       listener.onConnected();
     });
     client.on('WebSocketReconnecting', (err?: Error) => {
       listener.onDisconnected(err?.message ?? 'closed');
-      this.log.warn({ err: err?.message }, 'ARI events socket down; ari-client reconnecting');
+      this.absence.failed({ err: err?.message });
     });
     // ari-client gives up after 10 attempts (about a minute); start it again with our own backoff
     client.on('WebSocketMaxRetries', () => {

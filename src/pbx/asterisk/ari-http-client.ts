@@ -1,6 +1,7 @@
 import { Client } from 'undici';
 import WebSocket from 'ws';
 import type { Logger } from '../../log.js';
+import { AbsentPeerLog } from '../absent-peer-log.js';
 import type { CallEnd } from '../call-plan.js';
 import {
   AriAuthError,
@@ -55,6 +56,7 @@ export class AriHttpClient implements AriConnection {
   private closing = false;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private lastMessageAt = 0;
+  private readonly absence: AbsentPeerLog;
 
   constructor(private readonly opts: AriHttpClientOptions) {
     const base = new URL(opts.url);
@@ -79,6 +81,7 @@ export class AriHttpClient implements AriConnection {
     this.wsUrl = wsBase.toString();
     this.backoff = new Backoff(opts.backoff);
     this.log = opts.logger;
+    this.absence = new AbsentPeerLog(this.log, `Asterisk ARI at ${base.origin}`);
   }
 
   start(listener: AriListener): Promise<void> {
@@ -96,6 +99,7 @@ export class AriHttpClient implements AriConnection {
     ws.on('open', () => {
       opened = true;
       this.backoff.reset();
+      this.absence.reachable();
       this.lastMessageAt = Date.now();
       this.listener?.onConnected();
       resolve?.();
@@ -138,10 +142,7 @@ export class AriHttpClient implements AriConnection {
       const why = opened ? `closed ${code} ${String(reason)}`.trim() : 'could not connect';
       if (opened) this.listener?.onDisconnected(why);
       const delay = this.backoff.next();
-      this.log.warn(
-        { delayMs: delay, attempt: this.backoff.attempts, why },
-        'ARI events socket down; reconnecting',
-      );
+      this.absence.failed({ delayMs: delay, why });
       this.reconnectTimer = setTimeout(
         () => this.open(opened ? undefined : resolve, opened ? undefined : reject),
         delay,
