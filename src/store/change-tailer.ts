@@ -211,7 +211,8 @@ export class ChangeTailer {
     lane.idle?.();
     const client = this.o.client;
     const round = lane.blocked;
-    if (round === 0 || this.o.connection || client instanceof Cluster) return;
+    // CLIENT UNBLOCK must reach the server the read waits on: standalone only.
+    if (round === 0 || client instanceof Cluster || !(lane.conn instanceof Redis)) return;
     // The read may not have reached the server yet: try again for a little while.
     for (let attempt = 0; attempt < 20 && lane.blocked === round && !this.stopped; attempt++) {
       const id = lane.clientId;
@@ -299,7 +300,9 @@ export class ChangeTailer {
     return this.loop(lane, async () => {
       const reading = this.mine(lane);
       lane.dirty.clear();
-      if (lane.clientId === undefined && lane.owned) lane.clientId = Number(await lane.conn.client('ID'));
+      if (lane.clientId === undefined && lane.conn instanceof Redis) {
+        lane.clientId = Number(await lane.conn.client('ID'));
+      }
       lane.blocked = ++lane.round;
       let reply: Array<[string, RawEntry[]]> | null;
       try {

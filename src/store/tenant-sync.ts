@@ -79,6 +79,7 @@ export class TenantSync implements TailedStream {
   private loading: Promise<void> | undefined;
   private started = false;
   private readonly badLogged = new Set<string>();
+  private firstLoadPending = false;
   private readonly tailer: ChangeTailer;
   /** Without a node's tailer: the connection this tenant reads its stream through alone. */
   private readonly ownConnection: RedisClient | undefined;
@@ -172,7 +173,10 @@ export class TenantSync implements TailedStream {
    * from an empty engine. A call that named it a moment before the announcement started a load.
    */
   created(paramsJson: string): void {
-    if (!this.live && !this.stopped) this.startEmpty(paramsJson);
+    if (this.live || this.stopped) return;
+    this.startEmpty(paramsJson);
+    // The load under way completes the first load, not a reload.
+    this.firstLoadPending = this.loading !== undefined;
   }
 
   /** A new tenant: an empty engine at version 0-0, no Redis read, no compile. */
@@ -357,7 +361,8 @@ export class TenantSync implements TailedStream {
     this.reloadFrom = undefined;
     this.connected = true;
     this.lastContact = this.now();
-    if (this.live) this.reloads++;
+    if (this.live && !this.firstLoadPending) this.reloads++;
+    this.firstLoadPending = false;
     this.swap(this.toLive(state, 0));
     this.o.log.info(
       { tenant: this.o.tenant, version: state.version, rules: state.engine.baseRuleCount, fromSnapshot },
