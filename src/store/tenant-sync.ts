@@ -3,8 +3,8 @@ import type { Rule } from '../domain/rule.js';
 import { DecisionEngine } from '../engine/decision-engine.js';
 import { decodeSnapshot } from '../engine/snapshot-codec.js';
 import type { Logger } from '../log.js';
-import { syncBadEntriesTotal } from '../metrics.js';
 import type { TenantDecider } from '../pbx/call-screener.js';
+import { BadEntries } from './bad-entries.js';
 import {
   type ChangeEntry,
   ChangeStream,
@@ -78,7 +78,7 @@ export class TenantSync implements TailedStream {
   private stopped = false;
   private loading: Promise<void> | undefined;
   private started = false;
-  private readonly badLogged = new Set<string>();
+  private readonly badEntries: BadEntries;
   private firstLoadPending = false;
   private readonly tailer: ChangeTailer;
   /** Without a node's tailer: the connection this tenant reads its stream through alone. */
@@ -106,6 +106,7 @@ export class TenantSync implements TailedStream {
     this.changes = new ChangeStream(o.client);
     this.store = o.store ?? DEFAULT_STORE_OPTIONS;
     this.now = o.now ?? Date.now;
+    this.badEntries = new BadEntries(o.log);
     this.ownConnection = o.tailer ? undefined : (o.blocking ?? duplicateClient(o.client));
     this.tailer =
       o.tailer ??
@@ -213,18 +214,6 @@ export class TenantSync implements TailedStream {
       this.loading = undefined;
       this.tailer.wake(this.key);
     });
-  }
-
-  /** An entry this version cannot read: counted, logged once with its id; the node reloads past it. */
-  private badEntry(e: ChangeEntry & { change: { kind: 'bad' } }): void {
-    if (this.badLogged.has(e.version)) return;
-    if (this.badLogged.size >= 1000) this.badLogged.clear();
-    this.badLogged.add(e.version);
-    syncBadEntriesTotal.inc();
-    this.o.log.error(
-      { tenant: this.o.tenant, entry: e.version, reason: e.change.reason },
-      'change entry unreadable; skipped, reloading the rules',
-    );
   }
 
   /** The current decider; undefined until the first load. Never waits. */
@@ -399,7 +388,12 @@ export class TenantSync implements TailedStream {
         break;
       }
       if (c.kind === 'bad') {
-        this.badEntry({ ...e, change: c });
+        this.badEntries.report(
+          e.version,
+          c.reason,
+          { tenant: this.o.tenant },
+          'change entry unreadable; skipped, reloading the rules',
+        );
         this.reloadFrom = e.version;
         break;
       }
