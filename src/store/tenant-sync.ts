@@ -66,6 +66,8 @@ interface Live extends TenantState {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Engines never change in place: every new tenant starts from this one (no index built per tenant). */
+const EMPTY_ENGINE = DecisionEngine.fromRules([]);
 
 /**
  * One tenant's rules on a call node: loaded from the cached snapshot (or built from the rules), then
@@ -183,7 +185,7 @@ export class TenantSync implements TailedStream {
   /** A new tenant: an empty engine at version 0-0, no Redis read, no compile. */
   private startEmpty(paramsJson: string): void {
     const params = readParams(paramsJson);
-    const engine = DecisionEngine.fromRules([], { defaultAction: params.defaultAction });
+    const engine = EMPTY_ENGINE.withDefaultAction(params.defaultAction);
     this.lastContact = this.now();
     this.swap(this.toLive({ engine, params, version: ZERO_VERSION }, 0));
   }
