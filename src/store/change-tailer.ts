@@ -327,16 +327,27 @@ export class ChangeTailer {
   private runNotified(lane: Lane): Promise<void> {
     const conn = lane.conn as Redis;
     let lastFull = 0;
+    let noShardChannels = false;
     return this.loop(lane, async () => {
       const reading = this.mine(lane);
       const keys = new Set(reading.map(([s]) => s.key));
       const gone = [...lane.subscribed].filter((k) => !keys.has(k));
       for (const key of gone) lane.subscribed.delete(key);
-      if (gone.length > 0) await Promise.all(gone.map((k) => conn.sunsubscribe(k)));
+      if (gone.length > 0 && !noShardChannels) await Promise.all(gone.map((k) => conn.sunsubscribe(k)));
       // Subscribe first, then read: an entry appended in between is read now or announced later.
       const fresh = [...keys].filter((k) => !lane.subscribed.has(k));
       if (fresh.length > 0) {
-        await Promise.all(fresh.map((k) => conn.ssubscribe(k)));
+        try {
+          if (!noShardChannels) await Promise.all(fresh.map((k) => conn.ssubscribe(k)));
+        } catch (error) {
+          // Redis 6: no shard channels; the periodic read of every stream is all there is.
+          if (!/unknown command/i.test((error as Error).message)) throw error;
+          noShardChannels = true;
+          this.o.log.warn(
+            { server: lane.server },
+            'Redis has no SSUBSCRIBE (Redis 6): changes arrive within blockMs',
+          );
+        }
         for (const key of fresh) lane.subscribed.add(key);
       }
       const full = lane.readAll || Date.now() - lastFull >= this.blockMs;
