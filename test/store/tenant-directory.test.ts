@@ -51,7 +51,9 @@ describe('every node knows every tenant', { skip: skipWithoutRedis }, () => {
     callNode = redis.client();
     tenants = new TenantRepository(apiNode, store);
     rules = new RuleRepository(apiNode, store);
-    registry = new SyncRegistry({ client: callNode, log: log.logger, store, blockMs: 500 });
+    // One read waits up to 30 s: what arrives sooner came because the read was told (new entries,
+    // or CLIENT UNBLOCK when a tenant was added or reloaded), not because it timed out.
+    registry = new SyncRegistry({ client: callNode, log: log.logger, store, blockMs: 30_000 });
     await registry.start();
   });
   after(async () => {
@@ -215,7 +217,7 @@ describe('every node knows every tenant', { skip: skipWithoutRedis }, () => {
     }
     await node.ping();
     const before = await connections(apiNode);
-    const many = new SyncRegistry({ client: node, log: silentLogger, store, blockMs: 500 });
+    const many = new SyncRegistry({ client: node, log: silentLogger, store, blockMs: 30_000 });
     try {
       await many.start(undefined, 120_000);
       for (const t of ids) assert.ok(many.get(t)?.decider(), `${t} loaded`);
