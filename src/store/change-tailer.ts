@@ -211,7 +211,8 @@ export class ChangeTailer {
     lane.idle?.();
     const client = this.o.client;
     const round = lane.blocked;
-    if (round === 0 || this.o.connection || client instanceof Cluster) return;
+    // CLIENT UNBLOCK must reach the server the read waits on: standalone only.
+    if (round === 0 || client instanceof Cluster || !(lane.conn instanceof Redis)) return;
     // The read may not have reached the server yet: try again for a little while.
     for (let attempt = 0; attempt < 20 && lane.blocked === round && !this.stopped; attempt++) {
       const id = lane.clientId;
@@ -299,7 +300,9 @@ export class ChangeTailer {
     return this.loop(lane, async () => {
       const reading = this.mine(lane);
       lane.dirty.clear();
-      if (lane.clientId === undefined && lane.owned) lane.clientId = Number(await lane.conn.client('ID'));
+      if (lane.clientId === undefined && lane.conn instanceof Redis) {
+        lane.clientId = Number(await lane.conn.client('ID'));
+      }
       lane.blocked = ++lane.round;
       let reply: Array<[string, RawEntry[]]> | null;
       try {
@@ -324,16 +327,27 @@ export class ChangeTailer {
   private runNotified(lane: Lane): Promise<void> {
     const conn = lane.conn as Redis;
     let lastFull = 0;
+    let noShardChannels = false;
     return this.loop(lane, async () => {
       const reading = this.mine(lane);
       const keys = new Set(reading.map(([s]) => s.key));
       const gone = [...lane.subscribed].filter((k) => !keys.has(k));
       for (const key of gone) lane.subscribed.delete(key);
-      if (gone.length > 0) await Promise.all(gone.map((k) => conn.sunsubscribe(k)));
+      if (gone.length > 0 && !noShardChannels) await Promise.all(gone.map((k) => conn.sunsubscribe(k)));
       // Subscribe first, then read: an entry appended in between is read now or announced later.
       const fresh = [...keys].filter((k) => !lane.subscribed.has(k));
       if (fresh.length > 0) {
-        await Promise.all(fresh.map((k) => conn.ssubscribe(k)));
+        try {
+          if (!noShardChannels) await Promise.all(fresh.map((k) => conn.ssubscribe(k)));
+        } catch (error) {
+          // Redis 6: no shard channels; the periodic read of every stream is all there is.
+          if (!/unknown command/i.test((error as Error).message)) throw error;
+          noShardChannels = true;
+          this.o.log.warn(
+            { server: lane.server },
+            'Redis has no SSUBSCRIBE (Redis 6): changes arrive within blockMs',
+          );
+        }
         for (const key of fresh) lane.subscribed.add(key);
       }
       const full = lane.readAll || Date.now() - lastFull >= this.blockMs;

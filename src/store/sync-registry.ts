@@ -1,7 +1,7 @@
 import type { Logger } from '../log.js';
-import { syncBadEntriesTotal } from '../metrics.js';
 import { type CallHandlingSettings, DEFAULT_CALL_HANDLING } from '../pbx/call-plan.js';
 import type { DeciderSource, TenantDecider } from '../pbx/call-screener.js';
+import { BadEntries } from './bad-entries.js';
 import { compareVersions } from './change-stream.js';
 import { ChangeTailer, type RawEntry, type TailedStream } from './change-tailer.js';
 import { TENANT_CHANGES_KEY, TENANT_ID } from './keys.js';
@@ -55,7 +55,7 @@ export class SyncRegistry implements DeciderSource {
   /** Position in the tenants stream; undefined until followed, and while catching up after a gap. */
   private directoryAt: string | undefined;
   private following: Promise<void> | undefined;
-  private readonly badLogged = new Set<string>();
+  private readonly badEntries: BadEntries;
   private stopped = false;
   private readonly directory: TailedStream = {
     key: TENANT_CHANGES_KEY,
@@ -66,6 +66,7 @@ export class SyncRegistry implements DeciderSource {
 
   constructor(private readonly o: SyncRegistryOptions) {
     this.tenants = new TenantRepository(o.client);
+    this.badEntries = new BadEntries(o.log);
     this.tailer = new ChangeTailer({ client: o.client, log: o.log, blockMs: o.blockMs });
   }
 
@@ -86,6 +87,8 @@ export class SyncRegistry implements DeciderSource {
   /** The tenant's sync, started if needed (`created`: a tenant just announced, served empty at once). */
   ensure(tenant: string, created?: { readonly paramsJson: string }): TenantSync {
     let sync = this.syncs.get(tenant);
+    // Already loading (a call named it a moment before the announcement): served empty meanwhile.
+    if (sync && created) sync.created(created.paramsJson);
     if (!sync) {
       sync = new TenantSync({
         tenant,
@@ -133,8 +136,14 @@ export class SyncRegistry implements DeciderSource {
       if (compareVersions(e.version, this.directoryAt) <= 0) continue;
       const c = e.change;
       if (e.prev !== this.directoryAt || c.kind === 'bad') {
-        if (c.kind === 'bad') this.badEntry(e.version, c.reason);
-        else
+        if (c.kind === 'bad') {
+          this.badEntries.report(
+            e.version,
+            c.reason,
+            {},
+            'tenants stream entry unreadable; skipped, reloading the tenants',
+          );
+        } else
           this.o.log.warn(
             { at: this.directoryAt, next: e.version },
             'tenants stream trimmed past this node; reloading the tenants',
@@ -142,21 +151,10 @@ export class SyncRegistry implements DeciderSource {
         void this.resync();
         return;
       }
-      if (c.kind === 'added') this.ensure(c.tenant, { paramsJson: c.paramsJson }).created(c.paramsJson);
+      if (c.kind === 'added') this.ensure(c.tenant, { paramsJson: c.paramsJson });
       else this.drop(c.tenant);
       this.directoryAt = e.version;
     }
-  }
-
-  private badEntry(id: string, reason: string): void {
-    if (this.badLogged.has(id)) return;
-    if (this.badLogged.size >= 1000) this.badLogged.clear();
-    this.badLogged.add(id);
-    syncBadEntriesTotal.inc();
-    this.o.log.error(
-      { entry: id, reason },
-      'tenants stream entry unreadable; skipped, reloading the tenants',
-    );
   }
 
   /** After a gap or an unreadable entry: the set of tenants is the truth; sync what is in it, drop the rest. */

@@ -3,8 +3,8 @@ import type { Rule } from '../domain/rule.js';
 import { DecisionEngine } from '../engine/decision-engine.js';
 import { decodeSnapshot } from '../engine/snapshot-codec.js';
 import type { Logger } from '../log.js';
-import { syncBadEntriesTotal } from '../metrics.js';
 import type { TenantDecider } from '../pbx/call-screener.js';
+import { BadEntries } from './bad-entries.js';
 import {
   type ChangeEntry,
   ChangeStream,
@@ -66,6 +66,8 @@ interface Live extends TenantState {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Engines never change in place: every new tenant starts from this one (no index built per tenant). */
+const EMPTY_ENGINE = DecisionEngine.fromRules([]);
 
 /**
  * One tenant's rules on a call node: loaded from the cached snapshot (or built from the rules), then
@@ -78,7 +80,8 @@ export class TenantSync implements TailedStream {
   private stopped = false;
   private loading: Promise<void> | undefined;
   private started = false;
-  private readonly badLogged = new Set<string>();
+  private readonly badEntries: BadEntries;
+  private firstLoadPending = false;
   private readonly tailer: ChangeTailer;
   /** Without a node's tailer: the connection this tenant reads its stream through alone. */
   private readonly ownConnection: RedisClient | undefined;
@@ -105,6 +108,7 @@ export class TenantSync implements TailedStream {
     this.changes = new ChangeStream(o.client);
     this.store = o.store ?? DEFAULT_STORE_OPTIONS;
     this.now = o.now ?? Date.now;
+    this.badEntries = new BadEntries(o.log);
     this.ownConnection = o.tailer ? undefined : (o.blocking ?? duplicateClient(o.client));
     this.tailer =
       o.tailer ??
@@ -172,13 +176,16 @@ export class TenantSync implements TailedStream {
    * from an empty engine. A call that named it a moment before the announcement started a load.
    */
   created(paramsJson: string): void {
-    if (!this.live && !this.stopped) this.startEmpty(paramsJson);
+    if (this.live || this.stopped) return;
+    this.startEmpty(paramsJson);
+    // The load under way completes the first load, not a reload.
+    this.firstLoadPending = this.loading !== undefined;
   }
 
   /** A new tenant: an empty engine at version 0-0, no Redis read, no compile. */
   private startEmpty(paramsJson: string): void {
     const params = readParams(paramsJson);
-    const engine = DecisionEngine.fromRules([], { defaultAction: params.defaultAction });
+    const engine = EMPTY_ENGINE.withDefaultAction(params.defaultAction);
     this.lastContact = this.now();
     this.swap(this.toLive({ engine, params, version: ZERO_VERSION }, 0));
   }
@@ -209,18 +216,6 @@ export class TenantSync implements TailedStream {
       this.loading = undefined;
       this.tailer.wake(this.key);
     });
-  }
-
-  /** An entry this version cannot read: counted, logged once with its id; the node reloads past it. */
-  private badEntry(e: ChangeEntry & { change: { kind: 'bad' } }): void {
-    if (this.badLogged.has(e.version)) return;
-    if (this.badLogged.size >= 1000) this.badLogged.clear();
-    this.badLogged.add(e.version);
-    syncBadEntriesTotal.inc();
-    this.o.log.error(
-      { tenant: this.o.tenant, entry: e.version, reason: e.change.reason },
-      'change entry unreadable; skipped, reloading the rules',
-    );
   }
 
   /** The current decider; undefined until the first load. Never waits. */
@@ -357,7 +352,8 @@ export class TenantSync implements TailedStream {
     this.reloadFrom = undefined;
     this.connected = true;
     this.lastContact = this.now();
-    if (this.live) this.reloads++;
+    if (this.live && !this.firstLoadPending) this.reloads++;
+    this.firstLoadPending = false;
     this.swap(this.toLive(state, 0));
     this.o.log.info(
       { tenant: this.o.tenant, version: state.version, rules: state.engine.baseRuleCount, fromSnapshot },
@@ -394,7 +390,12 @@ export class TenantSync implements TailedStream {
         break;
       }
       if (c.kind === 'bad') {
-        this.badEntry({ ...e, change: c });
+        this.badEntries.report(
+          e.version,
+          c.reason,
+          { tenant: this.o.tenant },
+          'change entry unreadable; skipped, reloading the rules',
+        );
         this.reloadFrom = e.version;
         break;
       }

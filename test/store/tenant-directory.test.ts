@@ -51,7 +51,9 @@ describe.skipIf(skipWithoutRedis)('every node knows every tenant', () => {
     callNode = redis.client();
     tenants = new TenantRepository(apiNode, store);
     rules = new RuleRepository(apiNode, store);
-    registry = new SyncRegistry({ client: callNode, log: log.logger, store, blockMs: 500 });
+    // One read waits up to 30 s: what arrives sooner came because the read was told (new entries,
+    // or CLIENT UNBLOCK when a tenant was added or reloaded), not because it timed out.
+    registry = new SyncRegistry({ client: callNode, log: log.logger, store, blockMs: 30_000 });
     await registry.start();
   });
   afterAll(async () => {
@@ -215,7 +217,7 @@ describe.skipIf(skipWithoutRedis)('every node knows every tenant', () => {
     }
     await node.ping();
     const before = await connections(apiNode);
-    const many = new SyncRegistry({ client: node, log: silentLogger, store, blockMs: 500 });
+    const many = new SyncRegistry({ client: node, log: silentLogger, store, blockMs: 30_000 });
     try {
       await many.start(undefined, 120_000);
       for (const t of ids) assert.ok(many.get(t)?.decider(), `${t} loaded`);
@@ -233,6 +235,68 @@ describe.skipIf(skipWithoutRedis)('every node knows every tenant', () => {
     } finally {
       await many.stop();
       node.disconnect();
+    }
+  });
+});
+
+describe.skipIf(skipWithoutRedis)('the shared sync connection across a Redis restart', () => {
+  let redis: TestRedis;
+  beforeAll(async () => {
+    redis = await startRedis({ private: true, appendfsync: 'always' });
+  });
+  afterAll(async () => {
+    await redis?.stop();
+  });
+
+  it('keeps deciding while Redis is away, then learns new tenants and changes again on the same one connection', async () => {
+    const api = redis.client();
+    const node = redis.client();
+    const tenants = new TenantRepository(api, store);
+    const rules = new RuleRepository(api, store);
+    const registry = new SyncRegistry({ client: node, log: silentLogger, store, blockMs: 300 });
+    try {
+      await registry.start();
+      const a = redis.tenant('restart');
+      await tenants.create(a);
+      await rules.create(a, { called: '19005550100', direction: 'outbound', action: 'block' });
+      const call = (called: string) => ({
+        called,
+        calling: '',
+        direction: 'outbound' as const,
+        at: Date.now(),
+      });
+      assert.ok(
+        await eventually(() => registry.deciderFor(a)?.decide(call('19005550100')).action === 'block'),
+      );
+
+      await redis.kill9();
+      assert.ok(await eventually(() => registry.get(a)!.status().connected === false), 'the node notices');
+      assert.equal(
+        registry.deciderFor(a)!.decide(call('19005550100')).action,
+        'block',
+        'the last rules decide',
+      );
+      await redis.restart();
+
+      const b = redis.tenant('restart');
+      await tenants.create(b, { params: { defaultAction: 'block' } });
+      assert.ok(
+        await eventually(() => registry.deciderFor(b)?.decide(call('1')).action === 'block', 10_000),
+        'a tenant created after the restart is learnt',
+      );
+      const { version } = await rules.create(a, {
+        called: '19005550101',
+        direction: 'outbound',
+        action: 'block',
+      });
+      assert.ok(
+        await registry.get(a)!.waitFor(version),
+        'changes of a tenant from before the restart arrive',
+      );
+      const list = String(await api.client('LIST'));
+      assert.equal(list.split('\n').filter((l) => l.includes('name=callguard-sync')).length, 1);
+    } finally {
+      await registry.stop();
     }
   });
 });
