@@ -48,7 +48,7 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
 };
 
 const REDIS_DOWN =
-  /Connection is closed|MaxRetriesPerRequest|max retries per request|ECONNREFUSED|Stream isn't writeable|ETIMEDOUT/i;
+  /Connection is closed|MaxRetriesPerRequest|max retries per request|ECONNREFUSED|Stream isn't writeable|ETIMEDOUT|Command timed out|enableOfflineQueue|Connection is in subscriber mode|ENOTCONN|EHOSTUNREACH|ECONNRESET/i;
 
 /** Any error → the catalogue's `{ code, message, details }`. Bad input is never a 5xx. */
 export function toCallguardError(error: unknown): CallguardError {

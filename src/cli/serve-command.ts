@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { type Config, loadConfig } from '../config.js';
 import { createLogger, type Logger } from '../log.js';
 import { NotifyService } from '../notify/notify-service.js';
+import { installSafetyNet } from '../process-safety-net.js';
 import { ensureRedis } from '../store/embedded-redis.js';
 import { createRedisClient, type RedisClient } from '../store/redis-client.js';
 import { checkServer } from '../store/server-check.js';
@@ -19,6 +20,7 @@ import {
   roleStarter,
   type ServeContext,
 } from './serve-roles.js';
+import { armStopDeadline } from './shutdown-deadline.js';
 
 export const rolesSchema = z
   .string()
@@ -149,6 +151,7 @@ export function registerServeCommand(program: Command): void {
       if (!parsed.success) throw new UsageError(`--roles: ${parsed.error.issues[0]!.message}`);
       const config = loadConfig();
       const log = createLogger(config.LOG_LEVEL);
+      installSafetyNet(log);
       const roles = new Set(parsed.data);
       const server = startServer(config, roles, log);
       // Handlers go in before the roles start: a SIGTERM during start-up still stops cleanly.
@@ -160,6 +163,7 @@ export function registerServeCommand(program: Command): void {
             process.exit(1);
           }
           signalled = true;
+          armStopDeadline(log);
           log.info({ signal }, 'stopping: no new work, draining live calls');
           server.stop().then(
             () => {
