@@ -29,7 +29,12 @@ export function createBulkJobs(
   config: Pick<
     Config,
     'REDIS_URL' | 'CALLGUARD_DATA_DIR' | 'CALLGUARD_JOB_CONCURRENCY' | 'CALLGUARD_JOB_FILE_TTL_HOURS'
-  > & { CALLGUARD_SECRET_KEY?: string; REDIS_CLUSTER?: boolean },
+  > & {
+    CALLGUARD_SECRET_KEY?: string;
+    REDIS_CLUSTER?: boolean;
+    CALLGUARD_JOB_ATTEMPTS?: number;
+    CALLGUARD_SFTP_TIMEOUT_MS?: number;
+  },
   client: RedisClient,
   storeOptions: StoreOptions,
   log: Logger,
@@ -46,6 +51,7 @@ export function createBulkJobs(
     fileServers,
     secrets,
     keepSeconds: ttl,
+    attempts: config.CALLGUARD_JOB_ATTEMPTS,
   });
   const schedules = new ScheduleService(client, service);
   const workers: Array<{ close(): Promise<void> }> = [];
@@ -57,7 +63,17 @@ export function createBulkJobs(
     secrets,
     startWorkers: (options = {}) => {
       const w = startJobWorkers(
-        { client, files, fileServers, secrets, storeOptions, fileTtlSeconds: ttl, log },
+        {
+          client,
+          files,
+          fileServers,
+          secrets,
+          storeOptions,
+          fileTtlSeconds: ttl,
+          log,
+          sftpTimeoutMs: config.CALLGUARD_SFTP_TIMEOUT_MS,
+          cancels: service.cancels,
+        },
         {
           redisUrl: config.REDIS_URL,
           cluster: config.REDIS_CLUSTER === true,
