@@ -19,7 +19,7 @@ export interface BulkJobs {
   startWorkers(
     options?: Partial<Pick<JobWorkerOptions, 'onFinished' | 'stalledIntervalMs' | 'lockDurationMs'>>,
   ): {
-    close(): Promise<void>;
+    close(force?: boolean): Promise<void>;
   };
   close(): Promise<void>;
 }
@@ -54,7 +54,7 @@ export function createBulkJobs(
     attempts: config.CALLGUARD_JOB_ATTEMPTS,
   });
   const schedules = new ScheduleService(client, service);
-  const workers: Array<{ close(): Promise<void> }> = [];
+  const workers: Array<{ close(force?: boolean): Promise<void> }> = [];
   return {
     service,
     schedules,

@@ -75,7 +75,8 @@ registerRole('worker', async (ctx) => {
     stop: async () => {
       sweeper.stop();
       // A job in flight stops at its next batch (it resumes elsewhere); Redis away must not hold SIGTERM.
-      if (!(await withinMs(workers.close(), WORKER_STOP_MS))) {
+      const force = ctx.client.status !== 'ready';
+      if (!(await withinMs(workers.close(force), WORKER_STOP_MS))) {
         ctx.log.warn({ afterMs: WORKER_STOP_MS }, 'job workers did not stop in time; leaving them');
       }
       await withinMs(release(ctx.client), 1_000);

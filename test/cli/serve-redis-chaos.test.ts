@@ -73,7 +73,7 @@ describe('callguard serve through a Redis outage', { skip: skipWithoutLocalRedis
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('decides every call, answers the API from memory or with a fast 503, keeps every acknowledged write', async () => {
+  it('decides every call, answers the API from memory or with a fast 503, keeps every acknowledged write', async (t) => {
     const serve: ServeChild = spawnServe([], env);
     try {
       await serve.healthy(base);
@@ -147,6 +147,11 @@ describe('callguard serve through a Redis outage', { skip: skipWithoutLocalRedis
       );
 
       const during = samples.filter((s) => s.redisDown);
+      const worst = (what: string) =>
+        Math.round(Math.max(0, ...during.filter((s) => s.what === what).map((s) => s.ms)));
+      t.diagnostic(
+        `during the outage: ${during.length} API requests; slowest check ${worst('check')} ms, write ${worst('write')} ms, read ${worst('read')} ms, unknown key ${worst('stranger')} ms`,
+      );
       assert.ok(during.length >= 20, `API traffic during the outage: ${during.length} requests`);
       for (const s of during) {
         if (s.what === 'check') {
@@ -191,7 +196,7 @@ describe('callguard serve through a Redis outage', { skip: skipWithoutLocalRedis
     }
   });
 
-  it('exits within 10 s of SIGTERM while Redis is unreachable', async () => {
+  it('exits within 10 s of SIGTERM while Redis is unreachable', async (t) => {
     const serve = spawnServe([], env);
     try {
       await serve.healthy(base);
@@ -204,6 +209,7 @@ describe('callguard serve through a Redis outage', { skip: skipWithoutLocalRedis
       const code = await Promise.race([serve.exited, sleep(20_000).then(() => 'hung')]);
       const tookMs = performance.now() - signalled;
       assert.notEqual(code, 'hung', `no exit 20 s after SIGTERM: ${serve.output().slice(-4000)}`);
+      t.diagnostic(`SIGTERM with Redis down: exit code ${code} after ${Math.round(tookMs)} ms`);
       assert.ok(tookMs < 10_000, `exit took ${Math.round(tookMs)} ms`);
     } finally {
       if (serve.alive) serve.child.kill('SIGKILL');
