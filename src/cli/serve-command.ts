@@ -188,5 +188,7 @@ export function registerServeCommand(program: Command): void {
         throw error;
       }
       await done;
+      // Everything is stopped; a connection still retrying (Redis away) must not keep the process.
+      process.exit();
     });
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type Job, Queue } from 'bullmq';
+import { withinMs } from '../bounded.js';
 import { cgError } from '../domain/errors.js';
 import type { FileServerRepository } from '../store/file-server-repository.js';
 import { parseInput } from '../store/hash-objects.js';
@@ -78,8 +79,14 @@ export class JobService {
     for (const q of Object.values(this.queues)) q.on('error', () => undefined);
   }
 
+  /** Closes the queues; with Redis away their connections are dropped rather than left reconnecting. */
   async close(): Promise<void> {
-    await Promise.all(Object.values(this.queues).map((q) => q.close()));
+    await Promise.all(
+      Object.values(this.queues).map(async (q) => {
+        if (!(await withinMs(q.close(), 1_000).catch(() => false)))
+          await q.disconnect().catch(() => undefined);
+      }),
+    );
     this.closeConnection();
   }
 

@@ -79,7 +79,7 @@ registerRole('worker', async (ctx) => {
       if (!(await withinMs(workers.close(force), WORKER_STOP_MS))) {
         ctx.log.warn({ afterMs: WORKER_STOP_MS }, 'job workers did not stop in time; leaving them');
       }
-      await withinMs(release(ctx.client), 1_000);
+      await withinMs(release(ctx.client), 1_000).catch(() => undefined);
     },
   };
 });
@@ -90,7 +90,7 @@ registerApiRouteFactory(async (ctx) => {
   const modules = await bulkJobRoutes(jobs);
   return (app, deps, auth) => {
     app.addHook('onClose', async () => {
-      await withinMs(release(ctx.client), 1_000);
+      await withinMs(release(ctx.client), 1_000).catch(() => undefined);
     });
     for (const m of modules) m(app, deps, auth);
   };
