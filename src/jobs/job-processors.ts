@@ -205,7 +205,7 @@ export async function processExport(deps: ProcessorDeps, job: Job<ExportJobData>
         });
         if (Date.now() - lastReport < 500) return;
         lastReport = Date.now();
-        void job.updateProgress({ exported: n });
+        job.updateProgress({ exported: n }).catch(() => undefined); // Redis away: the next report says it
       },
     });
     await closed;
