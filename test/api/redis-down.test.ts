@@ -145,6 +145,9 @@ describe('the API on its fail-fast connection (as `callguard serve` runs it) whi
       const check = await timed('POST', '/v1/check', admin, { called: '14045559999', direction: 'inbound' });
       assert.equal(check.res.statusCode, 200, check.res.body);
       assert.equal(check.res.json().action, 'block');
+      const screen = await timed('POST', '/v1/screen', admin, { numbers: ['14045550000', '15550000000'] });
+      assert.equal(screen.res.statusCode, 200, screen.res.body);
+      assert.equal(screen.res.json().blocked, 1);
     } finally {
       (deps as { now: () => number }).now = realNow;
     }
