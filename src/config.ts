@@ -135,6 +135,24 @@ export const configSchema = z.object({
     .max(24 * 90)
     .default(72)
     .describe('How long job files (errors CSV, export zip, uploaded file) and finished jobs are kept.'),
+  CALLGUARD_JOB_ATTEMPTS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(10)
+    .default(3)
+    .describe(
+      'Runs of an import/export job that failed on an outage (file server or Redis away) before it fails for good; bad input and a peer that does not speak SSH fail at once.',
+    ),
+  CALLGUARD_SFTP_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(500)
+    .max(300_000)
+    .default(15_000)
+    .describe(
+      'File servers: how long connecting and logging in, and each SFTP operation, may take; a server silent for this long mid-transfer (SSH keepalives unanswered) fails the job.',
+    ),
   NODE_NAME: z
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,64}$/, '1-64 letters, digits, _ . -')

@@ -51,13 +51,21 @@ export class Authenticator {
   private readonly touched = new Map<string, number>();
   private readonly systemHash: Buffer | undefined;
 
-  constructor(private readonly deps: Pick<ApiDeps, 'keys' | 'config' | 'now'>) {
+  constructor(
+    private readonly deps: Pick<ApiDeps, 'keys' | 'config' | 'now'> & Partial<Pick<ApiDeps, 'client'>>,
+  ) {
     const sys = deps.config.CALLGUARD_SYSTEM_KEY;
     this.systemHash = sys ? Buffer.from(hashApiKey(sys), 'hex') : undefined;
   }
 
   get systemEnabled(): boolean {
     return this.systemHash !== undefined;
+  }
+
+  /** Whether the store connection is known to be down (then nobody waits to find it out again). */
+  private storeAway(): boolean {
+    const status = this.deps.client?.status;
+    return status !== undefined && status !== 'ready';
   }
 
   forget(): void {
@@ -137,7 +145,11 @@ export class Authenticator {
     }
     const now = this.deps.now();
     let hit = this.cache.get(hash);
-    if (!hit || hit.until < now) {
+    if (hit?.principal && hit.until < now && this.storeAway()) {
+      // Redis away: a key verified before keeps working without asking (check and screen answer
+      // from memory at once); it is verified again once Redis is back.
+      hit = { principal: hit.principal, until: now + CACHE_MS };
+    } else if (!hit || hit.until < now) {
       let principal: TenantPrincipal | undefined;
       try {
         const record = await this.deps.keys.verify(key);

@@ -48,7 +48,7 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
 };
 
 const REDIS_DOWN =
-  /Connection is closed|MaxRetriesPerRequest|max retries per request|ECONNREFUSED|Stream isn't writeable|ETIMEDOUT/i;
+  /Connection is closed|MaxRetriesPerRequest|max retries per request|ECONNREFUSED|Stream isn't writeable|ETIMEDOUT|Command timed out|enableOfflineQueue|Connection is in subscriber mode|ENOTCONN|EHOSTUNREACH|ECONNRESET/i;
 
 /** 1048576 → "1 MiB (1,048,576 bytes)": a limit a person can read and a client can compare against. */
 export function bytesText(bytes: number): string {

@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { CallguardError } from '../domain/errors.js';
 import type { JobView } from '../jobs/job-view.js';
 import { type ApiTarget, apiTarget, callApi } from './api-client.js';
+import { registerJobsCancelCommand } from './jobs-cancel-command.js';
 import { EXIT, err, out, UsageError } from './output.js';
 import { parseValidity } from './rules-commands.js';
 
@@ -159,8 +160,9 @@ export function registerImportCommand(program: Command): void {
 
 /** `callguard jobs [id]`: the task view (imports and exports, newest first), or one job. */
 export function registerJobsCommand(program: Command): void {
-  program
-    .command('jobs')
+  const jobs = program.command('jobs');
+  registerJobsCancelCommand(jobs);
+  jobs
     .description('list imports and exports (the task view), or show one job')
     .argument('[id]', 'a job id')
     .option('--kind <kind>', 'import | export')

@@ -1,6 +1,8 @@
 import { apiDepsOver } from '../api/api-deps.js';
 import { buildApiApp } from '../api/app.js';
+import { withinMs } from '../bounded.js';
 import { SecretBox } from '../jobs/secret-box.js';
+import { connectedWithin, failFastClient } from '../store/redis-client.js';
 import { countingDeciderSource } from './counting-decider-source.js';
 import { extraApiRoutes, registerRole, type ServeContext } from './serve-roles.js';
 
@@ -10,7 +12,10 @@ export const storeOptionsOf = (ctx: Pick<ServeContext, 'config'>) => ({
 });
 
 /** The admin API on CALLGUARD_HTTP_HOST:CALLGUARD_HTTP_PORT. */
-registerRole('api', async (ctx) => {
+registerRole('api', async (serveCtx) => {
+  // Requests get a connection that fails fast while Redis is away (503 within a second).
+  const ctx = { ...serveCtx, client: failFastClient(serveCtx.client, serveCtx.log) };
+  await connectedWithin(ctx.client, 5_000);
   const app = await buildApiApp(
     apiDepsOver({
       config: ctx.config,
@@ -27,7 +32,13 @@ registerRole('api', async (ctx) => {
     port: ctx.config.CALLGUARD_HTTP_PORT,
   });
   ctx.log.info({ address, docs: `${address}/docs` }, 'admin API listening');
-  return { stop: () => app.close() };
+  return {
+    stop: async () => {
+      // In-flight requests end within the API's command timeout; the bound is for anything else.
+      await withinMs(app.close(), 5_000);
+      ctx.client.disconnect();
+    },
+  };
 });
 
 /**

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { type Config, loadConfig } from '../config.js';
 import { createLogger, type Logger } from '../log.js';
 import { NotifyService } from '../notify/notify-service.js';
+import { installSafetyNet } from '../process-safety-net.js';
 import { ensureRedis, logRedisInUse } from '../store/embedded-redis.js';
 import { createRedisClient, type RedisClient } from '../store/redis-client.js';
 import { checkServer } from '../store/server-check.js';
@@ -20,6 +21,7 @@ import {
   roleStarter,
   type ServeContext,
 } from './serve-roles.js';
+import { armStopDeadline } from './shutdown-deadline.js';
 
 export const rolesSchema = z
   .string()
@@ -155,6 +157,7 @@ export function registerServeCommand(program: Command): void {
       if (!parsed.success) throw new UsageError(`--roles: ${parsed.error.issues[0]!.message}`);
       const config = loadConfig();
       const log = createLogger(config.LOG_LEVEL, undefined, config.LOG_FORMAT);
+      installSafetyNet(log);
       const roles = new Set(parsed.data);
       const server = startServer(config, roles, log);
       // Handlers go in before the roles start: a SIGTERM during start-up still stops cleanly.
@@ -166,6 +169,7 @@ export function registerServeCommand(program: Command): void {
             process.exit(1);
           }
           signalled = true;
+          armStopDeadline(log);
           log.info({ signal }, 'stopping: no new work, draining live calls');
           server.stop().then(
             () => {
@@ -190,5 +194,7 @@ export function registerServeCommand(program: Command): void {
         throw error;
       }
       await done;
+      // Everything is stopped; a connection still retrying (Redis away) must not keep the process.
+      process.exit();
     });
 }

@@ -20,7 +20,7 @@ export interface BulkJobs {
   startWorkers(
     options?: Partial<Pick<JobWorkerOptions, 'onFinished' | 'stalledIntervalMs' | 'lockDurationMs'>>,
   ): {
-    close(): Promise<void>;
+    close(force?: boolean): Promise<void>;
   };
   close(): Promise<void>;
 }
@@ -30,7 +30,13 @@ export function createBulkJobs(
   config: Pick<
     Config,
     'REDIS_URL' | 'CALLGUARD_DATA_DIR' | 'CALLGUARD_JOB_CONCURRENCY' | 'CALLGUARD_JOB_FILE_TTL_HOURS'
-  > & { CALLGUARD_SECRET_KEY?: string; REDIS_CLUSTER?: boolean; CALLGUARD_FILE_SERVER_HOSTS?: string },
+  > & {
+    CALLGUARD_SECRET_KEY?: string;
+    REDIS_CLUSTER?: boolean;
+    CALLGUARD_FILE_SERVER_HOSTS?: string;
+    CALLGUARD_JOB_ATTEMPTS?: number;
+    CALLGUARD_SFTP_TIMEOUT_MS?: number;
+  },
   client: RedisClient,
   storeOptions: StoreOptions,
   log: Logger,
@@ -52,9 +58,10 @@ export function createBulkJobs(
     secrets,
     keepSeconds: ttl,
     log,
+    attempts: config.CALLGUARD_JOB_ATTEMPTS,
   });
   const schedules = new ScheduleService(client, service);
-  const workers: Array<{ close(): Promise<void> }> = [];
+  const workers: Array<{ close(force?: boolean): Promise<void> }> = [];
   return {
     service,
     schedules,
@@ -63,7 +70,17 @@ export function createBulkJobs(
     secrets,
     startWorkers: (options = {}) => {
       const w = startJobWorkers(
-        { client, files, fileServers, secrets, storeOptions, fileTtlSeconds: ttl, log },
+        {
+          client,
+          files,
+          fileServers,
+          secrets,
+          storeOptions,
+          fileTtlSeconds: ttl,
+          log,
+          sftpTimeoutMs: config.CALLGUARD_SFTP_TIMEOUT_MS,
+          cancels: service.cancels,
+        },
         {
           redisUrl: config.REDIS_URL,
           cluster: config.REDIS_CLUSTER === true,

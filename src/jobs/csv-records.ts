@@ -57,16 +57,22 @@ export async function* csvRecords(
       if (failure) throw failure;
       if (batch.length > 0) yield batch;
       if (ended) return;
+      // The source may have failed while the consumer held the last batch: the parser is gone
+      // then and will never be readable again (waiting would hang the job for good).
+      if (failure) throw failure;
+      if (parser.destroyed) throw new Error('the file stream closed before its end');
       await new Promise<void>((resolve) => {
         const done = () => {
           parser.off('readable', done);
           parser.off('end', done);
           parser.off('error', done);
+          parser.off('close', done);
           resolve();
         };
         parser.on('readable', done);
         parser.on('end', done);
         parser.on('error', done);
+        parser.on('close', done);
       });
     }
   } finally {

@@ -15,6 +15,7 @@ import { TenantRepository } from '../store/tenant-repository.js';
 import { csvLine } from './csv-cells.js';
 import type { ImportCounts, ImportParams, ImportResult } from './import-params.js';
 import { asCsvError, utf8Guard, validateImportFile } from './import-validation.js';
+import { cancelledFailure } from './job-cancel.js';
 import { type RowError, readRulesCsv } from './rules-csv.js';
 
 /** Rows per import batch (one script call): small enough to keep Redis responsive between calls. */
@@ -35,6 +36,8 @@ export interface ImportRun {
   readonly open: () => Promise<Readable>;
   /** Told the counts while the import runs. */
   readonly onProgress?: (counts: ImportCounts) => Promise<void> | void;
+  /** Who asked to cancel the job, if anyone (polled between batches). */
+  readonly cancelled?: () => Promise<string | undefined>;
   readonly log: Logger;
 }
 
@@ -61,6 +64,7 @@ export class ImportRunner {
     const progress = await this.client.hgetall(k.progress);
     const phase = progress.phase ?? 'validate';
     if (phase === 'validate') {
+      await this.stopIfCancelled(run);
       const { records, exceeded } = await validateImportFile(await run.open(), run.limit);
       if (exceeded) {
         throw cgError(
@@ -73,13 +77,26 @@ export class ImportRunner {
           { limit: run.limit, counted: records },
         );
       }
+      await this.stopIfCancelled(run);
       await this.client.hset(k.progress, 'phase', 'apply', 'total', String(records));
     }
     const lock = new SnapshotHold(this.client, run.tenant, `import:${run.jobId}`);
     try {
       if (phase === 'validate' || phase === 'apply') {
         await lock.take();
-        await this.apply(run, lock);
+        const stoppedBy = await this.apply(run, lock);
+        if (stoppedBy) {
+          // Cancelled between batches (never an overwrite-all, which cannot stop half-way): the rows
+          // applied so far stay, and call nodes see exactly them through a reload. A retry resumes
+          // after them (the phase stays "apply").
+          await lock.release();
+          await this.rules.publishReload(run.tenant, 'all');
+          const c = await this.counts(run);
+          throw cancelledFailure(
+            stoppedBy,
+            `the import stopped after ${c.read} rows: the ${c.imported} imported stay in effect, the rest of the file was not read`,
+          );
+        }
         await this.client.hset(
           k.progress,
           'phase',
@@ -111,6 +128,11 @@ export class ImportRunner {
     }
   }
 
+  private async stopIfCancelled(run: ImportRun): Promise<void> {
+    const by = await run.cancelled?.();
+    if (by) throw cancelledFailure(by, 'nothing was imported');
+  }
+
   async counts(run: Pick<ImportRun, 'tenant' | 'jobId'>): Promise<ImportCounts> {
     const h = await this.client.hgetall(jobKeys(run.tenant, run.jobId).progress);
     return {
@@ -121,7 +143,8 @@ export class ImportRunner {
     };
   }
 
-  private async apply(run: ImportRun, lock: SnapshotHold): Promise<void> {
+  /** Applies the file's rows after the progress mark; returns who cancelled it when it stopped early. */
+  private async apply(run: ImportRun, lock: SnapshotHold): Promise<string | undefined> {
     const k = jobKeys(run.tenant, run.jobId);
     const policy = policyOf(await new TenantRepository(this.client).params(run.tenant));
     const mark = Number((await this.client.hget(k.progress, 'line')) ?? 0);
@@ -138,6 +161,7 @@ export class ImportRunner {
     let first = 0;
     let last = 0;
     let read = 0;
+    let stoppedBy: string | undefined;
     const flush = async () => {
       if (read === 0) return;
       const batch = { first, last, read, errors, rules };
@@ -171,6 +195,7 @@ export class ImportRunner {
         await lock.refresh();
         await run.onProgress?.({ ...totals });
       }
+      if (!overwrite) stoppedBy ??= await run.cancelled?.();
     };
 
     const addError = (e: RowError) => {
@@ -202,9 +227,11 @@ export class ImportRunner {
             }
           }
           if (read >= IMPORT_BATCH) await flush();
+          if (stoppedBy) break;
         }
+        if (stoppedBy) break;
       }
-      await flush();
+      if (!stoppedBy) await flush();
       for (const pending of inFlight.splice(0)) await pending;
     } catch (error) {
       await Promise.allSettled(inFlight.splice(0));
@@ -213,6 +240,7 @@ export class ImportRunner {
       source.destroy();
     }
     await run.onProgress?.({ ...totals });
+    return stoppedBy;
   }
 
   private withDefaults(rule: Rule, p: ImportParams, defaultExpiry: number | undefined): Rule {

@@ -18,6 +18,7 @@ import {
   UPLOAD_IMPORT_LIMIT,
 } from './import-params.js';
 import { ImportRunner } from './import-runner.js';
+import { cancelledFailure, type JobCancels } from './job-cancel.js';
 import type { SecretBox } from './secret-box.js';
 import { SftpSession } from './sftp-session.js';
 
@@ -33,23 +34,40 @@ export interface ProcessorDeps {
   readonly storeOptions: StoreOptions;
   readonly fileTtlSeconds: number;
   readonly log: Logger;
+  /** Cancel requests of running jobs (looked at between batches). */
+  readonly cancels?: JobCancels;
+  /** Connect and per-operation timeout of file server sessions (ms). */
+  readonly sftpTimeoutMs?: number;
 }
 
-/** A CallguardError travels through BullMQ's failedReason as JSON and is not retried (the input is at fault). */
+/**
+ * A CallguardError travels through BullMQ's failedReason as JSON. It is not retried when the input is
+ * at fault (4xx) or when retrying cannot help (details.permanent: a file server that does not speak
+ * SSH, a login refused); an outage is retried up to the job's attempts.
+ */
 export function asJobFailure(error: unknown): Error {
-  if (error instanceof CallguardError && error.status < 500) {
+  const permanent =
+    error instanceof CallguardError &&
+    (error.details as { permanent?: unknown } | undefined)?.permanent === true;
+  if (error instanceof CallguardError && (error.status < 500 || permanent)) {
     return new UnrecoverableError(JSON.stringify(error.toJSON()));
   }
   if (error instanceof CallguardError) return new Error(JSON.stringify(error.toJSON()));
   return error as Error;
 }
 
-export function parseFailure(reason: string | undefined): { code: string; message: string } | undefined {
+export function parseFailure(
+  reason: string | undefined,
+): { code: string; message: string; cancelled?: true } | undefined {
   if (!reason) return undefined;
   try {
-    const j = JSON.parse(reason) as { code?: string; message?: string };
+    const j = JSON.parse(reason) as { code?: string; message?: string; details?: { cancelled?: unknown } };
     if (typeof j.code === 'string' && typeof j.message === 'string')
-      return { code: j.code, message: j.message };
+      return {
+        code: j.code,
+        message: j.message,
+        ...(j.details?.cancelled === true ? { cancelled: true } : {}),
+      };
   } catch {}
   return { code: 'CG_ERR_INTERNAL', message: reason };
 }
@@ -60,7 +78,10 @@ async function openServerFile(
   tenant: string,
   file: { serverId: string; path: string; fileName: string },
 ): Promise<Readable> {
-  const session = await SftpSession.open(await deps.fileServers.target(tenant, file.serverId));
+  const session = await SftpSession.open(
+    await deps.fileServers.target(tenant, file.serverId),
+    deps.sftpTimeoutMs,
+  );
   try {
     const stream = await session.openRead(file.path, file.fileName);
     stream.once('close', () => session.close());
@@ -94,6 +115,7 @@ export async function processImport(deps: ProcessorDeps, job: Job<ImportJobData>
         return r;
       },
       onProgress: (counts) => job.updateProgress({ ...counts }),
+      ...(deps.cancels ? { cancelled: deps.cancels.poller(tenant, jobId) } : {}),
       log,
     });
     if (result.failed > 0) await writeErrorsFile(deps, tenant, jobId, result.failed);
@@ -154,7 +176,10 @@ export async function processExport(deps: ProcessorDeps, job: Job<ExportJobData>
   try {
     let sink: { stream: Writable; commit: () => Promise<void> };
     if (target.mode === 'server') {
-      session = await SftpSession.open(await deps.fileServers.target(tenant, target.serverId));
+      session = await SftpSession.open(
+        await deps.fileServers.target(tenant, target.serverId),
+        deps.sftpTimeoutMs,
+      );
       sink = await session.openWrite(target.path, expandFileName(target.fileName, job.timestamp));
     } else {
       await deps.files.remove(tenant, jobId, EXPORT_FILE);
@@ -170,11 +195,17 @@ export async function processExport(deps: ProcessorDeps, job: Job<ExportJobData>
     counter.pipe(sink.stream);
     const closed = finished(sink.stream);
     let lastReport = 0;
+    const cancelled = deps.cancels?.poller(tenant, jobId);
+    let cancelledBy: string | undefined;
     const { records, files } = await writeEncryptedExport(rules.scan(tenant), filter, password, counter, {
       onProgress: (n) => {
+        if (cancelledBy) throw cancelledFailure(cancelledBy, 'no file was written');
+        void cancelled?.().then((by) => {
+          cancelledBy ??= by;
+        });
         if (Date.now() - lastReport < 500) return;
         lastReport = Date.now();
-        void job.updateProgress({ exported: n });
+        job.updateProgress({ exported: n }).catch(() => undefined); // Redis away: the next report says it
       },
     });
     await closed;

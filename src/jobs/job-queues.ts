@@ -30,11 +30,15 @@ export function bullConnection(url: string): ConnectionOptions {
  * On Redis Cluster BullMQ gets a Cluster client (its scripts need every key of a queue in one slot,
  * which the hash-tagged prefix gives). The caller disconnects it when done.
  */
-export function bullClusterConnection(url: string): Cluster {
+export function bullClusterConnection(
+  url: string,
+  failFast?: { enableOfflineQueue: false; maxRetriesPerRequest: number },
+): Cluster {
   const u = new URL(url);
   return new Cluster([{ host: u.hostname || '127.0.0.1', port: Number(u.port || 6379) }], {
+    ...(failFast ? { enableOfflineQueue: false } : {}),
     redisOptions: {
-      maxRetriesPerRequest: null,
+      maxRetriesPerRequest: failFast ? failFast.maxRetriesPerRequest : null,
       ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
       ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
       ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
@@ -49,6 +53,21 @@ export function bullConnectionFor(
 ): { connection: ConnectionOptions; close(): void } {
   if (!cluster) return { connection: bullConnection(url), close: () => {} };
   const c = bullClusterConnection(url);
+  return { connection: c as unknown as ConnectionOptions, close: () => c.disconnect() };
+}
+
+/**
+ * Connection settings for the producer side (the API adding, listing, retrying and cancelling jobs):
+ * while Redis is away a command fails at once (no offline queue) so that a request answers 503
+ * instead of waiting for Redis to return. Workers keep bullConnectionFor (they block and wait).
+ */
+export function bullQueueConnectionFor(
+  url: string,
+  cluster: boolean,
+): { connection: ConnectionOptions; close(): void } {
+  const fast = { enableOfflineQueue: false, maxRetriesPerRequest: 1 } as const;
+  if (!cluster) return { connection: { ...bullConnection(url), ...fast }, close: () => {} };
+  const c = bullClusterConnection(url, fast);
   return { connection: c as unknown as ConnectionOptions, close: () => c.disconnect() };
 }
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type Job, Queue } from 'bullmq';
+import { withinMs } from '../bounded.js';
 import { cgError } from '../domain/errors.js';
 import type { Logger } from '../log.js';
 import type { FileServerRepository } from '../store/file-server-repository.js';
@@ -26,10 +27,11 @@ import {
   UPLOAD_IMPORT_LIMIT,
 } from './import-params.js';
 import { validateImportFile } from './import-validation.js';
+import { JobCancels } from './job-cancel.js';
 import { type JobOus, jobVisible, withOus } from './job-ous.js';
 import { ERRORS_FILE, EXPORT_FILE, parseFailure, UPLOAD_FILE } from './job-processors.js';
-import { bullConnectionFor, type JobKind, QUEUE_NAMES, QUEUE_PREFIX } from './job-queues.js';
-import type { JobView } from './job-view.js';
+import { bullQueueConnectionFor, type JobKind, QUEUE_NAMES, QUEUE_PREFIX } from './job-queues.js';
+import { type JobView, jobViewSchema } from './job-view.js';
 import { checkFileName, checkRelativePath } from './remote-path.js';
 import type { SecretBox } from './secret-box.js';
 
@@ -45,6 +47,8 @@ export interface JobServiceDeps {
   readonly keepSeconds: number;
   /** Where a queue's Redis errors go (debug: the API answers 503 and the sync reports the outage). */
   readonly log?: Logger;
+  /** Runs of a job that failed on an outage before it fails for good (default 3). */
+  readonly attempts?: number;
 }
 
 type AnyJobData = ImportJobData | ExportJobData;
@@ -55,16 +59,18 @@ type AnyJobData = ImportJobData | ExportJobData;
  */
 export class JobService {
   readonly queues: Record<JobKind, Queue<AnyJobData>>;
+  readonly cancels: JobCancels;
 
   private readonly closeConnection: () => void;
 
   constructor(private readonly deps: JobServiceDeps) {
-    const { connection, close } = bullConnectionFor(deps.redisUrl, deps.cluster === true);
+    const { connection, close } = bullQueueConnectionFor(deps.redisUrl, deps.cluster === true);
     this.closeConnection = close;
+    this.cancels = new JobCancels(deps.client, deps.keepSeconds);
     // A failure of the input is an UnrecoverableError (no retry); a lost connection is retried, and
     // an import resumes from its progress mark.
     const defaultJobOptions = {
-      attempts: 3,
+      attempts: deps.attempts ?? 3,
       backoff: { type: 'exponential', delay: 5000 },
       removeOnComplete: { age: deps.keepSeconds },
       removeOnFail: { age: deps.keepSeconds },
@@ -81,8 +87,14 @@ export class JobService {
     }
   }
 
+  /** Closes the queues; with Redis away their connections are dropped rather than left reconnecting. */
   async close(): Promise<void> {
-    await Promise.all(Object.values(this.queues).map((q) => q.close()));
+    await Promise.all(
+      Object.values(this.queues).map(async (q) => {
+        if (!(await withinMs(q.close(), 1_000).catch(() => false)))
+          await q.disconnect().catch(() => undefined);
+      }),
+    );
     this.closeConnection();
   }
 
@@ -238,7 +250,91 @@ export class JobService {
       const job = await this.job(tenant, kind, id, scope);
       if (job) return this.view(tenant, kind, job);
     }
-    return undefined;
+    return this.cancelledView(tenant, id, scope);
+  }
+
+  /** The task view row kept for a queued job that was cancelled (its queue no longer has it). */
+  private async cancelledView(
+    tenant: string,
+    id: string,
+    scope?: ReadonlySet<string>,
+  ): Promise<JobView | undefined> {
+    const json = await this.deps.client.get(jobKeys(tenant, id).cancelled);
+    if (!json) return undefined;
+    const parsed = jobViewSchema.safeParse(JSON.parse(json));
+    return parsed.success && jobVisible(scope, parsed.data.ous) ? parsed.data : undefined;
+  }
+
+  /**
+   * Cancels a job. A queued one (waiting, delayed for a retry, paused) leaves its queue at once and
+   * shows as cancelled; nothing of it ran. A running one is asked to stop: it stops at its next batch
+   * (within a second or so), the rows it applied stay in effect and call nodes see them (add and
+   * override imports), and it shows as cancelled. An overwrite-all import that has started applying
+   * cannot stop half-way (call nodes would see old and new rules mixed): refused. A finished job: refused.
+   */
+  async cancel(
+    tenant: string,
+    id: string,
+    by: string,
+    scope?: ReadonlySet<string>,
+  ): Promise<{ view: JobView; running: boolean }> {
+    for (const kind of ['import', 'export'] as const) {
+      const job = await this.job(tenant, kind, id, scope);
+      if (!job) continue;
+      const state = await job.getState();
+      if (state === 'completed' || state === 'failed') {
+        throw cgError(
+          'CG_ERR_CONFLICT',
+          `job "${id}" has already ${state}; only a queued or running job can be cancelled`,
+        );
+      }
+      await this.refuseHalfOverwrite(tenant, job);
+      // Asked first: a job back in its queue after its worker stalled may still be running there.
+      await this.cancels.request(tenant, id, by);
+      if (state === 'active') return { view: await this.view(tenant, kind, job), running: true };
+      const view = await this.view(tenant, kind, job);
+      try {
+        await job.remove();
+      } catch {
+        // A worker took it in the meantime: it stops at its next batch.
+        return { view: await this.view(tenant, kind, job), running: true };
+      }
+      const cancelled: JobView = {
+        ...view,
+        state: 'cancelled',
+        error: {
+          code: 'CG_ERR_CONFLICT',
+          message: job.processedOn
+            ? `cancelled by ${by} while waiting to resume; what it applied before stays in effect`
+            : `cancelled by ${by} before it started`,
+        },
+        finishedAt: Date.now(),
+      };
+      await this.deps.client.set(
+        jobKeys(tenant, id).cancelled,
+        JSON.stringify(cancelled),
+        'EX',
+        this.deps.keepSeconds,
+      );
+      return { view: cancelled, running: false };
+    }
+    const gone = await this.cancelledView(tenant, id, scope);
+    if (gone) throw cgError('CG_ERR_CONFLICT', `job "${id}" is already cancelled`);
+    throw cgError('CG_ERR_NOT_FOUND', `job "${id}" does not exist`);
+  }
+
+  /** An overwrite-all import that has begun replacing its scope runs to the end (DESIGN: never half). */
+  private async refuseHalfOverwrite(tenant: string, job: Job<AnyJobData>): Promise<void> {
+    const data = job.data;
+    if (data.kind !== 'import' || data.params.overrideRule !== 'overwrite') return;
+    const phase = await this.deps.client.hget(jobKeys(tenant, job.id!).progress, 'phase');
+    if (phase && phase !== 'validate') {
+      throw cgError(
+        'CG_ERR_CONFLICT',
+        `job "${job.id}" is an overwrite-all import that has started replacing the rules of its scope; it cannot stop half-way (call nodes would see old and new rules mixed), so it runs to the end`,
+        { phase },
+      );
+    }
   }
 
   /** The task view: the tenant's jobs, newest first. */
@@ -256,7 +352,10 @@ export class JobService {
       const id = m.slice(cut + 1);
       if (options.kind && kind !== options.kind) continue;
       const job = await this.job(tenant, kind, id, options.scope);
-      if (job) out.push(await this.view(tenant, kind, job));
+      const v = job
+        ? await this.view(tenant, kind, job)
+        : await this.cancelledView(tenant, id, options.scope);
+      if (v) out.push(v);
       if (out.length >= limit) break;
     }
     return out;
@@ -280,11 +379,15 @@ export class JobService {
       data.kind === 'import'
         ? { ...data.source, params: data.params }
         : { filter: data.filter, target: data.target };
-    const error = state === 'failed' ? parseFailure(job.failedReason) : undefined;
+    const failure = state === 'failed' ? parseFailure(job.failedReason) : undefined;
+    const error = failure ? { code: failure.code, message: failure.message } : undefined;
     return {
       id: job.id!,
       kind,
-      state,
+      state: failure?.cancelled ? 'cancelled' : state,
+      ...(state === 'active' && (await this.cancels.requestedBy(tenant, job.id!))
+        ? { cancelRequested: true }
+        : {}),
       progress: {
         ...(stored.phase ? { phase: stored.phase } : {}),
         ...(stored.total ? { total: Number(stored.total) } : {}),
@@ -320,6 +423,7 @@ export class JobService {
       if ((await job.getState()) !== 'failed') {
         throw cgError('CG_ERR_CONFLICT', `job "${id}" has not failed; only a failed job can be retried`);
       }
+      await this.deps.client.del(jobKeys(tenant, id).cancel);
       await job.retry('failed');
       return this.view(tenant, kind, job);
     }
@@ -338,7 +442,7 @@ export class JobService {
       const v = await this.get(tenant, id);
       if (!v) throw cgError('CG_ERR_NOT_FOUND', `job "${id}" does not exist`);
       onView?.(v);
-      if (v.state === 'completed' || v.state === 'failed') return v;
+      if (v.state === 'completed' || v.state === 'failed' || v.state === 'cancelled') return v;
       if (Date.now() > deadline) throw cgError('CG_ERR_UNAVAILABLE', `job "${id}" did not finish in time`);
       await new Promise((r) => setTimeout(r, 200));
     }

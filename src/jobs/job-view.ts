@@ -7,6 +7,7 @@ export const jobStateSchema = z.enum([
   'failed',
   'delayed',
   'paused',
+  'cancelled',
   'unknown',
 ]);
 
@@ -15,6 +16,8 @@ export const jobViewSchema = z.object({
   id: z.string(),
   kind: z.enum(['import', 'export']),
   state: jobStateSchema,
+  /** A running job was asked to stop; it stops at its next batch. */
+  cancelRequested: z.boolean().optional(),
   progress: z.object({
     phase: z.string().optional(),
     total: z.number().optional(),

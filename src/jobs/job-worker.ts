@@ -36,7 +36,10 @@ export interface JobWorkerOptions extends JobTimingOptions {
  * worker (or this one restarted) finds the job stalled and runs it again, and the job resumes from its
  * progress mark (imports) or starts over (exports, whose output only appears when complete).
  */
-export function startJobWorkers(deps: ProcessorDeps, options: JobWorkerOptions): { close(): Promise<void> } {
+export function startJobWorkers(
+  deps: ProcessorDeps,
+  options: JobWorkerOptions,
+): { close(force?: boolean): Promise<void> } {
   const { connection, close } = bullConnectionFor(options.redisUrl, options.cluster === true);
   const common = {
     connection,
@@ -82,8 +85,9 @@ export function startJobWorkers(deps: ProcessorDeps, options: JobWorkerOptions):
     );
   }
   return {
-    close: async () => {
-      await Promise.all(workers.map((w) => w.close()));
+    /** force: without waiting for the jobs in flight (Redis away: they resume from their mark later). */
+    close: async (force = false) => {
+      await Promise.all(workers.map((w) => w.close(force)));
       close();
     },
   };

@@ -1,5 +1,6 @@
 import { Cluster } from 'ioredis';
 import { bulkJobRoutes } from '../api/routes/jobs.js';
+import { withinMs } from '../bounded.js';
 import { storeOptionsOf } from '../cli/serve-builtin-roles.js';
 import { registerApiRouteFactory, registerRole, type ServeContext } from '../cli/serve-roles.js';
 import { jobFinishedHook } from '../notify/job-events.js';
@@ -19,25 +20,38 @@ function urlOf(ctx: ServeContext): string {
   return `${scheme}://${auth}${o.host ?? '127.0.0.1'}:${o.port ?? 6379}/${o.db ?? 0}`;
 }
 
-/** One BulkJobs per process, shared by the api and worker roles, made on first use. */
-let shared: BulkJobs | undefined;
-let users = 0;
+/**
+ * One BulkJobs per Redis client, shared by the roles that use that client, made on first use. The api
+ * role brings a fail-fast connection of its own (answers 503 at once while Redis is away); the worker
+ * role keeps the process's patient one (an import waits out a short outage).
+ */
+const shared = new Map<ServeContext['client'], { jobs: BulkJobs; users: number }>();
 const bulkJobsOf = (ctx: ServeContext): BulkJobs => {
-  shared ??= createBulkJobs(
-    { ...ctx.config, REDIS_URL: urlOf(ctx) },
-    ctx.client,
-    storeOptionsOf(ctx),
-    ctx.log.child({ component: 'jobs' }),
-  );
-  users++;
-  return shared;
+  let entry = shared.get(ctx.client);
+  if (!entry) {
+    entry = {
+      jobs: createBulkJobs(
+        { ...ctx.config, REDIS_URL: urlOf(ctx) },
+        ctx.client,
+        storeOptionsOf(ctx),
+        ctx.log.child({ component: 'jobs' }),
+      ),
+      users: 0,
+    };
+    shared.set(ctx.client, entry);
+  }
+  entry.users++;
+  return entry.jobs;
 };
-const release = async () => {
-  if (--users > 0 || !shared) return;
-  const s = shared;
-  shared = undefined;
-  await s.close();
+const release = async (client: ServeContext['client']) => {
+  const entry = shared.get(client);
+  if (!entry || --entry.users > 0) return;
+  shared.delete(client);
+  await entry.jobs.close();
 };
+
+/** How long stopping the worker role waits for the job workers to let go. */
+const WORKER_STOP_MS = 3_000;
 
 /**
  * The worker role: import/export job workers (CALLGUARD_JOB_CONCURRENCY each) and the expired-rule
@@ -60,8 +74,12 @@ registerRole('worker', async (ctx) => {
   return {
     stop: async () => {
       sweeper.stop();
-      await workers.close();
-      await release();
+      // A job in flight stops at its next batch (it resumes elsewhere); Redis away must not hold SIGTERM.
+      const force = ctx.client.status !== 'ready';
+      if (!(await withinMs(workers.close(force), WORKER_STOP_MS))) {
+        ctx.log.warn({ afterMs: WORKER_STOP_MS }, 'job workers did not stop in time; leaving them');
+      }
+      await withinMs(release(ctx.client), 1_000).catch(() => undefined);
     },
   };
 });
@@ -71,7 +89,9 @@ registerApiRouteFactory(async (ctx) => {
   const jobs = bulkJobsOf(ctx);
   const modules = await bulkJobRoutes(jobs);
   return (app, deps, auth) => {
-    app.addHook('onClose', async () => release());
+    app.addHook('onClose', async () => {
+      await withinMs(release(ctx.client), 1_000).catch(() => undefined);
+    });
     for (const m of modules) m(app, deps, auth);
   };
 });

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { Cluster } from 'ioredis';
+import { withinMs } from '../bounded.js';
 import type { Config } from '../config.js';
 import { SecretBox } from '../jobs/secret-box.js';
 import type { Logger } from '../log.js';
@@ -41,9 +42,13 @@ export class NotifyService {
   readonly hits: HitCounters;
   readonly worker: WebhookWorker | null;
   private readonly workerConnection: RedisClient | null;
+  private readonly log: Logger;
+  private readonly client: RedisClient;
 
   constructor(options: NotifyServiceOptions) {
     const { config, client, log } = options;
+    this.log = log.child({ component: 'notify' });
+    this.client = client;
     const tenants = new TenantRepository(client);
     // The key that opens the tenants' webhook secrets (the one bulk jobs use), made on first need.
     let box: SecretBox | undefined;
@@ -112,11 +117,20 @@ export class NotifyService {
     return this;
   }
 
-  /** Drain order: stop delivering, write what is buffered, close the queue. */
+  /**
+   * Drain order: stop delivering, write what is buffered, close the queue. Every step is bounded
+   * (about 5 s in all) so that SIGTERM ends the process while Redis is away; events not written by
+   * then are counted as dropped and logged (the notifier says how many).
+   */
   async close(): Promise<void> {
-    await this.worker?.close();
-    await Promise.all([this.notifier.close(), this.recorder.close()]);
-    await this.queue.close();
+    // Redis away: deliveries in flight cannot finish; they are picked up again (same event id) later.
+    const force = this.client.status !== 'ready';
+    if (this.worker && !(await withinMs(this.worker.close(force), 2_000))) {
+      this.log.warn('webhook worker did not stop in 2 s (Redis away?); dropping its connections');
+      this.worker.disconnect();
+    }
+    await Promise.all([this.notifier.close(2_000), withinMs(this.recorder.close(), 2_000)]);
+    await withinMs(this.queue.close(), 1_000);
     this.workerConnection?.disconnect();
   }
 }

@@ -124,9 +124,14 @@ export class WebhookWorker {
     );
   }
 
-  /** Finishes the deliveries in flight, then stops. */
-  async close(): Promise<void> {
-    await this.worker.close();
+  /** Finishes the deliveries in flight, then stops; `force`: without waiting for them (Redis away). */
+  async close(force = false): Promise<void> {
+    await this.worker.close(force);
     await this.sender.close();
+  }
+
+  /** Lets go of the worker's connections at once (after a close that Redis did not let finish). */
+  disconnect(): void {
+    void this.worker.disconnect().catch(() => undefined);
   }
 }

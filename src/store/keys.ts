@@ -116,6 +116,10 @@ export function jobKeys(tenant: string, jobId: string) {
     /** Hash: size, chunks, createdAt of a stored job file (upload, errors, export zip). */
     fileMeta: (name: string) => `${p}file:${name}`,
     fileChunk: (name: string, index: number) => `${p}file:${name}:${index}`,
+    /** Who asked to cancel the job (a running job stops at its next batch). */
+    cancel: `${p}cancel`,
+    /** JSON of the task view row of a queued job that was cancelled (removed from its queue). */
+    cancelled: `${p}cancelled`,
   };
 }
 

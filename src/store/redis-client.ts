@@ -41,7 +41,55 @@ export function createRedisClient(options: RedisClientOptions): RedisClient {
   return quietErrors(cluster, options.log);
 }
 
-/** A second connection with the same settings, for blocking reads (XREAD BLOCK holds its connection). */
+/**
+ * A second connection with the same settings, for blocking reads (XREAD BLOCK holds its connection):
+ * never a command timeout there (a block outlasts it), whatever the first connection has.
+ */
 export function duplicateClient(client: RedisClient): RedisClient {
-  return quietErrors(client instanceof Cluster ? client.duplicate() : client.duplicate());
+  return quietErrors(
+    client instanceof Cluster
+      ? client.duplicate(undefined, {
+          redisOptions: { ...client.options.redisOptions, commandTimeout: undefined },
+        })
+      : client.duplicate({ commandTimeout: undefined }),
+  );
+}
+
+/** How long an API command may take before the request answers 503 (a Redis that hangs, not refuses). */
+export const API_COMMAND_TIMEOUT_MS = 1_000;
+
+/**
+ * A connection for request handlers: while Redis is away a command fails at once (no offline queue,
+ * one retry) or after API_COMMAND_TIMEOUT_MS, so that the API answers 503 within a second instead
+ * of holding the request until Redis returns. It reconnects on its own like any other. The call path
+ * and the rule sync keep the process's patient connection (their loops retry by themselves).
+ */
+export function failFastClient(client: RedisClient, log?: Logger): RedisClient {
+  const fast = { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: API_COMMAND_TIMEOUT_MS };
+  return quietErrors(
+    client instanceof Cluster
+      ? client.duplicate(undefined, {
+          enableOfflineQueue: false,
+          redisOptions: { ...client.options.redisOptions, ...fast },
+        })
+      : client.duplicate(fast),
+    log,
+  );
+}
+
+/** Resolves once the client is connected, or after `timeoutMs` (it keeps connecting in the background). */
+export async function connectedWithin(client: RedisClient, timeoutMs: number): Promise<boolean> {
+  if (client.status === 'ready') return true;
+  let timer: NodeJS.Timeout | undefined;
+  let onReady: (() => void) | undefined;
+  try {
+    return await new Promise<boolean>((resolve) => {
+      onReady = () => resolve(true);
+      client.once('ready', onReady);
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+  } finally {
+    clearTimeout(timer);
+    if (onReady) client.off('ready', onReady);
+  }
 }

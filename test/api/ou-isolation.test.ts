@@ -407,6 +407,11 @@ describe.skipIf(skipWithoutRedis)(
         // Own: found, but only a failed job can be retried (409).
         check: ownOr404(409),
       },
+      'POST /v1/jobs/:id/cancel': {
+        req: (f, w) => ({ method: 'POST', url: `/v1/jobs/${f.exportJob[w]}/cancel` }),
+        // Own: found, but a finished job cannot be cancelled (409).
+        check: ownOr404(409),
+      },
       'GET /v1/jobs/:id/errors': {
         req: (f, w) => ({ method: 'GET', url: `/v1/jobs/${f.importJob[w]}/errors` }),
         check: ownOr404(200),

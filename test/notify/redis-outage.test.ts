@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { afterAll, beforeAll, describe, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
 import { DecisionEngine } from '../../src/engine/decision-engine.js';
 import { silentLogger } from '../../src/log.js';
 import { DecisionLog } from '../../src/notify/decision-log.js';
 import { DecisionRecorder } from '../../src/notify/decision-recorder.js';
 import { recentEvents } from '../../src/notify/event-stream.js';
 import { HitCounters } from '../../src/notify/hit-counters.js';
+import { NotifyService } from '../../src/notify/notify-service.js';
 import { CallScreener } from '../../src/pbx/call-screener.js';
 import { StaticDeciderSource } from '../../src/pbx/static-decider-source.js';
 import { skipWithoutLocalRedis, startRedis, type TestRedis } from '../support/redis-server.js';
@@ -124,6 +126,36 @@ describe.skipIf(skipWithoutLocalRedis)('Redis down during a burst of calls', () 
       );
     } finally {
       await small.close();
+    }
+  });
+});
+
+describe.skipIf(skipWithoutLocalRedis)('stopping the notify service while Redis is down', () => {
+  it('closes within a few seconds (SIGTERM must not wait for Redis), counting what it could not write', async () => {
+    const redis = await startRedis({ private: true });
+    const client = redis.client();
+    try {
+      await client.ping();
+      const service = new NotifyService({
+        config: loadConfig({}),
+        client,
+        log: silentLogger,
+        worker: true,
+      }).start();
+      await service.queue.pending();
+      await redis.kill9();
+      await eventually('client sees the outage', () => client.status !== 'ready');
+      service.notifier.publish({
+        type: 'export.finished',
+        tenant: redis.tenant('bye'),
+        data: { jobId: 'j', state: 'completed' },
+      });
+      const t0 = performance.now();
+      await service.close();
+      const ms = performance.now() - t0;
+      assert.ok(ms < 8_000, `close took ${Math.round(ms)} ms`);
+    } finally {
+      await redis.stop();
     }
   });
 });

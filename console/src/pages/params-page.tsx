@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, failureOutside, fieldErrors, messageOf } from '../api';
+import { api, failureOutside, fieldErrors } from '../api';
 import { useCatalog } from '../catalog';
 import { FormFailure } from '../components/shared-fields';
 import { Notice, Select, TextInput } from '../components/ui';

@@ -11,6 +11,7 @@ const readySchema = z.object({
   tenants: z.number().int(),
   loaded: z.number().int(),
   stalenessSeconds: z.number().nullable(),
+  reasons: z.array(z.string()).describe('Why the node is not ready (empty when ready).'),
 });
 
 async function redisReachable(deps: HealthDeps, timeoutMs = 1000): Promise<boolean> {
@@ -65,12 +66,25 @@ export function registerHealthRoutes(app: ApiApp, deps: HealthDeps): void {
       const loaded = status.filter((s) => s.loaded).length;
       const stale = deps.registry.stalenessSeconds();
       const ready = redis && loaded === status.length;
+      const reasons: string[] = [];
+      if (!redis) {
+        reasons.push(
+          `Redis does not answer (connection ${deps.client.status}); calls and /v1/check are decided from the rules in memory, writes answer 503`,
+        );
+      }
+      const waiting = status.filter((s) => !s.loaded).map((s) => s.tenant);
+      if (waiting.length > 0) {
+        reasons.push(
+          `${waiting.length} of ${status.length} tenants not loaded yet: ${waiting.slice(0, 10).join(', ')}${waiting.length > 10 ? ', ...' : ''}`,
+        );
+      }
       return reply.code(ready ? 200 : 503).send({
         ready,
         redis,
         tenants: status.length,
         loaded,
         stalenessSeconds: Number.isFinite(stale) ? stale : null,
+        reasons,
       });
     },
   );

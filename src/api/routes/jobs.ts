@@ -76,6 +76,37 @@ export const jobRoutes =
         return jobs.service.retry(p.tenant, request.params.id, scope);
       },
     );
+    app.post(
+      '/v1/jobs/:id/cancel',
+      {
+        config: { auth: 'any' },
+        schema: {
+          tags: ['jobs'],
+          summary: 'Cancel a queued or running job',
+          description:
+            'A queued job leaves its queue at once (200, state cancelled). A running job is asked to stop at its next batch (202, cancelRequested; then state cancelled): the rows an add or override import applied stay in effect and call nodes see them. An overwrite-all import that has started replacing its scope cannot stop half-way: 409. A finished job: 409.',
+          params: idParams,
+          response: { 200: view, 202: view, ...errorResponses },
+        },
+      },
+      async (request, reply) => {
+        const p = tenantOf(request);
+        const scope = await scopeOf(deps, p);
+        const v = await jobs.service.get(p.tenant, request.params.id, scope);
+        if (!v) throw cgError('CG_ERR_NOT_FOUND', `job "${request.params.id}" does not exist`);
+        const need = v.kind === 'import' ? 'rules:import' : 'rules:export';
+        if (p.role !== 'tenant_admin' && !p.permissions.has(need)) {
+          throw cgError('CG_ERR_FORBIDDEN', `cancelling an ${v.kind} needs the ${need} permission`);
+        }
+        const { view: after, running } = await jobs.service.cancel(
+          p.tenant,
+          request.params.id,
+          `key:${p.keyId}`,
+          scope,
+        );
+        return reply.code(running ? 202 : 200).send(after);
+      },
+    );
     app.get(
       '/v1/jobs/:id/errors',
       {

@@ -205,6 +205,10 @@ export class EslOutboundServer {
       this.server.once('error', reject);
       this.server.listen(this.opts.port, this.opts.host, () => {
         this.server.off('error', reject);
+        // Accept errors after start (EMFILE and the like) are logged; the server keeps listening.
+        this.server.on('error', (err) =>
+          this.opts.logger.error({ err: err.message }, 'ESL outbound socket server error'),
+        );
         const address = this.server.address();
         const port = typeof address === 'object' && address ? address.port : this.opts.port;
         this.opts.logger.info({ host: this.opts.host, port }, 'ESL outbound socket server listening');
