@@ -6,7 +6,8 @@ export const MAX_CSV_LINE = 8192;
 
 export interface CsvRecord {
   readonly record: Record<string, string>;
-  readonly info: { readonly lines: number };
+  /** lines: the line the record ends on; cells: how many cells it has (more than the header is an error for the row). */
+  readonly info: { readonly lines: number; readonly cells: number };
 }
 
 /**
@@ -52,7 +53,7 @@ export async function* csvRecords(
         }
         const record: Record<string, string> = {};
         for (let i = 0; i < header.length && i < cells.length; i++) record[header[i]] = cells[i];
-        batch.push({ record, info: { lines: info.lines } });
+        batch.push({ record, info: { lines: info.lines, cells: cells.length } });
       }
       if (failure) throw failure;
       if (batch.length > 0) yield batch;

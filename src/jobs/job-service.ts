@@ -103,6 +103,7 @@ export class JobService {
     file: Readable,
     params: Partial<ImportParams>,
     startedBy: string,
+    keyOus?: readonly string[],
   ): Promise<string> {
     const p = parseInput(importParamsSchema, params, 'import parameters');
     const jobId = randomUUID();
@@ -121,7 +122,14 @@ export class JobService {
       await this.deps.files.remove(tenant, jobId, UPLOAD_FILE);
       throw error;
     }
-    const data: ImportJobData = { kind: 'import', tenant, source: { kind: 'upload' }, params: p, startedBy };
+    const data: ImportJobData = {
+      kind: 'import',
+      tenant,
+      source: { kind: 'upload' },
+      params: p,
+      startedBy,
+      ...(keyOus ? { keyOus: [...keyOus] } : {}),
+    };
     return this.enqueue('import', tenant, data, jobId);
   }
 
@@ -130,9 +138,10 @@ export class JobService {
     file: ServerFile,
     params: Partial<ImportParams>,
     startedBy: string,
+    keyOus?: readonly string[],
   ): Promise<string> {
     const data = await this.serverImportData(tenant, file, params, startedBy);
-    return this.enqueue('import', tenant, data);
+    return this.enqueue('import', tenant, keyOus ? { ...data, keyOus: [...keyOus] } : data);
   }
 
   /** The checked job data of a server import (also the template of a scheduled one). */

@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import type { NormalizationPolicy } from '../domain/number.js';
 import { conditionsKey, type Rule } from '../domain/rule.js';
 import { RuleInputError, ruleInputSchema, toRule } from '../domain/rule-input.js';
+import { restoreCell } from './csv-cells.js';
 import { csvRecords } from './csv-records.js';
 
 /** The columns of a rules file (the import template), in template order. */
@@ -24,7 +25,11 @@ export const RULES_CSV_COLUMNS = [
   'validity_unit',
   'remarks',
 ] as const;
-export type RulesCsvColumn = (typeof RULES_CSV_COLUMNS)[number];
+/** The columns an export writes: the template's, then when the rule was written and when it expires. */
+export const EXPORT_COLUMNS = [...RULES_CSV_COLUMNS, 'created_at', 'expires_at'] as const;
+/** The columns an import accepts (in any order): the export's, so that an export imports as it is. */
+export const IMPORT_COLUMNS: readonly string[] = EXPORT_COLUMNS;
+export type RulesCsvColumn = (typeof EXPORT_COLUMNS)[number];
 
 const FIELD_OF_COLUMN: Record<string, RulesCsvColumn> = {
   groupId: 'group',
@@ -46,16 +51,17 @@ export type RulesCsvRow =
 
 export class CsvHeaderError extends Error {}
 
-function checkHeader(header: string[]): void {
-  const unknown = header.filter((c) => !(RULES_CSV_COLUMNS as readonly string[]).includes(c));
+/** Throws CsvHeaderError for a header import does not accept, naming what it does accept. */
+export function checkHeader(header: string[]): void {
+  const unknown = header.filter((c) => !IMPORT_COLUMNS.includes(c));
   if (unknown.length > 0) {
     throw new CsvHeaderError(
-      `unknown column(s) ${unknown.map((c) => JSON.stringify(c)).join(', ')}; accepted columns: ${RULES_CSV_COLUMNS.join(',')}`,
+      `unknown column(s) ${unknown.map((c) => JSON.stringify(c)).join(', ')}; accepted columns: ${IMPORT_COLUMNS.join(',')}`,
     );
   }
   if (!header.includes('called') && !header.includes('calling')) {
     throw new CsvHeaderError(
-      `the header needs a called or a calling column; accepted columns: ${RULES_CSV_COLUMNS.join(',')}`,
+      `the header needs a called or a calling column; accepted columns: ${IMPORT_COLUMNS.join(',')}`,
     );
   }
   const seen = new Set<string>();
@@ -65,10 +71,26 @@ function checkHeader(header: string[]): void {
   }
 }
 
+/** A cell's value: the export's formula mark undone, trimmed; undefined when blank. */
 const cell = (row: Record<string, string>, column: RulesCsvColumn): string | undefined => {
-  const v = row[column];
-  return v === undefined || v.trim() === '' ? undefined : v.trim();
+  const raw = row[column];
+  if (raw === undefined) return undefined;
+  const v = restoreCell(raw).trim();
+  return v === '' ? undefined : v;
 };
+
+/** An instant as export writes it (ISO 8601 in UTC, or with an offset). */
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?(?:Z|[+-]\d{2}:\d{2})$/;
+
+function instantOf(row: Record<string, string>, column: 'expires_at' | 'created_at'): number | undefined {
+  const v = cell(row, column);
+  if (v === undefined) return undefined;
+  const ms = INSTANT.test(v) ? Date.parse(v) : Number.NaN;
+  if (!Number.isFinite(ms) || ms < 0 || ms > 0xffff_ffff * 1000) {
+    throw new RuleInputError(column, `"${v}" is not an instant such as 2026-12-31T23:59:59Z`);
+  }
+  return ms;
+}
 
 function inputOf(row: Record<string, string>) {
   const value = cell(row, 'validity_value');
@@ -77,6 +99,12 @@ function inputOf(row: Record<string, string>) {
     throw new RuleInputError(
       'validity_value',
       'validity_value and validity_unit go together: give both or neither',
+    );
+  }
+  if (value !== undefined && cell(row, 'expires_at') !== undefined) {
+    throw new RuleInputError(
+      'expires_at',
+      'give expires_at (an instant) or validity_value and validity_unit (from now), not both',
     );
   }
   return {
@@ -96,7 +124,7 @@ function inputOf(row: Record<string, string>) {
       value === undefined
         ? undefined
         : { value: /^\d+$/.test(value) ? Number(value) : Number.NaN, unit: unit?.toLowerCase() },
-    remarks: row.remarks === undefined || row.remarks === '' ? undefined : row.remarks,
+    remarks: row.remarks === undefined || row.remarks === '' ? undefined : restoreCell(row.remarks),
   };
 }
 
@@ -130,13 +158,31 @@ export async function* readRulesCsv(
   options: { policy: NormalizationPolicy; now: number; withinFile?: boolean },
 ): AsyncGenerator<RulesCsvRow[]> {
   const withinFile = options.withinFile ?? true;
-  const records = csvRecords(input, checkHeader);
+  let headerWidth = 0;
+  const records = csvRecords(input, (header) => {
+    checkHeader(header);
+    headerWidth = header.length;
+  });
   const usedIds = new Map<number, number>();
   const conditions = new Map<string, number>();
   let dataRow = 0;
   for await (const batch of records) {
     const rows: RulesCsvRow[] = [];
-    for (const { record, info } of batch) rows.push(readRow(record, info.lines, ++dataRow));
+    for (const { record, info } of batch) {
+      dataRow++;
+      rows.push(
+        info.cells > headerWidth
+          ? {
+              line: info.lines,
+              error: {
+                line: info.lines,
+                column: 'row',
+                reason: `${info.cells} cells, but the header names ${headerWidth} columns`,
+              },
+            }
+          : readRow(record, info.lines, dataRow),
+      );
+    }
     yield rows;
   }
 
@@ -152,6 +198,9 @@ export async function* readRulesCsv(
         return { line, error: { line, ...describeIssue(parsed.error.issues[0]) } };
       }
       const rule = toRule(parsed.data, { id, policy: options.policy, now: options.now });
+      const expiresAt = instantOf(record, 'expires_at');
+      instantOf(record, 'created_at');
+      if (expiresAt !== undefined) rule.expiresAt = Math.floor(expiresAt / 1000) * 1000;
       if (!withinFile) return { line, rule };
       const idLine = usedIds.get(id);
       if (idLine !== undefined) throw new RuleInputError('id', `id ${id} is already used on line ${idLine}`);

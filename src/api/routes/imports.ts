@@ -25,6 +25,7 @@ const serverImportBody = importParamsSchema
 function paramsFromFields(fields: Record<string, string>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const k of ['overrideRule', 'ou', 'groupId', 'typeId'] as const) if (fields[k]) out[k] = fields[k];
+  if (fields.allowPartial) out.allowPartial = fields.allowPartial === 'true';
   const value = fields.validityValue ?? fields['validity.value'];
   const unit = fields.validityUnit ?? fields['validity.unit'];
   if (fields.validity) {
@@ -70,7 +71,7 @@ export const importRoutes =
           tags: ['imports'],
           summary: `Import rules: multipart upload (≤ ${UPLOAD_IMPORT_LIMIT.toLocaleString('en')} records) or a file on a file server (≤ 2,000,000)`,
           description:
-            'Upload: multipart/form-data with a `file` part and fields overrideRule (skip | override | overwrite), ou, groupId, typeId, validityValue + validityUnit. File server: JSON body.',
+            'Upload: multipart/form-data with a `file` part and fields overrideRule (skip | override | overwrite), ou, groupId, typeId, validityValue + validityUnit, allowPartial (overwrite: apply a file with row errors anyway). File server: JSON body.',
           response: { 202: accepted, ...errorResponses },
         },
       },
@@ -78,6 +79,8 @@ export const importRoutes =
         const p = tenantOf(request);
         const scope = await scopeOf(deps, p);
         const startedBy = `key:${p.keyId}`;
+        // Every row is checked against the key's OUs by the worker (the job records them).
+        const keyOus = scope === undefined ? undefined : [...scope];
         let id: string;
         if (request.isMultipart()) {
           const fields: Record<string, string> = {};
@@ -97,7 +100,7 @@ export const importRoutes =
                 cgError('CG_ERR_PAYLOAD_TOO_LARGE', `the upload is larger than ${MAX_UPLOAD_BYTES} bytes`),
               ),
             );
-            jobId = await jobs.service.submitUploadImport(p.tenant, file, params, startedBy);
+            jobId = await jobs.service.submitUploadImport(p.tenant, file, params, startedBy, keyOus);
           }
           if (jobId === undefined) {
             throw cgError(
@@ -121,6 +124,7 @@ export const importRoutes =
             { serverId, path, fileName },
             params,
             startedBy,
+            keyOus,
           );
         }
         return reply.code(202).send({ id, state: 'waiting', href: `/v1/jobs/${id}` });
