@@ -155,7 +155,7 @@ describe('imports check rows as the API checks a rule', { skip: skipWithoutRedis
       allowPartial: true,
     });
     assert.equal(view.state, 'completed', JSON.stringify(view.error));
-    assert.equal((view.source?.params as ImportParams).allowPartial, true);
+    assert.equal((view.source?.params as ImportParams | undefined)?.allowPartial, true);
     assert.deepEqual(
       errors.map(([line, column]) => `${line}:${column}`),
       ['3:group'],
