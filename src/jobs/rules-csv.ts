@@ -4,7 +4,7 @@ import type { NormalizationPolicy } from '../domain/number.js';
 import { conditionsKey, type Rule } from '../domain/rule.js';
 import { RuleInputError, ruleInputSchema, toRule } from '../domain/rule-input.js';
 import { restoreCell } from './csv-cells.js';
-import { csvRecords } from './csv-records.js';
+import { csvRows } from './csv-records.js';
 
 /** The columns of a rules file (the import template), in template order. */
 export const RULES_CSV_COLUMNS = [
@@ -71,9 +71,12 @@ export function checkHeader(header: string[]): void {
   }
 }
 
+/** A row's raw cell by column name (undefined: the file has no such column, or the row is short). */
+type RawCell = (column: RulesCsvColumn) => string | undefined;
+
 /** A cell's value: the export's formula mark undone, trimmed; undefined when blank. */
-const cell = (row: Record<string, string>, column: RulesCsvColumn): string | undefined => {
-  const raw = row[column];
+const cell = (row: RawCell, column: RulesCsvColumn): string | undefined => {
+  const raw = row(column);
   if (raw === undefined) return undefined;
   const v = restoreCell(raw).trim();
   return v === '' ? undefined : v;
@@ -82,7 +85,7 @@ const cell = (row: Record<string, string>, column: RulesCsvColumn): string | und
 /** An instant as export writes it (ISO 8601 in UTC, or with an offset). */
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?(?:Z|[+-]\d{2}:\d{2})$/;
 
-function instantOf(row: Record<string, string>, column: 'expires_at' | 'created_at'): number | undefined {
+function instantOf(row: RawCell, column: 'expires_at' | 'created_at'): number | undefined {
   const v = cell(row, column);
   if (v === undefined) return undefined;
   const ms = INSTANT.test(v) ? Date.parse(v) : Number.NaN;
@@ -92,7 +95,7 @@ function instantOf(row: Record<string, string>, column: 'expires_at' | 'created_
   return ms;
 }
 
-function inputOf(row: Record<string, string>) {
+function inputOf(row: RawCell) {
   const value = cell(row, 'validity_value');
   const unit = cell(row, 'validity_unit');
   if ((value === undefined) !== (unit === undefined)) {
@@ -124,8 +127,60 @@ function inputOf(row: Record<string, string>) {
       value === undefined
         ? undefined
         : { value: /^\d+$/.test(value) ? Number(value) : Number.NaN, unit: unit?.toLowerCase() },
-    remarks: row.remarks === undefined || row.remarks === '' ? undefined : restoreCell(row.remarks),
+    remarks: remarksOf(row),
   };
+}
+
+function remarksOf(row: RawCell): string | undefined {
+  const raw = row('remarks');
+  return raw === undefined || raw === '' ? undefined : restoreCell(raw);
+}
+
+const DIRECTIONS = new Set(['inbound', 'outbound', 'both']);
+const ACTIONS = new Set(['block', 'allow']);
+const NAME_COLUMNS = [
+  ['group', 'groupId'],
+  ['type', 'typeId'],
+  ['ou', 'ou'],
+  ['sbc', 'sbc'],
+  ['provider', 'provider'],
+  ['customer_group', 'customerGroup'],
+  ['user', 'user'],
+] as const;
+const CONTROL = /\p{Cc}/u;
+
+/**
+ * The common row (no validity, no calling country, values of the usual shape) checked without the
+ * schema, with the same limits: a name is at most 128 characters without control characters, a
+ * number or pattern at most 64, remarks at most 1024, direction and action from their lists. Anything
+ * else (undefined) goes through ruleInputSchema, which words the error. Numbers and patterns are
+ * parsed by toRule() on both paths.
+ */
+function plainInput(row: RawCell): z.output<typeof ruleInputSchema> | undefined {
+  if (cell(row, 'validity_value') !== undefined || cell(row, 'validity_unit') !== undefined) return undefined;
+  if (cell(row, 'calling_country') !== undefined) return undefined;
+  const called = cell(row, 'called');
+  const calling = cell(row, 'calling');
+  if ((called !== undefined && called.length > 64) || (calling !== undefined && calling.length > 64))
+    return undefined;
+  const direction = cell(row, 'direction')?.toLowerCase() ?? 'both';
+  const action = cell(row, 'action')?.toLowerCase() ?? 'block';
+  if (!DIRECTIONS.has(direction) || !ACTIONS.has(action)) return undefined;
+  const input: Record<string, unknown> = { direction, action };
+  if (called !== undefined) input.called = called;
+  if (calling !== undefined) input.calling = calling;
+  for (const [column, field] of NAME_COLUMNS) {
+    const v = cell(row, column);
+    if (v === undefined) continue;
+    if (v.length > 128 || CONTROL.test(v)) return undefined;
+    input[field] = v;
+  }
+  const remarks = remarksOf(row);
+  if (remarks !== undefined) {
+    if (remarks.length > 1024) return undefined;
+    input.remarks = remarks;
+  }
+  return input as z.output<typeof ruleInputSchema>;
 }
 
 function describeIssue(issue: z.core.$ZodIssue): { column: string; reason: string } {
@@ -159,45 +214,58 @@ export async function* readRulesCsv(
 ): AsyncGenerator<RulesCsvRow[]> {
   const withinFile = options.withinFile ?? true;
   let headerWidth = 0;
-  const records = csvRecords(input, (header) => {
+  let columnAt: Partial<Record<string, number>> = {};
+  // The row being read, and one accessor over it (not a closure per row).
+  let current: string[] = [];
+  const record: RawCell = (column) => {
+    const at = columnAt[column];
+    return at === undefined ? undefined : current[at];
+  };
+  const records = csvRows(input, (header) => {
     checkHeader(header);
     headerWidth = header.length;
+    columnAt = Object.fromEntries(header.map((c, i) => [c, i]));
   });
   const usedIds = new Map<number, number>();
   const conditions = new Map<string, number>();
   let dataRow = 0;
   for await (const batch of records) {
     const rows: RulesCsvRow[] = [];
-    for (const { record, info } of batch) {
+    for (const { cells, line } of batch) {
       dataRow++;
       rows.push(
-        info.cells > headerWidth
+        cells.length > headerWidth
           ? {
-              line: info.lines,
+              line,
               error: {
-                line: info.lines,
+                line,
                 column: 'row',
-                reason: `${info.cells} cells, but the header names ${headerWidth} columns`,
+                reason: `${cells.length} cells, but the header names ${headerWidth} columns`,
               },
             }
-          : readRow(record, info.lines, dataRow),
+          : readRow(cells, line, dataRow),
       );
     }
     yield rows;
   }
 
-  function readRow(record: Record<string, string>, line: number, dataRow: number): RulesCsvRow {
+  function readRow(cells: string[], line: number, dataRow: number): RulesCsvRow {
+    current = cells;
     try {
       const rawId = cell(record, 'id');
       if (rawId !== undefined && !/^\d{1,10}$/.test(rawId)) {
         throw new RuleInputError('id', `"${rawId}" is not a whole number from 1 to 4294967295`);
       }
       const id = rawId === undefined ? dataRow : Number(rawId);
-      const parsed = ruleInputSchema.safeParse(inputOf(record));
-      if (!parsed.success) {
-        return { line, error: { line, ...describeIssue(parsed.error.issues[0]) } };
+      let input = plainInput(record);
+      if (input === undefined) {
+        const parsed = ruleInputSchema.safeParse(inputOf(record));
+        if (!parsed.success) {
+          return { line, error: { line, ...describeIssue(parsed.error.issues[0]) } };
+        }
+        input = parsed.data;
       }
-      const rule = toRule(parsed.data, { id, policy: options.policy, now: options.now });
+      const rule = toRule(input, { id, policy: options.policy, now: options.now });
       const expiresAt = instantOf(record, 'expires_at');
       instantOf(record, 'created_at');
       if (expiresAt !== undefined) rule.expiresAt = Math.floor(expiresAt / 1000) * 1000;
