@@ -36,6 +36,7 @@ export async function importRowContext(
   };
 }
 
+const errorOf = (column: string, reason: string): [string, string] => [column, reason];
 const listed = (s: ReadonlySet<string>) => [...s].join(', ') || 'none';
 
 /**
@@ -44,24 +45,29 @@ const listed = (s: ReadonlySet<string>) => [...s].join(', ') || 'none';
  * found is the row's error, naming its column.
  */
 export function checkImportRow(rule: Rule, line: number, c: ImportRowContext): RowError | undefined {
-  const error = (column: string, reason: string): RowError => ({ line, column, reason });
+  const reason = rowProblem(rule, c);
+  return reason === undefined ? undefined : { line, column: reason[0], reason: reason[1] };
+}
+
+/** [column, reason] of the first problem, or undefined (no closures: this runs per row of large files). */
+function rowProblem(rule: Rule, c: ImportRowContext): [string, string] | undefined {
   if (c.keyOus !== undefined && (rule.ou === undefined || !c.keyOus.has(rule.ou))) {
     return rule.ou === undefined
-      ? error('ou', `this key is limited to OUs (${listed(c.keyOus)}): each row needs one of them`)
-      : error('ou', `ou "${rule.ou}" is not one of this key's OUs (${listed(c.keyOus)})`);
+      ? errorOf('ou', `this key is limited to OUs (${listed(c.keyOus)}): each row needs one of them`)
+      : errorOf('ou', `ou "${rule.ou}" is not one of this key's OUs (${listed(c.keyOus)})`);
   }
   const p = c.params;
   if (p.overrideRule === 'overwrite' && (rule.ou !== p.ou || rule.groupId !== p.groupId)) {
-    return error(
+    return errorOf(
       rule.ou !== p.ou ? 'ou' : 'group',
       `outside the scope being overwritten (ou "${p.ou}", ${p.groupId ? `group "${p.groupId}"` : 'no group'})`,
     );
   }
   if (rule.ou !== undefined && !c.ous.has(rule.ou))
-    return error('ou', `OU "${rule.ou}" does not exist; create it first`);
+    return errorOf('ou', `OU "${rule.ou}" does not exist; create it first`);
   if (rule.groupId !== undefined && !c.groups.has(rule.groupId))
-    return error('group', `group "${rule.groupId}" does not exist; create it first`);
+    return errorOf('group', `group "${rule.groupId}" does not exist; create it first`);
   if (rule.typeId !== undefined && !c.types.has(rule.typeId))
-    return error('type', `type "${rule.typeId}" does not exist; create it first`);
+    return errorOf('type', `type "${rule.typeId}" does not exist; create it first`);
   return undefined;
 }

@@ -267,8 +267,8 @@ export class ImportRunner {
     await run.onProgress?.({ ...totals });
   }
 
-  private withDefaults(rule: Rule, p: ImportParams, defaultExpiry: number | undefined): Rule {
-    const r: Rule = { ...rule };
+  /** Fills the job's defaults into a row's rule (fresh from the reader: changed in place). */
+  private withDefaults(r: Rule, p: ImportParams, defaultExpiry: number | undefined): Rule {
     if (r.ou === undefined && p.ou !== undefined) r.ou = p.ou;
     if (r.groupId === undefined && p.groupId !== undefined) r.groupId = p.groupId;
     if (r.typeId === undefined && p.typeId !== undefined) r.typeId = p.typeId;
