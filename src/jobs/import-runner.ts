@@ -207,14 +207,16 @@ export class ImportRunner {
     let lastReport = 0;
 
     let rules: string[] = [];
+    let lines: number[] = [];
     let errors: string[] = [];
     let first = 0;
     let last = 0;
     let read = 0;
     const flush = async () => {
       if (read === 0) return;
-      const batch = { first, last, read, errors, rules };
+      const batch = { first, last, read, errors, rules, lines };
       rules = [];
+      lines = [];
       errors = [];
       read = 0;
       first = 0;
@@ -223,7 +225,8 @@ export class ImportRunner {
           mode,
           keepErrors: MAX_KEPT_ERRORS,
           trackSeen: overwrite,
-        }).then(({ applied, imported, skipped }) => {
+          ...(run.keyOus ? { keyOus: run.keyOus } : {}),
+        }).then(({ applied, imported, skipped, refused }) => {
           if (applied === -1) {
             throw cgError(
               'CG_ERR_CONFLICT',
@@ -232,7 +235,7 @@ export class ImportRunner {
           }
           if (applied === 1) {
             totals.read += batch.read;
-            totals.failed += batch.errors.length;
+            totals.failed += batch.errors.length + refused;
             totals.imported += imported;
             totals.skipped += skipped;
           }
@@ -254,7 +257,10 @@ export class ImportRunner {
           last = row.line;
           read++;
           if ('error' in row) errors.push(errorLine(row.error));
-          else rules.push(row.rule);
+          else {
+            rules.push(row.rule);
+            lines.push(row.line);
+          }
           if (read >= IMPORT_BATCH) await flush();
         }
       }

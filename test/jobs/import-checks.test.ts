@@ -145,6 +145,28 @@ describe('imports check rows as the API checks a rule', { skip: skipWithoutRedis
     });
   }
 
+  for (const mode of ['skip', 'override'] as const) {
+    it(`an east-only key's row that duplicates a west rule is refused and the west rule is untouched (${mode})`, async () => {
+      const t = redis.tenant();
+      await seedCatalog(client, t, { ous: ['east', 'west'] });
+      await rules.create(t, { called: '4001', direction: 'both', action: 'block', ou: 'west' });
+      const { view, errors } = await importCsv(
+        t,
+        csv(['called,action,ou', '4001,allow,east', '4002,allow,east']),
+        { overrideRule: mode },
+        ['east'],
+      );
+      assert.equal(view.state, 'completed', JSON.stringify(view.error));
+      assert.deepEqual([view.progress.imported, view.progress.skipped, view.progress.failed], [1, 0, 1]);
+      assert.deepEqual(
+        errors.map(([line, column]) => `${line}:${column}`),
+        ['2:called'],
+      );
+      assert.match(errors[0]![2]!, /outside this key's OUs has identical conditions/);
+      assert.deepEqual(await all(t), ['4001/block/west', '4002/allow/east']);
+    });
+  }
+
   it('overwrite with allowPartial applies the good rows and deletes the rest, and the job view shows the flag', async () => {
     const t = redis.tenant();
     await seedCatalog(client, t, { ous: ['east'] });
