@@ -140,8 +140,8 @@ export class JobService {
     startedBy: string,
     keyOus?: readonly string[],
   ): Promise<string> {
-    const data = await this.serverImportData(tenant, file, params, startedBy);
-    return this.enqueue('import', tenant, keyOus ? { ...data, keyOus: [...keyOus] } : data);
+    const data = await this.serverImportData(tenant, file, params, startedBy, undefined, keyOus);
+    return this.enqueue('import', tenant, data);
   }
 
   /** The checked job data of a server import (also the template of a scheduled one). */
@@ -151,6 +151,7 @@ export class JobService {
     params: Partial<ImportParams>,
     startedBy: string,
     scheduleId?: string,
+    keyOus?: readonly string[],
   ): Promise<ImportJobData> {
     const f = parseInput(serverFileSchema, file, 'file');
     checkRelativePath(f.path);
@@ -164,6 +165,7 @@ export class JobService {
       source: { kind: 'server', ...f },
       params: parseInput(importParamsSchema, params, 'import parameters'),
       startedBy,
+      ...(keyOus ? { keyOus: [...keyOus] } : {}),
       ...(scheduleId ? { scheduleId } : {}),
     };
   }

@@ -33,7 +33,13 @@ export class ScheduleService {
 
   private schedulerId = (tenant: string, id: string) => `${tenant}:${id}`;
 
-  async create(tenant: string, input: ScheduleInput, createdBy: string): Promise<ScheduleView> {
+  /** `keyOus`: the OUs of the creating key when it is limited to some; every run's rows are checked against them. */
+  async create(
+    tenant: string,
+    input: ScheduleInput,
+    createdBy: string,
+    keyOus?: readonly string[],
+  ): Promise<ScheduleView> {
     const i = parseInput(scheduleInputSchema, input, 'schedule');
     const params = await new TenantRepository(this.client).params(tenant);
     const limit = i.kind === 'import' ? params.maxScheduledImports : params.maxScheduledExports;
@@ -50,7 +56,7 @@ export class ScheduleService {
     const id = randomUUID();
     const template =
       i.kind === 'import'
-        ? await this.jobs.serverImportData(tenant, i.file, i.params ?? {}, createdBy, id)
+        ? await this.jobs.serverImportData(tenant, i.file, i.params ?? {}, createdBy, id, keyOus)
         : await this.jobs.exportData(
             tenant,
             { filter: i.filter, target: { mode: 'server', ...i.file }, password: i.password },

@@ -5,6 +5,7 @@ import { scheduleInputSchema, scheduleViewSchema } from '../../jobs/schedule-sch
 import type { RouteModule } from '../app.js';
 import { type TenantPrincipal, tenantOf } from '../auth.js';
 import { errorResponses } from '../schemas.js';
+import { scopeOf } from '../tenant-context.js';
 
 const view = scheduleViewSchema.meta({ id: 'Schedule' });
 const idParams = z.object({ id: z.string().min(1).max(64) });
@@ -19,7 +20,7 @@ function mayRun(p: TenantPrincipal, kind: 'import' | 'export'): void {
 /** Scheduled imports (from a file server) and exports (to one): cron + time zone; start, pause, delete. */
 export const scheduleRoutes =
   (jobs: BulkJobs): RouteModule =>
-  (app) => {
+  (app, deps) => {
     app.post(
       '/v1/schedules',
       {
@@ -35,7 +36,18 @@ export const scheduleRoutes =
       async (request, reply) => {
         const p = tenantOf(request);
         mayRun(p, request.body.kind);
-        return reply.code(201).send(await jobs.schedules.create(p.tenant, request.body, `key:${p.keyId}`));
+        // A scheduled import's rows are checked against the creating key's OUs on every run.
+        const scope = await scopeOf(deps, p);
+        return reply
+          .code(201)
+          .send(
+            await jobs.schedules.create(
+              p.tenant,
+              request.body,
+              `key:${p.keyId}`,
+              scope ? [...scope] : undefined,
+            ),
+          );
       },
     );
     app.get(
