@@ -19,6 +19,7 @@ interface ImportOptions {
   group?: string;
   type?: string;
   validity?: string;
+  allowPartial?: boolean;
   server?: string;
   path?: string;
   errors?: string;
@@ -82,6 +83,10 @@ export function registerImportCommand(program: Command): void {
     .option('--group <group>', 'group for rows without one')
     .option('--type <type>', 'type for rows without one')
     .option('--validity <v>', 'validity for rows without one: 3d, 12h, 6m, 1y')
+    .option(
+      '--allow-partial',
+      'overwrite: apply a file with refused rows anyway (default: such a file applies and deletes nothing)',
+    )
     .option('--server <id>', 'import from this file server instead of uploading')
     .option('--path <path>', 'folder under the file server root', '')
     .option('--errors <file>', 'write the per-row errors CSV here')
@@ -100,6 +105,7 @@ export function registerImportCommand(program: Command): void {
         ...(o.group ? { groupId: o.group } : {}),
         ...(o.type ? { typeId: o.type } : {}),
         ...(o.validity ? { validity: parseValidity(o.validity) } : {}),
+        ...(o.allowPartial ? { allowPartial: true } : {}),
       };
       let id: string;
       if (o.server) {

@@ -19,6 +19,11 @@ export const importParamsSchema = z
     groupId: nameSchema.optional(),
     typeId: nameSchema.optional(),
     validity: validitySchema.optional(),
+    /**
+     * Overwrite only: a file with row errors applies its good rows and deletes the rest of the scope
+     * anyway. Without it (the default) such a file applies nothing and deletes nothing.
+     */
+    allowPartial: z.boolean().optional(),
   })
   .strict()
   .refine((p) => p.overrideRule !== 'overwrite' || p.ou !== undefined, {
@@ -45,6 +50,8 @@ export interface ImportJobData {
   readonly source: ImportSource;
   readonly params: ImportParams;
   readonly startedBy: string;
+  /** The OUs of the key that started the job, when it is limited to some: every row must be in one. */
+  readonly keyOus?: readonly string[];
   readonly scheduleId?: string;
   /** The OUs of the key that started it (job-ous.ts). */
   readonly ous?: readonly string[];

@@ -14,9 +14,13 @@ import { policyOf } from '../store/tenant-params.js';
 import { TenantRepository } from '../store/tenant-repository.js';
 import { csvLine } from './csv-cells.js';
 import type { ImportCounts, ImportParams, ImportResult } from './import-params.js';
+import { checkImportRow, importRowContext } from './import-row-checks.js';
 import { asCsvError, utf8Guard, validateImportFile } from './import-validation.js';
 import { cancelledFailure } from './job-cancel.js';
 import { type RowError, readRulesCsv } from './rules-csv.js';
+
+/** A row error as a line of the errors file (line, column, reason). */
+const errorLine = (e: RowError) => csvLine([String(e.line), e.column, e.reason]).trimEnd();
 
 /** Rows per import batch (one script call): small enough to keep Redis responsive between calls. */
 export const IMPORT_BATCH = 1000;
@@ -32,6 +36,8 @@ export interface ImportRun {
   /** Whole-second time the job was created: rules' updatedAt, and the start of their validity. */
   readonly stamp: number;
   readonly limit: number;
+  /** The OUs of the key that started the job, when it is limited to some. */
+  readonly keyOus?: readonly string[];
   /** Opens the file from its start (called once to validate, once to import; again after a crash). */
   readonly open: () => Promise<Readable>;
   /** Told the counts while the import runs. */
@@ -41,7 +47,10 @@ export interface ImportRun {
   readonly log: Logger;
 }
 
-const scopeText = (p: ImportParams) => `ou "${p.ou}", ${p.groupId ? `group "${p.groupId}"` : 'no group'}`;
+/** A checked row of the file: the rule encoded for the import script, or the row's error. */
+type CheckedRow =
+  | { readonly line: number; readonly rule: string }
+  | { readonly line: number; readonly error: RowError };
 
 /**
  * Runs an import so that a crash at any point is resumed by running it again: each batch is applied
@@ -77,6 +86,7 @@ export class ImportRunner {
           { limit: run.limit, counted: records },
         );
       }
+      if (run.params.overrideRule === 'overwrite') await this.refuseIncompleteOverwrite(run);
       await this.stopIfCancelled(run);
       await this.client.hset(k.progress, 'phase', 'apply', 'total', String(records));
     }
@@ -143,20 +153,84 @@ export class ImportRunner {
     };
   }
 
+  /**
+   * The file's rows, read, given the job's defaults and checked as the API checks a rule (the key's
+   * OUs, the catalog, the overwrite scope), in batches as the reader yields them.
+   */
+  private async *checkedRows(run: ImportRun): AsyncGenerator<CheckedRow[]> {
+    const p = run.params;
+    const policy = policyOf(await new TenantRepository(this.client).params(run.tenant));
+    const context = await importRowContext(this.client, run.tenant, p, run.keyOus);
+    const defaultExpiry = p.validity ? expiresAtFor(p.validity, run.stamp) : undefined;
+    const source = await run.open();
+    const guarded = source.pipe(utf8Guard());
+    source.on('error', (e) => guarded.destroy(e));
+    try {
+      for await (const batch of readRulesCsv(guarded, { policy, now: run.stamp, withinFile: false })) {
+        const out: CheckedRow[] = [];
+        for (const row of batch) {
+          if ('error' in row) {
+            out.push(row);
+            continue;
+          }
+          const rule = this.withDefaults(row.rule, p, defaultExpiry);
+          const error = checkImportRow(rule, row.line, context);
+          out.push(
+            error
+              ? { line: row.line, error }
+              : { line: row.line, rule: encodeRule({ ...rule, updatedAt: run.stamp }) },
+          );
+        }
+        yield out;
+      }
+    } catch (error) {
+      throw asCsvError(error);
+    } finally {
+      source.destroy();
+    }
+  }
+
+  /**
+   * An overwrite deletes what the file does not hold, so it runs only on a file whose every row is
+   * good (or with allowPartial): a first pass over the rows, before anything is written.
+   */
+  private async refuseIncompleteOverwrite(run: ImportRun): Promise<void> {
+    const k = jobKeys(run.tenant, run.jobId);
+    const kept: string[] = [];
+    let failed = 0;
+    let read = 0;
+    for await (const batch of this.checkedRows(run)) {
+      for (const row of batch) {
+        read++;
+        if (!('error' in row)) continue;
+        failed++;
+        if (kept.length < MAX_KEPT_ERRORS) kept.push(errorLine(row.error));
+      }
+    }
+    if (failed === 0 || run.params.allowPartial) return;
+    await this.client.del(k.errors);
+    for (let i = 0; i < kept.length; i += 5000) await this.client.rpush(k.errors, ...kept.slice(i, i + 5000));
+    await this.client.hset(k.progress, 'read', String(read), 'failed', String(failed));
+    throw cgError(
+      'CG_ERR_CSV_INVALID',
+      `${failed.toLocaleString('en')} of ${read.toLocaleString('en')} rows have errors (listed in the errors file): an overwrite applies nothing and deletes nothing unless every row is good. Fix those rows, or import again with allowPartial to apply the good rows and delete the rest of the scope.`,
+      { failed, read },
+    );
+  }
+
   /** Applies the file's rows after the progress mark; returns who cancelled it when it stopped early. */
   private async apply(run: ImportRun, lock: SnapshotHold): Promise<string | undefined> {
     const k = jobKeys(run.tenant, run.jobId);
-    const policy = policyOf(await new TenantRepository(this.client).params(run.tenant));
     const mark = Number((await this.client.hget(k.progress, 'line')) ?? 0);
     const p = run.params;
     const overwrite = p.overrideRule === 'overwrite';
     const mode = p.overrideRule === 'skip' ? 'skip' : 'override';
-    const defaultExpiry = p.validity ? expiresAtFor(p.validity, run.stamp) : undefined;
     const totals = await this.counts(run);
     const inFlight: Array<Promise<unknown>> = [];
     let lastReport = 0;
 
     let rules: string[] = [];
+    let lines: number[] = [];
     let errors: string[] = [];
     let first = 0;
     let last = 0;
@@ -164,8 +238,9 @@ export class ImportRunner {
     let stoppedBy: string | undefined;
     const flush = async () => {
       if (read === 0) return;
-      const batch = { first, last, read, errors, rules };
+      const batch = { first, last, read, errors, rules, lines };
       rules = [];
+      lines = [];
       errors = [];
       read = 0;
       first = 0;
@@ -174,7 +249,8 @@ export class ImportRunner {
           mode,
           keepErrors: MAX_KEPT_ERRORS,
           trackSeen: overwrite,
-        }).then(({ applied, imported, skipped }) => {
+          ...(run.keyOus ? { keyOus: run.keyOus } : {}),
+        }).then(({ applied, imported, skipped, refused }) => {
           if (applied === -1) {
             throw cgError(
               'CG_ERR_CONFLICT',
@@ -183,7 +259,7 @@ export class ImportRunner {
           }
           if (applied === 1) {
             totals.read += batch.read;
-            totals.failed += batch.errors.length;
+            totals.failed += batch.errors.length + refused;
             totals.imported += imported;
             totals.skipped += skipped;
           }
@@ -198,33 +274,17 @@ export class ImportRunner {
       if (!overwrite) stoppedBy ??= await run.cancelled?.();
     };
 
-    const addError = (e: RowError) => {
-      errors.push(csvLine([String(e.line), e.column, e.reason]).trimEnd());
-    };
-
-    const source = await run.open();
-    const guarded = source.pipe(utf8Guard());
-    source.on('error', (e) => guarded.destroy(e));
     try {
-      for await (const batch of readRulesCsv(guarded, { policy, now: run.stamp, withinFile: false })) {
+      for await (const batch of this.checkedRows(run)) {
         for (const row of batch) {
           if (row.line <= mark) continue;
           if (first === 0) first = row.line;
           last = row.line;
           read++;
-          if ('error' in row) {
-            addError(row.error);
-          } else {
-            const rule = this.withDefaults(row.rule, p, defaultExpiry);
-            if (overwrite && (rule.ou !== p.ou || rule.groupId !== p.groupId)) {
-              addError({
-                line: row.line,
-                column: rule.ou !== p.ou ? 'ou' : 'group',
-                reason: `outside the scope being overwritten (${scopeText(p)})`,
-              });
-            } else {
-              rules.push(encodeRule({ ...rule, updatedAt: run.stamp }));
-            }
+          if ('error' in row) errors.push(errorLine(row.error));
+          else {
+            rules.push(row.rule);
+            lines.push(row.line);
           }
           if (read >= IMPORT_BATCH) await flush();
           if (stoppedBy) break;
@@ -235,16 +295,14 @@ export class ImportRunner {
       for (const pending of inFlight.splice(0)) await pending;
     } catch (error) {
       await Promise.allSettled(inFlight.splice(0));
-      throw asCsvError(error);
-    } finally {
-      source.destroy();
+      throw error;
     }
     await run.onProgress?.({ ...totals });
     return stoppedBy;
   }
 
-  private withDefaults(rule: Rule, p: ImportParams, defaultExpiry: number | undefined): Rule {
-    const r: Rule = { ...rule };
+  /** Fills the job's defaults into a row's rule (fresh from the reader: changed in place). */
+  private withDefaults(r: Rule, p: ImportParams, defaultExpiry: number | undefined): Rule {
     if (r.ou === undefined && p.ou !== undefined) r.ou = p.ou;
     if (r.groupId === undefined && p.groupId !== undefined) r.groupId = p.groupId;
     if (r.typeId === undefined && p.typeId !== undefined) r.typeId = p.typeId;

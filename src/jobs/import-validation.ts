@@ -3,7 +3,7 @@ import { parse as parseSync } from 'csv-parse/sync';
 import { cgError } from '../domain/errors.js';
 import { MAX_CSV_LINE } from './csv-records.js';
 import { scanCsv } from './record-count.js';
-import { CsvHeaderError, RULES_CSV_COLUMNS } from './rules-csv.js';
+import { CsvHeaderError, checkHeader } from './rules-csv.js';
 
 /**
  * Passes bytes through while refusing what is not a text CSV: NUL bytes (binary junk) and invalid
@@ -92,17 +92,6 @@ export async function validateImportFile(
   input: Readable,
   limit: number,
 ): Promise<{ records: number; exceeded: boolean }> {
-  const checkHeader = (header: string[]) => {
-    const unknown = header.filter((c) => !(RULES_CSV_COLUMNS as readonly string[]).includes(c));
-    if (unknown.length > 0 || (!header.includes('called') && !header.includes('calling'))) {
-      // The row reader's header check words the message; run it by reading nothing more.
-      throw new CsvHeaderError(
-        unknown.length > 0
-          ? `unknown column(s) ${unknown.map((c) => JSON.stringify(c)).join(', ')}; accepted columns: ${RULES_CSV_COLUMNS.join(',')}`
-          : `the header needs a called or a calling column; accepted columns: ${RULES_CSV_COLUMNS.join(',')}`,
-      );
-    }
-  };
   const guarded = input.pipe(utf8Guard());
   input.on('error', (e) => guarded.destroy(e));
   let scan: Awaited<ReturnType<typeof scanCsv>>;

@@ -102,6 +102,7 @@ export async function processImport(deps: ProcessorDeps, job: Job<ImportJobData>
       tenant,
       jobId,
       params,
+      ...(job.data.keyOus ? { keyOus: job.data.keyOus } : {}),
       stamp: wholeSeconds(job.timestamp),
       limit: source.kind === 'upload' ? UPLOAD_IMPORT_LIMIT : SERVER_IMPORT_LIMIT,
       open: async () => {

@@ -126,6 +126,7 @@ export class JobService {
     params: Partial<ImportParams>,
     startedBy: string,
     ous?: JobOus,
+    keyOus?: readonly string[],
   ): Promise<string> {
     const p = parseInput(importParamsSchema, params, 'import parameters');
     const jobId = randomUUID();
@@ -151,6 +152,7 @@ export class JobService {
       params: p,
       startedBy,
       ...withOus(ous),
+      ...(keyOus ? { keyOus: [...keyOus] } : {}),
     };
     return this.enqueue('import', tenant, data, jobId);
   }
@@ -161,8 +163,9 @@ export class JobService {
     params: Partial<ImportParams>,
     startedBy: string,
     ous?: JobOus,
+    keyOus?: readonly string[],
   ): Promise<string> {
-    const data = await this.serverImportData(tenant, file, params, startedBy, undefined, ous);
+    const data = await this.serverImportData(tenant, file, params, startedBy, undefined, ous, keyOus);
     return this.enqueue('import', tenant, data);
   }
 
@@ -174,6 +177,7 @@ export class JobService {
     startedBy: string,
     scheduleId?: string,
     ous?: JobOus,
+    keyOus?: readonly string[],
   ): Promise<ImportJobData> {
     const f = parseInput(serverFileSchema, file, 'file');
     checkRelativePath(f.path);
@@ -187,6 +191,7 @@ export class JobService {
       source: { kind: 'server', ...f },
       params: parseInput(importParamsSchema, params, 'import parameters'),
       startedBy,
+      ...(keyOus ? { keyOus: [...keyOus] } : {}),
       ...(scheduleId ? { scheduleId } : {}),
       ...withOus(ous),
     };

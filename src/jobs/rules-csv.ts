@@ -3,7 +3,8 @@ import type { z } from 'zod';
 import type { NormalizationPolicy } from '../domain/number.js';
 import { conditionsKey, type Rule } from '../domain/rule.js';
 import { RuleInputError, ruleInputSchema, toRule } from '../domain/rule-input.js';
-import { csvRecords } from './csv-records.js';
+import { restoreCell } from './csv-cells.js';
+import { csvRows } from './csv-records.js';
 
 /** The columns of a rules file (the import template), in template order. */
 export const RULES_CSV_COLUMNS = [
@@ -24,7 +25,11 @@ export const RULES_CSV_COLUMNS = [
   'validity_unit',
   'remarks',
 ] as const;
-export type RulesCsvColumn = (typeof RULES_CSV_COLUMNS)[number];
+/** The columns an export writes: the template's, then when the rule was written and when it expires. */
+export const EXPORT_COLUMNS = [...RULES_CSV_COLUMNS, 'created_at', 'expires_at'] as const;
+/** The columns an import accepts (in any order): the export's, so that an export imports as it is. */
+export const IMPORT_COLUMNS: readonly string[] = EXPORT_COLUMNS;
+export type RulesCsvColumn = (typeof EXPORT_COLUMNS)[number];
 
 const FIELD_OF_COLUMN: Record<string, RulesCsvColumn> = {
   groupId: 'group',
@@ -46,16 +51,17 @@ export type RulesCsvRow =
 
 export class CsvHeaderError extends Error {}
 
-function checkHeader(header: string[]): void {
-  const unknown = header.filter((c) => !(RULES_CSV_COLUMNS as readonly string[]).includes(c));
+/** Throws CsvHeaderError for a header import does not accept, naming what it does accept. */
+export function checkHeader(header: string[]): void {
+  const unknown = header.filter((c) => !IMPORT_COLUMNS.includes(c));
   if (unknown.length > 0) {
     throw new CsvHeaderError(
-      `unknown column(s) ${unknown.map((c) => JSON.stringify(c)).join(', ')}; accepted columns: ${RULES_CSV_COLUMNS.join(',')}`,
+      `unknown column(s) ${unknown.map((c) => JSON.stringify(c)).join(', ')}; accepted columns: ${IMPORT_COLUMNS.join(',')}`,
     );
   }
   if (!header.includes('called') && !header.includes('calling')) {
     throw new CsvHeaderError(
-      `the header needs a called or a calling column; accepted columns: ${RULES_CSV_COLUMNS.join(',')}`,
+      `the header needs a called or a calling column; accepted columns: ${IMPORT_COLUMNS.join(',')}`,
     );
   }
   const seen = new Set<string>();
@@ -65,18 +71,43 @@ function checkHeader(header: string[]): void {
   }
 }
 
-const cell = (row: Record<string, string>, column: RulesCsvColumn): string | undefined => {
-  const v = row[column];
-  return v === undefined || v.trim() === '' ? undefined : v.trim();
+/** A row's raw cell by column name (undefined: the file has no such column, or the row is short). */
+type RawCell = (column: RulesCsvColumn) => string | undefined;
+
+/** A cell's value: the export's formula mark undone, trimmed; undefined when blank. */
+const cell = (row: RawCell, column: RulesCsvColumn): string | undefined => {
+  const raw = row(column);
+  if (raw === undefined) return undefined;
+  const v = restoreCell(raw).trim();
+  return v === '' ? undefined : v;
 };
 
-function inputOf(row: Record<string, string>) {
+/** An instant as export writes it (ISO 8601 in UTC, or with an offset). */
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?(?:Z|[+-]\d{2}:\d{2})$/;
+
+function instantOf(row: RawCell, column: 'expires_at' | 'created_at'): number | undefined {
+  const v = cell(row, column);
+  if (v === undefined) return undefined;
+  const ms = INSTANT.test(v) ? Date.parse(v) : Number.NaN;
+  if (!Number.isFinite(ms) || ms < 0 || ms > 0xffff_ffff * 1000) {
+    throw new RuleInputError(column, `"${v}" is not an instant such as 2026-12-31T23:59:59Z`);
+  }
+  return ms;
+}
+
+function inputOf(row: RawCell) {
   const value = cell(row, 'validity_value');
   const unit = cell(row, 'validity_unit');
   if ((value === undefined) !== (unit === undefined)) {
     throw new RuleInputError(
       'validity_value',
       'validity_value and validity_unit go together: give both or neither',
+    );
+  }
+  if (value !== undefined && cell(row, 'expires_at') !== undefined) {
+    throw new RuleInputError(
+      'expires_at',
+      'give expires_at (an instant) or validity_value and validity_unit (from now), not both',
     );
   }
   return {
@@ -96,8 +127,60 @@ function inputOf(row: Record<string, string>) {
       value === undefined
         ? undefined
         : { value: /^\d+$/.test(value) ? Number(value) : Number.NaN, unit: unit?.toLowerCase() },
-    remarks: row.remarks === undefined || row.remarks === '' ? undefined : row.remarks,
+    remarks: remarksOf(row),
   };
+}
+
+function remarksOf(row: RawCell): string | undefined {
+  const raw = row('remarks');
+  return raw === undefined || raw === '' ? undefined : restoreCell(raw);
+}
+
+const DIRECTIONS = new Set(['inbound', 'outbound', 'both']);
+const ACTIONS = new Set(['block', 'allow']);
+const NAME_COLUMNS = [
+  ['group', 'groupId'],
+  ['type', 'typeId'],
+  ['ou', 'ou'],
+  ['sbc', 'sbc'],
+  ['provider', 'provider'],
+  ['customer_group', 'customerGroup'],
+  ['user', 'user'],
+] as const;
+const CONTROL = /\p{Cc}/u;
+
+/**
+ * The common row (no validity, no calling country, values of the usual shape) checked without the
+ * schema, with the same limits: a name is at most 128 characters without control characters, a
+ * number or pattern at most 64, remarks at most 1024, direction and action from their lists. Anything
+ * else (undefined) goes through ruleInputSchema, which words the error. Numbers and patterns are
+ * parsed by toRule() on both paths.
+ */
+function plainInput(row: RawCell): z.output<typeof ruleInputSchema> | undefined {
+  if (cell(row, 'validity_value') !== undefined || cell(row, 'validity_unit') !== undefined) return undefined;
+  if (cell(row, 'calling_country') !== undefined) return undefined;
+  const called = cell(row, 'called');
+  const calling = cell(row, 'calling');
+  if ((called !== undefined && called.length > 64) || (calling !== undefined && calling.length > 64))
+    return undefined;
+  const direction = cell(row, 'direction')?.toLowerCase() ?? 'both';
+  const action = cell(row, 'action')?.toLowerCase() ?? 'block';
+  if (!DIRECTIONS.has(direction) || !ACTIONS.has(action)) return undefined;
+  const input: Record<string, unknown> = { direction, action };
+  if (called !== undefined) input.called = called;
+  if (calling !== undefined) input.calling = calling;
+  for (const [column, field] of NAME_COLUMNS) {
+    const v = cell(row, column);
+    if (v === undefined) continue;
+    if (v.length > 128 || CONTROL.test(v)) return undefined;
+    input[field] = v;
+  }
+  const remarks = remarksOf(row);
+  if (remarks !== undefined) {
+    if (remarks.length > 1024) return undefined;
+    input.remarks = remarks;
+  }
+  return input as z.output<typeof ruleInputSchema>;
 }
 
 function describeIssue(issue: z.core.$ZodIssue): { column: string; reason: string } {
@@ -130,28 +213,62 @@ export async function* readRulesCsv(
   options: { policy: NormalizationPolicy; now: number; withinFile?: boolean },
 ): AsyncGenerator<RulesCsvRow[]> {
   const withinFile = options.withinFile ?? true;
-  const records = csvRecords(input, checkHeader);
+  let headerWidth = 0;
+  let columnAt: Partial<Record<string, number>> = {};
+  // The row being read, and one accessor over it (not a closure per row).
+  let current: string[] = [];
+  const record: RawCell = (column) => {
+    const at = columnAt[column];
+    return at === undefined ? undefined : current[at];
+  };
+  const records = csvRows(input, (header) => {
+    checkHeader(header);
+    headerWidth = header.length;
+    columnAt = Object.fromEntries(header.map((c, i) => [c, i]));
+  });
   const usedIds = new Map<number, number>();
   const conditions = new Map<string, number>();
   let dataRow = 0;
   for await (const batch of records) {
     const rows: RulesCsvRow[] = [];
-    for (const { record, info } of batch) rows.push(readRow(record, info.lines, ++dataRow));
+    for (const { cells, line } of batch) {
+      dataRow++;
+      rows.push(
+        cells.length > headerWidth
+          ? {
+              line,
+              error: {
+                line,
+                column: 'row',
+                reason: `${cells.length} cells, but the header names ${headerWidth} columns`,
+              },
+            }
+          : readRow(cells, line, dataRow),
+      );
+    }
     yield rows;
   }
 
-  function readRow(record: Record<string, string>, line: number, dataRow: number): RulesCsvRow {
+  function readRow(cells: string[], line: number, dataRow: number): RulesCsvRow {
+    current = cells;
     try {
       const rawId = cell(record, 'id');
       if (rawId !== undefined && !/^\d{1,10}$/.test(rawId)) {
         throw new RuleInputError('id', `"${rawId}" is not a whole number from 1 to 4294967295`);
       }
       const id = rawId === undefined ? dataRow : Number(rawId);
-      const parsed = ruleInputSchema.safeParse(inputOf(record));
-      if (!parsed.success) {
-        return { line, error: { line, ...describeIssue(parsed.error.issues[0]) } };
+      let input = plainInput(record);
+      if (input === undefined) {
+        const parsed = ruleInputSchema.safeParse(inputOf(record));
+        if (!parsed.success) {
+          return { line, error: { line, ...describeIssue(parsed.error.issues[0]) } };
+        }
+        input = parsed.data;
       }
-      const rule = toRule(parsed.data, { id, policy: options.policy, now: options.now });
+      const rule = toRule(input, { id, policy: options.policy, now: options.now });
+      const expiresAt = instantOf(record, 'expires_at');
+      instantOf(record, 'created_at');
+      if (expiresAt !== undefined) rule.expiresAt = Math.floor(expiresAt / 1000) * 1000;
       if (!withinFile) return { line, rule };
       const idLine = usedIds.get(id);
       if (idLine !== undefined) throw new RuleInputError('id', `id ${id} is already used on line ${idLine}`);

@@ -34,7 +34,17 @@ export class ScheduleService {
 
   private schedulerId = (tenant: string, id: string) => `${tenant}:${id}`;
 
-  async create(tenant: string, input: ScheduleInput, createdBy: string, ous?: JobOus): Promise<ScheduleView> {
+  /**
+   * `ous`: the OUs of the creating key (who may see the schedule and its runs); `keyOus`: the OUs every
+   * run's rows are checked against, when the key is confined to some.
+   */
+  async create(
+    tenant: string,
+    input: ScheduleInput,
+    createdBy: string,
+    ous?: JobOus,
+    keyOus?: readonly string[],
+  ): Promise<ScheduleView> {
     const i = parseInput(scheduleInputSchema, input, 'schedule');
     const params = await new TenantRepository(this.client).params(tenant);
     const limit = i.kind === 'import' ? params.maxScheduledImports : params.maxScheduledExports;
@@ -51,7 +61,7 @@ export class ScheduleService {
     const id = randomUUID();
     const template =
       i.kind === 'import'
-        ? await this.jobs.serverImportData(tenant, i.file, i.params ?? {}, createdBy, id, ous)
+        ? await this.jobs.serverImportData(tenant, i.file, i.params ?? {}, createdBy, id, ous, keyOus)
         : await this.jobs.exportData(
             tenant,
             { filter: i.filter, target: { mode: 'server', ...i.file }, password: i.password },

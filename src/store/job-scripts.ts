@@ -42,6 +42,8 @@ export interface ImportBatch {
   readonly errors: readonly string[];
   /** Rules encoded by rule-codec.ts. */
   readonly rules: readonly string[];
+  /** The file line of each rule (used for the row errors of a key limited to some OUs). */
+  readonly lines?: readonly number[];
 }
 
 export interface ImportBatchOptions {
@@ -50,6 +52,8 @@ export interface ImportBatchOptions {
   readonly keepErrors: number;
   /** Record the ids the import touched (overwrite-all purges the rest afterwards). */
   readonly trackSeen: boolean;
+  /** The OUs of the importing key, when it is limited to some: a duplicate outside them is a row error. */
+  readonly keyOus?: readonly string[];
 }
 
 /**
@@ -63,7 +67,7 @@ export async function applyImportBatch(
   jobId: string,
   batch: ImportBatch,
   options: ImportBatchOptions,
-): Promise<{ applied: number; imported: number; skipped: number }> {
+): Promise<{ applied: number; imported: number; skipped: number; refused: number }> {
   const k = jobKeys(tenant, jobId);
   const t = tenantKeys(tenant);
   const raw = await runJobScript(
@@ -79,10 +83,17 @@ export async function applyImportBatch(
       batch.errors.length,
       options.keepErrors,
       options.trackSeen ? '1' : '0',
+      options.keyOus ? options.keyOus.join('\u001f') : '',
+      options.keyOus ? (batch.lines ?? []).join(',') : '',
       ...batch.errors,
       ...batch.rules,
     ],
   );
-  const [applied, imported, skipped] = (raw as number[]).map(Number) as [number, number, number];
-  return { applied, imported, skipped };
+  const [applied, imported, skipped, refused] = (raw as number[]).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+  ];
+  return { applied, imported, skipped, refused };
 }

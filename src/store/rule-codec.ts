@@ -41,6 +41,11 @@ export function encodeRule(rule: Omit<Rule, 'id'>): string {
 
 const opt = (s: string | undefined): string | undefined => (s === undefined || s === '' ? undefined : s);
 
+/** Sets a field that has a value (module-level, not a closure per decode: it runs per rule). */
+function put(rule: Record<string, unknown>, name: string, value: unknown): void {
+  if (value !== undefined) rule[name] = value;
+}
+
 /** Decodes a stored rule. Trusts the store (no zod): this runs for every rule of a 10M-rule reload. */
 export function decodeRule(id: number, encoded: string): Rule {
   const f = encoded.split(SEP);
@@ -49,22 +54,19 @@ export function decodeRule(id: number, encoded: string): Rule {
     throw cgError('CG_ERR_INTERNAL', `stored rule ${id} is not readable`, { id });
   }
   const rule: Record<string, unknown> = { id, direction, action: f[9] === 'b' ? 'block' : 'allow' };
-  const put = (name: string, value: unknown) => {
-    if (value !== undefined) rule[name] = value;
-  };
-  put('called', opt(f[0]));
-  put('calling', opt(f[1]));
-  put('groupId', opt(f[3]));
-  put('typeId', opt(f[10]));
-  put('ou', opt(f[11]));
-  put('sbc', opt(f[4]));
-  put('provider', opt(f[5]));
-  put('customerGroup', opt(f[6]));
-  put('user', opt(f[7]));
-  put('callingCountry', opt(f[8]));
-  put('expiresAt', ms(f[13]));
+  put(rule, 'called', opt(f[0]));
+  put(rule, 'calling', opt(f[1]));
+  put(rule, 'groupId', opt(f[3]));
+  put(rule, 'typeId', opt(f[10]));
+  put(rule, 'ou', opt(f[11]));
+  put(rule, 'sbc', opt(f[4]));
+  put(rule, 'provider', opt(f[5]));
+  put(rule, 'customerGroup', opt(f[6]));
+  put(rule, 'user', opt(f[7]));
+  put(rule, 'callingCountry', opt(f[8]));
+  put(rule, 'expiresAt', ms(f[13]));
   rule.updatedAt = ms(f[12]) ?? 0;
-  put('remarks', opt(f.slice(14).join(SEP)));
+  put(rule, 'remarks', opt(f.slice(14).join(SEP)));
   return rule as Rule;
 }
 

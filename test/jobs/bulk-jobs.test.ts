@@ -32,6 +32,7 @@ import { RuleRepository } from '../../src/store/rule-repository.js';
 import { TenantRepository } from '../../src/store/tenant-repository.js';
 import { TenantSync } from '../../src/store/tenant-sync.js';
 import { skipWithoutRedis, startRedis, type TestRedis } from '../support/redis-server.js';
+import { seedCatalog } from './support/catalog.js';
 import { skipWithoutSshd, startSftp, type TestSftp } from './support/sftp-server.js';
 
 const STORE = { streamMaxLen: 10_000, snapshotEvery: 10_000 };
@@ -125,6 +126,7 @@ describe.skipIf(skipWithoutRedis || skipWithoutSshd)('bulk jobs (BullMQ, SFTP, e
   it('imports a file from the file server, with per-row errors in the errors file and counts in the task view', async () => {
     const t = redis.tenant();
     const fs = await server(t);
+    await seedCatalog(client, t, { ous: ['sales'] });
     mkdirSync(join(sftp.root, 'in'), { recursive: true });
     writeFileSync(join(sftp.root, 'in', 'list.csv'), `${rulesFile(3)}12X,outbound,block,\n`);
     const importsCompleted = await jobCount('import', 'completed');
@@ -350,6 +352,7 @@ describe.skipIf(skipWithoutRedis || skipWithoutSshd)('bulk jobs (BullMQ, SFTP, e
   it('overwrite all: a synced call node sees the old list or the new one, never a mix', async () => {
     const t = redis.tenant();
     await new TenantRepository(client, STORE).create(t);
+    await seedCatalog(client, t, { ous: ['sales'] });
     const OLD = 20_000_000;
     const NEW = 30_000_000;
     const N = 5000;

@@ -25,6 +25,8 @@ describe.skipIf(skipWithoutRedis)('callguard import / export (CLI against a runn
     url = await h.app.listen({ host: '127.0.0.1', port: 0 });
     tenant = h.redis.tenant();
     await h.deps.tenants.create(tenant);
+    // The OU the import below names (an import refuses names that do not exist).
+    await h.deps.catalog.putOu(tenant, { id: 'sales', name: 'sales' });
     key = (await h.deps.keys.create(tenant, { role: 'tenant_admin' })).key;
   });
   afterAll(async () => {

@@ -9,6 +9,7 @@ import { silentLogger } from '../../src/log.js';
 import { jobKeys } from '../../src/store/keys.js';
 import { RuleRepository } from '../../src/store/rule-repository.js';
 import { skipWithoutRedis, startRedis, type TestRedis } from '../support/redis-server.js';
+import { seedCatalog } from './support/catalog.js';
 
 const STORE = { streamMaxLen: 1000, snapshotEvery: 100 };
 const STAMP = 1_800_000_000_000;
@@ -56,6 +57,7 @@ describe.skipIf(skipWithoutRedis)('ImportRunner', () => {
 
   it('imports good rows, reports bad ones with line, column and reason, and fills job defaults', async () => {
     const t = redis.tenant();
+    await seedCatalog(client, t, { ous: ['sales'], groups: ['dnc'], types: ['popup'] });
     const jobId = `j${++jobSeq}`;
     const result = await runner.run({
       tenant: t,
@@ -97,6 +99,7 @@ describe.skipIf(skipWithoutRedis)('ImportRunner', () => {
 
   it('skip keeps the existing rule, override replaces it in place', async () => {
     const t = redis.tenant();
+    await seedCatalog(client, t, { types: ['old', 'new'] });
     const existing = await repo.create(t, {
       called: '14045266123',
       direction: 'outbound',
@@ -126,6 +129,7 @@ describe.skipIf(skipWithoutRedis)('ImportRunner', () => {
       ['override', 'last', 'first'],
     ] as const) {
       const t = redis.tenant();
+      await seedCatalog(client, t, { types: ['first', 'other', 'last'] });
       const file = csv([
         'called,direction,action,type',
         '14045267000,outbound,block,first',
@@ -183,17 +187,27 @@ describe.skipIf(skipWithoutRedis)('ImportRunner', () => {
 
   it('overwrite replaces the OU + group scope and leaves other scopes alone', async () => {
     const t = redis.tenant();
+    await seedCatalog(client, t, { ous: ['sales', 'support'], groups: ['dnc', 'vip'] });
     await repo.writeMany(t, [
       { called: '111', direction: 'both', action: 'block', ou: 'sales', groupId: 'dnc' },
       { called: '222', direction: 'both', action: 'block', ou: 'sales', groupId: 'dnc' },
       { called: '333', direction: 'both', action: 'block', ou: 'sales', groupId: 'vip' },
       { called: '444', direction: 'both', action: 'block', ou: 'support', groupId: 'dnc' },
     ]);
-    const result = await importText(t, csv(['called,ou', '222,', '555,', '666,support']), {
-      overrideRule: 'overwrite',
-      ou: 'sales',
-      groupId: 'dnc',
-    });
+    const before = (await allRules(repo, t)).map((r) => `${r.called}/${r.ou}/${r.groupId}`).sort();
+    const file = csv(['called,ou', '222,', '555,', '666,support']);
+    const scope = { overrideRule: 'overwrite', ou: 'sales', groupId: 'dnc' } as const;
+    // A row is refused: by default the overwrite applies nothing and deletes nothing.
+    await assert.rejects(
+      importText(t, file, scope),
+      (e: unknown) =>
+        e instanceof CallguardError &&
+        e.code === 'CG_ERR_CSV_INVALID' &&
+        /1 of 3 rows have errors.*allowPartial/.test(e.message),
+    );
+    assert.deepEqual((await allRules(repo, t)).map((r) => `${r.called}/${r.ou}/${r.groupId}`).sort(), before);
+    // allowPartial: the good rows land and the rest of the scope goes.
+    const result = await importText(t, file, { ...scope, allowPartial: true });
     assert.equal(result.imported, 2);
     assert.equal(result.failed, 1, 'a row of another OU is refused');
     assert.equal(result.deleted, 1);

@@ -85,6 +85,8 @@ describe.skipIf(skipWithoutRedis || skipWithoutSshd)(
     const tenant = async () => {
       const t = redis.tenant('cancel');
       await deps.tenants.create(t);
+      // Imports check rows like the API: the OU an overwrite replaces must exist.
+      await deps.catalog.putOu(t, { id: 'sales', name: 'Sales' });
       const admin = (await deps.keys.create(t, { role: 'tenant_admin' })).key;
       const reader = (await deps.keys.create(t, { role: 'agent', permissions: ['rules:read'] })).key;
       return { t, admin, reader };

@@ -35,6 +35,8 @@ describe.skipIf(skipWithoutRedis)('bulk-jobs API routes', () => {
   const tenant = async () => {
     const id = redis.tenant();
     await deps.tenants.create(id);
+    // The OU the imports below name (an import refuses names that do not exist).
+    await deps.catalog.putOu(id, { id: 'sales', name: 'sales' });
     const { key } = await deps.keys.create(id, { role: 'tenant_admin' });
     return { id, auth: { authorization: `Bearer ${key}` } };
   };

@@ -26,6 +26,7 @@ const serverImportBody = importParamsSchema
 function paramsFromFields(fields: Record<string, string>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const k of ['overrideRule', 'ou', 'groupId', 'typeId'] as const) if (fields[k]) out[k] = fields[k];
+  if (fields.allowPartial) out.allowPartial = fields.allowPartial === 'true';
   const value = fields.validityValue ?? fields['validity.value'];
   const unit = fields.validityUnit ?? fields['validity.unit'];
   if (fields.validity) {
@@ -71,7 +72,7 @@ export const importRoutes =
           tags: ['imports'],
           summary: `Import rules: multipart upload (≤ ${UPLOAD_IMPORT_LIMIT.toLocaleString('en')} records) or a file on a file server (≤ 2,000,000)`,
           description:
-            'Upload: multipart/form-data with a `file` part and fields overrideRule (skip | override | overwrite), ou, groupId, typeId, validityValue + validityUnit. File server: JSON body.',
+            'Upload: multipart/form-data with a `file` part and fields overrideRule (skip | override | overwrite), ou, groupId, typeId, validityValue + validityUnit, allowPartial (overwrite: apply a file with row errors anyway). File server: JSON body.',
           response: { 202: accepted, ...errorResponses },
         },
       },
@@ -79,6 +80,8 @@ export const importRoutes =
         const p = tenantOf(request);
         const scope = await scopeOf(deps, p);
         const startedBy = `key:${p.keyId}`;
+        // Every row is checked against the key's OUs by the worker (the job records them).
+        const rowOus = scope === undefined ? undefined : [...scope];
         let id: string;
         let started: Record<string, unknown> = {};
         if (request.isMultipart()) {
@@ -99,7 +102,14 @@ export const importRoutes =
                 cgError('CG_ERR_PAYLOAD_TOO_LARGE', `the upload is larger than ${MAX_UPLOAD_BYTES} bytes`),
               ),
             );
-            jobId = await jobs.service.submitUploadImport(p.tenant, file, params, startedBy, keyOus(p));
+            jobId = await jobs.service.submitUploadImport(
+              p.tenant,
+              file,
+              params,
+              startedBy,
+              keyOus(p),
+              rowOus,
+            );
             started = { source: 'upload', fileName: part.filename, ...params };
           }
           if (jobId === undefined) {
@@ -125,6 +135,7 @@ export const importRoutes =
             params,
             startedBy,
             keyOus(p),
+            rowOus,
           );
           started = { source: 'file_server', serverId, path, fileName, ...params };
         }

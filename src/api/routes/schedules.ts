@@ -49,7 +49,14 @@ export const scheduleRoutes =
         const scope = await scopeOf(deps, p);
         const b = request.body;
         if (scope !== undefined) assertWritableOu(scope, b.kind === 'import' ? b.params?.ou : b.filter?.ou);
-        const created = await jobs.schedules.create(p.tenant, b, `key:${p.keyId}`, keyOus(p));
+        // A scheduled import's rows are checked against the creating key's OUs on every run.
+        const created = await jobs.schedules.create(
+          p.tenant,
+          b,
+          `key:${p.keyId}`,
+          keyOus(p),
+          scope ? [...scope] : undefined,
+        );
         recordChange(deps, p, p.tenant, {
           kind: 'schedule',
           action: 'create',

@@ -8,10 +8,12 @@
   ARGV[1] tenant key prefix  ARGV[2] duplicate mode: skip | override
   ARGV[3] first line   ARGV[4] last line   ARGV[5] data rows read in the range
   ARGV[6] error count n   ARGV[7] most errors kept in the list   ARGV[8] track seen ids: 1 | 0
-  ARGV[9 .. 8+n] errors as CSV lines   ARGV[9+n ..] encoded rules (src/store/rule-codec.ts)
+  ARGV[9] the OUs the importing key is limited to, joined by \31 ('' = every OU)
+  ARGV[10] with ARGV[9]: the file line of each rule, joined by commas (for their row errors)
+  ARGV[11 .. 10+n] errors as CSV lines   ARGV[11+n ..] encoded rules (src/store/rule-codec.ts)
 
   Output: { applied (1, or 0 when the range was applied before, -1 when it overlaps the mark),
-            imported, skipped }
+            imported, skipped, refused (rows whose duplicate is a rule outside the key's OUs) }
   Progress hash fields: line (high-water mark), read, imported, skipped, failed.
   Seen ids (overwrite all) go to sets P .. 'job:' .. <job> .. ':seen:' .. (id // 512), named from
   KEYS[2] with ':progress' replaced by ':seen:'.
@@ -24,13 +26,13 @@ local last = tonumber(ARGV[4])
 --- @include "rule-index"
 
 local mark = tonumber(redis.call('HGET', KEYS[2], 'line') or '0')
-if mark >= last then return { 0, 0, 0 } end
-if mark >= first then return { -1, 0, 0 } end
+if mark >= last then return { 0, 0, 0, 0 } end
+if mark >= first then return { -1, 0, 0, 0 } end
 
 local nErr = tonumber(ARGV[6])
 -- Two prefixes per argument: at most a couple a rule (see preloadSplits).
 preloadSplits(#ARGV * 2)
-if tonumber(redis.call('GET', KEYS[1]) or '0') + (#ARGV - 8 - nErr) > 4294967295 then
+if tonumber(redis.call('GET', KEYS[1]) or '0') + (#ARGV - 10 - nErr) > 4294967295 then
   return redis.error_reply('CG_ERR_LIMIT_EXCEEDED the tenant has used up its rule ids')
 end
 local cap = tonumber(ARGV[7])
@@ -90,7 +92,31 @@ local function expiryCollect(expires, id, sid)
   list[#list + 1] = sid
 end
 
-for i = 9 + nErr, #ARGV do
+-- A key limited to some OUs may neither skip into nor override a rule of another OU (as POST
+-- /v1/rules refuses it): such a row is a row error, and the rule is left as it was.
+local scope = nil
+if ARGV[9] ~= '' then
+  scope = {}
+  for ou in string.gmatch(ARGV[9], '[^\31]+') do scope[ou] = true end
+end
+local refusedErrors, ruleLines = {}, nil
+local function refuseForeign(index, dup)
+  if not scope or pendingEnc[dup] then return false end
+  local old = redis.call('HGET', ruleKey(dup), dup)
+  if not old then return false end
+  local _, _, _, _, ou = ruleIndexFields(old)
+  if scope[ou] then return false end
+  if not ruleLines then
+    ruleLines = {}
+    for l in string.gmatch(ARGV[10], '[^,]+') do ruleLines[#ruleLines + 1] = l end
+  end
+  refusedErrors[#refusedErrors + 1] = (ruleLines[index] or '?') ..
+    ',called,a rule outside this key\'s OUs has identical conditions; ask a tenant admin to change it'
+  return true
+end
+
+local firstRule = 11 + nErr
+for i = firstRule, #ARGV do
   local enc = ARGV[i]
   local called, calling, group, typeId, ou, expires = ruleIndexFields(enc)
   local side, text = 'c', called
@@ -106,7 +132,9 @@ for i = 9 + nErr, #ARGV do
     f = ruleFields(enc)
     dup, side, ids, bucket, leaf = findDuplicate(f, ruleConditions(enc, f), nil, pendingEnc)
   end
-  if dup and mode == 'skip' then
+  if dup and refuseForeign(i - firstRule + 1, dup) then
+    -- refused: counted with the batch's errors below
+  elseif dup and mode == 'skip' then
     skipped = skipped + 1
     seen(dup)
   elseif dup then
@@ -183,13 +211,21 @@ if nErr > 0 then
   local room = cap - have
   if room > 0 then
     local args = { 'RPUSH', KEYS[3] }
-    for i = 9, math.min(8 + nErr, 8 + room) do args[#args + 1] = ARGV[i] end
+    for i = 11, math.min(10 + nErr, 10 + room) do args[#args + 1] = ARGV[i] end
     if #args > 2 then redis.call(unpack(args)) end
+  end
+end
+if #refusedErrors > 0 then
+  local room = cap - redis.call('LLEN', KEYS[3])
+  if room > 0 then
+    local args = { 'RPUSH', KEYS[3] }
+    for i = 1, math.min(#refusedErrors, room) do args[#args + 1] = refusedErrors[i] end
+    redis.call(unpack(args))
   end
 end
 redis.call('HSET', KEYS[2], 'line', last)
 redis.call('HINCRBY', KEYS[2], 'read', tonumber(ARGV[5]))
 redis.call('HINCRBY', KEYS[2], 'imported', imported)
 redis.call('HINCRBY', KEYS[2], 'skipped', skipped)
-redis.call('HINCRBY', KEYS[2], 'failed', nErr)
-return { 1, imported, skipped }
+redis.call('HINCRBY', KEYS[2], 'failed', nErr + #refusedErrors)
+return { 1, imported, skipped, #refusedErrors }
