@@ -30,6 +30,8 @@ export interface DoubleCallResult {
   transfer?: string;
   /** From the channel data / CHANNEL_PARK leaving the double to the last command of the outcome arriving, ms. */
   latencyMs?: number;
+  /** Outbound mode: the channel's 20 ms ticks from the channel data to the outcome (1 = one write). */
+  ticks?: number;
   /** Commands the app sent for this call, first line each, in order. */
   commands: string[];
 }
