@@ -1,4 +1,5 @@
 import type { CallDirection } from '../domain/rule.js';
+import { TENANT_ID } from '../store/keys.js';
 import type { IncomingCall } from './incoming-call.js';
 
 /** What a PBX says about a call, raw: Stasis arguments and channel variables, or ESL channel headers. */
@@ -47,8 +48,9 @@ const show = (value: string) => JSON.stringify(value.length > 40 ? `${value.slic
 
 /**
  * The one place both PBX adapters turn what the PBX said into the call callguard screens, with the
- * same rules: a missing direction is inbound, an unknown one is refused; tenant, task and agent must
- * be names callguard could have stored (1-128 characters, no control characters); a call with no
+ * same rules: a missing direction is inbound, an unknown one is refused; the tenant must be a tenant
+ * id, task and agent names callguard could have stored (1-128 characters, no control characters, no
+ * spaces at the ends); a call with no
  * tenant uses CALLGUARD_DEFAULT_TENANT only when that is set. Never throws.
  */
 export function admitCall(facts: CallFacts, opts: GateOptions = {}): GateResult {
@@ -63,8 +65,12 @@ export function admitCall(facts: CallFacts, opts: GateOptions = {}): GateResult 
   if (!tenant) {
     return refuse('the call carries no CALLGUARD_TENANT and CALLGUARD_DEFAULT_TENANT is not set');
   }
+  if (!TENANT_ID.test(tenant)) {
+    return refuse(
+      `CALLGUARD_TENANT is ${show(tenant)}; 1-64 characters of letters, digits, _ . - are accepted`,
+    );
+  }
   for (const [name, value] of [
-    ['CALLGUARD_TENANT', tenant],
     ['CALLGUARD_TASK', given(facts.task)],
     ['CALLGUARD_AGENT', given(facts.agent)],
   ] as const) {

@@ -1,5 +1,7 @@
 import { after, before } from 'node:test';
+import { runCallGateContract } from '../contract/call-gate-contract.js';
 import { runCallHandlingContract } from '../contract/call-handling-contract.js';
+import { runPbxTextContract } from '../contract/pbx-text-contract.js';
 import { EslInboundHarness, EslOutboundHarness } from './esl-harness.js';
 
 // The shared redis-down scenario bounds its registry.stop() with an unref'd 2 s timer; our harness
@@ -14,3 +16,8 @@ after(() => clearInterval(keepAlive));
 
 runCallHandlingContract('FreeSWITCH ESL outbound socket mode', () => new EslOutboundHarness());
 runCallHandlingContract('FreeSWITCH ESL inbound mode', () => new EslInboundHarness());
+
+runPbxTextContract('FreeSWITCH ESL outbound socket mode', () => new EslOutboundHarness());
+runPbxTextContract('FreeSWITCH ESL inbound mode', () => new EslInboundHarness());
+runCallGateContract('FreeSWITCH ESL outbound socket mode', () => new EslOutboundHarness());
+runCallGateContract('FreeSWITCH ESL inbound mode', () => new EslInboundHarness());

@@ -13,6 +13,8 @@ export interface DoubleCallSpec {
   agent?: string;
   /** The caller hangs up this long after the call reached the app; 0 = right after. */
   hangupAfterMs?: number;
+  /** Inbound mode: the park dialplan's sched_transfer fallback fires this long after the park. */
+  fallbackAfterMs?: number;
 }
 
 /** What the double saw the app do with one call. */
