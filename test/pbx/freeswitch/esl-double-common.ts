@@ -32,6 +32,8 @@ export interface DoubleCallResult {
   transfer?: string;
   /** From the channel data / CHANNEL_PARK leaving the double to the last command of the outcome arriving, ms. */
   latencyMs?: number;
+  /** Outbound mode: from the channel data leaving the double to the app's `exit` arriving, ms (the app's own time). */
+  appLatencyMs?: number;
   /** Outbound mode: the channel's 20 ms ticks from the channel data to the outcome (1 = one write). */
   ticks?: number;
   /** Commands the app sent for this call, first line each, in order. */

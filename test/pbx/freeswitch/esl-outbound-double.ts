@@ -88,6 +88,7 @@ export class FreeswitchOutboundDouble {
       let tickTimer: NodeJS.Timeout | undefined;
       let ticks = 0;
       let released = false;
+      let tExit: number | undefined;
       let socketClosed = false;
 
       const socket = connect({ host: this.opts.host ?? '127.0.0.1', port: this.opts.port, noDelay: true });
@@ -174,6 +175,7 @@ export class FreeswitchOutboundDouble {
           parked,
           latencyMs: tOutcome === undefined ? undefined : tOutcome - t0,
           ticks: tOutcome === undefined ? undefined : ticks,
+          appLatencyMs: tExit === undefined ? undefined : tExit - t0,
           commands,
         });
       };
@@ -182,7 +184,7 @@ export class FreeswitchOutboundDouble {
         socket.destroy();
       }, this.opts.waitMs ?? 3000);
 
-      const splitter = new CommandSplitter((line, headers) => {
+      const splitter = new CommandSplitter((line, headers, readAt) => {
         const [verb, ...args] = line.split(' ');
         commands.push(verb);
         switch (verb) {
@@ -228,6 +230,7 @@ export class FreeswitchOutboundDouble {
             scheduleTick(this.opts.sendmsgDelayMs);
             return;
           case 'exit': {
+            tExit ??= readAt;
             if (this.opts.ignoreExit) return;
             const bye = () => {
               released = true;
