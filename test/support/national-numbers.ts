@@ -19,10 +19,10 @@ export function nationalNumberArbitrary(country: string): fc.Arbitrary<string> {
     '1',
     '8',
     '810',
-    '00' + cc,
-    '011' + cc,
+    `00${cc}`,
+    `011${cc}`,
     cc,
-    '0' + cc,
+    `0${cc}`,
     '+',
   );
   const shared = fc

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { MemoryEventSink } from '../../../src/pbx/call-events.js';
 import { CallScreener } from '../../../src/pbx/call-screener.js';
@@ -86,6 +87,17 @@ describe('ESL inbound mode: calls parked while no node listened', () => {
     assert.equal(unscreened.transfer, 'callguard_unscreened XML callguard_result');
     assert.equal(unscreened.variables.CALLGUARD_RESULT, undefined);
     await double.close();
+    // the shipped park dialplan schedules that fallback before every park, to the failure-policy context
+    const xml = readFileSync(
+      new URL('../../../dialplan/freeswitch/callguard-inbound-park.xml', import.meta.url),
+      'utf8',
+    );
+    const parks = [...xml.matchAll(/application="park"/g)];
+    assert.equal(parks.length, 2);
+    for (const p of parks) {
+      const ext = xml.slice(xml.lastIndexOf('<extension', p.index), p.index);
+      assert.match(ext, /application="sched_transfer" data="\+\d+ \$1 XML callguard_result"/);
+    }
   });
 });
 
