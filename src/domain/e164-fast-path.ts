@@ -18,8 +18,12 @@ interface Rewrite {
 
 /** Leading digits that decide a rewrite: international and national prefixes and area codes live there. */
 const KEY_DIGITS = 7;
-/** Shapes remembered; past this the oldest is forgotten first (memory stays bounded on the call path). */
+/** Shapes remembered; past this the least recently used is forgotten first (memory stays bounded). */
 const MAX_SHAPES = 100_000;
+
+/** A hit moves its shape to the young end of the map once every few hits (cheap, close to LRU). */
+const TOUCH_EVERY = 4;
+let touches = 0;
 
 const UNSTABLE: Rewrite = Object.freeze({ drop: -1, prepend: '' });
 const shapes = new Map<string, Rewrite>();
@@ -56,8 +60,14 @@ function probeOf(digits: string): string {
 export function fastE164(digits: string, country: string): string {
   const key = `${country}${digits.length}:${digits.length > KEY_DIGITS ? digits.slice(0, KEY_DIGITS) : digits}`;
   const known = shapes.get(key);
-  if (known !== undefined)
+  if (known !== undefined) {
+    // least recently used goes first: a shape in use now and then stays, one-off shapes pass through
+    if (++touches % TOUCH_EVERY === 0) {
+      shapes.delete(key);
+      shapes.set(key, known);
+    }
     return known === UNSTABLE ? libphonenumberE164(digits, country) : apply(known, digits);
+  }
   const e164 = libphonenumberE164(digits, country);
   let rewrite = rewriteOf(digits, e164) ?? UNSTABLE;
   if (rewrite !== UNSTABLE && digits.length > KEY_DIGITS) {

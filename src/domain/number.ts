@@ -76,6 +76,16 @@ export function normalizeCallingNumber(raw: string | undefined | null, policy: N
   return normalizeCallNumber(trimmed, policy);
 }
 
+function isPlainDigits(raw: string): boolean {
+  const n = raw.length;
+  if (n === 0 || n > MAX_NUMBER_LENGTH) return false;
+  for (let i = 0; i < n; i++) {
+    const c = raw.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
 /** Only what stripNumber accepts: 1-32 of 0-9 * # once the separators are gone. */
 const CALL_NUMBER = /^[0-9*#+\s\-.()]+$/;
 
@@ -85,7 +95,10 @@ const CALL_NUMBER = /^[0-9*#+\s\-.()]+$/;
  * never pays for an exception.
  */
 export function normalizeCallNumber(raw: string | undefined | null, policy: NormalizationPolicy): string {
-  if (raw == null || !CALL_NUMBER.test(raw)) return '';
+  if (raw == null) return '';
+  // What PBXs send almost always: plain digits, which need no stripping or checking.
+  if (isPlainDigits(raw)) return policy.mode === 'digits' ? raw : fastE164(raw, policy.defaultCountry);
+  if (!CALL_NUMBER.test(raw)) return '';
   const stripped = raw.replace(SEPARATORS, '');
   if (stripped.length === 0 || stripped.length > MAX_NUMBER_LENGTH) return '';
   return normalizeNumber(raw, policy);
