@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks';
 import fc from 'fast-check';
 import { forgetE164Shapes, libphonenumberE164 } from '../src/domain/e164-fast-path.js';
 import { type NormalizationPolicy, normalizeCallNumber } from '../src/domain/number.js';
