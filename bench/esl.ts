@@ -31,7 +31,10 @@ import { flag, P99_BAR_MS, tenantRules } from './pbx-bench-kit.js';
  *   npm run bench -- esl [--rate 200] [--seconds 10] [--mode both|outbound|inbound]
  *                        [--client own|modesl|modesl-nodelay|all] [--rules 50000]
  *
- * One JSON line per mode and client. Bar: p99 <= 5 ms at 200 calls/s and no call left in the app.
+ * One JSON line per mode and client. Outbound mode: the double runs FreeSWITCH's 20 ms channel tick,
+ * so the latency is that of the outcome taking effect; `ticks` counts the ticks per outcome (bar:
+ * p99 = 1) and `app` the app's own share (channel data to `exit`, bar p99 <= 5 ms). Inbound mode:
+ * bar p99 <= 5 ms at 200 calls/s. No call may be left in the app.
  * `modesl` runs the same outbound calls through drachtio-modesl's esl.Server the way its README shows
  * (execute per variable, then sendmsg hangup), for the comparison in docs/DECISIONS.md.
  */
@@ -204,7 +207,19 @@ async function runOne(
     seconds: opts.seconds,
     ...report,
     liveInAppAfterRun: liveAfter,
-    bar: { p99Ms: P99_BAR_MS, pass: report.p99Ms <= P99_BAR_MS && report.leftInApp === 0 },
+    // outbound: the outcome takes one 20 ms tick (p99) and the app's own share stays under the bar;
+    // inbound: api commands act at once, so the latency is the app's own
+    bar:
+      mode === 'outbound'
+        ? {
+            ticksP99: 1,
+            appP99Ms: P99_BAR_MS,
+            pass:
+              report.ticks?.p99 === 1 &&
+              (report.app?.p99Ms ?? Infinity) <= P99_BAR_MS &&
+              report.leftInApp === 0,
+          }
+        : { p99Ms: P99_BAR_MS, pass: report.p99Ms <= P99_BAR_MS && report.leftInApp === 0 },
     node: process.version,
   };
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { FileServerHostPolicy } from './jobs/file-server-hosts.js';
+import { parseCidrList } from './pbx/freeswitch/peer-allowlist.js';
 
 const port = z.coerce.number().int().min(1).max(65535);
 const bool = z
@@ -62,8 +63,10 @@ export const configSchema = z.object({
   CALLGUARD_DEFAULT_TENANT: z
     .string()
     .min(1)
-    .default('default')
-    .describe('Tenant used for calls that carry no CALLGUARD_TENANT.'),
+    .optional()
+    .describe(
+      "Tenant used for calls that carry no CALLGUARD_TENANT. Unset (the default): such calls go back to the dialplan unscreened and its failure policy takes them (another tenant's rules and webhooks are never used by accident).",
+    ),
   ARI_URL: z.string().url().default('http://127.0.0.1:8088').describe('Asterisk ARI base URL.'),
   ARI_USERNAME: z.string().default('callguard').describe('ARI user (ari.conf).'),
   ARI_PASSWORD: z.string().default('').describe('ARI password (ari.conf).'),
@@ -83,6 +86,19 @@ export const configSchema = z.object({
     .default('127.0.0.1')
     .describe('Outbound socket mode: address to listen on.'),
   ESL_LISTEN_PORT: port.default(8084).describe('Outbound socket mode: port FreeSWITCH connects to.'),
+  ESL_ALLOW_FROM: z
+    .string()
+    .default('127.0.0.1/32,::1/128')
+    .superRefine((value, ctx) => {
+      try {
+        parseCidrList(value);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      }
+    })
+    .describe(
+      'Outbound socket mode: comma-separated CIDRs of the FreeSWITCH hosts allowed to connect; other peers are closed at once and counted (callguard_esl_peers_refused_total). IPv4 peers on IPv6 sockets (::ffff:a.b.c.d) are matched as IPv4.',
+    ),
   ESL_HOST: z.string().min(1).default('127.0.0.1').describe('Inbound mode: FreeSWITCH event socket host.'),
   ESL_PORT: port.default(8021).describe('Inbound mode: FreeSWITCH event socket port.'),
   ESL_PASSWORD: z.string().default('ClueCon').describe('Inbound mode: event socket password.'),

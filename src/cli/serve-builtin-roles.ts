@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { apiDepsOver } from '../api/api-deps.js';
 import { buildApiApp } from '../api/app.js';
 import { withinMs } from '../bounded.js';
@@ -67,7 +68,10 @@ registerRole('ari', async (ctx) => {
 /** The FreeSWITCH event-socket app (outbound socket server and/or inbound client, by ESL_MODE). */
 registerRole('esl', async (ctx) => {
   const { FreeswitchApp } = await import('../pbx/freeswitch/freeswitch-app.js');
+  const { RedisCallClaims } = await import('../pbx/freeswitch/call-claims.js');
   const app = new FreeswitchApp({
+    // several nodes in inbound mode: one screens each parked call
+    claims: new RedisCallClaims(ctx.client, `${hostname()}:${process.pid}`, ctx.log),
     config: ctx.config,
     source: countingDeciderSource(ctx.registry, 'esl'),
     events: ctx.events,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isPbxSafeText, PBX_TEXT_RULE } from './pbx-text.js';
 import { nameSchema } from './rule.js';
 
 /** How a block is carried out: wrap the call up with a business result, or pop up a prompt on the agent desktop. */
@@ -29,6 +30,21 @@ export const blocklistTypeSchema = z.discriminatedUnion('operation', [
     .strict(),
 ]);
 export type BlocklistType = z.infer<typeof blocklistTypeSchema>;
+
+/**
+ * A type as written (API, import): its businessResult reaches the PBX as CALLGUARD_BUSINESS_RESULT,
+ * so text the PBX would evaluate or alter is refused here. Stored types are read with the plain
+ * schema, so one written before this rule still loads (the call path then leaves the variable out).
+ */
+export const blocklistTypeInputSchema = blocklistTypeSchema.superRefine((type, ctx) => {
+  if (type.businessResult !== undefined && !isPbxSafeText(type.businessResult)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['businessResult'],
+      message: `reaches the PBX as a channel variable: ${PBX_TEXT_RULE} is accepted`,
+    });
+  }
+});
 
 /** What carrying out a decision needs beyond block/allow. */
 export interface Outcome {

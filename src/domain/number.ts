@@ -1,4 +1,5 @@
-import { type CountryCode, parsePhoneNumberFromString } from 'libphonenumber-js';
+import { parsePhoneNumberFromString } from 'libphonenumber-js';
+import { fastE164 } from './e164-fast-path.js';
 import { cgError } from './errors.js';
 
 /** A number is 1..32 characters of 0-9 * #; service codes such as *67 are numbers too. */
@@ -60,9 +61,7 @@ export function normalizeNumber(raw: string, policy: NormalizationPolicy): strin
   if (policy.mode === 'digits') return stripped;
   if (raw.trimStart().startsWith('+')) return stripped;
   if (stripped.includes('*') || stripped.includes('#')) return stripped;
-  const parsed = parsePhoneNumberFromString(stripped, policy.defaultCountry as CountryCode);
-  if (parsed?.isPossible()) return parsed.number.slice(1);
-  return stripped;
+  return fastE164(stripped, policy.defaultCountry);
 }
 
 /**
@@ -77,14 +76,32 @@ export function normalizeCallingNumber(raw: string | undefined | null, policy: N
   return normalizeCallNumber(trimmed, policy);
 }
 
-/** The called number of a live call; '' when it is not a number (no number pattern matches ''). */
+function isPlainDigits(raw: string): boolean {
+  const n = raw.length;
+  if (n === 0 || n > MAX_NUMBER_LENGTH) return false;
+  for (let i = 0; i < n; i++) {
+    const c = raw.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
+/** Only what stripNumber accepts: 1-32 of 0-9 * # once the separators are gone. */
+const CALL_NUMBER = /^[0-9*#+\s\-.()]+$/;
+
+/**
+ * The called number of a live call; '' when it is not a number (no number pattern matches ''). A
+ * value that is not a number (`s`, a SIP user name) is told apart without throwing: the call path
+ * never pays for an exception.
+ */
 export function normalizeCallNumber(raw: string | undefined | null, policy: NormalizationPolicy): string {
   if (raw == null) return '';
-  try {
-    return normalizeNumber(raw, policy);
-  } catch {
-    return '';
-  }
+  // What PBXs send almost always: plain digits, which need no stripping or checking.
+  if (isPlainDigits(raw)) return policy.mode === 'digits' ? raw : fastE164(raw, policy.defaultCountry);
+  if (!CALL_NUMBER.test(raw)) return '';
+  const stripped = raw.replace(SEPARATORS, '');
+  if (stripped.length === 0 || stripped.length > MAX_NUMBER_LENGTH) return '';
+  return normalizeNumber(raw, policy);
 }
 
 /** ISO 3166 alpha-2 country of an E.164 digit string, or undefined when it cannot be told. */

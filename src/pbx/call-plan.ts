@@ -1,5 +1,6 @@
 import type { CallContext } from '../domain/call-context.js';
 import type { Decision } from '../domain/decision.js';
+import { isPbxSafeText } from '../domain/pbx-text.js';
 import type { CallEvent } from './call-events.js';
 import type { IncomingCall } from './incoming-call.js';
 
@@ -55,7 +56,9 @@ export function planForDecision(
   const { outcome } = decision;
   const variables: Array<readonly [string, string]> = [['CALLGUARD_RULE', ruleId]];
   if (outcome.operation !== 'none') variables.push(['CALLGUARD_OPERATION', outcome.operation]);
-  if (outcome.businessResult !== undefined)
+  // A type stored before the API refused PBX-unsafe text: the variable is left out rather than
+  // handed to a PBX that would evaluate it (the event still carries the text, as JSON).
+  if (outcome.businessResult !== undefined && isPbxSafeText(outcome.businessResult))
     variables.push(['CALLGUARD_BUSINESS_RESULT', outcome.businessResult]);
   variables.push(['CALLGUARD_RESULT', 'block']);
 

@@ -1,4 +1,8 @@
-import { type BlocklistType, blocklistTypeSchema } from '../domain/blocklist-type.js';
+import {
+  type BlocklistType,
+  blocklistTypeInputSchema,
+  blocklistTypeSchema,
+} from '../domain/blocklist-type.js';
 import { cgError } from '../domain/errors.js';
 import { nameSchema } from '../domain/rule.js';
 import { type BlocklistGroup, groupSchema, type OrganizationUnit, ouSchema } from './catalog-schemas.js';
@@ -71,7 +75,7 @@ export class CatalogRepository {
 
   // Types
   async putType(tenant: string, input: BlocklistType): Promise<{ type: BlocklistType; version: string }> {
-    const type = parseInput(blocklistTypeSchema, input, 'blocklist type');
+    const type = parseInput(blocklistTypeInputSchema, input, 'blocklist type');
     const json = JSON.stringify(type);
     const version = await this.setField(tenant, tenantKeys(tenant).types, type.id, json, [
       'op',

@@ -134,3 +134,6 @@ export function bulkKeys(tenant: string) {
     jobs: `${p}jobs`,
   };
 }
+
+/** ESL inbound mode: which node screens a parked channel (SET NX PX, short-lived; its own slot). */
+export const eslClaimKey = (channelUuid: string): string => `cg:esl-claim:${channelUuid}`;

@@ -9,12 +9,20 @@ import type { AriChannel, AriChannelEvent, AriEvent, AriStasisStart } from './ar
 
 const RECENT_LIMIT = 4096;
 
+/** A call the gate turned away: back to the dialplan with no CALLGUARD_RESULT (its failure policy acts). */
+const RELEASE: CallPlan = Object.freeze({
+  result: 'allow',
+  variables: [],
+  end: Object.freeze({ kind: 'continue' }),
+});
+
 export interface AriAppOptions {
   readonly connection: AriConnection;
   readonly source: DeciderSource;
   readonly events: CallEventSink;
   readonly logger: Logger;
-  readonly defaultTenant: string;
+  /** CALLGUARD_DEFAULT_TENANT; unset: a call without a tenant is turned away. */
+  readonly defaultTenant?: string;
   readonly fetchMissingVariables?: boolean;
   /** The Stasis application name (ARI_APP), to recognise our channels when adopting. Default callguard. */
   readonly appName?: string;
@@ -180,22 +188,31 @@ export class AriApp implements AriListener {
       } catch (err) {
         // the variables could not be read: decide with what the arguments say, by the failure policy
         log.error({ err }, 'reading the call failed; applying the failure policy');
-        const call = this.reader.fromArgs(event);
-        await this.carryOut(ch.id, this.failurePlan(call), session);
+        const gate = this.reader.fromArgs(event);
+        await this.carryOut(ch.id, gate.ok ? this.failurePlan(gate.call) : RELEASE, session);
         return;
       }
       if (read.kind === 'gone' || session.gone) {
         log.debug('channel already gone before the decision; nothing to do');
         return;
       }
+      if (!read.gate.ok) {
+        log.warn(
+          { reason: read.gate.reason },
+          'call turned away unscreened: the dialplan failure policy takes it',
+        );
+        await this.carryOut(ch.id, RELEASE, session);
+        return;
+      }
+      const call = read.gate.call;
       let plan: CallPlan;
       try {
-        plan = this.screener.screen(read.call).plan;
+        plan = this.screener.screen(call).plan;
       } catch (err) {
         log.error({ err }, 'screening failed; applying the failure policy');
-        plan = this.failurePlan(read.call);
+        plan = this.failurePlan(call);
       }
-      log.debug({ result: plan.result, end: plan.end, tenant: read.call.tenant }, 'decided');
+      log.debug({ result: plan.result, end: plan.end, tenant: call.tenant }, 'decided');
       await this.carryOut(ch.id, plan, session);
     } catch (err) {
       log.error({ err }, 'call handling failed');

@@ -1,5 +1,4 @@
-import type { CallDirection } from '../../domain/rule.js';
-import type { IncomingCall } from '../incoming-call.js';
+import { admitCall, type GateResult } from '../call-gate.js';
 import type { AriConnection } from './ari-connection.js';
 import type { AriStasisStart } from './ari-types.js';
 
@@ -43,18 +42,14 @@ export function inputsFromArgs(args: readonly string[]): Inputs {
   return inputs;
 }
 
-function direction(value: string | undefined): CallDirection | undefined {
-  const v = value?.toLowerCase();
-  return v === 'inbound' || v === 'outbound' ? v : undefined;
-}
-
 export interface CallReaderOptions {
-  readonly defaultTenant: string;
+  /** CALLGUARD_DEFAULT_TENANT; unset: a call without a tenant is turned away. */
+  readonly defaultTenant?: string;
   /** Read variables that ari.conf does not expose as channelvars with GET .../variable (default true). */
   readonly fetchMissingVariables?: boolean;
 }
 
-export type ReadResult = { readonly kind: 'call'; readonly call: IncomingCall } | { readonly kind: 'gone' };
+export type ReadResult = { readonly kind: 'call'; readonly gate: GateResult } | { readonly kind: 'gone' };
 
 /**
  * Builds the IncomingCall from a StasisStart: arguments first, then channel variables: from the
@@ -88,11 +83,11 @@ export class AriCallReader {
         if (r.kind === 'value' && r.value) inputs[missing[i]] = r.value;
       }
     }
-    return { kind: 'call', call: this.toCall(event, inputs) };
+    return { kind: 'call', gate: this.toCall(event, inputs) };
   }
 
   /** The call as far as the arguments and the event's channelvars tell, without any request. */
-  fromArgs(event: AriStasisStart): IncomingCall {
+  fromArgs(event: AriStasisStart): GateResult {
     const inputs = inputsFromArgs(event.args ?? []);
     const vars = event.channel.channelvars ?? {};
     for (const name of INPUT_VARIABLES)
@@ -100,16 +95,20 @@ export class AriCallReader {
     return this.toCall(event, inputs);
   }
 
-  private toCall(event: AriStasisStart, inputs: Inputs): IncomingCall {
+  /** Through the gate both adapters share (src/pbx/call-gate.ts). */
+  private toCall(event: AriStasisStart, inputs: Inputs): GateResult {
     const ch = event.channel;
-    return {
-      callId: ch.id,
-      tenant: inputs.CALLGUARD_TENANT ?? this.opts.defaultTenant,
-      direction: direction(inputs.CALLGUARD_DIRECTION) ?? 'inbound',
-      called: ch.dialplan?.exten ?? '',
-      calling: ch.caller?.number || undefined,
-      task: inputs.CALLGUARD_TASK,
-      agent: inputs.CALLGUARD_AGENT,
-    };
+    return admitCall(
+      {
+        callId: ch.id,
+        direction: inputs.CALLGUARD_DIRECTION,
+        tenant: inputs.CALLGUARD_TENANT,
+        task: inputs.CALLGUARD_TASK,
+        agent: inputs.CALLGUARD_AGENT,
+        called: ch.dialplan?.exten,
+        calling: ch.caller?.number,
+      },
+      { defaultTenant: this.opts.defaultTenant },
+    );
   }
 }

@@ -1,14 +1,18 @@
 import { connect as netConnect } from 'node:net';
+import { z } from 'zod';
 import { CallguardError, cgError } from '../../domain/errors.js';
+import { isSafeDestination } from '../../domain/pbx-text.js';
 import type { Logger } from '../../log.js';
 import type { CallScreener } from '../call-screener.js';
+import { type CallClaims, SINGLE_NODE_CLAIMS } from './call-claims.js';
 import { callFromChannel } from './channel-call.js';
-import { type EslEvent, encodeCommand, eventHeader } from './esl-codec.js';
+import { type EslEvent, type EslHeaders, encodeCommand, eventHeader, parseJsonEvent } from './esl-codec.js';
 import { EslConnection, type EslReply } from './esl-connection.js';
 import {
   type InboundTarget,
+  inboundHangupCommands,
   inboundPlanCommands,
-  inboundReleaseCommand,
+  inboundReleaseCommands,
   isNoSuchChannel,
 } from './esl-plan-commands.js';
 
@@ -18,7 +22,10 @@ export interface InboundClientOptions {
   readonly password: string;
   readonly screener: CallScreener;
   readonly logger: Logger;
-  readonly defaultTenant: string;
+  /** CALLGUARD_DEFAULT_TENANT; unset: a call without a tenant is turned away. */
+  readonly defaultTenant?: string;
+  /** Several nodes on one FreeSWITCH: who screens which parked call (default: this node screens all). */
+  readonly claims?: CallClaims;
   /** Dialplan context allowed (and announced) calls are transferred to. */
   readonly transferContext: string;
   /** Reconnect backoff: first delay and cap, in ms. */
@@ -32,6 +39,7 @@ export type InboundState = 'idle' | 'connecting' | 'ready' | 'waiting' | 'stoppe
 /** What the client subscribes to (json: no URL decoding, and arrays such as DP_MATCH stay out of the way). */
 const SUBSCRIBE = encodeCommand('event json CHANNEL_PARK CHANNEL_HANGUP_COMPLETE');
 const EXIT = encodeCommand('exit');
+const LIST_CHANNELS = encodeCommand('api show channels as json');
 
 /**
  * Inbound mode: one authenticated connection to FreeSWITCH's event socket. Every parked inbound
@@ -46,6 +54,7 @@ export class EslInboundClient {
   private attempt = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private readonly inFlight = new Map<string, { gone: boolean }>();
+  private readonly claims: CallClaims;
   private readyWaiters: Array<() => void> = [];
   private idleWaiters: Array<() => void> = [];
   private firstAttempt: Promise<void>;
@@ -54,6 +63,7 @@ export class EslInboundClient {
   lastError: CallguardError | Error | undefined;
 
   constructor(private readonly opts: InboundClientOptions) {
+    this.claims = opts.claims ?? SINGLE_NODE_CLAIMS;
     this.firstAttempt = new Promise((resolve) => {
       this.settleFirstAttempt = resolve;
     });
@@ -174,6 +184,7 @@ export class EslInboundClient {
     );
     for (const w of this.readyWaiters.splice(0)) w();
     this.settleFirstAttempt();
+    void this.adoptParked(conn);
   }
 
   private onConnectionClosed(conn: EslConnection, authed: boolean): void {
@@ -206,70 +217,122 @@ export class EslInboundClient {
   }
 
   private onEvent(conn: EslConnection, event: EslEvent): void {
-    if (event.name === 'CHANNEL_PARK') this.onPark(conn, event);
+    if (event.name === 'CHANNEL_PARK') void this.onPark(conn, event.headers, 'park');
     else if (event.name === 'CHANNEL_HANGUP_COMPLETE') {
       const call = this.inFlight.get(eventHeader(event, 'Unique-ID') ?? '');
       if (call) call.gone = true;
     }
   }
 
-  private onPark(conn: EslConnection, event: EslEvent): void {
+  /**
+   * After every (re)connect: calls parked while no node listened got no CHANNEL_PARK we could see.
+   * `show channels as json` lists them; `uuid_dump <uuid> json` gives each one's variables, and
+   * they are screened as if their CHANNEL_PARK had just arrived (claims keep it to one node).
+   */
+  private async adoptParked(conn: EslConnection): Promise<void> {
+    let listing: EslReply;
+    try {
+      listing = await conn.send(LIST_CHANNELS);
+    } catch {
+      return; // the connection went; the next one adopts
+    }
+    const uuids = parkedChannelUuids(listing.text);
+    if (uuids === undefined) {
+      this.opts.logger.warn(
+        { reply: listing.text.slice(0, 200) },
+        'ESL inbound: could not list channels to adopt',
+      );
+      return;
+    }
+    for (const uuid of uuids) {
+      if (this.conn !== conn || this.stateValue === 'stopped') return;
+      if (this.inFlight.has(uuid)) continue;
+      let dump: EslReply;
+      try {
+        dump = await conn.send(encodeCommand(`api uuid_dump ${uuid} json`));
+      } catch {
+        return;
+      }
+      if (!dump.ok) continue; // gone meanwhile
+      const headers = parseJsonEvent(dump.text).headers;
+      if (headers['Unique-ID'] !== uuid) continue;
+      await this.onPark(conn, headers, 'adopted');
+    }
+  }
+
+  private async onPark(conn: EslConnection, h: EslHeaders, how: 'park' | 'adopted'): Promise<void> {
     // Only the leg running the dialplan: with loopback calls the a-leg parks too after a transfer
     // (fixtures README, point 11). A channel that already has a result was screened before.
-    if (eventHeader(event, 'Call-Direction') !== 'inbound') return;
-    const h = event.headers;
+    if (h['Call-Direction'] !== 'inbound') return;
     if (h.variable_CALLGUARD_RESULT !== undefined) return;
     if (h.variable_CALLGUARD_TENANT === undefined && h.variable_CALLGUARD_DIRECTION === undefined) return;
     if (this.stateValue === 'stopped') return;
     const uuid = h['Unique-ID'];
-    if (!uuid || this.inFlight.has(uuid)) return;
-    const target: InboundTarget = {
-      uuid,
-      destination: h['Caller-Destination-Number'] ?? '',
-      context: this.opts.transferContext,
-    };
-    const gate = callFromChannel(h, this.opts.defaultTenant);
-    if (!gate.ok) {
-      this.opts.logger.warn({ callId: uuid, reason: gate.reason }, 'channel turned away unscreened');
-      conn.sendAndForget([inboundReleaseCommand(target)]);
-      return;
-    }
-    const { call } = gate;
-    const log = this.opts.logger.child({
-      callId: uuid,
-      from: call.calling,
-      to: call.called,
-      tenant: call.tenant,
-    });
-    let commands: string[];
-    let summary: Record<string, unknown>;
-    try {
-      const { plan, decision } = this.opts.screener.screen(call);
-      commands = inboundPlanCommands(plan, target);
-      summary = {
-        result: plan.result,
-        end: plan.end.kind,
-        rule: decision?.ruleId ?? undefined,
-        event: plan.event?.type,
-      };
-    } catch (err) {
-      log.error({ err }, 'screening failed; the dialplan failure policy takes the call');
-      conn.sendAndForget([inboundReleaseCommand(target)]);
-      return;
-    }
+    // The uuid goes on command lines: only what FreeSWITCH uuids are made of.
+    if (!uuid || !CHANNEL_UUID.test(uuid) || this.inFlight.has(uuid)) return;
     const state = { gone: false };
     this.inFlight.set(uuid, state);
-    log.debug(summary, 'decided');
+    let mine: boolean;
+    try {
+      mine = await this.claims.claim(uuid);
+    } catch {
+      mine = true;
+    }
+    if (!mine) {
+      this.opts.logger.debug({ callId: uuid }, 'ESL inbound: another node screens this call');
+      this.finish(uuid, this.opts.logger, []);
+      return;
+    }
+    if (how === 'adopted')
+      this.opts.logger.info({ callId: uuid }, 'ESL inbound: adopting a call parked while not connected');
+    const destination = h['Caller-Destination-Number'] ?? '';
+    const target: InboundTarget = { uuid, destination, context: this.opts.transferContext };
+    const gate = callFromChannel(h, this.opts.defaultTenant);
+    let commands: string[];
+    let log = this.opts.logger.child({ callId: uuid });
+    if (!isSafeDestination(destination)) {
+      // uuid_transfer would put the caller's text on a command line; such a call cannot go back.
+      log.warn({ destination: destination.slice(0, 64) }, 'destination is not a dialable number; hanging up');
+      commands = inboundHangupCommands(target, INVALID_NUMBER_FORMAT);
+    } else if (!gate.ok) {
+      log.warn({ reason: gate.reason }, 'call turned away unscreened: the dialplan failure policy takes it');
+      commands = inboundReleaseCommands(target);
+    } else {
+      const { call } = gate;
+      log = log.child({ from: call.calling, to: call.called, tenant: call.tenant });
+      try {
+        const { plan, decision } = this.opts.screener.screen(call);
+        commands = inboundPlanCommands(plan, target);
+        log.debug(
+          {
+            result: plan.result,
+            end: plan.end.kind,
+            rule: decision?.ruleId ?? undefined,
+            event: plan.event?.type,
+          },
+          'decided',
+        );
+      } catch (err) {
+        log.error({ err }, 'screening failed; the dialplan failure policy takes the call');
+        commands = inboundReleaseCommands(target);
+      }
+    }
+    if (this.conn !== conn || conn.closed) {
+      log.warn('ESL inbound: connection lost before acting on the call; it is adopted after the reconnect');
+      this.finish(uuid, log, []);
+      return;
+    }
     conn.sendBatch(commands).then(
-      (replies) => this.finish(uuid, log, replies, state.gone),
+      (replies) => this.finish(uuid, log, replies),
       () => {
-        log.warn('ESL inbound: connection lost while acting on the call; the dialplan park timeout takes it');
-        this.finish(uuid, log, [], true);
+        log.warn('ESL inbound: connection lost while acting on the call; it is adopted after the reconnect');
+        this.finish(uuid, log, []);
       },
     );
   }
 
-  private finish(uuid: string, log: Logger, replies: EslReply[], gone: boolean): void {
+  private finish(uuid: string, log: Logger, replies: EslReply[]): void {
+    const gone = this.inFlight.get(uuid)?.gone ?? false;
     this.inFlight.delete(uuid);
     const last = replies[replies.length - 1];
     if (last && !last.ok) {
@@ -279,6 +342,41 @@ export class EslInboundClient {
     if (this.inFlight.size === 0) for (const w of this.idleWaiters.splice(0)) w();
   }
 }
+
+/** FreeSWITCH channel uuids (and origination_uuid values people pick): letters, digits, dashes. */
+const CHANNEL_UUID = /^[A-Za-z0-9-]{1,64}$/;
+
+/** Q.850 28: the destination cannot be routed as given. */
+const INVALID_NUMBER_FORMAT = 28;
+
+/**
+ * The uuids of parked dialplan legs in a `show channels as json` answer (`{"row_count":N,"rows":[...]}`,
+ * or `{"row_count": 0}`); undefined when the answer is not that.
+ */
+export function parkedChannelUuids(text: string): string[] | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const result = channelListSchema.safeParse(parsed);
+  if (!result.success) return undefined;
+  return (result.data.rows ?? [])
+    .filter((r) => r.application === 'park' && r.direction === 'inbound' && CHANNEL_UUID.test(r.uuid))
+    .map((r) => r.uuid);
+}
+
+const channelListSchema = z.object({
+  row_count: z.number(),
+  rows: z
+    .array(
+      z
+        .object({ uuid: z.string(), direction: z.string().optional(), application: z.string().optional() })
+        .loose(),
+    )
+    .optional(),
+});
 
 function authFailureMessage(host: string, port: number, reply: EslReply): string {
   return `FreeSWITCH at ${host}:${port} refused ESL_PASSWORD (${reply.text || 'no reply'}); check event_socket.conf.xml, retrying`;

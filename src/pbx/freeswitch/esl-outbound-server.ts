@@ -1,46 +1,59 @@
-import { randomUUID } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
+import { Counter } from 'prom-client';
 import type { Logger } from '../../log.js';
+import { metricsRegistry } from '../../metrics.js';
+import type { CallPlan } from '../call-plan.js';
 import type { CallScreener } from '../call-screener.js';
 import { callFromChannel } from './channel-call.js';
-import { type EslEvent, type EslHeaders, encodeCommand, eventHeader } from './esl-codec.js';
+import { type EslHeaders, encodeCommand } from './esl-codec.js';
 import { EslConnection } from './esl-connection.js';
 import { outboundPlanCommands } from './esl-plan-commands.js';
+import { PeerAllowlist } from './peer-allowlist.js';
+
+/** Peers the outbound listener closed at once because ESL_ALLOW_FROM does not list them. */
+export const eslPeersRefusedTotal = new Counter({
+  name: 'callguard_esl_peers_refused_total',
+  help: 'Connections to the ESL outbound listener from peers outside ESL_ALLOW_FROM, closed at once.',
+  registers: [metricsRegistry],
+});
 
 export interface OutboundServerOptions {
   readonly host: string;
   readonly port: number;
   readonly screener: CallScreener;
   readonly logger: Logger;
-  readonly defaultTenant: string;
-  /** How long a session waits for FreeSWITCH to confirm the outcome before it lets go anyway. */
+  /** CALLGUARD_DEFAULT_TENANT; unset: a call without a tenant is turned away. */
+  readonly defaultTenant?: string;
+  /** ESL_ALLOW_FROM: CIDRs of the peers that may connect (default 127.0.0.1/32 and ::1/128). */
+  readonly allowFrom?: string;
+  /** How long a session waits for FreeSWITCH to close the socket after `exit` before cutting it. */
   readonly settleTimeoutMs?: number;
   /** How long drain() waits for live calls before cutting them. */
   readonly drainTimeoutMs?: number;
 }
 
 const CONNECT = encodeCommand('connect');
-const MYEVENTS = encodeCommand('myevents');
-const LINGER = encodeCommand('linger');
-const RESUME = encodeCommand('resume');
-const EXIT = encodeCommand('exit');
 
-type Phase = 'connecting' | 'deciding' | 'settling' | 'exiting' | 'done';
+/** A channel the gate turns away: back to the dialplan with no CALLGUARD_RESULT (its failure policy acts). */
+const RELEASE: CallPlan = Object.freeze({
+  result: 'allow',
+  variables: [],
+  end: Object.freeze({ kind: 'continue' }),
+});
+
+type Phase = 'connecting' | 'exiting' | 'done';
 
 /**
  * One call handed over by FreeSWITCH's `socket` application. `connect` returns the channel data;
- * the decision is made at once and written in one go (myevents, linger, resume, the sets, the
- * hangup); the session then waits only for FreeSWITCH to confirm the outcome before `exit`.
- * CHANNEL_PARK is never waited for: whether it arrives is a race (fixtures README, point 3).
+ * the decision is made at once and the whole outcome goes out in one write (sets, hangup or resume,
+ * exit: see outboundPlanCommands), so FreeSWITCH carries it out in the channel's next tick. No events
+ * are subscribed to: nothing is waited for but the replies and FreeSWITCH closing the socket.
  */
 class OutboundSession {
   private phase: Phase = 'connecting';
   private log: Logger;
   private readonly conn: EslConnection;
-  private readonly lastSetId = randomUUID();
-  private gone = false;
-  private expect: 'hangup' | 'execute' | null = null;
-  private settleTimer: NodeJS.Timeout | undefined;
+  private graceTimer: NodeJS.Timeout | undefined;
 
   constructor(
     socket: Socket,
@@ -48,11 +61,7 @@ class OutboundSession {
     private readonly onDone: () => void,
   ) {
     this.log = opts.logger;
-    this.conn = new EslConnection(socket, {
-      onEvent: (e) => this.onEvent(e),
-      onDisconnectNotice: (h) => this.onDisconnectNotice(h),
-      onClose: (hadError) => this.onClose(hadError),
-    });
+    this.conn = new EslConnection(socket, { onClose: (hadError) => this.onClose(hadError) });
   }
 
   start(): void {
@@ -72,12 +81,13 @@ class OutboundSession {
   /** `headers`: the connect reply, which carries the CHANNEL_DATA event in its own headers. */
   private decide(headers: EslHeaders): void {
     if (this.phase !== 'connecting') return;
-    this.phase = 'deciding';
     const gate = callFromChannel(headers, this.opts.defaultTenant);
     if (!gate.ok) {
-      // No CALLGUARD_RESULT: the dialplan's failure policy takes the call.
-      this.log.warn({ reason: gate.reason }, 'channel turned away unscreened');
-      this.exit();
+      this.log.warn(
+        { callId: gate.callId, reason: gate.reason },
+        'call turned away unscreened: the dialplan failure policy takes it',
+      );
+      this.carryOut(RELEASE);
       return;
     }
     const { call } = gate;
@@ -92,13 +102,10 @@ class OutboundSession {
       screening = this.opts.screener.screen(call);
     } catch (err) {
       this.log.error({ err }, 'screening failed; the dialplan failure policy takes the call');
-      this.exit();
+      this.carryOut(RELEASE);
       return;
     }
     const { plan } = screening;
-    this.expect = plan.end.kind === 'hangup' ? 'hangup' : 'execute';
-    this.phase = 'settling';
-    const commands = [MYEVENTS, LINGER, RESUME, ...outboundPlanCommands(plan, this.lastSetId)];
     this.log.debug(
       {
         result: plan.result,
@@ -108,76 +115,36 @@ class OutboundSession {
       },
       'decided',
     );
-    this.settleTimer = setTimeout(() => {
-      this.log.warn({ waitedFor: this.expect }, 'FreeSWITCH did not confirm the outcome in time; letting go');
-      this.exit();
+    this.carryOut(plan);
+  }
+
+  /**
+   * One write; FreeSWITCH answers each command, says goodbye and closes. A peer that never answers
+   * or never closes is cut after a grace period, so no session outlives it.
+   */
+  private carryOut(plan: CallPlan): void {
+    this.phase = 'exiting';
+    this.graceTimer = setTimeout(() => {
+      this.log.warn('FreeSWITCH did not close the socket after exit in time; cutting it');
+      this.conn.destroy();
     }, this.opts.settleTimeoutMs ?? 5000);
-    this.settleTimer.unref();
-    if (plan.end.kind === 'continue' && plan.variables.length === 0) this.expect = null;
-    this.conn.sendBatch(commands).then(
-      () => {
-        if (this.expect === null) this.exit();
-      },
+    this.graceTimer.unref();
+    this.conn.sendBatch(outboundPlanCommands(plan)).then(
+      () => this.conn.close(),
       () => {
         // the socket closed under us: onClose tells whether that was the caller leaving
       },
     );
   }
 
-  private onEvent(event: EslEvent): void {
-    switch (event.name) {
-      case 'CHANNEL_EXECUTE_COMPLETE':
-        if (this.expect === 'execute' && eventHeader(event, 'Application-UUID') === this.lastSetId)
-          this.exit();
-        return;
-      case 'CHANNEL_HANGUP':
-      case 'CHANNEL_HANGUP_COMPLETE':
-        this.gone = true;
-        if (this.phase === 'settling' && this.expect === 'hangup') this.exit();
-        else if (this.phase === 'settling') {
-          this.log.info(
-            { cause: eventHeader(event, 'Hangup-Cause') },
-            'channel already gone: the caller hung up',
-          );
-          this.exit();
-        }
-        return;
-    }
-  }
-
-  private onDisconnectNotice(headers: EslHeaders): void {
-    if (headers['Content-Disposition'] === 'linger') {
-      // The channel is gone; the socket stays until we say exit.
-      this.gone = true;
-      if (this.phase === 'settling') this.exit();
-    }
-  }
-
-  private exit(): void {
-    if (this.phase === 'exiting' || this.phase === 'done') return;
-    this.phase = 'exiting';
-    clearTimeout(this.settleTimer);
-    // FreeSWITCH answers +OK bye, sends a disconnect notice and closes; we close our side too. A peer
-    // that never answers or never closes is cut after a grace period, so no session outlives it.
-    this.settleTimer = setTimeout(() => this.conn.destroy(), this.opts.settleTimeoutMs ?? 5000);
-    this.settleTimer.unref();
-    this.conn.send(EXIT).then(
-      () => this.conn.close(),
-      () => {},
-    );
-  }
-
   private onClose(hadError: boolean): void {
-    clearTimeout(this.settleTimer);
+    clearTimeout(this.graceTimer);
     const was = this.phase;
     this.phase = 'done';
-    if (was === 'deciding' || was === 'settling' || was === 'connecting') {
+    if (was === 'connecting') {
       // FreeSWITCH closes a socket without linger when the caller hangs up: that is a call that
       // left, not a fault.
-      this.log.info(
-        { phase: was, gone: this.gone, hadError },
-        'channel already gone: socket closed by FreeSWITCH',
-      );
+      this.log.info({ hadError }, 'channel already gone: socket closed by FreeSWITCH');
     } else {
       this.log.debug('session closed');
     }
@@ -194,8 +161,10 @@ export class EslOutboundServer {
   private readonly sessions = new Set<OutboundSession>();
   private draining = false;
   private idleWaiters: Array<() => void> = [];
+  private readonly allowlist: PeerAllowlist;
 
   constructor(private readonly opts: OutboundServerOptions) {
+    this.allowlist = new PeerAllowlist(opts.allowFrom ?? '127.0.0.1/32,::1/128');
     this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
   }
 
@@ -255,6 +224,17 @@ export class EslOutboundServer {
   }
 
   private accept(socket: Socket): void {
+    if (!this.allowlist.allows(socket.remoteAddress)) {
+      // Anyone else could forge channel data, probe which numbers are blocked and fire webhooks.
+      eslPeersRefusedTotal.inc();
+      this.opts.logger.warn(
+        { peer: socket.remoteAddress },
+        'ESL outbound: peer not in ESL_ALLOW_FROM; connection closed',
+      );
+      socket.on('error', () => {});
+      socket.destroy();
+      return;
+    }
     // While draining the listener is closed, so FreeSWITCH gets "connection refused" and its dialplan
     // goes on with the failure policy; a connection that raced in before that is served as usual.
     const session: OutboundSession = new OutboundSession(socket, this.opts, () => {

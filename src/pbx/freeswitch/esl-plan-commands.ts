@@ -2,31 +2,32 @@ import type { CallPlan } from '../call-plan.js';
 import { freeswitchCauseName } from '../hangup-causes.js';
 import { encodeCommand, encodeSendmsg } from './esl-codec.js';
 
+const RESUME = encodeCommand('resume');
+const EXIT = encodeCommand('exit');
+
 /**
- * Outbound socket mode: the plan as sendmsg commands to the controlled channel, to be written in one
- * go. Each `set` carries `event-lock: true` so FreeSWITCH runs them in order before the hangup that
- * follows in the same tick (recorded: a-blocked-pipelined). When the call continues, the last `set`
- * carries `Event-UUID`; its CHANNEL_EXECUTE_COMPLETE (Application-UUID) says the variables are in
- * place and the socket may let go.
+ * Outbound socket mode: the whole outcome as commands to the controlled channel, written in one go
+ * right after the connect reply. Each `set` carries `event-lock: true`, so FreeSWITCH runs the queued
+ * messages in order in the channel's next 20 ms tick; then the hangup, or `resume` for a call that
+ * goes on; then `exit`. FreeSWITCH answers `exit` at once, but the messages already queued still run
+ * before the dialplan goes on (recorded: b-allowed-pipelined, both variables set, dialplan on in one
+ * tick; a-blocked-pipelined for set + hangup). Nothing is waited for, so no events are needed.
  */
-export function outboundPlanCommands(plan: CallPlan, lastSetId: string): string[] {
-  const out: string[] = [];
-  const last = plan.variables.length - 1;
-  plan.variables.forEach(([name, value], i) => {
-    const headers: Record<string, string> = {
+export function outboundPlanCommands(plan: CallPlan): string[] {
+  const out = plan.variables.map(([name, value]) =>
+    encodeSendmsg({
       'call-command': 'execute',
       'execute-app-name': 'set',
       'execute-app-arg': `${name}=${value}`,
       'event-lock': 'true',
-    };
-    if (i === last && plan.end.kind === 'continue') headers['Event-UUID'] = lastSetId;
-    out.push(encodeSendmsg(headers));
-  });
-  if (plan.end.kind === 'hangup') {
-    out.push(
-      encodeSendmsg({ 'call-command': 'hangup', 'hangup-cause': freeswitchCauseName(plan.end.cause) }),
-    );
-  }
+    }),
+  );
+  out.push(
+    plan.end.kind === 'hangup'
+      ? encodeSendmsg({ 'call-command': 'hangup', 'hangup-cause': freeswitchCauseName(plan.end.cause) })
+      : RESUME,
+  );
+  out.push(EXIT);
   return out;
 }
 
@@ -38,30 +39,42 @@ export interface InboundTarget {
 }
 
 /**
- * Inbound mode: the plan as `api` commands on the shared connection, written in one go. Variables
- * first (api runs them at once, in order), then the end: uuid_kill with the cause, or uuid_transfer
- * back to the dialplan.
+ * Inbound mode: the plan as `api` commands on the shared connection, written in one go. First
+ * `sched_del <uuid>`: the park dialplan schedules a fallback transfer (its failure policy when
+ * nobody acts), which must not fire once callguard has acted. Then the variables (api runs them at
+ * once, in order; uuid_setvar sets the value as given, without expanding it), then the end:
+ * uuid_kill with the cause, or uuid_transfer back to the dialplan.
  */
 export function inboundPlanCommands(plan: CallPlan, target: InboundTarget): string[] {
-  const out = plan.variables.map(([name, value]) =>
-    encodeCommand(
-      value === ''
-        ? `api uuid_setvar ${target.uuid} ${name}`
-        : `api uuid_setvar ${target.uuid} ${name} ${value}`,
-    ),
-  );
-  out.push(
-    plan.end.kind === 'hangup'
-      ? encodeCommand(`api uuid_kill ${target.uuid} ${freeswitchCauseName(plan.end.cause)}`)
-      : encodeCommand(`api uuid_transfer ${target.uuid} ${target.destination} XML ${target.context}`),
-  );
+  const out = [cancelFallback(target)];
+  for (const [name, value] of plan.variables) {
+    out.push(
+      encodeCommand(
+        value === ''
+          ? `api uuid_setvar ${target.uuid} ${name}`
+          : `api uuid_setvar ${target.uuid} ${name} ${value}`,
+      ),
+    );
+  }
+  out.push(plan.end.kind === 'hangup' ? kill(target, plan.end.cause) : transfer(target));
   return out;
 }
 
 /** Inbound mode, a channel that cannot be screened: back to the dialplan with no result (its failure policy acts). */
-export function inboundReleaseCommand(target: InboundTarget): string {
-  return encodeCommand(`api uuid_transfer ${target.uuid} ${target.destination} XML ${target.context}`);
+export function inboundReleaseCommands(target: InboundTarget): string[] {
+  return [cancelFallback(target), transfer(target)];
 }
+
+/** Inbound mode, a channel that cannot be handed back (its destination is not a dialable number). */
+export function inboundHangupCommands(target: InboundTarget, q850: number): string[] {
+  return [cancelFallback(target), kill(target, q850)];
+}
+
+const cancelFallback = (t: InboundTarget) => encodeCommand(`api sched_del ${t.uuid}`);
+const kill = (t: InboundTarget, q850: number) =>
+  encodeCommand(`api uuid_kill ${t.uuid} ${freeswitchCauseName(q850)}`);
+const transfer = (t: InboundTarget) =>
+  encodeCommand(`api uuid_transfer ${t.uuid} ${t.destination} XML ${t.context}`);
 
 /** FreeSWITCH's answer to api uuid_* on a channel that is gone (recorded: plain-api-misc). */
 export const isNoSuchChannel = (text: string): boolean => text.startsWith('-ERR No such channel');

@@ -2,6 +2,7 @@ import type { Config } from '../../config.js';
 import type { Logger } from '../../log.js';
 import type { CallEventSink } from '../call-events.js';
 import { CallScreener, type DeciderSource, type DecisionObserver } from '../call-screener.js';
+import type { CallClaims } from './call-claims.js';
 import { EslInboundClient } from './esl-inbound-client.js';
 import { EslOutboundServer } from './esl-outbound-server.js';
 
@@ -10,6 +11,7 @@ export type FreeswitchConfig = Pick<
   | 'ESL_MODE'
   | 'ESL_LISTEN_HOST'
   | 'ESL_LISTEN_PORT'
+  | 'ESL_ALLOW_FROM'
   | 'ESL_HOST'
   | 'ESL_PORT'
   | 'ESL_PASSWORD'
@@ -24,6 +26,8 @@ export interface FreeswitchAppDeps {
   readonly logger: Logger;
   /** Sees every decision on the call path (audit, hit counters); must only push into memory. */
   readonly observer?: DecisionObserver;
+  /** Inbound mode with several nodes: who screens which parked call (default: this node, all). */
+  readonly claims?: CallClaims;
 }
 
 /** The FreeSWITCH side of `callguard serve --roles esl`: one or both ESL modes over one screener. */
@@ -41,6 +45,7 @@ export class FreeswitchApp {
       this.outbound = new EslOutboundServer({
         host: config.ESL_LISTEN_HOST,
         port: config.ESL_LISTEN_PORT,
+        allowFrom: config.ESL_ALLOW_FROM,
         screener,
         logger: log.child({ mode: 'outbound' }),
         defaultTenant: config.CALLGUARD_DEFAULT_TENANT,
@@ -55,6 +60,7 @@ export class FreeswitchApp {
         logger: log.child({ mode: 'inbound' }),
         defaultTenant: config.CALLGUARD_DEFAULT_TENANT,
         transferContext: config.ESL_TRANSFER_CONTEXT,
+        claims: deps.claims,
       });
     }
   }

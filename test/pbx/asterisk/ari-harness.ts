@@ -68,7 +68,7 @@ export class AriHarness implements PbxHarness {
       source: opts.source,
       events: opts.events,
       logger: opts.logger,
-      defaultTenant: 'default',
+      defaultTenant: opts.defaultTenant,
     });
     await this.app.start();
     await this.double.waitForApp();

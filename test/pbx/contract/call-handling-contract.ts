@@ -51,6 +51,8 @@ export interface HarnessStartOptions {
   events: CallEventSink;
   /** The app logs here; the suite asserts that nothing is logged at error level where nothing went wrong. */
   logger: Logger;
+  /** CALLGUARD_DEFAULT_TENANT as configured (unset by default). */
+  defaultTenant?: string;
 }
 
 /**

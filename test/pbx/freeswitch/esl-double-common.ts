@@ -13,6 +13,8 @@ export interface DoubleCallSpec {
   agent?: string;
   /** The caller hangs up this long after the call reached the app; 0 = right after. */
   hangupAfterMs?: number;
+  /** Inbound mode: the park dialplan's sched_transfer fallback fires this long after the park. */
+  fallbackAfterMs?: number;
 }
 
 /** What the double saw the app do with one call. */
@@ -30,6 +32,10 @@ export interface DoubleCallResult {
   transfer?: string;
   /** From the channel data / CHANNEL_PARK leaving the double to the last command of the outcome arriving, ms. */
   latencyMs?: number;
+  /** Outbound mode: from the channel data leaving the double to the app's `exit` arriving, ms (the app's own time). */
+  appLatencyMs?: number;
+  /** Outbound mode: the channel's 20 ms ticks from the channel data to the outcome (1 = one write). */
+  ticks?: number;
   /** Commands the app sent for this call, first line each, in order. */
   commands: string[];
 }

@@ -40,7 +40,7 @@ export class EslOutboundHarness implements PbxHarness {
       port: 0,
       screener: new CallScreener(opts.source, opts.events),
       logger: opts.logger,
-      defaultTenant: 'default',
+      defaultTenant: opts.defaultTenant,
     });
     const port = await this.app.listen();
     this.double = new FreeswitchOutboundDouble({ port, afterChannelData: this.extra.afterChannelData });
@@ -79,7 +79,7 @@ export class EslInboundHarness implements PbxHarness {
       password: this.options.appPassword ?? this.options.password ?? 'ClueCon',
       screener: new CallScreener(opts.source, opts.events),
       logger: opts.logger,
-      defaultTenant: 'default',
+      defaultTenant: opts.defaultTenant,
       transferContext: 'callguard_result',
       backoffMs: { first: 20, max: 200 },
     });

@@ -19,6 +19,7 @@ import {
   substitute,
   type Templates,
 } from './esl-frames.js';
+import { separateString } from './freeswitch-text-semantics.js';
 
 export interface InboundDoubleOptions {
   password?: string;
@@ -47,6 +48,8 @@ interface Channel {
   tOutcome?: number;
   commands: string[];
   done?: () => void;
+  /** The park dialplan's `sched_transfer` fallback (its failure policy when nobody acts). */
+  fallback?: NodeJS.Timeout;
 }
 
 /**
@@ -135,6 +138,7 @@ export class FreeswitchInboundDouble {
         settled = true;
         clearTimeout(waitTimer);
         clearTimeout(hangupTimer);
+        clearTimeout(ch.fallback);
         ch.done = undefined;
         this.channels.delete(facts.uuid);
         resolve({
@@ -151,6 +155,17 @@ export class FreeswitchInboundDouble {
       };
       const waitTimer = setTimeout(() => finish(ch.alive && ch.end === undefined), this.opts.waitMs ?? 3000);
       ch.done = () => finish(false);
+      if (spec.fallbackAfterMs !== undefined) {
+        ch.fallback = setTimeout(() => {
+          // sched_transfer +N callguard_unscreened XML callguard_result: no result, the dialplan decides
+          if (!ch.alive) return;
+          ch.end = 'continue';
+          ch.transfer = 'callguard_unscreened XML callguard_result';
+          ch.commands.push('fallback');
+          ch.alive = false;
+          ch.done?.();
+        }, spec.fallbackAfterMs);
+      }
       this.broadcast(
         'CHANNEL_PARK',
         this.templates.inbound,
@@ -300,8 +315,39 @@ export class FreeswitchInboundDouble {
     }
   }
 
+  /** `show channels as json`: `{"row_count": 0}` or `{"row_count":N,"rows":[...]}` (mod_commands show_function). */
+  private showChannels(commandLine: string): string {
+    if (!/^show channels as json\s*$/.test(commandLine)) return '-USAGE: show channels as json\n';
+    const rows: ShowChannelsRow[] = [];
+    for (const ch of this.channels.values()) {
+      if (!ch.alive) continue;
+      rows.push({
+        uuid: ch.facts.uuid,
+        direction: ch.facts.callDirection,
+        name: `loopback/${ch.facts.called}-${ch.facts.leg}`,
+        state: 'CS_EXECUTE',
+        cid_num: ch.facts.calling,
+        dest: ch.facts.called,
+        application: 'park',
+        context: ch.facts.context,
+      });
+    }
+    if (rows.length === 0) return '{"row_count": 0}\n';
+    return `${JSON.stringify({ row_count: rows.length, rows }, null, 2)}\n`;
+  }
+
+  /** `uuid_dump <uuid> json`: the channel's data as one JSON object (switch_event_serialize_json). */
+  private dump(ch: Channel): string {
+    const pairs = substitute(this.templates.inbound.json.park, { ...ch.facts, vars: ch.vars });
+    const obj: Record<string, unknown> = {};
+    for (const [n, v] of pairs) obj[n] = v;
+    obj['Event-Name'] = 'CHANNEL_DATA';
+    return JSON.stringify(obj);
+  }
+
   private api(commandLine: string, now: number): string {
     const [cmd, uuid = '', ...args] = commandLine.split(' ');
+    if (cmd === 'show') return this.showChannels(commandLine);
     const ch = this.channels.get(uuid);
     ch?.commands.push(cmd);
     const noSuch = '-ERR No such channel!\n';
@@ -313,10 +359,23 @@ export class FreeswitchInboundDouble {
       case 'uuid_getvar':
         if (!ch?.alive) return noSuch;
         return ch.vars[args[0]] ?? '_undef_';
-      case 'uuid_setvar':
+      case 'uuid_setvar': {
         if (!ch?.alive) return noSuch;
-        applySet(ch.vars, args[0] ?? '', args.slice(1).join(' '));
+        // mod_commands: switch_separate_string(cmd, ' ', argv, 3), the value set as it is (no expansion)
+        const [, name = '', value = ''] = separateString(commandLine.slice(cmd.length + 1), 3);
+        applySet(ch.vars, name, value);
         return '+OK\n';
+      }
+      case 'uuid_dump':
+        if (!ch?.alive) return noSuch;
+        return this.dump(ch);
+      case 'sched_del': {
+        // the group of a channel's scheduled tasks is its uuid (switch_ivr_schedule_transfer)
+        const had = ch?.fallback !== undefined;
+        clearTimeout(ch?.fallback);
+        if (ch) ch.fallback = undefined;
+        return `+OK Deleted: ${had ? 1 : 0}\n`;
+      }
       case 'uuid_kill':
         if (!ch?.alive) return noSuch;
         ch.tOutcome = now;
@@ -342,6 +401,18 @@ export class FreeswitchInboundDouble {
         return `-ERR ${cmd} Command not found!\n`;
     }
   }
+}
+
+/** Not recorded: the shapes of mod_commands `show channels as json` and `uuid_dump <uuid> json`. */
+export interface ShowChannelsRow {
+  uuid: string;
+  direction: string;
+  name: string;
+  state: string;
+  cid_num: string;
+  dest: string;
+  application: string;
+  context: string;
 }
 
 /** The loopback a-leg paired with a screened b-leg channel, as FreeSWITCH reports it. */

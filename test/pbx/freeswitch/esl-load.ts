@@ -23,6 +23,10 @@ export interface EslLoadReport extends LatencyFigures {
   /** The same latency split by how the call ended (continue waits for FreeSWITCH to confirm the sets). */
   readonly byEnd: Record<string, { p50Ms: number; p99Ms: number }>;
   readonly leftInApp: number;
+  /** Outbound mode: the channel's 20 ms ticks per outcome (1 = the whole outcome in the first tick). */
+  readonly ticks?: { p50: number; p99: number; max: number; histogram: Record<string, number> };
+  /** Outbound mode: channel data → the app's `exit` read, ms (the app's own share of the latency). */
+  readonly app?: { p50Ms: number; p99Ms: number };
 }
 
 /** Places calls at a steady rate (catching up when a timer fires late) and measures them at the double. */
@@ -43,7 +47,11 @@ export async function runEslLoad(
   const ends: Record<string, number> = {};
   const perEnd: Record<string, number[]> = {};
   let leftInApp = 0;
+  const ticks: number[] = [];
+  const appMs: number[] = [];
   for (const r of results) {
+    if (r.ticks !== undefined) ticks.push(r.ticks);
+    if (r.appLatencyMs !== undefined) appMs.push(r.appLatencyMs);
     ends[r.end] = (ends[r.end] ?? 0) + 1;
     if (r.leftInApp) leftInApp++;
     if (r.latencyMs !== undefined) {
@@ -58,7 +66,22 @@ export async function runEslLoad(
     list.sort((a, b) => a - b);
     byEnd[end] = { p50Ms: round(percentile(list, 50)), p99Ms: round(percentile(list, 99)) };
   }
+  ticks.sort((a, b) => a - b);
+  appMs.sort((a, b) => a - b);
+  const histogram: Record<string, number> = {};
+  for (const t of ticks) histogram[t] = (histogram[t] ?? 0) + 1;
   return {
+    ...(ticks.length > 0
+      ? {
+          ticks: {
+            p50: percentile(ticks, 50),
+            p99: percentile(ticks, 99),
+            max: ticks[ticks.length - 1],
+            histogram,
+          },
+          app: { p50Ms: round(percentile(appMs, 50)), p99Ms: round(percentile(appMs, 99)) },
+        }
+      : {}),
     placed,
     measured: results.length,
     elapsedMs: round(elapsedMs),

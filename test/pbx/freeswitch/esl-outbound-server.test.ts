@@ -37,20 +37,11 @@ describe('ESL outbound socket mode', () => {
     const r = await double.placeCall(BLOCKED);
     assert.equal(r.end, 'hangup');
     assert.equal(r.cause, 'CALL_REJECTED');
-    // one write after connect: events, linger, the sets, the hangup; then exit once FreeSWITCH confirms
-    assert.deepEqual(r.commands, [
-      'connect',
-      'myevents',
-      'linger',
-      'resume',
-      'sendmsg',
-      'sendmsg',
-      'sendmsg',
-      'sendmsg',
-      'sendmsg',
-      'exit',
-    ]);
+    // one write after connect: the four sets, the hangup, exit; no events asked for
+    assert.deepEqual(r.commands, ['connect', 'sendmsg', 'sendmsg', 'sendmsg', 'sendmsg', 'sendmsg', 'exit']);
+    assert.equal(r.ticks, 1, 'the whole outcome in the first 20 ms tick');
     assert.equal(r.variables.CALLGUARD_RESULT, 'block');
+    assert.equal(r.variables.CALLGUARD_BUSINESS_RESULT, 'DNC');
     assert.equal(r.variables.CALLGUARD_TENANT, ACME);
     await app.drain();
   });
@@ -61,7 +52,10 @@ describe('ESL outbound socket mode', () => {
     assert.equal(r.end, 'continue');
     assert.equal(r.leftInApp, false);
     assert.equal(r.variables.CALLGUARD_RESULT, 'allow');
-    assert.equal(r.commands.at(-1), 'exit');
+    assert.equal(r.variables.CALLGUARD_RULE, '5');
+    // as recorded in b-allowed-pipelined: sets, resume, exit in one write; the dialplan goes on in one tick
+    assert.deepEqual(r.commands, ['connect', 'sendmsg', 'sendmsg', 'resume', 'exit']);
+    assert.equal(r.ticks, 1);
     await app.drain();
   });
 
@@ -121,8 +115,12 @@ describe('ESL outbound socket mode', () => {
     const r = await double.placeCall({ ...ALLOWED, direction: 'sideways' as 'inbound' });
     assert.equal(r.end, 'continue');
     assert.equal(r.variables.CALLGUARD_RESULT, undefined);
-    assert.deepEqual(r.commands, ['connect', 'exit']);
-    assert.ok(logs.records.some((l) => l.msg === 'channel turned away unscreened'));
+    assert.deepEqual(r.commands, ['connect', 'resume', 'exit']);
+    const warned = logs.records.find(
+      (l) => l.msg === 'call turned away unscreened: the dialplan failure policy takes it',
+    );
+    assert.equal(warned?.callId, r.uuid, 'logged with the call id');
+    assert.match(String(warned?.reason), /CALLGUARD_DIRECTION is "sideways"/);
     await app.drain();
   });
 
@@ -134,14 +132,17 @@ describe('ESL outbound socket mode', () => {
     await app.drain();
   });
 
-  it('freeswitch-that-never-confirms-is-let-go-after-the-settle-timeout', async () => {
-    const { app, double, logs } = await startApp({ sendmsgDelayMs: 5000, waitMs: 2000 }, 100);
-    const r = await double.placeCall(BLOCKED);
+  it('freeswitch-that-never-closes-after-exit-is-cut-after-the-grace-period', async () => {
+    const { app, double, logs } = await startApp({ ignoreExit: true, waitMs: 2000 }, 100);
+    // an allowed call: after a hangup FreeSWITCH closes by itself, so only `exit` keeps it open
+    const r = await double.placeCall(ALLOWED);
     assert.equal(r.leftInApp, false);
     assert.equal(r.commands.at(-1), 'exit');
     assert.ok(await eventually(() => app.liveCalls === 0));
     assert.ok(
-      logs.records.some((l) => l.msg === 'FreeSWITCH did not confirm the outcome in time; letting go'),
+      logs.records.some(
+        (l) => l.msg === 'FreeSWITCH did not close the socket after exit in time; cutting it',
+      ),
     );
     await app.drain();
   });
@@ -149,7 +150,7 @@ describe('ESL outbound socket mode', () => {
   describe('drain (SIGTERM)', () => {
     let ctx: Awaited<ReturnType<typeof startApp>>;
     beforeAll(async () => {
-      ctx = await startApp({ sendmsgDelayMs: 150 });
+      ctx = await startApp({ exitDelayMs: 150 });
     });
     afterAll(async () => {
       await ctx.app.drain();

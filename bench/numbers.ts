@@ -1,0 +1,70 @@
+import fc from 'fast-check';
+import { forgetE164Shapes, libphonenumberE164 } from '../src/domain/e164-fast-path.js';
+import { type NormalizationPolicy, normalizeCallNumber } from '../src/domain/number.js';
+import { nationalNumberArbitrary } from '../test/support/national-numbers.js';
+import { flag } from './pbx-bench-kit.js';
+
+/**
+ * `e164` normalisation on the call path (normalizeCallNumber) against libphonenumber alone, on the
+ * same random national digit strings, and the answers compared number by number.
+ *
+ *   npm run bench -- numbers [--count 1000000] [--countries US,LV]
+ *
+ * One JSON line per country: median ns per number (timed one by one, the timer's own cost taken off)
+ * on the first pass (shapes being learnt) and the second, libphonenumber's median, the ratio, and mismatches (bar: 0, median <= 1 µs).
+ */
+function medianNsPerCall(numbers: readonly string[], fn: (n: string) => string): number {
+  // per number: the median is what a call sees; the timer's own cost (an empty call) is taken off
+  const timed = (f: (n: string) => string) => {
+    const ns = new Float64Array(numbers.length);
+    let sink = 0;
+    for (let i = 0; i < numbers.length; i++) {
+      const t0 = process.hrtime.bigint();
+      sink += f(numbers[i]).length;
+      ns[i] = Number(process.hrtime.bigint() - t0);
+    }
+    if (sink === -1) console.log(sink);
+    ns.sort();
+    return ns[Math.floor(ns.length / 2)];
+  };
+  const overhead = timed((n) => n);
+  return Math.max(0, Math.round(timed(fn) - overhead));
+}
+
+export default async function run(args: string[]): Promise<void> {
+  const count = Number(flag(args, 'count', '1000000'));
+  const countries = flag(args, 'countries', 'US,LV').split(',');
+  for (const country of countries) {
+    const numbers = fc.sample(nationalNumberArbitrary(country), { numRuns: count, seed: 24 });
+    const policy: NormalizationPolicy = { mode: 'e164', defaultCountry: country };
+    forgetE164Shapes();
+    const reference = numbers.map((n) => libphonenumberE164(n, country));
+    let mismatches = 0;
+    const firstPass = medianNsPerCall(numbers, (n) => normalizeCallNumber(n, policy));
+    for (let i = 0; i < numbers.length; i++) {
+      if (normalizeCallNumber(numbers[i], policy) !== reference[i]) mismatches++;
+    }
+    const secondPass = medianNsPerCall(numbers, (n) => normalizeCallNumber(n, policy));
+    const baseline = medianNsPerCall(numbers.slice(0, Math.min(numbers.length, 200_000)), (n) =>
+      libphonenumberE164(n, country),
+    );
+    const sip = medianNsPerCall(
+      Array.from({ length: 100_000 }, (_, i) => (i % 2 ? 's' : `user${i}`)),
+      (n) => normalizeCallNumber(n, policy),
+    );
+    console.log(
+      JSON.stringify({
+        bench: 'numbers',
+        country,
+        numbers: numbers.length,
+        mismatches,
+        medianNs: { firstPass, secondPass, libphonenumber: baseline, nonNumeric: sip },
+        ratioToLibphonenumber: Number((secondPass / baseline).toFixed(3)),
+        bar: { medianNs: 1000, pass: mismatches === 0 && secondPass <= 1000 },
+        node: process.version,
+      }),
+    );
+  }
+}
+
+export { run };

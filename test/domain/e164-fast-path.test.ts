@@ -1,0 +1,32 @@
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { describe, it } from 'vitest';
+import { fastE164, forgetE164Shapes, libphonenumberE164 } from '../../src/domain/e164-fast-path.js';
+import { normalizeCallingNumber, normalizeCallNumber } from '../../src/domain/number.js';
+import { nationalNumberArbitrary } from '../support/national-numbers.js';
+
+/** The countries the tests use (US, LV) and a few with awkward trunk and international prefixes. */
+const COUNTRIES = ['US', 'LV', 'GB', 'DE', 'IT', 'AR', 'RU', 'IN'];
+
+describe('e164 fast path agrees with libphonenumber', () => {
+  for (const country of COUNTRIES) {
+    it(`${country}: the same answer for random national digit strings`, () => {
+      forgetE164Shapes();
+      fc.assert(
+        fc.property(nationalNumberArbitrary(country), (digits) => {
+          assert.equal(fastE164(digits, country), libphonenumberE164(digits, country), digits);
+        }),
+        { numRuns: 20_000 },
+      );
+    });
+  }
+
+  it('values that are not numbers are told apart without exceptions', () => {
+    const policy = { mode: 'e164', defaultCountry: 'US' } as const;
+    for (const raw of ['s', 'alice', 'sip:bob@example.com', '1-800-FLOWERS', '', ' ', '1'.repeat(40)])
+      assert.equal(normalizeCallNumber(raw, policy), '', raw);
+    assert.equal(normalizeCallingNumber('alice', policy), '');
+    assert.equal(normalizeCallNumber('(404) 526-6123', policy), '14045266123');
+    assert.equal(normalizeCallNumber('*67', policy), '*67');
+  });
+});
