@@ -1,6 +1,7 @@
 import { tenantKeys } from './keys.js';
 import type { RedisClient } from './redis-client.js';
 import { runScript } from './scripts.js';
+import { joinVerified } from './snapshot-verifier.js';
 
 export interface SnapshotPointer {
   readonly gen: number;
@@ -70,7 +71,8 @@ export class SnapshotStore {
       const parts = ((await pipeline.exec()) ?? []).map(([err, v]) => (err ? null : (v as Buffer | null)));
       // A chunk gone: the pointer moved and the grace period passed meanwhile; read the new pointer.
       if (parts.some((p) => p === null)) continue;
-      const bytes = Buffer.concat(parts as Buffer[], pointer.bytes);
+      // Joined and checked on a worker thread when large: the node's event loop answers calls.
+      const bytes = await joinVerified(parts as Buffer[], pointer.bytes);
       return { bytes, pointer };
     }
     return undefined;
