@@ -2,6 +2,8 @@ import type { RoleName } from '../cli/serve-roles.js';
 import type { Config } from '../config.js';
 import { createLogger, type Logger } from '../log.js';
 import { ensureRedis } from '../store/embedded-redis.js';
+import { monitorLoopDelay } from './loop-delay.js';
+import { answerMetricsAsks, mergeSiblingMetrics } from './metrics-relay.js';
 import { type ProcessSpec, planProcesses } from './process-plan.js';
 import { startServer } from './role-server.js';
 import { READY_MESSAGE } from './supervised-child.js';
@@ -48,6 +50,11 @@ async function serveInProcess(config: Config, options: ServeOptions): Promise<vo
   const base = createLogger(config.LOG_LEVEL);
   const roles = options.roles;
   const log: Logger = supervised ? base.child({ proc: options.proc, roles: [...roles] }) : base;
+  monitorLoopDelay();
+  if (supervised) {
+    answerMetricsAsks(options.proc!);
+    if (roles.has('api')) mergeSiblingMetrics();
+  }
   const server = startServer(config, roles, log);
   const stop = () =>
     server.stop().then(

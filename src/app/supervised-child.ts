@@ -28,6 +28,8 @@ export interface SupervisedChildOptions {
   readonly sink: LineSink;
   readonly env: NodeJS.ProcessEnv;
   readonly restart?: RestartPolicy;
+  /** Any other IPC message of the child (the metrics relay). */
+  readonly onMessage?: (from: SupervisedChild, message: unknown) => void;
 }
 
 /** node flags of this process, less the TypeScript loader the child's bin registers on its own. */
@@ -95,6 +97,8 @@ export class SupervisedChild {
       if ((m as { type?: string } | null)?.type === READY_MESSAGE.type) {
         this.o.log.info({ child: spec.proc, pid: child.pid }, 'process ready');
         this.readyOnce();
+      } else {
+        this.o.onMessage?.(this, m);
       }
     });
     // A failed fork or a broken IPC pipe: the exit that follows (or the restart) handles it.
@@ -116,6 +120,17 @@ export class SupervisedChild {
       'process exited unexpectedly; restarting it',
     );
     this.restartTimer = setTimeout(() => this.start(), delayMs);
+  }
+
+  /** Sends an IPC message to the running child; false when there is none to send it to. */
+  send(message: unknown): boolean {
+    const child = this.child;
+    if (!child?.connected) return false;
+    try {
+      return child.send(message as object);
+    } catch {
+      return false;
+    }
   }
 
   /** Sends `signal` to a running child (the drain asks with SIGTERM). */

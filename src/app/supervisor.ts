@@ -1,5 +1,6 @@
 import type { Logger } from '../log.js';
 import type { LineSink } from './log-relay.js';
+import { MetricsRelay } from './metrics-relay.js';
 import type { ProcessSpec } from './process-plan.js';
 import { type RestartPolicy, SupervisedChild } from './supervised-child.js';
 
@@ -23,8 +24,17 @@ export class Supervisor {
   readonly children: readonly SupervisedChild[];
 
   constructor(o: SupervisorOptions) {
+    const relay = new MetricsRelay(() => this.children);
     this.children = o.specs.map(
-      (spec) => new SupervisedChild({ spec, log: o.log, sink: o.sink, env: o.env, restart: o.restart }),
+      (spec) =>
+        new SupervisedChild({
+          spec,
+          log: o.log,
+          sink: o.sink,
+          env: o.env,
+          restart: o.restart,
+          onMessage: (from, m) => relay.handle(from, m),
+        }),
     );
   }
 

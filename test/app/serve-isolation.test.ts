@@ -127,6 +127,21 @@ describe('callguard serve: the call process is isolated', { skip: skipWithoutRed
     assert.equal(crash?.child, 'admin');
   });
 
+  it("shows the call process's decisions and event-loop delay on the API's /metrics", async () => {
+    const body = await (await fetch(`${base}/metrics`)).text();
+    const ariBlocks = body
+      .split('\n')
+      .find(
+        (l) => /^callguard_decisions_total\{/.test(l) && /action="block"/.test(l) && /source="ari"/.test(l),
+      );
+    assert.ok(ariBlocks, body);
+    assert.match(ariBlocks, /proc="call"/);
+    assert.ok(Number(ariBlocks.split(' ').pop()) >= 20, ariBlocks);
+    assert.match(body, /callguard_event_loop_delay_seconds\{stat="p99",proc="call"\} [0-9.e-]+/);
+    // The API's own series are still there, unlabelled.
+    assert.match(body, /callguard_http_request_seconds_bucket\{[^}]*le=/);
+  });
+
   it('stops the supervisor and every child within 10 s of SIGTERM', async () => {
     const pids = [
       serve.child.pid!,
