@@ -1,7 +1,7 @@
 import { tenantKeys } from './keys.js';
-import type { RedisClient } from './redis-client.js';
+import { connectionOf, type RedisClient } from './redis-client.js';
 import { runScript } from './scripts.js';
-import { joinVerified } from './snapshot-verifier.js';
+import { READ_IN_THREAD_FROM, readSnapshotInThread } from './snapshot-reader.js';
 
 export interface SnapshotPointer {
   readonly gen: number;
@@ -22,7 +22,12 @@ export const DEFAULT_CHUNK_BYTES = 8 * 1024 * 1024;
 export class SnapshotStore {
   constructor(
     private readonly client: RedisClient,
-    private readonly options: { chunkBytes?: number; graceSeconds?: number } = {},
+    private readonly options: {
+      chunkBytes?: number;
+      graceSeconds?: number;
+      /** Read on this thread even when large (the reader thread itself). */
+      readHere?: boolean;
+    } = {},
   ) {}
 
   async pointer(tenant: string): Promise<SnapshotPointer | undefined> {
@@ -58,8 +63,18 @@ export class SnapshotStore {
     return false;
   }
 
-  /** The current snapshot's bytes, or undefined when there is none. */
+  /**
+   * The current snapshot's bytes, or undefined when there is none. A large one, with a client made by
+   * createRedisClient, is read and checked on a worker thread (snapshot-reader.ts): this thread
+   * answers calls.
+   */
   async read(tenant: string): Promise<{ bytes: Buffer; pointer: SnapshotPointer } | undefined> {
+    const connection = this.options.readHere ? undefined : connectionOf(this.client);
+    if (connection) {
+      const pointer = await this.pointer(tenant);
+      if (!pointer) return undefined;
+      if (pointer.bytes >= READ_IN_THREAD_FROM) return readSnapshotInThread(connection, tenant);
+    }
     const k = tenantKeys(tenant);
     for (let attempt = 0; attempt < 5; attempt++) {
       const pointer = await this.pointer(tenant);
@@ -71,8 +86,7 @@ export class SnapshotStore {
       const parts = ((await pipeline.exec()) ?? []).map(([err, v]) => (err ? null : (v as Buffer | null)));
       // A chunk gone: the pointer moved and the grace period passed meanwhile; read the new pointer.
       if (parts.some((p) => p === null)) continue;
-      // Joined and checked on a worker thread when large: the node's event loop answers calls.
-      const bytes = await joinVerified(parts as Buffer[], pointer.bytes);
+      const bytes = Buffer.concat(parts as Buffer[], pointer.bytes);
       return { bytes, pointer };
     }
     return undefined;

@@ -4,8 +4,9 @@ import type { Rule } from '../../src/domain/rule.js';
 import { DecisionEngine } from '../../src/engine/decision-engine.js';
 import { decodeSnapshot, encodeSnapshot } from '../../src/engine/snapshot-codec.js';
 import { tenantKeys } from '../../src/store/keys.js';
+import { createRedisClient, type RedisClient } from '../../src/store/redis-client.js';
+import { READ_IN_THREAD_FROM } from '../../src/store/snapshot-reader.js';
 import { SnapshotStore } from '../../src/store/snapshot-store.js';
-import { VERIFY_IN_THREAD_FROM } from '../../src/store/snapshot-verifier.js';
 import { outboundCall } from '../support/calls.js';
 import { skipWithoutRedis, startRedis, type TestRedis } from '../support/redis-server.js';
 
@@ -28,24 +29,30 @@ function bigEngine(): DecisionEngine {
   return DecisionEngine.fromRules(rules, { defaultAction: 'allow' });
 }
 
-describe('reading a large cached snapshot (joined and checked on a worker thread)', {
+describe('reading a large cached snapshot (read and checked on a worker thread)', {
   skip: skipWithoutRedis,
 }, () => {
   let redis: TestRedis;
   let engine: DecisionEngine;
   let bytes: Uint8Array;
+  let client: RedisClient;
   before(async () => {
     redis = await startRedis();
+    // Made by createRedisClient: the store knows where a reader thread connects.
+    client = createRedisClient({ url: redis.url });
     engine = bigEngine();
     bytes = encodeSnapshot(engine, { version: '1800000000000-5' });
-    assert.ok(bytes.length > VERIFY_IN_THREAD_FROM, `${bytes.length} bytes: too small to test the thread`);
+    assert.ok(bytes.length > READ_IN_THREAD_FROM, `${bytes.length} bytes: too small to test the thread`);
   });
-  after(() => redis?.stop());
+  after(async () => {
+    client?.disconnect();
+    await redis?.stop();
+  });
 
   it('gives bytes that decode to an engine deciding exactly as the original', async () => {
     const t = redis.tenant('snapv');
     // Small chunks: the thread joins many parts, the last one short.
-    const store = new SnapshotStore(redis.client(), { chunkBytes: 1_000_003 });
+    const store = new SnapshotStore(client, { chunkBytes: 1_000_003 });
     assert.equal(await store.write(t, bytes, '1800000000000-5'), true);
     const read = await store.read(t);
     assert.ok(read);
@@ -59,9 +66,17 @@ describe('reading a large cached snapshot (joined and checked on a worker thread
     }
   });
 
+  it('reads the same bytes on the calling thread with a client it cannot reconnect elsewhere', async () => {
+    const t = redis.tenant('snaphere');
+    const plain = redis.client();
+    await new SnapshotStore(client).write(t, bytes, '1800000000000-5');
+    const read = await new SnapshotStore(plain).read(t);
+    assert.ok(read && read.bytes.equals(Buffer.from(bytes)));
+    assert.equal(decodeSnapshot(read.bytes).version, '1800000000000-5');
+  });
+
   it('still refuses a snapshot corrupted in Redis, with the corruption error', async () => {
     const t = redis.tenant('snapbad');
-    const client = redis.client();
     const store = new SnapshotStore(client, { chunkBytes: 1_000_003 });
     await store.write(t, bytes, '1800000000000-5');
     const pointer = (await store.pointer(t))!;
