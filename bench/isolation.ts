@@ -9,7 +9,9 @@
  *   import    a --rows-row CSV (default 2,000,000) imported from an SFTP file server, then the real
  *             snapshot rebuild (worker thread of the admin process) and the call process's reload.
  * Calls are placed from the ARI double at 20/s throughout; every one must be decided.
- * Prints one JSON object per line. `npm run bench -- isolation [--rules N] [--rows N] [--screens N]`
+ * `--single-process` runs the same with every role in one process (no isolation), for comparison.
+ * Prints one JSON object per line.
+ * `npm run bench -- isolation [--rules N] [--rows N] [--screens N] [--baseline-seconds N] [--single-process]`
  */
 import { once } from 'node:events';
 import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -40,7 +42,7 @@ const argOf = (args: string[], name: string, dflt: number) => {
 };
 
 /** `callguard_event_loop_delay_seconds` of one process from a /metrics body, in ms. */
-function loopDelay(body: string, proc: 'call' | 'admin') {
+function loopDelay(body: string, proc: 'call' | 'admin' | 'all') {
   const stat = (s: string) => {
     const line = body
       .split('\n')
@@ -74,6 +76,7 @@ export async function run(args: string[]): Promise<void> {
   const rows = argOf(args, '--rows', 2_000_000);
   const screens = argOf(args, '--screens', 5);
   const baselineSeconds = argOf(args, '--baseline-seconds', 15);
+  const single = args.includes('--single-process');
   const work = mkdtempSync(join(tmpdir(), 'cg-bench-iso-'));
   mkdirSync(join(work, 'redis'));
   const redis = await RedisProcess.start({
@@ -127,7 +130,7 @@ export async function run(args: string[]): Promise<void> {
     const ariUrl = await ari.start();
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
-    serve = new ServeProcess(['--roles', 'api,ari,worker'], {
+    serve = new ServeProcess(['--roles', 'api,ari,worker', ...(single ? ['--single-process'] : [])], {
       ...process.env,
       REDIS_URL: redis.url,
       CALLGUARD_EMBEDDED_REDIS: 'never',
@@ -145,14 +148,14 @@ export async function run(args: string[]): Promise<void> {
     const loaded = (tenant: string, version: string, from = 0) =>
       s.waitFor(
         (l) =>
-          l.proc === 'call' &&
+          (single || l.proc === 'call') &&
           l.msg === 'rules loaded' &&
           l.tenant === tenant &&
           String(l.version) >= version,
         900_000,
         from,
       );
-    await s.waitFor((l) => l.proc === 'supervisor' && l.msg === 'callguard serving', 600_000);
+    await s.waitFor((l) => (single || l.proc === 'supervisor') && l.msg === 'callguard serving', 600_000);
     await loaded('big', first.version);
     await ari.waitForApp(30_000);
 
@@ -187,8 +190,9 @@ export async function run(args: string[]): Promise<void> {
           bench: 'isolation',
           phase: name,
           seconds: Number(((performance.now() - p0 - 2_000) / 1000).toFixed(1)),
-          callProcessLoopDelay: loopDelay(body, 'call'),
-          adminProcessLoopDelay: loopDelay(body, 'admin'),
+          mode: single ? 'single-process' : 'supervised',
+          callProcessLoopDelay: loopDelay(body, single ? 'all' : 'call'),
+          ...(single ? {} : { adminProcessLoopDelay: loopDelay(body, 'admin') }),
           calls: placed.length,
           undecided: placed.filter((c) => c.end === undefined).length,
           ...extra,
@@ -253,7 +257,11 @@ export async function run(args: string[]): Promise<void> {
       );
       const view = await jobs.service.waitFor('imp', id);
       const reload = await s.waitFor(
-        (l) => l.proc === 'call' && l.msg === 'rules loaded' && l.tenant === 'imp' && Number(l.rules) >= rows,
+        (l) =>
+          (single || l.proc === 'call') &&
+          l.msg === 'rules loaded' &&
+          l.tenant === 'imp' &&
+          Number(l.rules) >= rows,
         900_000,
         from,
       );
@@ -276,7 +284,7 @@ export async function run(args: string[]): Promise<void> {
         calls: calls.length,
         unplaced,
         undecided: calls.filter((c) => c.end === undefined).length,
-        callProcessRestarts: s.childPids('call').length - 1,
+        callProcessRestarts: single ? 0 : s.childPids('call').length - 1,
       }),
     );
   } finally {
