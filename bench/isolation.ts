@@ -209,8 +209,12 @@ export async function run(args: string[]): Promise<void> {
     await phase('snapshot', async () => {
       const from = s.lines.length;
       const next = await storeSnapshot();
-      await loaded('big', next.version, from);
-      return { rules: ruleCount, bytes: next.bytes };
+      const line = await loaded('big', next.version, from);
+      // What the call process loaded: the whole snapshot, not an empty index built from no rules.
+      if (line.rules !== ruleCount || line.fromSnapshot !== true) {
+        throw new Error(`the call process loaded ${JSON.stringify(line)}; log:\n${s.tail(60)}`);
+      }
+      return { rules: line.rules, fromSnapshot: line.fromSnapshot, bytes: next.bytes };
     });
     await phase('screen', async () => {
       const numbers = Array.from({ length: 100_000 }, (_, i) => String(14_040_000_000 + i * 13));

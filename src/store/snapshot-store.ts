@@ -1,3 +1,4 @@
+import { compareVersions } from './change-stream.js';
 import { tenantKeys } from './keys.js';
 import { connectionOf, type RedisClient } from './redis-client.js';
 import { runScript } from './scripts.js';
@@ -68,12 +69,18 @@ export class SnapshotStore {
    * createRedisClient, is read and checked on a worker thread (snapshot-reader.ts): this thread
    * answers calls.
    */
-  async read(tenant: string): Promise<{ bytes: Buffer; pointer: SnapshotPointer } | undefined> {
+  async read(
+    tenant: string,
+    /** Only a snapshot covering at least this version is of use: an older one is not read at all. */
+    atLeast?: string,
+  ): Promise<{ bytes: Buffer; pointer: SnapshotPointer } | undefined> {
     const connection = this.options.readHere ? undefined : connectionOf(this.client);
-    if (connection) {
+    if (connection || atLeast !== undefined) {
       const pointer = await this.pointer(tenant);
       if (!pointer) return undefined;
-      if (pointer.bytes >= READ_IN_THREAD_FROM) return readSnapshotInThread(connection, tenant);
+      // A node waiting for a rebuild polls: reading hundreds of MiB only to find them too old is waste.
+      if (atLeast !== undefined && compareVersions(pointer.version, atLeast) < 0) return undefined;
+      if (connection && pointer.bytes >= READ_IN_THREAD_FROM) return readSnapshotInThread(connection, tenant);
     }
     const k = tenantKeys(tenant);
     for (let attempt = 0; attempt < 5; attempt++) {

@@ -75,6 +75,14 @@ describe('reading a large cached snapshot (read and checked on a worker thread)'
     assert.equal(decodeSnapshot(read.bytes).version, '1800000000000-5');
   });
 
+  it('reads nothing when the stored snapshot is older than the version asked for', async () => {
+    const t = redis.tenant('snapold');
+    const store = new SnapshotStore(client);
+    await store.write(t, bytes, '1800000000000-5');
+    assert.equal(await store.read(t, '1800000000001-0'), undefined);
+    assert.equal((await store.read(t, '1800000000000-5'))?.pointer.version, '1800000000000-5');
+  });
+
   it('still refuses a snapshot corrupted in Redis, with the corruption error', async () => {
     const t = redis.tenant('snapbad');
     const store = new SnapshotStore(client, { chunkBytes: 1_000_003 });
