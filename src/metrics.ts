@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { AggregatorRegistry, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /**
  * The one Prometheus registry of a callguard process, served at `/metrics`. Any component adds its
@@ -19,8 +19,25 @@ export function onCollect(fn: () => void): () => void {
   };
 }
 
-/** The text exposition of every metric, after running the collect callbacks. */
-export async function scrapeMetrics(): Promise<{ contentType: string; body: string }> {
+/** Every metric of this process as prom-client JSON (what another process merges into its scrape). */
+export type MetricsJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
+
+const sources: Array<() => Promise<MetricsJson[]>> = [];
+
+/**
+ * Adds the metrics of other processes to this process's scrape (`callguard serve` runs the call
+ * roles apart: their counters reach /metrics through the supervisor). Their series must carry a
+ * label that sets them apart (e.g. `proc`), since series of one name and labels are summed.
+ */
+export function addMetricsSource(source: () => Promise<MetricsJson[]>): () => void {
+  sources.push(source);
+  return () => {
+    const i = sources.indexOf(source);
+    if (i >= 0) sources.splice(i, 1);
+  };
+}
+
+function runCollectors(): void {
   for (const fn of collectors) {
     try {
       fn();
@@ -28,7 +45,24 @@ export async function scrapeMetrics(): Promise<{ contentType: string; body: stri
       // a broken collector must not break the scrape
     }
   }
-  return { contentType: metricsRegistry.contentType, body: await metricsRegistry.metrics() };
+}
+
+/** This process's metrics as JSON, after running the collect callbacks. */
+export async function metricsJson(): Promise<MetricsJson> {
+  runCollectors();
+  return metricsRegistry.getMetricsAsJSON();
+}
+
+/** The text exposition of every metric, after running the collect callbacks. */
+export async function scrapeMetrics(): Promise<{ contentType: string; body: string }> {
+  runCollectors();
+  if (sources.length === 0) {
+    return { contentType: metricsRegistry.contentType, body: await metricsRegistry.metrics() };
+  }
+  const own = await metricsRegistry.getMetricsAsJSON();
+  const others = await Promise.all(sources.map((s) => s().catch(() => [] as MetricsJson[])));
+  const merged = AggregatorRegistry.aggregate([own, ...others.flat()]);
+  return { contentType: metricsRegistry.contentType, body: await merged.metrics() };
 }
 
 /** Decisions made, by outcome (allow, block, failure) and direction; counted by the API and the PBX apps. */

@@ -1,27 +1,9 @@
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { z } from 'zod';
-import { type Config, loadConfig } from '../config.js';
-import { createLogger, type Logger } from '../log.js';
-import { NotifyService } from '../notify/notify-service.js';
-import { installSafetyNet } from '../process-safety-net.js';
-import { ensureRedis, logRedisInUse } from '../store/embedded-redis.js';
-import { createRedisClient, type RedisClient } from '../store/redis-client.js';
-import { checkServer } from '../store/server-check.js';
-import { SyncRegistry } from '../store/sync-registry.js';
-import { startHealthServer } from './health-server.js';
+import { serve } from '../app/serve.js';
+import { loadConfig } from '../config.js';
 import { UsageError } from './output.js';
-import './serve-builtin-roles.js';
-import '../notify/serve-notify.js';
-import { storeOptionsOf } from './serve-builtin-roles.js';
-import '../jobs/serve-jobs.js';
-import {
-  ROLE_NAMES,
-  type RoleName,
-  type RunningRole,
-  roleStarter,
-  type ServeContext,
-} from './serve-roles.js';
-import { armStopDeadline } from './shutdown-deadline.js';
+import { ROLE_NAMES } from './serve-roles.js';
 
 export const rolesSchema = z
   .string()
@@ -37,164 +19,27 @@ export const rolesSchema = z
       .min(1, `give at least one role: ${ROLE_NAMES.join(', ')}`),
   );
 
-/** Order of stopping: stop taking calls and jobs (drain live calls), then the API, then the shared pieces. */
-const STOP_ORDER: readonly RoleName[][] = [['ari', 'esl', 'worker'], ['api']];
-
-export interface Server {
-  /** Resolves once every role has started (rejects when one could not). */
-  readonly started: Promise<ServeContext>;
-  /** Stops what has started, in order; safe to call during start-up and more than once. */
-  stop(): Promise<void>;
-}
-
-/**
- * Starts the roles over one Redis client and one sync registry. When nothing answers at the default
- * REDIS_URL and redis-server is installed, a private one is started with AOF in CALLGUARD_DATA_DIR.
- */
-export function startServer(config: Config, roles: ReadonlySet<RoleName>, log: Logger): Server {
-  const running = new Map<RoleName, RunningRole>();
-  let embedded: Awaited<ReturnType<typeof ensureRedis>>;
-  let client: RedisClient | undefined;
-  let notify: NotifyService | undefined;
-  let registry: SyncRegistry | undefined;
-  let stopping: Promise<void> | undefined;
-
-  const stopRoles = async () => {
-    for (const group of STOP_ORDER) {
-      await Promise.all(
-        group.map(async (name) => {
-          const role = running.get(name);
-          if (!role) return;
-          running.delete(name);
-          try {
-            await role.stop();
-            log.info({ role: name }, 'role stopped');
-          } catch (error) {
-            log.error({ role: name, err: error }, 'role did not stop cleanly');
-          }
-        }),
-      );
-    }
-  };
-  const closeShared = async () => {
-    await registry?.stop().catch(() => {});
-    await notify?.close().catch(() => {});
-    if (client) await client.quit().catch(() => client?.disconnect());
-    await embedded?.stop();
-    embedded = undefined;
-  };
-
-  const started = (async () => {
-    log.info({ roles: [...roles] }, 'callguard starting');
-    embedded = await ensureRedis(config, log);
-    logRedisInUse(log, config, embedded);
-    const connection = { url: embedded?.url ?? config.REDIS_URL, cluster: config.REDIS_CLUSTER };
-    client = createRedisClient({
-      ...connection,
-      // Commands of concurrent requests go out in one write: the API's throughput under load. With
-      // Redis away, a command fails after a few reconnect attempts (the API answers 503 in well under
-      // a second) instead of queueing for a minute; the rule sync retries on its own.
-      redisOptions: { enableAutoPipelining: true, maxRetriesPerRequest: 3 },
-    });
-    const c = client;
-    void checkServer(c, log).catch((error: unknown) =>
-      log.warn({ err: (error as Error).message }, 'could not read the Redis server settings'),
-    );
-    // Rebuilding a tenant's snapshot compiles all its rules (seconds of CPU at 10M rules); it runs on a
-    // worker thread, and a process that answers calls still leaves it to worker or API nodes when
-    // those run elsewhere (its reads from Redis and the stored copy are work too).
-    const callNode = roles.has('ari') || roles.has('esl');
-    const buildSnapshots = !callNode || roles.has('worker') || roles.has('api');
-    registry = new SyncRegistry({
-      client: c,
-      log,
-      store: storeOptionsOf({ config }),
-      buildSnapshots,
-      snapshotThread: connection,
-    });
-    await registry.start(undefined, 30_000);
-    notify = new NotifyService({ config, client: c, log, worker: roles.has('worker') }).start();
-    const ctx: ServeContext = {
-      config,
-      log,
-      client: c,
-      registry,
-      events: notify.notifier,
-      observer: notify.recorder,
-      roles,
-    };
-    for (const name of ROLE_NAMES) {
-      if (!roles.has(name) || stopping) continue;
-      const start = roleStarter(name);
-      if (!start) throw new UsageError(`role ${name} is not available in this build`);
-      running.set(name, await start({ ...ctx, log: log.child({ role: name }) }));
-      log.info({ role: name }, 'role started');
-    }
-    const health = stopping ? undefined : await startHealthServer(ctx);
-    // no api role here: the health server takes its slot, so it stops last, after the drain
-    if (health) running.set('api', health);
-    return ctx;
-  })();
-
-  const stop = () => {
-    stopping ??= (async () => {
-      await started.catch(() => {});
-      await stopRoles();
-      await closeShared();
-    })();
-    return stopping;
-  };
-  return { started, stop };
-}
-
 export function registerServeCommand(program: Command): void {
   program
     .command('serve')
-    .description('run callguard: admin API, Asterisk ARI app, FreeSWITCH ESL app, bulk-jobs worker')
+    .description(
+      'run callguard: admin API, Asterisk ARI app, FreeSWITCH ESL app, bulk-jobs worker ' +
+        '(call roles in a process of their own, under a supervisor)',
+    )
     .option('--roles <roles>', `comma-separated roles among ${ROLE_NAMES.join(', ')}`, ROLE_NAMES.join(','))
-    .action(async (options: { roles: string }) => {
+    .option(
+      '--single-process',
+      'run every role in this one process, no supervisor (development, tests): a crash anywhere stops calls too',
+    )
+    // Set by the supervisor on its children: names the process in every log line.
+    .addOption(new Option('--proc <name>').choices(['call', 'admin', 'all']).hideHelp())
+    .action(async (options: { roles: string; singleProcess?: boolean; proc?: 'call' | 'admin' | 'all' }) => {
       const parsed = rolesSchema.safeParse(options.roles);
       if (!parsed.success) throw new UsageError(`--roles: ${parsed.error.issues[0]!.message}`);
-      const config = loadConfig();
-      const log = createLogger(config.LOG_LEVEL, undefined, config.LOG_FORMAT);
-      installSafetyNet(log);
-      const roles = new Set(parsed.data);
-      const server = startServer(config, roles, log);
-      // Handlers go in before the roles start: a SIGTERM during start-up still stops cleanly.
-      const done = new Promise<void>((resolve) => {
-        let signalled = false;
-        const onSignal = (signal: NodeJS.Signals) => {
-          if (signalled) {
-            log.warn({ signal }, 'second signal: exiting without finishing the drain');
-            process.exit(1);
-          }
-          signalled = true;
-          armStopDeadline(log);
-          log.info({ signal }, 'stopping: no new work, draining live calls');
-          server.stop().then(
-            () => {
-              log.info('stopped');
-              resolve();
-            },
-            (error: unknown) => {
-              log.error({ err: error }, 'stop failed');
-              process.exitCode = 1;
-              resolve();
-            },
-          );
-        };
-        process.on('SIGTERM', onSignal);
-        process.on('SIGINT', onSignal);
+      await serve(loadConfig(), {
+        roles: new Set(parsed.data),
+        singleProcess: options.singleProcess === true,
+        proc: options.proc,
       });
-      try {
-        await server.started;
-        log.info({ roles: [...roles] }, 'callguard serving');
-      } catch (error) {
-        await server.stop();
-        throw error;
-      }
-      await done;
-      // Everything is stopped; a connection still retrying (Redis away) must not keep the process.
-      process.exit();
     });
 }

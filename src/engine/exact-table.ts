@@ -130,10 +130,14 @@ export class ExactTable {
     readonly rec: Uint32Array,
     readonly filter: Uint32Array,
     readonly bits: number,
+    /** The direction bits of the records, when known (a checked snapshot's header): no scan. */
+    directions?: number,
   ) {
     this.shift = 32 - bits;
-    let directions = 0;
-    for (let o = F_META; o < rec.length && directions !== 3; o += STRIDE) directions |= rec[o] & 3;
+    if (directions === undefined) {
+      directions = 0;
+      for (let o = F_META; o < rec.length && directions !== 3; o += STRIDE) directions |= rec[o] & 3;
+    }
     this.directions = directions;
   }
 

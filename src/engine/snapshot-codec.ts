@@ -43,6 +43,8 @@ const headerSchema = z.object({
   calledPrefixes: z.object({ bits: z.number().int().min(1).max(31), lengthMask: z.number().int().min(0) }),
   callingPrefixes: z.object({ bits: z.number().int().min(1).max(31), lengthMask: z.number().int().min(0) }),
   callingExactBits: z.number().int().min(1).max(31),
+  /** Direction bits present in the called / calling exact tables (older snapshots: absent, computed). */
+  exactDirections: z.tuple([z.number().int().min(0).max(3), z.number().int().min(0).max(3)]).optional(),
   generalCount: z.number().int().min(0),
   sections: z.array(sectionSchema),
 });
@@ -117,6 +119,7 @@ export function encodeSnapshot(
         lengthMask: index.parts.callingPrefixes.lengthMask,
       },
       callingExactBits: index.parts.callingExact.bits,
+      exactDirections: [index.parts.calledExact.directions, index.parts.callingExact.directions],
       generalCount: index.parts.general.count,
       sections: layout,
     }),
@@ -148,7 +151,25 @@ export interface DecodedSnapshot {
   readonly createdAt: number;
 }
 
-export function decodeSnapshot(input: Uint8Array): DecodedSnapshot {
+/** Byte arrays whose checksum and structure decodeSnapshot() already checked on another thread. */
+const verifiedElsewhere = new WeakSet<Uint8Array>();
+
+/**
+ * Notes that `bytes` passed decodeSnapshot() in full on another thread (snapshot-verifier.ts): the
+ * decode of these very bytes here then only builds views, and spends no time on the checksum and the
+ * per-record checks (about a second at 10M rules) on the thread that answers calls.
+ */
+export function noteVerifiedSnapshot(bytes: Uint8Array): void {
+  verifiedElsewhere.add(bytes);
+}
+
+export interface DecodeOptions {
+  /** The bytes were just made by encodeSnapshot() in this process (or a thread of it): skip the checks. */
+  readonly verified?: boolean;
+}
+
+export function decodeSnapshot(input: Uint8Array, options: DecodeOptions = {}): DecodedSnapshot {
+  const check = !(options.verified === true || verifiedElsewhere.has(input));
   if (endianness() !== 'LE') corrupt('this machine is big-endian; snapshots are little-endian');
   // Views need aligned memory; a Buffer from a socket may start anywhere in its pool.
   const bytes = input.byteOffset % 8 === 0 ? input : new Uint8Array(input);
@@ -160,8 +181,10 @@ export function decodeSnapshot(input: Uint8Array): DecodedSnapshot {
     corrupt(`format version ${format}, this build reads ${SNAPSHOT_FORMAT_VERSION}`);
   const headerLength = buf.readUInt32LE(12);
   if (PREFIX + headerLength > buf.length) corrupt('the header runs past the end');
-  const digest = createHash('sha256').update(buf.subarray(PREFIX)).digest();
-  if (!digest.equals(buf.subarray(16, 48))) corrupt('checksum mismatch');
+  if (check) {
+    const digest = createHash('sha256').update(buf.subarray(PREFIX)).digest();
+    if (!digest.equals(buf.subarray(16, 48))) corrupt('checksum mismatch');
+  }
 
   let header: z.infer<typeof headerSchema>;
   try {
@@ -193,12 +216,17 @@ export function decodeSnapshot(input: Uint8Array): DecodedSnapshot {
   const names = header.names;
   const strings = header.strings;
   const exact = (side: 'calledExact' | 'callingExact', bits: number) => {
+    const stated = header.exactDirections?.[side === 'calledExact' ? 0 : 1];
     const table = new ExactTable(
       get(`${side}.dir`, Uint32Array),
       get(`${side}.rec`, Uint32Array),
       get(`${side}.filter`, Uint32Array),
       bits,
+      // Checked bytes: the header's figure spares a scan of every record on the calling thread.
+      check ? undefined : stated,
     );
+    if (!check) return table;
+    if (stated !== undefined && stated !== table.directions) corrupt(`${side} directions do not match`);
     if (table.rec.length % STRIDE !== 0 || !table.isWellFormed()) corrupt(`${side} table is malformed`);
     const rec = table.rec;
     for (let o = 3; o < rec.length; o += STRIDE) {
@@ -221,7 +249,7 @@ export function decodeSnapshot(input: Uint8Array): DecodedSnapshot {
   for (const f of [...GENERAL_U32_FIELDS, ...GENERAL_U8_FIELDS]) {
     if ((general[f] as TypedArray).length !== count) corrupt(`general.${f} has the wrong length`);
   }
-  for (let r = 0; r < count; r++) {
+  for (let r = 0; check && r < count; r++) {
     const dir = g.meta[r] & 3;
     if (dir === 0 || g.calledKind[r] > K_ANON || g.callingKind[r] > K_ANON)
       corrupt(`general rule ${r} is malformed`);
@@ -251,11 +279,11 @@ export function decodeSnapshot(input: Uint8Array): DecodedSnapshot {
       get(`${side}.longRules`, Uint32Array),
       get(`${side}.stems`, Uint32Array),
     );
-    if (!t.isWellFormed(count)) corrupt(`${side} table is malformed`);
+    if (check && !t.isWellFormed(count)) corrupt(`${side} table is malformed`);
     return t;
   };
   const anonymousRules = get('anonymousRules', Uint32Array);
-  for (const r of anonymousRules) if (r >= count) corrupt('anonymous rule list is malformed');
+  if (check) for (const r of anonymousRules) if (r >= count) corrupt('anonymous rule list is malformed');
 
   const index = new RuleIndex({
     names,

@@ -25,7 +25,26 @@ export function quietErrors<C extends RedisClient>(client: C, log?: Logger): C {
 /** Reconnect with capped exponential backoff forever: a call node outlives any Redis outage. */
 export const retryStrategy = (attempt: number): number => Math.min(50 * 2 ** Math.min(attempt, 7), 5000);
 
+/** Where a client made by createRedisClient connects: a worker thread opens its own connection there. */
+export interface RedisConnection {
+  readonly url: string;
+  readonly cluster: boolean;
+}
+
+const connections = new WeakMap<RedisClient, RedisConnection>();
+
+/** The URL and mode `client` was made with (undefined for a client not made by createRedisClient). */
+export function connectionOf(client: RedisClient): RedisConnection | undefined {
+  return connections.get(client);
+}
+
 export function createRedisClient(options: RedisClientOptions): RedisClient {
+  const client = makeClient(options);
+  connections.set(client, { url: options.url, cluster: options.cluster === true });
+  return client;
+}
+
+function makeClient(options: RedisClientOptions): RedisClient {
   const base: RedisOptions = { retryStrategy, ...options.redisOptions };
   if (!options.cluster) return quietErrors(new Redis(options.url, base), options.log);
   const url = new URL(options.url);

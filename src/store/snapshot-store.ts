@@ -1,6 +1,8 @@
+import { compareVersions } from './change-stream.js';
 import { tenantKeys } from './keys.js';
-import type { RedisClient } from './redis-client.js';
+import { connectionOf, type RedisClient } from './redis-client.js';
 import { runScript } from './scripts.js';
+import { READ_IN_THREAD_FROM, readSnapshotInThread } from './snapshot-reader.js';
 
 export interface SnapshotPointer {
   readonly gen: number;
@@ -21,7 +23,12 @@ export const DEFAULT_CHUNK_BYTES = 8 * 1024 * 1024;
 export class SnapshotStore {
   constructor(
     private readonly client: RedisClient,
-    private readonly options: { chunkBytes?: number; graceSeconds?: number } = {},
+    private readonly options: {
+      chunkBytes?: number;
+      graceSeconds?: number;
+      /** Read on this thread even when large (the reader thread itself). */
+      readHere?: boolean;
+    } = {},
   ) {}
 
   async pointer(tenant: string): Promise<SnapshotPointer | undefined> {
@@ -57,8 +64,24 @@ export class SnapshotStore {
     return false;
   }
 
-  /** The current snapshot's bytes, or undefined when there is none. */
-  async read(tenant: string): Promise<{ bytes: Buffer; pointer: SnapshotPointer } | undefined> {
+  /**
+   * The current snapshot's bytes, or undefined when there is none. A large one, with a client made by
+   * createRedisClient, is read and checked on a worker thread (snapshot-reader.ts): this thread
+   * answers calls.
+   */
+  async read(
+    tenant: string,
+    /** Only a snapshot covering at least this version is of use: an older one is not read at all. */
+    atLeast?: string,
+  ): Promise<{ bytes: Buffer; pointer: SnapshotPointer } | undefined> {
+    const connection = this.options.readHere ? undefined : connectionOf(this.client);
+    if (connection || atLeast !== undefined) {
+      const pointer = await this.pointer(tenant);
+      if (!pointer) return undefined;
+      // A node waiting for a rebuild polls: reading hundreds of MiB only to find them too old is waste.
+      if (atLeast !== undefined && compareVersions(pointer.version, atLeast) < 0) return undefined;
+      if (connection && pointer.bytes >= READ_IN_THREAD_FROM) return readSnapshotInThread(connection, tenant);
+    }
     const k = tenantKeys(tenant);
     for (let attempt = 0; attempt < 5; attempt++) {
       const pointer = await this.pointer(tenant);

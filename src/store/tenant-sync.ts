@@ -313,7 +313,7 @@ export class TenantSync implements TailedStream {
     let fromSnapshot = false;
     const deadline = Date.now() + (compareVersions(wanted, ZERO_VERSION) > 0 ? 30_000 : 0);
     for (;;) {
-      const snap = await this.snapshots.read(this.o.tenant);
+      const snap = await this.snapshots.read(this.o.tenant, wanted);
       if (snap && compareVersions(snap.pointer.version, wanted) >= 0) {
         try {
           const decoded = decodeSnapshot(snap.bytes);

@@ -1,0 +1,302 @@
+/**
+ * The call process's event-loop delay while heavy work runs elsewhere in `callguard serve`
+ * (supervised: call roles in their own process). Phases, each measured from inside the call process
+ * (perf_hooks monitorEventLoopDelay, read through the API's /metrics with `proc="call"`):
+ *   baseline  nothing running but the ARI calls;
+ *   snapshot  a compiled snapshot of --rules rules (default 10,000,000) replaces the tenant's: the
+ *             call process reads, checks and swaps it exactly as after a rebuild on another node;
+ *   screen    --screens requests of /v1/screen with 100,000 numbers each, one after another;
+ *   import    a --rows-row CSV (default 2,000,000) imported from an SFTP file server, then the real
+ *             snapshot rebuild (worker thread of the admin process) and the call process's reload.
+ * Calls are placed from the ARI double at 20/s throughout; every one must be decided.
+ * `--single-process` runs the same with every role in one process (no isolation), for comparison.
+ * Prints one JSON object per line.
+ * `npm run bench -- isolation [--rules N] [--rows N] [--screens N] [--baseline-seconds N] [--single-process]`
+ */
+import { once } from 'node:events';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DecisionEngine } from '../src/engine/decision-engine.js';
+import { encodeSnapshot } from '../src/engine/snapshot-codec.js';
+import { createBulkJobs } from '../src/jobs/bulk-jobs.js';
+import { silentLogger } from '../src/log.js';
+import { ApiKeyRepository } from '../src/store/api-key-repository.js';
+import { tenantKeys } from '../src/store/keys.js';
+import { createRedisClient } from '../src/store/redis-client.js';
+import { freePort, RedisProcess } from '../src/store/redis-process.js';
+import { RuleRepository } from '../src/store/rule-repository.js';
+import { SnapshotStore } from '../src/store/snapshot-store.js';
+import { TenantRepository } from '../src/store/tenant-repository.js';
+import { ServeProcess } from '../test/app/serve-process.js';
+import { startSftp } from '../test/jobs/support/sftp-server.js';
+import { AriDouble, type DoubleCall } from '../test/pbx/asterisk/ari-double.js';
+import { syntheticRules, TASKS } from './synthetic-rules.js';
+
+const SECRET = 'bench-secret-key-0123456789';
+const STORE = { streamMaxLen: 100_000, snapshotEvery: 10_000 };
+const argOf = (args: string[], name: string, dflt: number) => {
+  const at = args.indexOf(name);
+  return at >= 0 ? Number(args[at + 1]) : dflt;
+};
+
+/** `callguard_event_loop_delay_seconds` of one process from a /metrics body, in ms. */
+function loopDelay(body: string, proc: 'call' | 'admin' | 'all') {
+  const stat = (s: string) => {
+    const line = body
+      .split('\n')
+      .find(
+        (l) =>
+          l.startsWith(`callguard_event_loop_delay_seconds{stat="${s}"`) &&
+          (proc === 'call' ? l.includes('proc="call"') : !l.includes('proc=')),
+      );
+    return line ? Number((Number(line.split(' ').pop()) * 1000).toFixed(2)) : Number.NaN;
+  };
+  return { p50Ms: stat('p50'), p99Ms: stat('p99'), maxMs: stat('max') };
+}
+
+async function writeCsv(path: string, rows: number): Promise<void> {
+  const out = createWriteStream(path);
+  out.write('called,direction,action,group,remarks\n');
+  let buf = '';
+  for (let i = 0; i < rows; i++) {
+    buf += `${16_000_000_000 + i * 3},outbound,block,dnc,bench ${i % 100}\n`;
+    if (buf.length > 1 << 20) {
+      if (!out.write(buf)) await once(out, 'drain');
+      buf = '';
+    }
+  }
+  out.end(buf);
+  await once(out, 'finish');
+}
+
+export async function run(args: string[]): Promise<void> {
+  const ruleCount = argOf(args, '--rules', 10_000_000);
+  const rows = argOf(args, '--rows', 2_000_000);
+  const screens = argOf(args, '--screens', 5);
+  const baselineSeconds = argOf(args, '--baseline-seconds', 15);
+  const single = args.includes('--single-process');
+  const work = mkdtempSync(join(tmpdir(), 'cg-bench-iso-'));
+  mkdirSync(join(work, 'redis'));
+  const redis = await RedisProcess.start({
+    dir: join(work, 'redis'),
+    port: await freePort(),
+    appendonly: false,
+  });
+  const client = createRedisClient({ url: redis.url });
+  const sftp = await startSftp();
+  const ari = new AriDouble();
+  let serve: ServeProcess | undefined;
+  try {
+    const tenants = new TenantRepository(client, STORE);
+    const rules = new RuleRepository(client, STORE);
+    const snapshots = new SnapshotStore(client);
+    await tenants.create('calls');
+    await rules.create('calls', { called: '_1404!', direction: 'outbound', action: 'block' });
+    await tenants.create('big');
+    await tenants.create('imp');
+    const { key } = await new ApiKeyRepository(client).create('big', { name: 'bench' });
+
+    // The big tenant's snapshot, as a rebuild elsewhere would store it (compiled here, in the bench).
+    const t0 = performance.now();
+    const engine = DecisionEngine.fromRules(
+      syntheticRules(ruleCount - Math.floor(ruleCount / 50), Math.floor(ruleCount / 50)),
+      {
+        bindings: TASKS,
+      },
+    );
+    const storeSnapshot = async () => {
+      const k = tenantKeys('big');
+      // Held so that no callguard node rebuilds it from the (absent) rules meanwhile.
+      await client.set(k.snapshotLock, 'bench', 'PX', 600_000);
+      const version = await rules.publishReload('big');
+      const bytes = encodeSnapshot(engine, { version });
+      await snapshots.write('big', bytes, version);
+      await client.del(k.snapshotLock);
+      return { version, bytes: bytes.length };
+    };
+    const first = await storeSnapshot();
+    console.log(
+      JSON.stringify({
+        bench: 'isolation',
+        setup: 'snapshot compiled',
+        rules: ruleCount,
+        bytes: first.bytes,
+        seconds: Number(((performance.now() - t0) / 1000).toFixed(1)),
+      }),
+    );
+
+    const ariUrl = await ari.start();
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    serve = new ServeProcess(['--roles', 'api,ari,worker', ...(single ? ['--single-process'] : [])], {
+      ...process.env,
+      REDIS_URL: redis.url,
+      CALLGUARD_EMBEDDED_REDIS: 'never',
+      CALLGUARD_DATA_DIR: work,
+      CALLGUARD_HTTP_PORT: String(port),
+      CALLGUARD_SECRET_KEY: SECRET,
+      CALLGUARD_JOB_CONCURRENCY: '1',
+      ARI_URL: ariUrl,
+      ARI_USERNAME: 'test',
+      ARI_PASSWORD: 'test',
+      LOG_LEVEL: 'info',
+      NODE_OPTIONS: '--max-old-space-size=8192',
+    });
+    const s = serve;
+    const loaded = (tenant: string, version: string, from = 0) =>
+      s.waitFor(
+        (l) =>
+          (single || l.proc === 'call') &&
+          l.msg === 'rules loaded' &&
+          l.tenant === tenant &&
+          String(l.version) >= version,
+        900_000,
+        from,
+      );
+    await s.waitFor((l) => (single || l.proc === 'supervisor') && l.msg === 'callguard serving', 600_000);
+    await loaded('big', first.version);
+    await ari.waitForApp(30_000);
+
+    // Calls at 20/s for the whole run.
+    const calls: DoubleCall[] = [];
+    let unplaced = 0;
+    let placing = true;
+    const placer = (async () => {
+      for (let i = 0; placing; i++) {
+        const c = ari.placeCall({
+          called: i % 2 ? '14045550001' : '15550001',
+          calling: '201',
+          args: ['outbound'],
+          variables: { CALLGUARD_TENANT: 'calls' },
+        });
+        if (c) calls.push(c);
+        else unplaced++;
+        await sleep(50);
+      }
+    })();
+    const metrics = async () => (await fetch(`${base}/metrics`)).text();
+    const phase = async (name: string, work: () => Promise<Record<string, unknown>>) => {
+      const from = calls.length;
+      await metrics(); // starts a new measuring window in every process
+      const p0 = performance.now();
+      const extra = await work();
+      const body = await metrics();
+      await sleep(2_000);
+      const placed = calls.slice(from);
+      console.log(
+        JSON.stringify({
+          bench: 'isolation',
+          phase: name,
+          seconds: Number(((performance.now() - p0 - 2_000) / 1000).toFixed(1)),
+          mode: single ? 'single-process' : 'supervised',
+          callProcessLoopDelay: loopDelay(body, single ? 'all' : 'call'),
+          ...(single ? {} : { adminProcessLoopDelay: loopDelay(body, 'admin') }),
+          calls: placed.length,
+          undecided: placed.filter((c) => c.end === undefined).length,
+          ...extra,
+          loadAverage: loadavg()[0]!.toFixed(2),
+          bar: 'call process p99 ≤ 10 ms',
+        }),
+      );
+    };
+
+    await phase('baseline', async () => {
+      await sleep(baselineSeconds * 1000);
+      return {};
+    });
+    await phase('snapshot', async () => {
+      const from = s.lines.length;
+      const next = await storeSnapshot();
+      const line = await loaded('big', next.version, from);
+      // What the call process loaded: the whole snapshot, not an empty index built from no rules.
+      if (line.rules !== ruleCount || line.fromSnapshot !== true) {
+        throw new Error(`the call process loaded ${JSON.stringify(line)}; log:\n${s.tail(60)}`);
+      }
+      return { rules: line.rules, fromSnapshot: line.fromSnapshot, bytes: next.bytes };
+    });
+    await phase('screen', async () => {
+      const numbers = Array.from({ length: 100_000 }, (_, i) => String(14_040_000_000 + i * 13));
+      let blocked = 0;
+      for (let i = 0; i < screens; i++) {
+        const res = await fetch(`${base}/v1/screen`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ numbers }),
+        });
+        if (res.status !== 200) throw new Error(`screen answered ${res.status}: ${await res.text()}`);
+        blocked += ((await res.json()) as { blocked: number }).blocked;
+      }
+      return { screens, numbersEach: 100_000, blocked };
+    });
+    await phase('import', async () => {
+      await writeCsv(join(sftp.root, 'rules.csv'), rows);
+      const jobs = createBulkJobs(
+        {
+          REDIS_URL: redis.url,
+          CALLGUARD_DATA_DIR: work,
+          CALLGUARD_JOB_CONCURRENCY: 1,
+          CALLGUARD_JOB_FILE_TTL_HOURS: 1,
+          CALLGUARD_SECRET_KEY: SECRET,
+        },
+        client,
+        STORE,
+        silentLogger,
+      );
+      const server = await jobs.fileServers.create('imp', {
+        name: 'bench',
+        host: sftp.host,
+        port: sftp.port,
+        username: sftp.username,
+        privateKey: sftp.privateKey,
+        root: sftp.root,
+      });
+      const from = s.lines.length;
+      const id = await jobs.service.submitServerImport(
+        'imp',
+        { serverId: server.id, path: '', fileName: 'rules.csv' },
+        { overrideRule: 'skip' },
+        'bench',
+      );
+      const view = await jobs.service.waitFor('imp', id);
+      const reload = await s.waitFor(
+        (l) =>
+          (single || l.proc === 'call') &&
+          l.msg === 'rules loaded' &&
+          l.tenant === 'imp' &&
+          Number(l.rules) >= rows,
+        900_000,
+        from,
+      );
+      await jobs.service.close?.();
+      return {
+        rows,
+        state: view.state,
+        imported: view.progress.imported,
+        reloadedFromSnapshot: reload.fromSnapshot,
+      };
+    });
+
+    placing = false;
+    await placer;
+    await sleep(3_000);
+    console.log(
+      JSON.stringify({
+        bench: 'isolation',
+        summary: true,
+        calls: calls.length,
+        unplaced,
+        undecided: calls.filter((c) => c.end === undefined).length,
+        callProcessRestarts: single ? 0 : s.childPids('call').length - 1,
+      }),
+    );
+  } finally {
+    await serve?.stop();
+    await ari.stop();
+    client.disconnect();
+    await sftp.stop();
+    await redis.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,30 @@
+/** The worker-thread side of readSnapshotInThread (snapshot-reader.ts). */
+import { parentPort, workerData } from 'node:worker_threads';
+import { decodeSnapshot } from '../engine/snapshot-codec.js';
+import { createRedisClient, type RedisConnection } from './redis-client.js';
+import { SnapshotStore } from './snapshot-store.js';
+
+const { connection, tenant } = workerData as { connection: RedisConnection; tenant: string };
+// A read that cannot reach Redis fails after a few tries (the node's sync retries it).
+const client = createRedisClient({ ...connection, redisOptions: { maxRetriesPerRequest: 3 } });
+try {
+  const snap = await new SnapshotStore(client, { readHere: true }).read(tenant);
+  if (!snap) {
+    parentPort!.postMessage({ none: true });
+  } else {
+    // Offset 0 of a buffer of its own: aligned for decodeSnapshot's views, and movable as a whole.
+    const bytes = new Uint8Array(snap.bytes.byteLength);
+    bytes.set(snap.bytes);
+    let corrupt: string | undefined;
+    try {
+      decodeSnapshot(bytes);
+    } catch (error) {
+      corrupt = (error as Error).message;
+    }
+    parentPort!.postMessage({ bytes, pointer: snap.pointer, corrupt }, [bytes.buffer]);
+  }
+} catch (error) {
+  parentPort!.postMessage({ error: (error as Error).message });
+} finally {
+  client.disconnect();
+}
