@@ -43,6 +43,15 @@ function prettyStream(destination?: pino.DestinationStream): pino.DestinationStr
 const errorLine = (e: unknown): unknown =>
   e instanceof Error ? `${e.name}: ${e.message.replace(/\s*\n\s*/g, ' ')}` : e;
 
+/**
+ * Where a process writes JSON log lines (its own and, for the supervisor, its children's): stdout, or
+ * on a terminal (LOG_FORMAT=auto) or with LOG_FORMAT=pretty a stream that prints each as a short line.
+ */
+export function logLineSink(format: LogFormat): pino.DestinationStream {
+  const readable = format === 'pretty' || (format === 'auto' && process.stdout.isTTY === true);
+  return readable ? prettyStream() : process.stdout;
+}
+
 export function createLogger(
   level = 'info',
   destination?: pino.DestinationStream,

@@ -1,7 +1,7 @@
 import type { RoleName } from '../cli/serve-roles.js';
 import { armStopDeadline } from '../cli/shutdown-deadline.js';
 import type { Config } from '../config.js';
-import { createLogger, type Logger } from '../log.js';
+import { createLogger, type Logger, logLineSink } from '../log.js';
 import { installSafetyNet } from '../process-safety-net.js';
 import { ensureRedis } from '../store/embedded-redis.js';
 import { monitorLoopDelay } from './loop-delay.js';
@@ -104,7 +104,8 @@ async function serveInProcess(config: Config, options: ServeOptions): Promise<vo
 
 async function superviseProcesses(config: Config, plan: readonly ProcessSpec[]): Promise<void> {
   // One writer for the one stream: the supervisor's lines and the children's relayed lines.
-  const sink = process.stdout;
+  // (JSON lines; printed short on a terminal: the children always write JSON to the relay)
+  const sink = logLineSink(config.LOG_FORMAT);
   const log = createLogger(config.LOG_LEVEL, sink, 'json').child({ proc: 'supervisor' });
   installSafetyNet(log);
   // A private Redis, when one is needed, belongs to the supervisor: it outlives child restarts.

@@ -18,6 +18,7 @@ import {
   UPLOAD_IMPORT_LIMIT,
 } from './import-params.js';
 import { ImportRunner } from './import-runner.js';
+import { recordImportFinished } from './job-audit.js';
 import { cancelledFailure, type JobCancels } from './job-cancel.js';
 import type { SecretBox } from './secret-box.js';
 import { SftpSession } from './sftp-session.js';
@@ -121,6 +122,7 @@ export async function processImport(deps: ProcessorDeps, job: Job<ImportJobData>
     });
     if (result.failed > 0) await writeErrorsFile(deps, tenant, jobId, result.failed);
     log.info({ ...result }, 'import finished');
+    await recordImportFinished(deps.client, { id: jobId, data: job.data }, result, log);
     return result;
   } catch (error) {
     const counts = await runner.counts({ tenant, jobId });

@@ -26,6 +26,10 @@ interface Expected {
   after?: Record<string, unknown>;
   beforeAbsent?: true;
   afterAbsent?: true;
+  /** 'system': recorded by the worker, not by the key that made the request. */
+  actor?: 'system';
+  /** A second entry the same change leaves after the first (an import's summary when it ends). */
+  then?: Expected;
 }
 
 describe.skipIf(skipWithoutRedis)('audit trail of admin changes', () => {
@@ -311,20 +315,33 @@ describe.skipIf(skipWithoutRedis)('audit trail of admin changes', () => {
         },
       ],
       [
-        'POST /v1/imports (upload of 3 rows: one entry)',
+        'POST /v1/imports (upload of 3 rows: an entry when it starts, a summary when it ends)',
         async () => {
           const { payload, contentType } = multipart(
             { overrideRule: 'skip' },
             'called,action\n14045550001,block\n14045550002,block\n14045550003,block\n',
           );
-          return h.app.inject({
+          const res = await h.app.inject({
             method: 'POST',
             url: '/v1/imports',
             headers: { ...t.auth, 'content-type': contentType },
             payload,
           });
+          const done = await h.jobs.service.waitFor(t.id, res.json().id, undefined, 60_000);
+          assert.equal(done.state, 'completed');
+          return res;
         },
-        { kind: 'import', action: 'start', after: { source: 'upload', fileName: 'dnc-week-49.csv' } },
+        {
+          kind: 'import',
+          action: 'start',
+          after: { source: 'upload', fileName: 'dnc-week-49.csv' },
+          then: {
+            kind: 'import',
+            action: 'finish',
+            after: { source: 'upload', read: 3, imported: 3, skipped: 0, failed: 0 },
+            actor: 'system',
+          },
+        },
       ],
       [
         'POST /v1/exports',
@@ -348,17 +365,11 @@ describe.skipIf(skipWithoutRedis)('audit trail of admin changes', () => {
       ],
     ];
 
-    let count = 0;
-    for (const [name, act, want] of cases) {
-      const res = await act();
-      assert.ok(res.statusCode < 300, `${name}: ${res.statusCode} ${res.body}`);
-      count++;
-      const items = await settled(t.auth, count);
-      assert.equal(items.length, count, `${name}: one entry, got ${items.length - count + 1}`);
-      const e = items[0]!;
+    const check = (e: AuditEntry, want: Expected, name: string) => {
       assert.equal(`${e.kind}.${e.action}`, `${want.kind}.${want.action}`, name);
       if (want.target) assert.equal(e.target, want.target, name);
-      assert.deepEqual(e.actor, { keyId: t.keyId, name: 'alice', role: 'tenant_admin' }, name);
+      if (want.actor === 'system') assert.equal(e.actor.keyId, 'system', name);
+      else assert.deepEqual(e.actor, { keyId: t.keyId, name: 'alice', role: 'tenant_admin' }, name);
       for (const [side, fields] of [
         ['before', want.before],
         ['after', want.after],
@@ -369,6 +380,17 @@ describe.skipIf(skipWithoutRedis)('audit trail of admin changes', () => {
       }
       if (want.beforeAbsent) assert.equal(e.before, undefined, `${name}: no before`);
       if (want.afterAbsent) assert.equal(e.after, undefined, `${name}: no after`);
+    };
+    let count = 0;
+    for (const [name, act, want] of cases) {
+      const res = await act();
+      assert.ok(res.statusCode < 300, `${name}: ${res.statusCode} ${res.body}`);
+      const added = want.then ? 2 : 1;
+      count += added;
+      const items = await settled(t.auth, count);
+      assert.equal(items.length, count, `${name}: ${added} entries, got ${items.length - count + added}`);
+      check(items[added - 1]!, want, name);
+      if (want.then) check(items[0]!, want.then, `${name} (then)`);
     }
     const all = JSON.stringify(await trail(t.auth));
     assert.ok(!all.includes('hunter2-secret'), 'a file server password never enters the trail');
