@@ -1,7 +1,7 @@
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useCallback, useState } from 'preact/hooks';
 import { get, messageOf } from '../api';
 import { Field, Notice, Pager, Select, TextInput } from '../components/ui';
-import { useLatestRequest } from '../latest-request';
+import { useLoaded } from '../latest-request';
 import { formatTime } from '../model';
 
 interface AuditEntry {
@@ -56,37 +56,24 @@ export function AuditPage() {
   const [to, setTo] = useState('');
   const [cursors, setCursors] = useState<Array<string | undefined>>([undefined]);
   const [page, setPage] = useState(0);
-  const [items, setItems] = useState<AuditEntry[]>([]);
-  const [next, setNext] = useState<string>();
-  const [error, setError] = useState<string>();
-  const [loaded, setLoaded] = useState(false);
-
-  const beginRequest = useLatestRequest();
-  const load = useCallback(async () => {
-    const newest = beginRequest();
-    try {
-      const res = await get<{ items: AuditEntry[]; next?: string }>('/v1/audit', {
-        limit: PAGE_SIZE,
-        cursor: cursors[page],
-        kind: kind || undefined,
-        keyId: keyId.trim() || undefined,
-        from: localTime(from),
-        to: localTime(to),
-      });
-      if (!newest()) return;
-      setItems(res.items);
-      setNext(res.next);
-      setError(undefined);
-    } catch (e) {
-      if (newest()) setError(messageOf(e));
-    } finally {
-      if (newest()) setLoaded(true);
-    }
-  }, [cursors, page, kind, keyId, from, to, beginRequest]);
-
-  useEffect(() => {
-    void load();
-  }, [load]);
+  const list = useLoaded(
+    useCallback(
+      () =>
+        get<{ items: AuditEntry[]; next?: string }>('/v1/audit', {
+          limit: PAGE_SIZE,
+          cursor: cursors[page],
+          kind: kind || undefined,
+          keyId: keyId.trim() || undefined,
+          from: localTime(from),
+          to: localTime(to),
+        }),
+      [cursors, page, kind, keyId, from, to],
+    ),
+    messageOf,
+  );
+  const items = list.value?.items ?? [];
+  const next = list.value?.next;
+  const { error, loaded } = list;
 
   const refilter = (set: (v: string) => void) => (v: string) => {
     set(v);
@@ -99,7 +86,7 @@ export function AuditPage() {
       <div class="page-head">
         <h1 id="audit-title">Audit</h1>
         <div class="toolbar">
-          <button type="button" onClick={() => void load()}>
+          <button type="button" onClick={() => void list.reload()}>
             Refresh
           </button>
         </div>

@@ -1,7 +1,7 @@
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useCallback, useState } from 'preact/hooks';
 import { api, get, messageOf, type Page } from '../api';
 import { Dialog, Notice, Pager } from '../components/ui';
-import { useLatestRequest } from '../latest-request';
+import { useLoaded } from '../latest-request';
 
 interface DeadLetter {
   id: string;
@@ -22,40 +22,24 @@ const PAGE_SIZE = 50;
 export function DeadLettersPage() {
   const [cursors, setCursors] = useState<Array<string | undefined>>([undefined]);
   const [page, setPage] = useState(0);
-  const [items, setItems] = useState<DeadLetter[]>([]);
-  const [next, setNext] = useState<string>();
-  const [total, setTotal] = useState<number>();
+  const list = useLoaded(
+    useCallback(
+      () => get<Page<DeadLetter>>('/v1/dead-letters', { limit: PAGE_SIZE, cursor: cursors[page] }),
+      [cursors, page],
+    ),
+    messageOf,
+  );
+  const items = list.value?.items ?? [];
+  const next = list.value?.next;
+  const loaded = list.loaded;
   const [open, setOpen] = useState<DeadLetter>();
   const [notice, setNotice] = useState<string>();
-  const [error, setError] = useState<string>();
-  const [loaded, setLoaded] = useState(false);
-  const beginRequest = useLatestRequest();
-
-  const load = useCallback(async () => {
-    const newest = beginRequest();
-    try {
-      const res = await get<Page<DeadLetter>>('/v1/dead-letters', {
-        limit: PAGE_SIZE,
-        cursor: cursors[page],
-      });
-      if (!newest()) return;
-      setItems(res.items);
-      setNext(res.next);
-      setTotal(res.total);
-      setError(undefined);
-    } catch (e) {
-      if (newest()) setError(messageOf(e));
-    } finally {
-      if (newest()) setLoaded(true);
-    }
-  }, [cursors, page, beginRequest]);
-  useEffect(() => {
-    void load();
-  }, [load]);
+  const [failure, setFailure] = useState<string>();
+  const error = failure ?? list.error;
 
   const act = async (d: DeadLetter, how: 'redeliver' | 'dismiss') => {
     setNotice(undefined);
-    setError(undefined);
+    setFailure(undefined);
     try {
       if (how === 'redeliver') await api('POST', `/v1/dead-letters/${d.id}/redeliver`);
       else await api('DELETE', `/v1/dead-letters/${d.id}`);
@@ -65,9 +49,9 @@ export function DeadLettersPage() {
           : `Dead letter ${d.id} dismissed.`,
       );
       setOpen(undefined);
-      await load();
+      await list.reload();
     } catch (e) {
-      setError(messageOf(e));
+      setFailure(messageOf(e));
     }
   };
 
@@ -76,7 +60,7 @@ export function DeadLettersPage() {
       <div class="page-head">
         <h1 id="dead-title">Dead letters</h1>
         <div class="toolbar">
-          <button type="button" onClick={() => void load()}>
+          <button type="button" onClick={() => void list.reload()}>
             Refresh
           </button>
         </div>
@@ -135,7 +119,7 @@ export function DeadLettersPage() {
       <Pager
         label="Dead letter pages"
         page={page}
-        total={total}
+        total={list.value?.total}
         hasNext={Boolean(next)}
         onPrev={() => setPage(Math.max(0, page - 1))}
         onNext={() => {

@@ -1,8 +1,8 @@
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useCallback, useState } from 'preact/hooks';
 import { api, failureOutside, fieldErrors, get, messageOf } from '../api';
 import { FormFailure } from '../components/shared-fields';
 import { Dialog, Notice, TextArea, TextInput } from '../components/ui';
-import { useLatestRequest } from '../latest-request';
+import { useLoaded } from '../latest-request';
 import { formatTime } from '../model';
 
 interface FileServerView {
@@ -20,29 +20,16 @@ interface FileServerView {
 
 /** SFTP file servers for imports and exports: secrets are write-only, the host key's fingerprint is shown. */
 export function FileServersPage() {
-  const [servers, setServers] = useState<FileServerView[]>([]);
+  const list = useLoaded(
+    useCallback(() => get<{ items: FileServerView[] }>('/v1/file-servers'), []),
+    messageOf,
+  );
+  const servers = list.value?.items ?? [];
+  const loaded = list.loaded;
   const [creating, setCreating] = useState(false);
   const [notice, setNotice] = useState<string>();
-  const [error, setError] = useState<string>();
-  const [loaded, setLoaded] = useState(false);
-  const beginRequest = useLatestRequest();
-
-  const load = useCallback(async () => {
-    const newest = beginRequest();
-    try {
-      const res = await get<{ items: FileServerView[] }>('/v1/file-servers');
-      if (!newest()) return;
-      setServers(res.items);
-      setError(undefined);
-    } catch (e) {
-      if (newest()) setError(messageOf(e));
-    } finally {
-      if (newest()) setLoaded(true);
-    }
-  }, [beginRequest]);
-  useEffect(() => {
-    void load();
-  }, [load]);
+  const [failure, setFailure] = useState<string>();
+  const error = failure ?? list.error;
 
   const remove = async (s: FileServerView) => {
     if (!window.confirm(`Remove the file server "${s.name}"?`)) return;
@@ -50,9 +37,9 @@ export function FileServersPage() {
     try {
       await api('DELETE', `/v1/file-servers/${encodeURIComponent(s.id)}`);
       setNotice(`File server "${s.name}" removed.`);
-      await load();
+      await list.reload();
     } catch (e) {
-      setError(messageOf(e));
+      setFailure(messageOf(e));
     }
   };
 
@@ -124,7 +111,7 @@ export function FileServersPage() {
           onCreated={(s) => {
             setCreating(false);
             setNotice(`File server "${s.name}" added.`);
-            void load();
+            void list.reload();
           }}
         />
       ) : null}

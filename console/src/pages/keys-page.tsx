@@ -1,9 +1,9 @@
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useCallback, useState } from 'preact/hooks';
 import { api, failureOutside, fieldErrors, get, messageOf } from '../api';
 import { useCatalog } from '../catalog';
 import { FormFailure } from '../components/shared-fields';
 import { Dialog, Field, Notice, Select, TextInput } from '../components/ui';
-import { useLatestRequest } from '../latest-request';
+import { useLoaded } from '../latest-request';
 import { formatTime } from '../model';
 
 interface ApiKey {
@@ -34,30 +34,16 @@ const PERMISSIONS = [
 
 /** API keys: who may use the API and the console; a new key is shown once, then only its id. */
 export function KeysPage() {
-  const [keys, setKeys] = useState<ApiKey[]>([]);
+  const list = useLoaded(
+    useCallback(() => get<{ items: ApiKey[] }>('/v1/keys'), []),
+    messageOf,
+  );
+  const keys = list.value?.items ?? [];
   const [creating, setCreating] = useState(false);
   const [created, setCreated] = useState<{ key: string; record: ApiKey }>();
   const [notice, setNotice] = useState<string>();
-  const [error, setError] = useState<string>();
-  const [loaded, setLoaded] = useState(false);
-  const beginRequest = useLatestRequest();
-
-  const load = useCallback(async () => {
-    const newest = beginRequest();
-    try {
-      const res = await get<{ items: ApiKey[] }>('/v1/keys');
-      if (!newest()) return;
-      setKeys(res.items);
-      setError(undefined);
-    } catch (e) {
-      if (newest()) setError(messageOf(e));
-    } finally {
-      if (newest()) setLoaded(true);
-    }
-  }, [beginRequest]);
-  useEffect(() => {
-    void load();
-  }, [load]);
+  const [failure, setFailure] = useState<string>();
+  const error = failure ?? list.error;
 
   const revoke = async (k: ApiKey) => {
     if (!window.confirm(`Revoke the key ${k.name ?? k.id}? Whoever uses it is signed out within seconds.`))
@@ -66,9 +52,9 @@ export function KeysPage() {
     try {
       await api('DELETE', `/v1/keys/${k.id}`);
       setNotice(`Key ${k.name ?? k.id} revoked.`);
-      await load();
+      await list.reload();
     } catch (e) {
-      setError(messageOf(e));
+      setFailure(messageOf(e));
     }
   };
 
@@ -97,7 +83,7 @@ export function KeysPage() {
         </div>
       ) : null}
       <div class="table-wrap">
-        <table class="keys" aria-busy={!loaded}>
+        <table class="keys" aria-busy={!list.loaded}>
           <caption class="sr-only">API keys of the tenant</caption>
           <thead>
             <tr>
@@ -141,7 +127,7 @@ export function KeysPage() {
           onCreated={(c) => {
             setCreating(false);
             setCreated(c);
-            void load();
+            void list.reload();
           }}
         />
       ) : null}
