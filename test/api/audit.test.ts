@@ -29,7 +29,7 @@ interface Expected {
   /** 'system': recorded by the worker, not by the key that made the request. */
   actor?: 'system';
   /** A second entry the same change leaves after the first (an import's summary when it ends). */
-  then?: Expected;
+  followedBy?: Expected;
 }
 
 describe.skipIf(skipWithoutRedis)('audit trail of admin changes', () => {
@@ -335,7 +335,7 @@ describe.skipIf(skipWithoutRedis)('audit trail of admin changes', () => {
           kind: 'import',
           action: 'start',
           after: { source: 'upload', fileName: 'dnc-week-49.csv' },
-          then: {
+          followedBy: {
             kind: 'import',
             action: 'finish',
             after: { source: 'upload', read: 3, imported: 3, skipped: 0, failed: 0 },
@@ -385,12 +385,12 @@ describe.skipIf(skipWithoutRedis)('audit trail of admin changes', () => {
     for (const [name, act, want] of cases) {
       const res = await act();
       assert.ok(res.statusCode < 300, `${name}: ${res.statusCode} ${res.body}`);
-      const added = want.then ? 2 : 1;
+      const added = want.followedBy ? 2 : 1;
       count += added;
       const items = await settled(t.auth, count);
       assert.equal(items.length, count, `${name}: ${added} entries, got ${items.length - count + added}`);
       check(items[added - 1]!, want, name);
-      if (want.then) check(items[0]!, want.then, `${name} (then)`);
+      if (want.followedBy) check(items[0]!, want.followedBy, `${name} (then)`);
     }
     const all = JSON.stringify(await trail(t.auth));
     assert.ok(!all.includes('hunter2-secret'), 'a file server password never enters the trail');
