@@ -310,10 +310,11 @@ async function setup(agentsCount: number) {
   await system('POST', '/v1/tenants', { id: TENANT });
   const adminKey = (await system<{ key: string }>('POST', `/v1/tenants/${TENANT}/keys`, {})).key;
   const admin = api(url, adminKey);
+  // The receiver is on loopback: allowing private targets is the operator's switch (system key).
+  await system('PATCH', `/v1/tenants/${TENANT}/params`, { allowPrivateWebhookTargets: true });
   await admin('PATCH', '/v1/params', {
     webhooks: { agentDesktopUrl: receiver.url('/desk'), campaignEngineUrl: receiver.url('/campaign') },
     webhookSecret: SECRET,
-    allowPrivateWebhookTargets: true,
   });
   await admin('PUT', '/v1/types/pop', {
     name: 'pop',
