@@ -1,13 +1,13 @@
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { MemoryEventSink } from '../src/call/call-events.js';
+import { DEFAULT_CALL_HANDLING } from '../src/call/call-plan.js';
+import { StaticDeciderSource } from '../src/call/static-decider-source.js';
 import { DecisionEngine } from '../src/engine/decision-engine.js';
 import { createLogger } from '../src/log.js';
 import { AriApp } from '../src/pbx/asterisk/ari-app.js';
 import { INPUT_VARIABLES } from '../src/pbx/asterisk/ari-call-reader.js';
-import { MemoryEventSink } from '../src/pbx/call-events.js';
-import { DEFAULT_CALL_HANDLING } from '../src/pbx/call-plan.js';
-import { StaticDeciderSource } from '../src/pbx/static-decider-source.js';
 import type { DoubleCallSpec } from '../test/pbx/asterisk/ari-double.js';
 import { type AriClientKind, makeConnection } from '../test/pbx/asterisk/ari-harness.js';
 import type { LoadReport } from '../test/pbx/asterisk/ari-load.js';

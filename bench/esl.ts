@@ -2,16 +2,16 @@ import { createRequire } from 'node:module';
 import { createServer, type Server } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { MemoryEventSink } from '../src/call/call-events.js';
+import { DEFAULT_CALL_HANDLING } from '../src/call/call-plan.js';
+import { CallScreener } from '../src/call/call-screener.js';
+import { freeswitchCauseName } from '../src/call/hangup-causes.js';
+import { StaticDeciderSource } from '../src/call/static-decider-source.js';
 import { DecisionEngine } from '../src/engine/decision-engine.js';
 import { createLogger } from '../src/log.js';
-import { MemoryEventSink } from '../src/pbx/call-events.js';
-import { DEFAULT_CALL_HANDLING } from '../src/pbx/call-plan.js';
-import { CallScreener } from '../src/pbx/call-screener.js';
 import { callFromChannel } from '../src/pbx/freeswitch/channel-call.js';
 import { EslInboundClient } from '../src/pbx/freeswitch/esl-inbound-client.js';
 import { EslOutboundServer } from '../src/pbx/freeswitch/esl-outbound-server.js';
-import { freeswitchCauseName } from '../src/pbx/hangup-causes.js';
-import { StaticDeciderSource } from '../src/pbx/static-decider-source.js';
 import {
   ACME,
   CAMPAIGN_TASK,

@@ -1,5 +1,5 @@
+import type { TenantDecider } from '../call/call-screener.js';
 import { decisionsTotal } from '../metrics.js';
-import type { TenantDecider } from '../pbx/call-screener.js';
 import type { ApiDeps } from './api-deps.js';
 import { loadedEngine } from './rule-query.js';
 

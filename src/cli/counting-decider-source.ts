@@ -1,8 +1,8 @@
+import type { CallHandlingSettings } from '../call/call-plan.js';
+import type { DeciderSource, TenantDecider } from '../call/call-screener.js';
 import type { CallContext } from '../domain/call-context.js';
 import type { Decision } from '../domain/decision.js';
 import { decisionsTotal, onCollect } from '../metrics.js';
-import type { CallHandlingSettings } from '../pbx/call-plan.js';
-import type { DeciderSource, TenantDecider } from '../pbx/call-screener.js';
 
 /**
  * The registry as a PBX role sees it, counting every decision in `callguard_decisions_total` (source =

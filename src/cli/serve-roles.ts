@@ -1,8 +1,8 @@
 import type { RouteModule } from '../api/app.js';
+import type { CallEventSink } from '../call/call-events.js';
+import type { DecisionObserver } from '../call/call-screener.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
-import type { CallEventSink } from '../pbx/call-events.js';
-import type { DecisionObserver } from '../pbx/call-screener.js';
 import type { RedisClient } from '../store/redis-client.js';
 import type { SyncRegistry } from '../store/sync-registry.js';
 

@@ -1,6 +1,6 @@
+import type { DecisionObserver, Screening } from '../call/call-screener.js';
+import type { IncomingCall } from '../call/incoming-call.js';
 import type { Logger } from '../log.js';
-import type { DecisionObserver, Screening } from '../pbx/call-screener.js';
-import type { IncomingCall } from '../pbx/incoming-call.js';
 import { TENANT_ID } from '../store/keys.js';
 import type { RedisClient } from '../store/redis-client.js';
 import { AuditRing } from './audit-ring.js';

@@ -1,5 +1,5 @@
+import type { CallEvent, CallEventSink } from '../call/call-events.js';
 import type { Logger } from '../log.js';
-import type { CallEvent, CallEventSink } from '../pbx/call-events.js';
 import { BoundedBuffer } from '../store/bounded-buffer.js';
 import { TENANT_ID } from '../store/keys.js';
 import type { RedisClient } from '../store/redis-client.js';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { CallEvent } from '../pbx/call-events.js';
+import type { CallEvent } from '../call/call-events.js';
 import type { NotifyEventType } from './notify-event-types.js';
 
 /** A bulk job's end, for the campaign engine (see job-events.ts for the jobs worker's hook). */

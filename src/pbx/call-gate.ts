@@ -1,6 +1,6 @@
+import type { IncomingCall } from '../call/incoming-call.js';
 import type { CallDirection } from '../domain/rule.js';
 import { TENANT_ID } from '../store/keys.js';
-import type { IncomingCall } from './incoming-call.js';
 
 /** What a PBX says about a call, raw: Stasis arguments and channel variables, or ESL channel headers. */
 export interface CallFacts {

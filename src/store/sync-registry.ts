@@ -1,6 +1,6 @@
+import { type CallHandlingSettings, DEFAULT_CALL_HANDLING } from '../call/call-plan.js';
+import type { DeciderSource, TenantDecider } from '../call/call-screener.js';
 import type { Logger } from '../log.js';
-import { type CallHandlingSettings, DEFAULT_CALL_HANDLING } from '../pbx/call-plan.js';
-import type { DeciderSource, TenantDecider } from '../pbx/call-screener.js';
 import { BadEntries } from './bad-entries.js';
 import { compareVersions } from './change-stream.js';
 import { ChangeTailer, type RawEntry, type TailedStream } from './change-tailer.js';

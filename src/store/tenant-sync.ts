@@ -1,9 +1,9 @@
+import type { TenantDecider } from '../call/call-screener.js';
 import type { BlocklistType } from '../domain/blocklist-type.js';
 import type { Rule } from '../domain/rule.js';
 import { DecisionEngine } from '../engine/decision-engine.js';
 import { decodeSnapshot } from '../engine/snapshot-codec.js';
 import type { Logger } from '../log.js';
-import type { TenantDecider } from '../pbx/call-screener.js';
 import { BadEntries } from './bad-entries.js';
 import {
   type ChangeEntry,

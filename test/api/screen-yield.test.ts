@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'vitest';
 import { SCREEN_SLICE, screenNumbers } from '../../src/api/routes/screen-routes.js';
+import type { TenantDecider } from '../../src/call/call-screener.js';
 import type { Rule } from '../../src/domain/rule.js';
 import { DecisionEngine } from '../../src/engine/decision-engine.js';
-import type { TenantDecider } from '../../src/pbx/call-screener.js';
 import { DEFAULT_TENANT_PARAMS, handlingOf, policyOf } from '../../src/store/tenant-params.js';
 
 const T = 1_800_000_000_000;

@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
 import { afterAll, beforeAll, describe, it } from 'vitest';
+import { MemoryEventSink } from '../../src/call/call-events.js';
+import { CallScreener } from '../../src/call/call-screener.js';
+import type { IncomingCall } from '../../src/call/incoming-call.js';
+import { StaticDeciderSource } from '../../src/call/static-decider-source.js';
 import type { Rule } from '../../src/domain/rule.js';
 import { DecisionEngine } from '../../src/engine/decision-engine.js';
 import { silentLogger } from '../../src/log.js';
 import { DecisionLog } from '../../src/notify/decision-log.js';
 import { DecisionRecorder } from '../../src/notify/decision-recorder.js';
 import { HitCounters } from '../../src/notify/hit-counters.js';
-import { MemoryEventSink } from '../../src/pbx/call-events.js';
-import { CallScreener } from '../../src/pbx/call-screener.js';
-import type { IncomingCall } from '../../src/pbx/incoming-call.js';
-import { StaticDeciderSource } from '../../src/pbx/static-decider-source.js';
 import { skipWithoutRedis, startRedis, type TestRedis } from '../support/redis-server.js';
 import { eventually } from './webhook-receiver.js';
 

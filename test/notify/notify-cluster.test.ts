@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, it } from 'vitest';
+import { CallScreener } from '../../src/call/call-screener.js';
+import { StaticDeciderSource } from '../../src/call/static-decider-source.js';
 import { DecisionEngine } from '../../src/engine/decision-engine.js';
 import { silentLogger } from '../../src/log.js';
 import { DeadLetterRepository } from '../../src/notify/dead-letters.js';
@@ -12,8 +14,6 @@ import { Notifier } from '../../src/notify/notifier.js';
 import { WebhookQueue } from '../../src/notify/webhook-queue.js';
 import { webhookSettingsOf } from '../../src/notify/webhook-settings.js';
 import { WebhookWorker } from '../../src/notify/webhook-worker.js';
-import { CallScreener } from '../../src/pbx/call-screener.js';
-import { StaticDeciderSource } from '../../src/pbx/static-decider-source.js';
 import { TenantRepository } from '../../src/store/tenant-repository.js';
 import { skipWithoutLocalRedis, startRedisCluster, type TestCluster } from '../support/redis-server.js';
 import { SECRET, TEST_DELIVERY } from './notify-stack.js';

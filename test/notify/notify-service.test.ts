@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { afterAll, beforeAll, describe, it } from 'vitest';
+import { CallScreener } from '../../src/call/call-screener.js';
+import { StaticDeciderSource } from '../../src/call/static-decider-source.js';
 import { loadConfig } from '../../src/config.js';
 import { DecisionEngine } from '../../src/engine/decision-engine.js';
 import { silentLogger } from '../../src/log.js';
 import { NotifyService } from '../../src/notify/notify-service.js';
-import { CallScreener } from '../../src/pbx/call-screener.js';
-import { StaticDeciderSource } from '../../src/pbx/static-decider-source.js';
 import { TenantRepository } from '../../src/store/tenant-repository.js';
 import { skipWithoutRedis, startRedis, type TestRedis } from '../support/redis-server.js';
 import { SECRET } from './notify-stack.js';

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterAll, beforeAll, describe, it } from 'vitest';
+import { CallScreener } from '../../src/call/call-screener.js';
+import { StaticDeciderSource } from '../../src/call/static-decider-source.js';
 import { loadConfig } from '../../src/config.js';
 import { DecisionEngine } from '../../src/engine/decision-engine.js';
 import { silentLogger } from '../../src/log.js';
@@ -8,8 +10,6 @@ import { DecisionRecorder } from '../../src/notify/decision-recorder.js';
 import { recentEvents } from '../../src/notify/event-stream.js';
 import { HitCounters } from '../../src/notify/hit-counters.js';
 import { NotifyService } from '../../src/notify/notify-service.js';
-import { CallScreener } from '../../src/pbx/call-screener.js';
-import { StaticDeciderSource } from '../../src/pbx/static-decider-source.js';
 import { skipWithoutLocalRedis, startRedis, type TestRedis } from '../support/redis-server.js';
 import { notifyStack, SECRET } from './notify-stack.js';
 import { eventually, WebhookReceiver } from './webhook-receiver.js';

@@ -6,7 +6,7 @@ import { extraApiRoutes, type ServeContext } from '../../src/cli/serve-roles.js'
 import { loadConfig } from '../../src/config.js';
 import { silentLogger } from '../../src/log.js';
 import '../../src/notify/serve-notify.js';
-import { MemoryEventSink } from '../../src/pbx/call-events.js';
+import { MemoryEventSink } from '../../src/call/call-events.js';
 import { type ApiHarness, startApi } from '../api/api-harness.js';
 import { skipWithoutRedis } from '../support/redis-server.js';
 

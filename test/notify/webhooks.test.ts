@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { afterAll, beforeAll, describe, it } from 'vitest';
+import type { CallEvent } from '../../src/call/call-events.js';
 import { recentEvents } from '../../src/notify/event-stream.js';
 import { jobFinishedHook, publishJobFinished } from '../../src/notify/job-events.js';
 import type { NotifyEvent } from '../../src/notify/notify-event.js';
-import type { CallEvent } from '../../src/pbx/call-events.js';
 import { skipWithoutRedis, startRedis, type TestRedis } from '../support/redis-server.js';
 import { notifyStack, SECRET } from './notify-stack.js';
 import { eventually, WebhookReceiver } from './webhook-receiver.js';

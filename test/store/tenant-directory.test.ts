@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, it } from 'vitest';
+import { MemoryEventSink } from '../../src/call/call-events.js';
 import { silentLogger } from '../../src/log.js';
 import { syncBadEntriesTotal } from '../../src/metrics.js';
-import { MemoryEventSink } from '../../src/pbx/call-events.js';
 import { ChangeStream } from '../../src/store/change-stream.js';
 import { TENANT_CHANGES_KEY, TENANT_VERSION_KEY, tenantKeys } from '../../src/store/keys.js';
 import { RuleRepository } from '../../src/store/rule-repository.js';

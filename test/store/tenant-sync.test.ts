@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, it } from 'vitest';
+import { CallScreener } from '../../src/call/call-screener.js';
 import { silentLogger } from '../../src/log.js';
-import { CallScreener } from '../../src/pbx/call-screener.js';
 import { CatalogRepository } from '../../src/store/catalog-repository.js';
 import { ChangeStream } from '../../src/store/change-stream.js';
 import { tenantKeys } from '../../src/store/keys.js';

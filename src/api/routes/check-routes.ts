@@ -1,9 +1,9 @@
 import { z } from 'zod';
+import type { TenantDecider } from '../../call/call-screener.js';
 import { rawCallSchema, toCallContext } from '../../domain/call-context.js';
 import type { Decision, MatchedRule } from '../../domain/decision.js';
 import type { Rule } from '../../domain/rule.js';
 import { lookupSeconds } from '../../metrics.js';
-import type { TenantDecider } from '../../pbx/call-screener.js';
 import type { ApiApp, ApiDeps } from '../api-deps.js';
 import { inScope, type TenantPrincipal, tenantOf } from '../auth.js';
 import { countDecision, deciderOf } from '../decider-access.js';

@@ -1,8 +1,8 @@
+import type { CallEventSink } from '../../call/call-events.js';
+import { type CallPlan, planForFailure } from '../../call/call-plan.js';
+import { CallScreener, type DeciderSource, type DecisionObserver } from '../../call/call-screener.js';
+import type { IncomingCall } from '../../call/incoming-call.js';
 import type { Logger } from '../../log.js';
-import type { CallEventSink } from '../call-events.js';
-import { type CallPlan, planForFailure } from '../call-plan.js';
-import { CallScreener, type DeciderSource, type DecisionObserver } from '../call-screener.js';
-import type { IncomingCall } from '../incoming-call.js';
 import { AriCallReader, type ReadResult } from './ari-call-reader.js';
 import type { AriConnection, AriListener } from './ari-connection.js';
 import type { AriChannel, AriChannelEvent, AriEvent, AriStasisStart } from './ari-types.js';

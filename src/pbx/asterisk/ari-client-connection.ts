@@ -1,7 +1,7 @@
 import type { AriClient } from 'ari-client';
+import type { CallEnd } from '../../call/call-plan.js';
 import type { Logger } from '../../log.js';
 import { AbsentPeerLog } from '../absent-peer-log.js';
-import type { CallEnd } from '../call-plan.js';
 import {
   AriAuthError,
   type AriConnection,

@@ -1,4 +1,4 @@
-import type { CallEnd } from '../call-plan.js';
+import type { CallEnd } from '../../call/call-plan.js';
 import type { AriChannel, AriEvent } from './ari-types.js';
 
 /**

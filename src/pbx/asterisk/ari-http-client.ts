@@ -1,8 +1,8 @@
 import { Client } from 'undici';
 import WebSocket from 'ws';
+import type { CallEnd } from '../../call/call-plan.js';
 import type { Logger } from '../../log.js';
 import { AbsentPeerLog } from '../absent-peer-log.js';
-import type { CallEnd } from '../call-plan.js';
 import {
   AriAuthError,
   type AriConnection,

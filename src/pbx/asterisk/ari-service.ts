@@ -1,7 +1,7 @@
+import type { CallEventSink } from '../../call/call-events.js';
+import type { DeciderSource } from '../../call/call-screener.js';
 import type { Config } from '../../config.js';
 import type { Logger } from '../../log.js';
-import type { CallEventSink } from '../call-events.js';
-import type { DeciderSource } from '../call-screener.js';
 import { AriApp, type DrainOptions } from './ari-app.js';
 import { AriClientConnection } from './ari-client-connection.js';
 import type { AriConnection } from './ari-connection.js';

@@ -1,9 +1,9 @@
 import { connect as netConnect } from 'node:net';
 import { z } from 'zod';
+import type { CallScreener } from '../../call/call-screener.js';
 import { CallguardError, cgError } from '../../domain/errors.js';
 import { isSafeDestination } from '../../domain/pbx-text.js';
 import type { Logger } from '../../log.js';
-import type { CallScreener } from '../call-screener.js';
 import { type CallClaims, SINGLE_NODE_CLAIMS } from './call-claims.js';
 import { callFromChannel } from './channel-call.js';
 import { type EslEvent, type EslHeaders, encodeCommand, eventHeader, parseJsonEvent } from './esl-codec.js';

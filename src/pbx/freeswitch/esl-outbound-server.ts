@@ -1,9 +1,9 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { Counter } from 'prom-client';
+import type { CallPlan } from '../../call/call-plan.js';
+import type { CallScreener } from '../../call/call-screener.js';
 import type { Logger } from '../../log.js';
 import { metricsRegistry } from '../../metrics.js';
-import type { CallPlan } from '../call-plan.js';
-import type { CallScreener } from '../call-screener.js';
 import { callFromChannel } from './channel-call.js';
 import { type EslHeaders, encodeCommand } from './esl-codec.js';
 import { EslConnection } from './esl-connection.js';

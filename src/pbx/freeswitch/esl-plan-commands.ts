@@ -1,5 +1,5 @@
-import type { CallPlan } from '../call-plan.js';
-import { freeswitchCauseName } from '../hangup-causes.js';
+import type { CallPlan } from '../../call/call-plan.js';
+import { freeswitchCauseName } from '../../call/hangup-causes.js';
 import { encodeCommand, encodeSendmsg } from './esl-codec.js';
 
 const RESUME = encodeCommand('resume');

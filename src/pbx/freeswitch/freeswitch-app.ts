@@ -1,7 +1,7 @@
+import type { CallEventSink } from '../../call/call-events.js';
+import { CallScreener, type DeciderSource, type DecisionObserver } from '../../call/call-screener.js';
 import type { Config } from '../../config.js';
 import type { Logger } from '../../log.js';
-import type { CallEventSink } from '../call-events.js';
-import { CallScreener, type DeciderSource, type DecisionObserver } from '../call-screener.js';
 import type { CallClaims } from './call-claims.js';
 import { EslInboundClient } from './esl-inbound-client.js';
 import { EslOutboundServer } from './esl-outbound-server.js';

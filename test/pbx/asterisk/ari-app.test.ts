@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'vitest';
+import { MemoryEventSink } from '../../../src/call/call-events.js';
+import type { DecisionObserver } from '../../../src/call/call-screener.js';
 import { loadConfig } from '../../../src/config.js';
 import type { Logger } from '../../../src/log.js';
 import { AriApp } from '../../../src/pbx/asterisk/ari-app.js';
@@ -7,8 +9,6 @@ import { INPUT_VARIABLES, inputsFromArgs } from '../../../src/pbx/asterisk/ari-c
 import { AriAuthError } from '../../../src/pbx/asterisk/ari-connection.js';
 import { drainOnSignals, startAriService } from '../../../src/pbx/asterisk/ari-service.js';
 import { Backoff } from '../../../src/pbx/asterisk/backoff.js';
-import { MemoryEventSink } from '../../../src/pbx/call-events.js';
-import type { DecisionObserver } from '../../../src/pbx/call-screener.js';
 import { memoryLogger } from '../../support/memory-logger.js';
 import {
   ALLOWED_CALL,

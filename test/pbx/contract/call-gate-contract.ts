@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'vitest';
-import { MemoryEventSink } from '../../../src/pbx/call-events.js';
+import { MemoryEventSink } from '../../../src/call/call-events.js';
 import { memoryLogger } from '../../support/memory-logger.js';
 import type { PbxHarness, PlacedCall } from './call-handling-contract.js';
 import { ACME, BLOCKED_CALL, contractSource, inboundCall } from './contract-tenants.js';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'vitest';
+import { type CallEvent, type CallEventSink, MemoryEventSink } from '../../../src/call/call-events.js';
+import type { DeciderSource } from '../../../src/call/call-screener.js';
 import type { Logger } from '../../../src/log.js';
-import { type CallEvent, type CallEventSink, MemoryEventSink } from '../../../src/pbx/call-events.js';
-import type { DeciderSource } from '../../../src/pbx/call-screener.js';
 import { type LogRecord, memoryLogger } from '../../support/memory-logger.js';
 import { skipWithoutLocalRedis } from '../../support/redis-server.js';
 import {

@@ -1,8 +1,8 @@
+import { DEFAULT_CALL_HANDLING } from '../../../src/call/call-plan.js';
+import { StaticDeciderSource } from '../../../src/call/static-decider-source.js';
 import type { BlocklistType } from '../../../src/domain/blocklist-type.js';
 import type { Rule } from '../../../src/domain/rule.js';
 import { DecisionEngine } from '../../../src/engine/decision-engine.js';
-import { DEFAULT_CALL_HANDLING } from '../../../src/pbx/call-plan.js';
-import { StaticDeciderSource } from '../../../src/pbx/static-decider-source.js';
 
 /** The tenants every adapter is screened against. Numbers are the ones in the recorded ARI traffic. */
 export const ACME = 'acme';

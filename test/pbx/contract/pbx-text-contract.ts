@@ -1,11 +1,11 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${...} here is FreeSWITCH syntax under test, not a template
 import assert from 'node:assert/strict';
 import { describe, it } from 'vitest';
+import { MemoryEventSink } from '../../../src/call/call-events.js';
+import { DEFAULT_CALL_HANDLING } from '../../../src/call/call-plan.js';
+import { StaticDeciderSource } from '../../../src/call/static-decider-source.js';
 import type { BlocklistType } from '../../../src/domain/blocklist-type.js';
 import { DecisionEngine } from '../../../src/engine/decision-engine.js';
-import { MemoryEventSink } from '../../../src/pbx/call-events.js';
-import { DEFAULT_CALL_HANDLING } from '../../../src/pbx/call-plan.js';
-import { StaticDeciderSource } from '../../../src/pbx/static-decider-source.js';
 import { memoryLogger } from '../../support/memory-logger.js';
 import type { PbxHarness, PlacedCall } from './call-handling-contract.js';
 import { CONTRACT_RULES, DNC_GROUP, DNC_NUMBER, WRAP_TYPE } from './contract-tenants.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
+import { MemoryEventSink } from '../../../src/call/call-events.js';
 import { silentLogger } from '../../../src/log.js';
-import { MemoryEventSink } from '../../../src/pbx/call-events.js';
 import { RuleRepository } from '../../../src/store/rule-repository.js';
 import { SyncRegistry } from '../../../src/store/sync-registry.js';
 import { TenantRepository } from '../../../src/store/tenant-repository.js';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'vitest';
+import { MemoryEventSink } from '../../../src/call/call-events.js';
+import { CallScreener } from '../../../src/call/call-screener.js';
 import { configSchema } from '../../../src/config.js';
-import { MemoryEventSink } from '../../../src/pbx/call-events.js';
-import { CallScreener } from '../../../src/pbx/call-screener.js';
 import { EslOutboundServer, eslPeersRefusedTotal } from '../../../src/pbx/freeswitch/esl-outbound-server.js';
 import { PeerAllowlist } from '../../../src/pbx/freeswitch/peer-allowlist.js';
 import { memoryLogger } from '../../support/memory-logger.js';

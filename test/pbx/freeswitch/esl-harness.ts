@@ -1,8 +1,8 @@
+import { CallScreener } from '../../../src/call/call-screener.js';
+import { Q850_TO_FREESWITCH } from '../../../src/call/hangup-causes.js';
 import type { Logger } from '../../../src/log.js';
-import { CallScreener } from '../../../src/pbx/call-screener.js';
 import { EslInboundClient } from '../../../src/pbx/freeswitch/esl-inbound-client.js';
 import { EslOutboundServer } from '../../../src/pbx/freeswitch/esl-outbound-server.js';
-import { Q850_TO_FREESWITCH } from '../../../src/pbx/hangup-causes.js';
 import type {
   CallResult,
   HarnessStartOptions,

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { MemoryEventSink } from '../../../src/pbx/call-events.js';
-import { CallScreener } from '../../../src/pbx/call-screener.js';
+import { MemoryEventSink } from '../../../src/call/call-events.js';
+import { CallScreener } from '../../../src/call/call-screener.js';
 import {
   type CallClaims,
   RedisCallClaims,

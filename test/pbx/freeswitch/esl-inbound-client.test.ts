@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'vitest';
-import { MemoryEventSink } from '../../../src/pbx/call-events.js';
-import { CallScreener } from '../../../src/pbx/call-screener.js';
+import { MemoryEventSink } from '../../../src/call/call-events.js';
+import { CallScreener } from '../../../src/call/call-screener.js';
 import { EslInboundClient } from '../../../src/pbx/freeswitch/esl-inbound-client.js';
 import { eventually, memoryLogger } from '../../support/memory-logger.js';
 import {

@@ -1,8 +1,8 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${...} here is FreeSWITCH syntax under test, not a template
 import assert from 'node:assert/strict';
 import { describe, it } from 'vitest';
-import { MemoryEventSink } from '../../../src/pbx/call-events.js';
-import { CallScreener } from '../../../src/pbx/call-screener.js';
+import { MemoryEventSink } from '../../../src/call/call-events.js';
+import { CallScreener } from '../../../src/call/call-screener.js';
 import { EslInboundClient } from '../../../src/pbx/freeswitch/esl-inbound-client.js';
 import { memoryLogger } from '../../support/memory-logger.js';
 import { ALLOWED_CALL, contractSource } from '../contract/contract-tenants.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'vitest';
+import { MemoryEventSink } from '../../../src/call/call-events.js';
 import { loadConfig } from '../../../src/config.js';
-import { MemoryEventSink } from '../../../src/pbx/call-events.js';
 import { drainOnSignals, FreeswitchApp } from '../../../src/pbx/freeswitch/freeswitch-app.js';
 import { eventually, memoryLogger } from '../../support/memory-logger.js';
 import { ACME, contractSource } from '../contract/contract-tenants.js';
