@@ -5,7 +5,7 @@ import type { Config } from '../config.js';
 import { SecretBox } from '../jobs/secret-box.js';
 import type { Logger } from '../log.js';
 import { ApiKeyRepository } from '../store/api-key-repository.js';
-import { AuditRepository } from '../store/audit-repository.js';
+import { AuditRepository, auditLimitsOf } from '../store/audit-repository.js';
 import { type AuditSink, AuditWriter } from '../store/audit-writer.js';
 import { CatalogRepository } from '../store/catalog-repository.js';
 import type { RedisClient } from '../store/redis-client.js';
@@ -48,10 +48,7 @@ export function apiDepsOver(
   const auditTrail = new AuditRepository(client);
   const audit = new AuditWriter(
     auditTrail,
-    async (tenant) => {
-      const p = await tenants.params(tenant);
-      return { maxAgeMs: p.auditRetentionDays * 86_400_000, maxEntries: p.auditMaxEntries };
-    },
+    async (tenant) => auditLimitsOf(await tenants.params(tenant)),
     log,
   );
   return {

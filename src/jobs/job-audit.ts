@@ -1,7 +1,6 @@
 import type { Logger } from '../log.js';
 import { AuditRepository } from '../store/audit-repository.js';
 import type { RedisClient } from '../store/redis-client.js';
-import { TenantRepository } from '../store/tenant-repository.js';
 import type { ImportJobData, ImportResult } from './import-params.js';
 
 /**
@@ -17,40 +16,26 @@ export async function recordImportFinished(
 ): Promise<void> {
   const { tenant, source, params, startedBy } = job.data;
   try {
-    const p = await new TenantRepository(client).params(tenant);
-    const now = Date.now();
-    await new AuditRepository(client).append(
-      tenant,
-      [
-        {
-          at: now,
-          actor: { keyId: 'system', name: `import job (started by ${startedBy})`, role: 'system' },
-          kind: 'import',
-          action: 'finish',
-          target: job.id,
-          ous: [...(job.data.ous ?? (params.ou === undefined ? [] : [params.ou]))],
-          after: {
-            job: job.id,
-            ...(source.kind === 'server'
-              ? {
-                  source: 'file_server',
-                  serverId: source.serverId,
-                  path: source.path,
-                  fileName: source.fileName,
-                }
-              : { source: 'upload' }),
-            overrideRule: params.overrideRule,
-            read: result.read,
-            imported: result.imported,
-            skipped: result.skipped,
-            failed: result.failed,
-            deleted: result.deleted,
-          },
-        },
-      ],
-      { maxAgeMs: p.auditRetentionDays * 86_400_000, maxEntries: p.auditMaxEntries },
-      now,
-    );
+    await new AuditRepository(client).appendNow(tenant, {
+      at: Date.now(),
+      actor: { keyId: 'system', name: `import job (started by ${startedBy})`, role: 'system' },
+      kind: 'import',
+      action: 'finish',
+      target: job.id,
+      ous: [...(job.data.ous ?? (params.ou === undefined ? [] : [params.ou]))],
+      after: {
+        job: job.id,
+        ...(source.kind === 'server'
+          ? { source: 'file_server', serverId: source.serverId, path: source.path, fileName: source.fileName }
+          : { source: 'upload' }),
+        overrideRule: params.overrideRule,
+        read: result.read,
+        imported: result.imported,
+        skipped: result.skipped,
+        failed: result.failed,
+        deleted: result.deleted,
+      },
+    });
   } catch (error) {
     // The import itself is done and in effect: a trail that could not be written is logged, not fatal.
     log.warn({ err: error }, 'the audit summary of the import could not be written');

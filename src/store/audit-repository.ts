@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { tenantKeys } from './keys.js';
 import type { RedisClient } from './redis-client.js';
+import type { TenantParams } from './tenant-params.js';
+import { TenantRepository } from './tenant-repository.js';
 
 /** What an admin change was made to. */
 export const AUDIT_KINDS = [
@@ -61,6 +63,14 @@ export interface AuditLimits {
   /** At most this many entries are kept (approximately: whole stream nodes are trimmed). */
   readonly maxEntries: number;
 }
+
+/** The trail's limits from the tenant's (operator) parameters. */
+export const auditLimitsOf = (
+  p: Pick<TenantParams, 'auditRetentionDays' | 'auditMaxEntries'>,
+): AuditLimits => ({
+  maxAgeMs: p.auditRetentionDays * 86_400_000,
+  maxEntries: p.auditMaxEntries,
+});
 
 export interface AuditQuery {
   readonly kind?: AuditKind;
@@ -155,6 +165,26 @@ export class AuditRepository {
     }
     // Read as much as one query may: the caller goes on from where this one stopped.
     return { items, next: end.slice(1) };
+  }
+
+  /**
+   * Writes one entry now, within the tenant's limits: for writers outside the API's buffered path
+   * (the CLI's operator changes, a worker's import summary), which wait for it. Secrets are redacted.
+   */
+  async appendNow(tenant: string, entry: AuditEntryInput): Promise<void> {
+    const limits = auditLimitsOf(await new TenantRepository(this.client).params(tenant));
+    await this.append(
+      tenant,
+      [
+        {
+          ...entry,
+          ...(entry.before === undefined ? {} : { before: redactSecrets(entry.before) }),
+          ...(entry.after === undefined ? {} : { after: redactSecrets(entry.after) }),
+        },
+      ],
+      limits,
+      Date.now(),
+    );
   }
 
   async length(tenant: string): Promise<number> {
