@@ -1,52 +1,31 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { parse } from 'csv-parse/sync';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { CallguardError } from '../../src/domain/errors.js';
-import { type BulkJobs, createBulkJobs } from '../../src/jobs/bulk-jobs.js';
+import type { BulkJobs } from '../../src/jobs/bulk-jobs.js';
 import type { ImportParams } from '../../src/jobs/import-params.js';
-import { silentLogger } from '../../src/log.js';
-import { RuleRepository } from '../../src/store/rule-repository.js';
-import { skipWithoutRedis, startRedis, type TestRedis } from '../support/redis-server.js';
+import type { RuleRepository } from '../../src/store/rule-repository.js';
+import { skipWithoutRedis, type TestRedis } from '../support/redis-server.js';
 import { seedCatalog } from './support/catalog.js';
+import { type JobWorkers, startJobWorkers } from './support/job-workers.js';
 
-const STORE = { streamMaxLen: 10_000, snapshotEvery: 10_000 };
 const csv = (lines: string[]) => `${lines.join('\n')}\n`;
 
 describe.skipIf(skipWithoutRedis)('imports check rows as the API checks a rule', () => {
+  let w: JobWorkers;
   let redis: TestRedis;
   let client: Redis;
   let jobs: BulkJobs;
   let rules: RuleRepository;
-  let work: string;
 
   beforeAll(async () => {
-    redis = await startRedis({ private: true, appendfsync: 'no' });
-    client = redis.client();
-    work = mkdtempSync(join(tmpdir(), 'cg-import-checks-'));
-    jobs = createBulkJobs(
-      {
-        REDIS_URL: redis.url,
-        CALLGUARD_DATA_DIR: work,
-        CALLGUARD_JOB_CONCURRENCY: 2,
-        CALLGUARD_JOB_FILE_TTL_HOURS: 1,
-        CALLGUARD_SECRET_KEY: 'test-secret-key-0123456789',
-      },
-      client,
-      STORE,
-      silentLogger,
-    );
-    jobs.startWorkers({ stalledIntervalMs: 500, lockDurationMs: 1500 });
-    rules = new RuleRepository(client, STORE);
+    w = await startJobWorkers('import-checks');
+    ({ redis, client, jobs, rules } = w);
   });
   afterAll(async () => {
-    await jobs?.close();
-    await redis?.stop();
-    if (work) rmSync(work, { recursive: true, force: true });
+    await w?.stop();
   });
 
   const all = async (tenant: string) => {

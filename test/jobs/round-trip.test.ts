@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import fc from 'fast-check';
@@ -9,14 +8,13 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import type { Rule } from '../../src/domain/rule.js';
 import { ruleInputSchema, toRule } from '../../src/domain/rule-input.js';
-import { type BulkJobs, createBulkJobs } from '../../src/jobs/bulk-jobs.js';
-import { silentLogger } from '../../src/log.js';
-import { RuleRepository } from '../../src/store/rule-repository.js';
+import type { BulkJobs } from '../../src/jobs/bulk-jobs.js';
+import type { RuleRepository } from '../../src/store/rule-repository.js';
 import { DEFAULT_TENANT_PARAMS, policyOf } from '../../src/store/tenant-params.js';
-import { skipWithoutRedis, startRedis, type TestRedis } from '../support/redis-server.js';
+import { skipWithoutRedis, type TestRedis } from '../support/redis-server.js';
 import { seedCatalog } from './support/catalog.js';
+import { type JobWorkers, startJobWorkers } from './support/job-workers.js';
 
-const STORE = { streamMaxLen: 10_000, snapshotEvery: 10_000 };
 const has7z = (() => {
   try {
     execFileSync('7z', ['i'], { stdio: 'ignore' });
@@ -100,6 +98,7 @@ const comparable = (r: Rule) => {
 };
 
 describe.skipIf(skipWithoutRedis || (has7z ? false : 'no 7z'))('export then import is lossless', () => {
+  let w: JobWorkers;
   let redis: TestRedis;
   let client: Redis;
   let jobs: BulkJobs;
@@ -107,28 +106,11 @@ describe.skipIf(skipWithoutRedis || (has7z ? false : 'no 7z'))('export then impo
   let work: string;
 
   beforeAll(async () => {
-    redis = await startRedis({ private: true, appendfsync: 'no' });
-    client = redis.client();
-    work = mkdtempSync(join(tmpdir(), 'cg-roundtrip-'));
-    jobs = createBulkJobs(
-      {
-        REDIS_URL: redis.url,
-        CALLGUARD_DATA_DIR: work,
-        CALLGUARD_JOB_CONCURRENCY: 2,
-        CALLGUARD_JOB_FILE_TTL_HOURS: 1,
-        CALLGUARD_SECRET_KEY: 'test-secret-key-0123456789',
-      },
-      client,
-      STORE,
-      silentLogger,
-    );
-    jobs.startWorkers({ stalledIntervalMs: 500, lockDurationMs: 1500 });
-    rules = new RuleRepository(client, STORE);
+    w = await startJobWorkers('roundtrip');
+    ({ redis, client, jobs, rules, work } = w);
   });
   afterAll(async () => {
-    await jobs?.close();
-    await redis?.stop();
-    if (work) rmSync(work, { recursive: true, force: true });
+    await w?.stop();
   });
 
   const all = async (tenant: string) => {
