@@ -248,6 +248,8 @@ describe.skipIf(skipWithoutChromium || skipWithoutLocalRedis)('web console', () 
       .getByRole('status')
       .filter({ hasText: /Rule \d+ created/ })
       .waitFor(WAIT);
+    // The modal is gone before the next step types into the page behind it.
+    await dialog.waitFor({ state: 'detached', ...WAIT });
   });
 
   it('finds the rule by number, exactly and as the rules that would match it, and explains a check', async () => {

@@ -2,7 +2,14 @@ import { useState } from 'preact/hooks';
 import { api, failureOutside, fieldErrors, messageOf } from '../api';
 import { nameOf, optionsOf, useCatalog } from '../catalog';
 import { FormFailure } from '../components/shared-fields';
-import { Dialog, Notice, Pager, Select, TextArea, TextInput } from '../components/ui';
+import {
+  OPERATION_LABEL,
+  type TypeOperation,
+  TypeOperationFields,
+  typeOperationBody,
+  typeOperationOf,
+} from '../components/type-operation-fields';
+import { Dialog, Notice, Pager, Select, TextInput } from '../components/ui';
 import type { BlocklistType, Group, Ou } from '../model';
 
 const PAGE_SIZE = 50;
@@ -22,8 +29,6 @@ const SPECS: Record<Kind, Spec> = {
   groups: { kind: 'groups', title: 'Groups', what: 'group', empty: 'No blocklist groups yet.' },
   types: { kind: 'types', title: 'Types', what: 'type', empty: 'No blocklist types yet.' },
 };
-
-const OPERATION_LABEL = { auto_wrap_up: 'Auto Wrap Up', pop_up: 'Pop Up' } as const;
 
 /** A catalogue page: search, paging, new and edit dialogs with the API's field errors, delete with its refusal. */
 function CatalogPage(props: { spec: Spec }) {
@@ -173,12 +178,7 @@ function CatalogDialog(props: {
   const [ou, setOu] = useState(v.ou ?? '');
   const [parent, setParent] = useState(v.parent ?? '');
   const [description, setDescription] = useState(v.description ?? '');
-  const [operation, setOperation] = useState<'auto_wrap_up' | 'pop_up'>(
-    (v.operation as 'auto_wrap_up' | 'pop_up' | undefined) ?? 'auto_wrap_up',
-  );
-  const [businessResult, setBusinessResult] = useState(v.businessResult ?? '');
-  const [promptContent, setPromptContent] = useState(v.promptContent ?? '');
-  const [jumpAddress, setJumpAddress] = useState(v.jumpAddress ?? '');
+  const [op, setOp] = useState<TypeOperation>(typeOperationOf(v));
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [failure, setFailure] = useState<string>();
 
@@ -198,14 +198,7 @@ function CatalogDialog(props: {
       if (ou) body.ou = ou;
       if (description.trim()) body.description = description.trim();
     }
-    if (spec.kind === 'types') {
-      body.operation = operation;
-      if (businessResult.trim()) body.businessResult = businessResult.trim();
-      if (operation === 'pop_up') {
-        body.promptContent = promptContent.trim();
-        body.jumpAddress = jumpAddress.trim();
-      }
-    }
+    if (spec.kind === 'types') Object.assign(body, typeOperationBody(op));
     try {
       const saved = await api<Item>('PUT', `/v1/${spec.kind}/${encodeURIComponent(key)}`, { body });
       await props.onSaved(saved);
@@ -290,48 +283,7 @@ function CatalogDialog(props: {
             />
           </>
         )}
-        {spec.kind === 'types' ? (
-          <>
-            <Select
-              label="Operation type"
-              name="operation"
-              value={operation}
-              onChange={(o) => setOperation(o as 'auto_wrap_up' | 'pop_up')}
-              options={[
-                { value: 'auto_wrap_up', label: OPERATION_LABEL.auto_wrap_up },
-                { value: 'pop_up', label: OPERATION_LABEL.pop_up },
-              ]}
-            />
-            {operation === 'pop_up' ? (
-              <>
-                <TextArea
-                  label="Prompt content"
-                  name="promptContent"
-                  value={promptContent}
-                  onInput={setPromptContent}
-                  error={errors.promptContent}
-                  required
-                />
-                <TextInput
-                  label="Jump address"
-                  name="jumpAddress"
-                  value={jumpAddress}
-                  onInput={setJumpAddress}
-                  error={errors.jumpAddress}
-                  required
-                />
-              </>
-            ) : null}
-            <TextInput
-              label="Business result"
-              name="businessResult"
-              value={businessResult}
-              onInput={setBusinessResult}
-              error={errors.businessResult}
-              required={operation === 'auto_wrap_up'}
-            />
-          </>
-        ) : null}
+        {spec.kind === 'types' ? <TypeOperationFields value={op} onChange={setOp} errors={errors} /> : null}
       </form>
     </Dialog>
   );

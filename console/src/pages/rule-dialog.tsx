@@ -1,6 +1,12 @@
 import { useState } from 'preact/hooks';
 import { api, fieldErrors, messageOf } from '../api';
 import { optionsOf, useCatalog } from '../catalog';
+import {
+  type TypeOperation,
+  TypeOperationFields,
+  typeOperationBody,
+  typeOperationOf,
+} from '../components/type-operation-fields';
 import { Dialog, Field, Notice, type Option, Select, TextArea, TextInput } from '../components/ui';
 import { type BlocklistType, DIRECTION_OPTIONS, type Group, type Rule, type ValidityUnit } from '../model';
 
@@ -429,10 +435,7 @@ function TypeForm(props: {
   const [name, setName] = useState('');
   const [ou, setOu] = useState(props.defaultOu);
   const [description, setDescription] = useState('');
-  const [operation, setOperation] = useState<'auto_wrap_up' | 'pop_up'>('auto_wrap_up');
-  const [businessResult, setBusinessResult] = useState('');
-  const [promptContent, setPromptContent] = useState('');
-  const [jumpAddress, setJumpAddress] = useState('');
+  const [op, setOp] = useState<TypeOperation>(typeOperationOf({}));
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [failure, setFailure] = useState<string>();
 
@@ -441,24 +444,20 @@ function TypeForm(props: {
     setFailure(undefined);
     const missing: Record<string, string> = {};
     if (!name.trim()) missing.name = 'Give the type a name';
-    if (operation === 'auto_wrap_up' && !businessResult.trim())
+    if (op.operation === 'auto_wrap_up' && !op.businessResult.trim())
       missing.businessResult = 'Auto Wrap Up needs a business result';
-    if (operation === 'pop_up' && !promptContent.trim())
+    if (op.operation === 'pop_up' && !op.promptContent.trim())
       missing.promptContent = 'Pop Up needs the prompt content';
-    if (operation === 'pop_up' && !jumpAddress.trim()) missing.jumpAddress = 'Pop Up needs a jump address';
+    if (op.operation === 'pop_up' && !op.jumpAddress.trim())
+      missing.jumpAddress = 'Pop Up needs a jump address';
     if (catalog.types.some((t) => t.id === idOf(name))) missing.name = 'A type with this name exists';
     if (Object.keys(missing).length > 0) {
       setErrors(missing);
       return;
     }
-    const body: Record<string, string> = { name: name.trim(), operation };
+    const body: Record<string, string> = { name: name.trim(), ...typeOperationBody(op) };
     if (ou) body.ou = ou;
     if (description.trim()) body.description = description.trim();
-    if (businessResult.trim()) body.businessResult = businessResult.trim();
-    if (operation === 'pop_up') {
-      body.promptContent = promptContent.trim();
-      body.jumpAddress = jumpAddress.trim();
-    }
     try {
       const t = await api<BlocklistType>('PUT', `/v1/types/${encodeURIComponent(idOf(name))}`, { body });
       await props.onCreated(t);
@@ -496,44 +495,7 @@ function TypeForm(props: {
         onInput={setDescription}
         error={errors.description}
       />
-      <Select
-        label="Operation type"
-        name="type-operation"
-        value={operation}
-        onChange={(v) => setOperation(v as 'auto_wrap_up' | 'pop_up')}
-        options={[
-          { value: 'auto_wrap_up', label: 'Auto Wrap Up' },
-          { value: 'pop_up', label: 'Pop Up' },
-        ]}
-      />
-      {operation === 'pop_up' ? (
-        <>
-          <TextArea
-            label="Prompt content"
-            name="type-prompt"
-            value={promptContent}
-            onInput={setPromptContent}
-            error={errors.promptContent}
-            required
-          />
-          <TextInput
-            label="Jump address"
-            name="type-jump"
-            value={jumpAddress}
-            onInput={setJumpAddress}
-            error={errors.jumpAddress}
-            required
-          />
-        </>
-      ) : null}
-      <TextInput
-        label="Business result"
-        name="type-business-result"
-        value={businessResult}
-        onInput={setBusinessResult}
-        error={errors.businessResult}
-        required={operation === 'auto_wrap_up'}
-      />
+      <TypeOperationFields value={op} onChange={setOp} errors={errors} namePrefix="type-" />
       <SubformActions what="type" onCancel={props.onCancel} onCreate={create} />
     </fieldset>
   );
