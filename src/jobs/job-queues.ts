@@ -1,6 +1,7 @@
 import type { ConnectionOptions } from 'bullmq';
 import { Cluster } from 'ioredis';
 import { JOB_QUEUE_PREFIX } from '../store/keys.js';
+import { quietErrors } from '../store/redis-client.js';
 
 /** The two bulk queues: imports and exports run apart so a long export never waits behind imports. */
 export const QUEUE_NAMES = { import: 'import', export: 'export' } as const;
@@ -35,15 +36,19 @@ export function bullClusterConnection(
   failFast?: { enableOfflineQueue: false; maxRetriesPerRequest: number },
 ): Cluster {
   const u = new URL(url);
-  return new Cluster([{ host: u.hostname || '127.0.0.1', port: Number(u.port || 6379) }], {
-    ...(failFast ? { enableOfflineQueue: false } : {}),
-    redisOptions: {
-      maxRetriesPerRequest: failFast ? failFast.maxRetriesPerRequest : null,
-      ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
-      ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
-      ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
-    },
-  });
+  // BullMQ reports the errors of the queues and workers that use it; this keeps one emitted before
+  // they hold the client (or after they let go of it) from being an unhandled 'error' event.
+  return quietErrors(
+    new Cluster([{ host: u.hostname || '127.0.0.1', port: Number(u.port || 6379) }], {
+      ...(failFast ? { enableOfflineQueue: false } : {}),
+      redisOptions: {
+        maxRetriesPerRequest: failFast ? failFast.maxRetriesPerRequest : null,
+        ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+        ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+        ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
+      },
+    }),
+  );
 }
 
 /** Connection settings for BullMQ and what to close afterwards. */
