@@ -1,10 +1,12 @@
 import type { Readable } from 'node:stream';
 import type { z } from 'zod';
 import type { NormalizationPolicy } from '../domain/number.js';
-import { conditionsKey, type Rule } from '../domain/rule.js';
+import type { Rule } from '../domain/rule.js';
 import { RuleInputError, ruleInputSchema, toRule } from '../domain/rule-input.js';
 import { restoreCell } from './csv-cells.js';
 import { csvRows } from './csv-records.js';
+import { type PlainColumns, plainColumns, plainRule } from './plain-row.js';
+import { WithinFileChecks } from './within-file-checks.js';
 
 /** The columns of a rules file (the import template), in template order. */
 export const RULES_CSV_COLUMNS = [
@@ -50,6 +52,13 @@ export type RulesCsvRow =
   | { readonly line: number; readonly error: RowError };
 
 export class CsvHeaderError extends Error {}
+
+/** A row the schema refused, with the column and reason to report. */
+class RowSchemaError extends Error {
+  constructor(readonly issue: { column: string; reason: string }) {
+    super(issue.reason);
+  }
+}
 
 /** Throws CsvHeaderError for a header import does not accept, naming what it does accept. */
 export function checkHeader(header: string[]): void {
@@ -210,11 +219,20 @@ function describeIssue(issue: z.core.$ZodIssue): { column: string; reason: strin
  */
 export async function* readRulesCsv(
   input: Readable,
-  options: { policy: NormalizationPolicy; now: number; withinFile?: boolean },
+  options: {
+    policy: NormalizationPolicy;
+    now: number;
+    withinFile?: boolean;
+    /** false: every row through the schema (the reference the fast paths are tested against). */
+    fastPaths?: boolean;
+  },
 ): AsyncGenerator<RulesCsvRow[]> {
   const withinFile = options.withinFile ?? true;
+  const fastPaths = options.fastPaths ?? true;
+  const updatedAt = Math.floor(options.now / 1000) * 1000;
   let headerWidth = 0;
   let columnAt: Partial<Record<string, number>> = {};
+  let plain: PlainColumns | undefined;
   // The row being read, and one accessor over it (not a closure per row).
   let current: string[] = [];
   const record: RawCell = (column) => {
@@ -225,9 +243,9 @@ export async function* readRulesCsv(
     checkHeader(header);
     headerWidth = header.length;
     columnAt = Object.fromEntries(header.map((c, i) => [c, i]));
+    if (fastPaths) plain = plainColumns(header);
   });
-  const usedIds = new Map<number, number>();
-  const conditions = new Map<string, number>();
+  const checks = withinFile ? new WithinFileChecks() : undefined;
   let dataRow = 0;
   for await (const batch of records) {
     const rows: RulesCsvRow[] = [];
@@ -250,45 +268,39 @@ export async function* readRulesCsv(
   }
 
   function readRow(cells: string[], line: number, dataRow: number): RulesCsvRow {
-    current = cells;
     try {
-      const rawId = cell(record, 'id');
-      if (rawId !== undefined && !/^\d{1,10}$/.test(rawId)) {
-        throw new RuleInputError('id', `"${rawId}" is not a whole number from 1 to 4294967295`);
-      }
-      const id = rawId === undefined ? dataRow : Number(rawId);
-      let input = plainInput(record);
-      if (input === undefined) {
-        const parsed = ruleInputSchema.safeParse(inputOf(record));
-        if (!parsed.success) {
-          return { line, error: { line, ...describeIssue(parsed.error.issues[0]) } };
-        }
-        input = parsed.data;
-      }
-      const rule = toRule(input, { id, policy: options.policy, now: options.now });
-      const expiresAt = instantOf(record, 'expires_at');
-      instantOf(record, 'created_at');
-      if (expiresAt !== undefined) rule.expiresAt = Math.floor(expiresAt / 1000) * 1000;
-      if (!withinFile) return { line, rule };
-      const idLine = usedIds.get(id);
-      if (idLine !== undefined) throw new RuleInputError('id', `id ${id} is already used on line ${idLine}`);
-      const key = conditionsKey(rule);
-      const dupLine = conditions.get(key);
-      if (dupLine !== undefined) {
-        throw new RuleInputError(
-          'called',
-          `duplicate of the rule on line ${dupLine} (identical conditions); not loaded`,
-        );
-      }
-      usedIds.set(id, line);
-      conditions.set(key, line);
+      const rule =
+        (plain && plainRule(cells, plain, dataRow, options.policy, updatedAt)) ?? fullRule(cells, dataRow);
+      checks?.accept(rule, line);
       return { line, rule };
     } catch (error) {
+      if (error instanceof RowSchemaError) return { line, error: { line, ...error.issue } };
       if (!(error instanceof RuleInputError)) throw error;
       return {
         line,
         error: { line, column: FIELD_OF_COLUMN[error.field] ?? error.field, reason: error.message },
       };
     }
+  }
+
+  /** A row through trimming, the formula mark, the schema and toRule(); throws what is wrong with it. */
+  function fullRule(cells: string[], dataRow: number): Rule {
+    current = cells;
+    const rawId = cell(record, 'id');
+    if (rawId !== undefined && !/^\d{1,10}$/.test(rawId)) {
+      throw new RuleInputError('id', `"${rawId}" is not a whole number from 1 to 4294967295`);
+    }
+    const id = rawId === undefined ? dataRow : Number(rawId);
+    let input = fastPaths ? plainInput(record) : undefined;
+    if (input === undefined) {
+      const parsed = ruleInputSchema.safeParse(inputOf(record));
+      if (!parsed.success) throw new RowSchemaError(describeIssue(parsed.error.issues[0]));
+      input = parsed.data;
+    }
+    const rule = toRule(input, { id, policy: options.policy, now: options.now });
+    const expiresAt = instantOf(record, 'expires_at');
+    instantOf(record, 'created_at');
+    if (expiresAt !== undefined) rule.expiresAt = Math.floor(expiresAt / 1000) * 1000;
+    return rule;
   }
 }
