@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { type Readable, Transform } from 'node:stream';
 import { parse as parseSync } from 'csv-parse/sync';
 import { cgError } from '../domain/errors.js';
@@ -10,9 +11,10 @@ import { CsvHeaderError, checkHeader } from './rules-csv.js';
  * UTF-8 (another encoding), with the line where it was found.
  */
 export function utf8Guard(): Transform {
-  const decoder = new TextDecoder('utf-8', { fatal: true });
   let line = 1;
   let first = true;
+  // The first bytes of a character that the chunk before ended inside.
+  let carry: Buffer | undefined;
   return new Transform({
     transform(chunk: Buffer, _enc, done) {
       if (
@@ -33,27 +35,45 @@ export function utf8Guard(): Transform {
           ),
         );
       }
-      try {
-        decoder.decode(chunk, { stream: true });
-      } catch {
+      // Checked without decoding (the readers decode it later): up to the chunk's last whole character.
+      const bytes = carry ? Buffer.concat([carry, chunk]) : chunk;
+      const end = wholeCharacters(bytes);
+      if (!isUtf8(bytes.subarray(0, end))) {
         return done(
           csvInvalid(
             `the file is not UTF-8 text (an invalid byte near line ${line}); save it as UTF-8 (with or without BOM)`,
           ),
         );
       }
+      carry = end < bytes.length ? Buffer.from(bytes.subarray(end)) : undefined;
       line += countLines(chunk, chunk.length);
       done(null, chunk);
     },
     flush(done) {
-      try {
-        decoder.decode();
-        done();
-      } catch {
+      if (carry)
         done(csvInvalid('the file is not UTF-8 text (it ends inside a character); save it as UTF-8'));
-      }
+      else done();
     },
   });
+}
+
+/** The length of `bytes` without a UTF-8 character that its end cuts short (a lead byte and too few continuations). */
+function wholeCharacters(bytes: Buffer): number {
+  const n = bytes.length;
+  let i = n - 1;
+  while (i >= 0 && n - i <= 3 && (bytes[i]! & 0xc0) === 0x80) i--;
+  if (i < 0) return n;
+  const lead = bytes[i]!;
+  // Only a valid lead byte starts a character worth waiting for; anything else fails the check now.
+  const length =
+    lead >= 0xc2 && lead <= 0xdf
+      ? 2
+      : lead >= 0xe0 && lead <= 0xef
+        ? 3
+        : lead >= 0xf0 && lead <= 0xf4
+          ? 4
+          : 1;
+  return length > n - i ? i : n;
 }
 
 function countLines(chunk: Buffer, end: number): number {
