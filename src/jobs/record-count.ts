@@ -107,7 +107,11 @@ export async function scanCsv(
     for await (const chunk of input as AsyncIterable<Buffer>) {
       if (quick && headerDone && !comment && (state === 0 || state === 1) && quickChunk(chunk)) {
         if (records - 1 > limit) {
-          return { records: records - 1, exceeded: true, header: Buffer.concat(headerBytes).toString('utf8') };
+          return {
+            records: records - 1,
+            exceeded: true,
+            header: Buffer.concat(headerBytes).toString('utf8'),
+          };
         }
         continue;
       }
