@@ -1,11 +1,12 @@
 import type { NormalizationPolicy } from '../domain/number.js';
 import { MAX_NUMBER_LENGTH, normalizeNumber } from '../domain/number.js';
 import type { Rule } from '../domain/rule.js';
+import { expiresAtFor } from '../domain/validity.js';
 
 /**
  * The fast path of the rules-file reader (rules-csv.ts) for the rows a large file is made of: ids
- * and numbers of plain digits, names and remarks of plain text, no expiry, validity or calling
- * country. Such a row becomes the rule that the full path (trim, formula mark, schema, toRule) would
+ * and numbers of plain digits, names and remarks of plain text, a validity in plain words (or
+ * none), no expiry instant or calling country. Such a row becomes the rule that the full path (trim, formula mark, schema, toRule) would
  * make, read straight from the cells; any other row gives undefined and goes the full path, which also
  * words every error. test/jobs/plain-row.test.ts holds both paths equal over generated files.
  */
@@ -20,7 +21,9 @@ export interface PlainColumns {
   /** The name columns as [cell index, rule field]. */
   readonly names: ReadonlyArray<readonly [number, NameField]>;
   readonly remarks: number;
-  /** Columns a plain row leaves blank (validity, calling country, instants). */
+  readonly validityValue: number;
+  readonly validityUnit: number;
+  /** Columns a plain row leaves blank (calling country, instants). */
   readonly blank: readonly number[];
 }
 
@@ -35,7 +38,8 @@ const NAME_COLUMNS: ReadonlyArray<readonly [string, NameField]> = [
   ['customer_group', 'customerGroup'],
   ['user', 'user'],
 ];
-const BLANK_COLUMNS = ['validity_value', 'validity_unit', 'calling_country', 'expires_at', 'created_at'];
+const BLANK_COLUMNS = ['calling_country', 'expires_at', 'created_at'];
+const UNITS = new Set(['hour', 'day', 'month', 'year']);
 
 /** The column positions of a checked header (lower-cased names). */
 export function plainColumns(header: readonly string[]): PlainColumns {
@@ -48,6 +52,8 @@ export function plainColumns(header: readonly string[]): PlainColumns {
     action: at('action'),
     names: NAME_COLUMNS.map(([c, f]) => [at(c), f] as const).filter(([i]) => i >= 0),
     remarks: at('remarks'),
+    validityValue: at('validity_value'),
+    validityUnit: at('validity_unit'),
     blank: BLANK_COLUMNS.map(at).filter((i) => i >= 0),
   };
 }
@@ -94,18 +100,49 @@ function plainNumber(v: string, policy: NormalizationPolicy): string | undefined
   }
 }
 
+/** What the fast path reads a file with: its columns, the tenant's number policy and the read's time. */
+export interface PlainReading {
+  readonly columns: PlainColumns;
+  readonly policy: NormalizationPolicy;
+  /** The time validities count from; rules are written at its whole second. */
+  readonly now: number;
+  /** Expiry per validity ("30 day"): the same for every row of the file. */
+  readonly expiries: Map<string, number>;
+}
+
+export const plainReading = (
+  header: readonly string[],
+  policy: NormalizationPolicy,
+  now: number,
+): PlainReading => ({ columns: plainColumns(header), policy, now, expiries: new Map() });
+
+/** The expiry of a plain validity (1-120 and a unit in lower case); null: none; undefined: not plain. */
+function plainExpiry(cells: readonly string[], r: PlainReading): number | null | undefined {
+  const value = raw(cells, r.columns.validityValue);
+  const unit = raw(cells, r.columns.validityUnit);
+  if (value === '' && unit === '') return null;
+  if (!digits(value, 3) || !UNITS.has(unit)) return undefined;
+  const n = Number(value);
+  if (n < 1 || n > 120) return undefined;
+  const key = `${n} ${unit}`;
+  let at = r.expiries.get(key);
+  if (at === undefined) {
+    at = expiresAtFor({ value: n, unit: unit as 'hour' | 'day' | 'month' | 'year' }, r.now);
+    r.expiries.set(key, at);
+  }
+  return at;
+}
+
 /**
  * The row's rule, or undefined when the row is not plain (the full path then reads it). `dataRow` is
- * the id of a row without one; `updatedAt` the rules' written time (whole seconds).
+ * the id of a row without one.
  */
-export function plainRule(
-  cells: readonly string[],
-  c: PlainColumns,
-  dataRow: number,
-  policy: NormalizationPolicy,
-  updatedAt: number,
-): Rule | undefined {
+export function plainRule(cells: readonly string[], r: PlainReading, dataRow: number): Rule | undefined {
+  const c = r.columns;
+  const policy = r.policy;
   for (let i = 0; i < c.blank.length; i++) if (raw(cells, c.blank[i]!) !== '') return undefined;
+  const expiresAt = plainExpiry(cells, r);
+  if (expiresAt === undefined) return undefined;
   const rawId = raw(cells, c.id);
   let id = dataRow;
   if (rawId !== '') {
@@ -141,7 +178,7 @@ export function plainRule(
     if (v !== '' && !plainName(v)) return undefined;
   }
   // Fields in toRule()'s order.
-  const rule: Rule = { id, direction, action, updatedAt };
+  const rule: Rule = { id, direction, action, updatedAt: Math.floor(r.now / 1000) * 1000 };
   if (called !== undefined) rule.called = called;
   if (calling !== undefined) rule.calling = calling;
   for (let i = 0; i < c.names.length; i++) {
@@ -150,5 +187,6 @@ export function plainRule(
     if (v !== '') rule[field] = v;
   }
   if (remarks !== '') rule.remarks = remarks;
+  if (expiresAt !== null) rule.expiresAt = expiresAt;
   return rule;
 }

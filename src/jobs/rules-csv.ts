@@ -5,7 +5,7 @@ import type { Rule } from '../domain/rule.js';
 import { RuleInputError, ruleInputSchema, toRule } from '../domain/rule-input.js';
 import { restoreCell } from './csv-cells.js';
 import { csvRows } from './csv-records.js';
-import { type PlainColumns, plainColumns, plainRule } from './plain-row.js';
+import { type PlainReading, plainReading, plainRule } from './plain-row.js';
 import { WithinFileChecks } from './within-file-checks.js';
 
 /** The columns of a rules file (the import template), in template order. */
@@ -229,10 +229,9 @@ export async function* readRulesCsv(
 ): AsyncGenerator<RulesCsvRow[]> {
   const withinFile = options.withinFile ?? true;
   const fastPaths = options.fastPaths ?? true;
-  const updatedAt = Math.floor(options.now / 1000) * 1000;
   let headerWidth = 0;
   let columnAt: Partial<Record<string, number>> = {};
-  let plain: PlainColumns | undefined;
+  let plain: PlainReading | undefined;
   // The row being read, and one accessor over it (not a closure per row).
   let current: string[] = [];
   const record: RawCell = (column) => {
@@ -243,7 +242,7 @@ export async function* readRulesCsv(
     checkHeader(header);
     headerWidth = header.length;
     columnAt = Object.fromEntries(header.map((c, i) => [c, i]));
-    if (fastPaths) plain = plainColumns(header);
+    if (fastPaths) plain = plainReading(header, options.policy, options.now);
   });
   const checks = withinFile ? new WithinFileChecks() : undefined;
   let dataRow = 0;
@@ -269,8 +268,7 @@ export async function* readRulesCsv(
 
   function readRow(cells: string[], line: number, dataRow: number): RulesCsvRow {
     try {
-      const rule =
-        (plain && plainRule(cells, plain, dataRow, options.policy, updatedAt)) ?? fullRule(cells, dataRow);
+      const rule = (plain && plainRule(cells, plain, dataRow)) ?? fullRule(cells, dataRow);
       checks?.accept(rule, line);
       return { line, rule };
     } catch (error) {

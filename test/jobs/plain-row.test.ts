@@ -134,7 +134,7 @@ const cellOf: Record<(typeof COLUMNS)[number], fc.Arbitrary<string>> = {
   ),
   validity_value: fc.oneof(
     { weight: 5, arbitrary: fc.constant('') },
-    { weight: 1, arbitrary: fc.constantFrom('1', '30', '121', 'x') },
+    { weight: 1, arbitrary: fc.constantFrom('1', '30', '121', '0', '007', ' 5', 'x') },
   ),
   validity_unit: fc.oneof(
     { weight: 5, arbitrary: fc.constant('') },
@@ -166,6 +166,8 @@ const plainCellOf: Partial<Record<(typeof COLUMNS)[number], fc.Arbitrary<string>
   ou: fc.constantFrom('', 'sales'),
   user: fc.constantFrom('', 'ann'),
   remarks: fc.constantFrom('', 'bulk 1', 'a, b', 'é'),
+  validity_value: fc.constantFrom('', '', '1', '30', '120'),
+  validity_unit: fc.constantFrom('', '', 'hour', 'day', 'month', 'year'),
 };
 
 const quote = (v: string) => (/[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
