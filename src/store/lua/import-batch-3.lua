@@ -30,8 +30,6 @@ if mark >= last then return { 0, 0, 0, 0 } end
 if mark >= first then return { -1, 0, 0, 0 } end
 
 local nErr = tonumber(ARGV[6])
--- Two prefixes per argument: at most a couple a rule (see preloadSplits).
-preloadSplits(#ARGV * 2)
 if tonumber(redis.call('GET', KEYS[1]) or '0') + (#ARGV - 10 - nErr) > 4294967295 then
   return redis.error_reply('CG_ERR_LIMIT_EXCEEDED the tenant has used up its rule ids')
 end

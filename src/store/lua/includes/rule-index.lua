@@ -62,34 +62,19 @@ end
 
 -- Split prefixes seen by this script call: a batch of rules shares most of them.
 local splitCache = { c = {}, g = {} }
--- Sides whose whole split set is in splitCache (preloadSplits): a prefix missing there is not split.
-local splitComplete = { c = false, g = false }
 -- Per side, the depth of the leaf the last lookup found: random numbers mostly end at one depth.
 local lastDepth = { c = 0, g = 0 }
 
--- For a script about to look up many numbers: reads a side's whole split set in one command when it
--- has at most `limit` prefixes, so each lookup is table reads instead of a command per level. Beyond
--- a couple of prefixes a rule, building the table costs more than the commands it saves.
-local function preloadSplits(limit)
-  for side, cache in pairs(splitCache) do
-    local key = P .. 'ns:' .. side
-    if redis.call('SCARD', key) <= limit then
-      for _, prefix in ipairs(redis.call('SMEMBERS', key)) do cache[prefix] = true end
-      splitComplete[side] = true
-    end
-  end
-end
-
 -- The bucket prefix holding `fixed`: the shortest prefix that is not split (or fixed itself).
--- Runs for every rule of a bulk import. Without the whole split set at hand, it first tries the depth
--- of the previous leaf (one command for both levels: the parent split, the prefix not), then walks
--- down from the root a level at a time.
+-- Runs for every rule of a bulk import. It first tries the depth of the previous leaf (one command
+-- for both levels: the parent split, the prefix not), then walks down from the root a level at a
+-- time. (Reading a side's whole split set up front, even a small one, cost an import more than the
+-- lookups it saved.)
 local function numberLeaf(side, fixed)
   if fixed == 'anonymous' then return 'anon' end
   local cache, n, k, prefix = splitCache[side], #fixed, 0, ''
-  local complete = splitComplete[side]
   local d = lastDepth[side]
-  if not complete and d > 0 and d < n then
+  if d > 0 and d < n then
     local parent, here = string.sub(fixed, 1, d - 1), string.sub(fixed, 1, d)
     local parentSplit, hereSplit = cache[parent], cache[here]
     if parentSplit == nil or hereSplit == nil then
@@ -101,7 +86,6 @@ local function numberLeaf(side, fixed)
   end
   while k < n do
     local split = cache[prefix]
-    if split == nil and complete then split = false end
     if split == nil then
       split = redis.call('SISMEMBER', P .. 'ns:' .. side, prefix) == 1
       cache[prefix] = split
