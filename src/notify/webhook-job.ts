@@ -1,4 +1,4 @@
-import type { NotifyEventType } from './notify-event-types.js';
+import type { NotifyEventType } from '../domain/notify-event-types.js';
 import type { WebhookTarget } from './webhook-settings.js';
 
 /**
