@@ -1,7 +1,7 @@
 import { apiDepsOver } from '../api/api-deps.js';
 import { buildApiApp } from '../api/app.js';
 import { withinMs } from '../bounded.js';
-import { SecretBox } from '../jobs/secret-box.js';
+import { SecretBox } from '../secret-box.js';
 import { connectedWithin, failFastClient } from '../store/redis-client.js';
 import { featureRoutesOf } from './api-routes.js';
 import { type RoleStarter, storeOptionsOf } from './roles.js';

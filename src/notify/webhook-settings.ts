@@ -1,5 +1,5 @@
 import type { NotifyEventType } from '../domain/notify-event-types.js';
-import type { SecretBox } from '../jobs/secret-box.js';
+import type { SecretBox } from '../secret-box.js';
 import type { TenantParams } from '../store/tenant-params.js';
 import { readWebhookSecret } from './webhook-secret.js';
 

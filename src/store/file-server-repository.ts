@@ -14,7 +14,7 @@ import { parseInput, readHashObject, readHashObjects } from './hash-objects.js';
 import { bulkKeys } from './keys.js';
 import type { RedisClient } from './redis-client.js';
 
-/** Seals and opens secrets at rest (src/jobs/secret-box.ts). */
+/** Seals and opens secrets at rest (src/secret-box.ts). */
 export interface Sealer {
   seal(plain: string): string;
   open(sealed: string): string;
