@@ -11,7 +11,7 @@ import { RuleRepository } from '../store/rule-repository.js';
 import type { StoreOptions } from '../store/store-options.js';
 import { policyOf } from '../store/tenant-params.js';
 import { TenantRepository } from '../store/tenant-repository.js';
-import { csvLine } from './csv-cells.js';
+import { csvLine } from './csv-writer.js';
 import type { ImportCounts, ImportParams, ImportResult } from './import-params.js';
 import { checkImportRow, importRowContext } from './import-row-checks.js';
 import { asCsvError, utf8Guard, validateImportFile } from './import-validation.js';
