@@ -19,7 +19,7 @@ const IMPORT =
   /(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s*'(\.[^']+)'|(?:^|\n)\s*import\s*'(\.[^']+)'|\bimport\(\s*'(\.[^']+)'\s*\)/g;
 
 /** file → the files it imports, as paths from the repository root. */
-export function importGraph(files: readonly string[]): Map<string, string[]> {
+function importGraph(files: readonly string[]): Map<string, string[]> {
   const graph = new Map<string, string[]>();
   for (const file of files) {
     const text = readFileSync(file, 'utf8');
@@ -34,7 +34,7 @@ export function importGraph(files: readonly string[]): Map<string, string[]> {
 }
 
 /** The loops of files (strongly connected components of more than one file, or a file importing itself). */
-export function importLoops(graph: ReadonlyMap<string, readonly string[]>): string[][] {
+function importLoops(graph: ReadonlyMap<string, readonly string[]>): string[][] {
   let next = 0;
   const index = new Map<string, number>();
   const low = new Map<string, number>();
@@ -98,7 +98,7 @@ const FORBIDDEN: ReadonlyArray<{ from: RegExp; to: RegExp; why: string }> = [
   { from: /^app$/, to: /^cli$/, why: 'the CLI calls src/app, not the other way round' },
 ];
 
-export function directionViolations(graph: ReadonlyMap<string, readonly string[]>): string[] {
+function directionViolations(graph: ReadonlyMap<string, readonly string[]>): string[] {
   const out: string[] = [];
   for (const [file, targets] of graph) {
     const from = folderOf(file);
