@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { parse } from 'csv-parse/sync';
+import { stringify } from 'csv-stringify/sync';
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
 import { neutraliseCell, restoreCell } from '../../src/jobs/csv-cells.js';
@@ -43,6 +44,16 @@ describe('CSV writer', () => {
         );
       }),
       { numRuns: 500 },
+    );
+  });
+
+  it('writes every row exactly as csv-stringify with the protection as its cast writes it', () => {
+    const FILE = { cast: { string: neutraliseCell }, record_delimiter: '\r\n', quote_record_delimiter: true };
+    fc.assert(
+      fc.property(rows, (rs) => {
+        assert.equal(csvRows(rs), stringify(rs, FILE));
+      }),
+      { numRuns: 1000 },
     );
   });
 
