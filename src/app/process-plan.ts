@@ -1,4 +1,4 @@
-import { ROLE_NAMES, type RoleName } from '../cli/serve-roles.js';
+import { ROLE_NAMES, type RoleName } from './roles.js';
 
 /** The roles that answer calls: nothing else may share their process (and event loop) when split. */
 export const CALL_ROLES: readonly RoleName[] = ['ari', 'esl'];

@@ -1,5 +1,3 @@
-import { startHealthServer } from '../cli/health-server.js';
-import { UsageError } from '../cli/output.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { NotifyService } from '../notify/notify-service.js';
@@ -7,17 +5,9 @@ import { ensureRedis, logRedisInUse } from '../store/embedded-redis.js';
 import { createRedisClient, type RedisClient } from '../store/redis-client.js';
 import { checkServer } from '../store/server-check.js';
 import { SyncRegistry } from '../store/sync-registry.js';
-import '../cli/serve-builtin-roles.js';
-import '../notify/serve-notify.js';
-import { storeOptionsOf } from '../cli/serve-builtin-roles.js';
-import '../jobs/serve-jobs.js';
-import {
-  ROLE_NAMES,
-  type RoleName,
-  type RunningRole,
-  roleStarter,
-  type ServeContext,
-} from '../cli/serve-roles.js';
+import { startHealthServer } from './health-server.js';
+import { ROLE_STARTERS } from './role-starters.js';
+import { ROLE_NAMES, type RoleName, type RunningRole, type ServeContext, storeOptionsOf } from './roles.js';
 
 /** Order of stopping: stop taking calls and jobs (drain live calls), then the API, then the shared pieces. */
 const STOP_ORDER: readonly RoleName[][] = [['ari', 'esl', 'worker'], ['api']];
@@ -107,9 +97,7 @@ export function startServer(config: Config, roles: ReadonlySet<RoleName>, log: L
     };
     for (const name of ROLE_NAMES) {
       if (!roles.has(name) || stopping) continue;
-      const start = roleStarter(name);
-      if (!start) throw new UsageError(`role ${name} is not available in this build`);
-      running.set(name, await start({ ...ctx, log: log.child({ role: name }) }));
+      running.set(name, await ROLE_STARTERS[name]({ ...ctx, log: log.child({ role: name }) }));
       log.info({ role: name }, 'role started');
     }
     const health = stopping ? undefined : await startHealthServer(ctx);

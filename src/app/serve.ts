@@ -1,5 +1,3 @@
-import type { RoleName } from '../cli/serve-roles.js';
-import { armStopDeadline } from '../cli/shutdown-deadline.js';
 import type { Config } from '../config.js';
 import { createLogger, type Logger, logLineSink } from '../log.js';
 import { installSafetyNet } from '../process-safety-net.js';
@@ -8,6 +6,8 @@ import { monitorLoopDelay } from './loop-delay.js';
 import { answerMetricsAsks, mergeSiblingMetrics } from './metrics-relay.js';
 import { type ProcessSpec, planProcesses } from './process-plan.js';
 import { startServer } from './role-server.js';
+import type { RoleName } from './roles.js';
+import { armStopDeadline } from './shutdown-deadline.js';
 import { READY_MESSAGE } from './supervised-child.js';
 import { Supervisor } from './supervisor.js';
 

@@ -1,7 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { Backoff } from '../backoff.js';
 import type { Logger } from '../log.js';
-import { Backoff } from '../pbx/asterisk/backoff.js';
 import { type LineSink, relayLines } from './log-relay.js';
 import type { ProcessSpec } from './process-plan.js';
 

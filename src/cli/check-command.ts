@@ -1,7 +1,6 @@
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { Command } from 'commander';
-import { stringify } from 'csv-stringify';
 import { z } from 'zod';
 import { rawCallSchema, toCallContext } from '../domain/call-context.js';
 import type { Decision } from '../domain/decision.js';
@@ -10,6 +9,7 @@ import { actionSchema, callDirectionSchema, countrySchema } from '../domain/rule
 import type { DecisionEngine } from '../engine/decision-engine.js';
 import { dumpIndex } from '../engine/index-dump.js';
 import { csvRecords } from '../jobs/csv-records.js';
+import { csvStream } from '../jobs/csv-writer.js';
 import { apiTarget, callApi } from './api-client.js';
 import { loadOfflineEngine } from './offline-rules.js';
 import { EXIT, err, out, UsageError } from './output.js';
@@ -84,10 +84,7 @@ async function runBatch(
   defaultDirection: 'inbound' | 'outbound',
 ): Promise<number> {
   const records = csvRecords(source, () => {});
-  const writer = stringify({
-    header: true,
-    columns: ['called', 'calling', 'direction', 'task', 'action', 'rule_id', 'outcome'],
-  });
+  const writer = csvStream(['called', 'calling', 'direction', 'task', 'action', 'rule_id', 'outcome']);
   writer.pipe(process.stdout);
   let bad = 0;
   for await (const batch of records)

@@ -1,9 +1,9 @@
 import { type Command, Option } from 'commander';
 import { z } from 'zod';
+import { ROLE_NAMES } from '../app/roles.js';
 import { serve } from '../app/serve.js';
 import { loadConfig } from '../config.js';
 import { UsageError } from './output.js';
-import { ROLE_NAMES } from './serve-roles.js';
 
 export const rolesSchema = z
   .string()

@@ -24,7 +24,7 @@ export interface CallContext {
   readonly at: number;
 }
 
-/** A call as it arrives from outside (API, CLI, PBX): raw numbers. */
+/** A call as it arrives from outside (API, CLI, PBX): raw numbers. The PBXes' IncomingCall is one too. */
 export const rawCallSchema = z
   .object({
     called: z.string().max(256).default(''),
@@ -39,17 +39,14 @@ export const rawCallSchema = z
     at: z.number().int().min(0).optional(),
   })
   .strict();
-export type RawCall = z.input<typeof rawCallSchema>;
+/** A raw call once checked (the schema's defaults filled in): what toCallContext() takes. */
+export type RawCall = Readonly<z.output<typeof rawCallSchema>>;
 
 /**
  * Normalises a raw call for decide(). The calling country is not derived here: parsing a number costs
  * more than the decision, and only rules with a calling country need it (see callingCountryOf).
  */
-export function toCallContext(
-  raw: z.output<typeof rawCallSchema>,
-  policy: NormalizationPolicy,
-  now: number,
-): CallContext {
+export function toCallContext(raw: RawCall, policy: NormalizationPolicy, now: number): CallContext {
   const calling = normalizeCallingNumber(raw.calling, policy);
   return {
     called: normalizeCallNumber(raw.called, policy),

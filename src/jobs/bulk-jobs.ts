@@ -1,5 +1,6 @@
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
+import { SecretBox } from '../secret-box.js';
 import { FileServerRepository } from '../store/file-server-repository.js';
 import { JobFileStore } from '../store/job-files.js';
 import type { RedisClient } from '../store/redis-client.js';
@@ -8,7 +9,6 @@ import { FileServerHostPolicy } from './file-server-hosts.js';
 import { JobService } from './job-service.js';
 import { type JobWorkerOptions, startJobWorkers } from './job-worker.js';
 import { ScheduleService } from './schedule-service.js';
-import { SecretBox } from './secret-box.js';
 
 export interface BulkJobs {
   readonly service: JobService;

@@ -22,14 +22,3 @@ export function restoreCell(value: string): string {
     ? value.slice(1)
     : value;
 }
-
-/** One CSV line (RFC 4180 quoting), cells neutralised. */
-export function csvLine(cells: readonly string[]): string {
-  let line = '';
-  for (let i = 0; i < cells.length; i++) {
-    const v = neutraliseCell(cells[i]!);
-    if (i > 0) line += ',';
-    line += /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
-  }
-  return `${line}\r\n`;
-}

@@ -37,7 +37,7 @@ export interface ExportJobData {
   readonly tenant: string;
   readonly filter: ExportFilter;
   readonly target: ExportTarget;
-  /** The compression password, sealed (secret-box.ts): job data sits in Redis. */
+  /** The compression password, sealed (src/secret-box.ts): job data sits in Redis. */
   readonly sealedPassword: string;
   readonly startedBy: string;
   readonly scheduleId?: string;

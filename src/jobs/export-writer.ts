@@ -3,7 +3,7 @@ import { configure, ZipWriter } from '@zip.js/zip.js';
 import { cgError } from '../domain/errors.js';
 import type { Rule } from '../domain/rule.js';
 import { patternFixed } from '../store/keys.js';
-import { csvLine } from './csv-cells.js';
+import { csvLine, csvRows } from './csv-writer.js';
 import { EXPORT_LIMIT, EXPORT_PART_RECORDS, type ExportFilter } from './export-params.js';
 import { EXPORT_COLUMNS } from './rules-csv.js';
 
@@ -104,16 +104,18 @@ export async function writeEncryptedExport(
     let headerSent = false;
     const part = new ReadableStream<Uint8Array>({
       pull: async (controller) => {
-        let text = headerSent ? '' : header;
-        headerSent = true;
+        const rows: string[][] = [];
         for (let n = 0; n < ROWS_PER_CHUNK && pending !== undefined && inPart < partRecords; n++) {
           if (records >= limit) break;
-          text += csvLine(exportCells(pending));
+          rows.push(exportCells(pending));
           inPart++;
           records++;
           // Rules at hand are taken without an await (a promise per row costs more than the row).
           pending = at < buffer.length ? buffer[at++] : await next();
         }
+        // One csv-stringify call a chunk: its set-up costs more than a row.
+        const text = (headerSent ? '' : header) + (rows.length > 0 ? csvRows(rows) : '');
+        headerSent = true;
         if (text !== '') controller.enqueue(encoder.encode(text));
         if (pending === undefined || inPart >= partRecords || records >= limit) controller.close();
         options.onProgress?.(records);

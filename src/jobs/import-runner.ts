@@ -8,11 +8,10 @@ import { jobKeys, tenantKeys } from '../store/keys.js';
 import type { RedisClient } from '../store/redis-client.js';
 import { encodeRule } from '../store/rule-codec.js';
 import { RuleRepository } from '../store/rule-repository.js';
-import { runScript } from '../store/scripts.js';
 import type { StoreOptions } from '../store/store-options.js';
 import { policyOf } from '../store/tenant-params.js';
 import { TenantRepository } from '../store/tenant-repository.js';
-import { csvLine } from './csv-cells.js';
+import { csvLine } from './csv-writer.js';
 import type { ImportCounts, ImportParams, ImportResult } from './import-params.js';
 import { checkImportRow, importRowContext } from './import-row-checks.js';
 import { asCsvError, utf8Guard, validateImportFile } from './import-validation.js';
@@ -63,7 +62,7 @@ export class ImportRunner {
 
   constructor(
     private readonly client: RedisClient,
-    private readonly storeOptions: StoreOptions,
+    storeOptions: StoreOptions,
   ) {
     this.rules = new RuleRepository(client, storeOptions);
   }
@@ -311,39 +310,13 @@ export class ImportRunner {
   }
 
   /** Deletes the rules of the overwrite scope that the file did not write or match. Idempotent. */
-  private async purgeScope(run: ImportRun): Promise<number> {
-    const t = tenantKeys(run.tenant);
-    const k = jobKeys(run.tenant, run.jobId);
-    const p = run.params;
-    const buckets = (await this.client.smembers(t.tagDir('o', p.ou!))).map(Number).sort((a, b) => a - b);
-    let deleted = Number((await this.client.hget(k.progress, 'deleted')) ?? 0);
-    for (const b of buckets) {
-      const ids = (await this.client.smembers(t.tagBucket('o', b, p.ou!))).map(Number);
-      if (ids.length === 0) continue;
-      const inScope = (await this.rules.getMany(run.tenant, ids)).filter((r) => r.groupId === p.groupId);
-      if (inScope.length === 0) continue;
-      const seen = await this.client.smismember(k.seenBucket(b), ...inScope.map((r) => String(r.id)));
-      const gone = inScope.filter((_, i) => seen[i] === 0).map((r) => r.id);
-      if (gone.length === 0) continue;
-      // No change records: the reload at the end carries the deletion to the call nodes.
-      const raw = (await runScript(
-        this.client,
-        'delete-rules-3',
-        [t.ruleSeq, t.changes, t.version],
-        [t.prefix, '0', this.storeOptions.streamMaxLen, ...gone],
-      )) as unknown[];
-      deleted += raw.length - 1;
-      await this.client.hincrby(k.progress, 'deleted', raw.length - 1);
-    }
-    return deleted;
+  private purgeScope(run: ImportRun): Promise<number> {
+    return this.rules.purgeUnseen(run.tenant, run.jobId, { ou: run.params.ou!, groupId: run.params.groupId });
   }
 
   private async dropSeen(run: ImportRun): Promise<void> {
     if (run.params.overrideRule !== 'overwrite') return;
-    const k = jobKeys(run.tenant, run.jobId);
-    const buckets = await this.client.smembers(tenantKeys(run.tenant).tagDir('o', run.params.ou!));
-    const keys = [...new Set(buckets)].map((b) => k.seenBucket(Number(b)));
-    for (let i = 0; i < keys.length; i += 500) await this.client.del(...keys.slice(i, i + 500));
+    await this.rules.dropSeen(run.tenant, run.jobId, run.params.ou!);
   }
 }
 

@@ -3,6 +3,7 @@ import { finished } from 'node:stream/promises';
 import { type Job, UnrecoverableError } from 'bullmq';
 import { CallguardError, cgError } from '../domain/errors.js';
 import type { Logger } from '../log.js';
+import type { SecretBox } from '../secret-box.js';
 import type { FileServerRepository } from '../store/file-server-repository.js';
 import type { JobFileStore } from '../store/job-files.js';
 import { jobKeys } from '../store/keys.js';
@@ -20,7 +21,6 @@ import {
 import { ImportRunner } from './import-runner.js';
 import { recordImportFinished } from './job-audit.js';
 import { cancelledFailure, type JobCancels } from './job-cancel.js';
-import type { SecretBox } from './secret-box.js';
 import { SftpSession } from './sftp-session.js';
 
 export const UPLOAD_FILE = 'upload.csv';

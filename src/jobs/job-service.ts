@@ -5,6 +5,7 @@ import { type Job, Queue } from 'bullmq';
 import { withinMs } from '../bounded.js';
 import { cgError } from '../domain/errors.js';
 import type { Logger } from '../log.js';
+import type { SecretBox } from '../secret-box.js';
 import type { FileServerRepository } from '../store/file-server-repository.js';
 import { parseInput } from '../store/hash-objects.js';
 import type { JobFileStore } from '../store/job-files.js';
@@ -33,7 +34,6 @@ import { ERRORS_FILE, EXPORT_FILE, parseFailure, UPLOAD_FILE } from './job-proce
 import { bullQueueConnectionFor, type JobKind, QUEUE_NAMES, QUEUE_PREFIX } from './job-queues.js';
 import { type JobView, jobViewSchema } from './job-view.js';
 import { checkFileName, checkRelativePath } from './remote-path.js';
-import type { SecretBox } from './secret-box.js';
 
 export interface JobServiceDeps {
   readonly redisUrl: string;

@@ -3,29 +3,9 @@ import { posix } from 'node:path';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { Client, type ConnectConfig, type SFTPWrapper } from 'ssh2';
 import { CallguardError, cgError } from '../domain/errors.js';
+import { hostKeyFingerprint, type SftpTarget } from '../store/file-server-schemas.js';
 import { FileServerHostPolicy } from './file-server-hosts.js';
 import { checkFileName, checkRelativePath, isInside } from './remote-path.js';
-
-/** What it takes to reach a file server; secrets already decrypted. */
-export interface SftpTarget {
-  readonly host: string;
-  readonly port: number;
-  readonly username: string;
-  readonly password?: string;
-  readonly privateKey?: string;
-  readonly passphrase?: string;
-  /**
-   * SHA-256 of the server's host key, base64 (as `ssh-keygen -lf` prints after "SHA256:"). Unset: the
-   * key presented at the first connect is handed to onFirstHostKey to be pinned (trust on first use).
-   */
-  readonly hostKeySha256?: string;
-  /** Records the key of a server connected to for the first time; it is then required from then on. */
-  readonly onFirstHostKey?: (fingerprint: string) => Promise<void>;
-  /** The operator's allowlist of file-server hosts (default: any), checked after DNS resolution. */
-  readonly hostPolicy?: FileServerHostPolicy;
-  /** Absolute folder on the server that every path is relative to. */
-  readonly root: string;
-}
 
 /** How long connecting (TCP + SSH handshake + login) and each SFTP operation may take by default. */
 export const SFTP_TIMEOUT_MS = 15_000;
@@ -311,10 +291,6 @@ export class SftpSession {
     return this.target.host;
   }
 }
-
-/** A fingerprint as `ssh-keygen -l` prints it: "SHA256:" and unpadded base64. */
-export const hostKeyFingerprint = (text: string): string =>
-  `SHA256:${text.replace(/^SHA256:/, '').replace(/=+$/, '')}`;
 
 function realpath(sftp: SFTPWrapper, path: string): Promise<string> {
   return new Promise((resolve, reject) => sftp.realpath(path, (e, p) => (e ? reject(e) : resolve(p))));

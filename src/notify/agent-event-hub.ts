@@ -1,3 +1,4 @@
+import { backoffMs } from '../backoff.js';
 import type { Logger } from '../log.js';
 import { comparePositions, type EventStreamReader, type StreamEntry } from '../store/event-stream-reader.js';
 import type { RedisClient } from '../store/redis-client.js';
@@ -173,7 +174,8 @@ class TenantTail {
             { err: error, tenant: this.tenant },
             'agent streams: reading the event stream failed; retrying',
           );
-        await new Promise((r) => setTimeout(r, Math.min(5_000, 100 * 2 ** Math.min(failures, 6))));
+        const wait = backoffMs(failures + 1, { firstMs: 100, maxMs: 5_000, maxDoublings: 6 });
+        await new Promise((r) => setTimeout(r, wait));
       }
     }
   }

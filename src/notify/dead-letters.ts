@@ -1,5 +1,5 @@
+import type { NotifyEventType } from '../domain/notify-event-types.js';
 import type { RedisClient } from '../store/redis-client.js';
-import type { NotifyEventType } from './notify-event-types.js';
 import { notifyKeys } from './notify-keys.js';
 import type { WebhookJobData } from './webhook-job.js';
 import type { WebhookTarget } from './webhook-settings.js';

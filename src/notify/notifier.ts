@@ -1,3 +1,4 @@
+import { backoffMs } from '../backoff.js';
 import type { CallEvent, CallEventSink } from '../call/call-events.js';
 import type { Logger } from '../log.js';
 import { BoundedBuffer } from '../store/bounded-buffer.js';
@@ -151,7 +152,11 @@ export class Notifier implements CallEventSink {
         await this.withTimeout(this.write(batch));
       } catch (error) {
         this.failures++;
-        const wait = Math.min(5000, this.options.retryMs * 2 ** Math.min(this.failures - 1, 6));
+        const wait = backoffMs(this.failures, {
+          firstMs: this.options.retryMs,
+          maxMs: 5000,
+          maxDoublings: 6,
+        });
         if (this.failures === 1 || this.failures % 50 === 0) {
           this.deps.log.warn(
             { err: error, buffered: this.buffer.size, retryInMs: wait },

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { CallEvent } from '../call/call-events.js';
-import type { NotifyEventType } from './notify-event-types.js';
+import type { NotifyEventType } from '../domain/notify-event-types.js';
 
 /** A bulk job's end, for the campaign engine (see job-events.ts for the jobs worker's hook). */
 export interface JobFinishedData {

@@ -1,4 +1,5 @@
-import type { NotifyEventType } from './notify-event-types.js';
+import { backoffMs } from '../backoff.js';
+import type { NotifyEventType } from '../domain/notify-event-types.js';
 import type { WebhookTarget } from './webhook-settings.js';
 
 /**
@@ -49,6 +50,6 @@ export function backoffDelay(
   maxMs: number,
   random = Math.random,
 ): number {
-  const exp = Math.min(maxMs, baseMs * 2 ** Math.max(0, attemptsMade - 1));
+  const exp = backoffMs(attemptsMade, { firstMs: baseMs, maxMs });
   return Math.round(exp / 2 + (random() * exp) / 2);
 }

@@ -1,4 +1,4 @@
-import type { SecretBox } from '../jobs/secret-box.js';
+import type { SecretBox } from '../secret-box.js';
 
 /** What SecretBox.seal() writes: `v1.<12-byte nonce>.<16-byte tag>.<ciphertext>`, base64url. */
 const SEALED = /^v1\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]+$/;

@@ -1,6 +1,6 @@
-import type { SecretBox } from '../jobs/secret-box.js';
+import type { NotifyEventType } from '../domain/notify-event-types.js';
+import type { SecretBox } from '../secret-box.js';
 import type { TenantParams } from '../store/tenant-params.js';
-import type { NotifyEventType } from './notify-event-types.js';
 import { readWebhookSecret } from './webhook-secret.js';
 
 /** Which receiver an event type goes to. */

@@ -1,4 +1,5 @@
 import { Counter, Gauge } from 'prom-client';
+import { backoffMs } from '../backoff.js';
 import type { Logger } from '../log.js';
 import { metricsRegistry } from '../metrics.js';
 import type { AuditEntryInput, AuditLimits, AuditRepository } from './audit-repository.js';
@@ -110,7 +111,9 @@ export class AuditWriter implements AuditSink {
           if (this.failures++ === 0) {
             this.log.warn({ err: error, pending: this.buffer.size }, 'audit trail not written; retrying');
           }
-          this.schedule(Math.min(this.options.maxRetryMs, this.options.flushMs * 2 ** this.failures));
+          this.schedule(
+            backoffMs(this.failures + 1, { firstMs: this.options.flushMs, maxMs: this.options.maxRetryMs }),
+          );
         },
       );
     }, ms);

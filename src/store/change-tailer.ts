@@ -1,5 +1,6 @@
 import calculateSlot from 'cluster-key-slot';
 import { Cluster, Redis } from 'ioredis';
+import { backoffMs } from '../backoff.js';
 import type { Logger } from '../log.js';
 import { quietErrors, type RedisClient, retryStrategy } from './redis-client.js';
 
@@ -50,6 +51,8 @@ interface Lane {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** A failed read is retried after 100 ms, doubling up to 5 s. */
+const RETRY = { firstMs: 100, maxMs: 5000 };
 const STANDALONE = 'redis';
 /** CLIENT LIST shows the tailer's connections under this name. */
 export const SYNC_CONNECTION_NAME = 'callguard-sync';
@@ -256,7 +259,7 @@ export class ChangeTailer {
 
   /** Runs `round` until the tailer stops; a failed round is logged once per outage and retried with backoff. */
   private async loop(lane: Lane, round: () => Promise<Array<[TailedStream, string]>>): Promise<void> {
-    let backoff = 100;
+    let failures = 0;
     let reading: Array<[TailedStream, string]> = [];
     while (!this.stopped) {
       try {
@@ -271,7 +274,7 @@ export class ChangeTailer {
         if (lane.lost)
           this.o.log.info({ server: lane.server, streams: reading.length }, 'change tail reconnected');
         lane.lost = false;
-        backoff = 100;
+        failures = 0;
         for (const [stream] of read) stream.contact(true);
       } catch (error) {
         if (this.stopped) break;
@@ -289,8 +292,7 @@ export class ChangeTailer {
         if (cluster && /MOVED|ASK|CLUSTERDOWN/.test((error as Error).message)) {
           await new Promise<void>((resolve) => cluster.refreshSlotsCache(() => resolve()));
         }
-        await sleep(backoff);
-        backoff = Math.min(backoff * 2, 5000);
+        await sleep(backoffMs(++failures, RETRY));
       }
     }
   }

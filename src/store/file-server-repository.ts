@@ -1,19 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { cgError } from '../domain/errors.js';
-import { FileServerHostPolicy } from '../jobs/file-server-hosts.js';
 import {
+  type FileServerHostCheck,
   type FileServerInput,
   type FileServerView,
   fileServerInputSchema,
+  hostKeyFingerprint,
+  type SftpTarget,
   type StoredFileServer,
   storedFileServerSchema,
-} from '../jobs/file-server-schemas.js';
-import { hostKeyFingerprint, type SftpTarget } from '../jobs/sftp-session.js';
+} from './file-server-schemas.js';
 import { parseInput, readHashObject, readHashObjects } from './hash-objects.js';
 import { bulkKeys } from './keys.js';
 import type { RedisClient } from './redis-client.js';
 
-/** Seals and opens secrets at rest (src/jobs/secret-box.ts). */
+/** Seals and opens secrets at rest (src/secret-box.ts). */
 export interface Sealer {
   seal(plain: string): string;
   open(sealed: string): string;
@@ -37,7 +38,8 @@ export class FileServerRepository {
   constructor(
     private readonly client: RedisClient,
     private readonly sealer: Sealer,
-    private readonly hostPolicy: FileServerHostPolicy = FileServerHostPolicy.ANY,
+    /** Unset: any host (FileServerHostPolicy.ANY). */
+    private readonly hostPolicy?: FileServerHostCheck,
   ) {}
 
   /**
@@ -46,7 +48,7 @@ export class FileServerRepository {
    */
   async create(tenant: string, input: FileServerInput): Promise<FileServerView> {
     const i = parseInput(fileServerInputSchema, input, 'file server');
-    if (!this.hostPolicy.allowsAny) await this.hostPolicy.resolve(i.host);
+    if (this.hostPolicy && !this.hostPolicy.allowsAny) await this.hostPolicy.resolve(i.host);
     const stored: StoredFileServer = {
       id: randomUUID(),
       name: i.name,
@@ -104,7 +106,7 @@ export class FileServerRepository {
       ...(s.hostKeySha256
         ? { hostKeySha256: s.hostKeySha256 }
         : { onFirstHostKey: (fingerprint: string) => this.pinHostKey(tenant, id, fingerprint) }),
-      hostPolicy: this.hostPolicy,
+      ...(this.hostPolicy ? { hostPolicy: this.hostPolicy } : {}),
       ...(s.password ? { password: this.sealer.open(s.password) } : {}),
       ...(s.privateKey ? { privateKey: this.sealer.open(s.privateKey) } : {}),
       ...(s.passphrase ? { passphrase: this.sealer.open(s.passphrase) } : {}),

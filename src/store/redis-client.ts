@@ -1,4 +1,5 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { backoffMs } from '../backoff.js';
 import type { Logger } from '../log.js';
 
 /** A standalone connection or a Redis Cluster client: the store works on both. */
@@ -23,7 +24,8 @@ export function quietErrors<C extends RedisClient>(client: C, log?: Logger): C {
 }
 
 /** Reconnect with capped exponential backoff forever: a call node outlives any Redis outage. */
-export const retryStrategy = (attempt: number): number => Math.min(50 * 2 ** Math.min(attempt, 7), 5000);
+export const retryStrategy = (attempt: number): number =>
+  backoffMs(attempt + 1, { firstMs: 50, maxMs: 5000, maxDoublings: 7 });
 
 /** Where a client made by createRedisClient connects: a worker thread opens its own connection there. */
 export interface RedisConnection {

@@ -1,6 +1,7 @@
 import { cgError } from '../domain/errors.js';
 import type { Rule } from '../domain/rule.js';
 import {
+  jobKeys,
   type NumberSide,
   patternFixed,
   ruleBucketOf,
@@ -200,6 +201,45 @@ export class RuleRepository {
       [k.prefix, '1', this.options.streamMaxLen, ...ids],
     )) as Array<string | number>;
     return { version: String(raw[0]), deleted: raw.slice(1).map(Number) };
+  }
+
+  /**
+   * Overwrite-all, after its file: deletes the rules of the OU + group scope that import job `jobId`
+   * did not write or match (the seen marks its batches left), without change records (the job's
+   * reload carries the deletion to the call nodes). Idempotent: the count goes on in the job's progress
+   * (`deleted`), so a resumed purge returns the whole total.
+   */
+  async purgeUnseen(tenant: string, jobId: string, scope: { ou: string; groupId?: string }): Promise<number> {
+    const t = tenantKeys(tenant);
+    const k = jobKeys(tenant, jobId);
+    const buckets = (await this.client.smembers(t.tagDir('o', scope.ou))).map(Number).sort((a, b) => a - b);
+    let deleted = Number((await this.client.hget(k.progress, 'deleted')) ?? 0);
+    for (const b of buckets) {
+      const ids = (await this.client.smembers(t.tagBucket('o', b, scope.ou))).map(Number);
+      if (ids.length === 0) continue;
+      const inScope = (await this.getMany(tenant, ids)).filter((r) => r.groupId === scope.groupId);
+      if (inScope.length === 0) continue;
+      const seen = await this.client.smismember(k.seenBucket(b), ...inScope.map((r) => String(r.id)));
+      const gone = inScope.filter((_, i) => seen[i] === 0).map((r) => r.id);
+      if (gone.length === 0) continue;
+      const raw = (await runScript(
+        this.client,
+        'delete-rules-3',
+        [t.ruleSeq, t.changes, t.version],
+        [t.prefix, '0', this.options.streamMaxLen, ...gone],
+      )) as unknown[];
+      deleted += raw.length - 1;
+      await this.client.hincrby(k.progress, 'deleted', raw.length - 1);
+    }
+    return deleted;
+  }
+
+  /** Forgets the seen marks of import job `jobId` over the OU (after its purge, or when it is dropped). */
+  async dropSeen(tenant: string, jobId: string, ou: string): Promise<void> {
+    const k = jobKeys(tenant, jobId);
+    const buckets = await this.client.smembers(tenantKeys(tenant).tagDir('o', ou));
+    const keys = [...new Set(buckets)].map((b) => k.seenBucket(Number(b)));
+    for (let i = 0; i < keys.length; i += 500) await this.client.del(...keys.slice(i, i + 500));
   }
 
   /** Purges expired rules (bounded batches) and announces them; returns how many were purged. */

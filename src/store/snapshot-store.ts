@@ -2,16 +2,8 @@ import { compareVersions } from './change-stream.js';
 import { tenantKeys } from './keys.js';
 import { connectionOf, type RedisClient } from './redis-client.js';
 import { runScript } from './scripts.js';
+import type { SnapshotPointer } from './snapshot-pointer.js';
 import { READ_IN_THREAD_FROM, readSnapshotInThread } from './snapshot-reader.js';
-
-export interface SnapshotPointer {
-  readonly gen: number;
-  /** The change-stream id the snapshot covers: replay entries after it. */
-  readonly version: string;
-  readonly chunks: number;
-  readonly bytes: number;
-  readonly createdAt: number;
-}
 
 export const DEFAULT_CHUNK_BYTES = 8 * 1024 * 1024;
 

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { CallHandlingSettings } from '../call/call-plan.js';
+import { notifyEventTypeSchema } from '../domain/notify-event-types.js';
 import type { NormalizationPolicy } from '../domain/number.js';
 import { actionSchema, countrySchema } from '../domain/rule.js';
-import { notifyEventTypeSchema } from '../notify/notify-event-types.js';
 
 const failureMode = z.enum(['fail-open', 'fail-closed']);
 

@@ -1,3 +1,4 @@
+import { backoffMs } from '../backoff.js';
 import type { TenantDecider } from '../call/call-screener.js';
 import type { BlocklistType } from '../domain/blocklist-type.js';
 import type { Rule } from '../domain/rule.js';
@@ -194,7 +195,7 @@ export class TenantSync implements TailedStream {
   private ensureLoaded(): void {
     if (this.loading || this.stopped || (this.live && this.reloadFrom === undefined)) return;
     this.loading = (async () => {
-      let backoff = 100;
+      let failures = 0;
       while (!this.stopped && (!this.live || this.reloadFrom !== undefined)) {
         try {
           await this.load(this.reloadFrom ?? ZERO_VERSION);
@@ -208,8 +209,7 @@ export class TenantSync implements TailedStream {
           }
           this.connected = false;
           if (this.lastContact === 0) this.lastContact = this.now();
-          await sleep(backoff);
-          backoff = Math.min(backoff * 2, 5000);
+          await sleep(backoffMs(++failures, { firstMs: 100, maxMs: 5000 }));
         }
       }
     })().finally(() => {

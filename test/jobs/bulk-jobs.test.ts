@@ -25,8 +25,8 @@ async function jobCount(kind: string, state: string): Promise<number> {
   return values.find((v) => v.labels.kind === kind && v.labels.state === state)?.value ?? 0;
 }
 
-import { SecretBox } from '../../src/jobs/secret-box.js';
 import { silentLogger } from '../../src/log.js';
+import { SecretBox } from '../../src/secret-box.js';
 import { bulkKeys, jobKeys } from '../../src/store/keys.js';
 import { RuleRepository } from '../../src/store/rule-repository.js';
 import { TenantRepository } from '../../src/store/tenant-repository.js';

@@ -1,5 +1,4 @@
 import { Redis } from 'ioredis';
-import type { SecretBox } from '../../src/jobs/secret-box.js';
 import { silentLogger } from '../../src/log.js';
 import { DeadLetterRepository } from '../../src/notify/dead-letters.js';
 import { Notifier, type NotifierOptions } from '../../src/notify/notifier.js';
@@ -7,6 +6,7 @@ import { DEFAULT_DELIVERY_OPTIONS, type WebhookDeliveryOptions } from '../../src
 import { WebhookQueue } from '../../src/notify/webhook-queue.js';
 import { webhookSettingsOf } from '../../src/notify/webhook-settings.js';
 import { WebhookWorker } from '../../src/notify/webhook-worker.js';
+import type { SecretBox } from '../../src/secret-box.js';
 import type { TenantParams } from '../../src/store/tenant-params.js';
 import { TenantRepository } from '../../src/store/tenant-repository.js';
 import type { TestRedis } from '../support/redis-server.js';

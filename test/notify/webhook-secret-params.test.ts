@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { SecretBox } from '../../src/jobs/secret-box.js';
 import type { NotifyInput } from '../../src/notify/notify-event.js';
+import { SecretBox } from '../../src/secret-box.js';
 import { tenantKeys } from '../../src/store/keys.js';
 import { type ApiHarness, startApi } from '../api/api-harness.js';
 import { skipWithoutRedis } from '../support/redis-server.js';

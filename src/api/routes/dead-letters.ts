@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { cgError } from '../../domain/errors.js';
+import { NOTIFY_EVENT_TYPES } from '../../domain/notify-event-types.js';
 import type { DeadLetter, DeadLetterRepository } from '../../notify/dead-letters.js';
-import { NOTIFY_EVENT_TYPES } from '../../notify/notify-event-types.js';
 import type { WebhookQueue } from '../../notify/webhook-queue.js';
 import type { ApiDeps } from '../api-deps.js';
 import type { RouteModule } from '../app.js';

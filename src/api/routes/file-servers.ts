@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { cgError } from '../../domain/errors.js';
 import type { BulkJobs } from '../../jobs/bulk-jobs.js';
-import { fileServerInputSchema, fileServerViewSchema } from '../../jobs/file-server-schemas.js';
+import { fileServerInputSchema, fileServerViewSchema } from '../../store/file-server-schemas.js';
 import type { RouteModule } from '../app.js';
 import { recordChange } from '../audit.js';
 import { tenantOf } from '../auth.js';

@@ -1,4 +1,5 @@
 import type { AriClient } from 'ari-client';
+import { Backoff } from '../../backoff.js';
 import type { CallEnd } from '../../call/call-plan.js';
 import type { Logger } from '../../log.js';
 import { AbsentPeerLog } from '../absent-peer-log.js';
@@ -14,7 +15,6 @@ import {
   type VariableRead,
 } from './ari-connection.js';
 import type { AriChannel, AriEvent } from './ari-types.js';
-import { Backoff } from './backoff.js';
 import { waitUntilQuiet } from './quiet-close.js';
 
 /**

@@ -1,5 +1,6 @@
 import { Client } from 'undici';
 import WebSocket from 'ws';
+import { Backoff } from '../../backoff.js';
 import type { CallEnd } from '../../call/call-plan.js';
 import type { Logger } from '../../log.js';
 import { AbsentPeerLog } from '../absent-peer-log.js';
@@ -15,7 +16,6 @@ import {
   type VariableRead,
 } from './ari-connection.js';
 import type { AriChannel, AriEvent } from './ari-types.js';
-import { Backoff } from './backoff.js';
 import { waitUntilQuiet } from './quiet-close.js';
 
 const CHANNEL_NOT_FOUND = 'Channel not found';

@@ -1,5 +1,6 @@
 import { connect as netConnect } from 'node:net';
 import { z } from 'zod';
+import { backoffMs } from '../../backoff.js';
 import type { CallScreener } from '../../call/call-screener.js';
 import { CallguardError, cgError } from '../../domain/errors.js';
 import { isSafeDestination } from '../../domain/pbx-text.js';
@@ -213,7 +214,7 @@ export class EslInboundClient {
 
   private backoff(): number {
     const { first, max } = this.opts.backoffMs ?? { first: 200, max: 10_000 };
-    return Math.min(max, first * 2 ** Math.max(0, this.attempt - 1));
+    return backoffMs(this.attempt, { firstMs: first, maxMs: max });
   }
 
   private onEvent(conn: EslConnection, event: EslEvent): void {

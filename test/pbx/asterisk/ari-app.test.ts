@@ -8,7 +8,6 @@ import { AriApp } from '../../../src/pbx/asterisk/ari-app.js';
 import { INPUT_VARIABLES, inputsFromArgs } from '../../../src/pbx/asterisk/ari-call-reader.js';
 import { AriAuthError } from '../../../src/pbx/asterisk/ari-connection.js';
 import { drainOnSignals, startAriService } from '../../../src/pbx/asterisk/ari-service.js';
-import { Backoff } from '../../../src/pbx/asterisk/backoff.js';
 import { memoryLogger } from '../../support/memory-logger.js';
 import {
   ALLOWED_CALL,
@@ -76,19 +75,6 @@ describe('Stasis arguments', () => {
       CALLGUARD_TENANT: 'acme',
       CALLGUARD_AGENT: 'a1',
     });
-  });
-});
-
-describe('Backoff', () => {
-  it('doubles from the initial delay up to the cap, with ±20% jitter, and starts over after reset', () => {
-    const b = new Backoff({ initialMs: 100, maxMs: 1_000 });
-    const bases = [100, 200, 400, 800, 1_000, 1_000];
-    for (const base of bases) {
-      const d = b.next();
-      assert.ok(d >= base * 0.8 && d <= base * 1.2, `${d} near ${base}`);
-    }
-    b.reset();
-    assert.ok(b.next() <= 120);
   });
 });
 

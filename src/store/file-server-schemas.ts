@@ -52,3 +52,38 @@ export const storedFileServerSchema = fileServerViewSchema
     passphrase: z.string().optional(),
   });
 export type StoredFileServer = z.infer<typeof storedFileServerSchema>;
+
+/** A fingerprint as `ssh-keygen -l` prints it: "SHA256:" and unpadded base64. */
+export const hostKeyFingerprint = (text: string): string =>
+  `SHA256:${text.replace(/^SHA256:/, '').replace(/=+$/, '')}`;
+
+/**
+ * Where tenants' file servers may be (the operator's CALLGUARD_FILE_SERVER_HOSTS, FileServerHostPolicy
+ * in src/jobs): checked when a server is registered and again, after DNS resolution, at every connect.
+ */
+export interface FileServerHostCheck {
+  readonly allowsAny: boolean;
+  /** The address to connect to; throws when the host is not one the operator allows. */
+  resolve(host: string): Promise<string>;
+}
+
+/** What it takes to reach a file server; secrets already decrypted. */
+export interface SftpTarget {
+  readonly host: string;
+  readonly port: number;
+  readonly username: string;
+  readonly password?: string;
+  readonly privateKey?: string;
+  readonly passphrase?: string;
+  /**
+   * SHA-256 of the server's host key, base64 (as `ssh-keygen -lf` prints after "SHA256:"). Unset: the
+   * key presented at the first connect is handed to onFirstHostKey to be pinned (trust on first use).
+   */
+  readonly hostKeySha256?: string;
+  /** Records the key of a server connected to for the first time; it is then required from then on. */
+  readonly onFirstHostKey?: (fingerprint: string) => Promise<void>;
+  /** The operator's allowlist of file-server hosts (default: any), checked after DNS resolution. */
+  readonly hostPolicy?: FileServerHostCheck;
+  /** Absolute folder on the server that every path is relative to. */
+  readonly root: string;
+}

@@ -2,7 +2,7 @@ import Fastify from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { ApiApp } from '../api/api-deps.js';
 import { registerHealthRoutes } from '../api/routes/health-routes.js';
-import type { RunningRole, ServeContext } from './serve-roles.js';
+import type { RunningRole, ServeContext } from './roles.js';
 
 /**
  * `/healthz`, `/readyz` and `/metrics` for a process that runs no api role (a worker or a call node),

@@ -1,9 +1,9 @@
-import type { RouteModule } from '../api/app.js';
 import type { CallEventSink } from '../call/call-events.js';
 import type { DecisionObserver } from '../call/call-screener.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { RedisClient } from '../store/redis-client.js';
+import type { StoreOptions } from '../store/store-options.js';
 import type { SyncRegistry } from '../store/sync-registry.js';
 
 export const ROLE_NAMES = ['api', 'ari', 'esl', 'worker'] as const;
@@ -31,33 +31,8 @@ export interface RunningRole {
 
 export type RoleStarter = (ctx: ServeContext) => Promise<RunningRole>;
 
-/** Makes a route module from the running process's context (its config, Redis client, registry). */
-export type ApiRouteFactory = (ctx: ServeContext) => RouteModule | Promise<RouteModule>;
-
-const starters = new Map<RoleName, RoleStarter>();
-const apiRoutes: ApiRouteFactory[] = [];
-
-/**
- * Plugs a role in (the last registration wins). The bulk-jobs worker registers 'worker' here; its
- * admin routes go in with registerApiRouteFactory() so that the api role serves them.
- */
-export function registerRole(name: RoleName, starter: RoleStarter): void {
-  starters.set(name, starter);
-}
-
-export function roleStarter(name: RoleName): RoleStarter | undefined {
-  return starters.get(name);
-}
-
-/**
- * An extra API route module (jobs, imports, exports, events, notify) the api role registers beside
- * its own, made from the process's context (e.g. a service built from the config and the Redis
- * client) when the api role starts; release what it holds in an app onClose hook.
- */
-export function registerApiRouteFactory(factory: ApiRouteFactory): void {
-  apiRoutes.push(factory);
-}
-
-export async function extraApiRoutes(ctx: ServeContext): Promise<RouteModule[]> {
-  return Promise.all(apiRoutes.map((f) => f(ctx)));
-}
+/** The store settings every repository of this process is built with. */
+export const storeOptionsOf = (ctx: Pick<ServeContext, 'config'>): StoreOptions => ({
+  streamMaxLen: ctx.config.CALLGUARD_STREAM_MAXLEN,
+  snapshotEvery: ctx.config.CALLGUARD_SNAPSHOT_EVERY,
+});

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'vitest';
 import { StaticDeciderSource } from '../../src/call/static-decider-source.js';
-import { countingDeciderSource } from '../../src/cli/counting-decider-source.js';
 import { DecisionEngine } from '../../src/engine/decision-engine.js';
 import { metricsRegistry, scrapeMetrics } from '../../src/metrics.js';
+import { countingDeciderSource } from '../../src/pbx/counting-decider-source.js';
 
 /** The value a Prometheus scrape reports. */
 async function count(action: string, direction: string, source: string): Promise<number> {

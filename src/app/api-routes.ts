@@ -1,0 +1,76 @@
+import { Cluster } from 'ioredis';
+import type { RouteModule } from '../api/app.js';
+import { agentEventRoutes } from '../api/routes/agent-events.js';
+import { deadLetterRoutes } from '../api/routes/dead-letters.js';
+import { decisionRoutes } from '../api/routes/decisions.js';
+import { bulkJobRoutes } from '../api/routes/jobs.js';
+import { AgentEventHub } from '../notify/agent-event-hub.js';
+import { DeadLetterRepository } from '../notify/dead-letters.js';
+import { DecisionLog } from '../notify/decision-log.js';
+import { HitCounters } from '../notify/hit-counters.js';
+import { DEFAULT_DELIVERY_OPTIONS } from '../notify/webhook-job.js';
+import { WebhookQueue } from '../notify/webhook-queue.js';
+import { EventStreamReader } from '../store/event-stream-reader.js';
+import type { RedisClient } from '../store/redis-client.js';
+import type { ServeContext } from './roles.js';
+import { bulkJobsOf, releaseBulkJobs } from './shared-bulk-jobs.js';
+
+/**
+ * Makes route modules from the running process's context (a service built from its config and Redis
+ * client); what it holds is released in an app onClose hook.
+ */
+export type ApiRouteFactory = (ctx: ServeContext) => RouteModule | Promise<RouteModule>;
+
+/** Imports, exports, file servers, schedules and the task view, over this client's BulkJobs. */
+const bulkJobs: ApiRouteFactory = async (ctx) => {
+  const modules = await bulkJobRoutes(bulkJobsOf(ctx));
+  return (app, deps, auth) => {
+    app.addHook('onClose', async () => releaseBulkJobs(ctx.client));
+    for (const m of modules) m(app, deps, auth);
+  };
+};
+
+/** GET/POST/DELETE /v1/dead-letters: failed webhooks, replayed through the webhook queue. */
+const deadLetters: ApiRouteFactory = (ctx) => {
+  const queue = new WebhookQueue(
+    ctx.client,
+    { attempts: ctx.config.CALLGUARD_WEBHOOK_ATTEMPTS ?? DEFAULT_DELIVERY_OPTIONS.attempts },
+    ctx.log,
+  );
+  const routes = deadLetterRoutes({ deadLetters: new DeadLetterRepository(ctx.client), queue });
+  return (app, deps, auth) => {
+    app.addHook('onClose', async () => queue.close());
+    routes(app, deps, auth);
+  };
+};
+
+/** GET /v1/decisions and GET /v1/rule-hits. */
+const decisions: ApiRouteFactory = (ctx) =>
+  decisionRoutes({ decisionLog: new DecisionLog(ctx.client), hits: new HitCounters(ctx.client) });
+
+/** The agents' push channel GET /v1/agents/{agentId}/events (SSE). */
+const agentEvents: ApiRouteFactory = (ctx) =>
+  agentEventRoutes({
+    hub: new AgentEventHub({
+      reader: new EventStreamReader(ctx.client),
+      connect: () => blockingConnection(ctx.client),
+      log: ctx.log.child({ component: 'agent-streams' }),
+    }),
+  });
+
+/**
+ * The api role's routes beyond the API's own (api/app.ts ROUTES, which need only the repositories):
+ * those of a feature whose service is built from the process. A new one is one line here.
+ */
+export const FEATURE_ROUTES: readonly ApiRouteFactory[] = [bulkJobs, deadLetters, decisions, agentEvents];
+
+export const featureRoutesOf = (ctx: ServeContext): Promise<RouteModule[]> =>
+  Promise.all(FEATURE_ROUTES.map((make) => make(ctx)));
+
+/** A connection of its own for XREAD BLOCK (it holds the connection while it waits). */
+function blockingConnection(client: RedisClient): RedisClient {
+  const c =
+    client instanceof Cluster ? client.duplicate() : client.duplicate({ enableAutoPipelining: false });
+  c.on('error', () => undefined); // the hub logs failed reads itself
+  return c;
+}
