@@ -145,8 +145,6 @@ export interface CallStatsWindow {
   readonly hours: StatsBucket[];
   /** Blocks of the last 7 days per winning rule id (0: blocks no rule decided: default, failure policy). */
   readonly blocksByRule: Map<number, number>;
-  /** Webhooks of the last 7 days per event type. */
-  readonly deliveries: Map<string, DeliveryCounts>;
 }
 
 const num = (v: string | null | undefined): number => (v ? Number(v) || 0 : 0);
@@ -179,7 +177,6 @@ export class CallStats {
     }
     const hours: StatsBucket[] = [];
     const blocksByRule = new Map<number, number>();
-    const deliveries = new Map<string, { delivered: number; deadLettered: number }>();
     for (let i = 0; i < HOURS_SHOWN; i++) {
       const fields = (replies[MINUTES_SHOWN + i]?.[1] ?? {}) as Record<string, string>;
       hours.push({
@@ -188,23 +185,36 @@ export class CallStats {
         blocked: num(fields.b),
       });
       for (const [field, value] of Object.entries(fields)) {
-        const kind = field.slice(0, 2);
-        if (kind === 'r:') {
-          const rule = Number(field.slice(2));
-          blocksByRule.set(rule, (blocksByRule.get(rule) ?? 0) + num(value));
-        } else if (kind === 'd:' || kind === 'x:') {
-          const type = field.slice(2);
-          let d = deliveries.get(type);
-          if (d === undefined) {
-            d = { delivered: 0, deadLettered: 0 };
-            deliveries.set(type, d);
-          }
-          if (kind === 'd:') d.delivered += num(value);
-          else d.deadLettered += num(value);
-        }
+        if (!field.startsWith('r:')) continue;
+        const rule = Number(field.slice(2));
+        blocksByRule.set(rule, (blocksByRule.get(rule) ?? 0) + num(value));
       }
     }
-    return { minutes, hours, blocksByRule, deliveries };
+    return { minutes, hours, blocksByRule };
+  }
+
+  /** Webhooks of the last 7 days per event type (only the delivery fields of the hour hashes are read). */
+  async deliveries(
+    tenant: string,
+    types: readonly string[],
+    now: number = Date.now(),
+  ): Promise<Map<string, DeliveryCounts>> {
+    const k = notifyKeys(tenant);
+    const lastHour = Math.floor(now / HOUR_MS);
+    const fields = types.flatMap((t) => [`d:${t}`, `x:${t}`]);
+    const pipeline = this.client.pipeline();
+    for (let h = lastHour - HOURS_SHOWN + 1; h <= lastHour; h++) pipeline.hmget(k.statsHour(h), ...fields);
+    const replies = (await pipeline.exec()) ?? [];
+    const out = new Map(types.map((t) => [t, { delivered: 0, deadLettered: 0 }]));
+    for (const [error, values] of replies) {
+      if (error) throw error;
+      types.forEach((t, i) => {
+        const d = out.get(t)!;
+        d.delivered += num((values as Array<string | null>)[2 * i]);
+        d.deadLettered += num((values as Array<string | null>)[2 * i + 1]);
+      });
+    }
+    return out;
   }
 
   /** Counts one webhook that reached its receiver (delivered) or used up its attempts (dead). */

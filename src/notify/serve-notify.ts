@@ -6,7 +6,7 @@ import { decisionRoutes } from '../api/routes/decisions.js';
 import { statsRoutes } from '../api/routes/stats-routes.js';
 import { registerApiRouteFactory } from '../cli/serve-roles.js';
 import { EventStreamReader } from '../store/event-stream-reader.js';
-import type { RedisClient } from '../store/redis-client.js';
+import { duplicateClient, type RedisClient } from '../store/redis-client.js';
 import { AgentEventHub } from './agent-event-hub.js';
 import { CallStats } from './call-stats.js';
 import { DeadLetterRepository } from './dead-letters.js';
@@ -42,7 +42,8 @@ registerApiRouteFactory((ctx) => {
   const decisionStream = decisionStreamRoutes({
     feed: new DecisionFeed({
       client: ctx.client,
-      connect: () => blockingConnection(ctx.client),
+      // No command time limit on it: XREAD BLOCK outlasts the API's fail-fast limit.
+      connect: () => duplicateClient(ctx.client),
       log: ctx.log.child({ component: 'decision-streams' }),
     }),
   });

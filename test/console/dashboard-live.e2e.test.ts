@@ -92,7 +92,9 @@ describe.skipIf(skipWithoutChromium || skipWithoutLocalRedis)('console dashboard
       await page.getByRole('button', { name: 'Refresh' }).click();
       await new Promise((r) => setTimeout(r, 500));
     }
-    throw new Error(`the dashboard never showed ${what}:\n${await text(page.locator('main'))}`);
+    throw new Error(
+      `the dashboard never showed ${what}:\n${await text(page.locator('main'))}\n--- server:\n${server.output().slice(-4000)}`,
+    );
   };
 
   beforeAll(async () => {
@@ -181,6 +183,7 @@ describe.skipIf(skipWithoutChromium || skipWithoutLocalRedis)('console dashboard
     await page.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor(WAIT);
     assert.ok(placed.popup === 3 && placed.wrap >= 1, JSON.stringify(placed));
     const screened = page.locator('[data-figure="hour-screened"]');
+    await refreshUntil('the figures', async () => (await screened.count()) === 1);
     await refreshUntil(
       `${placed.screened} calls screened`,
       async () => (await text(screened)) === String(placed.screened),

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { api, get, messageOf, type Page } from '../api';
 import { nameOf, optionsOf, useCatalog } from '../catalog';
-import { Notice, Pager, Select, TextInput } from '../components/ui';
+import { Notice, Pager, Select, TableWrap, TextInput } from '../components/ui';
 import { useLatestRequest } from '../latest-request';
 import { type Decision, DIRECTION_OPTIONS, formatTime, type Rule } from '../model';
 import { EMPTY_RULE_FILTERS as EMPTY, filterQuery, type RuleFilters } from '../rule-filters';
@@ -198,7 +198,7 @@ export function BlocklistPage() {
       {notice ? <Notice kind="ok">{notice}</Notice> : null}
       {error ? <Notice kind="error">{error}</Notice> : null}
 
-      <div class="table-wrap">
+      <TableWrap label="Rules">
         <table class="rules" aria-busy={loading}>
           <caption class="sr-only">Rules</caption>
           <thead>
@@ -250,7 +250,7 @@ export function BlocklistPage() {
             ) : null}
           </tbody>
         </table>
-      </div>
+      </TableWrap>
       <Pager
         label="Rule pages"
         page={page}

@@ -111,15 +111,16 @@ export function DashboardPage() {
 
   const load = useCallback(async () => {
     const newest = beginRequest();
-    try {
-      const [s, h] = await Promise.all([get<CallStats>('/v1/stats/calls'), get<Health>('/v1/stats/health')]);
-      if (!newest()) return;
-      setStats(s);
-      setHealth(h);
-      setError(undefined);
-    } catch (e) {
-      if (newest()) setError(messageOf(e));
-    }
+    // Each half shows as soon as it is in; one that fails does not hide the other.
+    const [s, h] = await Promise.allSettled([
+      get<CallStats>('/v1/stats/calls'),
+      get<Health>('/v1/stats/health'),
+    ]);
+    if (!newest()) return;
+    if (s.status === 'fulfilled') setStats(s.value);
+    if (h.status === 'fulfilled') setHealth(h.value);
+    const failed = [s, h].find((r) => r.status === 'rejected');
+    setError(failed ? messageOf(failed.reason) : undefined);
   }, [beginRequest]);
 
   useEffect(() => {

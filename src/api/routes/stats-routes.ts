@@ -211,8 +211,8 @@ export function statsRoutes(notify: StatsRouteDeps): RouteModule {
         const { tenant } = principal;
         assertSeesEveryOu(principal, await deps.tenants.params(tenant), 'delivery figures');
         const now = Date.now();
-        const [window, retrying, deadLetters, nodes] = await Promise.all([
-          notify.stats.window(tenant, now),
+        const [delivered, retrying, deadLetters, nodes] = await Promise.all([
+          notify.stats.deliveries(tenant, CALL_EVENT_TYPES, now),
           notify.retrying(tenant),
           notify.deadLetters.count(tenant),
           notify.nodes(tenant),
@@ -221,8 +221,8 @@ export function statsRoutes(notify: StatsRouteDeps): RouteModule {
           generatedAt: new Date(now).toISOString(),
           deliveries: CALL_EVENT_TYPES.map((type) => ({
             type,
-            delivered: window.deliveries.get(type)?.delivered ?? 0,
-            deadLettered: window.deliveries.get(type)?.deadLettered ?? 0,
+            delivered: delivered.get(type)?.delivered ?? 0,
+            deadLettered: delivered.get(type)?.deadLettered ?? 0,
             retrying: retrying.get(type) ?? 0,
           })),
           deadLetters,
