@@ -81,6 +81,19 @@ describe.skipIf(skipWithoutRedis)('API: dashboard figures and the live decision 
     await h?.stop();
   });
 
+  it('documents its routes in the OpenAPI document beside the others', async () => {
+    const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json() as {
+      paths: Record<string, Record<string, { parameters?: Array<{ name: string }> }>>;
+      components: { schemas: Record<string, unknown> };
+    };
+    for (const path of ['/v1/stats/calls', '/v1/stats/health', '/v1/decisions/stream'])
+      assert.ok(doc.paths[path], path);
+    for (const id of ['CallStats', 'DeliveryHealth']) assert.ok(doc.components.schemas[id], id);
+    const filters = doc.paths['/v1/decisions/stream']!.get!.parameters!.map((p) => p.name);
+    for (const name of ['direction', 'action', 'task', 'agent', 'number'])
+      assert.ok(filters.includes(name), name);
+  });
+
   /** A tenant with a group, two types and three rules made through the API, and a screener over them. */
   async function scene(label: string) {
     const t = await h.tenant(label);
