@@ -168,7 +168,7 @@ describe.skipIf(skipWithoutChromium || skipWithoutLocalRedis)('console dashboard
     await page.goto(`${server.url}/console/`);
     await page.getByLabel('API key').fill(adminKey);
     await page.getByRole('button', { name: 'Sign in' }).click();
-  }, 180_000);
+  });
 
   afterAll(async () => {
     await browser?.close();
