@@ -41,7 +41,7 @@ interface CallStats {
 }
 interface Health {
   generatedAt: string;
-  deliveries: Array<{ type: string; delivered: number; deadLettered: number; retrying: number }>;
+  deliveries: Array<{ type: string; delivered: number; deadLettered: number; retrying: number | null }>;
   deadLetters: number;
   nodes: Array<{
     node: string;
@@ -338,7 +338,7 @@ export function DashboardPage() {
                   <tr key={d.type} data-type={d.type}>
                     <th scope="row">{EVENT_LABELS[d.type] ?? d.type}</th>
                     <td>{d.delivered}</td>
-                    <td>{d.retrying}</td>
+                    <td>{d.retrying ?? 'unknown'}</td>
                     <td>{d.deadLettered}</td>
                   </tr>
                 ))}
