@@ -7,6 +7,7 @@
  *
  *   npm run bench -- notify [exactRules] [paced calls/s]
  *   npm run bench -- notify delivery | streams   (bench/notify-delivery.ts)
+ *   npm run bench -- notify tally                (bench/notify-tally.ts)
  *
  * Flat-out: calls in chunks of 1000 with a yield between chunks (the background writers get their
  * turns), as fast as the machine goes. Paced: a steady rate (default 20000 calls/s, far above a real
@@ -146,6 +147,8 @@ export async function run(args: string[]): Promise<void> {
     const m = await import('./notify-delivery.js');
     return args[0] === 'delivery' ? m.delivery(args.slice(1)) : m.streams(args.slice(1));
   }
+  // `notify tally` (issue 20): the dashboard's per-call counting alone.
+  if (args[0] === 'tally') return (await import('./notify-tally.js')).tally(args.slice(1));
   const exact = Number(args[0] ?? 1_000_000);
   const rate = Number(args[1] ?? 20_000);
   const seconds = Number(process.env.BENCH_SECONDS ?? 5);

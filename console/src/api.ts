@@ -98,6 +98,33 @@ export async function api<T>(method: string, path: string, options: RequestOptio
 
 export const get = <T>(path: string, query?: Query) => api<T>('GET', path, { query });
 
+/**
+ * Opens a Server-Sent Events stream with the key in the Authorization header (fetch, not EventSource,
+ * which cannot send headers); the caller reads the body. A refused key signs the tab out.
+ */
+export async function openEventStream(
+  path: string,
+  query: Query,
+  options: { lastEventId?: string; signal: AbortSignal },
+): Promise<Response> {
+  const key = storedKey();
+  const headers: Record<string, string> = { accept: 'text/event-stream' };
+  if (key) headers.authorization = `Bearer ${key}`;
+  if (options.lastEventId) headers['last-event-id'] = options.lastEventId;
+  const res = await fetch(urlOf(path, query), {
+    headers,
+    signal: options.signal,
+    credentials: 'omit',
+    cache: 'no-store',
+  });
+  if (!res.ok) {
+    const error = await errorOf(res);
+    if (res.status === 401) for (const fn of signedOut) fn();
+    throw error;
+  }
+  return res;
+}
+
 export interface Page<T> {
   items: T[];
   total?: number;

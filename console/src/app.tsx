@@ -7,14 +7,18 @@ import { AuditPage } from './pages/audit-page';
 import { BindingsPage } from './pages/bindings-page';
 import { BlocklistPage } from './pages/blocklist-page';
 import { GroupsPage, OusPage, TypesPage } from './pages/catalog-pages';
+import { DashboardPage } from './pages/dashboard-page';
 import { DeadLettersPage } from './pages/dead-letters-page';
 import { FileServersPage } from './pages/file-servers-page';
 import { JobsPage } from './pages/jobs-page';
 import { KeysPage } from './pages/keys-page';
+import { LivePage } from './pages/live-page';
 import { ParamsPage } from './pages/params-page';
 import { SchedulesPage } from './pages/schedules-page';
 
 const PAGES = [
+  { hash: '#/dashboard', label: 'Dashboard', view: DashboardPage },
+  { hash: '#/live', label: 'Live decisions', view: LivePage },
   { hash: '#/blocklist', label: 'Blocklist', view: BlocklistPage },
   { hash: '#/tasks', label: 'Tasks', view: JobsPage },
   { hash: '#/schedules', label: 'Scheduled tasks', view: SchedulesPage },

@@ -2,16 +2,21 @@ import { Cluster } from 'ioredis';
 import type { RouteModule } from '../api/app.js';
 import { agentEventRoutes } from '../api/routes/agent-events.js';
 import { deadLetterRoutes } from '../api/routes/dead-letters.js';
+import { decisionStreamRoutes } from '../api/routes/decision-stream.js';
 import { decisionRoutes } from '../api/routes/decisions.js';
 import { bulkJobRoutes } from '../api/routes/jobs.js';
+import { statsRoutes } from '../api/routes/stats-routes.js';
 import { AgentEventHub } from '../notify/agent-event-hub.js';
+import { CallStats } from '../notify/call-stats.js';
 import { DeadLetterRepository } from '../notify/dead-letters.js';
+import { DecisionFeed } from '../notify/decision-feed.js';
 import { DecisionLog } from '../notify/decision-log.js';
 import { HitCounters } from '../notify/hit-counters.js';
+import { readNodeReports } from '../notify/node-reports.js';
 import { DEFAULT_DELIVERY_OPTIONS } from '../notify/webhook-job.js';
 import { WebhookQueue } from '../notify/webhook-queue.js';
 import { EventStreamReader } from '../store/event-stream-reader.js';
-import type { RedisClient } from '../store/redis-client.js';
+import { duplicateClient, type RedisClient } from '../store/redis-client.js';
 import type { ServeContext } from './roles.js';
 import { bulkJobsOf, releaseBulkJobs } from './shared-bulk-jobs.js';
 
@@ -58,11 +63,49 @@ const agentEvents: ApiRouteFactory = (ctx) =>
     }),
   });
 
+/** The dashboard's GET /v1/stats/calls and GET /v1/stats/health. */
+const stats: ApiRouteFactory = (ctx) => {
+  const queue = new WebhookQueue(
+    ctx.client,
+    { attempts: ctx.config.CALLGUARD_WEBHOOK_ATTEMPTS ?? DEFAULT_DELIVERY_OPTIONS.attempts },
+    ctx.log,
+  );
+  const routes = statsRoutes({
+    stats: new CallStats(ctx.client),
+    hits: new HitCounters(ctx.client),
+    deadLetters: new DeadLetterRepository(ctx.client),
+    retrying: (tenant) => queue.retrying(tenant),
+    nodes: (tenant) => readNodeReports(ctx.client, tenant),
+  });
+  return (app, deps, auth) => {
+    app.addHook('onClose', async () => queue.close());
+    routes(app, deps, auth);
+  };
+};
+
+/** The console's live decisions, GET /v1/decisions/stream (SSE). */
+const decisionStream: ApiRouteFactory = (ctx) =>
+  decisionStreamRoutes({
+    feed: new DecisionFeed({
+      client: ctx.client,
+      // No command time limit on it: XREAD BLOCK outlasts the API's fail-fast limit.
+      connect: () => duplicateClient(ctx.client),
+      log: ctx.log.child({ component: 'decision-streams' }),
+    }),
+  });
+
 /**
  * The api role's routes beyond the API's own (api/app.ts ROUTES, which need only the repositories):
  * those of a feature whose service is built from the process. A new one is one line here.
  */
-export const FEATURE_ROUTES: readonly ApiRouteFactory[] = [bulkJobs, deadLetters, decisions, agentEvents];
+export const FEATURE_ROUTES: readonly ApiRouteFactory[] = [
+  bulkJobs,
+  deadLetters,
+  decisions,
+  agentEvents,
+  stats,
+  decisionStream,
+];
 
 export const featureRoutesOf = (ctx: ServeContext): Promise<RouteModule[]> =>
   Promise.all(FEATURE_ROUTES.map((make) => make(ctx)));

@@ -85,7 +85,14 @@ export function startServer(config: Config, roles: ReadonlySet<RoleName>, log: L
       snapshotThread: connection,
     });
     await registry.start(undefined, 30_000);
-    notify = new NotifyService({ config, client: c, log, worker: roles.has('worker') }).start();
+    const synced = registry;
+    notify = new NotifyService({
+      config,
+      client: c,
+      log,
+      worker: roles.has('worker'),
+      syncStatus: callNode ? () => synced.status() : undefined,
+    }).start();
     const ctx: ServeContext = {
       config,
       log,

@@ -15,6 +15,7 @@ export class AuditRing {
   private readonly called: string[];
   private readonly calling: string[];
   private readonly task: string[];
+  private readonly agent: string[];
   private readonly at: Float64Array;
   private readonly rule: Float64Array;
   /** bit 0 direction (outbound), bit 1 action (block), bits 2-3 basis, bits 4-5 operation. */
@@ -32,6 +33,7 @@ export class AuditRing {
     this.called = new Array<string>(capacity).fill('');
     this.calling = new Array<string>(capacity).fill('');
     this.task = new Array<string>(capacity).fill('');
+    this.agent = new Array<string>(capacity).fill('');
     this.at = new Float64Array(capacity);
     this.rule = new Float64Array(capacity);
     this.codes = new Uint8Array(capacity);
@@ -50,6 +52,7 @@ export class AuditRing {
     rule: number,
     basis: 0 | 1 | 2,
     operation: 0 | 1 | 2,
+    agent: string,
   ): void {
     let slot: number;
     if (this.size === this.capacity) {
@@ -66,6 +69,7 @@ export class AuditRing {
     this.called[slot] = called;
     this.calling[slot] = calling;
     this.task[slot] = task;
+    this.agent[slot] = agent;
     this.at[slot] = at;
     this.rule[slot] = rule;
     this.codes[slot] = (direction === 'outbound' ? 1 : 0) | (block ? 2 : 0) | (basis << 2) | (operation << 4);
@@ -86,6 +90,7 @@ export class AuditRing {
       basis: BASES[(c >> 2) & 3]!,
       operation: OPERATIONS[(c >> 4) & 3]!,
       node: this.node,
+      agent: this.agent[slot]!,
     };
   }
 
@@ -96,7 +101,13 @@ export class AuditRing {
       let slot = this.head + i;
       if (slot >= this.capacity) slot -= this.capacity;
       out[i] = this.read(slot);
-      this.tenant[slot] = this.callId[slot] = this.called[slot] = this.calling[slot] = this.task[slot] = '';
+      this.tenant[slot] =
+        this.callId[slot] =
+        this.called[slot] =
+        this.calling[slot] =
+        this.task[slot] =
+        this.agent[slot] =
+          '';
     }
     this.head = 0;
     this.size = 0;
@@ -126,6 +137,7 @@ export class AuditRing {
       r.rule,
       BASES.indexOf(r.basis) as 0 | 1 | 2,
       Math.max(0, OPERATIONS.indexOf(r.operation as (typeof OPERATIONS)[number])) as 0 | 1 | 2,
+      r.agent,
     );
   }
 }

@@ -17,6 +17,8 @@ export interface LoggedDecision {
   readonly basis: 'rule' | 'default' | 'failure-policy';
   readonly operation: string;
   readonly node: string;
+  /** The agent of the call (CALLGUARD_AGENT); null when the channel named none. */
+  readonly agent: string | null;
 }
 
 export interface DecisionQuery {
@@ -34,6 +36,7 @@ export interface DecisionQuery {
   readonly ruleId?: number;
   readonly task?: string;
   readonly callId?: string;
+  readonly agent?: string;
 }
 
 export interface DecisionPage {
@@ -57,7 +60,7 @@ const clean = (v: string): string => (v.includes(SEP) ? v.replaceAll(SEP, '') : 
 
 /**
  * One decision as one stream field (`d`): at, call id, direction, called, calling, task, action,
- * rule, basis, operation, node joined by \x1f. One field instead of eleven keeps the write cheap on
+ * rule, basis, operation, node, agent joined by \x1f. One field instead of eleven keeps the write cheap on
  * the node (the audit of every decision is batched through append-decisions-1.lua).
  */
 export function packAuditRecord(r: AuditRecord): string {
@@ -73,10 +76,12 @@ export function packAuditRecord(r: AuditRecord): string {
     r.basis,
     r.operation,
     r.node,
+    // Last: records written before agents were kept decode with no agent.
+    clean(r.agent),
   ].join(SEP);
 }
 
-function decode([id, fields]: [string, string[]]): LoggedDecision {
+export function decodeLoggedDecision([id, fields]: [string, string[]]): LoggedDecision {
   let packed = '';
   for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === 'd') packed = fields[i + 1]!;
   const [
@@ -91,6 +96,7 @@ function decode([id, fields]: [string, string[]]): LoggedDecision {
     basis,
     op,
     node,
+    agent = '',
   ] = packed.split(SEP);
   const ruleId = Number(rule);
   return {
@@ -106,16 +112,19 @@ function decode([id, fields]: [string, string[]]): LoggedDecision {
     basis: (basis ?? 'rule') as LoggedDecision['basis'],
     operation: op ?? 'none',
     node: node ?? '',
+    agent: agent || null,
   };
 }
 
-function matches(d: LoggedDecision, q: DecisionQuery): boolean {
+/** Whether a decision passes a query's filters (the time window aside). */
+export function matchesDecision(d: LoggedDecision, q: DecisionQuery): boolean {
   if (q.number !== undefined && d.called !== q.number && d.calling !== q.number) return false;
   if (q.action !== undefined && d.action !== q.action) return false;
   if (q.direction !== undefined && d.direction !== q.direction) return false;
   if (q.ruleId !== undefined && d.ruleId !== q.ruleId) return false;
   if (q.task !== undefined && d.task !== q.task) return false;
   if (q.callId !== undefined && d.callId !== q.callId) return false;
+  if (q.agent !== undefined && d.agent !== q.agent) return false;
   return true;
 }
 
@@ -154,12 +163,12 @@ export class DecisionLog {
       for (const row of rows) {
         scanned++;
         last = row[0];
-        const d = decode(row);
+        const d = decodeLoggedDecision(row);
         const at = Date.parse(d.at);
         if (
           (q.since === undefined || at >= q.since) &&
           (q.until === undefined || at <= q.until) &&
-          matches(d, q)
+          matchesDecision(d, q)
         ) {
           items.push(d);
           if (items.length === limit) break;

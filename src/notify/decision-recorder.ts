@@ -4,6 +4,7 @@ import type { Logger } from '../log.js';
 import { TENANT_ID } from '../store/keys.js';
 import type { RedisClient } from '../store/redis-client.js';
 import { AuditRing } from './audit-ring.js';
+import { CallTally, queueStatsWrites } from './call-stats.js';
 import { packAuditRecord } from './decision-log.js';
 import { groupBy } from './group-by.js';
 import { queueHitWrites } from './hit-counters.js';
@@ -28,6 +29,8 @@ export interface AuditRecord {
   readonly basis: 'rule' | 'default' | 'failure-policy';
   readonly operation: string;
   readonly node: string;
+  /** The call's agent (CALLGUARD_AGENT); '' when none. */
+  readonly agent: string;
 }
 
 export interface DecisionRecorderOptions {
@@ -76,6 +79,8 @@ export class DecisionRecorder implements DecisionObserver {
   private readonly options: DecisionRecorderOptions;
   private readonly audit: AuditRing;
   private hits = new Map<string, Map<number, HitCell>>();
+  /** Every screened call, per minute (allows are counted even when their audit is sampled out). */
+  private readonly tally = new CallTally();
   private sampleCredit = 0;
   private soon = false;
   private readonly flushSoon = (): void => {
@@ -107,6 +112,7 @@ export class DecisionRecorder implements DecisionObserver {
     const { decision, ctx, plan } = screening;
     const ruleId = decision?.ruleId ?? 0;
     const at = ctx?.at ?? Date.now();
+    this.tally.count(call.tenant, at, plan.result === 'block', ruleId);
     if (ruleId !== 0) {
       let rules = this.hits.get(call.tenant);
       if (rules === undefined) {
@@ -138,6 +144,7 @@ export class DecisionRecorder implements DecisionObserver {
       ruleId,
       decision === null ? 2 : ruleId === 0 ? 1 : 0,
       decision === null ? 0 : OPERATION_CODE[decision.outcome.operation],
+      call.agent ?? '',
     );
     // Write soon after a batch fills: records that die young cost the GC little, records kept
     // for a whole flush period get promoted to the old generation and cost far more. Not while
@@ -191,7 +198,7 @@ export class DecisionRecorder implements DecisionObserver {
       );
       this.reportedDrops = dropped;
     }
-    if (this.audit.size === 0 && this.hits.size === 0) return;
+    if (this.audit.size === 0 && this.hits.size === 0 && this.tally.size === 0) return;
     if (this.client.status !== 'ready') {
       this.noteFailure(new Error(`Redis connection is ${this.client.status}`));
       return;
@@ -199,8 +206,10 @@ export class DecisionRecorder implements DecisionObserver {
     const records = this.audit.drain();
     const hits = this.hits;
     this.hits = new Map();
+    const counted = this.tally.drain();
     const byTenant = groupBy(records, (r) => r.tenant);
     for (const tenant of hits.keys()) if (!byTenant.has(tenant)) byTenant.set(tenant, []);
+    for (const tenant of counted.keys()) if (!byTenant.has(tenant)) byTenant.set(tenant, []);
     const done = await Promise.allSettled(
       [...byTenant].map(async ([tenant, list]) => {
         const pipeline = this.client.pipeline();
@@ -211,6 +220,8 @@ export class DecisionRecorder implements DecisionObserver {
         }
         const cells = hits.get(tenant);
         if (cells) queueHitWrites(pipeline, tenant, cells);
+        const minutes = counted.get(tenant);
+        if (minutes) queueStatsWrites(pipeline, tenant, minutes);
         throwPipelineErrors(await pipeline.exec());
         return tenant;
       }),
@@ -228,6 +239,8 @@ export class DecisionRecorder implements DecisionObserver {
       this.audit.unshift(byTenant.get(tenant)!);
       const cells = hits.get(tenant);
       if (cells) this.mergeHits(tenant, cells);
+      const minutes = counted.get(tenant);
+      if (minutes) this.tally.restore(tenant, minutes);
     });
     if (failed) this.noteFailure(failed);
     else if (this.failures > 0) {

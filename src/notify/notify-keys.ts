@@ -18,6 +18,15 @@ export function notifyKeys(tenant: string) {
     hitAt: `${p}hits:at`,
     /** Stream of webhook deliveries that used up their attempts (capped). */
     deadLetters: `${p}webhooks:dead`,
+    /** Hash of one minute's call counts (s screened, b blocked); expires after STATS_MINUTE_TTL_S. */
+    statsMinute: (minute: number) => `${p}stats:m:${minute}`,
+    /**
+     * Hash of one hour's counts: s screened, b blocked, r:<rule id> blocks per rule (r:0 blocks without
+     * a rule), d:<event type> webhooks delivered, x:<event type> dead-lettered; expires after STATS_HOUR_TTL_S.
+     */
+    statsHour: (hour: number) => `${p}stats:h:${hour}`,
+    /** Hash node name → JSON sync report of that call node for this tenant (node-reports.ts). */
+    nodes: `${p}nodes`,
   };
 }
 

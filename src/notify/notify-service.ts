@@ -6,13 +6,16 @@ import type { Logger } from '../log.js';
 import { SecretBox } from '../secret-box.js';
 import type { RedisClient } from '../store/redis-client.js';
 import { TenantRepository } from '../store/tenant-repository.js';
+import type { TenantSyncStatus } from '../store/tenant-sync.js';
+import { CallStats } from './call-stats.js';
 import { DeadLetterRepository } from './dead-letters.js';
 import { DecisionLog } from './decision-log.js';
 import { DecisionRecorder } from './decision-recorder.js';
 import { HitCounters } from './hit-counters.js';
+import { NodeReporter } from './node-reports.js';
 import { Notifier } from './notifier.js';
 import { SettingsCache } from './settings-cache.js';
-import { DEFAULT_DELIVERY_OPTIONS, type WebhookDeliveryOptions } from './webhook-job.js';
+import { DEFAULT_DELIVERY_OPTIONS, type WebhookDeliveryOptions, type WebhookJobData } from './webhook-job.js';
 import { WebhookQueue } from './webhook-queue.js';
 import { webhookSettingsOf } from './webhook-settings.js';
 import { WebhookWorker } from './webhook-worker.js';
@@ -24,6 +27,8 @@ export interface NotifyServiceOptions {
   readonly log: Logger;
   /** Run the webhook delivery worker in this process (the `worker` role). */
   readonly worker: boolean;
+  /** A call node's rule sync, reported to Redis for the dashboard (call roles only). */
+  readonly syncStatus?: () => readonly TenantSyncStatus[];
 }
 
 /**
@@ -41,6 +46,7 @@ export class NotifyService {
   readonly decisionLog: DecisionLog;
   readonly hits: HitCounters;
   readonly worker: WebhookWorker | null;
+  private readonly nodeReporter: NodeReporter | null;
   private readonly workerConnection: RedisClient | null;
   private readonly log: Logger;
   private readonly client: RedisClient;
@@ -78,13 +84,17 @@ export class NotifyService {
         streamMaxLen: config.CALLGUARD_EVENTS_MAXLEN,
       },
     });
+    const node =
+      config.NODE_NAME ??
+      (hostname()
+        .replace(/[^A-Za-z0-9_.-]/g, '-')
+        .slice(0, 64) ||
+        'node');
+    this.nodeReporter = options.syncStatus
+      ? new NodeReporter(client, node, options.syncStatus, log.child({ component: 'node-report' }))
+      : null;
     this.recorder = new DecisionRecorder(client, log.child({ component: 'audit' }), {
-      node:
-        config.NODE_NAME ??
-        (hostname()
-          .replace(/[^A-Za-z0-9_.-]/g, '-')
-          .slice(0, 64) ||
-          'node'),
+      node,
       allowSampleRate: config.CALLGUARD_AUDIT_ALLOW_SAMPLE,
       streamMaxLen: config.CALLGUARD_AUDIT_MAXLEN,
     });
@@ -106,6 +116,7 @@ export class NotifyService {
         options: delivery,
         log: log.child({ component: 'webhooks' }),
       });
+      this.countDeliveries(this.worker, new CallStats(client));
     } else {
       this.workerConnection = null;
       this.worker = null;
@@ -114,7 +125,27 @@ export class NotifyService {
 
   start(): this {
     this.recorder.start();
+    this.nodeReporter?.start();
     return this;
+  }
+
+  /**
+   * Per-tenant delivery figures for the dashboard, from the worker's job events: a job that ends
+   * 'delivered', and a job that fails for the last time (its dead letter is written by then).
+   */
+  private countDeliveries(worker: WebhookWorker, stats: CallStats): void {
+    const count = (data: { tenant: string; type: WebhookJobData['type'] }, result: 'delivered' | 'dead') =>
+      void stats
+        .countDelivery(data.tenant, data.type, result)
+        .catch((error: unknown) => this.log.debug({ err: error }, 'delivery not counted'));
+    worker.worker.on('completed', (job, result) => {
+      if (result === 'delivered') count(job.data, 'delivered');
+    });
+    worker.worker.on('failed', (job, error) => {
+      if (!job) return;
+      const final = error?.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
+      if (final) count(job.data, 'dead');
+    });
   }
 
   /**
@@ -123,6 +154,7 @@ export class NotifyService {
    * then are counted as dropped and logged (the notifier says how many).
    */
   async close(): Promise<void> {
+    this.nodeReporter?.stop();
     // Redis away: deliveries in flight cannot finish; they are picked up again (same event id) later.
     const force = this.client.status !== 'ready';
     if (this.worker && !(await withinMs(this.worker.close(force), 2_000))) {

@@ -80,6 +80,20 @@ export class WebhookQueue {
     return promoted;
   }
 
+  /**
+   * A tenant's deliveries waiting out the backoff after a failed attempt, per event type, among the
+   * first `max` delayed jobs of the queue (the dashboard's "retrying").
+   */
+  async retrying(tenant: string, max = 1000): Promise<Map<string, number>> {
+    const delayed = (await this.queue.getDelayed(0, max - 1)) as Array<Job<WebhookJobData> | undefined>;
+    const out = new Map<string, number>();
+    for (const job of delayed) {
+      if (job?.data?.tenant !== tenant) continue;
+      out.set(job.data.type, (out.get(job.data.type) ?? 0) + 1);
+    }
+    return out;
+  }
+
   /** Waiting + delayed + active deliveries (for /metrics and tests). */
   async pending(): Promise<number> {
     const c = await this.queue.getJobCounts('waiting', 'delayed', 'active', 'prioritized');

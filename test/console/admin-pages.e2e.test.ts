@@ -8,6 +8,7 @@ import { DeadLetterRepository } from '../../src/notify/dead-letters.js';
 import { skipWithoutLocalRedis, startRedis, type TestRedis } from '../support/redis-server.js';
 import {
   apiClient,
+  assertAccessible,
   CHROMIUM,
   CHROMIUM_FLAGS,
   ensureConsoleBuilt,
@@ -15,6 +16,7 @@ import {
   type RunningCallguard,
   skipWithoutChromium,
   startCallguard,
+  watchPage,
 } from './console-support.js';
 
 /**
@@ -36,13 +38,17 @@ describe.skipIf(skipWithoutChromium || skipWithoutLocalRedis)('console admin pag
   let profile: string;
   let adminKey: string;
   let admin: ReturnType<typeof apiClient>;
-  const pageErrors: string[] = [];
+  let pageErrors: string[] = [];
 
-  const shot = (name: string) =>
-    page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false, animations: 'disabled' });
+  const shot = async (name: string) => {
+    await assertAccessible(page, name);
+    await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false, animations: 'disabled' });
+  };
+  /** Opens a page from the navigation and checks it with axe-core as it first shows. */
   const open = async (link: string, heading: string) => {
     await page.getByRole('link', { name: link, exact: true }).click();
     await page.getByRole('heading', { name: heading, level: 1 }).waitFor(WAIT);
+    await assertAccessible(page, `the ${heading} page`);
   };
   const status = (text: string | RegExp) => page.getByRole('status').filter({ hasText: text }).waitFor(WAIT);
 
@@ -68,12 +74,12 @@ describe.skipIf(skipWithoutChromium || skipWithoutLocalRedis)('console admin pag
     });
     context.setDefaultTimeout(WAIT.timeout);
     page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (e) => pageErrors.push(e.message));
+    pageErrors = watchPage(page);
     page.on('dialog', (d) => void d.accept());
     await page.goto(`${server.url}/console/`);
     await page.getByLabel('API key').fill(adminKey);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Blocklist', level: 1 }).waitFor(WAIT);
+    await page.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor(WAIT);
   });
 
   afterAll(async () => {
@@ -234,7 +240,7 @@ describe.skipIf(skipWithoutChromium || skipWithoutLocalRedis)('console admin pag
     await page.getByText('No dead letters: every webhook was delivered.').waitFor(WAIT);
   });
 
-  it('raised no page error', () => {
+  it('raised no page or console error', () => {
     assert.deepEqual(pageErrors, []);
   });
 });

@@ -9,6 +9,7 @@ import { AriDouble, type DoubleCall } from '../pbx/asterisk/ari-double.js';
 import { skipWithoutLocalRedis, startRedis, type TestRedis } from '../support/redis-server.js';
 import {
   apiClient,
+  assertAccessible,
   CHROMIUM,
   CHROMIUM_FLAGS,
   ensureConsoleBuilt,
@@ -16,6 +17,7 @@ import {
   type RunningCallguard,
   skipWithoutChromium,
   startCallguard,
+  watchPage,
 } from './console-support.js';
 import { CuttableProxy } from './cuttable-proxy.js';
 
@@ -45,7 +47,7 @@ describe.skipIf(skipWithoutChromium || skipWithoutLocalRedis)('agent desktop', (
   let page: Page;
   let agentKey: string;
   let calls = 0;
-  const pageErrors: string[] = [];
+  let pageErrors: string[] = [];
 
   /** Places calls until one is decided by the pop-up rule (the call node syncs the rules first). */
   const placePopupCall = async (): Promise<DoubleCall> => {
@@ -108,7 +110,8 @@ describe.skipIf(skipWithoutChromium || skipWithoutLocalRedis)('agent desktop', (
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
     context = await browser.newContext({ viewport: { width: 1100, height: 700 } });
     page = await context.newPage();
-    page.on('pageerror', (e) => pageErrors.push(e.message));
+    // The test cuts the network: the browser reports the failed stream and its reconnects.
+    pageErrors = watchPage(page, [/net::ERR_/]);
   });
 
   afterAll(async () => {
@@ -135,6 +138,7 @@ describe.skipIf(skipWithoutChromium || skipWithoutLocalRedis)('agent desktop', (
     assert.equal(await link.getAttribute('href'), `https://crm.example/contacts/${POPUP_NUMBER}`);
     assert.equal(await link.getAttribute('rel'), 'noopener noreferrer');
     assert.equal(await card.getAttribute('class'), 'popup card fresh');
+    await assertAccessible(page, 'the agent desktop');
     await page.screenshot({ path: join(SHOTS, 'agent.png'), animations: 'disabled' });
   });
 

@@ -1,9 +1,10 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
 import { freePort } from '../../src/store/redis-process.js';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -146,4 +147,60 @@ export function rulesCsv(count: number, prefix: string, group: string, type: str
   // One bad row: reported in the errors file with its line, the good rows still land.
   lines.push(`1777ABC,outbound,block,${group},${type},${ou},bad number`);
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * What a page said went wrong: uncaught errors ('pageerror') and console errors. Chromium logs every
+ * 4xx answer as "Failed to load resource"; those are the API's refusals, which the console shows to
+ * the user on purpose (a refused delete, a wrong key), so they are not counted. `allow` adds patterns
+ * a test expects (a network drop it causes).
+ */
+export function watchPage(page: Page, allow: readonly RegExp[] = []): string[] {
+  const errors: string[] = [];
+  const expected = [/^Failed to load resource: the server responded with a status of 4\d\d/, ...allow];
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() !== 'error') return;
+    const text = m.text();
+    if (!expected.some((re) => re.test(text))) errors.push(`console.error: ${text} (${m.location().url})`);
+  });
+  return errors;
+}
+
+const AXE_SOURCE = readFileSync(join(REPO, 'node_modules/axe-core/axe.min.js'), 'utf8');
+
+/**
+ * Runs axe-core in the page as it is now and fails on any serious or critical violation, naming the
+ * rule, the elements and how to fix them. The script is evaluated through the DevTools protocol,
+ * which the page's content security policy does not govern (the policy itself stays on).
+ */
+export async function assertAccessible(page: Page, where: string): Promise<void> {
+  const loaded = await page.evaluate(() => typeof (window as { axe?: unknown }).axe !== 'undefined');
+  if (!loaded) await page.evaluate(AXE_SOURCE);
+  const violations = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (ctx: unknown, o: unknown) => Promise<AxeResults> } })
+      .axe;
+    interface AxeResults {
+      violations: Array<{
+        id: string;
+        impact: string | null;
+        help: string;
+        nodes: Array<{ target: unknown[]; failureSummary?: string }>;
+      }>;
+    }
+    const r = await axe.run(document, { resultTypes: ['violations'] });
+    return r.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => ({
+        rule: v.id,
+        impact: v.impact,
+        help: v.help,
+        nodes: v.nodes.slice(0, 5).map((n) => `${JSON.stringify(n.target)}: ${n.failureSummary ?? ''}`),
+      }));
+  });
+  if (violations.length > 0) {
+    throw new Error(
+      `axe-core found serious accessibility problems on ${where}:\n${JSON.stringify(violations, null, 2)}`,
+    );
+  }
 }

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 import { skipWithoutLocalRedis, startRedis, type TestRedis } from '../support/redis-server.js';
 import {
   apiClient,
+  assertAccessible,
   CHROMIUM,
   CHROMIUM_FLAGS,
   ensureConsoleBuilt,
@@ -15,6 +16,7 @@ import {
   rulesCsv,
   skipWithoutChromium,
   startCallguard,
+  watchPage,
 } from './console-support.js';
 
 /**
@@ -46,15 +48,21 @@ describe.skipIf(skipWithoutChromium || skipWithoutLocalRedis)('web console', () 
   let agentKey: string;
   let hasJobsApi = false;
   const foreignRequests: string[] = [];
-  const pageErrors: string[] = [];
+  let pageErrors: string[] = [];
 
-  const shot = (p: Page, name: string, fullPage = false) =>
-    p.screenshot({ path: join(SHOTS, `${name}.png`), fullPage, animations: 'disabled' });
+  /** Every state worth a picture is checked with axe-core first. */
+  const shot = async (p: Page, name: string, fullPage = false) => {
+    await assertAccessible(p, name);
+    await p.screenshot({ path: join(SHOTS, `${name}.png`), fullPage, animations: 'disabled' });
+  };
 
   const signIn = async (p: Page, key: string) => {
     await p.goto(`${server.url}/console/`);
     await p.getByLabel('API key').fill(key);
     await p.getByRole('button', { name: 'Sign in' }).click();
+    // The dashboard is the landing page; these tests work on the Blocklist.
+    await p.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor(WAIT);
+    await p.getByRole('link', { name: 'Blocklist', exact: true }).click();
     await p.getByRole('heading', { name: 'Blocklist', level: 1 }).waitFor(WAIT);
   };
 
@@ -152,7 +160,7 @@ describe.skipIf(skipWithoutChromium || skipWithoutLocalRedis)('web console', () 
         foreignRequests.push(u);
     });
     page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (e) => pageErrors.push(e.message));
+    pageErrors = watchPage(page);
   });
 
   afterAll(async () => {
@@ -464,7 +472,7 @@ describe.skipIf(skipWithoutChromium || skipWithoutLocalRedis)('web console', () 
 
   it("hides a foreign OU's rules from an agent when data isolation is on", async () => {
     const agentPage = await context.newPage();
-    agentPage.on('pageerror', (e) => pageErrors.push(e.message));
+    const agentErrors = watchPage(agentPage);
     try {
       await signIn(agentPage, agentKey);
       await agentPage.locator('table.rules tbody tr[data-rule-id]').first().waitFor(WAIT);
@@ -490,12 +498,13 @@ describe.skipIf(skipWithoutChromium || skipWithoutLocalRedis)('web console', () 
       const all = (await agentPage.locator('table.rules tbody').textContent()) ?? '';
       assert.ok(!all.includes('15550001111') && !all.includes('West'), 'no west rule on the first page');
       await shot(agentPage, 'agent-data-isolation');
+      assert.deepEqual(agentErrors, []);
     } finally {
       await agentPage.close();
     }
   });
 
-  it('made no request outside callguard and raised no page error', () => {
+  it('made no request outside callguard and raised no page or console error', () => {
     assert.deepEqual(foreignRequests, []);
     assert.deepEqual(pageErrors, []);
   });

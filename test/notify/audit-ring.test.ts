@@ -16,6 +16,7 @@ describe('audit ring', () => {
       n,
       0,
       1,
+      n % 2 ? `agent-${n}` : '',
     );
 
   it('gives records back oldest first with every field, and keeps the newest when full', () => {
@@ -41,6 +42,7 @@ describe('audit ring', () => {
       basis: 'rule',
       operation: 'auto_wrap_up',
       node: 'node-a',
+      agent: '',
     });
     assert.equal(ring.size, 0);
   });

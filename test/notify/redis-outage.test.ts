@@ -5,6 +5,7 @@ import { StaticDeciderSource } from '../../src/call/static-decider-source.js';
 import { loadConfig } from '../../src/config.js';
 import { DecisionEngine } from '../../src/engine/decision-engine.js';
 import { silentLogger } from '../../src/log.js';
+import { CallStats } from '../../src/notify/call-stats.js';
 import { DecisionLog } from '../../src/notify/decision-log.js';
 import { DecisionRecorder } from '../../src/notify/decision-recorder.js';
 import { recentEvents } from '../../src/notify/event-stream.js';
@@ -97,6 +98,11 @@ describe.skipIf(skipWithoutLocalRedis)('Redis down during a burst of calls', () 
     const audit = await new DecisionLog(stack.client).query(t, { limit: 1000 });
     assert.equal(audit.items.length, BURST);
     assert.deepEqual(await new HitCounters(stack.client).readHits(t, [1]).then((h) => h[0]?.count), BURST);
+    // The dashboard's figures count the calls of the outage too.
+    const figures = await new CallStats(stack.client).window(t);
+    const sum = (key: 'screened' | 'blocked') => figures.minutes.reduce((n, b) => n + b[key], 0);
+    assert.deepEqual([sum('screened'), sum('blocked')], [BURST, BURST]);
+    assert.equal(figures.blocksByRule.get(1), BURST);
   });
 
   it('drops the oldest events beyond the buffer and counts them, without blocking', async () => {

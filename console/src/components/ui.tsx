@@ -240,3 +240,16 @@ export function Pager(props: {
     </nav>
   );
 }
+
+/**
+ * The frame of a wide table: it scrolls sideways when the table is wider than the screen, and takes
+ * the keyboard focus so that keyboard users can scroll it too (a named region in the landmarks).
+ */
+export function TableWrap(props: { label: string; children: ComponentChildren }) {
+  return (
+    // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrolling region must take the focus to be scrolled from the keyboard
+    <section class="table-wrap" tabIndex={0} aria-label={props.label}>
+      {props.children}
+    </section>
+  );
+}

@@ -1,6 +1,6 @@
 import { useCallback, useState } from 'preact/hooks';
 import { get, messageOf } from '../api';
-import { Field, Notice, Pager, Select, TextInput } from '../components/ui';
+import { Field, Notice, Pager, Select, TableWrap, TextInput } from '../components/ui';
 import { useLoaded } from '../latest-request';
 import { formatTime } from '../model';
 
@@ -127,7 +127,7 @@ export function AuditPage() {
         ))}
       </form>
       {error ? <Notice kind="error">{error}</Notice> : null}
-      <div class="table-wrap">
+      <TableWrap label="Audit entries">
         <table class="audit" aria-busy={!loaded}>
           <caption class="sr-only">Admin changes, newest first</caption>
           <thead>
@@ -171,7 +171,7 @@ export function AuditPage() {
             ) : null}
           </tbody>
         </table>
-      </div>
+      </TableWrap>
       <Pager
         label="Audit pages"
         page={page}

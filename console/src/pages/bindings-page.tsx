@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, messageOf } from '../api';
 import { useCatalog } from '../catalog';
-import { Notice, TextInput } from '../components/ui';
+import { Notice, TableWrap, TextInput } from '../components/ui';
 
 interface Binding {
   taskId: string;
@@ -143,7 +143,7 @@ export function BindingsPage() {
           </div>
         </fieldset>
       ) : null}
-      <div class="table-wrap">
+      <TableWrap label="Task bindings">
         <table>
           <caption class="sr-only">Task bindings</caption>
           <thead>
@@ -176,7 +176,7 @@ export function BindingsPage() {
             ) : null}
           </tbody>
         </table>
-      </div>
+      </TableWrap>
     </section>
   );
 }

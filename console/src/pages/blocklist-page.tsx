@@ -1,45 +1,15 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { api, get, messageOf, type Page, type Query } from '../api';
+import { api, get, messageOf, type Page } from '../api';
 import { nameOf, optionsOf, useCatalog } from '../catalog';
-import { Notice, Pager, Select, TextInput } from '../components/ui';
+import { Notice, Pager, Select, TableWrap, TextInput } from '../components/ui';
 import { useLatestRequest } from '../latest-request';
 import { type Decision, DIRECTION_OPTIONS, formatTime, type Rule } from '../model';
+import { EMPTY_RULE_FILTERS as EMPTY, filterQuery, type RuleFilters } from '../rule-filters';
 import { ExportDialog } from './export-dialog';
 import { ImportDialog } from './import-dialog';
 import { RuleDialog } from './rule-dialog';
 
-export interface RuleFilters {
-  number: string;
-  match: 'exact' | 'matching';
-  group: string;
-  type: string;
-  ou: string;
-  direction: string;
-  action: string;
-}
-
-const EMPTY: RuleFilters = {
-  number: '',
-  match: 'exact',
-  group: '',
-  type: '',
-  ou: '',
-  direction: '',
-  action: '',
-};
 const PAGE_SIZE = 20;
-
-export function filterQuery(f: RuleFilters): Query {
-  return {
-    number: f.number.trim() || undefined,
-    match: f.number.trim() ? f.match : undefined,
-    group: f.group || undefined,
-    type: f.type || undefined,
-    ou: f.ou || undefined,
-    direction: f.direction || undefined,
-    action: f.action || undefined,
-  };
-}
 
 const DIRECTIONS = [{ value: '', label: 'Any direction' }, ...DIRECTION_OPTIONS];
 const ACTIONS = [
@@ -94,6 +64,26 @@ export function BlocklistPage() {
   useEffect(() => {
     void load();
   }, [load]);
+
+  // #/blocklist/rule/42 (the dashboard's links to its top rules) opens that rule.
+  useEffect(() => {
+    const open = async () => {
+      const id = /^#\/blocklist\/rule\/(\d+)$/.exec(location.hash)?.[1];
+      if (!id) return;
+      try {
+        setDialog({ kind: 'edit', rule: await get<Rule>(`/v1/rules/${id}`) });
+      } catch (e) {
+        setError(`Rule ${id}: ${messageOf(e)}`);
+      }
+    };
+    void open();
+    addEventListener('hashchange', open);
+    return () => removeEventListener('hashchange', open);
+  }, []);
+  const closeDialog = () => {
+    setDialog(null);
+    if (location.hash.startsWith('#/blocklist/rule/')) history.replaceState(null, '', '#/blocklist');
+  };
 
   const search = (e: Event) => {
     e.preventDefault();
@@ -208,7 +198,7 @@ export function BlocklistPage() {
       {notice ? <Notice kind="ok">{notice}</Notice> : null}
       {error ? <Notice kind="error">{error}</Notice> : null}
 
-      <div class="table-wrap">
+      <TableWrap label="Rules">
         <table class="rules" aria-busy={loading}>
           <caption class="sr-only">Rules</caption>
           <thead>
@@ -260,7 +250,7 @@ export function BlocklistPage() {
             ) : null}
           </tbody>
         </table>
-      </div>
+      </TableWrap>
       <Pager
         label="Rule pages"
         page={page}
@@ -275,9 +265,9 @@ export function BlocklistPage() {
       {dialog?.kind === 'new' || dialog?.kind === 'edit' ? (
         <RuleDialog
           rule={dialog.kind === 'edit' ? dialog.rule : undefined}
-          onClose={() => setDialog(null)}
+          onClose={closeDialog}
           onSaved={(msg) => {
-            setDialog(null);
+            closeDialog();
             setNotice(msg);
             void load();
           }}

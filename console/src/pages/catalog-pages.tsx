@@ -9,7 +9,7 @@ import {
   typeOperationBody,
   typeOperationOf,
 } from '../components/type-operation-fields';
-import { Dialog, Notice, Pager, Select, TextInput } from '../components/ui';
+import { Dialog, Notice, Pager, Select, TableWrap, TextInput } from '../components/ui';
 import type { BlocklistType, Group, Ou } from '../model';
 
 const PAGE_SIZE = 50;
@@ -84,7 +84,7 @@ function CatalogPage(props: { spec: Spec }) {
       </form>
       {notice ? <Notice kind="ok">{notice}</Notice> : null}
       {error ? <Notice kind="error">{error}</Notice> : null}
-      <div class="table-wrap">
+      <TableWrap label={`${spec.title} list`}>
         <table class={`catalog ${spec.kind}`} aria-busy={!catalog.loaded}>
           <caption class="sr-only">{spec.title}</caption>
           <thead>
@@ -135,7 +135,7 @@ function CatalogPage(props: { spec: Spec }) {
             ) : null}
           </tbody>
         </table>
-      </div>
+      </TableWrap>
       <Pager
         label={`${spec.title} pages`}
         page={page}

@@ -1,6 +1,6 @@
 import { useCallback, useState } from 'preact/hooks';
 import { api, get, messageOf, type Page } from '../api';
-import { Dialog, Notice, Pager } from '../components/ui';
+import { Dialog, Notice, Pager, TableWrap } from '../components/ui';
 import { useLoaded } from '../latest-request';
 
 interface DeadLetter {
@@ -67,7 +67,7 @@ export function DeadLettersPage() {
       </div>
       {notice ? <Notice kind="ok">{notice}</Notice> : null}
       {error ? <Notice kind="error">{error}</Notice> : null}
-      <div class="table-wrap">
+      <TableWrap label="Dead letters">
         <table class="dead-letters" aria-busy={!loaded}>
           <caption class="sr-only">Webhook deliveries that failed for good, newest first</caption>
           <thead>
@@ -115,7 +115,7 @@ export function DeadLettersPage() {
             ) : null}
           </tbody>
         </table>
-      </div>
+      </TableWrap>
       <Pager
         label="Dead letter pages"
         page={page}

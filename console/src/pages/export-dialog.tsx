@@ -13,7 +13,7 @@ import {
 import { Dialog, Field, Select, TextInput } from '../components/ui';
 import { JobProgress } from '../jobs';
 import { checkPassword, DIRECTION_OPTIONS, readJob } from '../model';
-import type { RuleFilters } from './blocklist-page';
+import type { RuleFilters } from '../rule-filters';
 
 /** The compression password with a show/hide toggle and its rule checked as the user types. */
 export function PasswordField(props: {

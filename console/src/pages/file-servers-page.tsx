@@ -1,7 +1,7 @@
 import { useCallback, useState } from 'preact/hooks';
 import { api, failureOutside, fieldErrors, get, messageOf } from '../api';
 import { FormFailure } from '../components/shared-fields';
-import { Dialog, Notice, TextArea, TextInput } from '../components/ui';
+import { Dialog, Notice, TableWrap, TextArea, TextInput } from '../components/ui';
 import { useLoaded } from '../latest-request';
 import { formatTime } from '../model';
 
@@ -55,7 +55,7 @@ export function FileServersPage() {
       </div>
       {notice ? <Notice kind="ok">{notice}</Notice> : null}
       {error ? <Notice kind="error">{error}</Notice> : null}
-      <div class="table-wrap">
+      <TableWrap label="File servers">
         <table class="servers" aria-busy={!loaded}>
           <caption class="sr-only">SFTP file servers</caption>
           <thead>
@@ -104,7 +104,7 @@ export function FileServersPage() {
             ) : null}
           </tbody>
         </table>
-      </div>
+      </TableWrap>
       {creating ? (
         <ServerDialog
           onClose={() => setCreating(false)}

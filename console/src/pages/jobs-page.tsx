@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { get, messageOf, type Page } from '../api';
-import { Notice, Pager, ProgressBar } from '../components/ui';
+import { Notice, Pager, ProgressBar, TableWrap } from '../components/ui';
 import { JobFiles } from '../jobs';
 import { useLatestRequest } from '../latest-request';
 import { formatTime, isFinished, type Job, readJob } from '../model';
@@ -59,7 +59,7 @@ export function JobsPage() {
         </div>
       </div>
       {error ? <Notice kind="error">{error}</Notice> : null}
-      <div class="table-wrap">
+      <TableWrap label="Tasks">
         <table class="jobs" aria-busy={!loaded}>
           <caption class="sr-only">Import and export jobs</caption>
           <thead>
@@ -112,7 +112,7 @@ export function JobsPage() {
             ) : null}
           </tbody>
         </table>
-      </div>
+      </TableWrap>
       <Pager
         label="Job pages"
         page={page}

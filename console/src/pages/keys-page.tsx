@@ -2,7 +2,7 @@ import { useCallback, useState } from 'preact/hooks';
 import { api, failureOutside, fieldErrors, get, messageOf } from '../api';
 import { useCatalog } from '../catalog';
 import { FormFailure } from '../components/shared-fields';
-import { Dialog, Field, Notice, Select, TextInput } from '../components/ui';
+import { Dialog, Field, Notice, Select, TableWrap, TextInput } from '../components/ui';
 import { useLoaded } from '../latest-request';
 import { formatTime } from '../model';
 
@@ -82,7 +82,7 @@ export function KeysPage() {
           </button>
         </div>
       ) : null}
-      <div class="table-wrap">
+      <TableWrap label="API keys">
         <table class="keys" aria-busy={!list.loaded}>
           <caption class="sr-only">API keys of the tenant</caption>
           <thead>
@@ -120,7 +120,7 @@ export function KeysPage() {
             ))}
           </tbody>
         </table>
-      </div>
+      </TableWrap>
       {creating ? (
         <KeyDialog
           onClose={() => setCreating(false)}

@@ -10,7 +10,7 @@ import {
   useFileServers,
   useServerFile,
 } from '../components/shared-fields';
-import { Dialog, Notice, TextInput } from '../components/ui';
+import { Dialog, Notice, TableWrap, TextInput } from '../components/ui';
 import { useLatestRequest } from '../latest-request';
 import { formatTime } from '../model';
 import { PasswordField } from './export-dialog';
@@ -110,7 +110,7 @@ export function SchedulesPage() {
       </p>
       {notice ? <Notice kind="ok">{notice}</Notice> : null}
       {error ? <Notice kind="error">{error}</Notice> : null}
-      <div class="table-wrap">
+      <TableWrap label="Scheduled tasks">
         <table>
           <caption class="sr-only">Scheduled import and export tasks</caption>
           <thead>
@@ -167,7 +167,7 @@ export function SchedulesPage() {
             ) : null}
           </tbody>
         </table>
-      </div>
+      </TableWrap>
       {creating ? (
         <ScheduleDialog
           kind={creating}

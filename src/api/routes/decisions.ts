@@ -3,8 +3,9 @@ import { cgError } from '../../domain/errors.js';
 import { normalizeCallNumber } from '../../domain/number.js';
 import type { DecisionLog } from '../../notify/decision-log.js';
 import type { HitCounters } from '../../notify/hit-counters.js';
+import type { TenantParams } from '../../store/tenant-params.js';
 import type { RouteModule } from '../app.js';
-import { inScope, ouScope, tenantOf } from '../auth.js';
+import { inScope, ouScope, type TenantPrincipal, tenantOf } from '../auth.js';
 import { decodeCursor, encodeCursor, errorResponses } from '../schemas.js';
 
 /** What the decision routes need from src/notify (NotifyService has both). */
@@ -13,7 +14,7 @@ export interface DecisionRouteDeps {
   readonly hits: HitCounters;
 }
 
-const decisionSchema = z
+export const decisionSchema = z
   .object({
     id: z.string(),
     at: z.string(),
@@ -27,6 +28,7 @@ const decisionSchema = z
     basis: z.enum(['rule', 'default', 'failure-policy']),
     operation: z.string(),
     node: z.string().describe('The call node that decided.'),
+    agent: z.string().nullable().describe('The agent of the call (CALLGUARD_AGENT), if any.'),
   })
   .meta({ id: 'AuditedDecision' });
 
@@ -35,7 +37,7 @@ const time = z.union([
   z.iso.datetime({ offset: true }).transform((s) => Date.parse(s)),
 ]);
 
-const decisionQuery = z
+export const decisionQuery = z
   .object({
     since: time.optional().describe('Epoch ms or ISO time, inclusive.'),
     until: time.optional().describe('Epoch ms or ISO time, inclusive.'),
@@ -50,6 +52,7 @@ const decisionQuery = z
     ruleId: z.coerce.number().int().min(1).optional(),
     task: z.string().min(1).max(128).optional(),
     callId: z.string().min(1).max(256).optional(),
+    agent: z.string().min(1).max(128).optional().describe('The agent of the call (CALLGUARD_AGENT).'),
     limit: z.coerce.number().int().min(1).max(1000).default(100),
     cursor: z.string().min(1).max(512).optional(),
   })
@@ -58,6 +61,16 @@ const decisionQuery = z
 const hitsSchema = z
   .object({ ruleId: z.number().int(), count: z.number().int(), lastHitAt: z.string().nullable() })
   .meta({ id: 'RuleHits' });
+
+/** Decisions and call figures are not owned by an OU: an agent confined to its OUs may not read them. */
+export function assertSeesEveryOu(principal: TenantPrincipal, params: TenantParams, what: string): void {
+  if (ouScope(principal, params) !== undefined) {
+    throw cgError(
+      'CG_ERR_FORBIDDEN',
+      `${what} span every OU; an agent under data isolation cannot read them`,
+    );
+  }
+}
 
 const isStreamId = (v: unknown): v is string => typeof v === 'string' && /^\d{1,20}-\d{1,20}$/.test(v);
 
@@ -92,12 +105,7 @@ export function decisionRoutes(notify: DecisionRouteDeps): RouteModule {
       async (request) => {
         const principal = tenantOf(request);
         const params = await deps.tenants.params(principal.tenant);
-        if (ouScope(principal, params) !== undefined) {
-          throw cgError(
-            'CG_ERR_FORBIDDEN',
-            'decisions span every OU; an agent under data isolation cannot read them',
-          );
-        }
+        assertSeesEveryOu(principal, params, 'decisions');
         const q = request.query as z.output<typeof decisionQuery>;
         const before = decodeCursor(q.cursor, isStreamId);
         const number =

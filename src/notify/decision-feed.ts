@@ -1,0 +1,265 @@
+import type { Logger } from '../log.js';
+import { comparePositions } from '../store/event-stream-reader.js';
+import type { RedisClient } from '../store/redis-client.js';
+import {
+  type DecisionQuery,
+  decodeLoggedDecision,
+  type LoggedDecision,
+  matchesDecision,
+} from './decision-log.js';
+import { notifyKeys } from './notify-keys.js';
+
+type Row = [string, string[]];
+
+export interface DecisionFeedOptions {
+  readonly heartbeatMs: number;
+  /** Longest XREAD BLOCK; also how long a stopped tail may take to notice. */
+  readonly blockMs: number;
+  /** Decisions held for a stream still replaying; beyond it the stream is closed (the client reconnects). */
+  readonly maxQueued: number;
+  /** Most decisions replayed after a Last-Event-ID. */
+  readonly maxReplay: number;
+  /** A tenant's reader stays this long after its last stream closed. */
+  readonly idleStopMs: number;
+}
+
+export const DEFAULT_FEED_OPTIONS: DecisionFeedOptions = Object.freeze({
+  heartbeatMs: 15_000,
+  blockMs: 5_000,
+  maxQueued: 10_000,
+  maxReplay: 1_000,
+  idleStopMs: 10_000,
+});
+
+/** Where a stream's decisions go; `end` closes the client's connection. */
+export interface DecisionSink {
+  decision(d: LoggedDecision): void;
+  heartbeat(): void;
+  end(reason: 'shutdown' | 'overflow'): void;
+}
+
+/** One client's stream: decisions after its cursor that pass its filters, each once, in stream order. */
+export class DecisionSubscription {
+  private live = false;
+  private closed = false;
+  private readonly queued: LoggedDecision[] = [];
+
+  constructor(
+    private cursor: string,
+    private readonly filter: DecisionQuery,
+    private readonly sink: DecisionSink,
+    private readonly maxQueued: number,
+    private readonly onClose: (s: DecisionSubscription) => void,
+  ) {}
+
+  offer(d: LoggedDecision): void {
+    if (this.closed) return;
+    if (this.live) this.deliver(d);
+    else if (this.queued.push(d) > this.maxQueued) this.end('overflow');
+  }
+
+  deliver(d: LoggedDecision): void {
+    if (this.closed || comparePositions(d.id, this.cursor) <= 0) return;
+    this.cursor = d.id;
+    if (matchesDecision(d, this.filter)) this.sink.decision(d);
+  }
+
+  goLive(): void {
+    for (const d of this.queued.splice(0)) this.deliver(d);
+    this.live = true;
+  }
+
+  heartbeat(): void {
+    if (!this.closed) this.sink.heartbeat();
+  }
+
+  /** Idempotent; with a reason the client's connection is closed too. */
+  end(reason?: 'shutdown' | 'overflow'): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.queued.length = 0;
+    if (reason) this.sink.end(reason);
+    this.onClose(this);
+  }
+}
+
+/** One tenant's reader of its decision stream on this node, shared by all its open streams. */
+class FeedTail {
+  readonly subs = new Set<DecisionSubscription>();
+  position = '0-0';
+  private connection: RedisClient | undefined;
+  private stopped = false;
+  private idleTimer: NodeJS.Timeout | undefined;
+  readonly ready: Promise<void>;
+
+  constructor(
+    private readonly key: string,
+    private readonly feed: DecisionFeed,
+  ) {
+    this.ready = this.start();
+  }
+
+  private async start(): Promise<void> {
+    const rows = (await this.feed.client.xrevrange(this.key, '+', '-', 'COUNT', 1)) as Row[];
+    this.position = rows[0]?.[0] ?? '0-0';
+    this.connection = this.feed.connect();
+    void this.loop();
+  }
+
+  private async loop(): Promise<void> {
+    let failures = 0;
+    while (!this.stopped) {
+      try {
+        const res = (await this.connection!.xread(
+          'COUNT',
+          1000,
+          'BLOCK',
+          this.feed.options.blockMs,
+          'STREAMS',
+          this.key,
+          this.position,
+        )) as Array<[string, Row[]]> | null;
+        failures = 0;
+        for (const row of res?.[0]?.[1] ?? []) {
+          this.position = row[0];
+          const d = decodeLoggedDecision(row);
+          for (const s of this.subs) s.offer(d);
+        }
+      } catch (error) {
+        if (this.stopped) break;
+        if (failures++ === 0) {
+          this.feed.log.warn({ err: error, key: this.key }, 'decision streams: reading failed; retrying');
+        }
+        await new Promise((r) => setTimeout(r, Math.min(5_000, 100 * 2 ** Math.min(failures, 6))));
+      }
+    }
+  }
+
+  add(s: DecisionSubscription): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+    this.subs.add(s);
+  }
+
+  remove(s: DecisionSubscription, tenant: string): void {
+    this.subs.delete(s);
+    if (this.subs.size > 0 || this.stopped) return;
+    this.idleTimer = setTimeout(() => {
+      if (this.subs.size === 0) this.feed.dropTail(tenant, this);
+    }, this.feed.options.idleStopMs);
+    this.idleTimer.unref();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.idleTimer);
+    this.connection?.disconnect();
+  }
+}
+
+export interface DecisionFeedDeps {
+  readonly client: RedisClient;
+  /** A fresh connection for one tenant's blocking read. */
+  readonly connect: () => RedisClient;
+  readonly log: Logger;
+  readonly options?: Partial<DecisionFeedOptions>;
+}
+
+/**
+ * The live decisions of every tenant watched on this API node (GET /v1/decisions/stream): per tenant
+ * one XREAD BLOCK reader of `cg:{tenant}:decisions`, however many consoles follow it, each stream
+ * with its own filters. Decisions appear as the call nodes write them (about once a second).
+ */
+export class DecisionFeed {
+  readonly options: DecisionFeedOptions;
+  readonly client: RedisClient;
+  readonly connect: () => RedisClient;
+  readonly log: Logger;
+  private readonly tails = new Map<string, FeedTail>();
+  private readonly heartbeat: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(deps: DecisionFeedDeps) {
+    this.options = { ...DEFAULT_FEED_OPTIONS, ...deps.options };
+    this.client = deps.client;
+    this.connect = deps.connect;
+    this.log = deps.log;
+    this.heartbeat = setInterval(() => {
+      for (const tail of this.tails.values()) for (const s of tail.subs) s.heartbeat();
+    }, this.options.heartbeatMs);
+    this.heartbeat.unref();
+  }
+
+  get streams(): number {
+    let n = 0;
+    for (const t of this.tails.values()) n += t.subs.size;
+    return n;
+  }
+
+  /**
+   * Opens a stream of the tenant's decisions passing `filter`, from now on, or after the decision
+   * `after` (a Last-Event-ID: at most maxReplay decisions are replayed first).
+   */
+  async subscribe(
+    tenant: string,
+    filter: DecisionQuery,
+    sink: DecisionSink,
+    after?: string,
+  ): Promise<DecisionSubscription> {
+    if (this.closed) throw new Error('the decision feed is closed');
+    let tail = this.tails.get(tenant);
+    if (!tail) {
+      tail = new FeedTail(notifyKeys(tenant).decisions, this);
+      this.tails.set(tenant, tail);
+    }
+    try {
+      await tail.ready;
+    } catch (error) {
+      this.dropTail(tenant, tail);
+      throw error;
+    }
+    const t = tail;
+    const replayFrom = after !== undefined && comparePositions(after, t.position) < 0 ? after : undefined;
+    const sub = new DecisionSubscription(
+      replayFrom ?? t.position,
+      filter,
+      sink,
+      this.options.maxQueued,
+      (s) => t.remove(s, tenant),
+    );
+    t.add(sub);
+    if (replayFrom !== undefined) {
+      try {
+        const rows = (await this.client.xrange(
+          notifyKeys(tenant).decisions,
+          `(${replayFrom}`,
+          '+',
+          'COUNT',
+          this.options.maxReplay,
+        )) as Row[];
+        for (const row of rows) sub.deliver(decodeLoggedDecision(row));
+      } catch (error) {
+        sub.end();
+        throw error;
+      }
+    }
+    sub.goLive();
+    return sub;
+  }
+
+  /** @internal */
+  dropTail(tenant: string, tail: FeedTail): void {
+    if (this.tails.get(tenant) === tail) this.tails.delete(tenant);
+    tail.stop();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.heartbeat);
+    for (const [tenant, tail] of [...this.tails]) {
+      for (const s of [...tail.subs]) s.end('shutdown');
+      this.dropTail(tenant, tail);
+    }
+  }
+}
