@@ -1,5 +1,5 @@
-import type { RedisClient } from '../store/redis-client.js';
 import type { NotifyEventType } from '../domain/notify-event-types.js';
+import type { RedisClient } from '../store/redis-client.js';
 import { notifyKeys } from './notify-keys.js';
 
 const MINUTE_MS = 60_000;
