@@ -36,6 +36,7 @@ import { webhookSettingsOf } from '../src/notify/webhook-settings.js';
 import { WebhookWorker } from '../src/notify/webhook-worker.js';
 import { freePort, RedisProcess } from '../src/store/redis-process.js';
 import { TenantRepository } from '../src/store/tenant-repository.js';
+import { WebhookLanes } from '../src/store/webhook-lanes.js';
 import { syntheticCalls, syntheticRules, TASKS } from './synthetic-rules.js';
 
 const TENANT = 'bench';
@@ -206,6 +207,7 @@ export async function run(args: string[]): Promise<void> {
   }).start();
   const worker = new WebhookWorker({
     connection: workerConnection,
+    lanes: new WebhookLanes(client),
     settingsFor,
     deadLetters: new DeadLetterRepository(client),
     options: DEFAULT_DELIVERY_OPTIONS,

@@ -43,6 +43,8 @@ export interface NotifierDeps {
 
 interface Pending {
   readonly event: NotifyEvent;
+  /** The event's place among this node's events (creation ms × 1024 + sequence in the ms). */
+  readonly order: number;
   body?: string;
 }
 
@@ -66,6 +68,8 @@ export class Notifier implements CallEventSink {
   private loggedDrops = 0;
   private droppedTotal = 0;
   private closed = false;
+  private lastMs = 0;
+  private inMs = 0;
   /** Events written to Redis since start. */
   written = 0;
 
@@ -85,17 +89,25 @@ export class Notifier implements CallEventSink {
    * idempotency key receivers see) at once; delivery happens later.
    */
   publish(input: NotifyInput): string {
-    const event = envelope(input, this.now());
+    const t = this.now();
+    const event = envelope(input, t);
     if (this.closed) {
       this.countDrop('closed');
     } else if (!TENANT_ID.test(event.tenant)) {
       // A tenant id that cannot name a key (a bad CALLGUARD_TENANT) would fail every batch it is in.
       this.countDrop('bad-tenant');
     } else {
-      if (!this.buffer.push({ event })) this.countDrop('full');
+      if (!this.buffer.push({ event, order: this.orderAt(t) })) this.countDrop('full');
       this.schedule();
     }
     return event.id;
+  }
+
+  /** Two events of an agent created in the same millisecond keep the order they were published in. */
+  private orderAt(t: number): number {
+    this.inMs = t === this.lastMs ? Math.min(this.inMs + 1, 1023) : 0;
+    this.lastMs = t;
+    return t * 1024 + this.inMs;
   }
 
   /** Events waiting to be written. */
@@ -206,7 +218,16 @@ export class Notifier implements CallEventSink {
         queued++;
         const target = targetOf(event.type);
         if (delivers(settings, target)) {
-          jobs.push({ tenant, eventId: event.id, type: event.type, target, body: p.body });
+          const agent = (event.data as { agent?: unknown }).agent;
+          jobs.push({
+            tenant,
+            eventId: event.id,
+            type: event.type,
+            target,
+            body: p.body,
+            ...(typeof agent === 'string' ? { agent } : {}),
+            order: p.order,
+          });
         }
       }
       if (queued > 0) writes.push(pipeline.exec().then(throwPipelineErrors));

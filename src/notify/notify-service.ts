@@ -6,6 +6,7 @@ import { SecretBox } from '../jobs/secret-box.js';
 import type { Logger } from '../log.js';
 import type { RedisClient } from '../store/redis-client.js';
 import { TenantRepository } from '../store/tenant-repository.js';
+import { WebhookLanes } from '../store/webhook-lanes.js';
 import { DeadLetterRepository } from './dead-letters.js';
 import { DecisionLog } from './decision-log.js';
 import { DecisionRecorder } from './decision-recorder.js';
@@ -101,8 +102,8 @@ export class NotifyService {
       this.worker = new WebhookWorker({
         connection: this.workerConnection,
         settingsFor: loadSettings,
+        lanes: new WebhookLanes(client),
         deadLetters: this.deadLetters,
-        onReceiverBack: (tenant, target) => this.queue.promoteRetries(tenant, target),
         options: delivery,
         log: log.child({ component: 'webhooks' }),
       });

@@ -12,6 +12,22 @@ export interface WebhookJobData {
   readonly type: NotifyEventType;
   readonly target: WebhookTarget;
   readonly body: string;
+  /** The agent whose events are delivered in order (`data.agent`); absent for events without one. */
+  readonly agent?: string;
+  /** Order of the event among its agent's: creation time (ms) × 1024 + a sequence within the ms. */
+  readonly order?: number;
+}
+
+/** The agent and order of a job; jobs queued by an earlier version carry neither, the body tells. */
+export function laneOf(data: WebhookJobData): { agent: string; order: number } {
+  if (data.order !== undefined) return { agent: data.agent ?? '', order: data.order };
+  try {
+    const e = JSON.parse(data.body) as { createdAt?: string; data?: { agent?: unknown } };
+    const agent = typeof e.data?.agent === 'string' ? e.data.agent : '';
+    return { agent, order: (Date.parse(e.createdAt ?? '') || 0) * 1024 };
+  } catch {
+    return { agent: '', order: 0 };
+  }
 }
 
 export interface WebhookDeliveryOptions {
@@ -22,6 +38,12 @@ export interface WebhookDeliveryOptions {
   /** First retry delay, ms; doubles each attempt, with jitter, capped by maxBackoffMs. */
   readonly backoffMs: number;
   readonly maxBackoffMs: number;
+  /**
+   * While an agent's oldest event fails, one of the receiver's failing events is tried again this
+   * often at the most (starting at backoffMs, doubling up to this): the probe that notices the
+   * receiver is back. Probe tries do not use up attempts.
+   */
+  readonly probeMaxMs: number;
   /** Parallel deliveries per worker. */
   readonly concurrency: number;
   /** Dead letters kept per tenant. */
@@ -33,6 +55,7 @@ export const DEFAULT_DELIVERY_OPTIONS: WebhookDeliveryOptions = Object.freeze({
   attempts: 8,
   backoffMs: 1000,
   maxBackoffMs: 10 * 60_000,
+  probeMaxMs: 2000,
   concurrency: 16,
   deadLetterMaxLen: 10_000,
 });

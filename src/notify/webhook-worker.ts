@@ -1,6 +1,7 @@
-import { type ConnectionOptions, type Job, UnrecoverableError, Worker } from 'bullmq';
+import { type ConnectionOptions, DelayedError, Job, UnrecoverableError, Worker } from 'bullmq';
 import type { Logger } from '../log.js';
 import type { RedisClient } from '../store/redis-client.js';
+import type { LaneRef, WebhookLanes } from '../store/webhook-lanes.js';
 import type { DeadLetterRepository } from './dead-letters.js';
 import { NOTIFY_QUEUE_PREFIX, WEBHOOK_QUEUE } from './notify-keys.js';
 import { webhookDeliveriesTotal } from './notify-metrics.js';
@@ -8,6 +9,7 @@ import { type DeliveryResult, WebhookSender } from './webhook-delivery.js';
 import {
   BACKOFF_TYPE,
   backoffDelay,
+  laneOf,
   type WebhookDeliveryOptions,
   type WebhookJobData,
 } from './webhook-job.js';
@@ -16,55 +18,92 @@ import { delivers, urlOf, type WebhookSettings } from './webhook-settings.js';
 export interface WebhookWorkerDeps {
   /** A connection the worker may block on (BullMQ needs maxRetriesPerRequest: null). */
   readonly connection: RedisClient;
+  /** Commands of the lanes (per-agent order); the process's client. */
+  readonly lanes: WebhookLanes;
   /** The tenant's current webhook settings (read at every attempt). */
   readonly settingsFor: (tenant: string) => Promise<WebhookSettings>;
   readonly deadLetters: DeadLetterRepository;
   readonly options: WebhookDeliveryOptions;
   readonly log: Logger;
   readonly now?: () => number;
-  /**
-   * A retry succeeded: the receiver is back. The service runs that receiver's other waiting retries
-   * at once (WebhookQueue.promoteRetries), so an outage ends with everything delivered in seconds.
-   */
-  readonly onReceiverBack?: (tenant: string, target: WebhookJobData['target']) => Promise<unknown>;
 }
 
-/** A receiver's waiting retries are promoted at most this often. */
-const PROMOTE_EVERY_MS = 1000;
+/** A receiver's failing lanes are all started at most this often once it answers again. */
+const RESUME_EVERY_MS = 1000;
+/** An early try (probe, resume) is one made this long or more before the attempt was due. */
+const EARLY_MS = 20;
+/** A waiting delivery wakes up after this long at least (to repair a lane whose holder vanished)... */
+const WAIT_MIN_MS = 30_000;
+/** ...and at most this long; the older it is, the rarer its wake-ups. */
+const WAIT_MAX_MS = 10 * 60_000;
+
+/** A failed attempt to be retried after `retryInMs` (the backoff strategy reads it). */
+class RetryLater extends Error {
+  constructor(
+    message: string,
+    readonly retryInMs: number,
+  ) {
+    super(message);
+  }
+}
 
 /**
  * Delivers queued webhooks: signed POST, time limit, retries with exponential backoff and jitter;
  * the last failure (or a permanent one, such as a refused private target) lands in the tenant's
  * dead-letter list. Runs in the `worker` role, never on a call's path.
+ *
+ * Order: the events of one agent for one receiver form a lane (src/store/webhook-lanes.ts). One
+ * delivery of a lane is in flight at a time; the others wait (delayed jobs) and are started one by
+ * one as the one before them is delivered or given up. While a lane's holder fails, a probe per
+ * receiver tries one failing holder again every `backoffMs` doubling up to `probeMaxMs` (these tries
+ * do not use up attempts); when one gets through, every failing lane of that receiver starts again,
+ * so an outage ends with each agent's backlog delivered in order within seconds.
  */
 export class WebhookWorker {
   readonly worker: Worker<WebhookJobData>;
   private readonly sender = new WebhookSender();
   private readonly now: () => number;
-  private readonly promotedAt = new Map<string, number>();
+  private readonly resumedAt = new Map<string, number>();
+  private readonly probes = new Map<string, { timer: NodeJS.Timeout | null; step: number }>();
+  private closing = false;
 
   constructor(private readonly deps: WebhookWorkerDeps) {
     this.now = deps.now ?? Date.now;
     const { backoffMs, maxBackoffMs } = deps.options;
-    this.worker = new Worker<WebhookJobData>(WEBHOOK_QUEUE, (job) => this.process(job), {
+    this.worker = new Worker<WebhookJobData>(WEBHOOK_QUEUE, (job, token) => this.process(job, token), {
       connection: deps.connection as unknown as ConnectionOptions,
       prefix: NOTIFY_QUEUE_PREFIX,
       concurrency: deps.options.concurrency,
       settings: {
-        backoffStrategy: (attemptsMade: number, type?: string) =>
-          type === BACKOFF_TYPE ? backoffDelay(attemptsMade, backoffMs, maxBackoffMs) : backoffMs,
+        backoffStrategy: (attemptsMade: number, type?: string, err?: Error) =>
+          err instanceof RetryLater
+            ? err.retryInMs
+            : type === BACKOFF_TYPE
+              ? backoffDelay(attemptsMade, backoffMs, maxBackoffMs)
+              : backoffMs,
       },
     });
     this.worker.on('error', (error) => deps.log.warn({ err: error }, 'webhook worker: Redis error'));
   }
 
-  private async process(job: Job<WebhookJobData>): Promise<string> {
+  private async process(job: Job<WebhookJobData>, token?: string): Promise<string> {
     const data = job.data;
+    const jobId = job.id ?? data.eventId;
+    const { agent, order } = laneOf(data);
+    const lane: LaneRef = { tenant: data.tenant, target: data.target, agent };
+    // The lane's command first, in the same round trip as the settings read.
+    const [entry, settings] = await Promise.all([
+      this.deps.lanes.enter(lane, jobId, order),
+      this.deps.settingsFor(data.tenant),
+    ]);
+    if (!entry.go) return this.wait(job, token, lane, entry.holder);
     const attempt = job.attemptsMade + 1;
-    const settings = await this.deps.settingsFor(data.tenant);
     const url = urlOf(settings, data.target);
     // Switched off (or unconfigured) after the event was queued: the tenant no longer wants it.
-    if (settings.disabledEvents.has(data.type) || !url || !delivers(settings, data.target)) return 'skipped';
+    if (settings.disabledEvents.has(data.type) || !url || !delivers(settings, data.target)) {
+      await this.handOver(lane, jobId);
+      return 'skipped';
+    }
     const result: DeliveryResult = settings.secretError
       ? { ok: false, permanent: true, error: settings.secretError }
       : await this.sender.send(
@@ -82,11 +121,16 @@ export class WebhookWorker {
         );
     if (result.ok) {
       webhookDeliveriesTotal.inc({ result: 'delivered' });
-      if (attempt > 1) this.receiverBack(data);
+      await this.handOver(lane, jobId);
+      if (entry.dueAt !== undefined) this.receiverBack(data.tenant, data.target);
       return 'delivered';
     }
     const attempts = job.opts.attempts ?? this.deps.options.attempts;
-    const last = result.permanent || attempt >= attempts;
+    const now = this.now();
+    // A try ahead of its due attempt (the probe, or a resume after the receiver answered): a
+    // failure costs no attempt, the attempt stays due when it was.
+    const early = entry.dueAt !== undefined && now < entry.dueAt - EARLY_MS;
+    const last = result.permanent || (!early && attempt >= attempts);
     const log = {
       tenant: data.tenant,
       eventId: data.eventId,
@@ -96,8 +140,15 @@ export class WebhookWorker {
     };
     if (!last) {
       webhookDeliveriesTotal.inc({ result: 'failed' });
+      this.startProbe(data.tenant, data.target);
+      if (early && token) {
+        await job.moveToDelayed(entry.dueAt!, token);
+        throw new DelayedError();
+      }
+      const retryInMs = backoffDelay(attempt, this.deps.options.backoffMs, this.deps.options.maxBackoffMs);
+      await this.deps.lanes.markFailing(lane, jobId, now + retryInMs);
       this.deps.log.info({ ...log, error: result.error }, 'webhook attempt failed; will retry');
-      throw new Error(result.error);
+      throw new RetryLater(result.error, retryInMs);
     }
     webhookDeliveriesTotal.inc({ result: result.permanent ? 'refused' : 'dead' });
     await this.deps.deadLetters.add(data, {
@@ -105,31 +156,129 @@ export class WebhookWorker {
       attempts: attempt,
       status: result.status,
       error: result.error,
-      at: this.now(),
+      at: now,
     });
     this.deps.log.warn({ ...log, error: result.error }, 'webhook moved to the dead-letter list');
+    // The agent's later events do not wait for a dead one: the next in line goes now.
+    await this.handOver(lane, jobId);
     throw new UnrecoverableError(result.error);
   }
 
-  private receiverBack(data: WebhookJobData): void {
-    const onBack = this.deps.onReceiverBack;
-    if (!onBack) return;
-    const key = `${data.tenant}\u0000${data.target}`;
+  /**
+   * The job waits behind the lane's holder: delayed, to be started by the holder's hand-over. It
+   * also wakes up by itself now and then, and then repairs a lane whose holder is gone (a job
+   * removed by hand, or failed outside this code).
+   */
+  private async wait(job: Job<WebhookJobData>, token: string | undefined, lane: LaneRef, holder: string) {
+    if (job.attemptsStarted > 1 && (await this.isGone(holder))) {
+      const next = await this.deps.lanes.leave(lane, holder);
+      this.deps.log.warn(
+        { tenant: lane.tenant, holder, next },
+        'webhook lane held by a job that is gone; moved on',
+      );
+      if (next === job.id) return this.process(job, token);
+      if (next) await this.start(next);
+    }
+    if (!token) throw new Error('no lock token');
+    const age = this.now() - job.timestamp;
+    await job.moveToDelayed(this.now() + Math.min(WAIT_MAX_MS, Math.max(WAIT_MIN_MS, age)), token);
+    // The holder may have handed the lane to this job before it was delayed (its start then found
+    // it still active): start it here.
+    if ((await this.deps.lanes.holder(lane)) === job.id) await job.promote().catch(() => undefined);
+    throw new DelayedError();
+  }
+
+  private async isGone(jobId: string): Promise<boolean> {
+    const job = await Job.fromId(this.worker, jobId);
+    if (!job) return true;
+    const state = await job.getState();
+    return state === 'completed' || state === 'failed' || state === 'unknown';
+  }
+
+  /** Lets the next delivery of the lane go. */
+  private async handOver(lane: LaneRef, jobId: string): Promise<void> {
+    const next = await this.deps.lanes.leave(lane, jobId);
+    if (next) await this.start(next);
+  }
+
+  /** Runs a waiting (delayed) job now; one that is not delayed runs anyway (or starts itself, see wait). */
+  private async start(jobId: string): Promise<void> {
+    try {
+      const job = await Job.fromId(this.worker, jobId);
+      if (job && (await job.isDelayed())) await job.promote();
+    } catch (error) {
+      this.deps.log.debug({ err: error, jobId }, 'webhook not started early; it starts when due');
+    }
+  }
+
+  /** A failing lane of the receiver got through: start all its failing lanes now. */
+  private receiverBack(tenant: string, target: string): void {
+    const key = `${tenant}\u0000${target}`;
     const t = this.now();
-    if (t - (this.promotedAt.get(key) ?? 0) < PROMOTE_EVERY_MS) return;
-    if (this.promotedAt.size > 10_000) this.promotedAt.clear();
-    this.promotedAt.set(key, t);
-    onBack(data.tenant, data.target).catch((error: unknown) =>
-      this.deps.log.debug({ err: error, tenant: data.tenant }, 'waiting retries not promoted'),
-    );
+    if (t - (this.resumedAt.get(key) ?? 0) < RESUME_EVERY_MS) return;
+    if (this.resumedAt.size > 10_000) this.resumedAt.clear();
+    this.resumedAt.set(key, t);
+    this.stopProbe(key);
+    void this.deps.lanes
+      .failing(tenant, target)
+      .then(async (ids) => {
+        for (const id of ids) await this.start(id);
+      })
+      .catch((error: unknown) => this.deps.log.debug({ err: error, tenant }, 'failing webhooks not resumed'));
+  }
+
+  /** Starts (if not running) the probe of a receiver: one failing holder tried early, more and more rarely up to probeMaxMs. */
+  private startProbe(tenant: string, target: string): void {
+    const key = `${tenant}\u0000${target}`;
+    if (this.closing || this.probes.has(key)) return;
+    const probe = { timer: null as NodeJS.Timeout | null, step: 0 };
+    this.probes.set(key, probe);
+    const { backoffMs, probeMaxMs } = this.deps.options;
+    const schedule = () => {
+      const wait = Math.min(probeMaxMs, backoffMs * 2 ** Math.min(probe.step, 20));
+      probe.step++;
+      probe.timer = setTimeout(tick, wait);
+      probe.timer.unref();
+    };
+    const tick = () => {
+      probe.timer = null;
+      void this.probeOnce(tenant, target)
+        .then((more) => {
+          if (this.probes.get(key) !== probe) return;
+          if (more && !this.closing) schedule();
+          else this.probes.delete(key);
+        })
+        .catch((error: unknown) => {
+          this.deps.log.debug({ err: error, tenant }, 'webhook probe failed');
+          if (this.probes.get(key) === probe && !this.closing) schedule();
+        });
+    };
+    schedule();
+  }
+
+  private stopProbe(key: string): void {
+    const probe = this.probes.get(key);
+    if (probe?.timer) clearTimeout(probe.timer);
+    this.probes.delete(key);
+  }
+
+  /** Tries the receiver's soonest-due failing holder now; false when none is left. */
+  private async probeOnce(tenant: string, target: string): Promise<boolean> {
+    const [head] = await this.deps.lanes.failing(tenant, target, 1);
+    if (!head) return false;
+    const job = await Job.fromId(this.worker, head);
+    if (!job) await this.deps.lanes.forgetFailing(tenant, target, head);
+    else if (await job.isDelayed()) await job.promote().catch(() => undefined);
+    return true;
   }
 
   /** Finishes the deliveries in flight, then stops; `force`: without waiting for them (Redis away). */
   async close(force = false): Promise<void> {
+    this.closing = true;
+    for (const key of [...this.probes.keys()]) this.stopProbe(key);
     await this.worker.close(force);
     await this.sender.close();
   }
-
   /** Lets go of the worker's connections at once (after a close that Redis did not let finish). */
   disconnect(): void {
     void this.worker.disconnect().catch(() => undefined);

@@ -137,3 +137,20 @@ export function bulkKeys(tenant: string) {
 
 /** ESL inbound mode: which node screens a parked channel (SET NX PX, short-lived; its own slot). */
 export const eslClaimKey = (channelUuid: string): string => `cg:esl-claim:${channelUuid}`;
+
+/**
+ * The keys of webhook ordering (src/store/webhook-lanes.ts). A lane is one agent's events for one
+ * receiver (`<target>:<agent>`); all lanes of a tenant share its hash tag, so the lane scripts touch
+ * them in one step on Redis Cluster.
+ */
+export function webhookLaneKeys(tenant: string) {
+  const p = tenantPrefix(tenant);
+  return {
+    /** Hash lane → the job id that holds the lane (the one being delivered or retried). */
+    holders: `${p}webhooks:holders`,
+    /** Sorted set of the job ids waiting behind a lane's holder, by event order. */
+    lane: (lane: string) => `${p}webhooks:lane:${lane}`,
+    /** Sorted set of a receiver's lane holders that are failing, by when their next attempt is due (epoch ms). */
+    failing: (target: string) => `${p}webhooks:failing:${target}`,
+  };
+}

@@ -13,6 +13,8 @@ const SCRIPT_NAMES = [
   'append-change-2',
   'flip-snapshot-2',
   'announce-tenant-3',
+  'lane-enter-3',
+  'lane-leave-3',
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 

@@ -15,6 +15,7 @@ import { WebhookQueue } from '../../src/notify/webhook-queue.js';
 import { webhookSettingsOf } from '../../src/notify/webhook-settings.js';
 import { WebhookWorker } from '../../src/notify/webhook-worker.js';
 import { TenantRepository } from '../../src/store/tenant-repository.js';
+import { WebhookLanes } from '../../src/store/webhook-lanes.js';
 import { skipWithoutLocalRedis, startRedisCluster, type TestCluster } from '../support/redis-server.js';
 import { SECRET, TEST_DELIVERY } from './notify-stack.js';
 import { eventually, WebhookReceiver } from './webhook-receiver.js';
@@ -55,6 +56,7 @@ describe.skipIf(skipWithoutLocalRedis)('notify on a 3-master Redis Cluster', () 
     const deadLetters = new DeadLetterRepository(client);
     const worker = new WebhookWorker({
       connection: workerConnection,
+      lanes: new WebhookLanes(client),
       settingsFor,
       deadLetters,
       options: TEST_DELIVERY,

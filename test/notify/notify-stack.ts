@@ -9,6 +9,7 @@ import { webhookSettingsOf } from '../../src/notify/webhook-settings.js';
 import { WebhookWorker } from '../../src/notify/webhook-worker.js';
 import type { TenantParams } from '../../src/store/tenant-params.js';
 import { TenantRepository } from '../../src/store/tenant-repository.js';
+import { WebhookLanes } from '../../src/store/webhook-lanes.js';
 import type { TestRedis } from '../support/redis-server.js';
 
 /** Fast retries and a short time limit so the tests run in seconds. */
@@ -49,8 +50,8 @@ export async function notifyStack(
       : new WebhookWorker({
           connection: workerConnection,
           settingsFor,
+          lanes: new WebhookLanes(client),
           deadLetters,
-          onReceiverBack: (t, target) => queue.promoteRetries(t, target),
           options: delivery,
           log: silentLogger,
         });
