@@ -27,10 +27,9 @@ import { StaticDeciderSource } from '../src/call/static-decider-source.js';
 import type { BlocklistType } from '../src/domain/blocklist-type.js';
 import { DecisionEngine } from '../src/engine/decision-engine.js';
 import { silentLogger } from '../src/log.js';
-import { DeadLetterRepository } from '../src/notify/dead-letters.js';
 import { DecisionRecorder } from '../src/notify/decision-recorder.js';
 import { Notifier } from '../src/notify/notifier.js';
-import { DEFAULT_DELIVERY_OPTIONS } from '../src/notify/webhook-job.js';
+import { DEFAULT_DELIVERY_OPTIONS, webhookDeadLetters } from '../src/notify/webhook-job.js';
 import { WebhookQueue } from '../src/notify/webhook-queue.js';
 import { webhookSettingsOf } from '../src/notify/webhook-settings.js';
 import { WebhookWorker } from '../src/notify/webhook-worker.js';
@@ -209,7 +208,7 @@ export async function run(args: string[]): Promise<void> {
     connection: workerConnection,
     lanes: new WebhookLanes(client),
     settingsFor,
-    deadLetters: new DeadLetterRepository(client),
+    deadLetters: webhookDeadLetters(client),
     options: DEFAULT_DELIVERY_OPTIONS,
     log: silentLogger,
   });

@@ -1,9 +1,9 @@
 import type { CallEvent, CallEventSink } from '../call/call-events.js';
 import type { Logger } from '../log.js';
 import { BoundedBuffer } from '../store/bounded-buffer.js';
+import { appendEvents, type EventEntry } from '../store/event-stream-writer.js';
 import { TENANT_ID } from '../store/keys.js';
 import type { RedisClient } from '../store/redis-client.js';
-import { queueEventAppend } from './event-stream.js';
 import { groupBy } from './group-by.js';
 import { envelope, fromCallEvent, type NotifyEvent, type NotifyInput } from './notify-event.js';
 import { notifyDroppedTotal } from './notify-metrics.js';
@@ -207,15 +207,13 @@ export class Notifier implements CallEventSink {
     const writes: Array<Promise<unknown>> = [];
     for (const [tenant, events] of byTenant) {
       const settings = await this.deps.settingsFor(tenant);
-      // One pipeline per tenant: its keys share one slot, so this also runs on Redis Cluster.
-      const pipeline = this.deps.client.pipeline();
-      let queued = 0;
+      // One round trip per tenant: its keys share one slot, so this also runs on Redis Cluster.
+      const entries: EventEntry[] = [];
       for (const p of events) {
         const { event } = p;
         if (settings.disabledEvents.has(event.type)) continue;
         p.body ??= JSON.stringify(event);
-        queueEventAppend(pipeline as never, event, p.body, this.options.streamMaxLen);
-        queued++;
+        entries.push({ id: event.id, type: event.type, body: p.body });
         const target = targetOf(event.type);
         if (delivers(settings, target)) {
           const agent = (event.data as { agent?: unknown }).agent;
@@ -230,7 +228,7 @@ export class Notifier implements CallEventSink {
           });
         }
       }
-      if (queued > 0) writes.push(pipeline.exec().then(throwPipelineErrors));
+      writes.push(appendEvents(this.deps.client, tenant, entries, this.options.streamMaxLen));
     }
     await Promise.all(writes);
     await this.deps.queue.enqueue(jobs);
@@ -260,9 +258,4 @@ export class Notifier implements CallEventSink {
       this.deps.log.error({ lost }, 'notifier closed with events not written');
     }
   }
-}
-
-export function throwPipelineErrors(results: Array<[Error | null, unknown]> | null): void {
-  if (!results) throw new Error('pipeline was discarded');
-  for (const [err] of results) if (err) throw err;
 }

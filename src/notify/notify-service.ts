@@ -4,16 +4,20 @@ import { withinMs } from '../bounded.js';
 import type { Config } from '../config.js';
 import { SecretBox } from '../jobs/secret-box.js';
 import type { Logger } from '../log.js';
+import { DecisionLog } from '../store/decision-log.js';
+import { HitCounters } from '../store/hit-counters.js';
 import type { RedisClient } from '../store/redis-client.js';
 import { TenantRepository } from '../store/tenant-repository.js';
 import { WebhookLanes } from '../store/webhook-lanes.js';
-import { DeadLetterRepository } from './dead-letters.js';
-import { DecisionLog } from './decision-log.js';
 import { DecisionRecorder } from './decision-recorder.js';
-import { HitCounters } from './hit-counters.js';
 import { Notifier } from './notifier.js';
 import { SettingsCache } from './settings-cache.js';
-import { DEFAULT_DELIVERY_OPTIONS, type WebhookDeliveryOptions } from './webhook-job.js';
+import {
+  DEFAULT_DELIVERY_OPTIONS,
+  type WebhookDeadLetters,
+  type WebhookDeliveryOptions,
+  webhookDeadLetters,
+} from './webhook-job.js';
 import { WebhookQueue } from './webhook-queue.js';
 import { webhookSettingsOf } from './webhook-settings.js';
 import { WebhookWorker } from './webhook-worker.js';
@@ -38,7 +42,7 @@ export class NotifyService {
   readonly queue: WebhookQueue;
   readonly notifier: Notifier;
   readonly recorder: DecisionRecorder;
-  readonly deadLetters: DeadLetterRepository;
+  readonly deadLetters: WebhookDeadLetters;
   readonly decisionLog: DecisionLog;
   readonly hits: HitCounters;
   readonly worker: WebhookWorker | null;
@@ -65,7 +69,7 @@ export class NotifyService {
       backoffMs: config.CALLGUARD_WEBHOOK_BACKOFF_MS,
     };
     this.queue = new WebhookQueue(client, delivery, log);
-    this.deadLetters = new DeadLetterRepository(client, delivery.deadLetterMaxLen);
+    this.deadLetters = webhookDeadLetters(client, delivery.deadLetterMaxLen);
     this.decisionLog = new DecisionLog(client);
     this.hits = new HitCounters(client);
     const cache = new SettingsCache(loadSettings);

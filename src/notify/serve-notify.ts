@@ -3,13 +3,12 @@ import { agentEventRoutes } from '../api/routes/agent-events.js';
 import { deadLetterRoutes } from '../api/routes/dead-letters.js';
 import { decisionRoutes } from '../api/routes/decisions.js';
 import { registerApiRouteFactory } from '../cli/serve-roles.js';
+import { DecisionLog } from '../store/decision-log.js';
 import { EventStreamReader } from '../store/event-stream-reader.js';
+import { HitCounters } from '../store/hit-counters.js';
 import type { RedisClient } from '../store/redis-client.js';
 import { AgentEventHub } from './agent-event-hub.js';
-import { DeadLetterRepository } from './dead-letters.js';
-import { DecisionLog } from './decision-log.js';
-import { HitCounters } from './hit-counters.js';
-import { DEFAULT_DELIVERY_OPTIONS } from './webhook-job.js';
+import { DEFAULT_DELIVERY_OPTIONS, webhookDeadLetters } from './webhook-job.js';
 import { WebhookQueue } from './webhook-queue.js';
 
 /**
@@ -22,7 +21,7 @@ registerApiRouteFactory((ctx) => {
     { attempts: ctx.config.CALLGUARD_WEBHOOK_ATTEMPTS ?? DEFAULT_DELIVERY_OPTIONS.attempts },
     ctx.log,
   );
-  const deadLetters = deadLetterRoutes({ deadLetters: new DeadLetterRepository(ctx.client), queue });
+  const deadLetters = deadLetterRoutes({ deadLetters: webhookDeadLetters(ctx.client), queue });
   const decisions = decisionRoutes({
     decisionLog: new DecisionLog(ctx.client),
     hits: new HitCounters(ctx.client),

@@ -1,3 +1,5 @@
+import { type DeadLetter, DeadLetterRepository } from '../store/dead-letter-repository.js';
+import type { RedisClient } from '../store/redis-client.js';
 import type { NotifyEventType } from './notify-event-types.js';
 import type { WebhookTarget } from './webhook-settings.js';
 
@@ -74,4 +76,13 @@ export function backoffDelay(
 ): number {
   const exp = Math.min(maxMs, baseMs * 2 ** Math.max(0, attemptsMade - 1));
   return Math.round(exp / 2 + (random() * exp) / 2);
+}
+
+/** A webhook delivery in the tenant's dead-letter list. */
+export type WebhookDeadLetter = DeadLetter<NotifyEventType, WebhookTarget>;
+export type WebhookDeadLetters = DeadLetterRepository<NotifyEventType, WebhookTarget>;
+
+/** The tenants' dead-letter lists of webhook deliveries (capped at `maxLen` each). */
+export function webhookDeadLetters(client: RedisClient, maxLen?: number): WebhookDeadLetters {
+  return new DeadLetterRepository<NotifyEventType, WebhookTarget>(client, maxLen);
 }

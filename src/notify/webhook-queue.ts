@@ -1,9 +1,13 @@
 import { type ConnectionOptions, Queue } from 'bullmq';
 import { type Logger, silentLogger } from '../log.js';
+import { NOTIFY_QUEUE_PREFIX, WEBHOOK_QUEUE } from '../store/keys.js';
 import type { RedisClient } from '../store/redis-client.js';
-import type { DeadLetter } from './dead-letters.js';
-import { NOTIFY_QUEUE_PREFIX, WEBHOOK_QUEUE } from './notify-keys.js';
-import { BACKOFF_TYPE, type WebhookDeliveryOptions, type WebhookJobData } from './webhook-job.js';
+import {
+  BACKOFF_TYPE,
+  type WebhookDeadLetter,
+  type WebhookDeliveryOptions,
+  type WebhookJobData,
+} from './webhook-job.js';
 
 /**
  * The producer side of the durable webhook queue (BullMQ, prefix `{cg-notify}`: one hash tag, so the
@@ -45,7 +49,7 @@ export class WebhookQueue {
   }
 
   /** Queues a dead letter again with a fresh set of attempts; the event id (and so the receiver's dedup key) stays. */
-  async redeliver(dead: DeadLetter, now: number = Date.now()): Promise<void> {
+  async redeliver(dead: WebhookDeadLetter, now: number = Date.now()): Promise<void> {
     const data: WebhookJobData = {
       tenant: dead.tenant,
       eventId: dead.eventId,

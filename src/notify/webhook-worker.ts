@@ -1,15 +1,15 @@
 import { type ConnectionOptions, DelayedError, Job, UnrecoverableError, Worker } from 'bullmq';
 import type { Logger } from '../log.js';
+import { NOTIFY_QUEUE_PREFIX, WEBHOOK_QUEUE } from '../store/keys.js';
 import type { RedisClient } from '../store/redis-client.js';
 import type { LaneRef, WebhookLanes } from '../store/webhook-lanes.js';
-import type { DeadLetterRepository } from './dead-letters.js';
-import { NOTIFY_QUEUE_PREFIX, WEBHOOK_QUEUE } from './notify-keys.js';
 import { webhookDeliveriesTotal } from './notify-metrics.js';
 import { type DeliveryResult, WebhookSender } from './webhook-delivery.js';
 import {
   BACKOFF_TYPE,
   backoffDelay,
   laneOf,
+  type WebhookDeadLetters,
   type WebhookDeliveryOptions,
   type WebhookJobData,
 } from './webhook-job.js';
@@ -22,7 +22,7 @@ export interface WebhookWorkerDeps {
   readonly lanes: WebhookLanes;
   /** The tenant's current webhook settings (read at every attempt). */
   readonly settingsFor: (tenant: string) => Promise<WebhookSettings>;
-  readonly deadLetters: DeadLetterRepository;
+  readonly deadLetters: WebhookDeadLetters;
   readonly options: WebhookDeliveryOptions;
   readonly log: Logger;
   readonly now?: () => number;

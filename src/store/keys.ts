@@ -139,6 +139,30 @@ export function bulkKeys(tenant: string) {
 export const eslClaimKey = (channelUuid: string): string => `cg:esl-claim:${channelUuid}`;
 
 /**
+ * The per-tenant keys of what src/notify records: published events, decisions, rule hits, dead
+ * letters. Their suffixes do not collide with those of tenantKeys.
+ */
+export function notifyKeys(tenant: string) {
+  const p = tenantPrefix(tenant);
+  return {
+    /** Stream of published events (capped): what `callguard events tail` and campaign engines read. */
+    events: `${p}events`,
+    /** Stream of decisions for audit (capped). */
+    decisions: `${p}decisions`,
+    /** Sorted set rule id → hit count. */
+    hits: `${p}hits`,
+    /** Sorted set rule id → last hit time (epoch ms), only ever raised (ZADD GT). */
+    hitAt: `${p}hits:at`,
+    /** Stream of webhook deliveries that used up their attempts (capped). */
+    deadLetters: `${p}webhooks:dead`,
+  };
+}
+
+/** BullMQ prefix of the webhook queue: one hash tag so every key of the queue lives in one Redis Cluster slot. */
+export const NOTIFY_QUEUE_PREFIX = '{cg-notify}';
+export const WEBHOOK_QUEUE = 'webhooks';
+
+/**
  * The keys of webhook ordering (src/store/webhook-lanes.ts). A lane is one agent's events for one
  * receiver (`<target>:<agent>`); all lanes of a tenant share its hash tag, so the lane scripts touch
  * them in one step on Redis Cluster.

@@ -15,6 +15,7 @@ const SCRIPT_NAMES = [
   'announce-tenant-3',
   'lane-enter-3',
   'lane-leave-3',
+  'append-decisions-1',
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 

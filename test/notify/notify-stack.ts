@@ -1,9 +1,12 @@
 import { Redis } from 'ioredis';
 import type { SecretBox } from '../../src/jobs/secret-box.js';
 import { silentLogger } from '../../src/log.js';
-import { DeadLetterRepository } from '../../src/notify/dead-letters.js';
 import { Notifier, type NotifierOptions } from '../../src/notify/notifier.js';
-import { DEFAULT_DELIVERY_OPTIONS, type WebhookDeliveryOptions } from '../../src/notify/webhook-job.js';
+import {
+  DEFAULT_DELIVERY_OPTIONS,
+  type WebhookDeliveryOptions,
+  webhookDeadLetters,
+} from '../../src/notify/webhook-job.js';
 import { WebhookQueue } from '../../src/notify/webhook-queue.js';
 import { webhookSettingsOf } from '../../src/notify/webhook-settings.js';
 import { WebhookWorker } from '../../src/notify/webhook-worker.js';
@@ -42,7 +45,7 @@ export async function notifyStack(
   const settingsFor = async (t: string) => webhookSettingsOf(await tenants.params(t), options.box);
   const delivery = { ...TEST_DELIVERY, ...options.delivery };
   const queue = new WebhookQueue(client, delivery);
-  const deadLetters = new DeadLetterRepository(client);
+  const deadLetters = webhookDeadLetters(client);
   const notifier = new Notifier({ client, queue, settingsFor, log: silentLogger, options: options.notifier });
   const worker =
     options.worker === false
