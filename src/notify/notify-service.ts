@@ -1,12 +1,11 @@
 import { hostname } from 'node:os';
-import { Cluster } from 'ioredis';
 import { withinMs } from '../bounded.js';
 import type { Config } from '../config.js';
 import { SecretBox } from '../jobs/secret-box.js';
 import type { Logger } from '../log.js';
 import { DecisionLog } from '../store/decision-log.js';
 import { HitCounters } from '../store/hit-counters.js';
-import type { RedisClient } from '../store/redis-client.js';
+import { blockingWorkerClient, type RedisClient } from '../store/redis-client.js';
 import { TenantRepository } from '../store/tenant-repository.js';
 import { WebhookLanes } from '../store/webhook-lanes.js';
 import { DecisionRecorder } from './decision-recorder.js';
@@ -96,13 +95,7 @@ export class NotifyService {
     if (options.worker) {
       // Same server as `client` (possibly the embedded one), but BullMQ blocks on its worker
       // connection and wants commands retried forever on it.
-      this.workerConnection =
-        client instanceof Cluster
-          ? client.duplicate(undefined, {
-              redisOptions: { ...client.options.redisOptions, maxRetriesPerRequest: null },
-            })
-          : client.duplicate({ maxRetriesPerRequest: null });
-      this.workerConnection.on('error', () => undefined); // the worker logs Redis errors itself
+      this.workerConnection = blockingWorkerClient(client);
       this.worker = new WebhookWorker({
         connection: this.workerConnection,
         settingsFor: loadSettings,
