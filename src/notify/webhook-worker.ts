@@ -66,6 +66,8 @@ export class WebhookWorker {
   private readonly resumedAt = new Map<string, number>();
   private readonly probes = new Map<string, { timer: NodeJS.Timeout | null; step: number }>();
   private closing = false;
+  /** Lanes this process is sending on, and whether a job already waits behind it here. */
+  private readonly sending = new Map<string, { done: Promise<void>; queued: boolean }>();
 
   constructor(private readonly deps: WebhookWorkerDeps) {
     this.now = deps.now ?? Date.now;
@@ -86,11 +88,40 @@ export class WebhookWorker {
     this.worker.on('error', (error) => deps.log.warn({ err: error }, 'webhook worker: Redis error'));
   }
 
+  /**
+   * One job of a lane may wait here, in memory, behind the one this process is sending: cheaper
+   * than waiting in Redis (moved to delayed, promoted, fetched again) when an agent's events come
+   * close together. Any further one waits in Redis.
+   */
   private async process(job: Job<WebhookJobData>, token?: string): Promise<string> {
+    const { agent, order } = laneOf(job.data);
+    const lane: LaneRef = { tenant: job.data.tenant, target: job.data.target, agent };
+    const key = `${lane.tenant}\u0000${lane.target}\u0000${agent}`;
+    const busy = this.sending.get(key);
+    if (busy && !busy.queued) {
+      busy.queued = true;
+      await busy.done;
+    }
+    if (this.sending.has(key)) return this.deliver(job, token, lane, order);
+    let release = () => {};
+    const mine = { done: new Promise<void>((r) => (release = r)), queued: false };
+    this.sending.set(key, mine);
+    try {
+      return await this.deliver(job, token, lane, order);
+    } finally {
+      this.sending.delete(key);
+      release();
+    }
+  }
+
+  private async deliver(
+    job: Job<WebhookJobData>,
+    token: string | undefined,
+    lane: LaneRef,
+    order: number,
+  ): Promise<string> {
     const data = job.data;
     const jobId = job.id ?? data.eventId;
-    const { agent, order } = laneOf(data);
-    const lane: LaneRef = { tenant: data.tenant, target: data.target, agent };
     // The lane's command first, in the same round trip as the settings read.
     const [entry, settings] = await Promise.all([
       this.deps.lanes.enter(lane, jobId, order),
@@ -176,7 +207,7 @@ export class WebhookWorker {
         { tenant: lane.tenant, holder, next },
         'webhook lane held by a job that is gone; moved on',
       );
-      if (next === job.id) return this.process(job, token);
+      if (next === job.id) return this.deliver(job, token, lane, laneOf(job.data).order);
       if (next) await this.start(next);
     }
     if (!token) throw new Error('no lock token');
@@ -204,8 +235,8 @@ export class WebhookWorker {
   /** Runs a waiting (delayed) job now; one that is not delayed runs anyway (or starts itself, see wait). */
   private async start(jobId: string): Promise<void> {
     try {
-      const job = await Job.fromId(this.worker, jobId);
-      if (job && (await job.isDelayed())) await job.promote();
+      // promote() refuses a job that is not delayed: it is waiting or running, so it goes anyway.
+      await (await Job.fromId(this.worker, jobId))?.promote();
     } catch (error) {
       this.deps.log.debug({ err: error, jobId }, 'webhook not started early; it starts when due');
     }
