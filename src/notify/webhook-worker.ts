@@ -32,6 +32,8 @@ export interface WebhookWorkerDeps {
 const RESUME_EVERY_MS = 1000;
 /** An early try (probe, resume) is one made this long or more before the attempt was due. */
 const EARLY_MS = 20;
+/** Jobs of one lane that wait in memory behind the one being sent (see process). */
+const LOCAL_WAITERS_PER_LANE = 8;
 /** A waiting delivery wakes up after this long at least (to repair a lane whose holder vanished)... */
 const WAIT_MIN_MS = 30_000;
 /** ...and at most this long; the older it is, the rarer its wake-ups. */
@@ -66,8 +68,9 @@ export class WebhookWorker {
   private readonly resumedAt = new Map<string, number>();
   private readonly probes = new Map<string, { timer: NodeJS.Timeout | null; step: number }>();
   private closing = false;
-  /** Lanes this process is sending on, and whether a job already waits behind it here. */
-  private readonly sending = new Map<string, { done: Promise<void>; queued: boolean }>();
+  /** Lanes this process is sending on: the end of the last job in line here, and how many are in line. */
+  private readonly sending = new Map<string, { tail: Promise<void>; jobs: number }>();
+  private waitingHere = 0;
 
   constructor(private readonly deps: WebhookWorkerDeps) {
     this.now = deps.now ?? Date.now;
@@ -89,28 +92,37 @@ export class WebhookWorker {
   }
 
   /**
-   * One job of a lane may wait here, in memory, behind the one this process is sending: cheaper
-   * than waiting in Redis (moved to delayed, promoted, fetched again) when an agent's events come
-   * close together. Any further one waits in Redis.
+   * Jobs of a lane this process is already sending on wait here, in memory, one behind the other:
+   * cheaper than waiting in Redis (moved to delayed, promoted, fetched again) when an agent's events
+   * come close together, as when a backlog is worked off. Bounded (per lane, and half the
+   * concurrency in all, so other lanes keep slots); beyond that a job waits in Redis.
    */
   private async process(job: Job<WebhookJobData>, token?: string): Promise<string> {
     const { agent, order } = laneOf(job.data);
     const lane: LaneRef = { tenant: job.data.tenant, target: job.data.target, agent };
     const key = `${lane.tenant}\u0000${lane.target}\u0000${agent}`;
-    const busy = this.sending.get(key);
-    if (busy && !busy.queued) {
-      busy.queued = true;
-      await busy.done;
+    const local = this.sending.get(key) ?? { tail: Promise.resolve(), jobs: 0 };
+    if (
+      local.jobs > LOCAL_WAITERS_PER_LANE ||
+      (local.jobs > 0 && this.waitingHere >= this.deps.options.concurrency / 2)
+    ) {
+      return this.deliver(job, token, lane, order);
     }
-    if (this.sending.has(key)) return this.deliver(job, token, lane, order);
+    const before = local.tail;
     let release = () => {};
-    const mine = { done: new Promise<void>((r) => (release = r)), queued: false };
-    this.sending.set(key, mine);
+    local.tail = new Promise<void>((r) => (release = r));
+    local.jobs++;
+    this.sending.set(key, local);
     try {
+      if (local.jobs > 1) {
+        this.waitingHere++;
+        await before;
+        this.waitingHere--;
+      }
       return await this.deliver(job, token, lane, order);
     } finally {
-      this.sending.delete(key);
       release();
+      if (--local.jobs === 0) this.sending.delete(key);
     }
   }
 
