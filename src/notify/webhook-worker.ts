@@ -32,7 +32,8 @@ export interface WebhookWorkerDeps {
 const RESUME_EVERY_MS = 1000;
 /** An early try (probe, resume) is one made this long or more before the attempt was due. */
 const EARLY_MS = 20;
-/** Jobs of one lane that wait in memory behind the one being sent (see process). */
+const laneKey = (lane: LaneRef): string => `${lane.tenant}\u0000${lane.target}\u0000${lane.agent}`;
+/** Jobs of one lane that wait in memory for the one being sent (see waitHere). */
 const LOCAL_WAITERS_PER_LANE = 8;
 /** A waiting delivery wakes up after this long at least (to repair a lane whose holder vanished)... */
 const WAIT_MIN_MS = 30_000;
@@ -68,8 +69,10 @@ export class WebhookWorker {
   private readonly resumedAt = new Map<string, number>();
   private readonly probes = new Map<string, { timer: NodeJS.Timeout | null; step: number }>();
   private closing = false;
-  /** Lanes this process is sending on: the end of the last job in line here, and how many are in line. */
-  private readonly sending = new Map<string, { tail: Promise<void>; jobs: number }>();
+  /** Jobs this process is sending that hold their lane. */
+  private readonly holding = new Set<string>();
+  /** Per lane, the jobs waiting here for the lane (see waitHere). */
+  private readonly waiters = new Map<string, Map<string, (handed: boolean) => void>>();
   private waitingHere = 0;
 
   constructor(private readonly deps: WebhookWorkerDeps) {
@@ -91,60 +94,96 @@ export class WebhookWorker {
     this.worker.on('error', (error) => deps.log.warn({ err: error }, 'webhook worker: Redis error'));
   }
 
-  /**
-   * Jobs of a lane this process is already sending on wait here, in memory, one behind the other:
-   * cheaper than waiting in Redis (moved to delayed, promoted, fetched again) when an agent's events
-   * come close together, as when a backlog is worked off. Bounded (per lane, and half the
-   * concurrency in all, so other lanes keep slots); beyond that a job waits in Redis.
-   */
   private async process(job: Job<WebhookJobData>, token?: string): Promise<string> {
-    const { agent, order } = laneOf(job.data);
-    const lane: LaneRef = { tenant: job.data.tenant, target: job.data.target, agent };
-    const key = `${lane.tenant}\u0000${lane.target}\u0000${agent}`;
-    const local = this.sending.get(key) ?? { tail: Promise.resolve(), jobs: 0 };
-    if (
-      local.jobs > LOCAL_WAITERS_PER_LANE ||
-      (local.jobs > 0 && this.waitingHere >= this.deps.options.concurrency / 2)
-    ) {
-      return this.deliver(job, token, lane, order);
-    }
-    const before = local.tail;
-    let release = () => {};
-    local.tail = new Promise<void>((r) => (release = r));
-    local.jobs++;
-    this.sending.set(key, local);
-    try {
-      if (local.jobs > 1) {
-        this.waitingHere++;
-        await before;
-        this.waitingHere--;
-      }
-      return await this.deliver(job, token, lane, order);
-    } finally {
-      release();
-      if (--local.jobs === 0) this.sending.delete(key);
-    }
-  }
-
-  private async deliver(
-    job: Job<WebhookJobData>,
-    token: string | undefined,
-    lane: LaneRef,
-    order: number,
-  ): Promise<string> {
     const data = job.data;
     const jobId = job.id ?? data.eventId;
+    const { agent, order } = laneOf(data);
+    const lane: LaneRef = { tenant: data.tenant, target: data.target, agent };
     // The lane's command first, in the same round trip as the settings read.
-    const [entry, settings] = await Promise.all([
+    let [entry, settings] = await Promise.all([
       this.deps.lanes.enter(lane, jobId, order),
       this.deps.settingsFor(data.tenant),
     ]);
-    if (!entry.go) return this.wait(job, token, lane, entry.holder);
+    if (!entry.go) {
+      const waitedFrom = this.now();
+      if (!(await this.waitHere(lane, entry.holder, jobId))) return this.wait(job, token, lane, entry.holder);
+      // Handed the lane by the job before it in this process. Settings read long ago are read again.
+      entry = { go: true, dueAt: undefined };
+      if (this.now() - waitedFrom > 1000) settings = await this.deps.settingsFor(data.tenant);
+    }
+    this.holding.add(jobId);
+    let next: string | undefined;
+    try {
+      return await this.asHolder(job, token, lane, entry.dueAt, settings, (n) => {
+        next = n;
+      });
+    } finally {
+      this.holding.delete(jobId);
+      this.settleWaiters(lane, next);
+    }
+  }
+
+  /**
+   * A job whose lane is held by a job this process is sending waits here, in memory, until that one
+   * hands the lane on: to it (true), or not (false: it then waits in Redis). Cheaper than waiting in
+   * Redis (delayed, promoted, fetched again) when an agent's events come close together, as when a
+   * backlog is worked off. It is in the lane's waiting set in Redis all along, so the order is the
+   * lane's whichever way it waits. Bounded per lane, and to half the concurrency in all, so other
+   * lanes keep slots.
+   */
+  private async waitHere(lane: LaneRef, holder: string, jobId: string): Promise<boolean> {
+    if (!this.holding.has(holder)) return false;
+    const key = laneKey(lane);
+    const waiters = this.waiters.get(key) ?? new Map<string, (handed: boolean) => void>();
+    if (waiters.size >= LOCAL_WAITERS_PER_LANE || this.waitingHere >= this.deps.options.concurrency / 2) {
+      return false;
+    }
+    this.waiters.set(key, waiters);
+    this.waitingHere++;
+    try {
+      return await new Promise<boolean>((resolve) => waiters.set(jobId, resolve));
+    } finally {
+      this.waitingHere--;
+    }
+  }
+
+  /**
+   * The holder of a lane is done here: the waiter it handed the lane to goes on; if it handed it to
+   * none of them (it is retrying, or a job waiting in Redis is next), they all wait in Redis.
+   */
+  private settleWaiters(lane: LaneRef, next: string | undefined): void {
+    const key = laneKey(lane);
+    const waiters = this.waiters.get(key);
+    if (!waiters) return;
+    const handed = next !== undefined ? waiters.get(next) : undefined;
+    if (handed) {
+      // The others now wait behind `next`, which is sent here too.
+      waiters.delete(next!);
+      handed(true);
+    } else {
+      for (const resolve of waiters.values()) resolve(false);
+      waiters.clear();
+    }
+    if (waiters.size === 0) this.waiters.delete(key);
+  }
+
+  /** Sends a job that holds its lane; `handedTo` learns who holds the lane after it. */
+  private async asHolder(
+    job: Job<WebhookJobData>,
+    token: string | undefined,
+    lane: LaneRef,
+    dueAt: number | undefined,
+    settings: WebhookSettings,
+    handedTo: (next: string | undefined) => void,
+  ): Promise<string> {
+    const data = job.data;
+    const jobId = job.id ?? data.eventId;
+    const handOver = async () => handedTo(await this.handOver(lane, jobId));
     const attempt = job.attemptsMade + 1;
     const url = urlOf(settings, data.target);
     // Switched off (or unconfigured) after the event was queued: the tenant no longer wants it.
     if (settings.disabledEvents.has(data.type) || !url || !delivers(settings, data.target)) {
-      await this.handOver(lane, jobId);
+      await handOver();
       return 'skipped';
     }
     const result: DeliveryResult = settings.secretError
@@ -164,15 +203,15 @@ export class WebhookWorker {
         );
     if (result.ok) {
       webhookDeliveriesTotal.inc({ result: 'delivered' });
-      await this.handOver(lane, jobId);
-      if (entry.dueAt !== undefined) this.receiverBack(data.tenant, data.target);
+      await handOver();
+      if (dueAt !== undefined) this.receiverBack(data.tenant, data.target);
       return 'delivered';
     }
     const attempts = job.opts.attempts ?? this.deps.options.attempts;
     const now = this.now();
     // A try ahead of its due attempt (the probe, or a resume after the receiver answered): a
     // failure costs no attempt, the attempt stays due when it was.
-    const early = entry.dueAt !== undefined && now < entry.dueAt - EARLY_MS;
+    const early = dueAt !== undefined && now < dueAt - EARLY_MS;
     const last = result.permanent || (!early && attempt >= attempts);
     const log = {
       tenant: data.tenant,
@@ -185,7 +224,7 @@ export class WebhookWorker {
       webhookDeliveriesTotal.inc({ result: 'failed' });
       this.startProbe(data.tenant, data.target);
       if (early && token) {
-        await job.moveToDelayed(entry.dueAt!, token);
+        await job.moveToDelayed(dueAt!, token);
         throw new DelayedError();
       }
       const retryInMs = backoffDelay(attempt, this.deps.options.backoffMs, this.deps.options.maxBackoffMs);
@@ -203,7 +242,7 @@ export class WebhookWorker {
     });
     this.deps.log.warn({ ...log, error: result.error }, 'webhook moved to the dead-letter list');
     // The agent's later events do not wait for a dead one: the next in line goes now.
-    await this.handOver(lane, jobId);
+    await handOver();
     throw new UnrecoverableError(result.error);
   }
 
@@ -219,7 +258,7 @@ export class WebhookWorker {
         { tenant: lane.tenant, holder, next },
         'webhook lane held by a job that is gone; moved on',
       );
-      if (next === job.id) return this.deliver(job, token, lane, laneOf(job.data).order);
+      if (next === job.id) return this.process(job, token);
       if (next) await this.start(next);
     }
     if (!token) throw new Error('no lock token');
@@ -238,10 +277,11 @@ export class WebhookWorker {
     return state === 'completed' || state === 'failed' || state === 'unknown';
   }
 
-  /** Lets the next delivery of the lane go. */
-  private async handOver(lane: LaneRef, jobId: string): Promise<void> {
+  /** Lets the next delivery of the lane go (one waiting here goes when this job is done); returns it. */
+  private async handOver(lane: LaneRef, jobId: string): Promise<string | undefined> {
     const next = await this.deps.lanes.leave(lane, jobId);
-    if (next) await this.start(next);
+    if (next && !this.waiters.get(laneKey(lane))?.has(next)) await this.start(next);
+    return next;
   }
 
   /** Runs a waiting (delayed) job now; one that is not delayed runs anyway (or starts itself, see wait). */

@@ -99,6 +99,22 @@ describe.skipIf(skipWithoutRedis)('webhooks of one agent arrive in order', () =>
     }
   });
 
+  it('keeps each agent’s order through a burst larger than the worker takes at once', async () => {
+    const tenant = await stack.tenant(redis.tenant('burst'), params('/burst'));
+    const published: string[] = [];
+    for (let i = 0; i < 60; i++) {
+      for (const agent of ['b0', 'b1']) {
+        stack.notifier.publish(popup(tenant, agent, `${agent}-${i}`));
+        published.push(`${agent}-${i}`);
+      }
+    }
+    const got = await eventually('the burst delivered', () => {
+      const ids = accepted(receiver.received, '/burst');
+      return ids.length === published.length ? ids : undefined;
+    });
+    for (const agent of ['b0', 'b1']) assert.deepEqual(ofAgent(got, agent), ofAgent(published, agent));
+  });
+
   it('holds an agent’s later events behind its failing oldest one while other agents’ go on', async () => {
     const tenant = await stack.tenant(redis.tenant('hol'), params('/hol'));
     let refusing = true;
