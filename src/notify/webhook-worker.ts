@@ -58,7 +58,7 @@ class RetryLater extends Error {
  * Order: the events of one agent for one receiver form a lane (src/store/webhook-lanes.ts). One
  * delivery of a lane is in flight at a time; the others wait (delayed jobs) and are started one by
  * one as the one before them is delivered or given up. While a lane's holder fails, a probe per
- * receiver tries one failing holder again every `backoffMs` doubling up to `probeMaxMs` (these tries
+ * receiver tries one failing holder again after the attempts' backoff capped at `probeMaxMs` (these tries
  * do not use up attempts); when one gets through, every failing lane of that receiver starts again,
  * so an outage ends with each agent's backlog delivered in order within seconds.
  */
@@ -318,8 +318,9 @@ export class WebhookWorker {
     this.probes.set(key, probe);
     const { backoffMs, probeMaxMs } = this.deps.options;
     const schedule = () => {
-      const wait = Math.min(probeMaxMs, backoffMs * 2 ** Math.min(probe.step, 20));
+      // The attempts' backoff (with its jitter, so receivers of many tenants are not probed in step), capped low.
       probe.step++;
+      const wait = backoffDelay(probe.step, backoffMs, probeMaxMs);
       probe.timer = setTimeout(tick, wait);
       probe.timer.unref();
     };
