@@ -6,8 +6,8 @@ import { runScript } from './scripts.js';
 export type LaneEntry =
   /** It holds the lane and may be sent; `dueAt`: it is failing and its next counted attempt is due then. */
   | { readonly go: true; readonly dueAt: number | undefined }
-  /** It waits behind `holder`, which is being delivered or retried. */
-  | { readonly go: false; readonly holder: string };
+  /** It waits behind `holder`, which is being delivered or retried, with `ahead` others before it. */
+  | { readonly go: false; readonly holder: string; readonly ahead: number };
 
 /** A lane of a tenant: the receiver (`target`) and the agent ('' for events without one). */
 export interface LaneRef {
@@ -34,13 +34,13 @@ export class WebhookLanes {
 
   /** Takes the lane (or confirms it is held by `jobId`), or queues `jobId` behind the holder. */
   async enter(ref: LaneRef, jobId: string, order: number): Promise<LaneEntry> {
-    const [go, value] = (await runScript(this.client, 'lane-enter-3', laneKeys(ref), [
+    const [go, value, rank] = (await runScript(this.client, 'lane-enter-3', laneKeys(ref), [
       laneName(ref),
       jobId,
       order,
-    ])) as [number, string];
+    ])) as [number, string, number?];
     if (go === 1) return { go: true, dueAt: value === '' ? undefined : Number(value) };
-    return { go: false, holder: value };
+    return { go: false, holder: value, ahead: Number(rank ?? 0) };
   }
 
   /** `jobId` is done with the lane; returns the job id that holds it now (to be started), if any. */

@@ -6,7 +6,7 @@
   ARGV[1] lane   ARGV[2] job id   ARGV[3] order score (event time * 1024 + sequence)
 
   Output: {1, due} it holds the lane; due = when its next attempt is due (epoch ms) if it is failing, else ''
-          {0, holder} it waits behind `holder`
+          {0, holder, rank} it waits behind `holder`, with `rank` jobs of the lane waiting ahead of it
 ]]
 local holder = redis.call('HGET', KEYS[1], ARGV[1])
 if (not holder) or holder == ARGV[2] then
@@ -16,4 +16,4 @@ if (not holder) or holder == ARGV[2] then
   return {1, due or ''}
 end
 redis.call('ZADD', KEYS[2], 'NX', ARGV[3], ARGV[2])
-return {0, holder}
+return {0, holder, redis.call('ZRANK', KEYS[2], ARGV[2])}
