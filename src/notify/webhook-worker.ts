@@ -48,10 +48,22 @@ interface HandOver {
 const laneKey = (lane: LaneRef): string => `${lane.tenant}\u0000${lane.target}\u0000${lane.agent}`;
 /** Jobs of one lane that wait in memory for the one being sent (see waitHere). */
 const LOCAL_WAITERS_PER_LANE = 8;
+/** The longest a job waits in memory for a holder that is not being sent yet (fetched elsewhere?). */
+const LOCAL_WAIT_MAX_MS = 5_000;
 /** A waiting delivery wakes up after this long at least (to repair a lane whose holder vanished)... */
 const WAIT_MIN_MS = 30_000;
 /** ...and at most this long; the older it is, the rarer its wake-ups. */
 const WAIT_MAX_MS = 10 * 60_000;
+
+/**
+ * Moves a delayed job to the front of the queue. promote() alone puts it at the back, behind
+ * everything waiting: after a backlog, a lane would wait for the whole queue at every hand-over,
+ * and every job of the lane fetched meanwhile would be put back to wait again.
+ */
+async function runNext(job: Job<WebhookJobData>): Promise<void> {
+  await job.promote();
+  await job.changePriority({ priority: 0, lifo: true });
+}
 
 /** A failed attempt to be retried after `retryInMs` (the backoff strategy reads it). */
 class RetryLater extends Error {
@@ -84,6 +96,8 @@ export class WebhookWorker {
   private closing = false;
   /** Jobs this process is sending that hold their lane. */
   private readonly holding = new Set<string>();
+  /** Jobs handed their lane here that are waiting to be fetched (see start). */
+  private readonly starting = new Set<string>();
   /** Per lane, the jobs waiting here for the lane (see waitHere). */
   private readonly waiters = new Map<string, Map<string, Waiter>>();
   private waitingHere = 0;
@@ -127,6 +141,7 @@ export class WebhookWorker {
       if (this.now() - waitedFrom > 1000) settings = await this.deps.settingsFor(data.tenant);
     }
     this.holding.add(jobId);
+    this.starting.delete(jobId);
     const handed: HandOver = {};
     try {
       return await this.asHolder(job, token, lane, entry.dueAt, settings, handed);
@@ -151,7 +166,8 @@ export class WebhookWorker {
     jobId: string,
     order: number,
   ): Promise<boolean> {
-    if (!this.holding.has(holder)) return false;
+    // The holder is sent here, or was handed the lane here and is about to be (see start).
+    if (!this.holding.has(holder) && !this.starting.has(holder)) return false;
     const key = laneKey(lane);
     const waiters = this.waiters.get(key) ?? new Map<string, Waiter>();
     if (waiters.size >= LOCAL_WAITERS_PER_LANE || this.waitingHere >= this.deps.options.concurrency / 2) {
@@ -161,11 +177,20 @@ export class WebhookWorker {
     for (const w of waiters.values()) if (w.order < order) here++;
     this.waiters.set(key, waiters);
     this.waitingHere++;
+    let timer: NodeJS.Timeout | undefined;
     try {
-      return await new Promise<boolean>((resolve) =>
-        waiters.set(jobId, { resolve, order, chained: here === ahead }),
-      );
+      return await new Promise<boolean>((resolve) => {
+        waiters.set(jobId, { resolve, order, chained: here === ahead });
+        // A holder started here may be fetched by another worker process: then wait in Redis.
+        timer = setTimeout(() => {
+          if (waiters.get(jobId)?.resolve !== resolve) return;
+          waiters.delete(jobId);
+          if (waiters.size === 0 && this.waiters.get(key) === waiters) this.waiters.delete(key);
+          resolve(false);
+        }, LOCAL_WAIT_MAX_MS);
+      });
     } finally {
+      clearTimeout(timer);
       this.waitingHere--;
     }
   }
@@ -308,7 +333,7 @@ export class WebhookWorker {
     await job.moveToDelayed(this.now() + Math.min(WAIT_MAX_MS, Math.max(WAIT_MIN_MS, age)), token);
     // The holder may have handed the lane to this job before it was delayed (its start then found
     // it still active): start it here.
-    if ((await this.deps.lanes.holder(lane)) === job.id) await job.promote().catch(() => undefined);
+    if ((await this.deps.lanes.holder(lane)) === job.id) await runNext(job).catch(() => undefined);
     throw new DelayedError();
   }
 
@@ -341,8 +366,11 @@ export class WebhookWorker {
   /** Runs a waiting (delayed) job now; one that is not delayed runs anyway (or starts itself, see wait). */
   private async start(jobId: string): Promise<void> {
     try {
-      // promote() refuses a job that is not delayed: it is waiting or running, so it goes anyway.
-      await (await Job.fromId(this.worker, jobId))?.promote();
+      // A job that is not delayed is refused: it is waiting or running, so it goes anyway.
+      this.starting.add(jobId);
+      setTimeout(() => this.starting.delete(jobId), LOCAL_WAIT_MAX_MS).unref();
+      const job = await Job.fromId(this.worker, jobId);
+      if (job) await runNext(job);
     } catch (error) {
       this.deps.log.debug({ err: error, jobId }, 'webhook not started early; it starts when due');
     }
@@ -406,7 +434,7 @@ export class WebhookWorker {
     if (!head) return false;
     const job = await Job.fromId(this.worker, head);
     if (!job) await this.deps.lanes.forgetFailing(tenant, target, head);
-    else if (await job.isDelayed()) await job.promote().catch(() => undefined);
+    else if (await job.isDelayed()) await runNext(job).catch(() => undefined);
     return true;
   }
 
