@@ -96,6 +96,8 @@ export class WebhookWorker {
   private closing = false;
   /** Jobs this process is sending that hold their lane. */
   private readonly holding = new Set<string>();
+  /** Jobs being processed here, whatever they do. */
+  private readonly running = new Set<string>();
   /** Jobs handed their lane here that are waiting to be fetched (see start). */
   private readonly starting = new Set<string>();
   /** Per lane, the jobs waiting here for the lane (see waitHere). */
@@ -122,6 +124,16 @@ export class WebhookWorker {
   }
 
   private async process(job: Job<WebhookJobData>, token?: string): Promise<string> {
+    const jobId = job.id ?? job.data.eventId;
+    this.running.add(jobId);
+    try {
+      return await this.run(job, token);
+    } finally {
+      this.running.delete(jobId);
+    }
+  }
+
+  private async run(job: Job<WebhookJobData>, token?: string): Promise<string> {
     const data = job.data;
     const jobId = job.id ?? data.eventId;
     const { agent, order } = laneOf(data);
@@ -325,7 +337,7 @@ export class WebhookWorker {
         { tenant: lane.tenant, holder, next },
         'webhook lane held by a job that is gone; moved on',
       );
-      if (next === job.id) return this.process(job, token);
+      if (next === job.id) return this.run(job, token);
       if (next) await this.start(next);
     }
     if (!token) throw new Error('no lock token');
@@ -359,7 +371,9 @@ export class WebhookWorker {
     if (here && released !== undefined) {
       this.waiters.get(laneKey(lane))!.delete(next!);
       here.resolve(true);
-    } else if (next && !here) await this.start(next);
+    } else if (next && !here && !this.running.has(next)) await this.start(next);
+    // (A job running here that is not waiting here yet is about to: the hand-over finds it then, or
+    // it finds itself the holder once it waits in Redis.)
     return next;
   }
 
