@@ -4,6 +4,7 @@ import { NOTIFY_QUEUE_PREFIX, WEBHOOK_QUEUE } from '../store/keys.js';
 import type { RedisClient } from '../store/redis-client.js';
 import type { LaneRef, WebhookLanes } from '../store/webhook-lanes.js';
 import { webhookDeliveriesTotal } from './notify-metrics.js';
+import { ReceiverProbes } from './receiver-probes.js';
 import { type DeliveryResult, WebhookSender } from './webhook-delivery.js';
 import {
   BACKOFF_TYPE,
@@ -92,8 +93,7 @@ export class WebhookWorker {
   private readonly sender = new WebhookSender();
   private readonly now: () => number;
   private readonly resumedAt = new Map<string, number>();
-  private readonly probes = new Map<string, { timer: NodeJS.Timeout | null; step: number }>();
-  private closing = false;
+  private readonly probes: ReceiverProbes;
   /** Jobs this process is sending that hold their lane. */
   private readonly holding = new Set<string>();
   /** Jobs being processed here, whatever they do. */
@@ -107,6 +107,12 @@ export class WebhookWorker {
   constructor(private readonly deps: WebhookWorkerDeps) {
     this.now = deps.now ?? Date.now;
     const { backoffMs, maxBackoffMs } = deps.options;
+    this.probes = new ReceiverProbes({
+      backoffMs,
+      probeMaxMs: deps.options.probeMaxMs,
+      tryOnce: (tenant, target) => this.probeOnce(tenant, target),
+      log: deps.log,
+    });
     this.worker = new Worker<WebhookJobData>(WEBHOOK_QUEUE, (job, token) => this.process(job, token), {
       connection: deps.connection as unknown as ConnectionOptions,
       prefix: NOTIFY_QUEUE_PREFIX,
@@ -301,7 +307,7 @@ export class WebhookWorker {
     };
     if (!last) {
       webhookDeliveriesTotal.inc({ result: 'failed' });
-      this.startProbe(data.tenant, data.target);
+      this.probes.start(data.tenant, data.target);
       if (early && token) {
         await job.moveToDelayed(dueAt!, token);
         throw new DelayedError();
@@ -397,49 +403,13 @@ export class WebhookWorker {
     if (t - (this.resumedAt.get(key) ?? 0) < RESUME_EVERY_MS) return;
     if (this.resumedAt.size > 10_000) this.resumedAt.clear();
     this.resumedAt.set(key, t);
-    this.stopProbe(key);
+    this.probes.stop(tenant, target);
     void this.deps.lanes
       .failing(tenant, target)
       .then(async (ids) => {
         for (const id of ids) await this.start(id);
       })
       .catch((error: unknown) => this.deps.log.debug({ err: error, tenant }, 'failing webhooks not resumed'));
-  }
-
-  /** Starts (if not running) the probe of a receiver: one failing holder tried early, more and more rarely up to probeMaxMs. */
-  private startProbe(tenant: string, target: string): void {
-    const key = `${tenant}\u0000${target}`;
-    if (this.closing || this.probes.has(key)) return;
-    const probe = { timer: null as NodeJS.Timeout | null, step: 0 };
-    this.probes.set(key, probe);
-    const { backoffMs, probeMaxMs } = this.deps.options;
-    const schedule = () => {
-      // The attempts' backoff (with its jitter, so receivers of many tenants are not probed in step), capped low.
-      probe.step++;
-      const wait = backoffDelay(probe.step, backoffMs, probeMaxMs);
-      probe.timer = setTimeout(tick, wait);
-      probe.timer.unref();
-    };
-    const tick = () => {
-      probe.timer = null;
-      void this.probeOnce(tenant, target)
-        .then((more) => {
-          if (this.probes.get(key) !== probe) return;
-          if (more && !this.closing) schedule();
-          else this.probes.delete(key);
-        })
-        .catch((error: unknown) => {
-          this.deps.log.debug({ err: error, tenant }, 'webhook probe failed');
-          if (this.probes.get(key) === probe && !this.closing) schedule();
-        });
-    };
-    schedule();
-  }
-
-  private stopProbe(key: string): void {
-    const probe = this.probes.get(key);
-    if (probe?.timer) clearTimeout(probe.timer);
-    this.probes.delete(key);
   }
 
   /** Tries the receiver's soonest-due failing holder now; false when none is left. */
@@ -454,8 +424,7 @@ export class WebhookWorker {
 
   /** Finishes the deliveries in flight, then stops; `force`: without waiting for them (Redis away). */
   async close(force = false): Promise<void> {
-    this.closing = true;
-    for (const key of [...this.probes.keys()]) this.stopProbe(key);
+    this.probes.close();
     await this.worker.close(force);
     await this.sender.close();
   }
