@@ -111,12 +111,14 @@ interface Receipt {
   readonly eventId: string;
   readonly callId: string;
   readonly agent: string;
+  /** The webhook receiver's path (one per receiver: /desk, /campaign); '' for the SSE clients. */
+  readonly receiver: string;
   /** Decision time (data.at), epoch ms. */
   readonly at: number;
   readonly receivedAt: number;
 }
 
-function receiptOf(body: string, receivedAt: number): Receipt | undefined {
+function receiptOf(body: string, receivedAt: number, receiver = ''): Receipt | undefined {
   try {
     const e = JSON.parse(body) as { id: string; data: { callId?: string; agent?: string; at?: string } };
     if (!e.data?.callId || !e.data.at) return undefined;
@@ -124,6 +126,7 @@ function receiptOf(body: string, receivedAt: number): Receipt | undefined {
       eventId: e.id,
       callId: e.data.callId,
       agent: e.data.agent ?? '',
+      receiver,
       at: Date.parse(e.data.at),
       receivedAt,
     };
@@ -150,7 +153,7 @@ class Receiver {
       req.on('end', () => {
         const receivedAt = Date.now();
         res.writeHead(200).end();
-        const r = receiptOf(Buffer.concat(chunks).toString('utf8'), receivedAt);
+        const r = receiptOf(Buffer.concat(chunks).toString('utf8'), receivedAt, req.url ?? '');
         if (r) this.receipts.push(r);
       });
     });
@@ -253,16 +256,25 @@ function figures(
   };
 }
 
-/** Arrivals out of decision order, per agent (first receipt of each event). */
-function inversions(receipts: readonly Receipt[], placed: ReadonlyMap<string, Placed>): number {
+/**
+ * Arrivals out of decision order, per agent at each receiver (first receipt of each event): what a
+ * receiver can see. `acrossReceivers`: per agent over both webhook receivers together (the desk gets
+ * the pop-ups, the campaign engine the wrap-ups; no receiver sees the other's), for information.
+ */
+function inversions(
+  receipts: readonly Receipt[],
+  placed: ReadonlyMap<string, Placed>,
+  acrossReceivers = false,
+): number {
   const seen = new Set<string>();
   const lastAt = new Map<string, number>();
   let n = 0;
   for (const r of receipts) {
     if (!placed.has(r.callId) || seen.has(r.eventId)) continue;
     seen.add(r.eventId);
-    if (r.at < (lastAt.get(r.agent) ?? 0)) n++;
-    lastAt.set(r.agent, Math.max(r.at, lastAt.get(r.agent) ?? 0));
+    const key = acrossReceivers ? r.agent : `${r.receiver} ${r.agent}`;
+    if (r.at < (lastAt.get(key) ?? 0)) n++;
+    lastAt.set(key, Math.max(r.at, lastAt.get(key) ?? 0));
   }
   return n;
 }
@@ -487,6 +499,7 @@ export async function delivery(args: string[]): Promise<void> {
           lost: f.lost,
           lastArrivalAfterReturnMs: round(lastAfterReturnMs),
           outOfOrderPerAgent: inversions(receipts, placed),
+          outOfOrderPerAgentAcrossReceivers: inversions(receipts, placed, true),
           bar: {
             withinMs: 5000,
             pass: f.lost === 0 && lastAfterReturnMs <= 5000 && inversions(receipts, placed) === 0,

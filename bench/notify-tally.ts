@@ -8,7 +8,7 @@
  * Prints one JSON line: ns per call of each, the ratio, and whether the tally stays within the bar
  * (at most 2x the hit bump, i.e. of the order of the work the call path already did).
  */
-import { CallTally } from '../src/notify/call-stats.js';
+import { CallTally } from '../src/store/call-stats.js';
 
 const TENANTS = ['acme', 'globex', 'initech'];
 const BAR_RATIO = 2;

@@ -8,6 +8,7 @@
  *   npm run bench -- notify [exactRules] [paced calls/s]
  *   npm run bench -- notify delivery | streams   (bench/notify-delivery.ts)
  *   npm run bench -- notify tally                (bench/notify-tally.ts)
+ *   npm run bench -- notify drain                (bench/notify-drain.ts)
  *
  * Flat-out: calls in chunks of 1000 with a yield between chunks (the background writers get their
  * turns), as fast as the machine goes. Paced: a steady rate (default 20000 calls/s, far above a real
@@ -28,15 +29,15 @@ import { StaticDeciderSource } from '../src/call/static-decider-source.js';
 import type { BlocklistType } from '../src/domain/blocklist-type.js';
 import { DecisionEngine } from '../src/engine/decision-engine.js';
 import { silentLogger } from '../src/log.js';
-import { DeadLetterRepository } from '../src/notify/dead-letters.js';
 import { DecisionRecorder } from '../src/notify/decision-recorder.js';
 import { Notifier } from '../src/notify/notifier.js';
-import { DEFAULT_DELIVERY_OPTIONS } from '../src/notify/webhook-job.js';
+import { DEFAULT_DELIVERY_OPTIONS, webhookDeadLetters } from '../src/notify/webhook-job.js';
 import { WebhookQueue } from '../src/notify/webhook-queue.js';
 import { webhookSettingsOf } from '../src/notify/webhook-settings.js';
 import { WebhookWorker } from '../src/notify/webhook-worker.js';
 import { freePort, RedisProcess } from '../src/store/redis-process.js';
 import { TenantRepository } from '../src/store/tenant-repository.js';
+import { WebhookLanes } from '../src/store/webhook-lanes.js';
 import { syntheticCalls, syntheticRules, TASKS } from './synthetic-rules.js';
 
 const TENANT = 'bench';
@@ -143,6 +144,7 @@ async function paced(screener: CallScreener, calls: IncomingCall[], seconds: num
 
 export async function run(args: string[]): Promise<void> {
   // `notify delivery` and `notify streams` (issue 26) measure at the receivers, in their own file.
+  if (args[0] === 'drain') return (await import('./notify-drain.js')).drain(args.slice(1));
   if (args[0] === 'delivery' || args[0] === 'streams') {
     const m = await import('./notify-delivery.js');
     return args[0] === 'delivery' ? m.delivery(args.slice(1)) : m.streams(args.slice(1));
@@ -209,8 +211,9 @@ export async function run(args: string[]): Promise<void> {
   }).start();
   const worker = new WebhookWorker({
     connection: workerConnection,
+    lanes: new WebhookLanes(client),
     settingsFor,
-    deadLetters: new DeadLetterRepository(client),
+    deadLetters: webhookDeadLetters(client),
     options: DEFAULT_DELIVERY_OPTIONS,
     log: silentLogger,
   });

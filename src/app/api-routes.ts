@@ -7,15 +7,14 @@ import { decisionRoutes } from '../api/routes/decisions.js';
 import { bulkJobRoutes } from '../api/routes/jobs.js';
 import { statsRoutes } from '../api/routes/stats-routes.js';
 import { AgentEventHub } from '../notify/agent-event-hub.js';
-import { CallStats } from '../notify/call-stats.js';
-import { DeadLetterRepository } from '../notify/dead-letters.js';
 import { DecisionFeed } from '../notify/decision-feed.js';
-import { DecisionLog } from '../notify/decision-log.js';
-import { HitCounters } from '../notify/hit-counters.js';
-import { readNodeReports } from '../notify/node-reports.js';
-import { DEFAULT_DELIVERY_OPTIONS } from '../notify/webhook-job.js';
+import { DEFAULT_DELIVERY_OPTIONS, webhookDeadLetters } from '../notify/webhook-job.js';
 import { WebhookQueue } from '../notify/webhook-queue.js';
+import { CallStats } from '../store/call-stats.js';
+import { DecisionLog } from '../store/decision-log.js';
 import { EventStreamReader } from '../store/event-stream-reader.js';
+import { HitCounters } from '../store/hit-counters.js';
+import { readNodeReports } from '../store/node-reports.js';
 import { duplicateClient, type RedisClient } from '../store/redis-client.js';
 import type { ServeContext } from './roles.js';
 import { bulkJobsOf, releaseBulkJobs } from './shared-bulk-jobs.js';
@@ -42,7 +41,7 @@ const deadLetters: ApiRouteFactory = (ctx) => {
     { attempts: ctx.config.CALLGUARD_WEBHOOK_ATTEMPTS ?? DEFAULT_DELIVERY_OPTIONS.attempts },
     ctx.log,
   );
-  const routes = deadLetterRoutes({ deadLetters: new DeadLetterRepository(ctx.client), queue });
+  const routes = deadLetterRoutes({ deadLetters: webhookDeadLetters(ctx.client), queue });
   return (app, deps, auth) => {
     app.addHook('onClose', async () => queue.close());
     routes(app, deps, auth);
@@ -73,7 +72,7 @@ const stats: ApiRouteFactory = (ctx) => {
   const routes = statsRoutes({
     stats: new CallStats(ctx.client),
     hits: new HitCounters(ctx.client),
-    deadLetters: new DeadLetterRepository(ctx.client),
+    deadLetters: webhookDeadLetters(ctx.client),
     retrying: (tenant) => queue.retrying(tenant),
     nodes: (tenant) => readNodeReports(ctx.client, tenant),
   });

@@ -1,4 +1,4 @@
-import type { AuditRecord } from './decision-recorder.js';
+import type { AuditRecord } from '../store/decision-log.js';
 
 const DIRECTIONS = ['inbound', 'outbound'] as const;
 const BASES = ['rule', 'default', 'failure-policy'] as const;

@@ -1,13 +1,13 @@
 import type { Logger } from '../log.js';
-import { comparePositions } from '../store/event-stream-reader.js';
-import type { RedisClient } from '../store/redis-client.js';
 import {
   type DecisionQuery,
   decodeLoggedDecision,
   type LoggedDecision,
   matchesDecision,
-} from './decision-log.js';
-import { notifyKeys } from './notify-keys.js';
+} from '../store/decision-log.js';
+import { comparePositions } from '../store/event-stream-reader.js';
+import { notifyKeys } from '../store/keys.js';
+import type { RedisClient } from '../store/redis-client.js';
 
 type Row = [string, string[]];
 

@@ -1,37 +1,16 @@
 import type { DecisionObserver, Screening } from '../call/call-screener.js';
 import type { IncomingCall } from '../call/incoming-call.js';
 import type { Logger } from '../log.js';
+import { CallTally } from '../store/call-stats.js';
+import { writeDecisionBatch } from '../store/decision-batch.js';
+import type { HitCell } from '../store/hit-counters.js';
 import { TENANT_ID } from '../store/keys.js';
 import type { RedisClient } from '../store/redis-client.js';
 import { AuditRing } from './audit-ring.js';
-import { CallTally, queueStatsWrites } from './call-stats.js';
-import { packAuditRecord } from './decision-log.js';
 import { groupBy } from './group-by.js';
-import { queueHitWrites } from './hit-counters.js';
-import { throwPipelineErrors } from './notifier.js';
-import { notifyKeys } from './notify-keys.js';
 import { notifyDroppedTotal } from './notify-metrics.js';
-import { pipeNotifyScript, prepareNotifyScripts } from './notify-scripts.js';
 
-/** One decision as the audit stream keeps it. */
-export interface AuditRecord {
-  readonly tenant: string;
-  readonly at: number;
-  readonly callId: string;
-  readonly direction: string;
-  readonly called: string;
-  readonly calling: string;
-  readonly task: string;
-  readonly action: 'allow' | 'block';
-  /** Winning rule id; 0 when none (tenant default or failure policy). */
-  readonly rule: number;
-  /** 'rule' | 'default' | 'failure-policy' */
-  readonly basis: 'rule' | 'default' | 'failure-policy';
-  readonly operation: string;
-  readonly node: string;
-  /** The call's agent (CALLGUARD_AGENT); '' when none. */
-  readonly agent: string;
-}
+export type { AuditRecord } from '../store/decision-log.js';
 
 export interface DecisionRecorderOptions {
   /** Name of this call node, stored with each decision. */
@@ -58,14 +37,6 @@ export const DEFAULT_RECORDER_OPTIONS: DecisionRecorderOptions = Object.freeze({
 });
 
 const OPERATION_CODE = { none: 0, auto_wrap_up: 1, pop_up: 2 } as const;
-
-/** Records per script call: keeps each call's time in Redis short. */
-const APPEND_CHUNK = 1000;
-
-interface HitCell {
-  count: number;
-  last: number;
-}
 
 /**
  * The DecisionObserver of a live node: decision audit and per-rule hit counters. observe() runs on
@@ -101,7 +72,6 @@ export class DecisionRecorder implements DecisionObserver {
   ) {
     this.options = { ...DEFAULT_RECORDER_OPTIONS, ...options };
     this.audit = new AuditRing(this.options.bufferCapacity, this.options.node);
-    prepareNotifyScripts(client);
     this.samplePpm = Math.round(Math.min(1, Math.max(0, this.options.allowSampleRate)) * 1_000_000);
   }
 
@@ -212,17 +182,14 @@ export class DecisionRecorder implements DecisionObserver {
     for (const tenant of counted.keys()) if (!byTenant.has(tenant)) byTenant.set(tenant, []);
     const done = await Promise.allSettled(
       [...byTenant].map(async ([tenant, list]) => {
-        const pipeline = this.client.pipeline();
-        const key = notifyKeys(tenant).decisions;
-        for (let i = 0; i < list.length; i += APPEND_CHUNK) {
-          const packed = list.slice(i, i + APPEND_CHUNK).map(packAuditRecord);
-          pipeNotifyScript(pipeline, 'append-decisions-1', [key], [this.options.streamMaxLen, ...packed]);
-        }
-        const cells = hits.get(tenant);
-        if (cells) queueHitWrites(pipeline, tenant, cells);
-        const minutes = counted.get(tenant);
-        if (minutes) queueStatsWrites(pipeline, tenant, minutes);
-        throwPipelineErrors(await pipeline.exec());
+        await writeDecisionBatch(
+          this.client,
+          tenant,
+          list,
+          hits.get(tenant),
+          this.options.streamMaxLen,
+          counted.get(tenant),
+        );
         return tenant;
       }),
     );

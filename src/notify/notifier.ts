@@ -2,9 +2,9 @@ import { backoffMs } from '../backoff.js';
 import type { CallEvent, CallEventSink } from '../call/call-events.js';
 import type { Logger } from '../log.js';
 import { BoundedBuffer } from '../store/bounded-buffer.js';
+import { appendEvents, type EventEntry } from '../store/event-stream-writer.js';
 import { TENANT_ID } from '../store/keys.js';
 import type { RedisClient } from '../store/redis-client.js';
-import { queueEventAppend } from './event-stream.js';
 import { groupBy } from './group-by.js';
 import { envelope, fromCallEvent, type NotifyEvent, type NotifyInput } from './notify-event.js';
 import { notifyDroppedTotal } from './notify-metrics.js';
@@ -44,6 +44,8 @@ export interface NotifierDeps {
 
 interface Pending {
   readonly event: NotifyEvent;
+  /** The event's place among this node's events (creation ms × 1024 + sequence in the ms). */
+  readonly order: number;
   body?: string;
 }
 
@@ -67,6 +69,8 @@ export class Notifier implements CallEventSink {
   private loggedDrops = 0;
   private droppedTotal = 0;
   private closed = false;
+  private lastMs = 0;
+  private inMs = 0;
   /** Events written to Redis since start. */
   written = 0;
 
@@ -86,17 +90,25 @@ export class Notifier implements CallEventSink {
    * idempotency key receivers see) at once; delivery happens later.
    */
   publish(input: NotifyInput): string {
-    const event = envelope(input, this.now());
+    const t = this.now();
+    const event = envelope(input, t);
     if (this.closed) {
       this.countDrop('closed');
     } else if (!TENANT_ID.test(event.tenant)) {
       // A tenant id that cannot name a key (a bad CALLGUARD_TENANT) would fail every batch it is in.
       this.countDrop('bad-tenant');
     } else {
-      if (!this.buffer.push({ event })) this.countDrop('full');
+      if (!this.buffer.push({ event, order: this.orderAt(t) })) this.countDrop('full');
       this.schedule();
     }
     return event.id;
+  }
+
+  /** Two events of an agent created in the same millisecond keep the order they were published in. */
+  private orderAt(t: number): number {
+    this.inMs = t === this.lastMs ? Math.min(this.inMs + 1, 1023) : 0;
+    this.lastMs = t;
+    return t * 1024 + this.inMs;
   }
 
   /** Events waiting to be written. */
@@ -200,21 +212,28 @@ export class Notifier implements CallEventSink {
     const writes: Array<Promise<unknown>> = [];
     for (const [tenant, events] of byTenant) {
       const settings = await this.deps.settingsFor(tenant);
-      // One pipeline per tenant: its keys share one slot, so this also runs on Redis Cluster.
-      const pipeline = this.deps.client.pipeline();
-      let queued = 0;
+      // One round trip per tenant: its keys share one slot, so this also runs on Redis Cluster.
+      const entries: EventEntry[] = [];
       for (const p of events) {
         const { event } = p;
         if (settings.disabledEvents.has(event.type)) continue;
         p.body ??= JSON.stringify(event);
-        queueEventAppend(pipeline as never, event, p.body, this.options.streamMaxLen);
-        queued++;
+        entries.push({ id: event.id, type: event.type, body: p.body });
         const target = targetOf(event.type);
         if (delivers(settings, target)) {
-          jobs.push({ tenant, eventId: event.id, type: event.type, target, body: p.body });
+          const agent = (event.data as { agent?: unknown }).agent;
+          jobs.push({
+            tenant,
+            eventId: event.id,
+            type: event.type,
+            target,
+            body: p.body,
+            ...(typeof agent === 'string' ? { agent } : {}),
+            order: p.order,
+          });
         }
       }
-      if (queued > 0) writes.push(pipeline.exec().then(throwPipelineErrors));
+      writes.push(appendEvents(this.deps.client, tenant, entries, this.options.streamMaxLen));
     }
     await Promise.all(writes);
     await this.deps.queue.enqueue(jobs);
@@ -244,9 +263,4 @@ export class Notifier implements CallEventSink {
       this.deps.log.error({ lost }, 'notifier closed with events not written');
     }
   }
-}
-
-export function throwPipelineErrors(results: Array<[Error | null, unknown]> | null): void {
-  if (!results) throw new Error('pipeline was discarded');
-  for (const [err] of results) if (err) throw err;
 }

@@ -1,21 +1,26 @@
 import { hostname } from 'node:os';
-import { Cluster } from 'ioredis';
 import { withinMs } from '../bounded.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { SecretBox } from '../secret-box.js';
-import type { RedisClient } from '../store/redis-client.js';
+import { CallStats } from '../store/call-stats.js';
+import { DecisionLog } from '../store/decision-log.js';
+import { HitCounters } from '../store/hit-counters.js';
+import { NodeReporter } from '../store/node-reports.js';
+import { blockingWorkerClient, type RedisClient } from '../store/redis-client.js';
 import { TenantRepository } from '../store/tenant-repository.js';
 import type { TenantSyncStatus } from '../store/tenant-sync.js';
-import { CallStats } from './call-stats.js';
-import { DeadLetterRepository } from './dead-letters.js';
-import { DecisionLog } from './decision-log.js';
+import { WebhookLanes } from '../store/webhook-lanes.js';
 import { DecisionRecorder } from './decision-recorder.js';
-import { HitCounters } from './hit-counters.js';
-import { NodeReporter } from './node-reports.js';
 import { Notifier } from './notifier.js';
 import { SettingsCache } from './settings-cache.js';
-import { DEFAULT_DELIVERY_OPTIONS, type WebhookDeliveryOptions, type WebhookJobData } from './webhook-job.js';
+import {
+  DEFAULT_DELIVERY_OPTIONS,
+  type WebhookDeadLetters,
+  type WebhookDeliveryOptions,
+  type WebhookJobData,
+  webhookDeadLetters,
+} from './webhook-job.js';
 import { WebhookQueue } from './webhook-queue.js';
 import { webhookSettingsOf } from './webhook-settings.js';
 import { WebhookWorker } from './webhook-worker.js';
@@ -42,7 +47,7 @@ export class NotifyService {
   readonly queue: WebhookQueue;
   readonly notifier: Notifier;
   readonly recorder: DecisionRecorder;
-  readonly deadLetters: DeadLetterRepository;
+  readonly deadLetters: WebhookDeadLetters;
   readonly decisionLog: DecisionLog;
   readonly hits: HitCounters;
   readonly worker: WebhookWorker | null;
@@ -70,7 +75,7 @@ export class NotifyService {
       backoffMs: config.CALLGUARD_WEBHOOK_BACKOFF_MS,
     };
     this.queue = new WebhookQueue(client, delivery, log);
-    this.deadLetters = new DeadLetterRepository(client, delivery.deadLetterMaxLen);
+    this.deadLetters = webhookDeadLetters(client, delivery.deadLetterMaxLen);
     this.decisionLog = new DecisionLog(client);
     this.hits = new HitCounters(client);
     const cache = new SettingsCache(loadSettings);
@@ -101,18 +106,12 @@ export class NotifyService {
     if (options.worker) {
       // Same server as `client` (possibly the embedded one), but BullMQ blocks on its worker
       // connection and wants commands retried forever on it.
-      this.workerConnection =
-        client instanceof Cluster
-          ? client.duplicate(undefined, {
-              redisOptions: { ...client.options.redisOptions, maxRetriesPerRequest: null },
-            })
-          : client.duplicate({ maxRetriesPerRequest: null });
-      this.workerConnection.on('error', () => undefined); // the worker logs Redis errors itself
+      this.workerConnection = blockingWorkerClient(client);
       this.worker = new WebhookWorker({
         connection: this.workerConnection,
         settingsFor: loadSettings,
+        lanes: new WebhookLanes(client),
         deadLetters: this.deadLetters,
-        onReceiverBack: (tenant, target) => this.queue.promoteRetries(tenant, target),
         options: delivery,
         log: log.child({ component: 'webhooks' }),
       });

@@ -1,5 +1,7 @@
 import { backoffMs } from '../backoff.js';
 import type { NotifyEventType } from '../domain/notify-event-types.js';
+import { type DeadLetter, DeadLetterRepository } from '../store/dead-letter-repository.js';
+import type { RedisClient } from '../store/redis-client.js';
 import type { WebhookTarget } from './webhook-settings.js';
 
 /**
@@ -13,6 +15,22 @@ export interface WebhookJobData {
   readonly type: NotifyEventType;
   readonly target: WebhookTarget;
   readonly body: string;
+  /** The agent whose events are delivered in order (`data.agent`); absent for events without one. */
+  readonly agent?: string;
+  /** Order of the event among its agent's: creation time (ms) × 1024 + a sequence within the ms. */
+  readonly order?: number;
+}
+
+/** The agent and order of a job; jobs queued by an earlier version carry neither, the body tells. */
+export function laneOf(data: WebhookJobData): { agent: string; order: number } {
+  if (data.order !== undefined) return { agent: data.agent ?? '', order: data.order };
+  try {
+    const e = JSON.parse(data.body) as { createdAt?: string; data?: { agent?: unknown } };
+    const agent = typeof e.data?.agent === 'string' ? e.data.agent : '';
+    return { agent, order: (Date.parse(e.createdAt ?? '') || 0) * 1024 };
+  } catch {
+    return { agent: '', order: 0 };
+  }
 }
 
 export interface WebhookDeliveryOptions {
@@ -23,6 +41,12 @@ export interface WebhookDeliveryOptions {
   /** First retry delay, ms; doubles each attempt, with jitter, capped by maxBackoffMs. */
   readonly backoffMs: number;
   readonly maxBackoffMs: number;
+  /**
+   * While an agent's oldest event fails, one of the receiver's failing events is tried again this
+   * often at the most (starting at backoffMs, doubling up to this): the probe that notices the
+   * receiver is back. Probe tries do not use up attempts.
+   */
+  readonly probeMaxMs: number;
   /** Parallel deliveries per worker. */
   readonly concurrency: number;
   /** Dead letters kept per tenant. */
@@ -34,6 +58,7 @@ export const DEFAULT_DELIVERY_OPTIONS: WebhookDeliveryOptions = Object.freeze({
   attempts: 8,
   backoffMs: 1000,
   maxBackoffMs: 10 * 60_000,
+  probeMaxMs: 2000,
   concurrency: 16,
   deadLetterMaxLen: 10_000,
 });
@@ -52,4 +77,13 @@ export function backoffDelay(
 ): number {
   const exp = backoffMs(attemptsMade, { firstMs: baseMs, maxMs });
   return Math.round(exp / 2 + (random() * exp) / 2);
+}
+
+/** A webhook delivery in the tenant's dead-letter list. */
+export type WebhookDeadLetter = DeadLetter<NotifyEventType, WebhookTarget>;
+export type WebhookDeadLetters = DeadLetterRepository<NotifyEventType, WebhookTarget>;
+
+/** The tenants' dead-letter lists of webhook deliveries (capped at `maxLen` each). */
+export function webhookDeadLetters(client: RedisClient, maxLen?: number): WebhookDeadLetters {
+  return new DeadLetterRepository<NotifyEventType, WebhookTarget>(client, maxLen);
 }

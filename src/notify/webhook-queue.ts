@@ -1,9 +1,13 @@
 import { type ConnectionOptions, type Job, Queue } from 'bullmq';
 import { type Logger, silentLogger } from '../log.js';
+import { NOTIFY_QUEUE_PREFIX, WEBHOOK_QUEUE } from '../store/keys.js';
 import type { RedisClient } from '../store/redis-client.js';
-import type { DeadLetter } from './dead-letters.js';
-import { NOTIFY_QUEUE_PREFIX, WEBHOOK_QUEUE } from './notify-keys.js';
-import { BACKOFF_TYPE, type WebhookDeliveryOptions, type WebhookJobData } from './webhook-job.js';
+import {
+  BACKOFF_TYPE,
+  type WebhookDeadLetter,
+  type WebhookDeliveryOptions,
+  type WebhookJobData,
+} from './webhook-job.js';
 
 /**
  * The producer side of the durable webhook queue (BullMQ, prefix `{cg-notify}`: one hash tag, so the
@@ -45,7 +49,7 @@ export class WebhookQueue {
   }
 
   /** Queues a dead letter again with a fresh set of attempts; the event id (and so the receiver's dedup key) stays. */
-  async redeliver(dead: DeadLetter, now: number = Date.now()): Promise<void> {
+  async redeliver(dead: WebhookDeadLetter, now: number = Date.now()): Promise<void> {
     const data: WebhookJobData = {
       tenant: dead.tenant,
       eventId: dead.eventId,
@@ -54,30 +58,6 @@ export class WebhookQueue {
       body: dead.body,
     };
     await this.queue.add(data.type, data, this.jobOptions(`${dead.eventId}-r${now}`));
-  }
-
-  /**
-   * Runs now the retries waiting for one receiver (a tenant's target), at most `max` looked at: its
-   * receiver answered again, so a retry need not wait out its backoff (up to minutes after an outage).
-   * Other receivers' retries keep their backoff. Returns how many were promoted.
-   */
-  async promoteRetries(tenant: string, target: WebhookJobData['target'], max = 1000): Promise<number> {
-    const delayed = (await this.queue.getDelayed(0, max - 1)) as Array<Job<WebhookJobData>>;
-    let promoted = 0;
-    // Oldest event first: they reach the receiver roughly in the order they happened.
-    delayed.sort((a, b) => a.timestamp - b.timestamp);
-    for (const job of delayed) {
-      if (job.data?.tenant !== tenant || job.data.target !== target) continue;
-      // gone or already promoted meanwhile: nothing to do
-      if (
-        await job.promote().then(
-          () => true,
-          () => false,
-        )
-      )
-        promoted++;
-    }
-    return promoted;
   }
 
   /**

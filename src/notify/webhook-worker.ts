@@ -1,13 +1,16 @@
-import { type ConnectionOptions, type Job, UnrecoverableError, Worker } from 'bullmq';
+import { type ConnectionOptions, DelayedError, Job, UnrecoverableError, Worker } from 'bullmq';
 import type { Logger } from '../log.js';
+import { NOTIFY_QUEUE_PREFIX, WEBHOOK_QUEUE } from '../store/keys.js';
 import type { RedisClient } from '../store/redis-client.js';
-import type { DeadLetterRepository } from './dead-letters.js';
-import { NOTIFY_QUEUE_PREFIX, WEBHOOK_QUEUE } from './notify-keys.js';
+import type { LaneRef, WebhookLanes } from '../store/webhook-lanes.js';
 import { webhookDeliveriesTotal } from './notify-metrics.js';
+import { ReceiverProbes } from './receiver-probes.js';
 import { type DeliveryResult, WebhookSender } from './webhook-delivery.js';
 import {
   BACKOFF_TYPE,
   backoffDelay,
+  laneOf,
+  type WebhookDeadLetters,
   type WebhookDeliveryOptions,
   type WebhookJobData,
 } from './webhook-job.js';
@@ -16,55 +19,258 @@ import { delivers, urlOf, type WebhookSettings } from './webhook-settings.js';
 export interface WebhookWorkerDeps {
   /** A connection the worker may block on (BullMQ needs maxRetriesPerRequest: null). */
   readonly connection: RedisClient;
+  /** Commands of the lanes (per-agent order); the process's client. */
+  readonly lanes: WebhookLanes;
   /** The tenant's current webhook settings (read at every attempt). */
   readonly settingsFor: (tenant: string) => Promise<WebhookSettings>;
-  readonly deadLetters: DeadLetterRepository;
+  readonly deadLetters: WebhookDeadLetters;
   readonly options: WebhookDeliveryOptions;
   readonly log: Logger;
   readonly now?: () => number;
-  /**
-   * A retry succeeded: the receiver is back. The service runs that receiver's other waiting retries
-   * at once (WebhookQueue.promoteRetries), so an outage ends with everything delivered in seconds.
-   */
-  readonly onReceiverBack?: (tenant: string, target: WebhookJobData['target']) => Promise<unknown>;
 }
 
-/** A receiver's waiting retries are promoted at most this often. */
-const PROMOTE_EVERY_MS = 1000;
+/** A receiver's failing lanes are all started at most this often once it answers again. */
+const RESUME_EVERY_MS = 1000;
+/** An early try (probe, resume) is one made this long or more before the attempt was due. */
+const EARLY_MS = 20;
+/** A job waiting in memory for its lane; `chained`: every job ahead of it in the lane was waiting here too. */
+interface Waiter {
+  readonly resolve: (handed: boolean) => void;
+  readonly order: number;
+  readonly chained: boolean;
+}
+
+/** What became of a lane when its holder was done: the job that holds it now, and one released here early. */
+interface HandOver {
+  next?: string;
+  released?: string;
+}
+
+const laneKey = (lane: LaneRef): string => `${lane.tenant}\u0000${lane.target}\u0000${lane.agent}`;
+/** Jobs of one lane that wait in memory for the one being sent (see waitHere). */
+const LOCAL_WAITERS_PER_LANE = 8;
+/** The longest a job waits in memory for a holder that is not being sent yet (fetched elsewhere?). */
+const LOCAL_WAIT_MAX_MS = 5_000;
+/** A waiting delivery wakes up after this long at least (to repair a lane whose holder vanished)... */
+const WAIT_MIN_MS = 30_000;
+/** ...and at most this long; the older it is, the rarer its wake-ups. */
+const WAIT_MAX_MS = 10 * 60_000;
+
+/**
+ * Moves a delayed job to the front of the queue. promote() alone puts it at the back, behind
+ * everything waiting: after a backlog, a lane would wait for the whole queue at every hand-over,
+ * and every job of the lane fetched meanwhile would be put back to wait again.
+ */
+async function runNext(job: Job<WebhookJobData>): Promise<void> {
+  await job.promote();
+  await job.changePriority({ priority: 0, lifo: true });
+}
+
+/** A failed attempt to be retried after `retryInMs` (the backoff strategy reads it). */
+class RetryLater extends Error {
+  constructor(
+    message: string,
+    readonly retryInMs: number,
+  ) {
+    super(message);
+  }
+}
 
 /**
  * Delivers queued webhooks: signed POST, time limit, retries with exponential backoff and jitter;
  * the last failure (or a permanent one, such as a refused private target) lands in the tenant's
  * dead-letter list. Runs in the `worker` role, never on a call's path.
+ *
+ * Order: the events of one agent for one receiver form a lane (src/store/webhook-lanes.ts). One
+ * delivery of a lane is in flight at a time; the others wait (delayed jobs) and are started one by
+ * one as the one before them is delivered or given up. While a lane's holder fails, a probe per
+ * receiver tries one failing holder again after the attempts' backoff capped at `probeMaxMs` (these tries
+ * do not use up attempts); when one gets through, every failing lane of that receiver starts again,
+ * so an outage ends with each agent's backlog delivered in order within seconds.
  */
 export class WebhookWorker {
   readonly worker: Worker<WebhookJobData>;
   private readonly sender = new WebhookSender();
   private readonly now: () => number;
-  private readonly promotedAt = new Map<string, number>();
+  private readonly resumedAt = new Map<string, number>();
+  private readonly probes: ReceiverProbes;
+  /** Jobs this process is sending that hold their lane. */
+  private readonly holding = new Set<string>();
+  /** Jobs being processed here, whatever they do. */
+  private readonly running = new Set<string>();
+  /** Jobs handed their lane here that are waiting to be fetched (see start). */
+  private readonly starting = new Set<string>();
+  /** Per lane, the jobs waiting here for the lane (see waitHere). */
+  private readonly waiters = new Map<string, Map<string, Waiter>>();
+  private waitingHere = 0;
 
   constructor(private readonly deps: WebhookWorkerDeps) {
     this.now = deps.now ?? Date.now;
     const { backoffMs, maxBackoffMs } = deps.options;
-    this.worker = new Worker<WebhookJobData>(WEBHOOK_QUEUE, (job) => this.process(job), {
+    this.probes = new ReceiverProbes({
+      backoffMs,
+      probeMaxMs: deps.options.probeMaxMs,
+      tryOnce: (tenant, target) => this.probeOnce(tenant, target),
+      log: deps.log,
+    });
+    this.worker = new Worker<WebhookJobData>(WEBHOOK_QUEUE, (job, token) => this.process(job, token), {
       connection: deps.connection as unknown as ConnectionOptions,
       prefix: NOTIFY_QUEUE_PREFIX,
       concurrency: deps.options.concurrency,
       settings: {
-        backoffStrategy: (attemptsMade: number, type?: string) =>
-          type === BACKOFF_TYPE ? backoffDelay(attemptsMade, backoffMs, maxBackoffMs) : backoffMs,
+        backoffStrategy: (attemptsMade: number, type?: string, err?: Error) =>
+          err instanceof RetryLater
+            ? err.retryInMs
+            : type === BACKOFF_TYPE
+              ? backoffDelay(attemptsMade, backoffMs, maxBackoffMs)
+              : backoffMs,
       },
     });
     this.worker.on('error', (error) => deps.log.warn({ err: error }, 'webhook worker: Redis error'));
   }
 
-  private async process(job: Job<WebhookJobData>): Promise<string> {
+  private async process(job: Job<WebhookJobData>, token?: string): Promise<string> {
+    const jobId = job.id ?? job.data.eventId;
+    this.running.add(jobId);
+    try {
+      return await this.run(job, token);
+    } finally {
+      this.running.delete(jobId);
+    }
+  }
+
+  private async run(job: Job<WebhookJobData>, token?: string): Promise<string> {
     const data = job.data;
+    const jobId = job.id ?? data.eventId;
+    const { agent, order } = laneOf(data);
+    const lane: LaneRef = { tenant: data.tenant, target: data.target, agent };
+    // The lane's command first, in the same round trip as the settings read.
+    let [entry, settings] = await Promise.all([
+      this.deps.lanes.enter(lane, jobId, order),
+      this.deps.settingsFor(data.tenant),
+    ]);
+    if (!entry.go) {
+      const waitedFrom = this.now();
+      if (!(await this.waitHere(lane, entry.holder, entry.ahead, jobId, order))) {
+        return this.wait(job, token, lane, entry.holder);
+      }
+      // Handed the lane by the job before it in this process. Settings read long ago are read again.
+      entry = { go: true, dueAt: undefined };
+      if (this.now() - waitedFrom > 1000) settings = await this.deps.settingsFor(data.tenant);
+    }
+    this.holding.add(jobId);
+    this.starting.delete(jobId);
+    const handed: HandOver = {};
+    try {
+      return await this.asHolder(job, token, lane, entry.dueAt, settings, handed);
+    } finally {
+      this.holding.delete(jobId);
+      if (!handed.released) this.settleWaiters(lane, handed.next);
+    }
+  }
+
+  /**
+   * A job whose lane is held by a job this process is sending waits here, in memory, until that one
+   * hands the lane on: to it (true), or not (false: it then waits in Redis). Cheaper than waiting in
+   * Redis (delayed, promoted, fetched again) when an agent's events come close together, as when a
+   * backlog is worked off. It is in the lane's waiting set in Redis all along, so the order is the
+   * lane's whichever way it waits. Bounded per lane, and to half the concurrency in all, so other
+   * lanes keep slots.
+   */
+  private async waitHere(
+    lane: LaneRef,
+    holder: string,
+    ahead: number,
+    jobId: string,
+    order: number,
+  ): Promise<boolean> {
+    // The holder is sent here, or was handed the lane here and is about to be (see start).
+    if (!this.holding.has(holder) && !this.starting.has(holder)) return false;
+    const key = laneKey(lane);
+    const waiters = this.waiters.get(key) ?? new Map<string, Waiter>();
+    if (waiters.size >= LOCAL_WAITERS_PER_LANE || this.waitingHere >= this.deps.options.concurrency / 2) {
+      return false;
+    }
+    let here = 0;
+    for (const w of waiters.values()) if (w.order < order) here++;
+    this.waiters.set(key, waiters);
+    this.waitingHere++;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await new Promise<boolean>((resolve) => {
+        waiters.set(jobId, { resolve, order, chained: here === ahead });
+        // A holder started here may be fetched by another worker process: then wait in Redis.
+        timer = setTimeout(() => {
+          if (waiters.get(jobId)?.resolve !== resolve) return;
+          waiters.delete(jobId);
+          if (waiters.size === 0 && this.waiters.get(key) === waiters) this.waiters.delete(key);
+          resolve(false);
+        }, LOCAL_WAIT_MAX_MS);
+      });
+    } finally {
+      clearTimeout(timer);
+      this.waitingHere--;
+    }
+  }
+
+  /**
+   * The holder of a lane got through: the oldest job waiting here may go at once, while the hand-over
+   * is recorded in Redis, if every job ahead of it in the lane was waiting here when it came (then
+   * it is the one the hand-over names). Saves a round trip per event when a backlog is worked off.
+   */
+  private releaseNext(lane: LaneRef): string | undefined {
+    const waiters = this.waiters.get(laneKey(lane));
+    let first: [string, Waiter] | undefined;
+    for (const w of waiters?.entries() ?? []) if (!first || w[1].order < first[1].order) first = w;
+    if (!first?.[1].chained) return undefined;
+    waiters!.delete(first[0]);
+    first[1].resolve(true);
+    return first[0];
+  }
+
+  /**
+   * The holder of a lane is done here: the waiter it handed the lane to goes on; if it handed it to
+   * none of them (it is retrying, or a job waiting in Redis is next), they all wait in Redis.
+   */
+  private settleWaiters(lane: LaneRef, next: string | undefined): void {
+    const key = laneKey(lane);
+    const waiters = this.waiters.get(key);
+    if (!waiters) return;
+    const handed = next !== undefined ? waiters.get(next) : undefined;
+    if (handed) {
+      // The others now wait behind `next`, which is sent here too.
+      waiters.delete(next!);
+      handed.resolve(true);
+    } else {
+      for (const w of waiters.values()) w.resolve(false);
+      waiters.clear();
+    }
+    if (waiters.size === 0) this.waiters.delete(key);
+  }
+
+  /** Sends a job that holds its lane; `handed` learns who holds the lane after it. */
+  private async asHolder(
+    job: Job<WebhookJobData>,
+    token: string | undefined,
+    lane: LaneRef,
+    dueAt: number | undefined,
+    settings: WebhookSettings,
+    handed: HandOver,
+  ): Promise<string> {
+    const data = job.data;
+    const jobId = job.id ?? data.eventId;
+    const handOver = async (delivered = false) => {
+      // Synchronously before the leave is sent: the released job's commands go after it.
+      handed.released = delivered ? this.releaseNext(lane) : undefined;
+      handed.next = await this.handOver(lane, jobId, handed.released);
+    };
     const attempt = job.attemptsMade + 1;
-    const settings = await this.deps.settingsFor(data.tenant);
     const url = urlOf(settings, data.target);
     // Switched off (or unconfigured) after the event was queued: the tenant no longer wants it.
-    if (settings.disabledEvents.has(data.type) || !url || !delivers(settings, data.target)) return 'skipped';
+    if (settings.disabledEvents.has(data.type) || !url || !delivers(settings, data.target)) {
+      await handOver();
+      return 'skipped';
+    }
     const result: DeliveryResult = settings.secretError
       ? { ok: false, permanent: true, error: settings.secretError }
       : await this.sender.send(
@@ -82,11 +288,16 @@ export class WebhookWorker {
         );
     if (result.ok) {
       webhookDeliveriesTotal.inc({ result: 'delivered' });
-      if (attempt > 1) this.receiverBack(data);
+      await handOver(true);
+      if (dueAt !== undefined) this.receiverBack(data.tenant, data.target);
       return 'delivered';
     }
     const attempts = job.opts.attempts ?? this.deps.options.attempts;
-    const last = result.permanent || attempt >= attempts;
+    const now = this.now();
+    // A try ahead of its due attempt (the probe, or a resume after the receiver answered): a
+    // failure costs no attempt, the attempt stays due when it was.
+    const early = dueAt !== undefined && now < dueAt - EARLY_MS;
+    const last = result.permanent || (!early && attempt >= attempts);
     const log = {
       tenant: data.tenant,
       eventId: data.eventId,
@@ -96,8 +307,15 @@ export class WebhookWorker {
     };
     if (!last) {
       webhookDeliveriesTotal.inc({ result: 'failed' });
+      this.probes.start(data.tenant, data.target);
+      if (early && token) {
+        await job.moveToDelayed(dueAt!, token);
+        throw new DelayedError();
+      }
+      const retryInMs = backoffDelay(attempt, this.deps.options.backoffMs, this.deps.options.maxBackoffMs);
+      await this.deps.lanes.markFailing(lane, jobId, now + retryInMs);
       this.deps.log.info({ ...log, error: result.error }, 'webhook attempt failed; will retry');
-      throw new Error(result.error);
+      throw new RetryLater(result.error, retryInMs);
     }
     webhookDeliveriesTotal.inc({ result: result.permanent ? 'refused' : 'dead' });
     await this.deps.deadLetters.add(data, {
@@ -105,31 +323,111 @@ export class WebhookWorker {
       attempts: attempt,
       status: result.status,
       error: result.error,
-      at: this.now(),
+      at: now,
     });
     this.deps.log.warn({ ...log, error: result.error }, 'webhook moved to the dead-letter list');
+    // The agent's later events do not wait for a dead one: the next in line goes now.
+    await handOver();
     throw new UnrecoverableError(result.error);
   }
 
-  private receiverBack(data: WebhookJobData): void {
-    const onBack = this.deps.onReceiverBack;
-    if (!onBack) return;
-    const key = `${data.tenant}\u0000${data.target}`;
+  /**
+   * The job waits behind the lane's holder: delayed, to be started by the holder's hand-over. It
+   * also wakes up by itself now and then, and then repairs a lane whose holder is gone (a job
+   * removed by hand, or failed outside this code).
+   */
+  private async wait(job: Job<WebhookJobData>, token: string | undefined, lane: LaneRef, holder: string) {
+    if (job.attemptsStarted > 1 && (await this.isGone(holder))) {
+      const next = await this.deps.lanes.leave(lane, holder);
+      this.deps.log.warn(
+        { tenant: lane.tenant, holder, next },
+        'webhook lane held by a job that is gone; moved on',
+      );
+      if (next === job.id) return this.run(job, token);
+      if (next) await this.start(next);
+    }
+    if (!token) throw new Error('no lock token');
+    const age = this.now() - job.timestamp;
+    await job.moveToDelayed(this.now() + Math.min(WAIT_MAX_MS, Math.max(WAIT_MIN_MS, age)), token);
+    // The holder may have handed the lane to this job before it was delayed (its start then found
+    // it still active): start it here.
+    if ((await this.deps.lanes.holder(lane)) === job.id) await runNext(job).catch(() => undefined);
+    throw new DelayedError();
+  }
+
+  private async isGone(jobId: string): Promise<boolean> {
+    const job = await Job.fromId(this.worker, jobId);
+    if (!job) return true;
+    const state = await job.getState();
+    return state === 'completed' || state === 'failed' || state === 'unknown';
+  }
+
+  /**
+   * Lets the next delivery of the lane go (one waiting here goes when this job is done, or has gone:
+   * `released`); returns it.
+   */
+  private async handOver(lane: LaneRef, jobId: string, released?: string): Promise<string | undefined> {
+    const next = await this.deps.lanes.leave(lane, jobId);
+    if (released !== undefined && next !== released) {
+      // An older job of the lane came in from elsewhere after the released one: both go.
+      this.deps.log.info({ tenant: lane.tenant, released, next }, 'webhook lane handed to another job');
+    }
+    if (next === released) return next;
+    const here = this.waiters.get(laneKey(lane))?.get(next ?? '');
+    if (here && released !== undefined) {
+      this.waiters.get(laneKey(lane))!.delete(next!);
+      here.resolve(true);
+    } else if (next && !here && !this.running.has(next)) await this.start(next);
+    // (A job running here that is not waiting here yet is about to: the hand-over finds it then, or
+    // it finds itself the holder once it waits in Redis.)
+    return next;
+  }
+
+  /** Runs a waiting (delayed) job now; one that is not delayed runs anyway (or starts itself, see wait). */
+  private async start(jobId: string): Promise<void> {
+    try {
+      // A job that is not delayed is refused: it is waiting or running, so it goes anyway.
+      this.starting.add(jobId);
+      setTimeout(() => this.starting.delete(jobId), LOCAL_WAIT_MAX_MS).unref();
+      const job = await Job.fromId(this.worker, jobId);
+      if (job) await runNext(job);
+    } catch (error) {
+      this.deps.log.debug({ err: error, jobId }, 'webhook not started early; it starts when due');
+    }
+  }
+
+  /** A failing lane of the receiver got through: start all its failing lanes now. */
+  private receiverBack(tenant: string, target: string): void {
+    const key = `${tenant}\u0000${target}`;
     const t = this.now();
-    if (t - (this.promotedAt.get(key) ?? 0) < PROMOTE_EVERY_MS) return;
-    if (this.promotedAt.size > 10_000) this.promotedAt.clear();
-    this.promotedAt.set(key, t);
-    onBack(data.tenant, data.target).catch((error: unknown) =>
-      this.deps.log.debug({ err: error, tenant: data.tenant }, 'waiting retries not promoted'),
-    );
+    if (t - (this.resumedAt.get(key) ?? 0) < RESUME_EVERY_MS) return;
+    if (this.resumedAt.size > 10_000) this.resumedAt.clear();
+    this.resumedAt.set(key, t);
+    this.probes.stop(tenant, target);
+    void this.deps.lanes
+      .failing(tenant, target)
+      .then(async (ids) => {
+        for (const id of ids) await this.start(id);
+      })
+      .catch((error: unknown) => this.deps.log.debug({ err: error, tenant }, 'failing webhooks not resumed'));
+  }
+
+  /** Tries the receiver's soonest-due failing holder now; false when none is left. */
+  private async probeOnce(tenant: string, target: string): Promise<boolean> {
+    const [head] = await this.deps.lanes.failing(tenant, target, 1);
+    if (!head) return false;
+    const job = await Job.fromId(this.worker, head);
+    if (!job) await this.deps.lanes.forgetFailing(tenant, target, head);
+    else if (await job.isDelayed()) await runNext(job).catch(() => undefined);
+    return true;
   }
 
   /** Finishes the deliveries in flight, then stops; `force`: without waiting for them (Redis away). */
   async close(force = false): Promise<void> {
+    this.probes.close();
     await this.worker.close(force);
     await this.sender.close();
   }
-
   /** Lets go of the worker's connections at once (after a close that Redis did not let finish). */
   disconnect(): void {
     void this.worker.disconnect().catch(() => undefined);

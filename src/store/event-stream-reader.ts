@@ -1,7 +1,7 @@
-import { notifyKeys } from '../notify/notify-keys.js';
+import { notifyKeys } from './keys.js';
 import type { RedisClient } from './redis-client.js';
 
-/** One entry of a tenant's event stream, as written by the notifier (src/notify/event-stream.ts). */
+/** One entry of a tenant's event stream, as written by appendEvents (event-stream-writer.ts). */
 export interface StreamEntry {
   /** The stream entry id (`<ms>-<seq>`): the order of the stream. */
   readonly position: string;
@@ -51,6 +51,12 @@ export class EventStreamReader {
   async end(tenant: string): Promise<string> {
     const rows = (await this.client.xrevrange(notifyKeys(tenant).events, '+', '-', 'COUNT', 1)) as Row[];
     return rows[0]?.[0] ?? '0-0';
+  }
+
+  /** The newest `count` entries, oldest first. */
+  async recent(tenant: string, count: number): Promise<StreamEntry[]> {
+    const rows = (await this.client.xrevrange(notifyKeys(tenant).events, '+', '-', 'COUNT', count)) as Row[];
+    return entries(rows.reverse());
   }
 
   /** Up to `count` entries after `position` (exclusive), oldest first. */
@@ -115,4 +121,39 @@ export class EventStreamReader {
     )) as Array<[string, Row[]]> | null;
     return entries(res?.[0]?.[1]);
   }
+
+  /**
+   * Follows the streams of some tenants until the signal aborts, on `blocking` (XREAD BLOCK holds
+   * it). One XREAD per tenant per round so that it also works on Redis Cluster, where tenants live
+   * in different slots.
+   */
+  async tail(blocking: RedisClient, options: TailOptions): Promise<void> {
+    const positions = new Map<string, string>();
+    for (const t of options.tenants) positions.set(t, options.from?.get(t) ?? (await this.end(t)));
+    options.onReady?.();
+    const block = options.blockMs ?? 1000;
+    const perTenantBlock =
+      options.tenants.length > 1 ? Math.max(50, Math.floor(block / options.tenants.length)) : block;
+    while (!options.signal.aborted) {
+      for (const [tenant, position] of positions) {
+        if (options.signal.aborted) break;
+        const rows = await this.waitAfter(blocking, tenant, position, perTenantBlock, 500);
+        for (const entry of rows) {
+          positions.set(tenant, entry.position);
+          options.onEntry(tenant, entry);
+        }
+      }
+    }
+  }
+}
+
+export interface TailOptions {
+  readonly tenants: readonly string[];
+  readonly signal: AbortSignal;
+  readonly onEntry: (tenant: string, entry: StreamEntry) => void;
+  /** Called once the start positions are fixed: nothing written after this is missed. */
+  readonly onReady?: () => void;
+  /** Start positions; default: each stream's current end. */
+  readonly from?: ReadonlyMap<string, string>;
+  readonly blockMs?: number;
 }

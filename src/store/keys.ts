@@ -137,3 +137,53 @@ export function bulkKeys(tenant: string) {
 
 /** ESL inbound mode: which node screens a parked channel (SET NX PX, short-lived; its own slot). */
 export const eslClaimKey = (channelUuid: string): string => `cg:esl-claim:${channelUuid}`;
+
+/**
+ * The per-tenant keys of what src/notify records: published events, decisions, rule hits, dead
+ * letters. Their suffixes do not collide with those of tenantKeys.
+ */
+export function notifyKeys(tenant: string) {
+  const p = tenantPrefix(tenant);
+  return {
+    /** Stream of published events (capped): what `callguard events tail` and campaign engines read. */
+    events: `${p}events`,
+    /** Stream of decisions for audit (capped). */
+    decisions: `${p}decisions`,
+    /** Sorted set rule id → hit count. */
+    hits: `${p}hits`,
+    /** Sorted set rule id → last hit time (epoch ms), only ever raised (ZADD GT). */
+    hitAt: `${p}hits:at`,
+    /** Stream of webhook deliveries that used up their attempts (capped). */
+    deadLetters: `${p}webhooks:dead`,
+    /** Hash of one minute's call counts (s screened, b blocked); expires after STATS_MINUTE_TTL_S. */
+    statsMinute: (minute: number) => `${p}stats:m:${minute}`,
+    /**
+     * Hash of one hour's counts: s screened, b blocked, r:<rule id> blocks per rule (r:0 blocks without
+     * a rule), d:<event type> webhooks delivered, x:<event type> dead-lettered; expires after STATS_HOUR_TTL_S.
+     */
+    statsHour: (hour: number) => `${p}stats:h:${hour}`,
+    /** Hash node name → JSON sync report of that call node for this tenant (node-reports.ts). */
+    nodes: `${p}nodes`,
+  };
+}
+
+/** BullMQ prefix of the webhook queue: one hash tag so every key of the queue lives in one Redis Cluster slot. */
+export const NOTIFY_QUEUE_PREFIX = '{cg-notify}';
+export const WEBHOOK_QUEUE = 'webhooks';
+
+/**
+ * The keys of webhook ordering (src/store/webhook-lanes.ts). A lane is one agent's events for one
+ * receiver (`<target>:<agent>`); all lanes of a tenant share its hash tag, so the lane scripts touch
+ * them in one step on Redis Cluster.
+ */
+export function webhookLaneKeys(tenant: string) {
+  const p = tenantPrefix(tenant);
+  return {
+    /** Hash lane → the job id that holds the lane (the one being delivered or retried). */
+    holders: `${p}webhooks:holders`,
+    /** Sorted set of the job ids waiting behind a lane's holder, by event order. */
+    lane: (lane: string) => `${p}webhooks:lane:${lane}`,
+    /** Sorted set of a receiver's lane holders that are failing, by when their next attempt is due (epoch ms). */
+    failing: (target: string) => `${p}webhooks:failing:${target}`,
+  };
+}

@@ -76,6 +76,21 @@ export function duplicateClient(client: RedisClient): RedisClient {
   );
 }
 
+/**
+ * A connection BullMQ may block on (a worker's): commands retried forever on it, as BullMQ asks
+ * (maxRetriesPerRequest null). Same server as `client`; errors are left to the worker's own logging.
+ */
+export function blockingWorkerClient(client: RedisClient): RedisClient {
+  const c =
+    client instanceof Cluster
+      ? client.duplicate(undefined, {
+          redisOptions: { ...client.options.redisOptions, maxRetriesPerRequest: null },
+        })
+      : client.duplicate({ maxRetriesPerRequest: null });
+  c.on('error', () => undefined);
+  return c;
+}
+
 /** How long an API command may take before the request answers 503 (a Redis that hangs, not refuses). */
 export const API_COMMAND_TIMEOUT_MS = 1_000;
 

@@ -13,6 +13,9 @@ const SCRIPT_NAMES = [
   'append-change-2',
   'flip-snapshot-2',
   'announce-tenant-3',
+  'lane-enter-3',
+  'lane-leave-3',
+  'append-decisions-1',
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 

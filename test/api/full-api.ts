@@ -9,12 +9,15 @@ import { decisionRoutes } from '../../src/api/routes/decisions.js';
 import { bulkJobRoutes } from '../../src/api/routes/jobs.js';
 import { type BulkJobs, createBulkJobs } from '../../src/jobs/bulk-jobs.js';
 import { silentLogger } from '../../src/log.js';
-import { DeadLetterRepository } from '../../src/notify/dead-letters.js';
-import { DecisionLog } from '../../src/notify/decision-log.js';
-import { HitCounters } from '../../src/notify/hit-counters.js';
-import { DEFAULT_DELIVERY_OPTIONS } from '../../src/notify/webhook-job.js';
+import {
+  DEFAULT_DELIVERY_OPTIONS,
+  type WebhookDeadLetters,
+  webhookDeadLetters,
+} from '../../src/notify/webhook-job.js';
 import { WebhookQueue } from '../../src/notify/webhook-queue.js';
 import type { ApiKeyInput } from '../../src/store/api-key-repository.js';
+import { DecisionLog } from '../../src/store/decision-log.js';
+import { HitCounters } from '../../src/store/hit-counters.js';
 import { SyncRegistry } from '../../src/store/sync-registry.js';
 import { startRedis, type TestRedis } from '../support/redis-server.js';
 import { SYSTEM_KEY } from './api-harness.js';
@@ -25,7 +28,7 @@ export interface FullApi {
   readonly app: ApiApp;
   readonly deps: ApiDeps;
   readonly jobs: BulkJobs;
-  readonly deadLetters: DeadLetterRepository;
+  readonly deadLetters: WebhookDeadLetters;
   tenant(label?: string): Promise<{ id: string; admin: string }>;
   key(tenant: string, input: ApiKeyInput): Promise<string>;
   call(
@@ -65,7 +68,7 @@ export async function startFullApi(name: string): Promise<FullApi> {
   );
   const workers = jobs.startWorkers();
   const queue = new WebhookQueue(client, DEFAULT_DELIVERY_OPTIONS);
-  const deadLetters = new DeadLetterRepository(client);
+  const deadLetters = webhookDeadLetters(client);
   const app = await buildApiApp(deps, {
     docs: false,
     routes: [

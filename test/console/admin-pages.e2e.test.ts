@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { DeadLetterRepository } from '../../src/notify/dead-letters.js';
+import { DeadLetterRepository } from '../../src/store/dead-letter-repository.js';
 import { skipWithoutLocalRedis, startRedis, type TestRedis } from '../support/redis-server.js';
 import {
   apiClient,

@@ -7,7 +7,7 @@ import {
   HOURS_SHOWN,
   MINUTES_SHOWN,
   queueStatsWrites,
-} from '../../src/notify/call-stats.js';
+} from '../../src/store/call-stats.js';
 import { skipWithoutRedis, startRedis, type TestRedis } from '../support/redis-server.js';
 
 const MINUTE = 60_000;

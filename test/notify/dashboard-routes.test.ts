@@ -11,10 +11,10 @@ import { StaticDeciderSource } from '../../src/call/static-decider-source.js';
 import { loadConfig } from '../../src/config.js';
 import { DecisionEngine } from '../../src/engine/decision-engine.js';
 import { silentLogger } from '../../src/log.js';
-import { CallStats } from '../../src/notify/call-stats.js';
 import { DecisionFeed } from '../../src/notify/decision-feed.js';
-import { readNodeReports } from '../../src/notify/node-reports.js';
 import { NotifyService } from '../../src/notify/notify-service.js';
+import { CallStats } from '../../src/store/call-stats.js';
+import { readNodeReports } from '../../src/store/node-reports.js';
 import { type ApiHarness, startApi } from '../api/api-harness.js';
 import { skipWithoutRedis } from '../support/redis-server.js';
 import { SECRET } from './notify-stack.js';
@@ -240,7 +240,7 @@ describe.skipIf(skipWithoutRedis)('API: dashboard figures and the live decision 
     assert.deepEqual(health.nodes, []);
 
     const now = Date.now();
-    const { NodeReporter } = await import('../../src/notify/node-reports.js');
+    const { NodeReporter } = await import('../../src/store/node-reports.js');
     const status = (connected: boolean, stalenessSeconds: number) => [
       {
         tenant: t.id,

@@ -7,9 +7,9 @@ import { StaticDeciderSource } from '../../src/call/static-decider-source.js';
 import type { Rule } from '../../src/domain/rule.js';
 import { DecisionEngine } from '../../src/engine/decision-engine.js';
 import { silentLogger } from '../../src/log.js';
-import { DecisionLog } from '../../src/notify/decision-log.js';
 import { DecisionRecorder } from '../../src/notify/decision-recorder.js';
-import { HitCounters } from '../../src/notify/hit-counters.js';
+import { DecisionLog } from '../../src/store/decision-log.js';
+import { HitCounters } from '../../src/store/hit-counters.js';
 import { skipWithoutRedis, startRedis, type TestRedis } from '../support/redis-server.js';
 import { eventually } from './webhook-receiver.js';
 

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 import { eventLine } from '../../src/cli/events-command.js';
 import { recentEvents } from '../../src/notify/event-stream.js';
 import type { NotifyEvent } from '../../src/notify/notify-event.js';
-import { notifyKeys } from '../../src/notify/notify-keys.js';
+import { notifyKeys } from '../../src/store/keys.js';
 import { skipWithoutRedis, startRedis, type TestRedis } from '../support/redis-server.js';
 import { notifyStack } from './notify-stack.js';
 import { eventually } from './webhook-receiver.js';

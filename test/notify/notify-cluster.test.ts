@@ -5,16 +5,17 @@ import { CallScreener } from '../../src/call/call-screener.js';
 import { StaticDeciderSource } from '../../src/call/static-decider-source.js';
 import { DecisionEngine } from '../../src/engine/decision-engine.js';
 import { silentLogger } from '../../src/log.js';
-import { DeadLetterRepository } from '../../src/notify/dead-letters.js';
-import { DecisionLog } from '../../src/notify/decision-log.js';
 import { DecisionRecorder } from '../../src/notify/decision-recorder.js';
 import { recentEvents, tailEvents } from '../../src/notify/event-stream.js';
-import { HitCounters } from '../../src/notify/hit-counters.js';
 import { Notifier } from '../../src/notify/notifier.js';
+import { webhookDeadLetters } from '../../src/notify/webhook-job.js';
 import { WebhookQueue } from '../../src/notify/webhook-queue.js';
 import { webhookSettingsOf } from '../../src/notify/webhook-settings.js';
 import { WebhookWorker } from '../../src/notify/webhook-worker.js';
+import { DecisionLog } from '../../src/store/decision-log.js';
+import { HitCounters } from '../../src/store/hit-counters.js';
 import { TenantRepository } from '../../src/store/tenant-repository.js';
+import { WebhookLanes } from '../../src/store/webhook-lanes.js';
 import { skipWithoutLocalRedis, startRedisCluster, type TestCluster } from '../support/redis-server.js';
 import { SECRET, TEST_DELIVERY } from './notify-stack.js';
 import { eventually, WebhookReceiver } from './webhook-receiver.js';
@@ -52,9 +53,10 @@ describe.skipIf(skipWithoutLocalRedis)('notify on a 3-master Redis Cluster', () 
     const settingsFor = async (t: string) => webhookSettingsOf(await tenants.params(t));
     const queue = new WebhookQueue(client, TEST_DELIVERY);
     const notifier = new Notifier({ client, queue, settingsFor, log: silentLogger });
-    const deadLetters = new DeadLetterRepository(client);
+    const deadLetters = webhookDeadLetters(client);
     const worker = new WebhookWorker({
       connection: workerConnection,
+      lanes: new WebhookLanes(client),
       settingsFor,
       deadLetters,
       options: TEST_DELIVERY,

@@ -9,12 +9,15 @@ import { CallScreener } from '../../src/call/call-screener.js';
 import { StaticDeciderSource } from '../../src/call/static-decider-source.js';
 import { DecisionEngine } from '../../src/engine/decision-engine.js';
 import { silentLogger } from '../../src/log.js';
-import { DeadLetterRepository } from '../../src/notify/dead-letters.js';
-import { DecisionLog } from '../../src/notify/decision-log.js';
 import { DecisionRecorder } from '../../src/notify/decision-recorder.js';
-import { HitCounters } from '../../src/notify/hit-counters.js';
-import { DEFAULT_DELIVERY_OPTIONS } from '../../src/notify/webhook-job.js';
+import {
+  DEFAULT_DELIVERY_OPTIONS,
+  type WebhookDeadLetters,
+  webhookDeadLetters,
+} from '../../src/notify/webhook-job.js';
 import { WebhookQueue } from '../../src/notify/webhook-queue.js';
+import { DecisionLog } from '../../src/store/decision-log.js';
+import { HitCounters } from '../../src/store/hit-counters.js';
 import { type ApiHarness, startApi } from '../api/api-harness.js';
 import { skipWithoutRedis } from '../support/redis-server.js';
 
@@ -22,14 +25,14 @@ describe.skipIf(skipWithoutRedis)('API: dead letters, decisions, rule hits', () 
   let h: ApiHarness;
   let app: ApiApp;
   let queue: WebhookQueue;
-  let deadLetters: DeadLetterRepository;
+  let deadLetters: WebhookDeadLetters;
   let recorder: DecisionRecorder;
 
   beforeAll(async () => {
     h = await startApi();
     await h.deps.client.ping();
     queue = new WebhookQueue(h.deps.client, DEFAULT_DELIVERY_OPTIONS);
-    deadLetters = new DeadLetterRepository(h.deps.client);
+    deadLetters = webhookDeadLetters(h.deps.client);
     recorder = new DecisionRecorder(h.deps.client, silentLogger, { node: 'n1', flushMs: 60_000 });
     app = await buildApiApp(h.deps, {
       docs: false,

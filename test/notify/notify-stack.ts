@@ -1,14 +1,18 @@
 import { Redis } from 'ioredis';
 import { silentLogger } from '../../src/log.js';
-import { DeadLetterRepository } from '../../src/notify/dead-letters.js';
 import { Notifier, type NotifierOptions } from '../../src/notify/notifier.js';
-import { DEFAULT_DELIVERY_OPTIONS, type WebhookDeliveryOptions } from '../../src/notify/webhook-job.js';
+import {
+  DEFAULT_DELIVERY_OPTIONS,
+  type WebhookDeliveryOptions,
+  webhookDeadLetters,
+} from '../../src/notify/webhook-job.js';
 import { WebhookQueue } from '../../src/notify/webhook-queue.js';
 import { webhookSettingsOf } from '../../src/notify/webhook-settings.js';
 import { WebhookWorker } from '../../src/notify/webhook-worker.js';
 import type { SecretBox } from '../../src/secret-box.js';
 import type { TenantParams } from '../../src/store/tenant-params.js';
 import { TenantRepository } from '../../src/store/tenant-repository.js';
+import { WebhookLanes } from '../../src/store/webhook-lanes.js';
 import type { TestRedis } from '../support/redis-server.js';
 
 /** Fast retries and a short time limit so the tests run in seconds. */
@@ -41,7 +45,7 @@ export async function notifyStack(
   const settingsFor = async (t: string) => webhookSettingsOf(await tenants.params(t), options.box);
   const delivery = { ...TEST_DELIVERY, ...options.delivery };
   const queue = new WebhookQueue(client, delivery);
-  const deadLetters = new DeadLetterRepository(client);
+  const deadLetters = webhookDeadLetters(client);
   const notifier = new Notifier({ client, queue, settingsFor, log: silentLogger, options: options.notifier });
   const worker =
     options.worker === false
@@ -49,8 +53,8 @@ export async function notifyStack(
       : new WebhookWorker({
           connection: workerConnection,
           settingsFor,
+          lanes: new WebhookLanes(client),
           deadLetters,
-          onReceiverBack: (t, target) => queue.promoteRetries(t, target),
           options: delivery,
           log: silentLogger,
         });

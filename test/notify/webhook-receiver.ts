@@ -9,7 +9,9 @@ export type Behaviour =
   | { readonly kind: 'fail'; times: number }
   | { readonly kind: 'always'; readonly status: number }
   /** Answers after `ms` (longer than the sender's time limit). */
-  | { readonly kind: 'slow'; readonly ms: number };
+  | { readonly kind: 'slow'; readonly ms: number }
+  /** Answers 500 to the bodies `refuse` says yes to (one agent's events, say), 200 to the others. */
+  | { readonly kind: 'refuseIf'; readonly refuse: (body: string) => boolean };
 
 export interface Received {
   readonly path: string;
@@ -26,11 +28,17 @@ export class WebhookReceiver {
   private server!: Server;
   private readonly timers = new Set<NodeJS.Timeout>();
   port = 0;
+  /** While true, every connection is dropped without an answer (the receiver's host is away). */
+  down = false;
 
   constructor(private readonly secret: string) {}
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => {
+      if (this.down) {
+        req.socket.destroy();
+        return;
+      }
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
@@ -47,6 +55,7 @@ export class WebhookReceiver {
           b.times--;
           status = 500;
         } else if (b.kind === 'always') status = b.status;
+        else if (b.kind === 'refuseIf' && b.refuse(body)) status = 500;
         const answer = () => {
           this.received.push({ path, headers: req.headers, body, signatureValid, status });
           res

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { cgError } from '../../domain/errors.js';
 import { NOTIFY_EVENT_TYPES } from '../../domain/notify-event-types.js';
-import type { DeadLetter, DeadLetterRepository } from '../../notify/dead-letters.js';
+import type { WebhookDeadLetter as DeadLetter, WebhookDeadLetters } from '../../notify/webhook-job.js';
 import type { WebhookQueue } from '../../notify/webhook-queue.js';
 import type { ApiDeps } from '../api-deps.js';
 import type { RouteModule } from '../app.js';
@@ -11,7 +11,7 @@ import { scopeOf } from '../tenant-context.js';
 
 /** What the dead-letter routes need from src/notify (NotifyService has both). */
 export interface DeadLetterRouteDeps {
-  readonly deadLetters: DeadLetterRepository;
+  readonly deadLetters: WebhookDeadLetters;
   readonly queue: WebhookQueue;
 }
 

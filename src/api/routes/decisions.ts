@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { cgError } from '../../domain/errors.js';
 import { normalizeCallNumber } from '../../domain/number.js';
-import type { DecisionLog } from '../../notify/decision-log.js';
-import type { HitCounters } from '../../notify/hit-counters.js';
+import type { DecisionLog } from '../../store/decision-log.js';
+import type { HitCounters } from '../../store/hit-counters.js';
 import type { TenantParams } from '../../store/tenant-params.js';
 import type { RouteModule } from '../app.js';
 import { inScope, ouScope, type TenantPrincipal, tenantOf } from '../auth.js';

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import type { CallStats, StatsBucket } from '../../notify/call-stats.js';
-import type { DeadLetterRepository } from '../../notify/dead-letters.js';
-import type { HitCounters } from '../../notify/hit-counters.js';
-import type { NodeReport } from '../../notify/node-reports.js';
+import type { WebhookDeadLetters } from '../../notify/webhook-job.js';
+import type { CallStats, StatsBucket } from '../../store/call-stats.js';
+import type { HitCounters } from '../../store/hit-counters.js';
+import type { NodeReport } from '../../store/node-reports.js';
 import type { RouteModule } from '../app.js';
 import { tenantOf } from '../auth.js';
 import { errorResponses } from '../schemas.js';
@@ -12,7 +12,7 @@ import { assertSeesEveryOu } from './decisions.js';
 export interface StatsRouteDeps {
   readonly stats: CallStats;
   readonly hits: HitCounters;
-  readonly deadLetters: DeadLetterRepository;
+  readonly deadLetters: WebhookDeadLetters;
   /** Deliveries of the tenant waiting out a backoff, per event type. */
   readonly retrying: (tenant: string) => Promise<Map<string, number>>;
   readonly nodes: (tenant: string) => Promise<NodeReport[]>;

@@ -1,11 +1,18 @@
-import type { RedisClient } from '../store/redis-client.js';
-import { notifyKeys } from './notify-keys.js';
+import { notifyKeys } from './keys.js';
+import type { RedisClient } from './redis-client.js';
 
 export interface RuleHits {
   readonly ruleId: number;
   readonly count: number;
   /** ISO time of the last hit seen by any node; null when never hit. */
   readonly lastHitAt: string | null;
+}
+
+/** One rule's hits aggregated on a node between writes. */
+export interface HitCell {
+  count: number;
+  /** Epoch ms of the latest hit. */
+  last: number;
 }
 
 interface PipelineLike {
@@ -17,7 +24,7 @@ interface PipelineLike {
 export function queueHitWrites(
   pipeline: PipelineLike,
   tenant: string,
-  cells: ReadonlyMap<number, { count: number; last: number }>,
+  cells: ReadonlyMap<number, HitCell>,
 ): void {
   const k = notifyKeys(tenant);
   const times: Array<string | number> = [];

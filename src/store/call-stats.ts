@@ -1,6 +1,6 @@
 import type { NotifyEventType } from '../domain/notify-event-types.js';
-import type { RedisClient } from '../store/redis-client.js';
-import { notifyKeys } from './notify-keys.js';
+import { notifyKeys } from './keys.js';
+import type { RedisClient } from './redis-client.js';
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
@@ -12,7 +12,7 @@ export const MINUTES_SHOWN = 60;
 export const HOURS_SHOWN = 7 * 24;
 
 /** Calls of one minute on this node: counts, and blocks per winning rule (0: no rule). */
-interface MinuteCell {
+export interface MinuteCell {
   screened: number;
   blocked: number;
   readonly blocksByRule: Map<number, number>;

@@ -1,17 +1,18 @@
-import type { NotifyEventType } from '../domain/notify-event-types.js';
-import type { RedisClient } from '../store/redis-client.js';
-import { notifyKeys } from './notify-keys.js';
-import type { WebhookJobData } from './webhook-job.js';
-import type { WebhookTarget } from './webhook-settings.js';
+import { notifyKeys } from './keys.js';
+import type { RedisClient } from './redis-client.js';
 
 /** A webhook delivery that used up its attempts (or could never be made). The receiver's answer is not kept. */
-export interface DeadLetter {
+/**
+ * `Type` and `Target` name the event types and receiver kinds of the caller (src/notify's); the
+ * store keeps them as text.
+ */
+export interface DeadLetter<Type extends string = string, Target extends string = string> {
   /** Position in the tenant's dead-letter stream; the id the API uses. */
   readonly id: string;
   readonly tenant: string;
   readonly eventId: string;
-  readonly type: NotifyEventType;
-  readonly target: WebhookTarget;
+  readonly type: Type;
+  readonly target: Target;
   readonly url: string;
   readonly attempts: number;
   readonly lastStatus: number | null;
@@ -21,8 +22,17 @@ export interface DeadLetter {
   readonly body: string;
 }
 
-export interface DeadLetterPage {
-  readonly items: DeadLetter[];
+/** What is kept of the delivery itself (a webhook job's data). */
+export interface DeadDelivery<Type extends string = string, Target extends string = string> {
+  readonly tenant: string;
+  readonly eventId: string;
+  readonly type: Type;
+  readonly target: Target;
+  readonly body: string;
+}
+
+export interface DeadLetterPage<Type extends string = string, Target extends string = string> {
+  readonly items: DeadLetter<Type, Target>[];
   /** Pass as `before` for the next (older) page; null at the end. */
   readonly next: string | null;
 }
@@ -30,7 +40,10 @@ export interface DeadLetterPage {
 const STREAM_ID = /^\d{1,20}-\d{1,20}$/;
 export const isDeadLetterId = (id: string): boolean => STREAM_ID.test(id);
 
-function decode(tenant: string, [id, fields]: [string, string[]]): DeadLetter {
+function decode<Type extends string, Target extends string>(
+  tenant: string,
+  [id, fields]: [string, string[]],
+): DeadLetter<Type, Target> {
   const f = new Map<string, string>();
   for (let i = 0; i + 1 < fields.length; i += 2) f.set(fields[i]!, fields[i + 1]!);
   const status = f.get('status');
@@ -38,8 +51,8 @@ function decode(tenant: string, [id, fields]: [string, string[]]): DeadLetter {
     id,
     tenant,
     eventId: f.get('eventId') ?? '',
-    type: (f.get('type') ?? 'call.wrapped_up') as NotifyEventType,
-    target: (f.get('target') ?? 'campaignEngine') as WebhookTarget,
+    type: (f.get('type') ?? 'call.wrapped_up') as Type,
+    target: (f.get('target') ?? 'campaignEngine') as Target,
     url: f.get('url') ?? '',
     attempts: Number(f.get('attempts') ?? 0),
     lastStatus: status ? Number(status) : null,
@@ -50,14 +63,14 @@ function decode(tenant: string, [id, fields]: [string, string[]]): DeadLetter {
 }
 
 /** The per-tenant dead-letter list (a capped stream `cg:{tenant}:webhooks:dead`). */
-export class DeadLetterRepository {
+export class DeadLetterRepository<Type extends string = string, Target extends string = string> {
   constructor(
     private readonly client: RedisClient,
     private readonly maxLen = 10_000,
   ) {}
 
   async add(
-    job: WebhookJobData,
+    job: DeadDelivery<Type, Target>,
     failure: { url: string; attempts: number; status?: number; error: string; at: number },
   ): Promise<string> {
     return (await this.client.xadd(
@@ -88,7 +101,10 @@ export class DeadLetterRepository {
   }
 
   /** Newest first. */
-  async list(tenant: string, options: { limit?: number; before?: string } = {}): Promise<DeadLetterPage> {
+  async list(
+    tenant: string,
+    options: { limit?: number; before?: string } = {},
+  ): Promise<DeadLetterPage<Type, Target>> {
     const limit = Math.min(Math.max(options.limit ?? 50, 1), 500);
     const end = options.before && isDeadLetterId(options.before) ? `(${options.before}` : '+';
     const rows = (await this.client.xrevrange(
@@ -98,16 +114,16 @@ export class DeadLetterRepository {
       'COUNT',
       limit + 1,
     )) as Array<[string, string[]]>;
-    const items = rows.slice(0, limit).map((r) => decode(tenant, r));
+    const items = rows.slice(0, limit).map((r) => decode<Type, Target>(tenant, r));
     return { items, next: rows.length > limit ? items[items.length - 1]!.id : null };
   }
 
-  async get(tenant: string, id: string): Promise<DeadLetter | undefined> {
+  async get(tenant: string, id: string): Promise<DeadLetter<Type, Target> | undefined> {
     if (!isDeadLetterId(id)) return undefined;
     const rows = (await this.client.xrange(notifyKeys(tenant).deadLetters, id, id)) as Array<
       [string, string[]]
     >;
-    return rows[0] ? decode(tenant, rows[0]) : undefined;
+    return rows[0] ? decode<Type, Target>(tenant, rows[0]) : undefined;
   }
 
   /** Removes one; true when it existed. */

@@ -1,6 +1,26 @@
-import type { RedisClient } from '../store/redis-client.js';
-import type { AuditRecord } from './decision-recorder.js';
-import { notifyKeys } from './notify-keys.js';
+import { notifyKeys } from './keys.js';
+import type { RedisClient } from './redis-client.js';
+import { pipeScript } from './scripts.js';
+
+/** One decision as the audit stream keeps it (what a call node records; see src/notify/decision-recorder.ts). */
+export interface AuditRecord {
+  readonly tenant: string;
+  readonly at: number;
+  readonly callId: string;
+  readonly direction: string;
+  readonly called: string;
+  readonly calling: string;
+  readonly task: string;
+  readonly action: 'allow' | 'block';
+  /** Winning rule id; 0 when none (tenant default or failure policy). */
+  readonly rule: number;
+  /** 'rule' | 'default' | 'failure-policy' */
+  readonly basis: 'rule' | 'default' | 'failure-policy';
+  readonly operation: string;
+  readonly node: string;
+  /** The call's agent (CALLGUARD_AGENT); '' when none. */
+  readonly agent: string;
+}
 
 /** A decision read back from the audit stream. */
 export interface LoggedDecision {
@@ -79,6 +99,26 @@ export function packAuditRecord(r: AuditRecord): string {
     // Last: records written before agents were kept decode with no agent.
     clean(r.agent),
   ].join(SEP);
+}
+
+/** Records per script call: keeps each call's time in Redis short. */
+const APPEND_CHUNK = 1000;
+
+/**
+ * Queues the appends of a tenant's records to its decision stream (lua/append-decisions-1.lua, up to
+ * APPEND_CHUNK records a call) on a pipeline of a client prepared with prepareScripts.
+ */
+export function queueDecisionAppends(
+  pipeline: unknown,
+  tenant: string,
+  records: readonly AuditRecord[],
+  streamMaxLen: number,
+): void {
+  const key = notifyKeys(tenant).decisions;
+  for (let i = 0; i < records.length; i += APPEND_CHUNK) {
+    const packed = records.slice(i, i + APPEND_CHUNK).map(packAuditRecord);
+    pipeScript(pipeline, 'append-decisions-1', [key], [streamMaxLen, ...packed]);
+  }
 }
 
 export function decodeLoggedDecision([id, fields]: [string, string[]]): LoggedDecision {

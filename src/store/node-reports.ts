@@ -1,7 +1,7 @@
 import type { Logger } from '../log.js';
-import type { RedisClient } from '../store/redis-client.js';
-import type { TenantSyncStatus } from '../store/tenant-sync.js';
-import { notifyKeys } from './notify-keys.js';
+import { notifyKeys } from './keys.js';
+import type { RedisClient } from './redis-client.js';
+import type { TenantSyncStatus } from './tenant-sync.js';
 
 /** One call node's rule sync for one tenant, as the node last reported it. */
 export interface NodeReport {
