@@ -311,12 +311,15 @@ export class TenantSync implements TailedStream {
     const wanted = min;
     let state: TenantState | undefined;
     let fromSnapshot = false;
+    let adoption: Record<string, number> = {};
     const deadline = Date.now() + (compareVersions(wanted, ZERO_VERSION) > 0 ? 30_000 : 0);
     for (;;) {
       const snap = await this.snapshots.read(this.o.tenant, wanted);
       if (snap && compareVersions(snap.pointer.version, wanted) >= 0) {
         try {
+          const t0 = performance.now();
           const decoded = decodeSnapshot(snap.bytes);
+          adoption = { busyMs: Number((performance.now() - t0).toFixed(1)) };
           const params = await new TenantRepository(this.o.client).params(this.o.tenant);
           state = {
             engine: decoded.engine.withDefaultAction(params.defaultAction),
@@ -356,7 +359,13 @@ export class TenantSync implements TailedStream {
     this.firstLoadPending = false;
     this.swap(this.toLive(state, 0));
     this.o.log.info(
-      { tenant: this.o.tenant, version: state.version, rules: state.engine.baseRuleCount, fromSnapshot },
+      {
+        tenant: this.o.tenant,
+        version: state.version,
+        rules: state.engine.baseRuleCount,
+        fromSnapshot,
+        ...adoption,
+      },
       'rules loaded',
     );
   }
