@@ -2,6 +2,7 @@ import { compareVersions } from './change-stream.js';
 import { tenantKeys } from './keys.js';
 import { connectionOf, type RedisClient } from './redis-client.js';
 import { runScript } from './scripts.js';
+import type { SnapshotHandover } from './snapshot-handover.js';
 import { READ_IN_THREAD_FROM, readSnapshotInThread } from './snapshot-reader.js';
 
 export interface SnapshotPointer {
@@ -11,6 +12,14 @@ export interface SnapshotPointer {
   readonly chunks: number;
   readonly bytes: number;
   readonly createdAt: number;
+}
+
+/** A snapshot as read: its bytes, and what the reader thread made of them when a thread read them. */
+export interface SnapshotRead {
+  readonly bytes: Buffer;
+  readonly pointer: SnapshotPointer;
+  /** The header parsed and checked on the reader thread (see adoptSnapshot in snapshot-handover.ts). */
+  readonly handover?: SnapshotHandover;
 }
 
 export const DEFAULT_CHUNK_BYTES = 8 * 1024 * 1024;
@@ -67,13 +76,13 @@ export class SnapshotStore {
   /**
    * The current snapshot's bytes, or undefined when there is none. A large one, with a client made by
    * createRedisClient, is read and checked on a worker thread (snapshot-reader.ts): this thread
-   * answers calls.
+   * answers calls. adoptSnapshot() (snapshot-handover.ts) turns either into an engine.
    */
   async read(
     tenant: string,
     /** Only a snapshot covering at least this version is of use: an older one is not read at all. */
     atLeast?: string,
-  ): Promise<{ bytes: Buffer; pointer: SnapshotPointer } | undefined> {
+  ): Promise<SnapshotRead | undefined> {
     const connection = this.options.readHere ? undefined : connectionOf(this.client);
     if (connection || atLeast !== undefined) {
       const pointer = await this.pointer(tenant);

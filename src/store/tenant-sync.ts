@@ -2,7 +2,6 @@ import type { TenantDecider } from '../call/call-screener.js';
 import type { BlocklistType } from '../domain/blocklist-type.js';
 import type { Rule } from '../domain/rule.js';
 import { DecisionEngine } from '../engine/decision-engine.js';
-import { decodeSnapshot } from '../engine/snapshot-codec.js';
 import type { Logger } from '../log.js';
 import { BadEntries } from './bad-entries.js';
 import {
@@ -17,6 +16,7 @@ import { tenantKeys } from './keys.js';
 import { duplicateClient, type RedisClient } from './redis-client.js';
 import { SnapshotBuilder } from './snapshot-builder.js';
 import type { CompilerConnection } from './snapshot-compiler.js';
+import { adoptSnapshot } from './snapshot-handover.js';
 import { SnapshotStore } from './snapshot-store.js';
 import { DEFAULT_STORE_OPTIONS, type StoreOptions } from './store-options.js';
 import { handlingOf, policyOf, readParams, type TenantParams } from './tenant-params.js';
@@ -317,9 +317,8 @@ export class TenantSync implements TailedStream {
       const snap = await this.snapshots.read(this.o.tenant, wanted);
       if (snap && compareVersions(snap.pointer.version, wanted) >= 0) {
         try {
-          const t0 = performance.now();
-          const decoded = decodeSnapshot(snap.bytes);
-          adoption = { busyMs: Number((performance.now() - t0).toFixed(1)) };
+          const { decoded, ...timing } = await adoptSnapshot(snap);
+          adoption = timing;
           const params = await new TenantRepository(this.o.client).params(this.o.tenant);
           state = {
             engine: decoded.engine.withDefaultAction(params.defaultAction),
@@ -444,7 +443,7 @@ export class TenantSync implements TailedStream {
     try {
       const snap = await this.snapshots.read(this.o.tenant);
       if (!snap || !this.live || compareVersions(snap.pointer.version, this.live.version) > 0) return;
-      let engine = decodeSnapshot(snap.bytes).engine;
+      let engine = (await adoptSnapshot(snap)).decoded.engine;
       let version = snap.pointer.version;
       const upserts = new Map<number, Rule>();
       const deletes = new Set<number>();
