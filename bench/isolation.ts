@@ -15,8 +15,11 @@
  * window runs on --settle-seconds (default 3) after the swap, so that collecting the old index counts
  * too. Each snapshot phase also prints `swapBusyMs`, the time the call process's event loop spent adopting the snapshot
  * (logged by the call process itself: less sensitive to the machine's load than the delay).
+ * `--cpu-prof-dir DIR` has every callguard process write a V8 CPU profile into DIR when it exits;
+ * `--node-flag FLAG` (repeatable) passes FLAG to node in every callguard process.
  * Prints one JSON object per line.
- * `npm run bench -- isolation [--rules N] [--rows N] [--screens N] [--swaps N] [--baseline-seconds N] [--single-process]`
+ * `npm run bench -- isolation [--rules N] [--rows N] [--screens N] [--swaps N] [--baseline-seconds N]
+ *  [--settle-seconds N] [--single-process] [--cpu-prof-dir DIR] [--node-flag FLAG]...`
  */
 import { once } from 'node:events';
 import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -84,6 +87,11 @@ export async function run(args: string[]): Promise<void> {
   const settleSeconds = argOf(args, '--settle-seconds', 3);
   const baselineSeconds = argOf(args, '--baseline-seconds', 15);
   const single = args.includes('--single-process');
+  // Each callguard process writes a V8 CPU profile there when it exits (where the loop's time went).
+  const cpuProfDir = args.includes('--cpu-prof-dir') ? args[args.indexOf('--cpu-prof-dir') + 1] : undefined;
+  // Flags for node in every callguard process (`--node-flag --trace-gc`), repeatable.
+  const nodeFlags = args.flatMap((a, i) => (args[i - 1] === '--node-flag' ? [a] : []));
+  if (cpuProfDir) nodeFlags.push('--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`);
   const work = mkdtempSync(join(tmpdir(), 'cg-bench-iso-'));
   mkdirSync(join(work, 'redis'));
   const redis = await RedisProcess.start({
@@ -137,20 +145,24 @@ export async function run(args: string[]): Promise<void> {
     const ariUrl = await ari.start();
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
-    serve = new ServeProcess(['--roles', 'api,ari,worker', ...(single ? ['--single-process'] : [])], {
-      ...process.env,
-      REDIS_URL: redis.url,
-      CALLGUARD_EMBEDDED_REDIS: 'never',
-      CALLGUARD_DATA_DIR: work,
-      CALLGUARD_HTTP_PORT: String(port),
-      CALLGUARD_SECRET_KEY: SECRET,
-      CALLGUARD_JOB_CONCURRENCY: '1',
-      ARI_URL: ariUrl,
-      ARI_USERNAME: 'test',
-      ARI_PASSWORD: 'test',
-      LOG_LEVEL: 'info',
-      NODE_OPTIONS: '--max-old-space-size=8192',
-    });
+    serve = new ServeProcess(
+      ['--roles', 'api,ari,worker', ...(single ? ['--single-process'] : [])],
+      {
+        ...process.env,
+        REDIS_URL: redis.url,
+        CALLGUARD_EMBEDDED_REDIS: 'never',
+        CALLGUARD_DATA_DIR: work,
+        CALLGUARD_HTTP_PORT: String(port),
+        CALLGUARD_SECRET_KEY: SECRET,
+        CALLGUARD_JOB_CONCURRENCY: '1',
+        ARI_URL: ariUrl,
+        ARI_USERNAME: 'test',
+        ARI_PASSWORD: 'test',
+        LOG_LEVEL: 'info',
+        NODE_OPTIONS: '--max-old-space-size=8192',
+      },
+      nodeFlags,
+    );
     const s = serve;
     const loaded = (tenant: string, version: string, from = 0) =>
       s.waitFor(
