@@ -15,11 +15,14 @@
  * window runs on --settle-seconds (default 3) after the swap, so that collecting the old index counts
  * too. Each snapshot phase also prints `swapBusyMs`, the time the call process's event loop spent adopting the snapshot
  * (logged by the call process itself: less sensitive to the machine's load than the delay).
+ * Each swap's snapshot has strings (prefixes, scope values) of its own, none of which the call process
+ * holds (the worst case); `--same-strings` stores the same snapshot every time (a rebuild of unchanged
+ * rules: the call process reuses every string it holds).
  * `--cpu-prof-dir DIR` has every callguard process write a V8 CPU profile into DIR when it exits;
  * `--node-flag FLAG` (repeatable) passes FLAG to node in every callguard process.
  * Prints one JSON object per line.
  * `npm run bench -- isolation [--rules N] [--rows N] [--screens N] [--swaps N] [--baseline-seconds N]
- *  [--settle-seconds N] [--single-process] [--cpu-prof-dir DIR] [--node-flag FLAG]...`
+ *  [--settle-seconds N] [--same-strings] [--single-process] [--cpu-prof-dir DIR] [--node-flag FLAG]...`
  */
 import { once } from 'node:events';
 import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -27,6 +30,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DecisionEngine } from '../src/engine/decision-engine.js';
+import { RuleIndex } from '../src/engine/rule-index.js';
 import { encodeSnapshot } from '../src/engine/snapshot-codec.js';
 import { createBulkJobs } from '../src/jobs/bulk-jobs.js';
 import { silentLogger } from '../src/log.js';
@@ -85,6 +89,7 @@ export async function run(args: string[]): Promise<void> {
   const screens = argOf(args, '--screens', 5);
   const swaps = argOf(args, '--swaps', 1);
   const settleSeconds = argOf(args, '--settle-seconds', 3);
+  const sameStrings = args.includes('--same-strings');
   const baselineSeconds = argOf(args, '--baseline-seconds', 15);
   const single = args.includes('--single-process');
   // Each callguard process writes a V8 CPU profile there when it exits (where the loop's time went).
@@ -121,12 +126,21 @@ export async function run(args: string[]): Promise<void> {
         bindings: TASKS,
       },
     );
+    // Every stored snapshot but the first has strings (prefixes, scope values) of its own, unless
+    // --same-strings: the call process then cannot reuse any of the strings it holds (the worst case).
+    let stored = 0;
+    const variant = () => {
+      if (stored++ === 0 || sameStrings) return engine;
+      const parts = engine.base.parts;
+      const strings = parts.strings.map((s) => `${s}~${stored}`);
+      return DecisionEngine.fromIndex(new RuleIndex({ ...parts, strings }), engine.options());
+    };
     const storeSnapshot = async () => {
       const k = tenantKeys('big');
       // Held so that no callguard node rebuilds it from the (absent) rules meanwhile.
       await client.set(k.snapshotLock, 'bench', 'PX', 600_000);
       const version = await rules.publishReload('big');
-      const bytes = encodeSnapshot(engine, { version });
+      const bytes = encodeSnapshot(variant(), { version });
       await snapshots.write('big', bytes, version);
       await client.del(k.snapshotLock);
       return { version, bytes: bytes.length };
@@ -244,6 +258,7 @@ export async function run(args: string[]): Promise<void> {
           swapBusyMs: line.busyMs,
           swapSlices: line.slices,
           swapLongestSliceMs: line.longestSliceMs,
+          swapReusedStrings: line.reused,
         };
       });
       swapped.push({

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { RedisConnection } from './redis-client.js';
-import type { SnapshotHandover } from './snapshot-handover.js';
+import type { PackedStrings, SnapshotHandover } from './snapshot-handover.js';
 import type { SnapshotRead } from './snapshot-store.js';
 
 const THREAD_ENTRY = new URL('../../bin/ts-worker.js', import.meta.url);
@@ -28,9 +28,12 @@ export type ReaderReply =
 export function readSnapshotInThread(
   connection: RedisConnection,
   tenant: string,
+  held?: PackedStrings,
 ): Promise<SnapshotRead | undefined> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(THREAD_ENTRY, { workerData: { module: THREAD_MODULE, connection, tenant } });
+    const worker = new Worker(THREAD_ENTRY, {
+      workerData: { module: THREAD_MODULE, connection, tenant, held },
+    });
     let done = false;
     worker.once('message', (m: ReaderReply) => {
       done = true;

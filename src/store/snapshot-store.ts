@@ -2,7 +2,7 @@ import { compareVersions } from './change-stream.js';
 import { tenantKeys } from './keys.js';
 import { connectionOf, type RedisClient } from './redis-client.js';
 import { runScript } from './scripts.js';
-import type { SnapshotHandover } from './snapshot-handover.js';
+import type { PackedStrings, SnapshotHandover } from './snapshot-handover.js';
 import { READ_IN_THREAD_FROM, readSnapshotInThread } from './snapshot-reader.js';
 
 export interface SnapshotPointer {
@@ -82,6 +82,8 @@ export class SnapshotStore {
     tenant: string,
     /** Only a snapshot covering at least this version is of use: an older one is not read at all. */
     atLeast?: string,
+    /** The strings of the index in use, packed (packedStringsOf): the thread finds each new one among them. */
+    held?: PackedStrings,
   ): Promise<SnapshotRead | undefined> {
     const connection = this.options.readHere ? undefined : connectionOf(this.client);
     if (connection || atLeast !== undefined) {
@@ -89,7 +91,8 @@ export class SnapshotStore {
       if (!pointer) return undefined;
       // A node waiting for a rebuild polls: reading hundreds of MiB only to find them too old is waste.
       if (atLeast !== undefined && compareVersions(pointer.version, atLeast) < 0) return undefined;
-      if (connection && pointer.bytes >= READ_IN_THREAD_FROM) return readSnapshotInThread(connection, tenant);
+      if (connection && pointer.bytes >= READ_IN_THREAD_FROM)
+        return readSnapshotInThread(connection, tenant, held);
     }
     const k = tenantKeys(tenant);
     for (let attempt = 0; attempt < 5; attempt++) {

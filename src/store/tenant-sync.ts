@@ -16,7 +16,7 @@ import { tenantKeys } from './keys.js';
 import { duplicateClient, type RedisClient } from './redis-client.js';
 import { SnapshotBuilder } from './snapshot-builder.js';
 import type { CompilerConnection } from './snapshot-compiler.js';
-import { adoptSnapshot } from './snapshot-handover.js';
+import { adoptSnapshot, packedStringsOf } from './snapshot-handover.js';
 import { SnapshotStore } from './snapshot-store.js';
 import { DEFAULT_STORE_OPTIONS, type StoreOptions } from './store-options.js';
 import { handlingOf, policyOf, readParams, type TenantParams } from './tenant-params.js';
@@ -314,10 +314,12 @@ export class TenantSync implements TailedStream {
     let adoption: Record<string, number> = {};
     const deadline = Date.now() + (compareVersions(wanted, ZERO_VERSION) > 0 ? 30_000 : 0);
     for (;;) {
-      const snap = await this.snapshots.read(this.o.tenant, wanted);
+      // The strings of the index in use: the new one takes those it shares instead of copies.
+      const held = this.live?.engine.base.parts.strings;
+      const snap = await this.snapshots.read(this.o.tenant, wanted, packedStringsOf(held));
       if (snap && compareVersions(snap.pointer.version, wanted) >= 0) {
         try {
-          const { decoded, ...timing } = await adoptSnapshot(snap);
+          const { decoded, ...timing } = await adoptSnapshot(snap, held);
           adoption = timing;
           const params = await new TenantRepository(this.o.client).params(this.o.tenant);
           state = {
@@ -441,9 +443,10 @@ export class TenantSync implements TailedStream {
     if (this.building) return;
     this.building = true;
     try {
-      const snap = await this.snapshots.read(this.o.tenant);
+      const held = this.live?.engine.base.parts.strings;
+      const snap = await this.snapshots.read(this.o.tenant, undefined, packedStringsOf(held));
       if (!snap || !this.live || compareVersions(snap.pointer.version, this.live.version) > 0) return;
-      let engine = (await adoptSnapshot(snap)).decoded.engine;
+      let engine = (await adoptSnapshot(snap, held)).decoded.engine;
       let version = snap.pointer.version;
       const upserts = new Map<number, Rule>();
       const deletes = new Set<number>();

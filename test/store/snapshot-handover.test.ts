@@ -6,14 +6,20 @@ import { CallguardError } from '../../src/domain/errors.js';
 import type { Rule } from '../../src/domain/rule.js';
 import { DecisionEngine } from '../../src/engine/decision-engine.js';
 import { decodeSnapshot, encodeSnapshot } from '../../src/engine/snapshot-codec.js';
-import { adoptSnapshot, prepareHandover, type SnapshotHandover } from '../../src/store/snapshot-handover.js';
+import {
+  adoptSnapshot,
+  packedStringsOf,
+  prepareHandover,
+  type SnapshotHandover,
+} from '../../src/store/snapshot-handover.js';
 
 const T = 1_800_000_000_000;
 const plain = (d: unknown) => JSON.parse(JSON.stringify(d));
 
 /** What a postMessage from the reader thread delivers: a structured clone, the typed arrays moved. */
 function overTheWire(bytes: Uint8Array, handover: SnapshotHandover) {
-  const moved = 'ends' in handover ? [bytes.buffer, handover.ends.buffer] : [bytes.buffer];
+  const moved =
+    'ends' in handover ? [bytes.buffer, handover.ends.buffer, handover.held.buffer] : [bytes.buffer];
   return structuredClone({ bytes, handover }, { transfer: moved as ArrayBuffer[] });
 }
 
@@ -71,6 +77,45 @@ describe('handing a checked snapshot over from the reader thread', () => {
       }),
       { numRuns: 40 },
     );
+  });
+
+  it('takes the strings the index in use already has, and only those, and decides as a fresh decode', async () => {
+    const before = ['alpha', 'beta', 'gamma', 'zoë', 'δέλτα'];
+    const after = ['gamma', 'new-one', 'alpha', 'zoë', 'ε'];
+    const first = encodeSnapshot(DecisionEngine.fromRules(scopedRules(before), {}), { version: '1-0' });
+    const adopted = await adoptSnapshot(
+      overTheWire(new Uint8Array(first), prepareHandover(new Uint8Array(first))),
+    );
+    const held = adopted.decoded.engine.base.parts.strings;
+    assert.equal(adopted.reused, 0);
+    const packed = packedStringsOf(held);
+    assert.ok(packed, 'the adopted strings are remembered packed for the next read');
+
+    const engine = DecisionEngine.fromRules(scopedRules(after), {});
+    const second = encodeSnapshot(engine, { version: '2-0' });
+    const again = await adoptSnapshot(
+      overTheWire(new Uint8Array(second), prepareHandover(new Uint8Array(second), structuredClone(packed))),
+      held,
+    );
+    const strings = again.decoded.engine.base.parts.strings;
+    assert.deepEqual(strings, decodeSnapshot(second).engine.base.parts.strings);
+    const shared = strings.filter((s) => held.includes(s));
+    assert.ok(shared.length >= 3, `${shared.length} shared strings`);
+    assert.equal(again.reused, shared.length);
+    for (const call of callsFor(after)) {
+      assert.deepEqual(
+        plain(again.decoded.engine.decide(call)),
+        plain(engine.decide(call)),
+        JSON.stringify(call),
+      );
+    }
+    // Positions found against other strings than those passed: nothing wrong is taken.
+    const other = await adoptSnapshot(
+      overTheWire(new Uint8Array(second), prepareHandover(new Uint8Array(second), structuredClone(packed))),
+      held.map((s) => `${s}?`),
+    );
+    assert.equal(other.reused, 0);
+    assert.deepEqual(other.decoded.engine.base.parts.strings, strings);
   });
 
   it('refuses corrupt bytes on the thread, and adopting them throws CG_ERR_SNAPSHOT_CORRUPT', async () => {

@@ -6,7 +6,7 @@ import { DecisionEngine } from '../../src/engine/decision-engine.js';
 import { encodeSnapshot } from '../../src/engine/snapshot-codec.js';
 import { tenantKeys } from '../../src/store/keys.js';
 import { createRedisClient, type RedisClient } from '../../src/store/redis-client.js';
-import { adoptSnapshot } from '../../src/store/snapshot-handover.js';
+import { adoptSnapshot, packedStringsOf } from '../../src/store/snapshot-handover.js';
 import { READ_IN_THREAD_FROM } from '../../src/store/snapshot-reader.js';
 import { SnapshotStore } from '../../src/store/snapshot-store.js';
 import { outboundCall } from '../support/calls.js';
@@ -93,6 +93,14 @@ describe.skipIf(skipWithoutRedis)(
       }
       assert.equal(decoded.engine.decide(calls[5]!).rule?.id, 250_002);
       assert.equal(decoded.engine.decide(calls[6]!).action, 'allow');
+
+      // The same tenant read again: the thread finds every string among those of the index in use.
+      const held = decoded.engine.base.parts.strings;
+      const again = await store.read(t, undefined, packedStringsOf(held));
+      assert.ok(again);
+      const adopted = await adoptSnapshot(again, held);
+      assert.equal(adopted.reused, held.length);
+      for (const call of calls) assert.deepEqual(adopted.decoded.engine.decide(call), engine.decide(call));
     });
 
     it('reads the same bytes on the calling thread with a client it cannot reconnect elsewhere', async () => {
