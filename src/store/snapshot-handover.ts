@@ -24,6 +24,14 @@ export type SnapshotHandover =
   | (PackedStrings & { readonly header: SnapshotHeader; readonly held: Int32Array })
   | { readonly corrupt: string };
 
+/**
+ * Only strings shorter than this are reused. V8 makes `slice` of 13 or more characters a view into
+ * the whole text (a SlicedString) and copies shorter ones: a long string reused into the next index
+ * would keep its whole text (megabytes) alive, then the next, one text per rebuild. Long strings
+ * are made again at every swap, so a text lives exactly as long as its own index.
+ */
+const REUSE_BELOW = 13;
+
 const unpack = ({ text, ends }: PackedStrings, i: number): string =>
   text.slice(i === 0 ? 0 : ends[i - 1], ends[i]);
 
@@ -39,7 +47,10 @@ export function prepareHandover(bytes: Uint8Array, held?: PackedStrings): Snapsh
     const strings = header.strings;
     const ends = new Uint32Array(strings.length);
     const heldAt = new Map<string, number>();
-    for (let j = 0; held && j < held.ends.length; j++) heldAt.set(unpack(held, j), j);
+    for (let j = 0; held && j < held.ends.length; j++) {
+      const s = unpack(held, j);
+      if (s.length < REUSE_BELOW) heldAt.set(s, j);
+    }
     const found = new Int32Array(strings.length);
     let end = 0;
     strings.forEach((s, i) => {
