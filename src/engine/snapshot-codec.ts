@@ -151,28 +151,28 @@ export interface DecodedSnapshot {
   readonly createdAt: number;
 }
 
-/** Byte arrays whose checksum and structure decodeSnapshot() already checked on another thread. */
-const verifiedElsewhere = new WeakSet<Uint8Array>();
-
-/**
- * Notes that `bytes` passed decodeSnapshot() in full on another thread (snapshot-verifier.ts): the
- * decode of these very bytes here then only builds views, and spends no time on the checksum and the
- * per-record checks (about a second at 10M rules) on the thread that answers calls.
- */
-export function noteVerifiedSnapshot(bytes: Uint8Array): void {
-  verifiedElsewhere.add(bytes);
-}
-
 export interface DecodeOptions {
   /** The bytes were just made by encodeSnapshot() in this process (or a thread of it): skip the checks. */
   readonly verified?: boolean;
 }
 
+/** A snapshot's header: plain data (a thread can read it and hand it over with postMessage). */
+export type SnapshotHeader = z.infer<typeof headerSchema>;
+
 export function decodeSnapshot(input: Uint8Array, options: DecodeOptions = {}): DecodedSnapshot {
-  const check = !(options.verified === true || verifiedElsewhere.has(input));
-  if (endianness() !== 'LE') corrupt('this machine is big-endian; snapshots are little-endian');
+  const check = options.verified !== true;
   // Views need aligned memory; a Buffer from a socket may start anywhere in its pool.
   const bytes = input.byteOffset % 8 === 0 ? input : new Uint8Array(input);
+  return snapshotFromHeader(bytes, readSnapshotHeader(bytes, { check }), { check });
+}
+
+/**
+ * The first half of decodeSnapshot(): checks the prefix (magic, format version, lengths and, when
+ * `check`, the checksum), then parses and validates the header. Split out so that a thread can run
+ * it: the header holds every string of the index (megabytes of JSON at 10M rules).
+ */
+export function readSnapshotHeader(bytes: Uint8Array, options: { readonly check: boolean }): SnapshotHeader {
+  if (endianness() !== 'LE') corrupt('this machine is big-endian; snapshots are little-endian');
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (buf.length < PREFIX) corrupt(`${buf.length} bytes is shorter than the ${PREFIX}-byte prefix`);
   if (!buf.subarray(0, 8).equals(MAGIC)) corrupt('it does not start with the snapshot magic');
@@ -181,17 +181,31 @@ export function decodeSnapshot(input: Uint8Array, options: DecodeOptions = {}): 
     corrupt(`format version ${format}, this build reads ${SNAPSHOT_FORMAT_VERSION}`);
   const headerLength = buf.readUInt32LE(12);
   if (PREFIX + headerLength > buf.length) corrupt('the header runs past the end');
-  if (check) {
+  if (options.check) {
     const digest = createHash('sha256').update(buf.subarray(PREFIX)).digest();
     if (!digest.equals(buf.subarray(16, 48))) corrupt('checksum mismatch');
   }
-
-  let header: z.infer<typeof headerSchema>;
   try {
-    header = headerSchema.parse(JSON.parse(buf.subarray(PREFIX, PREFIX + headerLength).toString('utf8')));
+    return headerSchema.parse(JSON.parse(buf.subarray(PREFIX, PREFIX + headerLength).toString('utf8')));
   } catch (error) {
     corrupt(`bad header (${(error as Error).message.slice(0, 200)})`);
   }
+}
+
+/**
+ * The second half of decodeSnapshot(): the engine over views of `bytes` (8-byte aligned, no copy)
+ * as `header` (from readSnapshotHeader() of these bytes) lays them out; with `check`, every
+ * structural invariant is checked first.
+ */
+export function snapshotFromHeader(
+  bytes: Uint8Array,
+  header: SnapshotHeader,
+  options: { readonly check: boolean },
+): DecodedSnapshot {
+  const check = options.check;
+  if (bytes.byteOffset % 8 !== 0) throw new Error('snapshot views need bytes that start 8-byte aligned');
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLength = buf.readUInt32LE(12);
   const bodyStart = align8(PREFIX + headerLength);
   const arrays = new Map<string, TypedArray>();
   for (const s of header.sections) {

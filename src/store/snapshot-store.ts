@@ -2,8 +2,11 @@ import { compareVersions } from './change-stream.js';
 import { tenantKeys } from './keys.js';
 import { connectionOf, type RedisClient } from './redis-client.js';
 import { runScript } from './scripts.js';
-import type { SnapshotPointer } from './snapshot-pointer.js';
+import type { PackedStrings, SnapshotHandover } from './snapshot-handover.js';
+import type { SnapshotPointer, SnapshotRead } from './snapshot-pointer.js';
 import { READ_IN_THREAD_FROM, readSnapshotInThread } from './snapshot-reader.js';
+
+export type { SnapshotPointer, SnapshotRead } from './snapshot-pointer.js';
 
 export const DEFAULT_CHUNK_BYTES = 8 * 1024 * 1024;
 
@@ -59,20 +62,23 @@ export class SnapshotStore {
   /**
    * The current snapshot's bytes, or undefined when there is none. A large one, with a client made by
    * createRedisClient, is read and checked on a worker thread (snapshot-reader.ts): this thread
-   * answers calls.
+   * answers calls. adoptSnapshot() (snapshot-handover.ts) turns either into an engine.
    */
   async read(
     tenant: string,
     /** Only a snapshot covering at least this version is of use: an older one is not read at all. */
     atLeast?: string,
-  ): Promise<{ bytes: Buffer; pointer: SnapshotPointer } | undefined> {
+    /** The strings of the index in use, packed (packedStringsOf): the thread finds each new one among them. */
+    held?: PackedStrings,
+  ): Promise<SnapshotRead | undefined> {
     const connection = this.options.readHere ? undefined : connectionOf(this.client);
     if (connection || atLeast !== undefined) {
       const pointer = await this.pointer(tenant);
       if (!pointer) return undefined;
       // A node waiting for a rebuild polls: reading hundreds of MiB only to find them too old is waste.
       if (atLeast !== undefined && compareVersions(pointer.version, atLeast) < 0) return undefined;
-      if (connection && pointer.bytes >= READ_IN_THREAD_FROM) return readSnapshotInThread(connection, tenant);
+      if (connection && pointer.bytes >= READ_IN_THREAD_FROM)
+        return readSnapshotInThread(connection, tenant, held);
     }
     const k = tenantKeys(tenant);
     for (let attempt = 0; attempt < 5; attempt++) {

@@ -3,7 +3,6 @@ import type { TenantDecider } from '../call/call-screener.js';
 import type { BlocklistType } from '../domain/blocklist-type.js';
 import type { Rule } from '../domain/rule.js';
 import { DecisionEngine } from '../engine/decision-engine.js';
-import { decodeSnapshot } from '../engine/snapshot-codec.js';
 import type { Logger } from '../log.js';
 import { BadEntries } from './bad-entries.js';
 import {
@@ -18,6 +17,7 @@ import { tenantKeys } from './keys.js';
 import { duplicateClient, type RedisClient } from './redis-client.js';
 import { SnapshotBuilder } from './snapshot-builder.js';
 import type { CompilerConnection } from './snapshot-compiler.js';
+import { adoptSnapshot, packedStringsOf } from './snapshot-handover.js';
 import { SnapshotStore } from './snapshot-store.js';
 import { DEFAULT_STORE_OPTIONS, type StoreOptions } from './store-options.js';
 import { handlingOf, policyOf, readParams, type TenantParams } from './tenant-params.js';
@@ -311,12 +311,16 @@ export class TenantSync implements TailedStream {
     const wanted = min;
     let state: TenantState | undefined;
     let fromSnapshot = false;
+    let adoption: Record<string, number> = {};
     const deadline = Date.now() + (compareVersions(wanted, ZERO_VERSION) > 0 ? 30_000 : 0);
     for (;;) {
-      const snap = await this.snapshots.read(this.o.tenant, wanted);
+      // The strings of the index in use: the new one takes those it shares instead of copies.
+      const held = this.live?.engine.base.parts.strings;
+      const snap = await this.snapshots.read(this.o.tenant, wanted, packedStringsOf(held));
       if (snap && compareVersions(snap.pointer.version, wanted) >= 0) {
         try {
-          const decoded = decodeSnapshot(snap.bytes);
+          const { decoded, ...timing } = await adoptSnapshot(snap, held);
+          adoption = timing;
           const params = await new TenantRepository(this.o.client).params(this.o.tenant);
           state = {
             engine: decoded.engine.withDefaultAction(params.defaultAction),
@@ -356,7 +360,13 @@ export class TenantSync implements TailedStream {
     this.firstLoadPending = false;
     this.swap(this.toLive(state, 0));
     this.o.log.info(
-      { tenant: this.o.tenant, version: state.version, rules: state.engine.baseRuleCount, fromSnapshot },
+      {
+        tenant: this.o.tenant,
+        version: state.version,
+        rules: state.engine.baseRuleCount,
+        fromSnapshot,
+        ...adoption,
+      },
       'rules loaded',
     );
   }
@@ -433,9 +443,10 @@ export class TenantSync implements TailedStream {
     if (this.building) return;
     this.building = true;
     try {
-      const snap = await this.snapshots.read(this.o.tenant);
+      const held = this.live?.engine.base.parts.strings;
+      const snap = await this.snapshots.read(this.o.tenant, undefined, packedStringsOf(held));
       if (!snap || !this.live || compareVersions(snap.pointer.version, this.live.version) > 0) return;
-      let engine = decodeSnapshot(snap.bytes).engine;
+      let engine = (await adoptSnapshot(snap, held)).decoded.engine;
       let version = snap.pointer.version;
       const upserts = new Map<number, Rule>();
       const deletes = new Set<number>();

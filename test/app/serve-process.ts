@@ -15,8 +15,9 @@ export class ServeProcess {
   readonly stderr: string[] = [];
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
-  constructor(args: readonly string[], env: NodeJS.ProcessEnv) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', ...args], {
+  /** `nodeFlags`: flags for node itself (the supervisor passes them on to its children). */
+  constructor(args: readonly string[], env: NodeJS.ProcessEnv, nodeFlags: readonly string[] = []) {
+    this.child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', MAIN, 'serve', ...args], {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { afterAll, beforeAll, describe, it } from 'vitest';
+import { CallguardError } from '../../src/domain/errors.js';
 import type { Rule } from '../../src/domain/rule.js';
 import { DecisionEngine } from '../../src/engine/decision-engine.js';
-import { decodeSnapshot, encodeSnapshot } from '../../src/engine/snapshot-codec.js';
+import { encodeSnapshot } from '../../src/engine/snapshot-codec.js';
 import { tenantKeys } from '../../src/store/keys.js';
 import { createRedisClient, type RedisClient } from '../../src/store/redis-client.js';
+import { adoptSnapshot, packedStringsOf } from '../../src/store/snapshot-handover.js';
 import { READ_IN_THREAD_FROM } from '../../src/store/snapshot-reader.js';
 import { SnapshotStore } from '../../src/store/snapshot-store.js';
 import { outboundCall } from '../support/calls.js';
@@ -26,6 +28,23 @@ function bigEngine(): DecisionEngine {
     });
   }
   rules.push({ id: 250_001, called: '_3712!', direction: 'both', action: 'block', updatedAt: T });
+  // Scope values: strings the reader thread hands over packed, outside the header.
+  rules.push({
+    id: 250_002,
+    called: '_3713!',
+    direction: 'both',
+    action: 'block',
+    user: 'zoë',
+    updatedAt: T,
+  });
+  rules.push({
+    id: 250_003,
+    called: '_3714!',
+    direction: 'both',
+    action: 'block',
+    sbc: 'sbc-ü',
+    updatedAt: T,
+  });
   return DecisionEngine.fromRules(rules, { defaultAction: 'allow' });
 }
 
@@ -49,7 +68,7 @@ describe.skipIf(skipWithoutRedis)(
       await redis?.stop();
     });
 
-    it('gives bytes that decode to an engine deciding exactly as the original', async () => {
+    it('gives a checked header and bytes that adopt to an engine deciding exactly as the original', async () => {
       const t = redis.tenant('snapv');
       // Small chunks: the thread joins many parts, the last one short.
       const store = new SnapshotStore(client, { chunkBytes: 1_000_003 });
@@ -58,12 +77,30 @@ describe.skipIf(skipWithoutRedis)(
       assert.ok(read);
       assert.equal(read.bytes.length, bytes.length);
       assert.ok(read.bytes.equals(Buffer.from(bytes)));
-      const decoded = decodeSnapshot(read.bytes);
+      assert.ok(read.handover && 'header' in read.handover, 'the thread parsed and checked the header');
+      const { decoded } = await adoptSnapshot(read);
       assert.equal(decoded.version, '1800000000000-5');
-      for (const called of [number(1), number(3), number(249_999), '37121234567', '15550001']) {
-        const call = outboundCall(called);
-        assert.deepEqual(decoded.engine.decide(call), engine.decide(call), called);
+      const calls = [number(1), number(3), number(249_999), '37121234567', '15550001'].map((n) =>
+        outboundCall(n),
+      );
+      calls.push(
+        { ...outboundCall('37131234567'), user: 'zoë' },
+        { ...outboundCall('37131234567'), user: 'zoe' },
+      );
+      calls.push({ ...outboundCall('37141234567'), sbc: 'sbc-ü' }, outboundCall('37141234567'));
+      for (const call of calls) {
+        assert.deepEqual(decoded.engine.decide(call), engine.decide(call), JSON.stringify(call));
       }
+      assert.equal(decoded.engine.decide(calls[5]!).rule?.id, 250_002);
+      assert.equal(decoded.engine.decide(calls[6]!).action, 'allow');
+
+      // The same tenant read again: the thread finds every string among those of the index in use.
+      const held = decoded.engine.base.parts.strings;
+      const again = await store.read(t, undefined, packedStringsOf(held));
+      assert.ok(again);
+      const adopted = await adoptSnapshot(again, held);
+      assert.equal(adopted.reused, held.length);
+      for (const call of calls) assert.deepEqual(adopted.decoded.engine.decide(call), engine.decide(call));
     });
 
     it('reads the same bytes on the calling thread with a client it cannot reconnect elsewhere', async () => {
@@ -73,7 +110,8 @@ describe.skipIf(skipWithoutRedis)(
       const read = await new SnapshotStore(plain).read(t);
       assert.ok(read);
       assert.ok(read.bytes.equals(Buffer.from(bytes)));
-      assert.equal(decodeSnapshot(read.bytes).version, '1800000000000-5');
+      assert.equal(read.handover, undefined);
+      assert.equal((await adoptSnapshot(read)).decoded.version, '1800000000000-5');
     });
 
     it('reads nothing when the stored snapshot is older than the version asked for', async () => {
@@ -95,7 +133,11 @@ describe.skipIf(skipWithoutRedis)(
       await client.set(key, chunk);
       const read = await store.read(t);
       assert.ok(read);
-      assert.throws(() => decodeSnapshot(read.bytes), /CG_ERR_SNAPSHOT_CORRUPT|checksum mismatch/);
+      await assert.rejects(
+        adoptSnapshot(read),
+        (e: unknown) =>
+          e instanceof CallguardError && e.code === 'CG_ERR_SNAPSHOT_CORRUPT' && /checksum/.test(e.message),
+      );
     });
   },
 );
