@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { RedisConnection } from './redis-client.js';
 import type { PackedStrings, SnapshotHandover } from './snapshot-handover.js';
-import type { SnapshotPointer, SnapshotRead } from './snapshot-pointer.js';
+import type { SnapshotRead } from './snapshot-pointer.js';
 
 const THREAD_ENTRY = new URL('../../bin/ts-worker.js', import.meta.url);
 const THREAD_MODULE = new URL('./snapshot-reader-thread.ts', import.meta.url).href;

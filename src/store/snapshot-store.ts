@@ -2,7 +2,7 @@ import { compareVersions } from './change-stream.js';
 import { tenantKeys } from './keys.js';
 import { connectionOf, type RedisClient } from './redis-client.js';
 import { runScript } from './scripts.js';
-import type { PackedStrings, SnapshotHandover } from './snapshot-handover.js';
+import type { PackedStrings } from './snapshot-handover.js';
 import type { SnapshotPointer, SnapshotRead } from './snapshot-pointer.js';
 import { READ_IN_THREAD_FROM, readSnapshotInThread } from './snapshot-reader.js';
 
