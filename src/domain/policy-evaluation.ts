@@ -1,0 +1,165 @@
+import { type AttemptTally, attemptsIn, bucketFields } from './attempt-buckets.js';
+import { type CallingWindow, type ContactPolicy, minutesOf, WEEKDAYS } from './contact-policy.js';
+import { type LocalTime, localTime } from './local-time.js';
+
+/** Where the evaluation finds the callee's zones and the attempts counted so far. */
+export interface PolicyInputs {
+  /** The zones of a called number (E.164 digits); undefined when unknown. */
+  zonesOf(number: string): readonly string[] | undefined;
+  /** The attempts counted under a counting key; undefined when none. */
+  tallyOf(key: string): AttemptTally | undefined;
+}
+
+/** A call a policy refuses, and why, in words a campaign manager reads. */
+export interface PolicyRefusal {
+  readonly policy: ContactPolicy;
+  readonly reason: string;
+}
+
+/** Under which key a number's attempts count for this policy: the tenant's, or the task's. */
+export function countingKey(policy: ContactPolicy, task: string | undefined, number: string): string {
+  return policy.countBy === 'task' ? `t\u001f${task ?? ''}\u001f${number}` : `\u001f${number}`;
+}
+
+/** The zones a policy reads the number's local time in; undefined when none is known. */
+export function policyZones(
+  policy: ContactPolicy,
+  number: string,
+  inputs: PolicyInputs,
+): readonly string[] | undefined {
+  if (policy.zone !== 'callee') return [policy.zone];
+  return inputs.zonesOf(number) ?? (policy.fallbackZone === undefined ? undefined : [policy.fallbackZone]);
+}
+
+const DAY_LABEL = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+/** Week order for descriptions: Monday first. */
+const WEEK_ORDER = [1, 2, 3, 4, 5, 6, 0];
+const pad = (n: number) => (n < 10 ? `0${n}` : String(n));
+const clockOf = (minutes: number) => `${pad(Math.floor(minutes / 60))}:${pad(minutes % 60)}`;
+
+const descriptions = new WeakMap<CallingWindow, string>();
+
+/** "Mon-Fri 08:00-21:00, Sat 09:00-18:00": the window as people write it. */
+export function describeWindow(window: CallingWindow): string {
+  let text = descriptions.get(window);
+  if (text !== undefined) return text;
+  const parts: string[] = [];
+  for (const p of window.hours) {
+    const on = new Set(p.days.map((d) => WEEKDAYS.indexOf(d)));
+    const runs: string[] = [];
+    let start = -1;
+    for (let i = 0; i <= 7; i++) {
+      const inRun = i < 7 && on.has(WEEK_ORDER[i]!);
+      if (inRun && start < 0) start = i;
+      if (!inRun && start >= 0) {
+        const a = DAY_LABEL[WEEK_ORDER[start]!]!;
+        const b = DAY_LABEL[WEEK_ORDER[i - 1]!]!;
+        runs.push(i - 1 === start ? a : i - 1 === start + 1 ? `${a},${b}` : `${a}-${b}`);
+        start = -1;
+      }
+    }
+    parts.push(`${runs.join(',')} ${p.from}-${p.to}`);
+  }
+  text = parts.join(', ');
+  descriptions.set(window, text);
+  return text;
+}
+
+/** Whether the window allows a call at this local time (holidays included). */
+export function windowAllows(window: CallingWindow, local: LocalTime): boolean {
+  if (window.holidays?.includes(local.date)) return false;
+  const day = WEEKDAYS[local.weekday]!;
+  for (const p of window.hours) {
+    if (p.days.includes(day) && minutesOf(p.from) <= local.minutes && local.minutes < minutesOf(p.to))
+      return true;
+  }
+  return false;
+}
+
+const ordinal = (n: number): string => {
+  const tens = n % 100;
+  if (tens >= 11 && tens <= 13) return `${n}th`;
+  return `${n}${['th', 'st', 'nd', 'rd'][n % 10] ?? 'th'}`;
+};
+const PERIOD_TEXT = { day: 'today', '24h': 'in 24 h', '7d': 'in 7 days' } as const;
+
+/**
+ * Why the policy refuses a call to `number` at `at`, or null when it allows it. Several zones: the
+ * most restrictive reading (the call must be allowed in each; a day cap counts the busiest local
+ * date). Pure: the clock and the counts are inputs.
+ */
+export function refusalOf(
+  policy: ContactPolicy,
+  number: string,
+  task: string | undefined,
+  at: number,
+  inputs: PolicyInputs,
+): string | null {
+  const caps = policy.caps ?? [];
+  const needsZone = policy.window !== undefined || caps.some((c) => c.per === 'day');
+  const zones = needsZone ? policyZones(policy, number, inputs) : undefined;
+  if (needsZone && zones === undefined) {
+    return `no time zone is known for ${number} (the policy has no fallbackZone)`;
+  }
+  const locals = zones?.map((zone) => ({ zone, local: localTime(zone, at) })) ?? [];
+  if (policy.window) {
+    for (const { zone, local } of locals) {
+      if (windowAllows(policy.window, local)) continue;
+      if (policy.window.holidays?.includes(local.date)) return `${local.date} is a holiday in ${zone}`;
+      return `${DAY_LABEL[local.weekday]} ${clockOf(local.minutes)} ${zone} is outside ${describeWindow(policy.window)}`;
+    }
+  }
+  if (caps.length === 0) return null;
+  const tally = inputs.tallyOf(countingKey(policy, task, number));
+  if (tally === undefined)
+    return caps.some((c) => c.max === 0) ? capText(0, caps.find((c) => c.max === 0)!) : null;
+  for (const cap of caps) {
+    let made = 0;
+    if (cap.per === 'day')
+      for (const { local } of locals) made = Math.max(made, attemptsIn(tally, 'day', at, local.date));
+    else made = attemptsIn(tally, cap.per, at, '');
+    if (made >= cap.max) return capText(made, cap);
+  }
+  return null;
+}
+
+const capText = (made: number, cap: { max: number; per: keyof typeof PERIOD_TEXT }) =>
+  `${ordinal(made + 1)} attempt ${PERIOD_TEXT[cap.per]}, cap ${cap.max}`;
+
+/** The first of the task's policies that refuses the call, or null. */
+export function firstRefusal(
+  policies: readonly ContactPolicy[],
+  number: string,
+  task: string | undefined,
+  at: number,
+  inputs: PolicyInputs,
+): PolicyRefusal | null {
+  for (const policy of policies) {
+    const reason = refusalOf(policy, number, task, at, inputs);
+    if (reason !== null) return { policy, reason };
+  }
+  return null;
+}
+
+/** What an allowed attempt adds to: counting key → bucket fields, for every policy with caps. */
+export function attemptIncrements(
+  policies: readonly ContactPolicy[],
+  number: string,
+  task: string | undefined,
+  at: number,
+  inputs: PolicyInputs,
+): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const policy of policies) {
+    const caps = policy.caps ?? [];
+    if (caps.length === 0) continue;
+    const key = countingKey(policy, task, number);
+    const fields = new Set(out.get(key) ?? bucketFields(at, undefined));
+    if (caps.some((c) => c.per === 'day')) {
+      for (const zone of policyZones(policy, number, inputs) ?? [])
+        fields.add(`d${localTime(zone, at).date}`);
+    }
+    out.set(key, [...fields]);
+  }
+  return out;
+}
