@@ -17,6 +17,7 @@ import { errorHandler, notFoundHandler } from './http-errors.js';
 import { registerAuditRoutes } from './routes/audit-routes.js';
 import { registerBlocklistRoutes } from './routes/blocklist-routes.js';
 import { registerCheckRoutes } from './routes/check-routes.js';
+import { registerContactPolicyRoutes } from './routes/contact-policy-routes.js';
 import { registerGroupRoutes } from './routes/group-routes.js';
 import { registerHealthRoutes } from './routes/health-routes.js';
 import { registerKeyRoutes } from './routes/key-routes.js';
@@ -45,6 +46,7 @@ export const ROUTES: readonly RouteModule[] = [
   registerRuleRoutes,
   registerBlocklistRoutes,
   registerTaskRoutes,
+  registerContactPolicyRoutes,
   registerCheckRoutes,
   registerScreenRoutes,
   registerAuditRoutes,

@@ -107,3 +107,31 @@ export const contactPolicySchema = z
   .refine(needsRule, needsRuleError);
 export type ContactPolicy = z.output<typeof contactPolicySchema>;
 export type ContactPolicyInput = z.input<typeof contactPolicySchema>;
+
+/**
+ * A tenant's policies and task bindings as one document: the offline checker's policies file, and
+ * the part of a catalog export that carries them.
+ */
+export const policySetSchema = z
+  .object({
+    policies: z.array(contactPolicySchema).max(10_000),
+    tasks: z
+      .record(nameSchema, z.array(nameSchema).max(100))
+      .default({})
+      .describe('outbound task → the ids of the policies its calls are checked against'),
+  })
+  .strict()
+  .superRefine((set, ctx) => {
+    const ids = new Set(set.policies.map((p) => p.id));
+    for (const [task, bound] of Object.entries(set.tasks)) {
+      for (const id of bound) {
+        if (!ids.has(id))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['tasks', task],
+            message: `policy "${id}" is not in policies`,
+          });
+      }
+    }
+  });
+export type PolicySet = z.output<typeof policySetSchema>;

@@ -1,7 +1,7 @@
 import type { AuditRecord } from './decision-recorder.js';
 
 const DIRECTIONS = ['inbound', 'outbound'] as const;
-const BASES = ['rule', 'default', 'failure-policy'] as const;
+const BASES = ['rule', 'default', 'failure-policy', 'policy'] as const;
 const OPERATIONS = ['none', 'auto_wrap_up', 'pop_up'] as const;
 
 /**
@@ -15,6 +15,8 @@ export class AuditRing {
   private readonly called: string[];
   private readonly calling: string[];
   private readonly task: string[];
+  /** "policy id\x1freason" of a contact policy refusal, else ''. */
+  private readonly policy: string[];
   private readonly at: Float64Array;
   private readonly rule: Float64Array;
   /** bit 0 direction (outbound), bit 1 action (block), bits 2-3 basis, bits 4-5 operation. */
@@ -32,6 +34,7 @@ export class AuditRing {
     this.called = new Array<string>(capacity).fill('');
     this.calling = new Array<string>(capacity).fill('');
     this.task = new Array<string>(capacity).fill('');
+    this.policy = new Array<string>(capacity).fill('');
     this.at = new Float64Array(capacity);
     this.rule = new Float64Array(capacity);
     this.codes = new Uint8Array(capacity);
@@ -48,8 +51,9 @@ export class AuditRing {
     task: string,
     block: boolean,
     rule: number,
-    basis: 0 | 1 | 2,
+    basis: 0 | 1 | 2 | 3,
     operation: 0 | 1 | 2,
+    policy = '',
   ): void {
     let slot: number;
     if (this.size === this.capacity) {
@@ -66,6 +70,7 @@ export class AuditRing {
     this.called[slot] = called;
     this.calling[slot] = calling;
     this.task[slot] = task;
+    this.policy[slot] = policy;
     this.at[slot] = at;
     this.rule[slot] = rule;
     this.codes[slot] = (direction === 'outbound' ? 1 : 0) | (block ? 2 : 0) | (basis << 2) | (operation << 4);
@@ -73,7 +78,10 @@ export class AuditRing {
 
   private read(slot: number): AuditRecord {
     const c = this.codes[slot]!;
+    const policy = this.policy[slot]!;
+    const cut = policy.indexOf('\x1f');
     return {
+      ...(policy === '' ? {} : { policy: { id: policy.slice(0, cut), reason: policy.slice(cut + 1) } }),
       tenant: this.tenant[slot]!,
       at: this.at[slot]!,
       callId: this.callId[slot]!,
@@ -97,6 +105,7 @@ export class AuditRing {
       if (slot >= this.capacity) slot -= this.capacity;
       out[i] = this.read(slot);
       this.tenant[slot] = this.callId[slot] = this.called[slot] = this.calling[slot] = this.task[slot] = '';
+      this.policy[slot] = '';
     }
     this.head = 0;
     this.size = 0;
@@ -124,8 +133,9 @@ export class AuditRing {
       r.task,
       r.action === 'block',
       r.rule,
-      BASES.indexOf(r.basis) as 0 | 1 | 2,
+      BASES.indexOf(r.basis) as 0 | 1 | 2 | 3,
       Math.max(0, OPERATIONS.indexOf(r.operation as (typeof OPERATIONS)[number])) as 0 | 1 | 2,
+      r.policy ? `${r.policy.id}\x1f${r.policy.reason}` : '',
     );
   }
 }

@@ -14,9 +14,11 @@ export interface LoggedDecision {
   readonly task: string | null;
   readonly action: 'allow' | 'block';
   readonly ruleId: number | null;
-  readonly basis: 'rule' | 'default' | 'failure-policy';
+  readonly basis: 'rule' | 'default' | 'failure-policy' | 'policy';
   readonly operation: string;
   readonly node: string;
+  /** Basis `policy`: the contact policy that refused the call, and why. */
+  readonly policy?: { readonly id: string; readonly reason: string };
 }
 
 export interface DecisionQuery {
@@ -73,6 +75,8 @@ export function packAuditRecord(r: AuditRecord): string {
     r.basis,
     r.operation,
     r.node,
+    // Trailing, and only for policy refusals: records written before them read the same.
+    ...(r.policy ? [clean(r.policy.id), clean(r.policy.reason)] : []),
   ].join(SEP);
 }
 
@@ -91,6 +95,8 @@ function decode([id, fields]: [string, string[]]): LoggedDecision {
     basis,
     op,
     node,
+    policyId,
+    reason,
   ] = packed.split(SEP);
   const ruleId = Number(rule);
   return {
@@ -106,6 +112,7 @@ function decode([id, fields]: [string, string[]]): LoggedDecision {
     basis: (basis ?? 'rule') as LoggedDecision['basis'],
     operation: op ?? 'none',
     node: node ?? '',
+    ...(policyId ? { policy: { id: policyId, reason: reason ?? '' } } : {}),
   };
 }
 

@@ -24,10 +24,12 @@ export interface AuditRecord {
   readonly action: 'allow' | 'block';
   /** Winning rule id; 0 when none (tenant default or failure policy). */
   readonly rule: number;
-  /** 'rule' | 'default' | 'failure-policy' */
-  readonly basis: 'rule' | 'default' | 'failure-policy';
+  /** 'rule' | 'default' | 'failure-policy' | 'policy' (a contact policy refused a call the rules allow) */
+  readonly basis: 'rule' | 'default' | 'failure-policy' | 'policy';
   readonly operation: string;
   readonly node: string;
+  /** The contact policy that refused the call, and why. */
+  readonly policy?: { readonly id: string; readonly reason: string };
 }
 
 export interface DecisionRecorderOptions {
@@ -136,8 +138,9 @@ export class DecisionRecorder implements DecisionObserver {
       call.task ?? '',
       plan.result === 'block',
       ruleId,
-      decision === null ? 2 : ruleId === 0 ? 1 : 0,
+      decision === null ? 2 : decision.policy ? 3 : ruleId === 0 ? 1 : 0,
       decision === null ? 0 : OPERATION_CODE[decision.outcome.operation],
+      decision?.policy ? `${decision.policy.id}\x1f${decision.policy.reason}` : '',
     );
     // Write soon after a batch fills: records that die young cost the GC little, records kept
     // for a whole flush period get promoted to the old generation and cost far more. Not while

@@ -24,9 +24,12 @@ const decisionSchema = z
     task: z.string().nullable(),
     action: z.enum(['allow', 'block']),
     ruleId: z.number().int().nullable(),
-    basis: z.enum(['rule', 'default', 'failure-policy']),
+    basis: z
+      .enum(['rule', 'default', 'failure-policy', 'policy'])
+      .describe('policy: a contact policy of the task refused a call the rules allow'),
     operation: z.string(),
     node: z.string().describe('The call node that decided.'),
+    policy: z.object({ id: z.string(), reason: z.string() }).optional(),
   })
   .meta({ id: 'AuditedDecision' });
 
