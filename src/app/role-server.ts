@@ -3,6 +3,7 @@ import { UsageError } from '../cli/output.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { NotifyService } from '../notify/notify-service.js';
+import { RedisAttemptCounter } from '../store/attempt-counters.js';
 import { ensureRedis, logRedisInUse } from '../store/embedded-redis.js';
 import { createRedisClient, type RedisClient } from '../store/redis-client.js';
 import { checkServer } from '../store/server-check.js';
@@ -39,6 +40,7 @@ export function startServer(config: Config, roles: ReadonlySet<RoleName>, log: L
   let client: RedisClient | undefined;
   let notify: NotifyService | undefined;
   let registry: SyncRegistry | undefined;
+  let attempts: RedisAttemptCounter | undefined;
   let stopping: Promise<void> | undefined;
 
   const stopRoles = async () => {
@@ -60,6 +62,7 @@ export function startServer(config: Config, roles: ReadonlySet<RoleName>, log: L
   };
   const closeShared = async () => {
     await registry?.stop().catch(() => {});
+    await attempts?.stop().catch(() => {});
     await notify?.close().catch(() => {});
     if (client) await client.quit().catch(() => client?.disconnect());
     await embedded?.stop();
@@ -87,12 +90,15 @@ export function startServer(config: Config, roles: ReadonlySet<RoleName>, log: L
     // those run elsewhere (its reads from Redis and the stored copy are work too).
     const callNode = roles.has('ari') || roles.has('esl');
     const buildSnapshots = !callNode || roles.has('worker') || roles.has('api');
+    // Contact policy caps: attempts counted here, merged with the other nodes' in the background.
+    attempts = new RedisAttemptCounter({ client: c, log }).start();
     registry = new SyncRegistry({
       client: c,
       log,
       store: storeOptionsOf({ config }),
       buildSnapshots,
       snapshotThread: connection,
+      attempts,
     });
     await registry.start(undefined, 30_000);
     notify = new NotifyService({ config, client: c, log, worker: roles.has('worker') }).start();

@@ -9,6 +9,8 @@ export interface AttemptCounter {
   tallyOf(tenant: string, key: string): AttemptTally | undefined;
   /** One allowed attempt: adds one to each field of each key. */
   add(tenant: string, increments: ReadonlyMap<string, readonly string[]>): void;
+  /** A tenant with caps: start keeping its counts now, before its first call. */
+  follow?(tenant: string): void;
 }
 
 /** Counts in this process only: the offline checker and single-node tests. */

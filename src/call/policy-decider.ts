@@ -50,6 +50,7 @@ export interface PolicyDeciderOptions {
  */
 export function withPolicies(rules: TenantDecider, o: PolicyDeciderOptions): TenantDecider {
   if (o.policies.empty) return rules;
+  o.counter?.follow?.(o.tenant);
   const table = calleeZoneTable();
   const inputs: PolicyInputs = {
     zonesOf: (number) => table.zonesOf(number),

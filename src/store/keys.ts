@@ -90,6 +90,9 @@ export function tenantKeys(tenant: string) {
     taskPolicies: `${p}taskpol`,
     /** Hash bucket → attempts for one counting key (scope and number); expires with its longest window. */
     attempts: (countingKey: string) => `${p}att:${countingKey}`,
+    attemptsPrefix: `${p}att:`,
+    /** Stream of attempt batches (node, packed increments): how nodes learn of each other's attempts. */
+    attemptLog: `${p}attlog`,
   };
 }
 

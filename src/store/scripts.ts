@@ -13,6 +13,7 @@ const SCRIPT_NAMES = [
   'append-change-2',
   'flip-snapshot-2',
   'announce-tenant-3',
+  'count-attempts-1',
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 
