@@ -23,6 +23,7 @@ import { registerHealthRoutes } from './routes/health-routes.js';
 import { registerKeyRoutes } from './routes/key-routes.js';
 import { registerOuRoutes } from './routes/ou-routes.js';
 import { registerParamsRoutes } from './routes/params-routes.js';
+import { registerPolicySetRoutes } from './routes/policy-set-routes.js';
 import { registerRuleRoutes } from './routes/rule-routes.js';
 import { registerScreenRoutes } from './routes/screen-routes.js';
 import { registerTaskRoutes } from './routes/task-routes.js';
@@ -47,6 +48,7 @@ export const ROUTES: readonly RouteModule[] = [
   registerBlocklistRoutes,
   registerTaskRoutes,
   registerContactPolicyRoutes,
+  registerPolicySetRoutes,
   registerCheckRoutes,
   registerScreenRoutes,
   registerAuditRoutes,

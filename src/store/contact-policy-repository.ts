@@ -109,9 +109,13 @@ export class ContactPolicyRepository {
   }
 
   /** Writes a whole set (a catalog import): each policy, then each binding; what is not in it stays. */
-  async import(tenant: string, set: PolicySet): Promise<{ policies: number; tasks: number }> {
-    for (const p of set.policies) await this.put(tenant, p);
-    for (const [task, ids] of Object.entries(set.tasks)) await this.bind(tenant, task, ids);
-    return { policies: set.policies.length, tasks: Object.keys(set.tasks).length };
+  async import(
+    tenant: string,
+    set: PolicySet,
+  ): Promise<{ policies: number; tasks: number; version: string }> {
+    let version = '';
+    for (const p of set.policies) version = (await this.put(tenant, p)).version;
+    for (const [task, ids] of Object.entries(set.tasks)) version = await this.bind(tenant, task, ids);
+    return { policies: set.policies.length, tasks: Object.keys(set.tasks).length, version };
   }
 }
