@@ -52,8 +52,17 @@ export function withPolicies(rules: TenantDecider, o: PolicyDeciderOptions): Ten
   if (o.policies.empty) return rules;
   o.counter?.follow?.(o.tenant);
   const table = calleeZoneTable();
+  // Every policy of a call asks for the same number's zones: the last answer is kept.
+  let lastNumber = '';
+  let lastZones: readonly string[] | undefined;
   const inputs: PolicyInputs = {
-    zonesOf: (number) => table.zonesOf(number),
+    zonesOf: (number) => {
+      if (number !== lastNumber) {
+        lastNumber = number;
+        lastZones = table.zonesOf(number);
+      }
+      return lastZones;
+    },
     tallyOf: (key) => o.counter?.tallyOf(o.tenant, key),
   };
   const outcomes = new Map<string, Outcome>();

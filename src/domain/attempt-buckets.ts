@@ -29,11 +29,26 @@ export type AttemptTally = ReadonlyMap<string, number>;
 /** Attempts within the cap's period before `at` (the day: `localDate`). */
 export function attemptsIn(tally: AttemptTally, period: CapPeriod, at: number, localDate: string): number {
   if (period === 'day') return tally.get(`d${localDate}`) ?? 0;
+  let sum = 0;
+  for (const field of rollingFields(period, at)) sum += tally.get(field) ?? 0;
+  return sum;
+}
+
+const rollingCache = {
+  '24h': { last: Number.NaN, fields: [] as string[] },
+  '7d': { last: Number.NaN, fields: [] as string[] },
+};
+
+/** The bucket fields a rolling period sums at `at` (built once per bucket, not per number). */
+function rollingFields(period: '24h' | '7d', at: number): readonly string[] {
   const { size, count, tag } = ROLLING[period];
   const last = Math.floor(at / size);
-  let sum = 0;
-  for (let b = last - count + 1; b <= last; b++) sum += tally.get(`${tag}${b}`) ?? 0;
-  return sum;
+  const cached = rollingCache[period];
+  if (cached.last !== last) {
+    cached.fields = Array.from({ length: count }, (_, i) => `${tag}${last - count + 1 + i}`);
+    cached.last = last;
+  }
+  return cached.fields;
 }
 
 /**

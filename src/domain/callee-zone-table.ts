@@ -4,8 +4,12 @@
  * longest prefix of an E.164 digit string.
  */
 export class CalleeZoneTable {
-  /** Key: prefix length × 1e9 + the prefix's value (no string slicing per lookup). */
-  private readonly byPrefix = new Map<number, readonly string[]>();
+  /** Per prefix length, the prefix's value → zones (small integer keys, no string slicing per lookup). */
+  private readonly byLength: Array<Map<number, readonly string[]>> = Array.from(
+    { length: 10 },
+    () => new Map(),
+  );
+  readonly size: number;
   private readonly longest: number;
 
   /** `records`: prefix (digits, at most 9) → zones joined by `&`, as the mapping stores them. */
@@ -19,14 +23,11 @@ export class CalleeZoneTable {
         zones = Object.freeze(joined.split('&'));
         interned.set(joined, zones);
       }
-      this.byPrefix.set(prefix.length * 1e9 + Number(prefix), zones);
+      this.byLength[prefix.length]!.set(Number(prefix), zones);
       longest = Math.max(longest, prefix.length);
     }
     this.longest = longest;
-  }
-
-  get size(): number {
-    return this.byPrefix.size;
+    this.size = this.byLength.reduce((n, m) => n + m.size, 0);
   }
 
   /** The zones of the number's longest known prefix; undefined when none is known (or not digits). */
@@ -41,7 +42,7 @@ export class CalleeZoneTable {
       value = value * 10 + c;
     }
     for (; len > 0; len--) {
-      const zones = this.byPrefix.get(len * 1e9 + value);
+      const zones = this.byLength[len]!.get(value);
       if (zones !== undefined) return zones;
       value = Math.floor(value / 10);
     }

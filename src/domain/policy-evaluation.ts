@@ -21,14 +21,28 @@ export function countingKey(policy: ContactPolicy, task: string | undefined, num
   return policy.countBy === 'task' ? `t\u001f${task ?? ''}\u001f${number}` : `\u001f${number}`;
 }
 
+const fixed = new Map<string, readonly string[]>();
+/** One array per fixed zone, so that it can key the per-zone-set cache. */
+function fixedZones(zone: string): readonly string[] {
+  let zones = fixed.get(zone);
+  if (!zones) {
+    zones = Object.freeze([zone]);
+    fixed.set(zone, zones);
+  }
+  return zones;
+}
+
 /** The zones a policy reads the number's local time in; undefined when none is known. */
 export function policyZones(
   policy: ContactPolicy,
   number: string,
   inputs: PolicyInputs,
 ): readonly string[] | undefined {
-  if (policy.zone !== 'callee') return [policy.zone];
-  return inputs.zonesOf(number) ?? (policy.fallbackZone === undefined ? undefined : [policy.fallbackZone]);
+  if (policy.zone !== 'callee') return fixedZones(policy.zone);
+  return (
+    inputs.zonesOf(number) ??
+    (policy.fallbackZone === undefined ? undefined : fixedZones(policy.fallbackZone))
+  );
 }
 
 const DAY_LABEL = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
@@ -101,14 +115,8 @@ export function refusalOf(
   if (needsZone && zones === undefined) {
     return `no time zone is known for ${number} (the policy has no fallbackZone)`;
   }
-  const locals = zones?.map((zone) => ({ zone, local: localTime(zone, at) })) ?? [];
-  if (policy.window) {
-    for (const { zone, local } of locals) {
-      if (windowAllows(policy.window, local)) continue;
-      if (policy.window.holidays?.includes(local.date)) return `${local.date} is a holiday in ${zone}`;
-      return `${DAY_LABEL[local.weekday]} ${clockOf(local.minutes)} ${zone} is outside ${describeWindow(policy.window)}`;
-    }
-  }
+  const zoneView = zones === undefined ? undefined : zoneViewOf(policy, zones, at);
+  if (zoneView?.windowRefusal) return zoneView.windowRefusal;
   if (caps.length === 0) return null;
   const tally = inputs.tallyOf(countingKey(policy, task, number));
   if (tally === undefined)
@@ -116,11 +124,52 @@ export function refusalOf(
   for (const cap of caps) {
     let made = 0;
     if (cap.per === 'day')
-      for (const { local } of locals) made = Math.max(made, attemptsIn(tally, 'day', at, local.date));
+      for (const date of zoneView?.dates ?? []) made = Math.max(made, attemptsIn(tally, 'day', at, date));
     else made = attemptsIn(tally, cap.per, at, '');
     if (made >= cap.max) return capText(made, cap);
   }
   return null;
+}
+
+interface ZoneView {
+  readonly at: number;
+  /** Why the window refuses a call at `at` in these zones; null when it allows it. */
+  readonly windowRefusal: string | null;
+  /** The distinct local dates of the zones at `at` (for day caps). */
+  readonly dates: readonly string[];
+}
+
+/**
+ * The window's answer and the local dates for one set of zones at one instant. Zone sets are shared
+ * by every number of a prefix (the table interns them), and a screened list asks about one instant:
+ * this is worked out once per set, not once per number (the most restrictive reading of the 42 North
+ * American zones costs 42 local times).
+ */
+const zoneViews = new WeakMap<ContactPolicy, Map<readonly string[], ZoneView>>();
+
+function zoneViewOf(policy: ContactPolicy, zones: readonly string[], at: number): ZoneView {
+  let views = zoneViews.get(policy);
+  if (!views) {
+    views = new Map();
+    zoneViews.set(policy, views);
+  }
+  const known = views.get(zones);
+  if (known && known.at === at) return known;
+  let windowRefusal: string | null = null;
+  const dates = new Set<string>();
+  for (const zone of zones) {
+    const local = localTime(zone, at);
+    dates.add(local.date);
+    if (windowRefusal !== null || !policy.window || windowAllows(policy.window, local)) continue;
+    windowRefusal = policy.window.holidays?.includes(local.date)
+      ? `${local.date} is a holiday in ${zone}`
+      : `${DAY_LABEL[local.weekday]} ${clockOf(local.minutes)} ${zone} is outside ${describeWindow(policy.window)}`;
+  }
+  const view = { at, windowRefusal, dates: [...dates] };
+  // Fixed zones and fallbacks are arrays made per call: keep the map from growing with them.
+  if (views.size > 10_000) views.clear();
+  views.set(zones, view);
+  return view;
 }
 
 const capText = (made: number, cap: { max: number; per: keyof typeof PERIOD_TEXT }) =>
