@@ -19,13 +19,12 @@ class PolicyDecision implements Decision {
   constructor(
     readonly policy: PolicyVerdict,
     readonly outcome: Outcome,
-    /** The rules' own answer, for the explanation. */
-    private readonly allowed: Decision,
+    /** The rule that allowed the call, if one did (for the explanation). */
+    private readonly allowedBy: number | null,
   ) {}
 
   get why(): string {
-    const rules =
-      this.allowed.ruleId === null ? 'no rule blocks it' : `rule ${this.allowed.ruleId} allows it`;
+    const rules = this.allowedBy === null ? 'no rule blocks it' : `rule ${this.allowedBy} allows it`;
     return `contact policy "${this.policy.id}" refuses the call: ${this.policy.reason} (${rules})`;
   }
 
@@ -75,6 +74,12 @@ export function withPolicies(rules: TenantDecider, o: PolicyDeciderOptions): Ten
     }
     return outcome;
   };
+  const shared = new WeakMap<ContactPolicy, Map<string, PolicyDecision>>();
+  const verdictOf = (policy: ContactPolicy, reason: string): PolicyVerdict => ({
+    id: policy.id,
+    name: policy.name,
+    reason,
+  });
   const boundTo = (ctx: CallContext) =>
     ctx.direction === 'outbound' && ctx.called !== '' ? o.policies.of(ctx.task) : undefined;
   return {
@@ -88,7 +93,23 @@ export function withPolicies(rules: TenantDecider, o: PolicyDeciderOptions): Ten
       const refusal = firstRefusal(bound, ctx.called, ctx.task, ctx.at, inputs);
       if (refusal === null) return decision;
       const { policy, reason } = refusal;
-      return new PolicyDecision({ id: policy.id, name: policy.name, reason }, outcomeFor(policy), decision);
+      const allowedBy = decision.ruleId;
+      // A scrub refuses thousands of numbers for the same reason (reasons are shared strings): one
+      // decision object per policy and reason when no rule was involved, not one per number.
+      if (allowedBy !== null)
+        return new PolicyDecision(verdictOf(policy, reason), outcomeFor(policy), allowedBy);
+      let byReason = shared.get(policy);
+      if (!byReason) {
+        byReason = new Map();
+        shared.set(policy, byReason);
+      }
+      let refused = byReason.get(reason);
+      if (!refused) {
+        if (byReason.size > 1000) byReason.clear();
+        refused = new PolicyDecision(verdictOf(policy, reason), outcomeFor(policy), null);
+        byReason.set(reason, refused);
+      }
+      return refused;
     },
     recordAttempt(ctx) {
       const bound = boundTo(ctx);

@@ -172,8 +172,18 @@ function zoneViewOf(policy: ContactPolicy, zones: readonly string[], at: number)
   return view;
 }
 
-const capText = (made: number, cap: { max: number; per: keyof typeof PERIOD_TEXT }) =>
-  `${ordinal(made + 1)} attempt ${PERIOD_TEXT[cap.per]}, cap ${cap.max}`;
+const capTexts = new Map<string, string>();
+/** "4th attempt today, cap 3"; the same few texts again and again, so each is made once. */
+function capText(made: number, cap: { max: number; per: keyof typeof PERIOD_TEXT }): string {
+  const key = `${made}/${cap.per}/${cap.max}`;
+  let text = capTexts.get(key);
+  if (text === undefined) {
+    text = `${ordinal(made + 1)} attempt ${PERIOD_TEXT[cap.per]}, cap ${cap.max}`;
+    if (capTexts.size > 10_000) capTexts.clear();
+    capTexts.set(key, text);
+  }
+  return text;
+}
 
 /** The first of the task's policies that refuses the call, or null. */
 export function firstRefusal(
