@@ -3,7 +3,19 @@
  * Each benchmark module exports `run(args)`.
  */
 const [name, ...args] = process.argv.slice(2);
-const known = ['engine', 'store', 'api', 'ari', 'esl', 'bulk', 'notify', 'numbers', 'isolation', 'csv'];
+const known = [
+  'engine',
+  'store',
+  'api',
+  'ari',
+  'esl',
+  'bulk',
+  'notify',
+  'numbers',
+  'isolation',
+  'csv',
+  'policies',
+];
 if (!name || !known.includes(name)) {
   console.error(`usage: npm run bench -- <${known.join('|')}> [args]`);
   process.exit(2);

@@ -8,6 +8,7 @@ import { ApiKeyRepository } from '../store/api-key-repository.js';
 import { AuditRepository, auditLimitsOf } from '../store/audit-repository.js';
 import { type AuditSink, AuditWriter } from '../store/audit-writer.js';
 import { CatalogRepository } from '../store/catalog-repository.js';
+import { ContactPolicyRepository } from '../store/contact-policy-repository.js';
 import type { RedisClient } from '../store/redis-client.js';
 import { RuleRepository } from '../store/rule-repository.js';
 import type { StoreOptions } from '../store/store-options.js';
@@ -21,6 +22,7 @@ export interface ApiDeps {
   readonly registry: SyncRegistry;
   readonly tenants: TenantRepository;
   readonly catalog: CatalogRepository;
+  readonly policies: ContactPolicyRepository;
   readonly rules: RuleRepository;
   readonly keys: ApiKeyRepository;
   /** Admin changes: recorded off the request path (audit), read back by GET /v1/audit (auditTrail). */
@@ -57,6 +59,7 @@ export function apiDepsOver(
     registry,
     tenants,
     catalog: new CatalogRepository(client, store),
+    policies: new ContactPolicyRepository(client, store),
     rules: new RuleRepository(client, store),
     keys: new ApiKeyRepository(client),
     audit,

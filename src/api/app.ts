@@ -17,11 +17,13 @@ import { errorHandler, notFoundHandler } from './http-errors.js';
 import { registerAuditRoutes } from './routes/audit-routes.js';
 import { registerBlocklistRoutes } from './routes/blocklist-routes.js';
 import { registerCheckRoutes } from './routes/check-routes.js';
+import { registerContactPolicyRoutes } from './routes/contact-policy-routes.js';
 import { registerGroupRoutes } from './routes/group-routes.js';
 import { registerHealthRoutes } from './routes/health-routes.js';
 import { registerKeyRoutes } from './routes/key-routes.js';
 import { registerOuRoutes } from './routes/ou-routes.js';
 import { registerParamsRoutes } from './routes/params-routes.js';
+import { registerPolicySetRoutes } from './routes/policy-set-routes.js';
 import { registerRuleRoutes } from './routes/rule-routes.js';
 import { registerScreenRoutes } from './routes/screen-routes.js';
 import { registerTaskRoutes } from './routes/task-routes.js';
@@ -45,6 +47,8 @@ export const ROUTES: readonly RouteModule[] = [
   registerRuleRoutes,
   registerBlocklistRoutes,
   registerTaskRoutes,
+  registerContactPolicyRoutes,
+  registerPolicySetRoutes,
   registerCheckRoutes,
   registerScreenRoutes,
   registerAuditRoutes,

@@ -1,6 +1,7 @@
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { NotifyService } from '../notify/notify-service.js';
+import { RedisAttemptCounter } from '../store/attempt-counters.js';
 import { ensureRedis, logRedisInUse } from '../store/embedded-redis.js';
 import { createRedisClient, type RedisClient } from '../store/redis-client.js';
 import { checkServer } from '../store/server-check.js';
@@ -29,6 +30,7 @@ export function startServer(config: Config, roles: ReadonlySet<RoleName>, log: L
   let client: RedisClient | undefined;
   let notify: NotifyService | undefined;
   let registry: SyncRegistry | undefined;
+  let attempts: RedisAttemptCounter | undefined;
   let stopping: Promise<void> | undefined;
 
   const stopRoles = async () => {
@@ -50,6 +52,7 @@ export function startServer(config: Config, roles: ReadonlySet<RoleName>, log: L
   };
   const closeShared = async () => {
     await registry?.stop().catch(() => {});
+    await attempts?.stop().catch(() => {});
     await notify?.close().catch(() => {});
     if (client) await client.quit().catch(() => client?.disconnect());
     await embedded?.stop();
@@ -77,12 +80,15 @@ export function startServer(config: Config, roles: ReadonlySet<RoleName>, log: L
     // those run elsewhere (its reads from Redis and the stored copy are work too).
     const callNode = roles.has('ari') || roles.has('esl');
     const buildSnapshots = !callNode || roles.has('worker') || roles.has('api');
+    // Contact policy caps: attempts counted here, merged with the other nodes' in the background.
+    attempts = new RedisAttemptCounter({ client: c, log }).start();
     registry = new SyncRegistry({
       client: c,
       log,
       store: storeOptionsOf({ config }),
       buildSnapshots,
       snapshotThread: connection,
+      attempts,
     });
     await registry.start(undefined, 30_000);
     const synced = registry;

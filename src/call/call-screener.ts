@@ -10,6 +10,8 @@ export interface TenantDecider {
   readonly policy: NormalizationPolicy;
   readonly handling: CallHandlingSettings;
   decide(ctx: CallContext): Decision;
+  /** Counts an attempt the screener let through (outbound calls of tasks with attempt caps). */
+  recordAttempt?(ctx: CallContext): void;
 }
 
 /** Where the screener finds a tenant's decider: the in-memory index kept in sync with Redis. */
@@ -59,6 +61,7 @@ export class CallScreener {
     // The incoming call carries every field a raw call has; no copy on the call path.
     const ctx = toCallContext(call, decider.policy, this.now());
     const decision = decider.decide(ctx);
+    if (decision.action === 'allow' && decider.recordAttempt) decider.recordAttempt(ctx);
     const plan = planForDecision(call, ctx, decision, decider.handling);
     if (plan.event) this.events.emit(plan.event);
     return this.observed(call, { plan, decision, ctx });

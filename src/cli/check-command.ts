@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { Command } from 'commander';
 import { z } from 'zod';
+import type { TenantDecider } from '../call/call-screener.js';
 import { rawCallSchema, toCallContext } from '../domain/call-context.js';
 import type { Decision } from '../domain/decision.js';
 import type { NormalizationPolicy } from '../domain/number.js';
@@ -11,6 +12,7 @@ import { dumpIndex } from '../engine/index-dump.js';
 import { csvRecords } from '../jobs/csv-records.js';
 import { csvStream } from '../jobs/csv-writer.js';
 import { apiTarget, callApi } from './api-client.js';
+import { offlineDecider } from './offline-policies.js';
 import { loadOfflineEngine } from './offline-rules.js';
 import { EXIT, err, out, UsageError } from './output.js';
 
@@ -20,6 +22,7 @@ const optionsSchema = z
     url: z.string().min(1).optional(),
     key: z.string().min(1).optional(),
     bindings: z.string().min(1).optional(),
+    policies: z.string().min(1).optional(),
     called: z.string().optional(),
     calling: z.string().optional(),
     direction: callDirectionSchema.default('inbound'),
@@ -56,6 +59,7 @@ function callOf(o: z.infer<typeof optionsSchema>, at: number | undefined) {
 
 function outcomeText(decision: Decision): string {
   if (decision.action !== 'block') return '';
+  if (decision.policy) return `policy ${decision.policy.id}: ${decision.policy.reason}`;
   if (decision.outcome.operation !== 'none') return decision.outcome.operation;
   return decision.rule?.typeId ?? '';
 }
@@ -67,6 +71,7 @@ function printDecision(decision: Decision, json: boolean, call: unknown): void {
   }
   out(`${decision.action}${decision.rule ? ` (rule ${decision.rule.id})` : ''}`);
   out(`why: ${decision.why}`);
+  if (decision.policy) out(`policy: ${decision.policy.id} (${decision.policy.reason})`);
   const outcome = decision.outcome;
   if (outcome.operation !== 'none') {
     const parts = Object.entries(outcome)
@@ -77,7 +82,7 @@ function printDecision(decision: Decision, json: boolean, call: unknown): void {
 }
 
 async function runBatch(
-  engine: DecisionEngine,
+  engine: Pick<DecisionEngine, 'decide'>,
   source: Readable,
   policy: NormalizationPolicy,
   at: number,
@@ -146,7 +151,11 @@ export function registerCheckCommand(program: Command): void {
     .option('--provider <provider>')
     .option('--customer-group <group>')
     .option('--user <user>')
-    .option('--at <iso-time>', 'decide as at this time (expiry)')
+    .option(
+      '--policies <file>',
+      'offline: contact policies JSON {"policies": [...], "tasks": {"task": ["policy"]}}',
+    )
+    .option('--at <iso-time>', 'decide as at this time (expiry, contact policy windows)')
     .option('--batch <file>', 'QUERIES.csv with columns called,calling,direction,task, or - for stdin')
     .option('--country <cc>', 'compare numbers as E.164 with this default country (default: as dialled)')
     .option('--default-action <action>', 'answer when no rule matches: allow or block', 'allow')
@@ -180,14 +189,17 @@ export function registerCheckCommand(program: Command): void {
         now: Date.now(),
       });
       let bad = loaded.badRows;
+      const decider: Pick<TenantDecider, 'decide'> = o.policies
+        ? await offlineDecider(loaded.engine, policy, o.policies)
+        : loaded.engine;
       if (o.dump) {
         out(dumpIndex(loaded.engine.base));
       } else if (o.batch) {
         const source = o.batch === '-' ? process.stdin : createReadStream(o.batch);
-        bad += await runBatch(loaded.engine, source, policy, at, o.direction);
+        bad += await runBatch(decider, source, policy, at, o.direction);
       } else {
         const call = callOf(o, at);
-        printDecision(loaded.engine.decide(toCallContext(call, policy, at)), o.json, call);
+        printDecision(decider.decide(toCallContext(call, policy, at)), o.json, call);
       }
       if (bad > 0) {
         err(`${bad} bad row(s) reported above; good rows were used`);

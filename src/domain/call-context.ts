@@ -24,6 +24,14 @@ export interface CallContext {
   readonly at: number;
 }
 
+/** A moment to decide at: epoch milliseconds, or an ISO time with its offset (a planned call). */
+export const instantSchema = z.union([
+  z.number().int().min(0),
+  z.iso
+    .datetime({ offset: true, error: 'epoch milliseconds or an ISO time such as 2026-11-22T10:00:00-06:00' })
+    .transform((iso) => Date.parse(iso)),
+]);
+
 /** A call as it arrives from outside (API, CLI, PBX): raw numbers. The PBXes' IncomingCall is one too. */
 export const rawCallSchema = z
   .object({
@@ -36,7 +44,7 @@ export const rawCallSchema = z
     customerGroup: nameSchema.optional(),
     user: nameSchema.optional(),
     callingCountry: countrySchema.optional(),
-    at: z.number().int().min(0).optional(),
+    at: instantSchema.optional(),
   })
   .strict();
 /** A raw call once checked (the schema's defaults filled in): what toCallContext() takes. */

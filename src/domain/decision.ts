@@ -15,4 +15,13 @@ export interface Decision {
   readonly outcome: Outcome;
   /** One sentence: which rule won and why it beat the runner-up. */
   readonly why: string;
+  /** Set when a contact policy of the call's task refused a call the rules allowed. */
+  readonly policy?: PolicyVerdict;
+}
+
+/** Which contact policy refused the call, and why ("4th attempt today, cap 3"). */
+export interface PolicyVerdict {
+  readonly id: string;
+  readonly name: string;
+  readonly reason: string;
 }

@@ -1,7 +1,7 @@
 import type { AuditRecord } from '../store/decision-log.js';
 
 const DIRECTIONS = ['inbound', 'outbound'] as const;
-const BASES = ['rule', 'default', 'failure-policy'] as const;
+const BASES = ['rule', 'default', 'failure-policy', 'policy'] as const;
 const OPERATIONS = ['none', 'auto_wrap_up', 'pop_up'] as const;
 
 /**
@@ -16,6 +16,8 @@ export class AuditRing {
   private readonly calling: string[];
   private readonly task: string[];
   private readonly agent: string[];
+  /** "policy id\x1freason" of a contact policy refusal, else ''. */
+  private readonly policy: string[];
   private readonly at: Float64Array;
   private readonly rule: Float64Array;
   /** bit 0 direction (outbound), bit 1 action (block), bits 2-3 basis, bits 4-5 operation. */
@@ -34,6 +36,7 @@ export class AuditRing {
     this.calling = new Array<string>(capacity).fill('');
     this.task = new Array<string>(capacity).fill('');
     this.agent = new Array<string>(capacity).fill('');
+    this.policy = new Array<string>(capacity).fill('');
     this.at = new Float64Array(capacity);
     this.rule = new Float64Array(capacity);
     this.codes = new Uint8Array(capacity);
@@ -50,9 +53,10 @@ export class AuditRing {
     task: string,
     block: boolean,
     rule: number,
-    basis: 0 | 1 | 2,
+    basis: 0 | 1 | 2 | 3,
     operation: 0 | 1 | 2,
     agent: string,
+    policy = '',
   ): void {
     let slot: number;
     if (this.size === this.capacity) {
@@ -70,6 +74,7 @@ export class AuditRing {
     this.calling[slot] = calling;
     this.task[slot] = task;
     this.agent[slot] = agent;
+    this.policy[slot] = policy;
     this.at[slot] = at;
     this.rule[slot] = rule;
     this.codes[slot] = (direction === 'outbound' ? 1 : 0) | (block ? 2 : 0) | (basis << 2) | (operation << 4);
@@ -77,7 +82,10 @@ export class AuditRing {
 
   private read(slot: number): AuditRecord {
     const c = this.codes[slot]!;
+    const policy = this.policy[slot]!;
+    const cut = policy.indexOf('\x1f');
     return {
+      ...(policy === '' ? {} : { policy: { id: policy.slice(0, cut), reason: policy.slice(cut + 1) } }),
       tenant: this.tenant[slot]!,
       at: this.at[slot]!,
       callId: this.callId[slot]!,
@@ -108,6 +116,8 @@ export class AuditRing {
         this.task[slot] =
         this.agent[slot] =
           '';
+      this.tenant[slot] = this.callId[slot] = this.called[slot] = this.calling[slot] = this.task[slot] = '';
+      this.policy[slot] = '';
     }
     this.head = 0;
     this.size = 0;
@@ -135,9 +145,10 @@ export class AuditRing {
       r.task,
       r.action === 'block',
       r.rule,
-      BASES.indexOf(r.basis) as 0 | 1 | 2,
+      BASES.indexOf(r.basis) as 0 | 1 | 2 | 3,
       Math.max(0, OPERATIONS.indexOf(r.operation as (typeof OPERATIONS)[number])) as 0 | 1 | 2,
       r.agent,
+      r.policy ? `${r.policy.id}\x1f${r.policy.reason}` : '',
     );
   }
 }

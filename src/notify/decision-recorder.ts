@@ -112,9 +112,10 @@ export class DecisionRecorder implements DecisionObserver {
       call.task ?? '',
       plan.result === 'block',
       ruleId,
-      decision === null ? 2 : ruleId === 0 ? 1 : 0,
+      decision === null ? 2 : decision.policy ? 3 : ruleId === 0 ? 1 : 0,
       decision === null ? 0 : OPERATION_CODE[decision.outcome.operation],
       call.agent ?? '',
+      decision?.policy ? `${decision.policy.id}\x1f${decision.policy.reason}` : '',
     );
     // Write soon after a batch fills: records that die young cost the GC little, records kept
     // for a whole flush period get promoted to the old generation and cost far more. Not while

@@ -18,6 +18,7 @@ export const AUDIT_KINDS = [
   'schedule',
   'import',
   'export',
+  'policy',
 ] as const;
 export const auditKindSchema = z.enum(AUDIT_KINDS);
 export type AuditKind = z.infer<typeof auditKindSchema>;

@@ -1,4 +1,5 @@
 import { type BlocklistType, blocklistTypeSchema } from '../domain/blocklist-type.js';
+import { type ContactPolicy, contactPolicySchema } from '../domain/contact-policy.js';
 import type { Rule } from '../domain/rule.js';
 import { tenantKeys } from './keys.js';
 import type { RedisClient } from './redis-client.js';
@@ -14,6 +15,10 @@ export type Change =
   | { readonly kind: 'delete'; readonly ids: readonly number[] }
   | { readonly kind: 'bind'; readonly task: string; readonly groups: readonly string[] }
   | { readonly kind: 'type'; readonly id: string; readonly type: BlocklistType | null }
+  /** A contact policy written (null: deleted). */
+  | { readonly kind: 'policy'; readonly id: string; readonly policy: ContactPolicy | null }
+  /** An outbound task bound to exactly these contact policies. */
+  | { readonly kind: 'taskPolicies'; readonly task: string; readonly policies: readonly string[] }
   /** `json` as stored: a node reads it against the params it has, so a field it cannot read keeps its value. */
   | { readonly kind: 'params'; readonly params: TenantParams; readonly json: string }
   | { readonly kind: 'reload'; readonly scope: string }
@@ -59,6 +64,19 @@ function decodeChange(f: Map<string, string>): Change {
       const json = f.get('type') ?? '';
       const parsed = json === '' ? null : blocklistTypeSchema.safeParse(JSON.parse(json));
       return { kind: 'type', id: f.get('id') ?? '', type: parsed?.success ? parsed.data : null };
+    }
+    case 'cp': {
+      const json = f.get('policy') ?? '';
+      // A policy this version cannot read is a bad entry (the node reloads), never a silent skip.
+      return {
+        kind: 'policy',
+        id: f.get('id') ?? '',
+        policy: json === '' ? null : contactPolicySchema.parse(JSON.parse(json)),
+      };
+    }
+    case 'tp': {
+      const ids = f.get('policies') ?? '';
+      return { kind: 'taskPolicies', task: f.get('task') ?? '', policies: ids === '' ? [] : ids.split(SEP) };
     }
     case 'pa': {
       const json = f.get('params') ?? '';

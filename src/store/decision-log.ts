@@ -14,12 +14,14 @@ export interface AuditRecord {
   readonly action: 'allow' | 'block';
   /** Winning rule id; 0 when none (tenant default or failure policy). */
   readonly rule: number;
-  /** 'rule' | 'default' | 'failure-policy' */
-  readonly basis: 'rule' | 'default' | 'failure-policy';
+  /** 'rule' | 'default' | 'failure-policy' | 'policy' (a contact policy refused a call the rules allow) */
+  readonly basis: 'rule' | 'default' | 'failure-policy' | 'policy';
   readonly operation: string;
   readonly node: string;
   /** The call's agent (CALLGUARD_AGENT); '' when none. */
   readonly agent: string;
+  /** The contact policy that refused the call, and why. */
+  readonly policy?: { readonly id: string; readonly reason: string };
 }
 
 /** A decision read back from the audit stream. */
@@ -34,11 +36,13 @@ export interface LoggedDecision {
   readonly task: string | null;
   readonly action: 'allow' | 'block';
   readonly ruleId: number | null;
-  readonly basis: 'rule' | 'default' | 'failure-policy';
+  readonly basis: 'rule' | 'default' | 'failure-policy' | 'policy';
   readonly operation: string;
   readonly node: string;
   /** The agent of the call (CALLGUARD_AGENT); null when the channel named none. */
   readonly agent: string | null;
+  /** Basis `policy`: the contact policy that refused the call, and why. */
+  readonly policy?: { readonly id: string; readonly reason: string };
 }
 
 export interface DecisionQuery {
@@ -98,6 +102,8 @@ export function packAuditRecord(r: AuditRecord): string {
     r.node,
     // Last: records written before agents were kept decode with no agent.
     clean(r.agent),
+    // Trailing, and only for policy refusals: records written before them read the same.
+    ...(r.policy ? [clean(r.policy.id), clean(r.policy.reason)] : []),
   ].join(SEP);
 }
 
@@ -137,6 +143,8 @@ export function decodeLoggedDecision([id, fields]: [string, string[]]): LoggedDe
     op,
     node,
     agent = '',
+    policyId,
+    reason,
   ] = packed.split(SEP);
   const ruleId = Number(rule);
   return {
@@ -153,6 +161,7 @@ export function decodeLoggedDecision([id, fields]: [string, string[]]): LoggedDe
     operation: op ?? 'none',
     node: node ?? '',
     agent: agent || null,
+    ...(policyId ? { policy: { id: policyId, reason: reason ?? '' } } : {}),
   };
 }
 

@@ -84,6 +84,15 @@ export function tenantKeys(tenant: string) {
     apiKeysUsed: `${p}apikeys:used`,
     /** Stream of admin changes (who, when, what, before/after), capped by age and count. */
     audit: `${p}audit`,
+    /** Hash id → contact policy JSON. */
+    policies: `${p}policies`,
+    /** Hash task → the ids of its contact policies joined by \x1f. */
+    taskPolicies: `${p}taskpol`,
+    /** Hash bucket → attempts for one counting key (scope and number); expires with its longest window. */
+    attempts: (countingKey: string) => `${p}att:${countingKey}`,
+    attemptsPrefix: `${p}att:`,
+    /** Stream of attempt batches (node, packed increments): how nodes learn of each other's attempts. */
+    attemptLog: `${p}attlog`,
   };
 }
 

@@ -16,6 +16,7 @@ const SCRIPT_NAMES = [
   'lane-enter-3',
   'lane-leave-3',
   'append-decisions-1',
+  'count-attempts-1',
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 

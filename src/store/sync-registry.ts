@@ -1,3 +1,4 @@
+import type { AttemptCounter } from '../call/attempt-counter.js';
 import { type CallHandlingSettings, DEFAULT_CALL_HANDLING } from '../call/call-plan.js';
 import type { DeciderSource, TenantDecider } from '../call/call-screener.js';
 import type { Logger } from '../log.js';
@@ -25,6 +26,8 @@ export interface SyncRegistryOptions {
   readonly snapshotThread?: CompilerConnection;
   readonly blockMs?: number;
   readonly now?: () => number;
+  /** Where outbound attempts are counted for contact policy caps. */
+  readonly attempts?: AttemptCounter;
 }
 
 /** How long a tenant id that a call named but nobody created stays unasked (then a call asks again). */
@@ -101,6 +104,7 @@ export class SyncRegistry implements DeciderSource {
         snapshotThread: this.o.snapshotThread,
         blockMs: this.o.blockMs,
         now: this.o.now,
+        attempts: this.o.attempts,
       });
       this.syncs.set(tenant, sync);
       this.unknown.delete(tenant);

@@ -1,5 +1,8 @@
 import { backoffMs } from '../backoff.js';
+import type { AttemptCounter } from '../call/attempt-counter.js';
 import type { TenantDecider } from '../call/call-screener.js';
+import { withPolicies } from '../call/policy-decider.js';
+import { TaskPolicies } from '../call/task-policies.js';
 import type { BlocklistType } from '../domain/blocklist-type.js';
 import type { Rule } from '../domain/rule.js';
 import { DecisionEngine } from '../engine/decision-engine.js';
@@ -13,6 +16,7 @@ import {
   ZERO_VERSION,
 } from './change-stream.js';
 import { ChangeTailer, type RawEntry, type TailedStream } from './change-tailer.js';
+import { ContactPolicyRepository } from './contact-policy-repository.js';
 import { tenantKeys } from './keys.js';
 import { duplicateClient, type RedisClient } from './redis-client.js';
 import { SnapshotBuilder } from './snapshot-builder.js';
@@ -46,6 +50,8 @@ export interface TenantSyncOptions {
   /** Longest wait of one XREAD; also how often a quiet node confirms it is current. */
   readonly blockMs?: number;
   readonly now?: () => number;
+  /** Where outbound attempts are counted for contact policy caps (none: caps see no attempts). */
+  readonly attempts?: AttemptCounter;
 }
 
 export interface TenantSyncStatus {
@@ -93,6 +99,8 @@ export class TenantSync implements TailedStream {
   private building = false;
   private lastRebuild = 0;
   private types = new Map<string, BlocklistType>();
+  /** Contact policies and their task bindings: outside the engine, applied on top of its decisions. */
+  private policies = TaskPolicies.EMPTY;
   private readonly waiters = new Set<() => void>();
   private readonly snapshots: SnapshotStore;
   private readonly changes: ChangeStream;
@@ -290,16 +298,22 @@ export class TenantSync implements TailedStream {
     }
   }
 
-  private static decider(engine: DecisionEngine, params: TenantParams): TenantDecider {
-    return {
+  private deciderOf(engine: DecisionEngine, params: TenantParams): TenantDecider {
+    const rules: TenantDecider = {
       policy: policyOf(params),
       handling: handlingOf(params),
       decide: (ctx) => engine.decide(ctx),
     };
+    return withPolicies(rules, {
+      tenant: this.o.tenant,
+      policies: this.policies,
+      counter: this.o.attempts,
+      typeOf: (id) => this.types.get(id),
+    });
   }
 
   private toLive(state: TenantState, sinceBase: number): Live {
-    return { ...state, sinceBase, decider: TenantSync.decider(state.engine, state.params) };
+    return { ...state, sinceBase, decider: this.deciderOf(state.engine, state.params) };
   }
 
   private snapshotBuilder(): SnapshotBuilder {
@@ -353,6 +367,8 @@ export class TenantSync implements TailedStream {
       await sleep(250);
     }
     state ??= await loadTenantState(this.o.client, this.o.tenant);
+    // Read after the rules: at least as new as them; changes after the snapshot re-apply on top.
+    this.policies = await new ContactPolicyRepository(this.o.client).load(this.o.tenant);
     this.reloadFrom = undefined;
     this.connected = true;
     this.lastContact = this.now();
@@ -417,6 +433,10 @@ export class TenantSync implements TailedStream {
         if (c.type) this.types.set(c.id, c.type);
         else this.types.delete(c.id);
         typesChanged = true;
+      } else if (c.kind === 'policy') {
+        this.policies = this.policies.withPolicy(c.id, c.policy);
+      } else if (c.kind === 'taskPolicies') {
+        this.policies = this.policies.withBinding(c.task, c.policies);
       } else if (c.kind === 'params') {
         // A field this version cannot read keeps the value the node had, not the default.
         params = readParams(c.json, params);
@@ -433,7 +453,7 @@ export class TenantSync implements TailedStream {
     }
     if (typesChanged) engine = engine.withTypes(this.types.values());
     const sinceBase = snapshotAnnounced ? 0 : live.sinceBase + applied;
-    this.swap({ engine, params, version, sinceBase, decider: TenantSync.decider(engine, params) });
+    this.swap({ engine, params, version, sinceBase, decider: this.deciderOf(engine, params) });
     if (snapshotAnnounced && engine.overlaySize > 0) void this.compact();
     else if (sinceBase >= this.store.snapshotEvery && this.o.buildSnapshots !== false) void this.rebuild();
   }
@@ -475,7 +495,7 @@ export class TenantSync implements TailedStream {
         ...live,
         engine,
         sinceBase: upserts.size + deletes.size,
-        decider: TenantSync.decider(engine, live.params),
+        decider: this.deciderOf(engine, live.params),
       });
     } catch (error) {
       this.o.log.warn(

@@ -20,6 +20,7 @@ interface Fixture {
   east: string;
   west: string;
   group: Record<Which, string>;
+  policy: Record<Which, string>;
   type: Record<Which, string>;
   rule: Record<Which, number>;
   number: Record<Which, string>;
@@ -192,6 +193,75 @@ describe.skipIf(skipWithoutRedis)(
           return { method: 'DELETE', url: `/v1/groups/${id}` };
         },
         check: ownOr404(),
+      },
+      'GET /v1/contact-policies': {
+        req: () => ({ method: 'GET', url: '/v1/contact-policies' }),
+        check: listed(
+          (f, w) => f.policy[w],
+          (b) => b.items.map((o: { id: string }) => o.id),
+        ),
+      },
+      'GET /v1/contact-policies/:id': {
+        req: (f, w) => ({ method: 'GET', url: `/v1/contact-policies/${f.policy[w]}` }),
+        check: ownOr404(200),
+      },
+      'PUT /v1/contact-policies/:id': {
+        req: (f, w) => ({
+          method: 'PUT',
+          url: `/v1/contact-policies/${f.policy[w]}`,
+          body: { name: 'renamed', caps: [{ max: 2, per: 'day' }], ou: OU[w] },
+        }),
+        check: (res, w) => status(res, w === 'own' ? 200 : [403, 404], w),
+      },
+      'DELETE /v1/contact-policies/:id': {
+        req: async (f, w) => {
+          const id = next();
+          await ok(
+            as(f.admin, 'PUT', `/v1/contact-policies/${id}`, {
+              name: 'P',
+              caps: [{ max: 1, per: 'day' }],
+              ...(OU[w] ? { ou: OU[w] } : {}),
+            }),
+          );
+          return { method: 'DELETE', url: `/v1/contact-policies/${id}` };
+        },
+        check: ownOr404(),
+      },
+      'PUT /v1/tasks/:taskId/policies': {
+        req: (f, w) => ({ method: 'PUT', url: '/v1/tasks/c9/policies', body: { policies: [f.policy[w]] } }),
+        check: (res, w) => status(res, w === 'own' ? 200 : 400, w),
+      },
+      'GET /v1/tasks/:taskId/policies': {
+        req: () => ({ method: 'GET', url: '/v1/tasks/c1/policies' }),
+        check: listed(
+          (f, w) => f.policy[w],
+          (b) => b.policies,
+        ),
+      },
+      'GET /v1/contact-policy-set': {
+        req: () => ({ method: 'GET', url: '/v1/contact-policy-set' }),
+        check: listed(
+          (f, w) => f.policy[w],
+          (b) => b.policies.map((o: { id: string }) => o.id),
+        ),
+      },
+      'POST /v1/contact-policy-set': {
+        req: (f, w) => ({
+          method: 'POST',
+          url: '/v1/contact-policy-set',
+          body: {
+            policies: [
+              {
+                id: f.policy[w],
+                name: 'imported',
+                caps: [{ max: 2, per: 'day' }],
+                ...(OU[w] ? { ou: OU[w] } : {}),
+              },
+            ],
+            tasks: {},
+          },
+        }),
+        check: (res, w) => status(res, w === 'own' ? 200 : 403, w),
       },
       'GET /v1/types': {
         req: () => ({ method: 'GET', url: '/v1/types' }),
@@ -479,6 +549,7 @@ describe.skipIf(skipWithoutRedis)(
       });
       f.server = server.json().id;
       f.group = { own: 'g-east', other: 'g-west', none: 'g-none' };
+      f.policy = { own: 'p-east', other: 'p-west', none: 'p-none' };
       f.type = { own: 't-east', other: 't-west', none: 't-none' };
       f.number = { own: '14045550001', other: '14045550002', none: '14045550003' };
       f.rule = {} as never;
@@ -489,6 +560,13 @@ describe.skipIf(skipWithoutRedis)(
       for (const w of WHICH) {
         const ou = OU[w] ? { ou: OU[w] } : {};
         await ok(h.call('PUT', `/v1/groups/${f.group[w]}`, admin, { name: w, ...ou }));
+        await ok(
+          h.call('PUT', `/v1/contact-policies/${f.policy[w]}`, admin, {
+            name: w,
+            caps: [{ max: 3, per: 'day' }],
+            ...ou,
+          }),
+        );
         await ok(
           h.call('PUT', `/v1/types/${f.type[w]}`, admin, {
             name: w,
@@ -515,6 +593,7 @@ describe.skipIf(skipWithoutRedis)(
         f.letter[w] = await newLetter(w);
       }
       await ok(h.call('PUT', '/v1/tasks/c1/groups', admin, { groups: Object.values(f.group) }));
+      await ok(h.call('PUT', '/v1/tasks/c1/policies', admin, { policies: Object.values(f.policy) }));
       for (const w of WHICH) {
         await h.jobs.service.waitFor(t.id, f.exportJob[w], undefined, 60_000);
         await h.jobs.service.waitFor(t.id, f.importJob[w], undefined, 60_000);

@@ -15,8 +15,9 @@ import { ruleView } from './rule-routes.js';
 const callBody = rawCallSchema.meta({
   id: 'Call',
   description:
-    'A call as the PBX sees it: raw numbers, direction, task and scope; `at` (epoch ms) to decide as at another time.',
+    'A call as the PBX sees it: raw numbers, direction, task and scope; `at` (epoch ms or ISO time) to decide as at another time (expiry, contact policies).',
 });
+const policyVerdictSchema = z.object({ id: z.string(), name: z.string(), reason: z.string() });
 const matched = z.looseObject({ id: z.number().int() });
 const decisionSchema = z
   .object({
@@ -33,6 +34,9 @@ const decisionSchema = z
       jumpAddress: z.string().optional(),
     }),
     why: z.string(),
+    policy: policyVerdictSchema
+      .optional()
+      .describe('The contact policy of the task that refused a call the rules allow, and why.'),
   })
   .meta({ id: 'Decision' });
 
@@ -134,5 +138,6 @@ function view(decision: Decision, stored: Rule | MatchedRule | null) {
     runnerUp: decision.runnerUp,
     outcome: decision.outcome,
     why: decision.why,
+    ...(decision.policy ? { policy: decision.policy } : {}),
   };
 }

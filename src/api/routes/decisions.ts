@@ -25,10 +25,13 @@ export const decisionSchema = z
     task: z.string().nullable(),
     action: z.enum(['allow', 'block']),
     ruleId: z.number().int().nullable(),
-    basis: z.enum(['rule', 'default', 'failure-policy']),
+    basis: z
+      .enum(['rule', 'default', 'failure-policy', 'policy'])
+      .describe('policy: a contact policy of the task refused a call the rules allow'),
     operation: z.string(),
     node: z.string().describe('The call node that decided.'),
     agent: z.string().nullable().describe('The agent of the call (CALLGUARD_AGENT), if any.'),
+    policy: z.object({ id: z.string(), reason: z.string() }).optional(),
   })
   .meta({ id: 'AuditedDecision' });
 

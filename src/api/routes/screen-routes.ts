@@ -4,7 +4,7 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { z } from 'zod';
 import type { TenantDecider } from '../../call/call-screener.js';
 import type { Outcome } from '../../domain/blocklist-type.js';
-import type { CallContext } from '../../domain/call-context.js';
+import { type CallContext, instantSchema } from '../../domain/call-context.js';
 import { cgError } from '../../domain/errors.js';
 import { MAX_NUMBER_LENGTH, normalizeNumber } from '../../domain/number.js';
 import { nameSchema } from '../../domain/rule.js';
@@ -27,6 +27,11 @@ const screenBody = z
     numbers: z
       .array(z.string().max(64, 'at most 64 characters'))
       .max(MAX_SCREEN_NUMBERS, `at most ${MAX_SCREEN_NUMBERS} numbers per request`),
+    at: instantSchema
+      .optional()
+      .describe(
+        "When the calls are planned (epoch ms or ISO time): the task's contact policies are read as at then.",
+      ),
   })
   .strict()
   .meta({
@@ -46,6 +51,11 @@ const hitSchema = z.object({
   typeId: z.string().optional(),
   operation: z.enum(['none', 'auto_wrap_up', 'pop_up']),
   businessResult: z.string().optional(),
+  policyId: z.string().optional().describe('The contact policy that refuses the call (the rules allow it).'),
+  reason: z
+    .string()
+    .optional()
+    .describe("The policy's reason, e.g. 14:05 America/Chicago is outside Mon-Fri 08:00-21:00."),
 });
 const screenResult = z
   .object({
@@ -137,8 +147,9 @@ export async function screenNumbers(
     }
     out.blocked++;
     const rule = decision.rule;
-    // The outcome is a function of the rule's type: built once per type, not per number.
-    const typeKey = rule?.typeId ?? '';
+    const refusal = decision.policy;
+    // The outcome is a function of the rule's type (or the policy's): built once per type, not per number.
+    const typeKey = refusal ? `\u001f${refusal.id}` : (rule?.typeId ?? '');
     let outcome = outcomes.get(typeKey);
     if (!outcome) {
       outcome = decision.outcome;
@@ -147,6 +158,11 @@ export async function screenNumbers(
     const hit: Hit = { index: i, number: raw, ruleId: rule?.id ?? 0, operation: outcome.operation };
     if (rule?.typeId !== undefined) hit.typeId = rule.typeId;
     if (outcome.businessResult !== undefined) hit.businessResult = outcome.businessResult;
+    if (refusal) {
+      if (outcome.typeId !== undefined) hit.typeId = outcome.typeId;
+      hit.policyId = refusal.id;
+      hit.reason = refusal.reason;
+    }
     out.results.push(hit);
   }
   // The time spent deciding, not the time spent waiting for the loop between slices.
@@ -206,9 +222,9 @@ async function readNumbers(body: Readable, ndjson: boolean): Promise<string[]> {
 }
 
 function* csvOut(s: Screened): Generator<string> {
-  yield 'index,number,rule_id,type_id,operation,business_result\n';
+  yield 'index,number,rule_id,type_id,operation,business_result,policy_id,reason\n';
   for (const h of s.results) {
-    yield `${h.index},${csvCell(h.number)},${h.ruleId ?? ''},${csvCell(h.typeId)},${h.operation},${csvCell(h.businessResult)}\n`;
+    yield `${h.index},${csvCell(h.number)},${h.ruleId ?? ''},${csvCell(h.typeId)},${h.operation},${csvCell(h.businessResult)},${csvCell(h.policyId)},${csvCell(h.reason)}\n`;
   }
 }
 
@@ -244,7 +260,7 @@ export function registerScreenRoutes(app: ApiApp, deps: ApiDeps): void {
       schema: {
         tags: ['check'],
         summary: `Screen up to ${MAX_SCREEN_NUMBERS} numbers before dialling`,
-        querystring: z.object({ taskId: nameSchema.optional() }).strict(),
+        querystring: z.object({ taskId: nameSchema.optional(), at: instantSchema.optional() }).strict(),
         body: screenBody,
         response: { 200: screenResult, ...errorResponses },
       },
@@ -260,7 +276,7 @@ export function registerScreenRoutes(app: ApiApp, deps: ApiDeps): void {
         const screened = await redactForeignRules(
           deps,
           principal,
-          await screenNumbers(decider, numbers, task, deps.now()),
+          await screenNumbers(decider, numbers, task, request.query.at ?? deps.now()),
         );
         reply.header('x-callguard-total', screened.total);
         reply.header('x-callguard-blocked', screened.blocked);
@@ -271,7 +287,7 @@ export function registerScreenRoutes(app: ApiApp, deps: ApiDeps): void {
       }
       const b = request.body;
       const task = b.taskId ?? request.query.taskId;
-      const screened = await screenNumbers(decider, b.numbers, task, deps.now());
+      const screened = await screenNumbers(decider, b.numbers, task, b.at ?? request.query.at ?? deps.now());
       return { taskId: task, ...(await redactForeignRules(deps, principal, screened)) };
     },
   );
