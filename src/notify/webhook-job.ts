@@ -21,15 +21,23 @@ export interface WebhookJobData {
   readonly order?: number;
 }
 
+/**
+ * The lane of an event without an agent: its own (`\u0001` + event id; agent names hold no control
+ * characters). Such events have no order to keep, so they go in parallel, yet a failing one is still
+ * listed with its receiver's failing lanes and started again by the receiver probe.
+ */
+const ownLane = (eventId: string): string => `\u0001${eventId}`;
+
 /** The agent and order of a job; jobs queued by an earlier version carry neither, the body tells. */
 export function laneOf(data: WebhookJobData): { agent: string; order: number } {
-  if (data.order !== undefined) return { agent: data.agent ?? '', order: data.order };
+  if (data.order !== undefined) return { agent: data.agent || ownLane(data.eventId), order: data.order };
   try {
     const e = JSON.parse(data.body) as { createdAt?: string; data?: { agent?: unknown } };
-    const agent = typeof e.data?.agent === 'string' ? e.data.agent : '';
+    const agent =
+      typeof e.data?.agent === 'string' && e.data.agent !== '' ? e.data.agent : ownLane(data.eventId);
     return { agent, order: (Date.parse(e.createdAt ?? '') || 0) * 1024 };
   } catch {
-    return { agent: '', order: 0 };
+    return { agent: ownLane(data.eventId), order: 0 };
   }
 }
 

@@ -9,7 +9,7 @@ export type LaneEntry =
   /** It waits behind `holder`, which is being delivered or retried, with `ahead` others before it. */
   | { readonly go: false; readonly holder: string; readonly ahead: number };
 
-/** A lane of a tenant: the receiver (`target`) and the agent ('' for events without one). */
+/** A lane of a tenant: the receiver (`target`) and the agent (an event without one has a lane of its own). */
 export interface LaneRef {
   readonly tenant: string;
   readonly target: string;

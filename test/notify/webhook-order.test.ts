@@ -143,6 +143,29 @@ describe.skipIf(skipWithoutRedis)('webhooks of one agent arrive in order', () =>
     });
     assert.deepEqual(got, ['slow-0', 'slow-1', 'slow-2', 'slow-3']);
   });
+
+  it('does not hold events without an agent behind one another (they have no order to keep)', async () => {
+    const tenant = await stack.tenant(redis.tenant('solo'), params('/solo'));
+    let refusing = true;
+    receiver.on('/solo', {
+      kind: 'refuseIf',
+      refuse: (body) => refusing && body.includes('"callId":"solo-0"'),
+    });
+    for (let i = 0; i < 4; i++) {
+      const event = popup(tenant, '', `solo-${i}`) as unknown as { data: Record<string, unknown> };
+      delete event.data.agent;
+      stack.notifier.publish(event as unknown as NotifyInput);
+    }
+    const others = await eventually('the events after the failing one delivered', () => {
+      const ids = accepted(receiver.received, '/solo');
+      return ids.length === 3 ? ids : undefined;
+    });
+    assert.deepEqual([...others].sort(), ['solo-1', 'solo-2', 'solo-3']);
+    refusing = false;
+    await eventually('the failing one delivered once the receiver takes it', () =>
+      accepted(receiver.received, '/solo').includes('solo-0') ? true : undefined,
+    );
+  });
 });
 
 describe.skipIf(skipWithoutRedis)(
