@@ -46,13 +46,12 @@ export class PrefixTable {
 
   readonly stemLength: number;
 
-  /** Whether some keyed prefix may be a prefix of the number packed in key (length characters). */
+  /** Whether some keyed prefix may be a prefix of the number packed in hi, lo (length characters). */
   // hot path
-  mayMatch(key: Uint32Array, length: number): boolean {
+  mayMatch(hi: number, lo: number, length: number): boolean {
     const l = this.stemLength;
     if (l === 0 || length < l) return false;
-    const bit =
-      hashKey((key[0] & HI_MASK[l]) >>> 0, (key[1] & LO_MASK[l]) >>> 0) & (this.stems.length * 32 - 1);
+    const bit = hashKey((hi & HI_MASK[l]) >>> 0, (lo & LO_MASK[l]) >>> 0) & (this.stems.length * 32 - 1);
     return (this.stems[bit >>> 5] & (1 << (bit & 31))) !== 0;
   }
 
@@ -92,11 +91,8 @@ export class PrefixTable {
     }
     const words = this.stems.length;
     if (words < 2048 || (words & (words - 1)) !== 0) return false;
-    const key = new Uint32Array(2);
     for (let o = 0; o < rec.length; o += P_STRIDE) {
-      key[0] = rec[o];
-      key[1] = rec[o + 1];
-      if (!this.mayMatch(key, MAX_KEY_CHARS)) return false;
+      if (!this.mayMatch(rec[o], rec[o + 1], MAX_KEY_CHARS)) return false;
     }
     for (const list of [this.ruleIds, this.rootRules, this.longRules]) {
       for (let i = 0; i < list.length; i++) if (list[i] >= ruleCount) return false;
