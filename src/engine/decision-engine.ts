@@ -65,8 +65,11 @@ export class DecisionEngine {
   private readonly baseScope: LookupScope;
   private readonly largeScope: LookupScope;
   private readonly smallScope: LookupScope;
+  /** The answer when no rule matches, picked once. */
+  private readonly noMatch: Decision;
 
   private constructor(private readonly s: EngineState) {
+    this.noMatch = DEFAULTS[s.defaultAction];
     this.groups = new TaskGroups(s.bindings);
     this.baseScope = { groups: this.groups, masked: s.overlay.baseMask };
     this.largeScope = { groups: this.groups, masked: s.overlay.largeMask };
@@ -99,7 +102,7 @@ export class DecisionEngine {
     if (large !== null) large.collect(keys, this.largeScope, set);
     const small = this.s.overlay.smallIndex;
     if (small !== null) small.collect(keys, this.smallScope, set);
-    if (set.count === 0) return DEFAULTS[this.s.defaultAction];
+    if (set.count === 0) return this.noMatch;
     const owner = set.bestOwner as CandidateOwner;
     const second: RuleRef | null =
       set.count > 1

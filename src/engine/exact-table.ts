@@ -189,27 +189,30 @@ export class ExactTable {
   }
 
   /**
-   * Record offset of the start of the bucket a key hash falls in, or -1 when the filter says no
-   * record has the key (most calls). The bucket ends where the next one starts: bucketEnd(h).
+   * Record offset of the first record of the bucket of the key hash in hashes[at], or -1 when the
+   * filter says no record has the key (most calls). The bucket ends at bucketEnd(). The hash is read
+   * from its array, never passed as a number (see call-keys.ts).
    */
   // hot path
-  bucketStart(h: number): number {
+  bucketStart(hashes: Uint32Array, at: number): number {
+    const h = hashes[at];
     if (!filterHas(this.filter, h)) return -1;
     return this.dir[h >>> this.shift] * STRIDE;
   }
 
   // hot path
-  bucketEnd(h: number): number {
-    return this.dir[(h >>> this.shift) + 1] * STRIDE;
+  bucketEnd(hashes: Uint32Array, at: number): number {
+    return this.dir[(hashes[at] >>> this.shift) + 1] * STRIDE;
   }
 
   /**
-   * Reads the first filter word of a key's block and returns it. Called for both sides of a call
-   * before either is tested, so the two cache misses of a large table overlap instead of queueing.
+   * Reads the first filter word of the block of the key hash in hashes[at] and returns it. Called for
+   * both sides of a call before either is tested, so the two cache misses of a large table overlap
+   * instead of queueing.
    */
   // hot path
-  touch(h: number): number {
-    return this.filter[blockOf(this.filter, h)];
+  touch(hashes: Uint32Array, at: number): number {
+    return this.filter[blockOf(this.filter, hashes[at])];
   }
 
   /** Sorted-order check used by the snapshot decoder and tests. */

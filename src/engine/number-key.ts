@@ -22,15 +22,15 @@ const CHAR_OF_SYMBOL = ['', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '*
  * number cannot be keyed (empty, longer than 16, or a character that is not 0-9 * #).
  */
 export function packNumber(number: string, out: Uint32Array): boolean {
-  return number.length <= MAX_KEY_CHARS && packPrefix(number, out);
+  return number.length <= MAX_KEY_CHARS && packPrefix(number, out, 0);
 }
 
 /**
- * Packs the first (up to) 16 characters of a call number; false when it has a character that is
- * not 0-9 * # (ANONYMOUS, '') so that no number pattern is looked up for it.
+ * Packs the first (up to) 16 characters of a call number into out[at], out[at + 1]; false when it
+ * has a character that is not 0-9 * # (ANONYMOUS, '') so that no number pattern is looked up for it.
  */
 // hot path
-export function packPrefix(number: string, out: Uint32Array): boolean {
+export function packPrefix(number: string, out: Uint32Array, at: number): boolean {
   const n = Math.min(number.length, MAX_KEY_CHARS);
   if (n === 0) return false;
   let hi = 0;
@@ -42,8 +42,8 @@ export function packPrefix(number: string, out: Uint32Array): boolean {
     else lo |= s << (28 - 4 * (i - 8));
   }
   for (let i = n; i < number.length; i++) if (symbolOf(number.charCodeAt(i)) === 0) return false;
-  out[0] = hi >>> 0;
-  out[1] = lo >>> 0;
+  out[at] = hi;
+  out[at + 1] = lo;
   return true;
 }
 

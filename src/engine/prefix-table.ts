@@ -46,12 +46,16 @@ export class PrefixTable {
 
   readonly stemLength: number;
 
-  /** Whether some keyed prefix may be a prefix of the number packed in hi, lo (length characters). */
+  /**
+   * Whether some keyed prefix may be a prefix of the number packed in key[at], key[at + 1] (length
+   * characters). The key is read from its array, never passed as numbers (see call-keys.ts).
+   */
   // hot path
-  mayMatch(hi: number, lo: number, length: number): boolean {
+  mayMatch(key: Uint32Array, at: number, length: number): boolean {
     const l = this.stemLength;
     if (l === 0 || length < l) return false;
-    const bit = hashKey((hi & HI_MASK[l]) >>> 0, (lo & LO_MASK[l]) >>> 0) & (this.stems.length * 32 - 1);
+    const bit =
+      hashKey((key[at] & HI_MASK[l]) >>> 0, (key[at + 1] & LO_MASK[l]) >>> 0) & (this.stems.length * 32 - 1);
     return (this.stems[bit >>> 5] & (1 << (bit & 31))) !== 0;
   }
 
@@ -59,9 +63,11 @@ export class PrefixTable {
     return this.ruleIds.length === 0 && this.rootRules.length === 0 && this.longRules.length === 0;
   }
 
-  /** Offset of the record for this exact prefix key, or -1. */
+  /** Offset of the record for the first `l` characters of the key in key[at], key[at + 1], or -1. */
   // hot path
-  find(hi: number, lo: number): number {
+  find(key: Uint32Array, at: number, l: number): number {
+    const hi = (key[at] & HI_MASK[l]) >>> 0;
+    const lo = (key[at + 1] & LO_MASK[l]) >>> 0;
     const h = hashKey(hi, lo);
     if (!filterHas(this.filter, h)) return -1;
     const b = h >>> this.shift;
@@ -92,7 +98,7 @@ export class PrefixTable {
     const words = this.stems.length;
     if (words < 2048 || (words & (words - 1)) !== 0) return false;
     for (let o = 0; o < rec.length; o += P_STRIDE) {
-      if (!this.mayMatch(rec[o], rec[o + 1], MAX_KEY_CHARS)) return false;
+      if (!this.mayMatch(rec, o, MAX_KEY_CHARS)) return false;
     }
     for (const list of [this.ruleIds, this.rootRules, this.longRules]) {
       for (let i = 0; i < list.length; i++) if (list[i] >= ruleCount) return false;

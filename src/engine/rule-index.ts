@@ -2,7 +2,7 @@ import { callingCountryOf } from '../domain/call-context.js';
 import type { MatchedRule } from '../domain/decision.js';
 import { ANONYMOUS } from '../domain/number.js';
 import type { Direction } from '../domain/rule.js';
-import type { CallKeys } from './call-keys.js';
+import { CALLED, CALLING, type CallKeys, W_HASH, W_HI, W_LO } from './call-keys.js';
 import {
   type CandidateOwner,
   type CandidateSet,
@@ -30,7 +30,7 @@ import type { GeneralRules } from './general-rules.js';
 import type { LookupScope } from './lookup-scope.js';
 import { MAX_KEY_CHARS, packedLength, unpackNumber } from './number-key.js';
 import { K_EXACT, patternText, sideMatches, specificityOf } from './pattern-codes.js';
-import { HI_MASK, LO_MASK, type PrefixTable } from './prefix-table.js';
+import type { PrefixTable } from './prefix-table.js';
 
 const DIRECTIONS: readonly (Direction | undefined)[] = [undefined, 'inbound', 'outbound', 'both'];
 
@@ -66,58 +66,25 @@ export class RuleIndex implements CandidateOwner {
   // hot path
   collect(keys: CallKeys, scope: LookupScope, into: CandidateSet): void {
     const p = this.parts;
+    const w = keys.words;
     const dirBit = keys.dirBit;
-    const hCalled = (p.calledExact.directions & dirBit) !== 0 ? keys.calledHash : -1;
-    const hCalling = (p.callingExact.directions & dirBit) !== 0 ? keys.callingHash : -1;
-    if (hCalled >= 0) {
+    const called = keys.calledKeyed && (p.calledExact.directions & dirBit) !== 0;
+    const calling = keys.callingKeyed && (p.callingExact.directions & dirBit) !== 0;
+    if (called) {
       // Both filter reads issued before either is tested: their cache misses overlap.
-      if (hCalling >= 0) this.touched ^= p.calledExact.touch(hCalled) ^ p.callingExact.touch(hCalling);
-      this.scanExact(
-        p.calledExact,
-        keys.calledHi,
-        keys.calledLo,
-        hCalled,
-        SRC_CALLED_EXACT,
-        keys,
-        scope,
-        into,
-      );
+      if (calling) {
+        this.touched ^= p.calledExact.touch(w, CALLED + W_HASH) ^ p.callingExact.touch(w, CALLING + W_HASH);
+      }
+      this.scanExact(p.calledExact, w, CALLED, SRC_CALLED_EXACT, keys, scope, into);
     }
-    if (hCalling >= 0) {
-      this.scanExact(
-        p.callingExact,
-        keys.callingHi,
-        keys.callingLo,
-        hCalling,
-        SRC_CALLING_EXACT,
-        keys,
-        scope,
-        into,
-      );
-    }
+    if (calling) this.scanExact(p.callingExact, w, CALLING, SRC_CALLING_EXACT, keys, scope, into);
     if (p.general.count === 0) return;
     const ctx = keys.ctx;
     if (keys.calledPacked && !p.calledPrefixes.isEmpty) {
-      this.lookupPrefixes(
-        p.calledPrefixes,
-        keys.calledHi,
-        keys.calledLo,
-        ctx.called.length,
-        keys,
-        scope,
-        into,
-      );
+      this.lookupPrefixes(p.calledPrefixes, w, CALLED, ctx.called.length, keys, scope, into);
     }
     if (keys.callingPacked && !p.callingPrefixes.isEmpty) {
-      this.lookupPrefixes(
-        p.callingPrefixes,
-        keys.callingHi,
-        keys.callingLo,
-        ctx.calling.length,
-        keys,
-        scope,
-        into,
-      );
+      this.lookupPrefixes(p.callingPrefixes, w, CALLING, ctx.calling.length, keys, scope, into);
     }
     if (ctx.calling === ANONYMOUS) {
       const list = p.anonymousRules;
@@ -128,22 +95,21 @@ export class RuleIndex implements CandidateOwner {
   // hot path
   private scanExact(
     table: ExactTable,
-    hi: number,
-    lo: number,
-    hash: number,
+    w: Uint32Array,
+    side: number,
     source: number,
     keys: CallKeys,
     scope: LookupScope,
     into: CandidateSet,
   ): void {
-    const start = table.bucketStart(hash);
+    const start = table.bucketStart(w, side + W_HASH);
     if (start < 0) return;
-    const end = table.bucketEnd(hash);
+    const end = table.bucketEnd(w, side + W_HASH);
     const { rec, attrs } = table;
     const dirBit = keys.dirBit;
     let offered = 0;
     for (let o = start; o < end; o += STRIDE) {
-      if (rec[o + F_HI] !== hi || rec[o + F_LO] !== lo) continue;
+      if (rec[o + F_HI] !== w[side + W_HI] || rec[o + F_LO] !== w[side + W_LO]) continue;
       const a = rec[o + F_ATTR] * ATTR_STRIDE;
       const meta = attrs[a + A_META];
       if ((meta & dirBit) === 0) continue;
@@ -160,8 +126,8 @@ export class RuleIndex implements CandidateOwner {
 
   private lookupPrefixes(
     table: PrefixTable,
-    hi: number,
-    lo: number,
+    w: Uint32Array,
+    side: number,
     length: number,
     keys: CallKeys,
     scope: LookupScope,
@@ -169,7 +135,7 @@ export class RuleIndex implements CandidateOwner {
   ): void {
     for (let i = 0; i < table.rootRules.length; i++) this.checkGeneral(table.rootRules[i], keys, scope, into);
     for (let i = 0; i < table.longRules.length; i++) this.checkGeneral(table.longRules[i], keys, scope, into);
-    if (!table.mayMatch(hi, lo, length)) return;
+    if (!table.mayMatch(w, side, length)) return;
     const max = Math.min(length, MAX_KEY_CHARS);
     const { rec, ruleIds } = table;
     let mask = table.lengthMask;
@@ -177,7 +143,7 @@ export class RuleIndex implements CandidateOwner {
       const bit = 1 << l;
       if ((mask & bit) === 0) continue;
       mask &= ~bit;
-      const o = table.find((hi & HI_MASK[l]) >>> 0, (lo & LO_MASK[l]) >>> 0);
+      const o = table.find(w, side, l);
       if (o < 0) continue;
       const end = rec[o + 3];
       for (let i = rec[o + 2]; i < end; i++) this.checkGeneral(ruleIds[i], keys, scope, into);
