@@ -42,9 +42,15 @@ export class PrefixTable {
   ) {
     this.shift = 32 - bits;
     this.stemLength = lengthMask === 0 ? 0 : 31 - Math.clz32(lengthMask & -lengthMask);
+    this.stemHiMask = HI_MASK[this.stemLength];
+    this.stemLoMask = LO_MASK[this.stemLength];
+    this.stemBitMask = stems.length * 32 - 1;
   }
 
   readonly stemLength: number;
+  private readonly stemHiMask: number;
+  private readonly stemLoMask: number;
+  private readonly stemBitMask: number;
 
   /**
    * Whether some keyed prefix may be a prefix of the number packed in key[at], key[at + 1] (length
@@ -55,7 +61,7 @@ export class PrefixTable {
     const l = this.stemLength;
     if (l === 0 || length < l) return false;
     const bit =
-      hashKey((key[at] & HI_MASK[l]) >>> 0, (key[at + 1] & LO_MASK[l]) >>> 0) & (this.stems.length * 32 - 1);
+      hashKey((key[at] & this.stemHiMask) >>> 0, (key[at + 1] & this.stemLoMask) >>> 0) & this.stemBitMask;
     return (this.stems[bit >>> 5] & (1 << (bit & 31))) !== 0;
   }
 
