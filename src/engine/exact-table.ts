@@ -1,5 +1,5 @@
 import { blockOf, filterAdd, filterHas, filterWords } from './key-filter.js';
-import { hashKey } from './number-key.js';
+import { HASH_BITS, hashKey } from './number-key.js';
 
 /**
  * The compact store for the bulk of a tenant's rules: an exact number on one side, nothing on the
@@ -112,7 +112,7 @@ export class ExactTableBuilder {
     const n = this.count;
     const bits = Math.max(1, Math.ceil(Math.log2(Math.max(2, n / 4))));
     const buckets = 1 << bits;
-    const shift = 32 - bits;
+    const shift = HASH_BITS - bits;
     const staging = this.staging;
     const attrs = this.attrs.table();
     const dir = new Uint32Array(buckets + 1);
@@ -173,7 +173,7 @@ export class ExactTable {
     /** The attribute sets records point at (ATTR_STRIDE words each). */
     readonly attrs: Uint32Array,
   ) {
-    this.shift = 32 - bits;
+    this.shift = HASH_BITS - bits;
     // The attribute sets are few: their directions cost nothing to gather, even for a huge table.
     let directions = 0;
     if (rec.length > 0) for (let a = A_META; a < attrs.length; a += ATTR_STRIDE) directions |= attrs[a] & 3;

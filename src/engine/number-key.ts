@@ -52,7 +52,15 @@ export function unpackNumber(hi: number, lo: number): string {
   return s;
 }
 
-/** A well-mixed 32-bit hash of a packed key (murmur3 finaliser over both words). */
+/**
+ * Bits of a key hash. 30, not 32: a 30-bit value is a small integer in V8 (31 bits under pointer
+ * compression), so a hash returned from a call that is not inlined is not a heap number: no
+ * allocation per decision.
+ */
+export const HASH_BITS = 30;
+export const HASH_RANGE = 2 ** HASH_BITS;
+
+/** A well-mixed HASH_BITS-bit hash of a packed key (murmur3 finaliser over both words, top bits). */
 export function hashKey(hi: number, lo: number): number {
   let h = Math.imul(hi ^ 0x9e3779b9, 0x85ebca6b) ^ lo;
   h ^= h >>> 16;
@@ -60,7 +68,7 @@ export function hashKey(hi: number, lo: number): number {
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
-  return h >>> 0;
+  return h >>> (32 - HASH_BITS);
 }
 
 /** How many characters a packed key holds. */

@@ -1,5 +1,5 @@
 import { filterAdd, filterHas, filterWords } from './key-filter.js';
-import { hashKey, MAX_KEY_CHARS, packNumber } from './number-key.js';
+import { HASH_BITS, hashKey, MAX_KEY_CHARS, packNumber } from './number-key.js';
 
 /**
  * The general rules indexed on one side by the fixed prefix of their pattern. A call number is
@@ -40,7 +40,7 @@ export class PrefixTable {
      */
     readonly stems: Uint32Array,
   ) {
-    this.shift = 32 - bits;
+    this.shift = HASH_BITS - bits;
     this.stemLength = lengthMask === 0 ? 0 : 31 - Math.clz32(lengthMask & -lengthMask);
     this.stemHiMask = HI_MASK[this.stemLength];
     this.stemLoMask = LO_MASK[this.stemLength];
@@ -131,7 +131,7 @@ export class PrefixTableBuilder {
   build(): PrefixTable {
     const n = this.byPrefix.size;
     const bits = Math.max(1, Math.ceil(Math.log2(Math.max(2, n / 2))));
-    const shift = 32 - bits;
+    const shift = HASH_BITS - bits;
     const dir = new Uint32Array((1 << bits) + 1);
     const filter = new Uint32Array(filterWords(n));
     const entries: Array<{ hi: number; lo: number; bucket: number; rules: number[] }> = [];

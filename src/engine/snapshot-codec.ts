@@ -7,6 +7,7 @@ import { actionSchema } from '../domain/rule.js';
 import { DecisionEngine } from './decision-engine.js';
 import { A_META, ATTR_STRIDE, ExactTable, metaGroupRef, metaTypeRef } from './exact-table.js';
 import { GENERAL_U8_FIELDS, GENERAL_U32_FIELDS, type GeneralRules } from './general-rules.js';
+import { HASH_BITS } from './number-key.js';
 import { K_ANON } from './pattern-codes.js';
 import { PrefixTable } from './prefix-table.js';
 import { RuleIndex } from './rule-index.js';
@@ -23,7 +24,8 @@ const MAGIC = Buffer.from('CGSNAP01', 'latin1');
 /**
  * Bumped whenever the layout of a section changes: a snapshot of another format is refused as
  * corrupt (and rebuilt from the rules), never read with the wrong layout.
- * 2: exact records are 5 words (hi, lo, id, attribute set, updated) with `<side>.attrs` sections.
+ * 2: exact records are 5 words (hi, lo, id, attribute set, updated) with `<side>.attrs` sections;
+ *    key hashes (buckets, filters, stems) are 30 bits.
  */
 export const SNAPSHOT_FORMAT_VERSION = 2;
 const PREFIX = 48;
@@ -44,10 +46,16 @@ const headerSchema = z.object({
   strings: z.array(z.string()),
   types: z.array(blocklistTypeSchema),
   bindings: z.array(z.tuple([z.string(), z.array(z.string())])),
-  calledExactBits: z.number().int().min(1).max(31),
-  calledPrefixes: z.object({ bits: z.number().int().min(1).max(31), lengthMask: z.number().int().min(0) }),
-  callingPrefixes: z.object({ bits: z.number().int().min(1).max(31), lengthMask: z.number().int().min(0) }),
-  callingExactBits: z.number().int().min(1).max(31),
+  calledExactBits: z.number().int().min(1).max(HASH_BITS),
+  calledPrefixes: z.object({
+    bits: z.number().int().min(1).max(HASH_BITS),
+    lengthMask: z.number().int().min(0),
+  }),
+  callingPrefixes: z.object({
+    bits: z.number().int().min(1).max(HASH_BITS),
+    lengthMask: z.number().int().min(0),
+  }),
+  callingExactBits: z.number().int().min(1).max(HASH_BITS),
   generalCount: z.number().int().min(0),
   sections: z.array(sectionSchema),
 });
