@@ -2,10 +2,12 @@ import { type BlocklistType, NO_OUTCOME, type Outcome, outcomeOf } from '../doma
 import type { CallContext } from '../domain/call-context.js';
 import type { Decision, MatchedRule } from '../domain/decision.js';
 import type { Action, Rule } from '../domain/rule.js';
+import { CallKeys } from './call-keys.js';
 import { type CandidateOwner, CandidateSet, type RuleRef } from './candidates.js';
 import { EngineDecision } from './engine-decision.js';
 import { buildRuleIndex } from './index-builder.js';
-import { type IdMask, Overlay } from './overlay.js';
+import { type LookupScope, TaskGroups } from './lookup-scope.js';
+import { Overlay } from './overlay.js';
 import type { RuleIndex } from './rule-index.js';
 
 export interface EngineOptions {
@@ -56,15 +58,22 @@ function bindingMap(bindings: EngineOptions['bindings']): Map<string, ReadonlySe
  * one reference and a lookup never sees half a change. decide() is synchronous and in memory.
  */
 export class DecisionEngine {
+  // Per-decision scratch, reused: a decision allocates nothing until a rule matches.
   private readonly candidates = new CandidateSet();
-  private readonly baseScope: { groups: ReadonlySet<string> | undefined; masked: IdMask | null };
-  private readonly largeScope: { groups: ReadonlySet<string> | undefined; masked: IdMask | null };
-  private readonly smallScope: { groups: ReadonlySet<string> | undefined; masked: null };
+  private readonly keys = new CallKeys();
+  private readonly groups: TaskGroups;
+  private readonly baseScope: LookupScope;
+  private readonly largeScope: LookupScope;
+  private readonly smallScope: LookupScope;
+  /** The answer when no rule matches, picked once. */
+  private readonly noMatch: Decision;
 
   private constructor(private readonly s: EngineState) {
-    this.baseScope = { groups: undefined, masked: s.overlay.baseMask };
-    this.largeScope = { groups: undefined, masked: s.overlay.largeMask };
-    this.smallScope = { groups: undefined, masked: null };
+    this.noMatch = DEFAULTS[s.defaultAction];
+    this.groups = new TaskGroups(s.bindings);
+    this.baseScope = { groups: this.groups, masked: s.overlay.baseMask };
+    this.largeScope = { groups: this.groups, masked: s.overlay.largeMask };
+    this.smallScope = { groups: this.groups, masked: null };
   }
 
   static fromRules(rules: Iterable<Rule>, options: EngineOptions = {}): DecisionEngine {
@@ -85,20 +94,15 @@ export class DecisionEngine {
   decide(ctx: CallContext): Decision {
     const set = this.candidates;
     set.reset();
-    const groups = ctx.task === undefined ? undefined : this.s.bindings.get(ctx.task);
-    this.baseScope.groups = groups;
-    this.s.base.collect(ctx, this.baseScope, set);
+    const keys = this.keys;
+    keys.prepare(ctx);
+    this.groups.reset(this.s.bindings, ctx.task);
+    this.s.base.collect(keys, this.baseScope, set);
     const large = this.s.overlay.largeIndex;
-    if (large !== null) {
-      this.largeScope.groups = groups;
-      large.collect(ctx, this.largeScope, set);
-    }
+    if (large !== null) large.collect(keys, this.largeScope, set);
     const small = this.s.overlay.smallIndex;
-    if (small !== null) {
-      this.smallScope.groups = groups;
-      small.collect(ctx, this.smallScope, set);
-    }
-    if (set.count === 0) return DEFAULTS[this.s.defaultAction];
+    if (small !== null) small.collect(keys, this.smallScope, set);
+    if (set.count === 0) return this.noMatch;
     const owner = set.bestOwner as CandidateOwner;
     const second: RuleRef | null =
       set.count > 1

@@ -1,22 +1,29 @@
 import { blockOf, filterAdd, filterHas, filterWords } from './key-filter.js';
-import { hashKey } from './number-key.js';
+import { HASH_BITS, hashKey } from './number-key.js';
 
 /**
  * The compact store for the bulk of a tenant's rules: an exact number on one side, nothing on the
- * other, no scope. Records are 6 x u32 (24 bytes) in one typed array, grouped by hash bucket
+ * other, no scope. Records are 5 x u32 (20 bytes) in one typed array, grouped by hash bucket
  * (counting sort, about 4 records a bucket), so a lookup is one directory read and a short scan of
- * adjacent memory. Records with the same number are ordered by precedence at build time, so the
- * first record that matches a call is the best of its number.
+ * adjacent memory. What a list shares (direction, action, group, type, expiry) is stored once in a
+ * small attribute table and a record holds its index: a list of ten million numbers has a handful of
+ * distinct attribute sets. Records with the same number are ordered by precedence at build time, so
+ * the first record that matches a call is the best of its number.
  */
-export const STRIDE = 6;
+export const STRIDE = 5;
 export const F_HI = 0;
 export const F_LO = 1;
 export const F_ID = 2;
+/** Index of the record's attribute set in `attrs`. */
+export const F_ATTR = 3;
+export const F_UPDATED = 4;
+
+/** Attribute sets: 2 x u32 each, meta then expiry. */
+export const ATTR_STRIDE = 2;
 /** bits 0-1 direction (1 inbound, 2 outbound, 3 both), bit 2 block, bits 3-16 group ref, bits 17-30 type ref. */
-export const F_META = 3;
+export const A_META = 0;
 /** Expiry in epoch seconds, 0 = never. */
-export const F_EXPIRES = 4;
-export const F_UPDATED = 5;
+export const A_EXPIRES = 1;
 
 export const MAX_COMPACT_REF = (1 << 14) - 1;
 
@@ -29,26 +36,61 @@ export const metaGroupRef = (meta: number): number => (meta >>> 3) & MAX_COMPACT
 export const metaTypeRef = (meta: number): number => (meta >>> 17) & MAX_COMPACT_REF;
 
 /** Orders two records of one number: task group first, then block, newer, lower id. */
-function precedes(rec: Uint32Array, a: number, b: number): boolean {
-  const ga = metaGroupRef(rec[a + F_META]) !== 0 ? 1 : 0;
-  const gb = metaGroupRef(rec[b + F_META]) !== 0 ? 1 : 0;
+function precedes(rec: Uint32Array, attrs: Uint32Array, a: number, b: number): boolean {
+  const ma = attrs[rec[a + F_ATTR] * ATTR_STRIDE + A_META];
+  const mb = attrs[rec[b + F_ATTR] * ATTR_STRIDE + A_META];
+  const ga = metaGroupRef(ma) !== 0 ? 1 : 0;
+  const gb = metaGroupRef(mb) !== 0 ? 1 : 0;
   if (ga !== gb) return ga > gb;
-  const ba = rec[a + F_META] & 4;
-  const bb = rec[b + F_META] & 4;
+  const ba = ma & 4;
+  const bb = mb & 4;
   if (ba !== bb) return ba > bb;
   if (rec[a + F_UPDATED] !== rec[b + F_UPDATED]) return rec[a + F_UPDATED] > rec[b + F_UPDATED];
   return rec[a + F_ID] < rec[b + F_ID];
 }
 
-function before(rec: Uint32Array, a: number, b: number): boolean {
+function before(rec: Uint32Array, attrs: Uint32Array, a: number, b: number): boolean {
   if (rec[a + F_HI] !== rec[b + F_HI]) return rec[a + F_HI] < rec[b + F_HI];
   if (rec[a + F_LO] !== rec[b + F_LO]) return rec[a + F_LO] < rec[b + F_LO];
-  return precedes(rec, a, b);
+  return precedes(rec, attrs, a, b);
+}
+
+/** Interns (meta, expiry) pairs; consecutive rules of one list usually repeat the last pair. */
+class AttrInterner {
+  private values: number[] = [];
+  private readonly refs = new Map<number, Map<number, number>>();
+  private lastMeta = -1;
+  private lastExpires = -1;
+  private lastRef = 0;
+
+  ref(meta: number, expiresSec: number): number {
+    if (meta === this.lastMeta && expiresSec === this.lastExpires) return this.lastRef;
+    let byExpiry = this.refs.get(meta);
+    if (byExpiry === undefined) {
+      byExpiry = new Map();
+      this.refs.set(meta, byExpiry);
+    }
+    let r = byExpiry.get(expiresSec);
+    if (r === undefined) {
+      r = this.values.length / ATTR_STRIDE;
+      this.values.push(meta, expiresSec);
+      byExpiry.set(expiresSec, r);
+    }
+    this.lastMeta = meta;
+    this.lastExpires = expiresSec;
+    this.lastRef = r;
+    return r;
+  }
+
+  table(): Uint32Array {
+    return Uint32Array.from(this.values);
+  }
 }
 
 export class ExactTableBuilder {
   private staging = new Uint32Array(STRIDE * 1024);
   private count = 0;
+  private readonly attrs = new AttrInterner();
 
   add(hi: number, lo: number, id: number, meta: number, expiresSec: number, updatedSec: number): void {
     if ((this.count + 1) * STRIDE > this.staging.length) {
@@ -61,8 +103,7 @@ export class ExactTableBuilder {
     s[o + F_HI] = hi;
     s[o + F_LO] = lo;
     s[o + F_ID] = id;
-    s[o + F_META] = meta;
-    s[o + F_EXPIRES] = expiresSec;
+    s[o + F_ATTR] = this.attrs.ref(meta, expiresSec);
     s[o + F_UPDATED] = updatedSec;
     this.count++;
   }
@@ -71,16 +112,15 @@ export class ExactTableBuilder {
     const n = this.count;
     const bits = Math.max(1, Math.ceil(Math.log2(Math.max(2, n / 4))));
     const buckets = 1 << bits;
-    const shift = 32 - bits;
+    const shift = HASH_BITS - bits;
     const staging = this.staging;
+    const attrs = this.attrs.table();
     const dir = new Uint32Array(buckets + 1);
     const bucketOf = new Uint32Array(n);
     const filter = new Uint32Array(filterWords(n));
     for (let i = 0; i < n; i++) {
       const o = i * STRIDE;
-      const hi = staging[o + F_HI];
-      const lo = staging[o + F_LO];
-      const h = hashKey(hi, lo);
+      const h = hashKey(staging[o + F_HI], staging[o + F_LO]);
       filterAdd(filter, h);
       const b = h >>> shift;
       bucketOf[i] = b;
@@ -98,13 +138,13 @@ export class ExactTableBuilder {
       const start = dir[b];
       const end = dir[b + 1];
       for (let i = start + 1; i < end; i++) {
-        for (let j = i; j > start && before(rec, j * STRIDE, (j - 1) * STRIDE); j--)
+        for (let j = i; j > start && before(rec, attrs, j * STRIDE, (j - 1) * STRIDE); j--)
           swap(rec, j * STRIDE, (j - 1) * STRIDE);
       }
     }
     this.staging = new Uint32Array(0);
     this.count = 0;
-    return new ExactTable(dir, rec, filter, bits);
+    return new ExactTable(dir, rec, filter, bits, attrs);
   }
 }
 
@@ -117,7 +157,7 @@ function swap(rec: Uint32Array, a: number, b: number): void {
 }
 
 export class ExactTable {
-  private readonly shift: number;
+  readonly shift: number;
   /**
    * The direction bits of all records together (1 inbound, 2 outbound). Lists are usually one
    * direction (outbound do-not-call lists on the called side, inbound spam lists on the calling
@@ -130,14 +170,13 @@ export class ExactTable {
     readonly rec: Uint32Array,
     readonly filter: Uint32Array,
     readonly bits: number,
-    /** The direction bits of the records, when known (a checked snapshot's header): no scan. */
-    directions?: number,
+    /** The attribute sets records point at (ATTR_STRIDE words each). */
+    readonly attrs: Uint32Array,
   ) {
-    this.shift = 32 - bits;
-    if (directions === undefined) {
-      directions = 0;
-      for (let o = F_META; o < rec.length && directions !== 3; o += STRIDE) directions |= rec[o] & 3;
-    }
+    this.shift = HASH_BITS - bits;
+    // The attribute sets are few: their directions cost nothing to gather, even for a huge table.
+    let directions = 0;
+    if (rec.length > 0) for (let a = A_META; a < attrs.length; a += ATTR_STRIDE) directions |= attrs[a] & 3;
     this.directions = directions;
   }
 
@@ -145,47 +184,53 @@ export class ExactTable {
     return this.rec.length / STRIDE;
   }
 
-  /**
-   * Puts the record offsets of the bucket a key falls in into out[0] .. out[1]; false (and nothing to
-   * scan) when the filter says no record has the key.
-   */
-  // hot path
-  bucketRange(hi: number, lo: number, out: Uint32Array): boolean {
-    return this.bucketRangeHashed(hashKey(hi, lo), out);
-  }
-
-  /** bucketRange with the key's hash already computed (see touch). */
-  // hot path
-  bucketRangeHashed(h: number, out: Uint32Array): boolean {
-    if (!filterHas(this.filter, h)) return false;
-    const b = h >>> this.shift;
-    out[0] = this.dir[b] * STRIDE;
-    out[1] = this.dir[b + 1] * STRIDE;
-    return true;
+  get attrCount(): number {
+    return this.attrs.length / ATTR_STRIDE;
   }
 
   /**
-   * Reads the first filter word of a key's block and returns it. Called for both sides of a call
-   * before either is tested, so the two cache misses of a large table overlap instead of queueing.
+   * Record offset of the first record of the bucket of the key hash in hashes[at], or -1 when the
+   * filter says no record has the key (most calls). The bucket ends at bucketEnd(). The hash is read
+   * from its array, never passed as a number (see call-keys.ts).
    */
   // hot path
-  touch(h: number): number {
-    return this.filter[blockOf(this.filter, h)];
+  bucketStart(hashes: Uint32Array, at: number): number {
+    const h = hashes[at];
+    if (!filterHas(this.filter, h)) return -1;
+    return this.dir[h >>> this.shift] * STRIDE;
+  }
+
+  // hot path
+  bucketEnd(hashes: Uint32Array, at: number): number {
+    return this.dir[(hashes[at] >>> this.shift) + 1] * STRIDE;
+  }
+
+  /**
+   * Reads the first filter word of the block of the key hash in hashes[at] and returns it. Called for
+   * both sides of a call before either is tested, so the two cache misses of a large table overlap
+   * instead of queueing.
+   */
+  // hot path
+  touch(hashes: Uint32Array, at: number): number {
+    return this.filter[blockOf(this.filter, hashes[at])];
   }
 
   /** Sorted-order check used by the snapshot decoder and tests. */
   isWellFormed(): boolean {
     const n = this.size;
-    const { dir, rec } = this;
+    const { dir, rec, attrs } = this;
+    if (rec.length % STRIDE !== 0 || attrs.length % ATTR_STRIDE !== 0) return false;
     if (dir.length !== (1 << this.bits) + 1 || dir[0] !== 0 || dir[dir.length - 1] !== n) return false;
     if (this.filter.length !== filterWords(n)) return false;
+    const attrCount = this.attrCount;
     for (let o = 0; o < rec.length; o += STRIDE) {
+      if (rec[o + F_ATTR] >= attrCount) return false;
       if (!filterHas(this.filter, hashKey(rec[o + F_HI], rec[o + F_LO]))) return false;
     }
     for (let b = 0; b + 1 < dir.length; b++) {
       if (dir[b] > dir[b + 1]) return false;
       for (let i = dir[b] + 1; i < dir[b + 1]; i++)
-        if (before(rec, i * STRIDE, (i - 1) * STRIDE)) return false;
+        if (before(rec, attrs, i * STRIDE, (i - 1) * STRIDE)) return false;
     }
     return true;
   }

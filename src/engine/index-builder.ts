@@ -48,7 +48,7 @@ function hasScope(r: Rule): boolean {
 
 /**
  * Compiles a rule list into a RuleIndex. Rules with an exact number on one side only and no scope go
- * to the compact tables (24 bytes each); everything else to the general rules, indexed by the fixed prefix
+ * to the compact tables (20 bytes each); everything else to the general rules, indexed by the fixed prefix
  * of the side with more fixed characters (calling `anonymous` in its own list).
  */
 export function buildRuleIndex(rules: Iterable<Rule>): RuleIndex {

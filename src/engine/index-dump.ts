@@ -7,8 +7,8 @@ function exactLine(name: string, t: ExactTable): string {
   const buckets = t.dir.length - 1;
   let longest = 0;
   for (let b = 0; b < buckets; b++) longest = Math.max(longest, t.dir[b + 1] - t.dir[b]);
-  const bytes = t.rec.byteLength + t.dir.byteLength + t.filter.byteLength;
-  return `${name}: ${t.rec.length / STRIDE} records, ${buckets} buckets (longest ${longest}), filter ${t.filter.byteLength} B, ${bytes} B in all`;
+  const bytes = t.rec.byteLength + t.dir.byteLength + t.filter.byteLength + t.attrs.byteLength;
+  return `${name}: ${t.rec.length / STRIDE} records, ${t.attrCount} attribute sets, ${buckets} buckets (longest ${longest}), filter ${t.filter.byteLength} B, ${bytes} B in all`;
 }
 
 function prefixLine(name: string, t: PrefixTable): string {

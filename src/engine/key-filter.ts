@@ -1,3 +1,5 @@
+import { HASH_RANGE } from './number-key.js';
+
 /**
  * A split-block Bloom filter over packed number keys: one 32-byte block a key, 8 bits set in it.
  * About 10 bits a key gives ~1% false positives, so a number that is in no exact rule (most calls)
@@ -21,7 +23,7 @@ export function filterWords(keys: number): number {
 }
 
 export function blockOf(words: Uint32Array, h1: number): number {
-  return Math.floor((h1 / 4294967296) * (words.length >>> 3)) << 3;
+  return Math.floor((h1 / HASH_RANGE) * (words.length >>> 3)) << 3;
 }
 
 export function filterAdd(words: Uint32Array, h1: number): void {

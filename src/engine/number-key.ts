@@ -5,16 +5,6 @@
  */
 export const MAX_KEY_CHARS = 16;
 
-const SYMBOL = new Uint8Array(128);
-for (let c = 48; c <= 57; c++) SYMBOL[c] = c - 47;
-SYMBOL[42] = 11;
-SYMBOL[35] = 12;
-
-/** The symbol (1..12) of a number character, 0 for anything else. */
-export function symbolOf(code: number): number {
-  return code < 128 ? SYMBOL[code] : 0;
-}
-
 const CHAR_OF_SYMBOL = ['', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '#'];
 
 /**
@@ -22,28 +12,32 @@ const CHAR_OF_SYMBOL = ['', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '*
  * number cannot be keyed (empty, longer than 16, or a character that is not 0-9 * #).
  */
 export function packNumber(number: string, out: Uint32Array): boolean {
-  return number.length <= MAX_KEY_CHARS && packPrefix(number, out);
+  return number.length <= MAX_KEY_CHARS && packPrefix(number, out, 0);
 }
 
 /**
- * Packs the first (up to) 16 characters of a call number; false when it has a character that is
- * not 0-9 * # (ANONYMOUS, '') so that no number pattern is looked up for it.
+ * Packs the first (up to) 16 characters of a call number into out[at], out[at + 1]; false when it
+ * has a character that is not 0-9 * # (ANONYMOUS, '') so that no number pattern is looked up for it.
  */
 // hot path
-export function packPrefix(number: string, out: Uint32Array): boolean {
-  const n = Math.min(number.length, MAX_KEY_CHARS);
-  if (n === 0) return false;
+export function packPrefix(number: string, out: Uint32Array, at: number): boolean {
+  const length = number.length;
+  if (length === 0) return false;
   let hi = 0;
   let lo = 0;
-  for (let i = 0; i < n; i++) {
-    const s = symbolOf(number.charCodeAt(i));
-    if (s === 0) return false;
+  // One pass, digits without a table read: the characters of a call number are nearly all digits.
+  for (let i = 0; i < length; i++) {
+    const c = number.charCodeAt(i);
+    let s = c - 47;
+    if (s < 1 || s > 10) {
+      s = c === 42 ? 11 : c === 35 ? 12 : 0;
+      if (s === 0) return false;
+    }
     if (i < 8) hi |= s << (28 - 4 * i);
-    else lo |= s << (28 - 4 * (i - 8));
+    else if (i < MAX_KEY_CHARS) lo |= s << (60 - 4 * i);
   }
-  for (let i = n; i < number.length; i++) if (symbolOf(number.charCodeAt(i)) === 0) return false;
-  out[0] = hi >>> 0;
-  out[1] = lo >>> 0;
+  out[at] = hi;
+  out[at + 1] = lo;
   return true;
 }
 
@@ -58,7 +52,15 @@ export function unpackNumber(hi: number, lo: number): string {
   return s;
 }
 
-/** A well-mixed 32-bit hash of a packed key (murmur3 finaliser over both words). */
+/**
+ * Bits of a key hash. 30, not 32: a 30-bit value is a small integer in V8 (31 bits under pointer
+ * compression), so a hash returned from a call that is not inlined is not a heap number: no
+ * allocation per decision.
+ */
+export const HASH_BITS = 30;
+export const HASH_RANGE = 2 ** HASH_BITS;
+
+/** A well-mixed HASH_BITS-bit hash of a packed key (murmur3 finaliser over both words, top bits). */
 export function hashKey(hi: number, lo: number): number {
   let h = Math.imul(hi ^ 0x9e3779b9, 0x85ebca6b) ^ lo;
   h ^= h >>> 16;
@@ -66,7 +68,7 @@ export function hashKey(hi: number, lo: number): number {
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
-  return h >>> 0;
+  return h >>> (32 - HASH_BITS);
 }
 
 /** How many characters a packed key holds. */

@@ -1,15 +1,11 @@
 import type { MatchedRule } from '../domain/decision.js';
 import type { Rule } from '../domain/rule.js';
 import { buildRuleIndex } from './index-builder.js';
+import type { IdMask } from './lookup-scope.js';
 import type { RuleIndex } from './rule-index.js';
 
 /** Changes a small layer takes before it is merged into the large one. */
 export const SMALL_LAYER_LIMIT = 256;
-
-/** Something that can hide rule ids of an older layer. */
-export interface IdMask {
-  has(id: number): boolean;
-}
 
 /** Both masks at once, without copying either. */
 class UnionMask implements IdMask {

@@ -1,5 +1,5 @@
 import { filterAdd, filterHas, filterWords } from './key-filter.js';
-import { hashKey, MAX_KEY_CHARS, packNumber } from './number-key.js';
+import { HASH_BITS, hashKey, MAX_KEY_CHARS, packNumber } from './number-key.js';
 
 /**
  * The general rules indexed on one side by the fixed prefix of their pattern. A call number is
@@ -40,19 +40,28 @@ export class PrefixTable {
      */
     readonly stems: Uint32Array,
   ) {
-    this.shift = 32 - bits;
+    this.shift = HASH_BITS - bits;
     this.stemLength = lengthMask === 0 ? 0 : 31 - Math.clz32(lengthMask & -lengthMask);
+    this.stemHiMask = HI_MASK[this.stemLength];
+    this.stemLoMask = LO_MASK[this.stemLength];
+    this.stemBitMask = stems.length * 32 - 1;
   }
 
   readonly stemLength: number;
+  private readonly stemHiMask: number;
+  private readonly stemLoMask: number;
+  private readonly stemBitMask: number;
 
-  /** Whether some keyed prefix may be a prefix of the number packed in key (length characters). */
+  /**
+   * Whether some keyed prefix may be a prefix of the number packed in key[at], key[at + 1] (length
+   * characters). The key is read from its array, never passed as numbers (see call-keys.ts).
+   */
   // hot path
-  mayMatch(key: Uint32Array, length: number): boolean {
+  mayMatch(key: Uint32Array, at: number, length: number): boolean {
     const l = this.stemLength;
     if (l === 0 || length < l) return false;
     const bit =
-      hashKey((key[0] & HI_MASK[l]) >>> 0, (key[1] & LO_MASK[l]) >>> 0) & (this.stems.length * 32 - 1);
+      hashKey((key[at] & this.stemHiMask) >>> 0, (key[at + 1] & this.stemLoMask) >>> 0) & this.stemBitMask;
     return (this.stems[bit >>> 5] & (1 << (bit & 31))) !== 0;
   }
 
@@ -60,9 +69,11 @@ export class PrefixTable {
     return this.ruleIds.length === 0 && this.rootRules.length === 0 && this.longRules.length === 0;
   }
 
-  /** Offset of the record for this exact prefix key, or -1. */
+  /** Offset of the record for the first `l` characters of the key in key[at], key[at + 1], or -1. */
   // hot path
-  find(hi: number, lo: number): number {
+  find(key: Uint32Array, at: number, l: number): number {
+    const hi = (key[at] & HI_MASK[l]) >>> 0;
+    const lo = (key[at + 1] & LO_MASK[l]) >>> 0;
     const h = hashKey(hi, lo);
     if (!filterHas(this.filter, h)) return -1;
     const b = h >>> this.shift;
@@ -92,11 +103,8 @@ export class PrefixTable {
     }
     const words = this.stems.length;
     if (words < 2048 || (words & (words - 1)) !== 0) return false;
-    const key = new Uint32Array(2);
     for (let o = 0; o < rec.length; o += P_STRIDE) {
-      key[0] = rec[o];
-      key[1] = rec[o + 1];
-      if (!this.mayMatch(key, MAX_KEY_CHARS)) return false;
+      if (!this.mayMatch(rec, o, MAX_KEY_CHARS)) return false;
     }
     for (const list of [this.ruleIds, this.rootRules, this.longRules]) {
       for (let i = 0; i < list.length; i++) if (list[i] >= ruleCount) return false;
@@ -123,7 +131,7 @@ export class PrefixTableBuilder {
   build(): PrefixTable {
     const n = this.byPrefix.size;
     const bits = Math.max(1, Math.ceil(Math.log2(Math.max(2, n / 2))));
-    const shift = 32 - bits;
+    const shift = HASH_BITS - bits;
     const dir = new Uint32Array((1 << bits) + 1);
     const filter = new Uint32Array(filterWords(n));
     const entries: Array<{ hi: number; lo: number; bucket: number; rules: number[] }> = [];

@@ -1,7 +1,8 @@
-import { type CallContext, callingCountryOf } from '../domain/call-context.js';
+import { callingCountryOf } from '../domain/call-context.js';
 import type { MatchedRule } from '../domain/decision.js';
 import { ANONYMOUS } from '../domain/number.js';
 import type { Direction } from '../domain/rule.js';
+import { CALLED, CALLING, type CallKeys, W_HASH, W_HI, W_LO } from './call-keys.js';
 import {
   type CandidateOwner,
   type CandidateSet,
@@ -11,12 +12,14 @@ import {
   SRC_GENERAL,
 } from './candidates.js';
 import {
+  A_EXPIRES,
+  A_META,
+  ATTR_STRIDE,
   type ExactTable,
-  F_EXPIRES,
+  F_ATTR,
   F_HI,
   F_ID,
   F_LO,
-  F_META,
   F_UPDATED,
   metaDirBits,
   metaGroupRef,
@@ -24,10 +27,10 @@ import {
   STRIDE,
 } from './exact-table.js';
 import type { GeneralRules } from './general-rules.js';
-import { hashKey, MAX_KEY_CHARS, packedLength, packPrefix, unpackNumber } from './number-key.js';
-import type { IdMask } from './overlay.js';
+import type { LookupScope } from './lookup-scope.js';
+import { MAX_KEY_CHARS, packedLength, unpackNumber } from './number-key.js';
 import { K_EXACT, patternText, sideMatches, specificityOf } from './pattern-codes.js';
-import { HI_MASK, LO_MASK, type PrefixTable } from './prefix-table.js';
+import type { PrefixTable } from './prefix-table.js';
 
 const DIRECTIONS: readonly (Direction | undefined)[] = [undefined, 'inbound', 'outbound', 'both'];
 
@@ -46,22 +49,13 @@ export interface IndexParts {
   readonly anonymousRules: Uint32Array;
 }
 
-/** What a lookup needs besides the call: the task's bound groups and the rule ids masked by newer deltas. */
-export interface LookupScope {
-  readonly groups: ReadonlySet<string> | undefined;
-  readonly masked: IdMask | null;
-}
-
 /**
  * A compiled, immutable index over a rule list (the list is the truth; the index is rebuilt from it).
- * collect() offers every rule that matches a call to a CandidateSet; it allocates only for matches.
+ * collect() offers every rule that matches a call to a CandidateSet; it allocates nothing.
  */
 export class RuleIndex implements CandidateOwner {
-  private readonly calledKey = new Uint32Array(2);
-  private readonly callingKey = new Uint32Array(2);
   /** Where touched filter words go so that the reads are not optimised away. */
   private touched = 0;
-  private readonly range = new Uint32Array(2);
 
   constructor(readonly parts: IndexParts) {}
 
@@ -70,73 +64,59 @@ export class RuleIndex implements CandidateOwner {
   }
 
   // hot path
-  collect(ctx: CallContext, scope: LookupScope, into: CandidateSet): void {
+  collect(keys: CallKeys, scope: LookupScope, into: CandidateSet): void {
     const p = this.parts;
-    const dirBit = ctx.direction === 'inbound' ? 1 : 2;
-    // Each number is packed once (its first 16 characters) and used by the exact and the prefix lookups.
-    const calledPacked = packPrefix(ctx.called, this.calledKey);
-    const callingPacked = packPrefix(ctx.calling, this.callingKey);
-    const probeCalled =
-      (p.calledExact.directions & dirBit) !== 0 && calledPacked && ctx.called.length <= MAX_KEY_CHARS;
-    const probeCalling =
-      (p.callingExact.directions & dirBit) !== 0 && callingPacked && ctx.calling.length <= MAX_KEY_CHARS;
-    const hCalled = probeCalled ? hashKey(this.calledKey[0], this.calledKey[1]) : 0;
-    const hCalling = probeCalling ? hashKey(this.callingKey[0], this.callingKey[1]) : 0;
-    // Both filter reads issued before either is tested: their cache misses overlap.
-    if (probeCalled && probeCalling)
-      this.touched ^= p.calledExact.touch(hCalled) ^ p.callingExact.touch(hCalling);
-    if (probeCalled)
-      this.scanExact(p.calledExact, this.calledKey, hCalled, SRC_CALLED_EXACT, dirBit, ctx.at, scope, into);
-    if (probeCalling) {
-      this.scanExact(
-        p.callingExact,
-        this.callingKey,
-        hCalling,
-        SRC_CALLING_EXACT,
-        dirBit,
-        ctx.at,
-        scope,
-        into,
-      );
+    const w = keys.words;
+    const dirBit = keys.dirBit;
+    const called = keys.calledKeyed && (p.calledExact.directions & dirBit) !== 0;
+    const calling = keys.callingKeyed && (p.callingExact.directions & dirBit) !== 0;
+    if (called) {
+      // Both filter reads issued before either is tested: their cache misses overlap.
+      if (calling) {
+        this.touched ^= p.calledExact.touch(w, CALLED + W_HASH) ^ p.callingExact.touch(w, CALLING + W_HASH);
+      }
+      this.scanExact(p.calledExact, w, CALLED, SRC_CALLED_EXACT, keys, scope, into);
     }
+    if (calling) this.scanExact(p.callingExact, w, CALLING, SRC_CALLING_EXACT, keys, scope, into);
     if (p.general.count === 0) return;
-    if (calledPacked && !p.calledPrefixes.isEmpty) {
-      this.lookupPrefixes(p.calledPrefixes, this.calledKey, ctx.called.length, ctx, dirBit, scope, into);
+    const ctx = keys.ctx;
+    if (keys.calledPacked && !p.calledPrefixes.isEmpty) {
+      this.lookupPrefixes(p.calledPrefixes, w, CALLED, ctx.called.length, keys, scope, into);
     }
-    if (callingPacked && !p.callingPrefixes.isEmpty) {
-      this.lookupPrefixes(p.callingPrefixes, this.callingKey, ctx.calling.length, ctx, dirBit, scope, into);
+    if (keys.callingPacked && !p.callingPrefixes.isEmpty) {
+      this.lookupPrefixes(p.callingPrefixes, w, CALLING, ctx.calling.length, keys, scope, into);
     }
     if (ctx.calling === ANONYMOUS) {
       const list = p.anonymousRules;
-      for (let i = 0; i < list.length; i++) this.checkGeneral(list[i], ctx, dirBit, scope, into);
+      for (let i = 0; i < list.length; i++) this.checkGeneral(list[i], keys, scope, into);
     }
   }
 
+  // hot path
   private scanExact(
     table: ExactTable,
-    key: Uint32Array,
-    hash: number,
+    w: Uint32Array,
+    side: number,
     source: number,
-    dirBit: number,
-    at: number,
+    keys: CallKeys,
     scope: LookupScope,
     into: CandidateSet,
   ): void {
-    const hi = key[0];
-    const lo = key[1];
-    if (!table.bucketRangeHashed(hash, this.range)) return;
-    const rec = table.rec;
-    const end = this.range[1];
+    const start = table.bucketStart(w, side + W_HASH);
+    if (start < 0) return;
+    const end = table.bucketEnd(w, side + W_HASH);
+    const { rec, attrs } = table;
+    const dirBit = keys.dirBit;
     let offered = 0;
-    for (let o = this.range[0]; o < end; o += STRIDE) {
-      if (rec[o + F_HI] !== hi || rec[o + F_LO] !== lo) continue;
-      const meta = rec[o + F_META];
+    for (let o = start; o < end; o += STRIDE) {
+      if (rec[o + F_HI] !== w[side + W_HI] || rec[o + F_LO] !== w[side + W_LO]) continue;
+      const a = rec[o + F_ATTR] * ATTR_STRIDE;
+      const meta = attrs[a + A_META];
       if ((meta & dirBit) === 0) continue;
-      const expires = rec[o + F_EXPIRES];
-      if (expires !== 0 && expires * 1000 <= at) continue;
+      const expires = attrs[a + A_EXPIRES];
+      if (expires !== 0 && expires * 1000 <= keys.ctx.at) continue;
       const groupRef = metaGroupRef(meta);
-      if (groupRef !== 0 && (scope.groups === undefined || !scope.groups.has(this.parts.names[groupRef - 1])))
-        continue;
+      if (groupRef !== 0 && !scope.groups.has(this.parts.names[groupRef - 1])) continue;
       if (scope.masked?.has(rec[o + F_ID])) continue;
       into.offer(this, source, o);
       // Records of one number are in precedence order: the first two that match are all the set can use.
@@ -146,20 +126,16 @@ export class RuleIndex implements CandidateOwner {
 
   private lookupPrefixes(
     table: PrefixTable,
-    key: Uint32Array,
+    w: Uint32Array,
+    side: number,
     length: number,
-    ctx: CallContext,
-    dirBit: number,
+    keys: CallKeys,
     scope: LookupScope,
     into: CandidateSet,
   ): void {
-    for (let i = 0; i < table.rootRules.length; i++) {
-      this.checkGeneral(table.rootRules[i], ctx, dirBit, scope, into);
-    }
-    for (let i = 0; i < table.longRules.length; i++) {
-      this.checkGeneral(table.longRules[i], ctx, dirBit, scope, into);
-    }
-    if (!table.mayMatch(key, length)) return;
+    for (let i = 0; i < table.rootRules.length; i++) this.checkGeneral(table.rootRules[i], keys, scope, into);
+    for (let i = 0; i < table.longRules.length; i++) this.checkGeneral(table.longRules[i], keys, scope, into);
+    if (!table.mayMatch(w, side, length)) return;
     const max = Math.min(length, MAX_KEY_CHARS);
     const { rec, ruleIds } = table;
     let mask = table.lengthMask;
@@ -167,29 +143,23 @@ export class RuleIndex implements CandidateOwner {
       const bit = 1 << l;
       if ((mask & bit) === 0) continue;
       mask &= ~bit;
-      const o = table.find((key[0] & HI_MASK[l]) >>> 0, (key[1] & LO_MASK[l]) >>> 0);
+      const o = table.find(w, side, l);
       if (o < 0) continue;
       const end = rec[o + 3];
-      for (let i = rec[o + 2]; i < end; i++) this.checkGeneral(ruleIds[i], ctx, dirBit, scope, into);
+      for (let i = rec[o + 2]; i < end; i++) this.checkGeneral(ruleIds[i], keys, scope, into);
     }
   }
 
-  private checkGeneral(
-    r: number,
-    ctx: CallContext,
-    dirBit: number,
-    scope: LookupScope,
-    into: CandidateSet,
-  ): void {
+  private checkGeneral(r: number, keys: CallKeys, scope: LookupScope, into: CandidateSet): void {
     const g = this.parts.general;
     const strings = this.parts.strings;
-    if ((g.meta[r] & dirBit) === 0) return;
+    const ctx = keys.ctx;
+    if ((g.meta[r] & keys.dirBit) === 0) return;
     const expires = g.expires[r];
     if (expires !== 0 && expires * 1000 <= ctx.at) return;
     if (scope.masked?.has(g.id[r])) return;
     const groupRef = g.groupRef[r];
-    if (groupRef !== 0 && (scope.groups === undefined || !scope.groups.has(this.parts.names[groupRef - 1])))
-      return;
+    if (groupRef !== 0 && !scope.groups.has(this.parts.names[groupRef - 1])) return;
     if (g.sbcRef[r] !== 0 && strings[g.sbcRef[r] - 1] !== ctx.sbc) return;
     if (g.providerRef[r] !== 0 && strings[g.providerRef[r] - 1] !== ctx.provider) return;
     if (g.customerGroupRef[r] !== 0 && strings[g.customerGroupRef[r] - 1] !== ctx.customerGroup) return;
@@ -202,26 +172,29 @@ export class RuleIndex implements CandidateOwner {
     into.offer(this, SRC_GENERAL, r);
   }
 
+  private exactTable(source: number): ExactTable {
+    return source === SRC_CALLED_EXACT ? this.parts.calledExact : this.parts.callingExact;
+  }
+
+  /** The meta word (direction, action, group and type refs) of an exact record. */
+  private exactMeta(source: number, o: number): number {
+    const t = this.exactTable(source);
+    return t.attrs[t.rec[o + F_ATTR] * ATTR_STRIDE + A_META];
+  }
+
   blocksAt(source: number, pos: number): boolean {
     if (source === SRC_GENERAL) return (this.parts.general.meta[pos] & 4) !== 0;
-    const rec = (source === SRC_CALLED_EXACT ? this.parts.calledExact : this.parts.callingExact).rec;
-    return (rec[pos + F_META] & 4) !== 0;
+    return (this.exactMeta(source, pos) & 4) !== 0;
   }
 
   idAt(source: number, pos: number): number {
     if (source === SRC_GENERAL) return this.parts.general.id[pos];
-    return (source === SRC_CALLED_EXACT ? this.parts.calledExact : this.parts.callingExact).rec[pos + F_ID];
+    return this.exactTable(source).rec[pos + F_ID];
   }
 
   typeIdAt(source: number, pos: number): string | undefined {
     const ref =
-      source === SRC_GENERAL
-        ? this.parts.general.typeRef[pos]
-        : metaTypeRef(
-            (source === SRC_CALLED_EXACT ? this.parts.calledExact : this.parts.callingExact).rec[
-              pos + F_META
-            ],
-          );
+      source === SRC_GENERAL ? this.parts.general.typeRef[pos] : metaTypeRef(this.exactMeta(source, pos));
     return ref === 0 ? undefined : this.parts.names[ref - 1];
   }
 
@@ -250,8 +223,8 @@ export class RuleIndex implements CandidateOwner {
   }
 
   private exactKeyInto(source: number, o: number, out: MutablePrecedenceKey): void {
-    const rec = (source === SRC_CALLED_EXACT ? this.parts.calledExact : this.parts.callingExact).rec;
-    const meta = rec[o + F_META];
+    const rec = this.exactTable(source).rec;
+    const meta = this.exactMeta(source, o);
     const spec = specificityOf(K_EXACT, packedLength(rec[o + F_HI], rec[o + F_LO]));
     out.called = source === SRC_CALLED_EXACT ? spec : -1;
     out.calling = source === SRC_CALLING_EXACT ? spec : -1;
@@ -269,9 +242,10 @@ export class RuleIndex implements CandidateOwner {
   }
 
   private materializeExact(source: number, o: number): MatchedRule {
-    const table = source === SRC_CALLED_EXACT ? this.parts.calledExact : this.parts.callingExact;
+    const table = this.exactTable(source);
     const rec = table.rec;
-    const meta = rec[o + F_META];
+    const a = rec[o + F_ATTR] * ATTR_STRIDE;
+    const meta = table.attrs[a + A_META];
     const number = unpackNumber(rec[o + F_HI], rec[o + F_LO]);
     const groupRef = metaGroupRef(meta);
     const typeRef = metaTypeRef(meta);
@@ -283,7 +257,7 @@ export class RuleIndex implements CandidateOwner {
       action: (meta & 4) !== 0 ? 'block' : 'allow',
       groupId: groupRef ? this.parts.names[groupRef - 1] : undefined,
       typeId: typeRef ? this.parts.names[typeRef - 1] : undefined,
-      expiresAt: rec[o + F_EXPIRES] ? rec[o + F_EXPIRES] * 1000 : undefined,
+      expiresAt: table.attrs[a + A_EXPIRES] ? table.attrs[a + A_EXPIRES] * 1000 : undefined,
       updatedAt: rec[o + F_UPDATED] * 1000,
     });
   }

@@ -5,8 +5,9 @@ import { blocklistTypeSchema } from '../domain/blocklist-type.js';
 import { cgError } from '../domain/errors.js';
 import { actionSchema } from '../domain/rule.js';
 import { DecisionEngine } from './decision-engine.js';
-import { ExactTable, metaGroupRef, metaTypeRef, STRIDE } from './exact-table.js';
+import { A_META, ATTR_STRIDE, ExactTable, metaGroupRef, metaTypeRef } from './exact-table.js';
 import { GENERAL_U8_FIELDS, GENERAL_U32_FIELDS, type GeneralRules } from './general-rules.js';
+import { HASH_BITS } from './number-key.js';
 import { K_ANON } from './pattern-codes.js';
 import { PrefixTable } from './prefix-table.js';
 import { RuleIndex } from './rule-index.js';
@@ -20,7 +21,13 @@ import { RuleIndex } from './rule-index.js';
  * no rebuild, and a corrupt or truncated snapshot is an error, never a wrong answer.
  */
 const MAGIC = Buffer.from('CGSNAP01', 'latin1');
-export const SNAPSHOT_FORMAT_VERSION = 1;
+/**
+ * Bumped whenever the layout of a section changes: a snapshot of another format is refused as
+ * corrupt (and rebuilt from the rules), never read with the wrong layout.
+ * 2: exact records are 5 words (hi, lo, id, attribute set, updated) with `<side>.attrs` sections;
+ *    key hashes (buckets, filters, stems) are 30 bits.
+ */
+export const SNAPSHOT_FORMAT_VERSION = 2;
 const PREFIX = 48;
 
 const sectionSchema = z.object({
@@ -39,12 +46,16 @@ const headerSchema = z.object({
   strings: z.array(z.string()),
   types: z.array(blocklistTypeSchema),
   bindings: z.array(z.tuple([z.string(), z.array(z.string())])),
-  calledExactBits: z.number().int().min(1).max(31),
-  calledPrefixes: z.object({ bits: z.number().int().min(1).max(31), lengthMask: z.number().int().min(0) }),
-  callingPrefixes: z.object({ bits: z.number().int().min(1).max(31), lengthMask: z.number().int().min(0) }),
-  callingExactBits: z.number().int().min(1).max(31),
-  /** Direction bits present in the called / calling exact tables (older snapshots: absent, computed). */
-  exactDirections: z.tuple([z.number().int().min(0).max(3), z.number().int().min(0).max(3)]).optional(),
+  calledExactBits: z.number().int().min(1).max(HASH_BITS),
+  calledPrefixes: z.object({
+    bits: z.number().int().min(1).max(HASH_BITS),
+    lengthMask: z.number().int().min(0),
+  }),
+  callingPrefixes: z.object({
+    bits: z.number().int().min(1).max(HASH_BITS),
+    lengthMask: z.number().int().min(0),
+  }),
+  callingExactBits: z.number().int().min(1).max(HASH_BITS),
   generalCount: z.number().int().min(0),
   sections: z.array(sectionSchema),
 });
@@ -60,9 +71,11 @@ function sectionsOf(index: RuleIndex): Array<[string, TypedArray]> {
     ['calledExact.dir', p.calledExact.dir],
     ['calledExact.rec', p.calledExact.rec],
     ['calledExact.filter', p.calledExact.filter],
+    ['calledExact.attrs', p.calledExact.attrs],
     ['callingExact.dir', p.callingExact.dir],
     ['callingExact.rec', p.callingExact.rec],
     ['callingExact.filter', p.callingExact.filter],
+    ['callingExact.attrs', p.callingExact.attrs],
     ...GENERAL_U32_FIELDS.map((f) => [`general.${f}`, p.general[f]] as [string, TypedArray]),
     ...GENERAL_U8_FIELDS.map((f) => [`general.${f}`, p.general[f]] as [string, TypedArray]),
     ...prefixSections('calledPrefixes', p.calledPrefixes),
@@ -119,7 +132,6 @@ export function encodeSnapshot(
         lengthMask: index.parts.callingPrefixes.lengthMask,
       },
       callingExactBits: index.parts.callingExact.bits,
-      exactDirections: [index.parts.calledExact.directions, index.parts.callingExact.directions],
       generalCount: index.parts.general.count,
       sections: layout,
     }),
@@ -230,24 +242,20 @@ export function snapshotFromHeader(
   const names = header.names;
   const strings = header.strings;
   const exact = (side: 'calledExact' | 'callingExact', bits: number) => {
-    const stated = header.exactDirections?.[side === 'calledExact' ? 0 : 1];
     const table = new ExactTable(
       get(`${side}.dir`, Uint32Array),
       get(`${side}.rec`, Uint32Array),
       get(`${side}.filter`, Uint32Array),
       bits,
-      // Checked bytes: the header's figure spares a scan of every record on the calling thread.
-      check ? undefined : stated,
+      get(`${side}.attrs`, Uint32Array),
     );
     if (!check) return table;
-    if (stated !== undefined && stated !== table.directions) corrupt(`${side} directions do not match`);
-    if (table.rec.length % STRIDE !== 0 || !table.isWellFormed()) corrupt(`${side} table is malformed`);
-    const rec = table.rec;
-    for (let o = 3; o < rec.length; o += STRIDE) {
-      const meta = rec[o];
-      const dir = meta & 3;
-      if (dir === 0 || metaGroupRef(meta) > names.length || metaTypeRef(meta) > names.length) {
-        corrupt(`${side} record ${(o - 3) / STRIDE} is malformed`);
+    if (!table.isWellFormed()) corrupt(`${side} table is malformed`);
+    const attrs = table.attrs;
+    for (let a = A_META; a < attrs.length; a += ATTR_STRIDE) {
+      const meta = attrs[a];
+      if ((meta & 3) === 0 || metaGroupRef(meta) > names.length || metaTypeRef(meta) > names.length) {
+        corrupt(`${side} attribute set ${(a - A_META) / ATTR_STRIDE} is malformed`);
       }
     }
     return table;

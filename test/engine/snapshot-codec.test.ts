@@ -5,7 +5,7 @@ import type { CallContext } from '../../src/domain/call-context.js';
 import { CallguardError } from '../../src/domain/errors.js';
 import type { Rule } from '../../src/domain/rule.js';
 import { DecisionEngine } from '../../src/engine/decision-engine.js';
-import { decodeSnapshot, encodeSnapshot } from '../../src/engine/snapshot-codec.js';
+import { decodeSnapshot, encodeSnapshot, SNAPSHOT_FORMAT_VERSION } from '../../src/engine/snapshot-codec.js';
 
 const T = 1_800_000_000_000;
 /** A decision as a user sees it (API JSON). */
@@ -82,6 +82,19 @@ describe('rule snapshot', () => {
     snap.copy(shifted, 3);
     const decoded = decodeSnapshot(shifted.subarray(3)).engine;
     assert.equal(decoded.decide(calls[0]).rule?.id, 1);
+  });
+
+  it('refuses a snapshot of an older format instead of reading it with the new layout', () => {
+    const snap = encodeSnapshot(DecisionEngine.fromRules(rules, options), { version: 'v' });
+    const older = Buffer.from(snap);
+    older.writeUInt32LE(SNAPSHOT_FORMAT_VERSION - 1, 8);
+    assert.throws(
+      () => decodeSnapshot(older),
+      (e: unknown) =>
+        e instanceof CallguardError &&
+        e.code === 'CG_ERR_SNAPSHOT_CORRUPT' &&
+        e.message.includes(`format version ${SNAPSHOT_FORMAT_VERSION - 1}`),
+    );
   });
 
   it('refuses every truncation and every flipped byte with CG_ERR_SNAPSHOT_CORRUPT', () => {
