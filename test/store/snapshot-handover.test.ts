@@ -5,7 +5,7 @@ import type { CallContext } from '../../src/domain/call-context.js';
 import { CallguardError } from '../../src/domain/errors.js';
 import type { Rule } from '../../src/domain/rule.js';
 import { DecisionEngine } from '../../src/engine/decision-engine.js';
-import { decodeSnapshot, encodeSnapshot } from '../../src/engine/snapshot-codec.js';
+import { decodeSnapshot, encodeSnapshot, SNAPSHOT_FORMAT_VERSION } from '../../src/engine/snapshot-codec.js';
 import {
   adoptSnapshot,
   packedStringsOf,
@@ -140,7 +140,10 @@ describe('handing a checked snapshot over from the reader thread', () => {
     new DataView(bytes.buffer).setUint32(8, 99, true);
     const handover = prepareHandover(bytes);
     assert.ok('corrupt' in handover);
-    assert.match(handover.corrupt, /format version 99, this build reads 1/);
+    assert.match(
+      handover.corrupt,
+      new RegExp(`format version 99, this build reads ${SNAPSHOT_FORMAT_VERSION}`),
+    );
   });
 
   it('decodes bytes read without a thread in full, checks included', async () => {
