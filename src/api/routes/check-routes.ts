@@ -1,7 +1,9 @@
+import { validatorCompiler } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { TenantDecider } from '../../call/call-screener.js';
 import { rawCallSchema, toCallContext } from '../../domain/call-context.js';
 import type { Decision, MatchedRule } from '../../domain/decision.js';
+import { plainRawCall } from '../../domain/raw-call-fast-path.js';
 import type { Rule } from '../../domain/rule.js';
 import { lookupSeconds } from '../../metrics.js';
 import type { ApiApp, ApiDeps } from '../api-deps.js';
@@ -50,6 +52,15 @@ export function registerCheckRoutes(app: ApiApp, deps: ApiDeps): void {
         summary: 'Decide one call and say why',
         body: callBody,
         response: { 200: decisionSchema, ...errorResponses },
+      },
+      // The usual body (numbers, direction, plain names) is taken as it is; any other goes through
+      // rawCallSchema, which answers it or says what is wrong (src/domain/raw-call-fast-path.ts).
+      validatorCompiler: (route) => {
+        const bySchema = validatorCompiler(route as never);
+        return (data: unknown) => {
+          const plain = plainRawCall(data);
+          return plain ? { value: plain } : bySchema(data);
+        };
       },
     },
     // Not an async function: a call whose tenant is loaded and whose winning rule is cached is
