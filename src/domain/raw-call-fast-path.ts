@@ -11,7 +11,7 @@ const MAX_NAME = 128;
 const NAME_FIELDS = new Set(['task', 'sbc', 'provider', 'customerGroup', 'user']);
 
 /** A name that nameSchema takes unchanged: no surrounding white space, no control character. */
-function plainName(s: unknown): boolean {
+export function plainName(s: unknown): boolean {
   if (typeof s !== 'string' || s.length === 0 || s.length > MAX_NAME) return false;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);

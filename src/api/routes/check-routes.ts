@@ -1,4 +1,3 @@
-import { validatorCompiler } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { TenantDecider } from '../../call/call-screener.js';
 import { rawCallSchema, toCallContext } from '../../domain/call-context.js';
@@ -9,6 +8,7 @@ import { lookupSeconds } from '../../metrics.js';
 import type { ApiApp, ApiDeps } from '../api-deps.js';
 import { inScope, type TenantPrincipal, tenantOf } from '../auth.js';
 import { countDecision, deciderOf } from '../decider-access.js';
+import { fastBodyValidator } from '../fast-body-validator.js';
 import { errorResponses } from '../schemas.js';
 import { StoredRuleCache } from '../stored-rule-cache.js';
 import { scopeOf } from '../tenant-context.js';
@@ -55,13 +55,7 @@ export function registerCheckRoutes(app: ApiApp, deps: ApiDeps): void {
       },
       // The usual body (numbers, direction, plain names) is taken as it is; any other goes through
       // rawCallSchema, which answers it or says what is wrong (src/domain/raw-call-fast-path.ts).
-      validatorCompiler: (route) => {
-        const bySchema = validatorCompiler(route as never);
-        return (data: unknown) => {
-          const plain = plainRawCall(data);
-          return plain ? { value: plain } : bySchema(data);
-        };
-      },
+      validatorCompiler: fastBodyValidator(plainRawCall),
     },
     // Not an async function: a call whose tenant is loaded and whose winning rule is cached is
     // answered without a promise; the rest go through answer().
