@@ -235,10 +235,13 @@ async function screenList(info: Server, args: string[], format: 'json' | 'csv') 
           type: 'text/csv',
           body: `number\n${numbers.join('\n')}\n`,
         };
+  // times: until the answer is read and parsed (the bar); lastByte: until its last byte arrived.
   const times: number[] = [];
+  const lastByte: number[] = [];
   const cpuMs: number[] = [];
   const cpuUrl = `${info.bareAddress}/cpu`;
   let blocked = -1;
+  let responseBytes = 0;
   for (let r = 0; r < screens; r++) {
     const cpu0 = await serverCpuMicros(cpuUrl);
     const t0 = performance.now();
@@ -248,12 +251,14 @@ async function screenList(info: Server, args: string[], format: 'json' | 'csv') 
       body: request.body,
     });
     if (!res.ok) throw new Error(`screen (${format}): ${res.status} ${await res.text()}`);
-    if (format === 'json') blocked = ((await res.json()) as { blocked: number }).blocked;
-    else {
-      await res.text();
-      blocked = Number(res.headers.get('x-callguard-blocked'));
-    }
+    const text = await res.text();
+    lastByte.push(performance.now() - t0);
+    blocked =
+      format === 'json'
+        ? (JSON.parse(text) as { blocked: number }).blocked
+        : Number(res.headers.get('x-callguard-blocked'));
     times.push(performance.now() - t0);
+    responseBytes = Buffer.byteLength(text);
     cpuMs.push(((await serverCpuMicros(cpuUrl)) - cpu0) / 1000);
   }
   times.sort((a, b) => a - b);
@@ -267,6 +272,8 @@ async function screenList(info: Server, args: string[], format: 'json' | 'csv') 
     median_ms: Math.round(mid),
     min_ms: Math.round(times[0]!),
     max_ms: Math.round(times[times.length - 1]!),
+    last_byte_median_ms: Math.round(median(lastByte)),
+    response_bytes: responseBytes,
     // The server process's CPU time per request (median): what the load on the machine moves least.
     server_cpu_ms: Math.round(median(cpuMs)),
     runs: screens,
