@@ -1,5 +1,5 @@
 import type { TenantDecider } from '../call/call-screener.js';
-import { decisionsTotal } from '../metrics.js';
+import { decisionsTotal, type PlainCounter, plainCounter } from '../metrics.js';
 import type { ApiDeps } from './api-deps.js';
 import { loadedEngine } from './rule-query.js';
 
@@ -11,15 +11,19 @@ export async function deciderOf(deps: ApiDeps, tenant: string): Promise<TenantDe
   return deps.registry.ensure(tenant).decider()!;
 }
 
-const counters = new Map<string, ReturnType<typeof decisionsTotal.labels>>();
+const counters = new Map<string, Map<string, PlainCounter>>();
 
-/** The decisions counter child for (action, direction), made once. */
+/** Counts API decisions in callguard_decisions_total (source api); one series per (action, direction), made once. */
 export function countDecision(action: string, direction: string, n = 1): void {
-  const key = `${action}\u0000${direction}`;
-  let c = counters.get(key);
+  let byDirection = counters.get(action);
+  if (!byDirection) {
+    byDirection = new Map();
+    counters.set(action, byDirection);
+  }
+  let c = byDirection.get(direction);
   if (!c) {
-    c = decisionsTotal.labels(action, direction, 'api');
-    counters.set(key, c);
+    c = plainCounter(decisionsTotal, action, direction, 'api');
+    byDirection.set(direction, c);
   }
   c.inc(n);
 }

@@ -2,7 +2,7 @@ import type { CallHandlingSettings } from '../call/call-plan.js';
 import type { DeciderSource, TenantDecider } from '../call/call-screener.js';
 import type { CallContext } from '../domain/call-context.js';
 import type { Decision } from '../domain/decision.js';
-import { decisionsTotal, onCollect } from '../metrics.js';
+import { decisionsTotal, plainCounter } from '../metrics.js';
 
 /**
  * The registry as a PBX role sees it, counting every decision in `callguard_decisions_total` (source =
@@ -11,17 +11,11 @@ import { decisionsTotal, onCollect } from '../metrics.js';
  * validates its labels every time, so the sums are handed to the counter at scrape time instead.
  */
 export function countingDeciderSource(inner: DeciderSource, source: string): DeciderSource {
-  const counts = { allow: { inbound: 0, outbound: 0 }, block: { inbound: 0, outbound: 0 } };
-  onCollect(() => {
-    for (const action of ['allow', 'block'] as const) {
-      for (const direction of ['inbound', 'outbound'] as const) {
-        const n = counts[action][direction];
-        if (n === 0) continue;
-        counts[action][direction] = 0;
-        decisionsTotal.labels(action, direction, source).inc(n);
-      }
-    }
+  const series = (action: string) => ({
+    inbound: plainCounter(decisionsTotal, action, 'inbound', source),
+    outbound: plainCounter(decisionsTotal, action, 'outbound', source),
   });
+  const counts = { allow: series('allow'), block: series('block') };
   const failures = decisionsTotal.labels('failure_policy', 'unknown', source);
   const wrapped = new WeakMap<TenantDecider, TenantDecider>();
   const wrap = (decider: TenantDecider): TenantDecider => ({
@@ -30,7 +24,7 @@ export function countingDeciderSource(inner: DeciderSource, source: string): Dec
     // hot path
     decide(ctx: CallContext): Decision {
       const decision = decider.decide(ctx);
-      counts[decision.action][ctx.direction]++;
+      counts[decision.action][ctx.direction].inc();
       return decision;
     },
   });

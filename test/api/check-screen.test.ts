@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, it } from 'vitest';
+import { view, viewJson } from '../../src/api/routes/check-routes.js';
 import { toCallContext } from '../../src/domain/call-context.js';
 import type { Rule } from '../../src/domain/rule.js';
 import { DecisionEngine } from '../../src/engine/decision-engine.js';
@@ -140,6 +141,23 @@ describe.skipIf(skipWithoutRedis)('check and screen against the engine', () => {
       lines.map((l) => l.ruleId),
       want.map((w) => w.ruleId),
     );
+  });
+
+  it('writes the check answer as JSON.stringify would, for every kind of decision', async () => {
+    let blocks = 0;
+    for (const n of numbers) {
+      for (const task of ['t1', undefined]) {
+        const d = engine.decide(
+          toCallContext({ called: n, direction: 'outbound', task }, { mode: 'digits' }, Date.now()),
+        );
+        if (d.action === 'block') blocks++;
+        const rule = d.rule ? ((await h.deps.rules.get(tenant.id, d.rule.id)) ?? null) : null;
+        assert.equal(viewJson(d, rule), JSON.stringify(view(d, rule)), n);
+        // twice: the second answer comes from the remembered JSON of the rule and outcome
+        assert.equal(viewJson(d, rule), JSON.stringify(view(d, rule)), n);
+      }
+    }
+    assert.ok(blocks > 100, `blocks among the checks (${blocks})`);
   });
 
   it('checks single calls as the engine does, with the stored rule and why', async () => {

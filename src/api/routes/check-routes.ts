@@ -2,11 +2,13 @@ import { z } from 'zod';
 import type { TenantDecider } from '../../call/call-screener.js';
 import { rawCallSchema, toCallContext } from '../../domain/call-context.js';
 import type { Decision, MatchedRule } from '../../domain/decision.js';
+import { plainRawCall } from '../../domain/raw-call-fast-path.js';
 import type { Rule } from '../../domain/rule.js';
 import { lookupSeconds } from '../../metrics.js';
 import type { ApiApp, ApiDeps } from '../api-deps.js';
 import { inScope, type TenantPrincipal, tenantOf } from '../auth.js';
 import { countDecision, deciderOf } from '../decider-access.js';
+import { fastBodyValidator } from '../fast-body-validator.js';
 import { errorResponses } from '../schemas.js';
 import { StoredRuleCache } from '../stored-rule-cache.js';
 import { scopeOf } from '../tenant-context.js';
@@ -55,6 +57,9 @@ export function registerCheckRoutes(app: ApiApp, deps: ApiDeps): void {
         body: callBody,
         response: { 200: decisionSchema, ...errorResponses },
       },
+      // The usual body (numbers, direction, plain names) is taken as it is; any other goes through
+      // rawCallSchema, which answers it or says what is wrong (src/domain/raw-call-fast-path.ts).
+      validatorCompiler: fastBodyValidator(plainRawCall),
     },
     // Not an async function: a call whose tenant is loaded and whose winning rule is cached is
     // answered without a promise; the rest go through answer().
@@ -67,7 +72,7 @@ export function registerCheckRoutes(app: ApiApp, deps: ApiDeps): void {
       const stored = matched ? storedRules.cached(deps, principal.tenant, matched) : null;
       if (stored === undefined || principal.role === 'agent')
         return answer(principal, request.body, decision);
-      reply.send(view(decision, stored));
+      reply.type(JSON_TYPE).send(viewJson(decision, stored) as never);
       return undefined;
     },
   );
@@ -131,7 +136,28 @@ export function withoutRunnerUp(why: string): string {
   return `${at < 0 ? why : why.slice(0, at)}; it beat a rule outside your OUs`;
 }
 
-function view(decision: Decision, stored: Rule | MatchedRule | null) {
+const JSON_TYPE = 'application/json; charset=utf-8';
+/** JSON of objects that live as long as an engine or a cached stored rule: written once each. */
+const jsonOf = new WeakMap<object, string>();
+const onceJson = (o: object): string => {
+  let json = jsonOf.get(o);
+  if (json === undefined) {
+    json = JSON.stringify(o);
+    jsonOf.set(o, json);
+  }
+  return json;
+};
+
+/**
+ * JSON.stringify(view(decision, stored)) for a stored rule from the cache: the rule and the outcome
+ * (one object per type and engine) are written once, not per answer.
+ */
+export function viewJson(decision: Decision, stored: Rule | null): string {
+  const runnerUp = decision.runnerUp;
+  return `{"action":${JSON.stringify(decision.action)},"rule":${stored === null ? 'null' : onceJson(stored)},"runnerUp":${runnerUp === null ? 'null' : JSON.stringify(runnerUp)},"outcome":${onceJson(decision.outcome)},"why":${JSON.stringify(decision.why)}}`;
+}
+
+export function view(decision: Decision, stored: Rule | MatchedRule | null) {
   return {
     action: decision.action,
     rule: stored,

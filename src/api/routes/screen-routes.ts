@@ -1,4 +1,3 @@
-import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { z } from 'zod';
@@ -7,11 +6,13 @@ import type { Outcome } from '../../domain/blocklist-type.js';
 import { type CallContext, instantSchema } from '../../domain/call-context.js';
 import { cgError } from '../../domain/errors.js';
 import { MAX_NUMBER_LENGTH, normalizeNumber } from '../../domain/number.js';
+import { plainName } from '../../domain/raw-call-fast-path.js';
 import { nameSchema } from '../../domain/rule.js';
 import { lookupSeconds } from '../../metrics.js';
 import type { ApiApp, ApiDeps } from '../api-deps.js';
 import { inScope, type TenantPrincipal, tenantOf } from '../auth.js';
 import { countDecision, deciderOf } from '../decider-access.js';
+import { fastBodyValidator } from '../fast-body-validator.js';
 import { errorResponses } from '../schemas.js';
 import { scopeOf } from '../tenant-context.js';
 
@@ -19,7 +20,7 @@ export const MAX_SCREEN_NUMBERS = 100_000;
 /** 100,000 numbers of up to 64 characters, quoted and separated, fit. */
 export const SCREEN_BODY_LIMIT = 16 * 1024 * 1024;
 
-const screenBody = z
+export const screenBody = z
   .object({
     taskId: nameSchema
       .optional()
@@ -39,6 +40,28 @@ const screenBody = z
     description:
       'Also accepted: text/csv (one number per line, optional header "number") or application/x-ndjson (one JSON string or {"number"} per line), with taskId in the query; the answer then comes back in the same format, streamed.',
   });
+
+/**
+ * The usual JSON screen body (`numbers`, strings of at most 64 characters, and a plain `taskId`)
+ * as it is; undefined for anything else, which screenBody then answers (fast-check tested).
+ */
+export function plainScreenBody(data: unknown): z.output<typeof screenBody> | undefined {
+  if (typeof data !== 'object' || data === null || Object.getPrototypeOf(data) !== Object.prototype)
+    return undefined;
+  const body = data as Record<string, unknown>;
+  let numbers: unknown;
+  for (const key in body) {
+    if (!Object.hasOwn(body, key)) return undefined;
+    if (key === 'numbers') numbers = body[key];
+    else if (key !== 'taskId' || !plainName(body[key])) return undefined;
+  }
+  if (!Array.isArray(numbers) || numbers.length > MAX_SCREEN_NUMBERS) return undefined;
+  for (let i = 0; i < numbers.length; i++) {
+    const n = numbers[i];
+    if (typeof n !== 'string' || n.length > 64) return undefined;
+  }
+  return body as z.output<typeof screenBody>;
+}
 
 const hitSchema = z.object({
   index: z.number().int(),
@@ -178,14 +201,41 @@ const csvCell = (v: string | number | undefined): string => {
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 };
 
-/** Numbers from a streamed CSV or NDJSON body, one per line. */
+/** The whole of a streamed body as text; more than SCREEN_BODY_LIMIT bytes is refused. */
+async function readText(body: Readable): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    const b = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+    size += b.length;
+    if (size > SCREEN_BODY_LIMIT) {
+      body.resume();
+      throw cgError(
+        'CG_ERR_PAYLOAD_TOO_LARGE',
+        `the request body is larger than ${SCREEN_BODY_LIMIT} bytes`,
+        {
+          limit: SCREEN_BODY_LIMIT,
+        },
+      );
+    }
+    chunks.push(b);
+  }
+  return Buffer.concat(chunks, size).toString('utf8');
+}
+
+/** Line breaks as readline sees them: \r\n, \n or a lone \r. */
+const LINE_BREAK = /\r\n|\n|\r/;
+
+/**
+ * Numbers from a streamed CSV or NDJSON body, one per line. The body (at most SCREEN_BODY_LIMIT) is
+ * read whole and split: a line-by-line reader costs more than the screening of the list itself.
+ */
 async function readNumbers(body: Readable, ndjson: boolean): Promise<string[]> {
   const numbers: string[] = [];
-  const lines = createInterface({ input: body, crlfDelay: Number.POSITIVE_INFINITY });
-  let line = 0;
-  for await (const text of lines) {
-    line++;
-    const t = text.trim();
+  const lines = (await readText(body)).split(LINE_BREAK);
+  for (let i = 0; i < lines.length; i++) {
+    const line = i + 1;
+    const t = lines[i]!.trim();
     if (t === '') continue;
     let value: unknown;
     if (ndjson) {
@@ -203,7 +253,8 @@ async function readNumbers(body: Readable, ndjson: boolean): Promise<string[]> {
         throw cgError('CG_ERR_INPUT_INVALID', `line ${line}: each line is "number" or {"number": "..."}`);
       }
     } else {
-      value = t.split(',')[0]!.replace(/^"|"$/g, '').trim();
+      const comma = t.indexOf(',');
+      value = (comma < 0 ? t : t.slice(0, comma)).replace(/^"|"$/g, '').trim();
       if (line === 1 && /^number$/i.test(value as string)) continue;
     }
     if ((value as string).length > 64) {
@@ -211,14 +262,28 @@ async function readNumbers(body: Readable, ndjson: boolean): Promise<string[]> {
     }
     numbers.push(value as string);
     if (numbers.length > MAX_SCREEN_NUMBERS) {
-      lines.close();
-      body.resume();
       throw cgError('CG_ERR_LIMIT_EXCEEDED', `at most ${MAX_SCREEN_NUMBERS} numbers per request`, {
         max: MAX_SCREEN_NUMBERS,
       });
     }
   }
   return numbers;
+}
+
+/** Lines written to the response per chunk: one write per line would cost more than the screening. */
+const LINES_PER_CHUNK = 2_000;
+
+/** `lines` joined into chunks of LINES_PER_CHUNK lines. */
+function* chunked(lines: Iterable<string>): Generator<string> {
+  let chunk: string[] = [];
+  for (const line of lines) {
+    chunk.push(line);
+    if (chunk.length === LINES_PER_CHUNK) {
+      yield chunk.join('');
+      chunk = [];
+    }
+  }
+  if (chunk.length > 0) yield chunk.join('');
 }
 
 function* csvOut(s: Screened): Generator<string> {
@@ -257,6 +322,7 @@ export function registerScreenRoutes(app: ApiApp, deps: ApiDeps): void {
     {
       config: { auth: 'rules:read', bodyTypes: ['application/json', 'text/csv', 'application/x-ndjson'] },
       bodyLimit: SCREEN_BODY_LIMIT,
+      validatorCompiler: fastBodyValidator(plainScreenBody),
       schema: {
         tags: ['check'],
         summary: `Screen up to ${MAX_SCREEN_NUMBERS} numbers before dialling`,
@@ -282,8 +348,10 @@ export function registerScreenRoutes(app: ApiApp, deps: ApiDeps): void {
         reply.header('x-callguard-blocked', screened.blocked);
         reply.header('x-callguard-invalid', screened.invalid);
         if (ndjson)
-          return reply.type('application/x-ndjson').send(Readable.from(ndjsonOut(screened, task)) as never);
-        return reply.type('text/csv').send(Readable.from(csvOut(screened)) as never);
+          return reply
+            .type('application/x-ndjson')
+            .send(Readable.from(chunked(ndjsonOut(screened, task))) as never);
+        return reply.type('text/csv').send(Readable.from(chunked(csvOut(screened))) as never);
       }
       const b = request.body;
       const task = b.taskId ?? request.query.taskId;
