@@ -158,6 +158,20 @@ describe.skipIf(skipWithoutRedis)('check and screen against the engine', () => {
       }
     }
     assert.ok(blocks > 100, `blocks among the checks (${blocks})`);
+    // a contact policy's refusal (the rules allowed the call) keeps its policy in the answer
+    const allowed = engine.decide(
+      toCallContext({ called: '19999999999', direction: 'outbound' }, { mode: 'digits' }, Date.now()),
+    );
+    const refused = {
+      ...allowed,
+      action: 'block' as const,
+      policy: {
+        id: 'hours',
+        name: 'US hours',
+        reason: '21:30 America/Chicago is outside Mon-Fri 08:00-21:00',
+      },
+    };
+    assert.equal(viewJson(refused, null), JSON.stringify(view(refused, null)));
   });
 
   it('checks single calls as the engine does, with the stored rule and why', async () => {

@@ -154,7 +154,7 @@ const onceJson = (o: object): string => {
  */
 export function viewJson(decision: Decision, stored: Rule | null): string {
   const runnerUp = decision.runnerUp;
-  return `{"action":${JSON.stringify(decision.action)},"rule":${stored === null ? 'null' : onceJson(stored)},"runnerUp":${runnerUp === null ? 'null' : JSON.stringify(runnerUp)},"outcome":${onceJson(decision.outcome)},"why":${JSON.stringify(decision.why)}}`;
+  return `{"action":${JSON.stringify(decision.action)},"rule":${stored === null ? 'null' : onceJson(stored)},"runnerUp":${runnerUp === null ? 'null' : JSON.stringify(runnerUp)},"outcome":${onceJson(decision.outcome)},"why":${JSON.stringify(decision.why)}${decision.policy ? `,"policy":${JSON.stringify(decision.policy)}` : ''}}`;
 }
 
 export function view(decision: Decision, stored: Rule | MatchedRule | null) {
