@@ -38,6 +38,20 @@ export function csvRows(rows: ReadonlyArray<readonly string[]>): string {
 /** One CSV line (cells neutralised), ending in CRLF. */
 export const csvLine = (cells: readonly string[]): string => csvRows([cells]);
 
+/** A cell that needs no quoting (data output, not neutralised). */
+const UNQUOTED = /^[^",\r\n]*$/;
+const DATA: Options = { record_delimiter: '\n', quote_record_delimiter: true };
+
+/**
+ * One CSV line of data output (an API answer, a terminal): cells as they are (a number such as
+ * `+1404…` comes back as it was sent), quoted where RFC 4180 needs it, ending in LF.
+ */
+export function csvDataLine(cells: readonly string[]): string {
+  return cells.every((cell) => UNQUOTED.test(cell))
+    ? `${cells.join(',')}\n`
+    : stringify([cells as string[]], DATA);
+}
+
 /**
  * A streaming writer with a header of `columns` for a terminal or a pipe (the CLI's data output): rows
  * go in as arrays in that order, lines end in LF, cells are written as they are unless `neutralise`.

@@ -4,7 +4,7 @@ import { stringify } from 'csv-stringify/sync';
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
 import { neutraliseCell, restoreCell } from '../../src/jobs/csv-cells.js';
-import { csvLine, csvRows, csvStream } from '../../src/jobs/csv-writer.js';
+import { csvDataLine, csvLine, csvRows, csvStream } from '../../src/jobs/csv-writer.js';
 
 const cell = fc.string({
   unit: fc.oneof(
@@ -54,6 +54,21 @@ describe('CSV writer', () => {
         assert.equal(csvRows(rs), stringify(rs, FILE));
       }),
       { numRuns: 1000 },
+    );
+  });
+
+  it('writes a data line (the screen answer) as csv-stringify does, cells as they are, and reads back the same', () => {
+    fc.assert(
+      fc.property(rows, (rs) => {
+        const text = rs.map(csvDataLine).join('');
+        assert.equal(text, stringify(rs, { record_delimiter: '\n', quote_record_delimiter: true }));
+        assert.deepEqual(parse(text, { relax_column_count: true }), rs);
+      }),
+      { numRuns: 1000 },
+    );
+    assert.equal(
+      csvDataLine(['1', '+14045550100', '4th attempt today, cap 3']),
+      '1,+14045550100,"4th attempt today, cap 3"\n',
     );
   });
 

@@ -8,6 +8,7 @@ import { cgError } from '../../domain/errors.js';
 import { MAX_NUMBER_LENGTH, normalizeNumber } from '../../domain/number.js';
 import { plainName } from '../../domain/raw-call-fast-path.js';
 import { nameSchema } from '../../domain/rule.js';
+import { csvDataLine } from '../../jobs/csv-writer.js';
 import { lookupSeconds } from '../../metrics.js';
 import type { ApiApp, ApiDeps } from '../api-deps.js';
 import { inScope, type TenantPrincipal, tenantOf } from '../auth.js';
@@ -196,11 +197,6 @@ export async function screenNumbers(
   return out;
 }
 
-const csvCell = (v: string | number | undefined): string => {
-  const s = v === undefined ? '' : String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-};
-
 /** The whole of a streamed body as text; more than SCREEN_BODY_LIMIT bytes is refused. */
 async function readText(body: Readable): Promise<string> {
   const chunks: Buffer[] = [];
@@ -289,7 +285,16 @@ function* chunked(lines: Iterable<string>): Generator<string> {
 function* csvOut(s: Screened): Generator<string> {
   yield 'index,number,rule_id,type_id,operation,business_result,policy_id,reason\n';
   for (const h of s.results) {
-    yield `${h.index},${csvCell(h.number)},${h.ruleId ?? ''},${csvCell(h.typeId)},${h.operation},${csvCell(h.businessResult)},${csvCell(h.policyId)},${csvCell(h.reason)}\n`;
+    yield csvDataLine([
+      String(h.index),
+      h.number,
+      h.ruleId === undefined || h.ruleId === null ? '' : String(h.ruleId),
+      h.typeId ?? '',
+      h.operation,
+      h.businessResult ?? '',
+      h.policyId ?? '',
+      h.reason ?? '',
+    ]);
   }
 }
 
