@@ -23,10 +23,29 @@ const DAY_SHORT: Record<string, string> = {
   sun: 'Sun',
 };
 
-/** "Mon-Fri 08:00-21:00, Sat 09:00-18:00" for the list. */
+const WEEK_ORDER = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+
+/** "Mon-Fri", "Sat,Sun", "Mon,Wed-Fri": runs of days Monday first, as the API's reasons write them. */
+function daysText(days: readonly string[]): string {
+  const runs: string[] = [];
+  let start = -1;
+  for (let i = 0; i <= WEEK_ORDER.length; i++) {
+    const on = i < WEEK_ORDER.length && days.includes(WEEK_ORDER[i]!);
+    if (on && start < 0) start = i;
+    if (!on && start >= 0) {
+      const a = DAY_SHORT[WEEK_ORDER[start]!];
+      const b = DAY_SHORT[WEEK_ORDER[i - 1]!];
+      runs.push(i - 1 === start ? `${a}` : i - 1 === start + 1 ? `${a},${b}` : `${a}-${b}`);
+      start = -1;
+    }
+  }
+  return runs.join(',');
+}
+
+/** "Mon-Fri 08:00–21:00, Sat 09:00–18:00" for the list. */
 function windowText(p: ContactPolicy): string {
   if (!p.window) return '';
-  const hours = p.window.hours.map((h) => `${h.days.map((d) => DAY_SHORT[d]).join(' ')} ${h.from}–${h.to}`);
+  const hours = p.window.hours.map((h) => `${daysText(h.days)} ${h.from}–${h.to}`);
   const holidays = p.window.holidays?.length ? ` · ${p.window.holidays.length} holiday(s)` : '';
   return hours.join(', ') + holidays;
 }
@@ -277,7 +296,7 @@ function PolicyDialog(props: {
       .filter(([k]) => k === 'window' || k.startsWith('window.hours'))
       .map(([k, m]) => {
         const p = periods[Number(/^window\.hours\.(\d+)/.exec(k)?.[1] ?? Number.NaN)];
-        return p ? `${p.days.map((d) => DAY_SHORT[d]).join(' ')} ${p.from}–${p.to}: ${m}` : m;
+        return p ? `${daysText(p.days)} ${p.from}–${p.to}: ${m}` : m;
       })
       .join('; ') || undefined;
   const capsError =
