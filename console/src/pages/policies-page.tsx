@@ -205,12 +205,8 @@ export function PoliciesPage() {
   );
 }
 
-/** The messages of every field under `prefix` ("window.hours.1.to: …"), as one text. */
-function errorsUnder(errors: Record<string, string>, prefix: string): string | undefined {
-  const found = Object.entries(errors).filter(([k]) => k === prefix || k.startsWith(`${prefix}.`));
-  if (found.length === 0) return undefined;
-  return found.map(([k, m]) => (k === prefix ? m : `${k.slice(prefix.length + 1)}: ${m}`)).join('; ');
-}
+/** The holiday dates as typed: separated by commas or spaces. */
+const holidayDates = (text: string): string[] => text.split(/[\s,]+/).filter(Boolean);
 
 /** New or edit: name, OU, zone, the week grid with holidays, the caps, and what a refused call gets. */
 function PolicyDialog(props: {
@@ -257,10 +253,7 @@ function PolicyDialog(props: {
       return;
     }
     const hours = hoursOf(week);
-    const holidayList = holidays
-      .split(/[\s,]+/)
-      .map((d) => d.trim())
-      .filter(Boolean);
+    const holidayList = holidayDates(holidays);
     const body: Record<string, unknown> = {
       name: name.trim(),
       zone: zoneKind === 'fixed' ? zone.trim() : 'callee',
@@ -299,8 +292,25 @@ function PolicyDialog(props: {
         return p ? `${daysText(p.days)} ${p.from}–${p.to}: ${m}` : m;
       })
       .join('; ') || undefined;
+  const typedHolidays = holidayDates(holidays);
+  const holidaysError =
+    Object.entries(errors)
+      .filter(([k]) => k.startsWith('window.holidays'))
+      .map(([k, m]) => {
+        const d = typedHolidays[Number(/^window\.holidays\.(\d+)/.exec(k)?.[1] ?? Number.NaN)];
+        return d ? `"${d}": ${m}` : m;
+      })
+      .join('; ') || undefined;
+  // Likewise a cap: by its index among the caps sent (the filled-in ones, in the order shown).
+  const sentCaps = CAPS.filter((c) => caps[c.per].trim());
   const capsError =
-    errorsUnder(errors, 'caps') ??
+    Object.entries(errors)
+      .filter(([k]) => /^caps(\.\d+|$)/.test(k))
+      .map(([k, m]) => {
+        const c = sentCaps[Number(/^caps\.(\d+)/.exec(k)?.[1] ?? Number.NaN)];
+        return c ? `${c.label}: ${m}` : m;
+      })
+      .join('; ') ||
     CAPS.map((c) => errors[`caps.${c.per}`])
       .filter(Boolean)
       .join('; ');
@@ -389,7 +399,7 @@ function PolicyDialog(props: {
           name="holidays"
           value={holidays}
           onInput={setHolidays}
-          error={errorsUnder(errors, 'window.holidays')}
+          error={holidaysError}
           placeholder="2026-12-25, 2027-01-01"
           help="YYYY-MM-DD, separated by commas: no call all day (local date)."
         />
