@@ -14,6 +14,7 @@ import { JobsPage } from './pages/jobs-page';
 import { KeysPage } from './pages/keys-page';
 import { LivePage } from './pages/live-page';
 import { ParamsPage } from './pages/params-page';
+import { PoliciesPage } from './pages/policies-page';
 import { SchedulesPage } from './pages/schedules-page';
 
 const PAGES = [
@@ -25,6 +26,7 @@ const PAGES = [
   { hash: '#/bindings', label: 'Task bindings', view: BindingsPage },
   { hash: '#/groups', label: 'Groups', view: GroupsPage },
   { hash: '#/types', label: 'Types', view: TypesPage },
+  { hash: '#/policies', label: 'Contact policies', view: PoliciesPage },
   { hash: '#/ous', label: 'OUs', view: OusPage },
   { hash: '#/keys', label: 'API keys', view: KeysPage },
   { hash: '#/params', label: 'Parameters', view: ParamsPage },

@@ -69,6 +69,8 @@ export interface Decision {
   runnerUp: { id: number } | null;
   outcome: { operation: 'none' | 'auto_wrap_up' | 'pop_up'; [k: string]: unknown };
   why: string;
+  /** The contact policy of the task that refused a call the rules allow, and why. */
+  policy?: { id: string; name: string; reason: string };
 }
 
 export interface Params {
@@ -198,4 +200,24 @@ export function formatTime(ms: number | undefined): string {
   const d = new Date(ms);
   const pad = (n: number) => String(n).padStart(2, '0');
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+export type Weekday = 'sun' | 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat';
+export type CapPeriod = 'day' | '24h' | '7d';
+
+/** A contact policy as the API keeps it (src/domain/contact-policy.ts). */
+export interface ContactPolicy {
+  id: string;
+  name: string;
+  ou?: string;
+  description?: string;
+  zone: string;
+  fallbackZone?: string;
+  window?: {
+    hours: Array<{ days: Weekday[]; from: string; to: string }>;
+    holidays?: string[];
+  };
+  caps?: Array<{ max: number; per: CapPeriod }>;
+  countBy: 'tenant' | 'task';
+  typeId?: string;
 }

@@ -1,11 +1,14 @@
-import { useState } from 'preact/hooks';
-import { api, messageOf } from '../api';
+import { useEffect, useState } from 'preact/hooks';
+import { api, getAll, messageOf } from '../api';
 import { useCatalog } from '../catalog';
 import { Notice, TableWrap, TextInput } from '../components/ui';
+import type { ContactPolicy } from '../model';
 
 interface Binding {
   taskId: string;
   groups: string[];
+  /** The contact policies the task's calls are checked against. */
+  policies: string[];
 }
 
 const SEEN_STORAGE = 'callguard.tasks';
@@ -20,7 +23,7 @@ function seenTasks(): string[] {
   }
 }
 
-/** Task bindings: which blocklist groups each outbound task is bound to. */
+/** Task bindings: which blocklist groups and contact policies each outbound task is bound to. */
 export function BindingsPage() {
   const catalog = useCatalog();
   const [taskId, setTaskId] = useState('');
@@ -28,12 +31,23 @@ export function BindingsPage() {
   const [editing, setEditing] = useState<Binding>();
   const [notice, setNotice] = useState<string>();
   const [error, setError] = useState<string>();
+  const [policies, setPolicies] = useState<ContactPolicy[]>([]);
+  useEffect(() => {
+    getAll<ContactPolicy>('/v1/contact-policies').then(setPolicies, (err) => setError(messageOf(err)));
+  }, []);
 
   const remember = (id: string) => {
     const ids = [id, ...seenTasks().filter((x) => x !== id)].slice(0, 200);
     sessionStorage.setItem(SEEN_STORAGE, JSON.stringify(ids));
   };
-  const fetchBinding = (id: string) => api<Binding>('GET', `/v1/tasks/${encodeURIComponent(id)}/groups`);
+  const fetchBinding = async (id: string): Promise<Binding> => {
+    const path = `/v1/tasks/${encodeURIComponent(id)}`;
+    const [g, p] = await Promise.all([
+      api<{ groups: string[] }>('GET', `${path}/groups`),
+      api<{ policies: string[] }>('GET', `${path}/policies`),
+    ]);
+    return { taskId: id, groups: g.groups, policies: p.policies };
+  };
   const upsert = (b: Binding) => setBindings((list) => [b, ...list.filter((x) => x.taskId !== b.taskId)]);
 
   const lookUp = async (e: Event) => {
@@ -63,16 +77,30 @@ export function BindingsPage() {
     if (!editing) return;
     setError(undefined);
     try {
-      const b = await api<Binding>('PUT', `/v1/tasks/${encodeURIComponent(editing.taskId)}/groups`, {
+      const path = `/v1/tasks/${encodeURIComponent(editing.taskId)}`;
+      const g = await api<{ groups: string[] }>('PUT', `${path}/groups`, {
         body: { groups: editing.groups },
       });
+      const p = await api<{ policies: string[] }>('PUT', `${path}/policies`, {
+        body: { policies: editing.policies },
+      });
+      const b = { taskId: editing.taskId, groups: g.groups, policies: p.policies };
       upsert(b);
-      setNotice(`Task ${b.taskId} is bound to ${b.groups.length ? b.groups.join(', ') : 'no group'}.`);
+      setNotice(
+        `Task ${b.taskId} is bound to ${b.groups.length ? b.groups.join(', ') : 'no group'}` +
+          ` and ${b.policies.length ? `contact policies ${b.policies.join(', ')}` : 'no contact policy'}.`,
+      );
       setEditing(undefined);
     } catch (err) {
       setError(messageOf(err));
     }
   };
+  const togglePolicy = (policy: string, on: boolean) =>
+    editing &&
+    setEditing({
+      ...editing,
+      policies: on ? [...editing.policies, policy] : editing.policies.filter((p) => p !== policy),
+    });
   const toggle = (group: string, on: boolean) =>
     editing &&
     setEditing({
@@ -92,7 +120,7 @@ export function BindingsPage() {
       </div>
       <p class="help">
         Rules in a group apply only to calls of the outbound tasks bound to it; rules without a group apply to
-        every call.
+        every call. A task's calls that the rules allow are then checked against its contact policies.
       </p>
       <form class="filters" onSubmit={lookUp} aria-label="Find a task">
         <TextInput
@@ -133,6 +161,26 @@ export function BindingsPage() {
               </label>
             ))}
           </div>
+          <fieldset class="plain">
+            <legend>Contact policies</legend>
+            {policies.length === 0 ? (
+              <p>No contact policies yet: create one on the Contact policies page.</p>
+            ) : null}
+            <div class="checks">
+              {policies.map((p) => (
+                <label key={p.id} class="inline">
+                  <input
+                    type="checkbox"
+                    name="binding-policy"
+                    value={p.id}
+                    checked={editing.policies.includes(p.id)}
+                    onChange={(e) => togglePolicy(p.id, (e.currentTarget as HTMLInputElement).checked)}
+                  />{' '}
+                  {p.name}
+                </label>
+              ))}
+            </div>
+          </fieldset>
           <div class="subform-actions">
             <button type="button" onClick={() => setEditing(undefined)}>
               Cancel
@@ -150,6 +198,7 @@ export function BindingsPage() {
             <tr>
               <th scope="col">Task</th>
               <th scope="col">Bound groups</th>
+              <th scope="col">Contact policies</th>
               <th scope="col">
                 <span class="sr-only">Actions</span>
               </th>
@@ -160,6 +209,13 @@ export function BindingsPage() {
               <tr key={b.taskId} data-task-id={b.taskId}>
                 <td class="mono">{b.taskId}</td>
                 <td>{b.groups.length ? b.groups.join(', ') : <span class="muted">none</span>}</td>
+                <td>
+                  {b.policies.length ? (
+                    b.policies.map((id) => policies.find((p) => p.id === id)?.name ?? id).join(', ')
+                  ) : (
+                    <span class="muted">none</span>
+                  )}
+                </td>
                 <td class="row-actions">
                   <button type="button" class="link" onClick={() => setEditing({ ...b })}>
                     Edit<span class="sr-only"> task {b.taskId}</span>
@@ -169,7 +225,7 @@ export function BindingsPage() {
             ))}
             {bindings.length === 0 ? (
               <tr>
-                <td colSpan={3} class="empty">
+                <td colSpan={4} class="empty">
                   Look a task up by its id.
                 </td>
               </tr>

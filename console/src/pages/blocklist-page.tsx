@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { api, get, messageOf, type Page } from '../api';
 import { nameOf, optionsOf, useCatalog } from '../catalog';
-import { Notice, Pager, Select, TableWrap, TextInput } from '../components/ui';
+import { Field, Notice, Pager, Select, TableWrap, TextInput } from '../components/ui';
 import { useLatestRequest } from '../latest-request';
 import { type Decision, DIRECTION_OPTIONS, formatTime, type Rule } from '../model';
 import { EMPTY_RULE_FILTERS as EMPTY, filterQuery, type RuleFilters } from '../rule-filters';
@@ -292,6 +292,7 @@ function CheckCall() {
   const [calling, setCalling] = useState('');
   const [direction, setDirection] = useState('outbound');
   const [task, setTask] = useState('');
+  const [at, setAt] = useState('');
   const [result, setResult] = useState<Decision>();
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
@@ -304,6 +305,8 @@ function CheckCall() {
       const body: Record<string, string> = { called: called.trim(), direction };
       if (calling.trim()) body.calling = calling.trim();
       if (task.trim()) body.task = task.trim();
+      // datetime-local is the browser's local time; the API takes an ISO instant.
+      if (at) body.at = new Date(at).toISOString();
       setResult(await api<Decision>('POST', '/v1/check', { body }));
     } catch (err) {
       setResult(undefined);
@@ -348,8 +351,20 @@ function CheckCall() {
           value={task}
           onInput={setTask}
           autocomplete="off"
-          placeholder="outbound task id (group rules)"
+          placeholder="outbound task id (groups, policies)"
         />
+        <Field label="At (optional)" help="Your local time; empty: now. For contact policies and expiry.">
+          {(id, describedBy) => (
+            <input
+              id={id}
+              type="datetime-local"
+              name="check-at"
+              value={at}
+              aria-describedby={describedBy}
+              onInput={(e) => setAt((e.currentTarget as HTMLInputElement).value)}
+            />
+          )}
+        </Field>
         <div class="filter-buttons">
           <button type="submit" class="primary" disabled={busy}>
             Check
@@ -366,6 +381,16 @@ function CheckCall() {
             ) : null}
           </p>
           <p class="why">{result.why}</p>
+          {result.policy ? (
+            <dl class="matched policy-outcome">
+              <dt>Refused by contact policy</dt>
+              <dd>
+                {result.policy.name} <span class="mono">({result.policy.id})</span>
+              </dd>
+              <dt>Reason</dt>
+              <dd class="policy-reason">{result.policy.reason}</dd>
+            </dl>
+          ) : null}
           {result.rule ? (
             <dl class="matched">
               <dt>Matched rule</dt>
@@ -384,7 +409,7 @@ function CheckCall() {
               ) : null}
             </dl>
           ) : (
-            <p>No rule matched: the tenant default applies.</p>
+            <p>{result.policy ? 'No rule matched.' : 'No rule matched: the tenant default applies.'}</p>
           )}
         </output>
       ) : null}
