@@ -1,8 +1,8 @@
-import { backoffMs } from '../backoff.js';
 import type { Logger } from '../log.js';
 import { comparePositions, type EventStreamReader, type StreamEntry } from '../store/event-stream-reader.js';
 import type { RedisClient } from '../store/redis-client.js';
 import { agentStreamsOpen } from './notify-metrics.js';
+import { TenantTails } from './tenant-tails.js';
 
 /** The event types an agent's stream carries. */
 const AGENT_EVENT_TYPES = new Set(['agent.popup', 'call.wrapped_up']);
@@ -123,87 +123,6 @@ export class AgentSubscription {
   }
 }
 
-/**
- * One tenant's live reader on this node: a single XREAD BLOCK loop on a connection of its own,
- * handing every new entry to all the tenant's open streams. Stops a while after its last stream.
- */
-class TenantTail {
-  readonly subs = new Set<AgentSubscription>();
-  /** The last entry read (every later entry will be handed out). */
-  position = '0-0';
-  private connection: RedisClient | undefined;
-  private stopped = false;
-  private idleTimer: NodeJS.Timeout | undefined;
-  readonly ready: Promise<void>;
-
-  constructor(
-    private readonly tenant: string,
-    private readonly hub: AgentEventHub,
-  ) {
-    this.ready = this.start();
-  }
-
-  private async start(): Promise<void> {
-    this.position = await this.hub.reader.end(this.tenant);
-    this.connection = this.hub.connect();
-    void this.loop();
-  }
-
-  private async loop(): Promise<void> {
-    let failures = 0;
-    while (!this.stopped) {
-      try {
-        const rows = await this.hub.reader.waitAfter(
-          this.connection!,
-          this.tenant,
-          this.position,
-          this.hub.options.blockMs,
-          500,
-        );
-        failures = 0;
-        for (const entry of rows) {
-          this.position = entry.position;
-          const agent = agentOf(entry);
-          for (const s of this.subs) s.offer(entry, agent);
-        }
-      } catch (error) {
-        if (this.stopped) break;
-        failures++;
-        if (failures === 1)
-          this.hub.log.warn(
-            { err: error, tenant: this.tenant },
-            'agent streams: reading the event stream failed; retrying',
-          );
-        const wait = backoffMs(failures + 1, { firstMs: 100, maxMs: 5_000, maxDoublings: 6 });
-        await new Promise((r) => setTimeout(r, wait));
-      }
-    }
-  }
-
-  add(s: AgentSubscription): void {
-    clearTimeout(this.idleTimer);
-    this.idleTimer = undefined;
-    this.subs.add(s);
-    agentStreamsOpen.inc();
-  }
-
-  remove(s: AgentSubscription): void {
-    if (this.subs.delete(s)) agentStreamsOpen.dec();
-    if (this.subs.size > 0 || this.stopped) return;
-    this.idleTimer = setTimeout(() => {
-      if (this.subs.size === 0) this.hub.dropTail(this.tenant, this);
-    }, this.hub.options.idleStopMs);
-    this.idleTimer.unref();
-  }
-
-  stop(): void {
-    this.stopped = true;
-    clearTimeout(this.idleTimer);
-    // Ends a pending XREAD BLOCK at once.
-    this.connection?.disconnect();
-  }
-}
-
 export interface AgentEventHubDeps {
   readonly reader: EventStreamReader;
   /** A fresh connection for one tenant's blocking read. */
@@ -223,31 +142,42 @@ export class AgentEventHub {
   readonly reader: EventStreamReader;
   readonly connect: () => RedisClient;
   readonly log: Logger;
-  private readonly tails = new Map<string, TenantTail>();
-  private readonly heartbeat: NodeJS.Timeout;
-  private closed = false;
+  private readonly tails: TenantTails<AgentSubscription, StreamEntry>;
 
   constructor(deps: AgentEventHubDeps) {
     this.options = { ...DEFAULT_HUB_OPTIONS, ...deps.options };
     this.reader = deps.reader;
     this.connect = deps.connect;
     this.log = deps.log;
-    this.heartbeat = setInterval(() => {
-      for (const tail of this.tails.values()) for (const s of tail.subs) s.heartbeat();
-    }, this.options.heartbeatMs);
-    this.heartbeat.unref();
+    this.tails = new TenantTails<AgentSubscription, StreamEntry>(
+      {
+        start: (tenant) => this.reader.end(tenant),
+        read: (connection, tenant, position) =>
+          this.reader.waitAfter(connection, tenant, position, this.options.blockMs, 500),
+        positionOf: (entry) => entry.position,
+        offer: (entry, subs) => {
+          const agent = agentOf(entry);
+          for (const s of subs) s.offer(entry, agent);
+        },
+        failed: (error, tenant) => {
+          this.log.warn({ err: error, tenant }, 'agent streams: reading the event stream failed; retrying');
+        },
+        opened: () => agentStreamsOpen.inc(),
+        closed: () => agentStreamsOpen.dec(),
+      },
+      () => this.connect(),
+      this.options,
+    );
   }
 
   /** Open streams on this node. */
   get streams(): number {
-    let n = 0;
-    for (const t of this.tails.values()) n += t.subs.size;
-    return n;
+    return this.tails.streams;
   }
 
   /** Tenants with a reader running. */
   get readers(): number {
-    return this.tails.size;
+    return this.tails.readers;
   }
 
   /**
@@ -260,19 +190,8 @@ export class AgentEventHub {
     agentId: string,
     lastEventId?: string,
   ): Promise<{ subscription: AgentSubscription; resumed: boolean }> {
-    if (this.closed) throw new Error('the agent event hub is closed');
-    let tail = this.tails.get(tenant);
-    if (!tail) {
-      tail = new TenantTail(tenant, this);
-      this.tails.set(tenant, tail);
-    }
-    try {
-      await tail.ready;
-    } catch (error) {
-      this.dropTail(tenant, tail);
-      throw error;
-    }
-    const t = tail;
+    if (this.tails.closed) throw new Error('the agent event hub is closed');
+    const t = await this.tails.open(tenant);
     const sub = new AgentSubscription(agentId, t.position, this.options.maxQueued, (s) => t.remove(s));
     t.add(sub);
     let resumed = lastEventId === undefined;
@@ -299,20 +218,8 @@ export class AgentEventHub {
     return { subscription: sub, resumed };
   }
 
-  /** @internal a tail with no streams left (or one that could not start). */
-  dropTail(tenant: string, tail: TenantTail): void {
-    if (this.tails.get(tenant) === tail) this.tails.delete(tenant);
-    tail.stop();
-  }
-
   /** Ends every stream (clients see the connection close and reconnect elsewhere) and stops the readers. */
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    clearInterval(this.heartbeat);
-    for (const [tenant, tail] of [...this.tails]) {
-      for (const s of [...tail.subs]) s.end('shutdown');
-      this.dropTail(tenant, tail);
-    }
+    this.tails.close();
   }
 }

@@ -8,6 +8,7 @@ import {
 import { comparePositions } from '../store/event-stream-reader.js';
 import { notifyKeys } from '../store/keys.js';
 import type { RedisClient } from '../store/redis-client.js';
+import { TenantTails } from './tenant-tails.js';
 
 type Row = [string, string[]];
 
@@ -83,80 +84,6 @@ export class DecisionSubscription {
   }
 }
 
-/** One tenant's reader of its decision stream on this node, shared by all its open streams. */
-class FeedTail {
-  readonly subs = new Set<DecisionSubscription>();
-  position = '0-0';
-  private connection: RedisClient | undefined;
-  private stopped = false;
-  private idleTimer: NodeJS.Timeout | undefined;
-  readonly ready: Promise<void>;
-
-  constructor(
-    private readonly key: string,
-    private readonly feed: DecisionFeed,
-  ) {
-    this.ready = this.start();
-  }
-
-  private async start(): Promise<void> {
-    const rows = (await this.feed.client.xrevrange(this.key, '+', '-', 'COUNT', 1)) as Row[];
-    this.position = rows[0]?.[0] ?? '0-0';
-    this.connection = this.feed.connect();
-    void this.loop();
-  }
-
-  private async loop(): Promise<void> {
-    let failures = 0;
-    while (!this.stopped) {
-      try {
-        const res = (await this.connection!.xread(
-          'COUNT',
-          1000,
-          'BLOCK',
-          this.feed.options.blockMs,
-          'STREAMS',
-          this.key,
-          this.position,
-        )) as Array<[string, Row[]]> | null;
-        failures = 0;
-        for (const row of res?.[0]?.[1] ?? []) {
-          this.position = row[0];
-          const d = decodeLoggedDecision(row);
-          for (const s of this.subs) s.offer(d);
-        }
-      } catch (error) {
-        if (this.stopped) break;
-        if (failures++ === 0) {
-          this.feed.log.warn({ err: error, key: this.key }, 'decision streams: reading failed; retrying');
-        }
-        await new Promise((r) => setTimeout(r, Math.min(5_000, 100 * 2 ** Math.min(failures, 6))));
-      }
-    }
-  }
-
-  add(s: DecisionSubscription): void {
-    clearTimeout(this.idleTimer);
-    this.idleTimer = undefined;
-    this.subs.add(s);
-  }
-
-  remove(s: DecisionSubscription, tenant: string): void {
-    this.subs.delete(s);
-    if (this.subs.size > 0 || this.stopped) return;
-    this.idleTimer = setTimeout(() => {
-      if (this.subs.size === 0) this.feed.dropTail(tenant, this);
-    }, this.feed.options.idleStopMs);
-    this.idleTimer.unref();
-  }
-
-  stop(): void {
-    this.stopped = true;
-    clearTimeout(this.idleTimer);
-    this.connection?.disconnect();
-  }
-}
-
 export interface DecisionFeedDeps {
   readonly client: RedisClient;
   /** A fresh connection for one tenant's blocking read. */
@@ -175,25 +102,56 @@ export class DecisionFeed {
   readonly client: RedisClient;
   readonly connect: () => RedisClient;
   readonly log: Logger;
-  private readonly tails = new Map<string, FeedTail>();
-  private readonly heartbeat: NodeJS.Timeout;
-  private closed = false;
+  private readonly tails: TenantTails<DecisionSubscription, Row>;
 
   constructor(deps: DecisionFeedDeps) {
     this.options = { ...DEFAULT_FEED_OPTIONS, ...deps.options };
     this.client = deps.client;
     this.connect = deps.connect;
     this.log = deps.log;
-    this.heartbeat = setInterval(() => {
-      for (const tail of this.tails.values()) for (const s of tail.subs) s.heartbeat();
-    }, this.options.heartbeatMs);
-    this.heartbeat.unref();
+    this.tails = new TenantTails<DecisionSubscription, Row>(
+      {
+        start: async (tenant) => {
+          const rows = (await this.client.xrevrange(
+            notifyKeys(tenant).decisions,
+            '+',
+            '-',
+            'COUNT',
+            1,
+          )) as Row[];
+          return rows[0]?.[0] ?? '0-0';
+        },
+        read: async (connection, tenant, position) => {
+          const res = (await connection.xread(
+            'COUNT',
+            1000,
+            'BLOCK',
+            this.options.blockMs,
+            'STREAMS',
+            notifyKeys(tenant).decisions,
+            position,
+          )) as Array<[string, Row[]]> | null;
+          return res?.[0]?.[1] ?? [];
+        },
+        positionOf: (row) => row[0],
+        offer: (row, subs) => {
+          const d = decodeLoggedDecision(row);
+          for (const s of subs) s.offer(d);
+        },
+        failed: (error, tenant) => {
+          this.log.warn(
+            { err: error, key: notifyKeys(tenant).decisions },
+            'decision streams: reading failed; retrying',
+          );
+        },
+      },
+      () => this.connect(),
+      this.options,
+    );
   }
 
   get streams(): number {
-    let n = 0;
-    for (const t of this.tails.values()) n += t.subs.size;
-    return n;
+    return this.tails.streams;
   }
 
   /**
@@ -206,26 +164,15 @@ export class DecisionFeed {
     sink: DecisionSink,
     after?: string,
   ): Promise<DecisionSubscription> {
-    if (this.closed) throw new Error('the decision feed is closed');
-    let tail = this.tails.get(tenant);
-    if (!tail) {
-      tail = new FeedTail(notifyKeys(tenant).decisions, this);
-      this.tails.set(tenant, tail);
-    }
-    try {
-      await tail.ready;
-    } catch (error) {
-      this.dropTail(tenant, tail);
-      throw error;
-    }
-    const t = tail;
+    if (this.tails.closed) throw new Error('the decision feed is closed');
+    const t = await this.tails.open(tenant);
     const replayFrom = after !== undefined && comparePositions(after, t.position) < 0 ? after : undefined;
     const sub = new DecisionSubscription(
       replayFrom ?? t.position,
       filter,
       sink,
       this.options.maxQueued,
-      (s) => t.remove(s, tenant),
+      (s) => t.remove(s),
     );
     t.add(sub);
     if (replayFrom !== undefined) {
@@ -247,19 +194,7 @@ export class DecisionFeed {
     return sub;
   }
 
-  /** @internal */
-  dropTail(tenant: string, tail: FeedTail): void {
-    if (this.tails.get(tenant) === tail) this.tails.delete(tenant);
-    tail.stop();
-  }
-
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    clearInterval(this.heartbeat);
-    for (const [tenant, tail] of [...this.tails]) {
-      for (const s of [...tail.subs]) s.end('shutdown');
-      this.dropTail(tenant, tail);
-    }
+    this.tails.close();
   }
 }
