@@ -79,6 +79,25 @@ describe.skipIf(skipWithoutRedis)('contact policies over the API', () => {
     assert.equal(other.json().action, 'allow');
   });
 
+  it('an agent confined to its OUs learns the refusal of another OU’s policy, not the policy', async () => {
+    for (const ou of ['east', 'west']) await h.call('PUT', `/v1/ous/${ou}`, t.admin, { name: ou });
+    assert.equal((await h.call('PATCH', '/v1/params', t.admin, { dataIsolation: true })).statusCode, 200);
+    const west = await h.call('PUT', '/v1/contact-policies/west-hours', t.admin, { ...usHours, ou: 'west' });
+    assert.equal(west.statusCode, 200, west.body);
+    await h.call('PUT', '/v1/tasks/camp-west/policies', t.admin, { policies: ['west-hours'] });
+    const key = await h.call('POST', '/v1/keys', t.admin, { role: 'agent', name: 'eve', ous: ['east'] });
+    assert.equal(key.statusCode, 201, key.body);
+    const call = { called: CHICAGO, direction: 'outbound', task: 'camp-west', at: FRI_2130_CHICAGO };
+    const seen = (await h.call('POST', '/v1/check', key.json().key, call)).json();
+    assert.equal(seen.action, 'block');
+    assert.equal(seen.policy, undefined);
+    assert.doesNotMatch(JSON.stringify(seen), /west-hours|America\/Chicago|US telemarketing/);
+    assert.equal(seen.why, 'a contact policy outside your OUs refuses this call');
+    // the tenant admin still sees which policy and why
+    assert.equal((await h.call('POST', '/v1/check', t.admin, call)).json().policy.id, 'west-hours');
+    await h.call('PATCH', '/v1/params', t.admin, { dataIsolation: false });
+  });
+
   it('a blocking rule still wins over the policy (its reason is more specific)', async () => {
     const rule = await h.call('POST', '/v1/rules', t.admin, {
       called: CHICAGO,

@@ -103,8 +103,9 @@ export function registerCheckRoutes(app: ApiApp, deps: ApiDeps): void {
 
   /**
    * What an agent confined to its OUs learns: the answer, never the id or details of another OU's
-   * rule. A foreign winner leaves rule and runnerUp null; a foreign runner-up is null and `why` says
-   * the winner "beat a rule outside your OUs" (docs/DECISIONS.md).
+   * rule or contact policy. A foreign winner leaves rule and runnerUp null; a foreign runner-up is null
+   * and `why` says the winner "beat a rule outside your OUs"; a foreign policy's refusal comes without
+   * the policy (docs/DECISIONS.md).
    */
   const confinedView = async (
     decision: Decision,
@@ -121,6 +122,12 @@ export function registerCheckRoutes(app: ApiApp, deps: ApiDeps): void {
         outcome: decision.outcome,
         why: `a rule outside your OUs ${decision.action === 'block' ? 'blocks' : 'allows'} this call`,
       };
+    }
+    const policy = decision.policy;
+    if (policy && !inScope(scope, (await deps.policies.get(tenant, policy.id))?.ou)) {
+      // A contact policy of another OU refused the call: the answer, not the policy or its reason.
+      const { policy: _hidden, ...rest } = view(decision, stored);
+      return { ...rest, why: 'a contact policy outside your OUs refuses this call' };
     }
     const runnerUp = decision.runnerUp;
     if (runnerUp && !inScope(scope, ouOf(await storedRules.get(deps, tenant, runnerUp)))) {
