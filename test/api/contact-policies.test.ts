@@ -95,6 +95,14 @@ describe.skipIf(skipWithoutRedis)('contact policies over the API', () => {
     assert.equal(seen.why, 'a contact policy outside your OUs refuses this call');
     // the tenant admin still sees which policy and why
     assert.equal((await h.call('POST', '/v1/check', t.admin, call)).json().policy.id, 'west-hours');
+    const screen = { taskId: 'camp-west', numbers: [CHICAGO], at: FRI_2130_CHICAGO };
+    const screened = (await h.call('POST', '/v1/screen', key.json().key, screen)).json();
+    assert.equal(screened.blocked, 1, JSON.stringify(screened));
+    assert.doesNotMatch(JSON.stringify(screened), /west-hours|America\/Chicago/);
+    assert.equal(
+      (await h.call('POST', '/v1/screen', t.admin, screen)).json().results[0].policyId,
+      'west-hours',
+    );
     await h.call('PATCH', '/v1/params', t.admin, { dataIsolation: false });
   });
 

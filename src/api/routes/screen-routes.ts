@@ -306,8 +306,9 @@ function* ndjsonOut(s: Screened, task: string | undefined): Generator<string> {
 }
 
 /**
- * For an agent confined to its OUs: the id of a blocking rule of another OU becomes null (the number
- * is still reported blocked, with its outcome). One read of the distinct rules, not one per number.
+ * For an agent confined to its OUs: the id of a blocking rule of another OU becomes null, and a
+ * refusal by another OU's contact policy loses the policy and its reason (the number is still
+ * reported blocked, with its outcome). One read of the distinct rules and policies, not one per number.
  */
 async function redactForeignRules(deps: ApiDeps, p: TenantPrincipal, s: Screened): Promise<Screened> {
   if (p.role !== 'agent' || s.results.length === 0) return s;
@@ -317,6 +318,15 @@ async function redactForeignRules(deps: ApiDeps, p: TenantPrincipal, s: Screened
   const rules = await deps.rules.getMany(p.tenant, ids);
   const own = new Set(rules.filter((r) => r && inScope(scope, r.ou)).map((r) => r!.id));
   for (const h of s.results) if (h.ruleId !== null && !own.has(h.ruleId)) h.ruleId = null;
+  const policyIds = [...new Set(s.results.map((h) => h.policyId).filter((id): id is string => !!id))];
+  const policies = await Promise.all(policyIds.map((id) => deps.policies.get(p.tenant, id)));
+  const ownPolicies = new Set(policies.filter((x) => x && inScope(scope, x.ou)).map((x) => x!.id));
+  for (const h of s.results) {
+    if (h.policyId === undefined || ownPolicies.has(h.policyId)) continue;
+    // refused by another OU's contact policy: still reported refused, without the policy or its reason
+    h.policyId = undefined;
+    h.reason = undefined;
+  }
   return s;
 }
 
