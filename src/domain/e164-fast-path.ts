@@ -153,6 +153,6 @@ export function fastE164(digits: string, country: string): string {
 }
 
 /** For tests and benchmarks: start from uncompiled metadata. */
-export function forgetE164Shapes(): void {
+export function forgetE164Plans(): void {
   forgetPlans();
 }

@@ -83,9 +83,11 @@ function compile(country: string): NumberingPlan | null {
   const leading = reader.leadingDigits();
   const types: NumberType[] = [];
   for (const name of TYPES) {
+    // a type without a pattern is never matched (isNumberTypeEqualTo); its lengths default to the plan's
     const t = reader.type(name);
-    if (!t || !t.pattern()) continue;
-    types.push({ pattern: new RegExp(`^(?:${t.pattern()})$`), lengths: t.possibleLengths() ?? lengths });
+    const pattern = t?.pattern();
+    if (!t || !pattern) continue;
+    types.push({ pattern: new RegExp(`^(?:${pattern})$`), lengths: t.possibleLengths() ?? lengths });
   }
   return {
     country,
