@@ -122,34 +122,72 @@ export function isCallingCode(callingCode: string): boolean {
   return reader.hasCallingCode(callingCode);
 }
 
-/** Per calling code and length: the verdict all its countries agree on, or null when they differ. */
-const agreed = new Map<string, (LengthVerdict | null)[]>();
-
 /** Longer than any number callers pass (32 characters at most). */
-const MAX_AGREED_LENGTH = 40;
+const MAX_TABLE_LENGTH = 40;
 
 /**
- * The length verdict every country of `callingCode` gives a national number of `length` digits, or
- * undefined when they differ (CA takes 7 digits, the rest of +1 does not): which country of a shared
- * calling code a number is only matters to libphonenumber for its possible lengths, so when they
- * agree that country need not be found.
+ * What libphonenumber asks of a length: `possible` (isPossible: IS_POSSIBLE) or `incomplete`
+ * (extractNationalNumber keeps a trunk prefix off unless TOO_SHORT or INVALID_LENGTH).
  */
-export function agreedLengthVerdict(callingCode: string, length: number): LengthVerdict | undefined {
-  let verdicts = agreed.get(callingCode);
-  if (verdicts === undefined) {
-    const countryPlans = (countriesOfCallingCode(callingCode) ?? []).map(planOf);
-    verdicts = [];
-    for (let n = 0; n <= MAX_AGREED_LENGTH; n++) {
-      const all = new Set(countryPlans.map((p) => (p ? lengthVerdict(n, p.lengths) : null)));
-      verdicts.push(all.size === 1 ? ([...all][0] ?? null) : null);
-    }
-    agreed.set(callingCode, verdicts);
+export type LengthQuestion = 'possible' | 'incomplete';
+
+export function answerOf(question: LengthQuestion, verdict: LengthVerdict): boolean {
+  if (question === 'possible') return verdict === 'IS_POSSIBLE';
+  return verdict !== 'TOO_SHORT' && verdict !== 'INVALID_LENGTH';
+}
+
+/**
+ * The countries of one calling code, main first, in the order libphonenumber tries them
+ * (getCountryByNationalNumber), and for each question and length: `settled[j]`, the answer every
+ * country from the j-th on gives, or null when they differ. Which country of a shared calling code
+ * a number is only matters to libphonenumber for its possible lengths, so the search for it stops
+ * as soon as the countries left (and the fallback) give the same answer: +1 numbers of 10 digits
+ * never look for theirs, 7-digit ones stop after CA.
+ */
+export interface CallingCodeTable {
+  readonly plans: readonly NumberingPlan[];
+  readonly settled: Record<LengthQuestion, readonly (readonly (boolean | null)[])[]>;
+}
+
+const tables = new Map<string, CallingCodeTable | null>();
+
+function buildTable(callingCode: string): CallingCodeTable | null {
+  const plans: NumberingPlan[] = [];
+  for (const country of countriesOfCallingCode(callingCode) ?? []) {
+    const plan = planOf(country);
+    if (!plan) return null; // every country of libphonenumber's metadata has one; if not, ask libphonenumber
+    plans.push(plan);
   }
-  return verdicts[length] ?? undefined;
+  if (plans.length === 0) return null;
+  const settledFor = (question: LengthQuestion) => {
+    const byLength: (boolean | null)[][] = [];
+    for (let n = 0; n <= MAX_TABLE_LENGTH; n++) {
+      const row: (boolean | null)[] = new Array(plans.length);
+      let same: boolean | null = answerOf(question, lengthVerdict(n, plans[plans.length - 1].lengths));
+      for (let j = plans.length - 1; j >= 0; j--) {
+        const answer = answerOf(question, lengthVerdict(n, plans[j].lengths));
+        if (same !== answer) same = null;
+        row[j] = same;
+      }
+      byLength.push(row);
+    }
+    return byLength;
+  };
+  return { plans, settled: { possible: settledFor('possible'), incomplete: settledFor('incomplete') } };
+}
+
+/** The table of a calling code; null for a non-geographic or unknown one. */
+export function tableOf(callingCode: string): CallingCodeTable | null {
+  let table = tables.get(callingCode);
+  if (table === undefined) {
+    table = buildTable(callingCode);
+    tables.set(callingCode, table);
+  }
+  return table;
 }
 
 /** For tests and benchmarks: compile every plan again on first use. */
 export function forgetPlans(): void {
   plans.clear();
-  agreed.clear();
+  tables.clear();
 }
