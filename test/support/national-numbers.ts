@@ -4,8 +4,8 @@ import { type CountryCode, getCountryCallingCode } from 'libphonenumber-js';
 /**
  * Digit strings as callers and campaign lists give them in one country: national numbers with and
  * without the trunk prefix, with an international prefix and a calling code, with the calling code
- * alone, short codes and junk lengths. Half of them share one of a few hundred leading parts, so
- * that shapes repeat (as numbers of one area code do) and the remembered rewrites are exercised.
+ * alone, short codes and junk lengths. Half of them share one of a few hundred leading parts, as
+ * numbers of one area code do, so that the same prefixes and patterns are met with many tails.
  */
 export function nationalNumberArbitrary(country: string): fc.Arbitrary<string> {
   const cc = getCountryCallingCode(country as CountryCode);
