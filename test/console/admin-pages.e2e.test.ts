@@ -1,48 +1,41 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { DeadLetterRepository } from '../../src/store/dead-letter-repository.js';
 import { skipWithoutLocalRedis, startRedis, type TestRedis } from '../support/redis-server.js';
 import {
   apiClient,
   assertAccessible,
-  CHROMIUM,
-  CHROMIUM_FLAGS,
+  type ConsoleBrowser,
   ensureConsoleBuilt,
-  REPO,
+  openBrowser,
   type RunningCallguard,
+  screenshotDir,
+  signIn,
   skipWithoutChromium,
   startCallguard,
-  watchPage,
+  WAIT,
 } from './console-support.js';
 
 /**
  * The console's admin pages (groups, types, OUs, API keys, parameters, file servers, dead letters) in
  * Debian's Chromium against a real `callguard serve` and Redis, driven as an administrator would.
  */
-const SHOTS =
-  process.env.CONSOLE_SCREENSHOTS === '1'
-    ? join(REPO, 'docs/console')
-    : mkdtempSync(join(tmpdir(), 'cg-admin-shots-'));
-const WAIT = { timeout: Number(process.env.CONSOLE_E2E_WAIT_MS ?? 60_000) };
 const TENANT = 'globex';
 
 describe.skipIf(skipWithoutChromium || skipWithoutLocalRedis)('console admin pages', () => {
   let redis: TestRedis;
   let server: RunningCallguard;
-  let context: BrowserContext;
+  let browser: ConsoleBrowser;
+  const shots = screenshotDir('cg-admin-shots');
   let page: Page;
-  let profile: string;
   let adminKey: string;
   let admin: ReturnType<typeof apiClient>;
-  let pageErrors: string[] = [];
 
   const shot = async (name: string) => {
     await assertAccessible(page, name);
-    await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false, animations: 'disabled' });
+    await page.screenshot({ path: join(shots.dir, `${name}.png`), fullPage: false, animations: 'disabled' });
   };
   /** Opens a page from the navigation and checks it with axe-core as it first shows. */
   const open = async (link: string, heading: string) => {
@@ -54,7 +47,6 @@ describe.skipIf(skipWithoutChromium || skipWithoutLocalRedis)('console admin pag
 
   beforeAll(async () => {
     ensureConsoleBuilt();
-    mkdirSync(SHOTS, { recursive: true });
     redis = await startRedis({ private: true });
     server = await startCallguard(redis.url);
     const system = apiClient(server.url, server.systemKey);
@@ -63,29 +55,15 @@ describe.skipIf(skipWithoutChromium || skipWithoutLocalRedis)('console admin pag
     admin = apiClient(server.url, adminKey);
     await admin('PUT', '/v1/ous/north', { name: 'North' });
 
-    profile = mkdtempSync(join(tmpdir(), 'cg-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_FLAGS,
-      viewport: { width: 1280, height: 800 },
-      locale: 'en-US',
-      timezoneId: 'UTC',
-    });
-    context.setDefaultTimeout(WAIT.timeout);
-    page = context.pages()[0] ?? (await context.newPage());
-    pageErrors = watchPage(page);
+    browser = await openBrowser({ viewport: { width: 1280, height: 800 } });
+    page = browser.page;
     page.on('dialog', (d) => void d.accept());
-    await page.goto(`${server.url}/console/`);
-    await page.getByLabel('API key').fill(adminKey);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor(WAIT);
+    await signIn(page, server.url, adminKey);
   });
 
   afterAll(async () => {
-    await context?.close().catch(() => {});
-    if (profile) rmSync(profile, { recursive: true, force: true });
-    if (process.env.CONSOLE_SCREENSHOTS !== '1') rmSync(SHOTS, { recursive: true, force: true });
+    await browser?.close();
+    shots.remove();
     await server?.stop();
     await redis?.stop();
   });
@@ -241,6 +219,6 @@ describe.skipIf(skipWithoutChromium || skipWithoutLocalRedis)('console admin pag
   });
 
   it('raised no page or console error', () => {
-    assert.deepEqual(pageErrors, []);
+    assert.deepEqual(browser.pageErrors, []);
   });
 });

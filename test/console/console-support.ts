@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Page } from 'playwright-core';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { freePort } from '../../src/store/redis-process.js';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -165,6 +165,67 @@ export function watchPage(page: Page, allow: readonly RegExp[] = []): string[] {
     if (!expected.some((re) => re.test(text))) errors.push(`console.error: ${text} (${m.location().url})`);
   });
   return errors;
+}
+
+/** How long a step of a console test may wait for the page. */
+export const WAIT = { timeout: Number(process.env.CONSOLE_E2E_WAIT_MS ?? 60_000) };
+
+/**
+ * Where a test file's screenshots go: docs/console under CONSOLE_SCREENSHOTS=1 (the README's
+ * pictures), else a temporary folder that `remove` deletes.
+ */
+export function screenshotDir(prefix: string): { readonly dir: string; remove(): void } {
+  const keep = process.env.CONSOLE_SCREENSHOTS === '1';
+  const dir = keep ? join(REPO, 'docs/console') : mkdtempSync(join(tmpdir(), `${prefix}-`));
+  mkdirSync(dir, { recursive: true });
+  return { dir, remove: () => (keep ? undefined : rmSync(dir, { recursive: true, force: true })) };
+}
+
+export interface ConsoleBrowser {
+  readonly context: BrowserContext;
+  readonly page: Page;
+  /** Page errors and console errors of `page` (watchPage). */
+  readonly pageErrors: string[];
+  /** Closes the browser and deletes its profile. */
+  close(): Promise<void>;
+}
+
+/**
+ * Debian's Chromium with a new empty profile, in UTC and en-US (the pages' times and numbers are
+ * then known), its first page watched for errors.
+ */
+export async function openBrowser(
+  options: { viewport?: { width: number; height: number }; acceptDownloads?: boolean } = {},
+): Promise<ConsoleBrowser> {
+  const profile = mkdtempSync(join(tmpdir(), 'cg-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_FLAGS,
+    viewport: options.viewport ?? { width: 1280, height: 800 },
+    acceptDownloads: options.acceptDownloads ?? false,
+    locale: 'en-US',
+    timezoneId: 'UTC',
+  });
+  context.setDefaultTimeout(WAIT.timeout);
+  const page = context.pages()[0] ?? (await context.newPage());
+  return {
+    context,
+    page,
+    pageErrors: watchPage(page),
+    close: async () => {
+      await context.close().catch(() => {});
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Signs in on the console's front page with `key` and waits for the landing page. */
+export async function signIn(page: Page, url: string, key: string, landing = 'Dashboard'): Promise<void> {
+  await page.goto(`${url}/console/`);
+  await page.getByLabel('API key').fill(key);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: landing, level: 1 }).waitFor(WAIT);
 }
 
 const AXE_SOURCE = readFileSync(join(REPO, 'node_modules/axe-core/axe.min.js'), 'utf8');

@@ -1,21 +1,21 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { skipWithoutLocalRedis, startRedis, type TestRedis } from '../support/redis-server.js';
 import {
   apiClient,
   assertAccessible,
-  CHROMIUM,
-  CHROMIUM_FLAGS,
+  type ConsoleBrowser,
   ensureConsoleBuilt,
-  REPO,
+  openBrowser,
   type RunningCallguard,
   rulesCsv,
+  screenshotDir,
   skipWithoutChromium,
   startCallguard,
+  WAIT,
   watchPage,
 } from './console-support.js';
 
@@ -27,12 +27,6 @@ import {
  * Screenshots go to docs/console/ with CONSOLE_SCREENSHOTS=1 (npm run screenshots:console), otherwise
  * to a temporary folder: a plain test run leaves the committed images alone.
  */
-const SHOTS =
-  process.env.CONSOLE_SCREENSHOTS === '1'
-    ? join(REPO, 'docs/console')
-    : mkdtempSync(join(tmpdir(), 'cg-shots-'));
-/** Bounds for waiting on the page (never asserted as timings). */
-const WAIT = { timeout: Number(process.env.CONSOLE_E2E_WAIT_MS ?? 60_000) };
 
 /** The test's Redis is private, so a fixed tenant id keeps the screenshots the same from run to run. */
 const TENANT = 'acme';
@@ -41,19 +35,19 @@ const IMPORT_ROWS = 1500;
 describe.skipIf(skipWithoutChromium || skipWithoutLocalRedis)('web console', () => {
   let redis: TestRedis;
   let server: RunningCallguard;
+  let browser: ConsoleBrowser;
   let context: BrowserContext;
+  const shots = screenshotDir('cg-shots');
   let page: Page;
-  let profile: string;
   let adminKey: string;
   let agentKey: string;
   let hasJobsApi = false;
   const foreignRequests: string[] = [];
-  let pageErrors: string[] = [];
 
   /** Every state worth a picture is checked with axe-core first. */
   const shot = async (p: Page, name: string, fullPage = false) => {
     await assertAccessible(p, name);
-    await p.screenshot({ path: join(SHOTS, `${name}.png`), fullPage, animations: 'disabled' });
+    await p.screenshot({ path: join(shots.dir, `${name}.png`), fullPage, animations: 'disabled' });
   };
 
   const signIn = async (p: Page, key: string) => {
@@ -82,7 +76,6 @@ describe.skipIf(skipWithoutChromium || skipWithoutLocalRedis)('web console', () 
 
   beforeAll(async () => {
     ensureConsoleBuilt();
-    mkdirSync(SHOTS, { recursive: true });
     redis = await startRedis({ private: true });
     server = await startCallguard(redis.url);
 
@@ -142,31 +135,20 @@ describe.skipIf(skipWithoutChromium || skipWithoutLocalRedis)('web console', () 
       });
     }
 
-    profile = mkdtempSync(join(tmpdir(), 'cg-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_FLAGS,
-      viewport: { width: 1280, height: 800 },
-      acceptDownloads: true,
-      locale: 'en-US',
-      timezoneId: 'UTC',
-    });
-    context.setDefaultTimeout(WAIT.timeout);
+    browser = await openBrowser({ acceptDownloads: true });
+    context = browser.context;
     const origin = new URL(server.url).origin;
     context.on('request', (r) => {
       const u = r.url();
       if (!u.startsWith(`${origin}/`) && !u.startsWith('blob:') && !u.startsWith('data:'))
         foreignRequests.push(u);
     });
-    page = context.pages()[0] ?? (await context.newPage());
-    pageErrors = watchPage(page);
+    page = browser.page;
   });
 
   afterAll(async () => {
-    await context?.close().catch(() => {});
-    if (profile) rmSync(profile, { recursive: true, force: true });
-    if (process.env.CONSOLE_SCREENSHOTS !== '1') rmSync(SHOTS, { recursive: true, force: true });
+    await browser?.close();
+    shots.remove();
     await server?.stop();
     await redis?.stop();
   });
@@ -506,6 +488,6 @@ describe.skipIf(skipWithoutChromium || skipWithoutLocalRedis)('web console', () 
 
   it('made no request outside callguard and raised no page or console error', () => {
     assert.deepEqual(foreignRequests, []);
-    assert.deepEqual(pageErrors, []);
+    assert.deepEqual(browser.pageErrors, []);
   });
 });

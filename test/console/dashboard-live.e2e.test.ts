@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { INPUT_VARIABLES } from '../../src/pbx/asterisk/ari-call-reader.js';
 import { SECRET } from '../notify/notify-stack.js';
@@ -12,22 +10,16 @@ import { skipWithoutLocalRedis, startRedis, type TestRedis } from '../support/re
 import {
   apiClient,
   assertAccessible,
-  CHROMIUM,
-  CHROMIUM_FLAGS,
+  type ConsoleBrowser,
   ensureConsoleBuilt,
-  REPO,
+  openBrowser,
   type RunningCallguard,
+  screenshotDir,
   skipWithoutChromium,
   startCallguard,
-  watchPage,
+  WAIT,
 } from './console-support.js';
 
-/** Screenshots to docs/console/ with CONSOLE_SCREENSHOTS=1, as in console.e2e.test.ts. */
-const SHOTS =
-  process.env.CONSOLE_SCREENSHOTS === '1'
-    ? join(REPO, 'docs/console')
-    : mkdtempSync(join(tmpdir(), 'cg-dashboard-shots-'));
-const WAIT = { timeout: Number(process.env.CONSOLE_E2E_WAIT_MS ?? 60_000) };
 const TENANT = 'initech';
 const POPUP_NUMBER = '18005550199';
 const WRAP_NUMBER = '15550001111';
@@ -42,9 +34,9 @@ describe.skipIf(skipWithoutChromium || skipWithoutLocalRedis)('console dashboard
   let redis: TestRedis;
   let double: AriDouble;
   let server: RunningCallguard;
-  let browser: Browser;
+  let browser: ConsoleBrowser;
+  const shots = screenshotDir('cg-dashboard-shots');
   let page: Page;
-  let errors: string[];
   const receiver = new WebhookReceiver(SECRET);
   /** What the calls placed so far came to, as the double saw callguard answer them. */
   const placed = { screened: 0, blocked: 0, popup: 0, wrap: 0 };
@@ -75,7 +67,7 @@ describe.skipIf(skipWithoutChromium || skipWithoutLocalRedis)('console dashboard
   };
 
   const shot = (name: string) =>
-    page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true, animations: 'disabled' });
+    page.screenshot({ path: join(shots.dir, `${name}.png`), fullPage: true, animations: 'disabled' });
   const text = async (l: Locator) => ((await l.textContent()) ?? '').trim();
   /** Sums a column of a chart's data table (the figures screen readers get). */
   const columnSum = async (chart: string, column: number) => {
@@ -99,7 +91,6 @@ describe.skipIf(skipWithoutChromium || skipWithoutLocalRedis)('console dashboard
 
   beforeAll(async () => {
     ensureConsoleBuilt();
-    mkdirSync(SHOTS, { recursive: true });
     redis = await startRedis({ private: true });
     await receiver.start();
     double = new AriDouble({ channelvars: [...INPUT_VARIABLES] });
@@ -155,15 +146,8 @@ describe.skipIf(skipWithoutChromium || skipWithoutLocalRedis)('console dashboard
     for (let i = 0; i < 3; i++) await place(POPUP_NUMBER);
     for (let i = 0; i < 4; i++) await place(ALLOWED_NUMBER);
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
-    const context = await browser.newContext({
-      viewport: { width: 1280, height: 900 },
-      locale: 'en-US',
-      timezoneId: 'UTC',
-    });
-    context.setDefaultTimeout(WAIT.timeout);
-    page = await context.newPage();
-    errors = watchPage(page);
+    browser = await openBrowser({ viewport: { width: 1280, height: 900 } });
+    page = browser.page;
     page.on('dialog', (d) => void d.accept());
     await page.goto(`${server.url}/console/`);
     await page.getByLabel('API key').fill(adminKey);
@@ -176,7 +160,7 @@ describe.skipIf(skipWithoutChromium || skipWithoutLocalRedis)('console dashboard
     await double?.stop();
     await receiver.stop();
     await redis?.stop();
-    if (process.env.CONSOLE_SCREENSHOTS !== '1') rmSync(SHOTS, { recursive: true, force: true });
+    shots.remove();
   });
 
   it('lands on the dashboard, whose figures and chart tables match the calls placed', async () => {
@@ -289,6 +273,6 @@ describe.skipIf(skipWithoutChromium || skipWithoutLocalRedis)('console dashboard
   });
 
   it('raised no page or console error', () => {
-    assert.deepEqual(errors, []);
+    assert.deepEqual(browser.pageErrors, []);
   });
 });

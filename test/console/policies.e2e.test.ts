@@ -1,21 +1,20 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { skipWithoutLocalRedis, startRedis, type TestRedis } from '../support/redis-server.js';
 import {
   apiClient,
   assertAccessible,
-  CHROMIUM,
-  CHROMIUM_FLAGS,
+  type ConsoleBrowser,
   ensureConsoleBuilt,
-  REPO,
+  openBrowser,
   type RunningCallguard,
+  screenshotDir,
+  signIn,
   skipWithoutChromium,
   startCallguard,
-  watchPage,
+  WAIT,
 } from './console-support.js';
 
 /**
@@ -23,21 +22,15 @@ import {
  * made in the week grid with a cap, bound to a task on Task bindings, then a call of that task checked
  * at a time outside its hours, refused with the policy's reason.
  */
-const SHOTS =
-  process.env.CONSOLE_SCREENSHOTS === '1'
-    ? join(REPO, 'docs/console')
-    : mkdtempSync(join(tmpdir(), 'cg-policy-shots-'));
-const WAIT = { timeout: Number(process.env.CONSOLE_E2E_WAIT_MS ?? 60_000) };
 const TENANT = 'initech';
 
 describe.skipIf(skipWithoutChromium || skipWithoutLocalRedis)('console contact policies', () => {
   let redis: TestRedis;
   let server: RunningCallguard;
-  let context: BrowserContext;
+  let browser: ConsoleBrowser;
+  const shots = screenshotDir('cg-policy-shots');
   let page: Page;
-  let profile: string;
   let admin: ReturnType<typeof apiClient>;
-  let pageErrors: string[] = [];
 
   const open = async (link: string, heading: string) => {
     await page.getByRole('link', { name: link, exact: true }).click();
@@ -48,7 +41,6 @@ describe.skipIf(skipWithoutChromium || skipWithoutLocalRedis)('console contact p
 
   beforeAll(async () => {
     ensureConsoleBuilt();
-    mkdirSync(SHOTS, { recursive: true });
     redis = await startRedis({ private: true });
     server = await startCallguard(redis.url);
     const system = apiClient(server.url, server.systemKey);
@@ -61,30 +53,15 @@ describe.skipIf(skipWithoutChromium || skipWithoutLocalRedis)('console contact p
       businessResult: 'outside calling hours',
     });
 
-    profile = mkdtempSync(join(tmpdir(), 'cg-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_FLAGS,
-      viewport: { width: 1280, height: 900 },
-      locale: 'en-US',
-      // The check form's "at" is the browser's local time: UTC here, so that the test knows the instant.
-      timezoneId: 'UTC',
-    });
-    context.setDefaultTimeout(WAIT.timeout);
-    page = context.pages()[0] ?? (await context.newPage());
-    pageErrors = watchPage(page);
+    browser = await openBrowser({ viewport: { width: 1280, height: 900 } });
+    page = browser.page;
     page.on('dialog', (d) => void d.accept());
-    await page.goto(`${server.url}/console/`);
-    await page.getByLabel('API key').fill(key);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor(WAIT);
+    await signIn(page, server.url, key);
   });
 
   afterAll(async () => {
-    await context?.close().catch(() => {});
-    if (profile) rmSync(profile, { recursive: true, force: true });
-    if (process.env.CONSOLE_SCREENSHOTS !== '1') rmSync(SHOTS, { recursive: true, force: true });
+    await browser?.close();
+    shots.remove();
     await server?.stop();
     await redis?.stop();
   });
@@ -144,7 +121,7 @@ describe.skipIf(skipWithoutChromium || skipWithoutLocalRedis)('console contact p
     assert.equal(await edit.getByLabel('At most per calendar day').inputValue(), '3');
     assert.equal(await edit.locator('tr[data-day="sun"]').getByText('no calls').count(), 1);
     await assertAccessible(page, 'the edit contact policy dialog');
-    await page.screenshot({ path: join(SHOTS, 'policies.png'), fullPage: false, animations: 'disabled' });
+    await page.screenshot({ path: join(shots.dir, 'policies.png'), fullPage: false, animations: 'disabled' });
     await edit.getByRole('button', { name: 'Cancel' }).click();
     await edit.waitFor({ state: 'detached', ...WAIT });
   });
@@ -201,6 +178,6 @@ describe.skipIf(skipWithoutChromium || skipWithoutLocalRedis)('console contact p
   });
 
   it('raised no page or console error', () => {
-    assert.deepEqual(pageErrors, []);
+    assert.deepEqual(browser.pageErrors, []);
   });
 });
