@@ -40,6 +40,23 @@ export async function startApi(options: { private?: boolean } = {}): Promise<Api
   });
   const app = await buildApiApp(deps, { docs: false });
   const harness: ApiHarness = {
+    ...apiRequests(redis, app, deps),
+    async stop() {
+      await app.close();
+      await registry.stop();
+      await redis.stop();
+    },
+  };
+  return harness;
+}
+
+/** A harness's tenants, keys and requests (fastify.inject) over an app and its repositories. */
+export function apiRequests(
+  redis: TestRedis,
+  app: ApiApp,
+  deps: ApiDeps,
+): Pick<ApiHarness, 'redis' | 'app' | 'deps' | 'tenant' | 'key' | 'call'> {
+  return {
     redis,
     app,
     deps,
@@ -62,11 +79,5 @@ export async function startApi(options: { private?: boolean } = {}): Promise<Api
       }
       return app.inject({ method, url, headers: h, payload });
     },
-    async stop() {
-      await app.close();
-      await registry.stop();
-      await redis.stop();
-    },
   };
-  return harness;
 }

@@ -20,7 +20,7 @@ import { DecisionLog } from '../../src/store/decision-log.js';
 import { HitCounters } from '../../src/store/hit-counters.js';
 import { SyncRegistry } from '../../src/store/sync-registry.js';
 import { startRedis, type TestRedis } from '../support/redis-server.js';
-import { SYSTEM_KEY } from './api-harness.js';
+import { apiRequests, SYSTEM_KEY } from './api-harness.js';
 
 /** The API with every route module `callguard serve` mounts (core, bulk jobs, notify), over a real Redis. */
 export interface FullApi {
@@ -78,30 +78,9 @@ export async function startFullApi(name: string): Promise<FullApi> {
     ],
   });
   return {
-    redis,
-    app,
-    deps,
+    ...apiRequests(redis, app, deps),
     jobs,
     deadLetters,
-    async tenant(label = 't') {
-      const id = redis.tenant(label);
-      await deps.tenants.create(id);
-      const { key } = await deps.keys.create(id, { role: 'tenant_admin' });
-      return { id, admin: key };
-    },
-    async key(tenant, input) {
-      return (await deps.keys.create(tenant, input)).key;
-    },
-    call(method, url, key, body, headers = {}) {
-      const h: Record<string, string> = { ...headers };
-      if (key) h.authorization = `Bearer ${key}`;
-      let payload: string | undefined;
-      if (body !== undefined) {
-        payload = typeof body === 'string' ? body : JSON.stringify(body);
-        h['content-type'] ??= 'application/json';
-      }
-      return app.inject({ method: method as 'GET', url, headers: h, payload });
-    },
     async stop() {
       await app.close();
       await workers.close();
