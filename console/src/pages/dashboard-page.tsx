@@ -62,6 +62,48 @@ const STALE_SECONDS = 30;
 const EVENT_LABELS: Record<string, string> = { 'agent.popup': 'Pop-ups', 'call.wrapped_up': 'Wrap-ups' };
 
 /** A share of a total as a bar (for the eye) and a percentage (for everyone). */
+/** One "blocks by …" table: a row per type or group with its count and share of the week's blocks. */
+function BlocksTable(props: {
+  id: string;
+  title: string;
+  column: string;
+  total: number;
+  rows: ReadonlyArray<{ key: string; label: string; blocked: number }>;
+  /** Shown as the last row when set. */
+  empty: string | undefined;
+}) {
+  return (
+    <section class="card" aria-labelledby={`${props.id}-title`}>
+      <h2 id={`${props.id}-title`}>{props.title}</h2>
+      <table class={`figures ${props.id}`}>
+        <thead>
+          <tr>
+            <th scope="col">{props.column}</th>
+            <th scope="col">Blocked</th>
+            <th scope="col">Share</th>
+          </tr>
+        </thead>
+        <tbody>
+          {props.rows.map((r) => (
+            <tr key={r.key}>
+              <th scope="row">{r.label}</th>
+              <td>{r.blocked}</td>
+              <Share n={r.blocked} total={props.total} />
+            </tr>
+          ))}
+          {props.empty !== undefined ? (
+            <tr>
+              <td colSpan={3} class="empty">
+                {props.empty}
+              </td>
+            </tr>
+          ) : null}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
 function Share(props: { n: number; total: number }) {
   const pct = props.total > 0 ? Math.round((props.n / props.total) * 100) : 0;
   return (
@@ -198,79 +240,45 @@ export function DashboardPage() {
 
       {stats ? (
         <div class="panels">
-          <section class="card" aria-labelledby="by-type-title">
-            <h2 id="by-type-title">Blocks by type, last 7 days</h2>
-            <table class="figures by-type">
-              <thead>
-                <tr>
-                  <th scope="col">Type</th>
-                  <th scope="col">Blocked</th>
-                  <th scope="col">Share</th>
-                </tr>
-              </thead>
-              <tbody>
-                {stats.blocksByType.map((t) => (
-                  <tr key={t.typeId ?? ''}>
-                    <th scope="row">{t.typeId === null ? 'No type' : nameOf(catalog.types, t.typeId)}</th>
-                    <td>{t.blocked}</td>
-                    <Share n={t.blocked} total={blockedWeek} />
-                  </tr>
-                ))}
-                {stats.blockedWithoutRule > 0 ? (
-                  <tr>
-                    <th scope="row">No rule (default or failure policy)</th>
-                    <td>{stats.blockedWithoutRule}</td>
-                    <Share n={stats.blockedWithoutRule} total={blockedWeek} />
-                  </tr>
-                ) : null}
-                {stats.blockedByDeletedRules > 0 ? (
-                  <tr>
-                    <th scope="row">Rules deleted since</th>
-                    <td>{stats.blockedByDeletedRules}</td>
-                    <Share n={stats.blockedByDeletedRules} total={blockedWeek} />
-                  </tr>
-                ) : null}
-                {blockedWeek === 0 ? (
-                  <tr>
-                    <td colSpan={3} class="empty">
-                      No blocks.
-                    </td>
-                  </tr>
-                ) : null}
-              </tbody>
-            </table>
-          </section>
+          <BlocksTable
+            id="by-type"
+            title="Blocks by type, last 7 days"
+            column="Type"
+            total={blockedWeek}
+            rows={[
+              ...stats.blocksByType.map((t) => ({
+                key: t.typeId ?? '',
+                label: t.typeId === null ? 'No type' : nameOf(catalog.types, t.typeId),
+                blocked: t.blocked,
+              })),
+              ...(stats.blockedWithoutRule > 0
+                ? [
+                    {
+                      key: ' none',
+                      label: 'No rule (default or failure policy)',
+                      blocked: stats.blockedWithoutRule,
+                    },
+                  ]
+                : []),
+              ...(stats.blockedByDeletedRules > 0
+                ? [{ key: ' deleted', label: 'Rules deleted since', blocked: stats.blockedByDeletedRules }]
+                : []),
+            ]}
+            empty={blockedWeek === 0 ? 'No blocks.' : undefined}
+          />
 
-          <section class="card" aria-labelledby="by-group-title">
-            <h2 id="by-group-title">Blocks by group, last 7 days</h2>
-            <table class="figures by-group">
-              <thead>
-                <tr>
-                  <th scope="col">Group</th>
-                  <th scope="col">Blocked</th>
-                  <th scope="col">Share</th>
-                </tr>
-              </thead>
-              <tbody>
-                {stats.blocksByGroup.map((g) => (
-                  <tr key={g.groupId ?? ''}>
-                    <th scope="row">
-                      {g.groupId === null ? 'Global rules (no group)' : nameOf(catalog.groups, g.groupId)}
-                    </th>
-                    <td>{g.blocked}</td>
-                    <Share n={g.blocked} total={blockedWeek} />
-                  </tr>
-                ))}
-                {stats.blocksByGroup.length === 0 ? (
-                  <tr>
-                    <td colSpan={3} class="empty">
-                      No blocks by a rule.
-                    </td>
-                  </tr>
-                ) : null}
-              </tbody>
-            </table>
-          </section>
+          <BlocksTable
+            id="by-group"
+            title="Blocks by group, last 7 days"
+            column="Group"
+            total={blockedWeek}
+            rows={stats.blocksByGroup.map((g) => ({
+              key: g.groupId ?? '',
+              label: g.groupId === null ? 'Global rules (no group)' : nameOf(catalog.groups, g.groupId),
+              blocked: g.blocked,
+            }))}
+            empty={stats.blocksByGroup.length === 0 ? 'No blocks by a rule.' : undefined}
+          />
 
           <section class="card wide" aria-labelledby="top-rules-title">
             <h2 id="top-rules-title">Top {stats.topRules.length || 10} rules by hits</h2>
