@@ -253,3 +253,24 @@ export function TableWrap(props: { label: string; children: ComponentChildren })
     </section>
   );
 }
+
+/** A form dialog's footer: Cancel, and the button that submits `form` (disabled while `busy`). */
+export function SubmitOrCancel(props: {
+  form: string;
+  onClose: () => void;
+  label?: string;
+  busy?: boolean;
+  busyLabel?: string;
+}) {
+  const label = props.label ?? 'Save';
+  return (
+    <>
+      <button type="button" onClick={props.onClose}>
+        Cancel
+      </button>
+      <button type="submit" form={props.form} class="primary" disabled={props.busy}>
+        {props.busy ? (props.busyLabel ?? label) : label}
+      </button>
+    </>
+  );
+}

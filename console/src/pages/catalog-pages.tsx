@@ -9,7 +9,7 @@ import {
   typeOperationBody,
   typeOperationOf,
 } from '../components/type-operation-fields';
-import { Dialog, Notice, Pager, Select, TableWrap, TextInput } from '../components/ui';
+import { Dialog, Notice, Pager, Select, SubmitOrCancel, TableWrap, TextInput } from '../components/ui';
 import type { BlocklistType, Group, Ou } from '../model';
 
 const PAGE_SIZE = 50;
@@ -226,16 +226,7 @@ function CatalogDialog(props: {
     <Dialog
       title={title}
       onClose={props.onClose}
-      footer={
-        <>
-          <button type="button" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button type="submit" form="catalog-form" class="primary">
-            Save
-          </button>
-        </>
-      }
+      footer={<SubmitOrCancel form="catalog-form" onClose={props.onClose} />}
     >
       <form id="catalog-form" class="grid-form" onSubmit={(e) => void save(e)} noValidate>
         <FormFailure failure={failure} />

@@ -1,7 +1,7 @@
 import { useCallback, useState } from 'preact/hooks';
 import { api, failureOutside, fieldErrors, get, messageOf } from '../api';
 import { FormFailure } from '../components/shared-fields';
-import { Dialog, Notice, TableWrap, TextArea, TextInput } from '../components/ui';
+import { Dialog, Notice, SubmitOrCancel, TableWrap, TextArea, TextInput } from '../components/ui';
 import { useLoaded } from '../latest-request';
 import { formatTime } from '../model';
 
@@ -173,16 +173,7 @@ function ServerDialog(props: { onClose: () => void; onCreated: (s: FileServerVie
       title="New file server"
       wide
       onClose={props.onClose}
-      footer={
-        <>
-          <button type="button" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button type="submit" form="server-form" class="primary">
-            Add file server
-          </button>
-        </>
-      }
+      footer={<SubmitOrCancel form="server-form" onClose={props.onClose} label="Add file server" />}
     >
       <form id="server-form" class="grid-form" onSubmit={(e) => void create(e)} noValidate>
         <FormFailure failure={failure} />

@@ -2,7 +2,7 @@ import { useCallback, useState } from 'preact/hooks';
 import { api, failureOutside, fieldErrors, get, messageOf } from '../api';
 import { useCatalog } from '../catalog';
 import { FormFailure } from '../components/shared-fields';
-import { Dialog, Field, Notice, Select, TableWrap, TextInput } from '../components/ui';
+import { Dialog, Field, Notice, Select, SubmitOrCancel, TableWrap, TextInput } from '../components/ui';
 import { useLoaded } from '../latest-request';
 import { formatTime } from '../model';
 
@@ -180,16 +180,7 @@ function KeyDialog(props: { onClose: () => void; onCreated: (c: { key: string; r
       title="New API key"
       wide
       onClose={props.onClose}
-      footer={
-        <>
-          <button type="button" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button type="submit" form="key-form" class="primary">
-            Create key
-          </button>
-        </>
-      }
+      footer={<SubmitOrCancel form="key-form" onClose={props.onClose} label="Create key" />}
     >
       <form id="key-form" class="grid-form" onSubmit={(e) => void create(e)} noValidate>
         <FormFailure failure={failure} />

@@ -2,7 +2,7 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 import { api, failureOutside, fieldErrors, getAll, messageOf } from '../api';
 import { nameOf, optionsOf, useCatalog } from '../catalog';
 import { FormFailure } from '../components/shared-fields';
-import { Dialog, Notice, Pager, Select, TableWrap, TextInput } from '../components/ui';
+import { Dialog, Notice, Pager, Select, SubmitOrCancel, TableWrap, TextInput } from '../components/ui';
 import { defaultWeek, hoursOf, type Week, WeekGrid, weekOf } from '../components/week-grid';
 import { useLatestRequest } from '../latest-request';
 import type { CapPeriod, ContactPolicy } from '../model';
@@ -320,16 +320,7 @@ function PolicyDialog(props: {
       wide
       title={policy ? `Edit contact policy ${policy.id}` : 'New contact policy'}
       onClose={props.onClose}
-      footer={
-        <>
-          <button type="button" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button type="submit" form="policy-form" class="primary">
-            Save
-          </button>
-        </>
-      }
+      footer={<SubmitOrCancel form="policy-form" onClose={props.onClose} />}
     >
       <form id="policy-form" class="grid-form" onSubmit={(e) => void save(e)} noValidate>
         <FormFailure failure={failure} />

@@ -7,7 +7,16 @@ import {
   typeOperationBody,
   typeOperationOf,
 } from '../components/type-operation-fields';
-import { Dialog, Field, Notice, type Option, Select, TextArea, TextInput } from '../components/ui';
+import {
+  Dialog,
+  Field,
+  Notice,
+  type Option,
+  Select,
+  SubmitOrCancel,
+  TextArea,
+  TextInput,
+} from '../components/ui';
 import { type BlocklistType, DIRECTION_OPTIONS, type Group, type Rule, type ValidityUnit } from '../model';
 
 const UNITS: Array<{ value: ValidityUnit; label: string }> = [
@@ -113,16 +122,7 @@ export function RuleDialog(props: { rule?: Rule; onClose: () => void; onSaved: (
       title={r ? `Edit rule ${r.id}` : 'New blocklist rule'}
       onClose={props.onClose}
       wide
-      footer={
-        <>
-          <button type="button" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button type="submit" form="rule-form" class="primary" disabled={busy}>
-            {busy ? 'Saving…' : 'Save'}
-          </button>
-        </>
-      }
+      footer={<SubmitOrCancel form="rule-form" onClose={props.onClose} busy={busy} busyLabel="Saving…" />}
     >
       <form id="rule-form" class="grid-form" onSubmit={save} noValidate>
         {failure ? <Notice kind="error">{failure}</Notice> : null}

@@ -10,7 +10,7 @@ import {
   useFileServers,
   useServerFile,
 } from '../components/shared-fields';
-import { Dialog, Notice, TableWrap, TextInput } from '../components/ui';
+import { Dialog, Notice, SubmitOrCancel, TableWrap, TextInput } from '../components/ui';
 import { useLatestRequest } from '../latest-request';
 import { formatTime } from '../model';
 import { PasswordField } from './export-dialog';
@@ -238,16 +238,7 @@ function ScheduleDialog(props: {
       title={props.kind === 'import' ? 'New scheduled import' : 'New scheduled export'}
       onClose={props.onClose}
       wide
-      footer={
-        <>
-          <button type="button" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button type="submit" form="schedule-form" class="primary">
-            Create
-          </button>
-        </>
-      }
+      footer={<SubmitOrCancel form="schedule-form" onClose={props.onClose} label="Create" />}
     >
       <form id="schedule-form" class="grid-form" onSubmit={create} noValidate>
         <FormFailure failure={failure} />
