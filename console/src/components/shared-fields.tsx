@@ -169,6 +169,42 @@ export function FormFailure(props: { failure: string | undefined }) {
   ) : null;
 }
 
+/**
+ * The OU and description of a catalog object (group, type, contact policy); `prefix` names them
+ * where they sit inside another form (the rule dialog's new group: "Group OU", `group-ou`).
+ */
+export function OuAndDescription(props: {
+  ou: string;
+  onOu: (v: string) => void;
+  description: string;
+  onDescription: (v: string) => void;
+  errors: Record<string, string | undefined>;
+  prefix?: { label: string; name: string };
+}) {
+  const { ous } = useCatalog();
+  const label = props.prefix ? `${props.prefix.label} ` : '';
+  const name = props.prefix ? `${props.prefix.name}-` : '';
+  return (
+    <>
+      <Select
+        label={`${label}OU`}
+        name={`${name}ou`}
+        value={props.ou}
+        onChange={props.onOu}
+        error={props.errors.ou}
+        options={optionsOf(ous, 'No OU')}
+      />
+      <TextInput
+        label={label ? `${label}description` : 'Description'}
+        name={`${name}description`}
+        value={props.description}
+        onInput={props.onDescription}
+        error={props.errors.description}
+      />
+    </>
+  );
+}
+
 /** Cancel and start while the form shows; only Close once the job runs. */
 export function JobStartButtons(props: {
   jobId: string | undefined;

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, failureOutside, fieldErrors, messageOf } from '../api';
 import { nameOf, optionsOf, useCatalog } from '../catalog';
-import { FormFailure } from '../components/shared-fields';
+import { FormFailure, OuAndDescription } from '../components/shared-fields';
 import {
   OPERATION_LABEL,
   type TypeOperation,
@@ -256,23 +256,13 @@ function CatalogDialog(props: {
             )}
           />
         ) : (
-          <>
-            <Select
-              label="OU"
-              name="ou"
-              value={ou}
-              onChange={setOu}
-              error={errors.ou}
-              options={optionsOf(catalog.ous, 'No OU')}
-            />
-            <TextInput
-              label="Description"
-              name="description"
-              value={description}
-              onInput={setDescription}
-              error={errors.description}
-            />
-          </>
+          <OuAndDescription
+            ou={ou}
+            onOu={setOu}
+            description={description}
+            onDescription={setDescription}
+            errors={errors}
+          />
         )}
         {spec.kind === 'types' ? <TypeOperationFields value={op} onChange={setOp} errors={errors} /> : null}
       </form>

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { api, failureOutside, fieldErrors, getAll, messageOf } from '../api';
 import { nameOf, optionsOf, useCatalog } from '../catalog';
-import { FormFailure } from '../components/shared-fields';
+import { FormFailure, OuAndDescription } from '../components/shared-fields';
 import { Dialog, Notice, Pager, Select, SubmitOrCancel, TableWrap, TextInput } from '../components/ui';
 import { defaultWeek, hoursOf, type Week, WeekGrid, weekOf } from '../components/week-grid';
 import { useLatestRequest } from '../latest-request';
@@ -337,20 +337,12 @@ function PolicyDialog(props: {
           />
         )}
         <TextInput label="Name" name="name" value={name} onInput={setName} error={errors.name} required />
-        <Select
-          label="OU"
-          name="ou"
-          value={ou}
-          onChange={setOu}
-          error={errors.ou}
-          options={optionsOf(catalog.ous, 'No OU')}
-        />
-        <TextInput
-          label="Description"
-          name="description"
-          value={description}
-          onInput={setDescription}
-          error={errors.description}
+        <OuAndDescription
+          ou={ou}
+          onOu={setOu}
+          description={description}
+          onDescription={setDescription}
+          errors={errors}
         />
         <Select
           label="Time zone of the hours"

@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, fieldErrors, messageOf } from '../api';
 import { optionsOf, useCatalog } from '../catalog';
+import { OuAndDescription } from '../components/shared-fields';
 import {
   type TypeOperation,
   TypeOperationFields,
@@ -406,20 +407,13 @@ function GroupForm(props: {
         error={errors.name}
         required
       />
-      <Select
-        label="Group OU"
-        name="group-ou"
-        value={ou}
-        onChange={setOu}
-        error={errors.ou}
-        options={optionsOf(catalog.ous, 'No OU')}
-      />
-      <TextInput
-        label="Group description"
-        name="group-description"
-        value={description}
-        onInput={setDescription}
-        error={errors.description}
+      <OuAndDescription
+        ou={ou}
+        onOu={setOu}
+        description={description}
+        onDescription={setDescription}
+        errors={errors}
+        prefix={{ label: 'Group', name: 'group' }}
       />
       <SubformActions what="group" onCancel={props.onCancel} onCreate={create} />
     </fieldset>
