@@ -6,6 +6,7 @@ import { CallguardError, cgError } from '../domain/errors.js';
 import { hostKeyFingerprint, type SftpTarget } from '../store/file-server-schemas.js';
 import { FileServerHostPolicy } from './file-server-hosts.js';
 import { checkFileName, checkRelativePath, isInside } from './remote-path.js';
+import { sftpReadAhead } from './sftp-read-ahead.js';
 
 /** How long connecting (TCP + SSH handshake + login) and each SFTP operation may take by default. */
 export const SFTP_TIMEOUT_MS = 15_000;
@@ -221,7 +222,7 @@ export class SftpSession {
    */
   async openRead(path: string, fileName: string): Promise<Readable> {
     const real = await this.confined(posix.join(checkRelativePath(path), checkFileName(fileName)), 'path');
-    const raw = this.sftp.createReadStream(real, { highWaterMark: 256 * 1024 });
+    const raw = sftpReadAhead(this.sftp, real);
     // ssh2 fails a read cut short with its own words ("No response from server"): the reader gets
     // the reason in ours, as CG_ERR_UNAVAILABLE (an outage, retried), through this pass-through.
     const stream = new PassThrough({ highWaterMark: 256 * 1024 });
