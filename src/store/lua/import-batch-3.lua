@@ -25,12 +25,12 @@ local last = tonumber(ARGV[4])
 
 --- @include "rule-index"
 
-local mark = tonumber(redis.call('HGET', KEYS[2], 'line') or '0')
+local mark = tonumber(rcall('HGET', KEYS[2], 'line') or '0')
 if mark >= last then return { 0, 0, 0, 0 } end
 if mark >= first then return { -1, 0, 0, 0 } end
 
 local nErr = tonumber(ARGV[6])
-if tonumber(redis.call('GET', KEYS[1]) or '0') + (#ARGV - 10 - nErr) > 4294967295 then
+if tonumber(rcall('GET', KEYS[1]) or '0') + (#ARGV - 10 - nErr) > 4294967295 then
   return redis.error_reply('CG_ERR_LIMIT_EXCEEDED the tenant has used up its rule ids')
 end
 local cap = tonumber(ARGV[7])
@@ -39,12 +39,12 @@ local seenPrefix = string.gsub(KEYS[2], ':progress$', ':seen:')
 local imported, skipped = 0, 0
 
 local function seen(id)
-  if track then redis.call('SADD', seenPrefix .. math.floor(id / 512), id) end
+  if track then rcall('SADD', seenPrefix .. floor(id / 512), id) end
 end
 
 -- New rules' ids come from a local counter and their bucket hashes are written once per bucket at
 -- the end (the script is atomic either way); indexes go through rule-index.lua as every write does.
-local nextId = tonumber(redis.call('GET', KEYS[1]) or '0')
+local nextId = tonumber(rcall('GET', KEYS[1]) or '0')
 local startId = nextId
 local pendingEnc, pendingKeys, pendingOrder = {}, {}, {}
 
@@ -54,11 +54,15 @@ local pendingEnc, pendingKeys, pendingOrder = {}, {}, {}
 local setIds, setOrder = {}, {}
 -- New rules of this batch that a later row replaced (override): their collected sets are stale.
 local replaced = {}
+-- Each set's directory command beside it: the id lists stay plain arrays, which Lua appends to and
+-- unpacks fastest.
+local setDirs = {}
 local function setList(key, dirCommand, dirKey, score, member)
   local list = setIds[key]
   if not list then
-    list = { dir = { dirCommand, dirKey, score, member } }
+    list = {}
     setIds[key] = list
+    setDirs[key] = { dirCommand, dirKey, score, member }
     setOrder[#setOrder + 1] = key
   end
   return list
@@ -66,7 +70,7 @@ end
 -- New ids are consecutive, so the lists of the current id bucket are looked up by value alone.
 local cachedBucket, tagLists, expiryLists = -1, nil, nil
 local function listsFor(id)
-  local b = math.floor(id / 512)
+  local b = floor(id / 512)
   if b ~= cachedBucket then cachedBucket, tagLists, expiryLists = b, { g = {}, t = {}, o = {} }, {} end
 end
 local function tagCollect(dim, value, id, sid)
@@ -100,7 +104,7 @@ end
 local refusedErrors, ruleLines = {}, nil
 local function refuseForeign(index, dup)
   if not scope or pendingEnc[dup] then return false end
-  local old = redis.call('HGET', ruleKey(dup), dup)
+  local old = rcall('HGET', ruleKey(dup), dup)
   if not old then return false end
   local _, _, _, _, ou = ruleIndexFields(old)
   if scope[ou] then return false end
@@ -124,7 +128,7 @@ for i = firstRule, #ARGV do
   -- whole duplicate check. A number already there gets the full check.
   -- The id as text once, as an integer: Lua turns a number into text with a slow float sprintf.
   local sid = string.format('%d', nextId + 1)
-  local claimed = text ~= '' and redis.call('HSETNX', bucket, text, sid) == 1
+  local claimed = text ~= '' and rcall('HSETNX', bucket, text, sid) == 1
   local f, dup, ids = nil, nil, nil
   if not claimed then
     f = ruleFields(enc)
@@ -136,7 +140,7 @@ for i = firstRule, #ARGV do
     skipped = skipped + 1
     seen(dup)
   elseif dup then
-    local old = pendingEnc[dup] or redis.call('HGET', ruleKey(dup), dup)
+    local old = pendingEnc[dup] or rcall('HGET', ruleKey(dup), dup)
     if old then indexRemove(dup, ruleFields(old)) end
     if pendingEnc[dup] then
       -- The later field wins in the bucket's one HSET at the end; the tags collected for the earlier
@@ -147,7 +151,7 @@ for i = firstRule, #ARGV do
       list[#list + 1] = tostring(dup)
       list[#list + 1] = enc
     else
-      redis.call('HSET', ruleKey(dup), dup, enc)
+      rcall('HSET', ruleKey(dup), dup, enc)
     end
     indexAdd(dup, f)
     imported = imported + 1
@@ -184,46 +188,43 @@ for i = firstRule, #ARGV do
   end
 end
 for _, b in ipairs(pendingOrder) do
-  redis.call('HSET', ruleBucketKey(b), unpack(pendingKeys[b]))
+  rcall('HSET', ruleBucketKey(b), unpack(pendingKeys[b]))
 end
 for _, key in ipairs(setOrder) do
   local list = setIds[key]
   if next(replaced) ~= nil then
-    local kept = { dir = list.dir }
+    local kept = {}
     for _, sid in ipairs(list) do
       if not replaced[sid] then kept[#kept + 1] = sid end
     end
     list = kept
   end
-  for i = 1, #list, 4000 do
-    local args = { 'SADD', key }
-    for j = i, math.min(#list, i + 3999) do args[#args + 1] = list[j] end
-    redis.call(unpack(args))
-  end
-  if #list > 0 then redis.call(unpack(list.dir)) end
+  local n = #list
+  for i = 1, n, 4000 do rcall('SADD', key, unpack(list, i, math.min(n, i + 3999))) end
+  if n > 0 then rcall(unpack(setDirs[key])) end
 end
-if nextId ~= startId then redis.call('SET', KEYS[1], nextId) end
+if nextId ~= startId then rcall('SET', KEYS[1], nextId) end
 
 if nErr > 0 then
-  local have = redis.call('LLEN', KEYS[3])
+  local have = rcall('LLEN', KEYS[3])
   local room = cap - have
   if room > 0 then
     local args = { 'RPUSH', KEYS[3] }
     for i = 11, math.min(10 + nErr, 10 + room) do args[#args + 1] = ARGV[i] end
-    if #args > 2 then redis.call(unpack(args)) end
+    if #args > 2 then rcall(unpack(args)) end
   end
 end
 if #refusedErrors > 0 then
-  local room = cap - redis.call('LLEN', KEYS[3])
+  local room = cap - rcall('LLEN', KEYS[3])
   if room > 0 then
     local args = { 'RPUSH', KEYS[3] }
     for i = 1, math.min(#refusedErrors, room) do args[#args + 1] = refusedErrors[i] end
-    redis.call(unpack(args))
+    rcall(unpack(args))
   end
 end
-redis.call('HSET', KEYS[2], 'line', last)
-redis.call('HINCRBY', KEYS[2], 'read', tonumber(ARGV[5]))
-redis.call('HINCRBY', KEYS[2], 'imported', imported)
-redis.call('HINCRBY', KEYS[2], 'skipped', skipped)
-redis.call('HINCRBY', KEYS[2], 'failed', nErr + #refusedErrors)
+rcall('HSET', KEYS[2], 'line', last)
+rcall('HINCRBY', KEYS[2], 'read', tonumber(ARGV[5]))
+rcall('HINCRBY', KEYS[2], 'imported', imported)
+rcall('HINCRBY', KEYS[2], 'skipped', skipped)
+rcall('HINCRBY', KEYS[2], 'failed', nErr + #refusedErrors)
 return { 1, imported, skipped, #refusedErrors }

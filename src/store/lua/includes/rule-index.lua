@@ -5,22 +5,31 @@
   9 country 10 action 11 type 12 ou 13 updatedAt 14 expiresAt 15.. remarks.
 ]]
 local SEP = '\31'
+-- Library functions as locals: a global lookup and a field lookup less per use, and these run for
+-- every rule of a bulk import.
+local rcall = redis.call
+local sub, byte, match = string.sub, string.byte, string.match
+local floor = math.floor
 
 -- One C-level match instead of a Lua loop: this runs for every rule of a bulk import.
 local FIELDS = '^' .. string.rep('([^\31]*)\31', 14) .. '(.*)$'
 local PAD = string.rep(SEP, 5)
 
 local function ruleFields(enc)
-  return { string.match(enc .. PAD, FIELDS) }
+  return { match(enc .. PAD, FIELDS) }
 end
 
 -- Only the fields the indexes read, as six values (called, calling, group, type, ou, expiresAt): one
 -- match with six captures and no table, for the bulk path's new rules.
 local SKIP, TAKE = '[^\31]*\31', '([^\31]*)\31'
-local INDEX_FIELDS = '^' .. TAKE .. TAKE .. SKIP .. TAKE .. string.rep(SKIP, 6) .. TAKE .. TAKE .. SKIP .. '([^\31]*)'
+-- encodeRule() always writes the fields up to updatedAt (13), so only the separator before the
+-- expiry may be missing: the match needs no padded copy of the rule.
+local INDEX_FIELDS = '^' .. TAKE .. TAKE .. SKIP .. TAKE .. string.rep(SKIP, 6) .. TAKE .. TAKE .. '[^\31]*\31?([^\31]*)'
 
 local function ruleIndexFields(enc)
-  return string.match(enc .. PAD, INDEX_FIELDS)
+  local called, calling, group, typeId, ou, expires = match(enc, INDEX_FIELDS)
+  if called then return called, calling, group, typeId, ou, expires end
+  return match(enc .. PAD, INDEX_FIELDS)
 end
 
 -- The text before the ninth separator: conditionsKey() of the rule.
@@ -28,12 +37,12 @@ local function ruleConditions(enc, f)
   f = f or ruleFields(enc)
   local n = 8
   for i = 1, 9 do n = n + #f[i] end
-  return string.sub(enc, 1, n)
+  return sub(enc, 1, n)
 end
 
 -- Rules are stored 128 to a hash (RULE_BUCKET_BITS in keys.ts).
 local function ruleBucketOf(id)
-  return math.floor(id / 128)
+  return floor(id / 128)
 end
 
 local function ruleBucketKey(bucket)
@@ -55,8 +64,8 @@ end
 local SPLIT_AT = 128
 
 local function patternFixed(text)
-  if string.byte(text, 1) ~= 95 then return text end -- not '_': an exact number
-  local body = string.gsub(string.sub(text, 2), '[!.]$', '')
+  if byte(text, 1) ~= 95 then return text end -- not '_': an exact number
+  local body = string.gsub(sub(text, 2), '[!.]$', '')
   return (string.gsub(body, 'X+$', ''))
 end
 
@@ -64,6 +73,10 @@ end
 local splitCache = { c = {}, g = {} }
 -- Per side, the depth of the leaf the last lookup found: random numbers mostly end at one depth.
 local lastDepth = { c = 0, g = 0 }
+-- Per side, the leaf the last lookup found below the root (a prefix shorter than its number).
+local lastLeaf = {}
+-- Per side, bucket keys by leaf prefix (the key is built once per leaf, not once per rule).
+local leafKeys = { c = {}, g = {} }
 
 -- The bucket prefix holding `fixed`: the shortest prefix that is not split (or fixed itself).
 -- Runs for every rule of a bulk import. It first tries the depth of the previous leaf (one command
@@ -75,33 +88,46 @@ local function numberLeaf(side, fixed)
   local cache, n, k, prefix = splitCache[side], #fixed, 0, ''
   local d = lastDepth[side]
   if d > 0 and d < n then
-    local parent, here = string.sub(fixed, 1, d - 1), string.sub(fixed, 1, d)
+    local here = sub(fixed, 1, d)
+    -- The same leaf as the last lookup's (consecutive numbers): known not split, its parent split.
+    if here == lastLeaf[side] and cache[here] == false then return here end
+    local parent = sub(fixed, 1, d - 1)
     local parentSplit, hereSplit = cache[parent], cache[here]
     if parentSplit == nil or hereSplit == nil then
-      local r = redis.call('SMISMEMBER', P .. 'ns:' .. side, parent, here)
+      local r = rcall('SMISMEMBER', P .. 'ns:' .. side, parent, here)
       parentSplit, hereSplit = r[1] == 1, r[2] == 1
       cache[parent], cache[here] = parentSplit, hereSplit
     end
-    if parentSplit and not hereSplit then return here end
+    if parentSplit and not hereSplit then
+      lastLeaf[side] = here
+      return here
+    end
   end
   while k < n do
     local split = cache[prefix]
     if split == nil then
-      split = redis.call('SISMEMBER', P .. 'ns:' .. side, prefix) == 1
+      split = rcall('SISMEMBER', P .. 'ns:' .. side, prefix) == 1
       cache[prefix] = split
     end
     if not split then break end
     k = k + 1
-    prefix = string.sub(fixed, 1, k)
+    prefix = sub(fixed, 1, k)
   end
   lastDepth[side] = k
+  if k > 0 and k < n then lastLeaf[side] = prefix end
   return prefix
 end
 
 -- The bucket key holding a number text, and its leaf prefix.
 local function leafKey(side, text)
   local leaf = numberLeaf(side, patternFixed(text))
-  return P .. 'n:' .. side .. ':' .. leaf, leaf
+  local keys = leafKeys[side]
+  local key = keys[leaf]
+  if not key then
+    key = P .. 'n:' .. side .. ':' .. leaf
+    keys[leaf] = key
+  end
+  return key, leaf
 end
 
 -- The duplicate check every write does: a rule other than `self` with the same number text and
@@ -112,12 +138,12 @@ local function findDuplicate(f, cond, self, pending)
   local side, text = 'c', f[1]
   if text == '' then side, text = 'g', f[2] end
   local key, leaf = leafKey(side, text)
-  local ids = redis.call('HGET', key, text)
+  local ids = rcall('HGET', key, text)
   if ids then
     for tok in string.gmatch(ids, '[^,]+') do
       local cid = tonumber(tok)
       if cid ~= self then
-        local other = (pending and pending[cid]) or redis.call('HGET', ruleKey(cid), cid)
+        local other = (pending and pending[cid]) or rcall('HGET', ruleKey(cid), cid)
         if other and ruleConditions(other) == cond then return cid, side, ids, key, leaf end
       end
     end
@@ -127,16 +153,16 @@ end
 
 local function numberSplit(side, prefix)
   local key = P .. 'n:' .. side .. ':' .. prefix
-  redis.call('SADD', P .. 'ns:' .. side, prefix)
+  rcall('SADD', P .. 'ns:' .. side, prefix)
   splitCache[side][prefix] = true
-  local all = redis.call('HGETALL', key)
+  local all = rcall('HGETALL', key)
   -- One HSET per child and one rewrite of the parent, rather than a command per moved text.
   local children, stay = {}, {}
   for i = 1, #all, 2 do
     local fixed = patternFixed(all[i])
     local target = stay
     if #fixed > #prefix then
-      local child = string.sub(fixed, 1, #prefix + 1)
+      local child = sub(fixed, 1, #prefix + 1)
       target = children[child]
       if not target then
         target = {}
@@ -146,10 +172,10 @@ local function numberSplit(side, prefix)
     target[#target + 1] = all[i]
     target[#target + 1] = all[i + 1]
   end
-  redis.call('DEL', key)
-  if #stay > 0 then redis.call('HSET', key, unpack(stay)) end
+  rcall('DEL', key)
+  if #stay > 0 then rcall('HSET', key, unpack(stay)) end
   for child, fields in pairs(children) do
-    redis.call('HSET', P .. 'n:' .. side .. ':' .. child, unpack(fields))
+    rcall('HSET', P .. 'n:' .. side .. ':' .. child, unpack(fields))
   end
   return children
 end
@@ -164,12 +190,12 @@ end
 -- After a new text joined bucket `key` (leaf `leaf`) for rule `id`: splits the bucket when it has
 -- grown past SPLIT_AT, and again any child that got everything (numbers sharing a long prefix).
 local function numberGrew(side, key, leaf, id)
-  if leaf == 'anon' or not countAfter(id) or redis.call('HLEN', key) <= SPLIT_AT then return end
+  if leaf == 'anon' or not countAfter(id) or rcall('HLEN', key) <= SPLIT_AT then return end
   local pending = { leaf }
   while #pending > 0 do
     local prefix = table.remove(pending)
     for child in pairs(numberSplit(side, prefix)) do
-      if redis.call('HLEN', P .. 'n:' .. side .. ':' .. child) > SPLIT_AT then pending[#pending + 1] = child end
+      if rcall('HLEN', P .. 'n:' .. side .. ':' .. child) > SPLIT_AT then pending[#pending + 1] = child end
     end
   end
 end
@@ -180,12 +206,12 @@ local function numberAdd(side, text, id, known, key, leaf)
   if text == '' then return end
   if not key then key, leaf = leafKey(side, text) end
   local cur = known
-  if cur == nil then cur = redis.call('HGET', key, text) end
+  if cur == nil then cur = rcall('HGET', key, text) end
   if cur then
-    redis.call('HSET', key, text, cur .. ',' .. id)
+    rcall('HSET', key, text, cur .. ',' .. id)
     return
   end
-  redis.call('HSET', key, text, id)
+  rcall('HSET', key, text, id)
   numberGrew(side, key, leaf, id)
 end
 
@@ -193,7 +219,7 @@ end
 local function numberRemove(side, text, id)
   if text == '' then return end
   local key = leafKey(side, text)
-  local cur = redis.call('HGET', key, text)
+  local cur = rcall('HGET', key, text)
   if not cur then return end
   local out = {}
   local sid = tostring(id)
@@ -201,9 +227,9 @@ local function numberRemove(side, text, id)
     if tok ~= sid then out[#out + 1] = tok end
   end
   if #out > 0 then
-    redis.call('HSET', key, text, table.concat(out, ','))
+    rcall('HSET', key, text, table.concat(out, ','))
   else
-    redis.call('HDEL', key, text)
+    rcall('HDEL', key, text)
   end
 end
 
@@ -213,16 +239,16 @@ local dirSeen = {}
 -- A rule's group / type / OU tag set (x:<dim>:<bucket>:<value>), its directory (xd:<dim>:<value>)
 -- and its id bucket. Every script that writes tags builds the keys here.
 local function tagKeys(dim, value, id)
-  local b = math.floor(id / 512)
+  local b = floor(id / 512)
   return P .. 'x:' .. dim .. ':' .. b .. ':' .. value, P .. 'xd:' .. dim .. ':' .. value, b
 end
 
 local function tagAdd(dim, value, id)
   if value == nil or value == '' then return end
   local key, dir, b = tagKeys(dim, value, id)
-  redis.call('SADD', key, id)
+  rcall('SADD', key, id)
   if not dirSeen[key] then
-    redis.call('SADD', dir, b)
+    rcall('SADD', dir, b)
     dirSeen[key] = true
   end
 end
@@ -230,26 +256,26 @@ end
 local function tagRemove(dim, value, id)
   if value == nil or value == '' then return end
   local key, dir, b = tagKeys(dim, value, id)
-  redis.call('SREM', key, id)
-  if redis.call('EXISTS', key) == 0 then
-    redis.call('SREM', dir, b)
+  rcall('SREM', key, id)
+  if rcall('EXISTS', key) == 0 then
+    rcall('SREM', dir, b)
     dirSeen[key] = nil
   end
 end
 
 -- The expiry set of a rule (e:<hour>:<bucket>) and its member in the directory 'ed', scored by hour.
 local function expiryKeys(expires, id)
-  local hour = math.floor(tonumber(expires, 36) / 3600) * 3600
-  local b = math.floor(id / 512)
+  local hour = floor(tonumber(expires, 36) / 3600) * 3600
+  local b = floor(id / 512)
   return P .. 'e:' .. hour .. ':' .. b, hour, hour .. ':' .. b
 end
 
 local function expiryAdd(expires, id)
   if expires == nil or expires == '' then return end
   local key, hour, member = expiryKeys(expires, id)
-  redis.call('SADD', key, id)
+  rcall('SADD', key, id)
   if not dirSeen[key] then
-    redis.call('ZADD', P .. 'ed', hour, member)
+    rcall('ZADD', P .. 'ed', hour, member)
     dirSeen[key] = true
   end
 end
@@ -257,9 +283,9 @@ end
 local function expiryRemove(expires, id)
   if expires == nil or expires == '' then return end
   local key, _, member = expiryKeys(expires, id)
-  redis.call('SREM', key, id)
-  if redis.call('EXISTS', key) == 0 then
-    redis.call('ZREM', P .. 'ed', member)
+  rcall('SREM', key, id)
+  if rcall('EXISTS', key) == 0 then
+    rcall('ZREM', P .. 'ed', member)
     dirSeen[key] = nil
   end
 end
@@ -291,9 +317,9 @@ end
 -- Removes a stored rule and its indexes; returns true when it existed.
 local function ruleRemove(id)
   local key = ruleKey(id)
-  local old = redis.call('HGET', key, id)
+  local old = rcall('HGET', key, id)
   if not old then return false end
   indexRemove(id, ruleFields(old))
-  redis.call('HDEL', key, id)
+  rcall('HDEL', key, id)
   return true
 end
