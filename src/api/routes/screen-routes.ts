@@ -4,11 +4,11 @@ import { z } from 'zod';
 import type { TenantDecider } from '../../call/call-screener.js';
 import type { Outcome } from '../../domain/blocklist-type.js';
 import { type CallContext, instantSchema } from '../../domain/call-context.js';
+import type { PolicyVerdict } from '../../domain/decision.js';
 import { cgError } from '../../domain/errors.js';
 import { MAX_NUMBER_LENGTH, normalizeNumber } from '../../domain/number.js';
 import { plainName } from '../../domain/raw-call-fast-path.js';
 import { nameSchema } from '../../domain/rule.js';
-import { csvDataLine } from '../../jobs/csv-writer.js';
 import { lookupSeconds } from '../../metrics.js';
 import type { ApiApp, ApiDeps } from '../api-deps.js';
 import { inScope, type TenantPrincipal, tenantOf } from '../auth.js';
@@ -16,6 +16,7 @@ import { countDecision, deciderOf } from '../decider-access.js';
 import { fastBodyValidator } from '../fast-body-validator.js';
 import { errorResponses } from '../schemas.js';
 import { scopeOf } from '../tenant-context.js';
+import { csvAnswer, type HitOutcome, jsonAnswer, ndjsonAnswer, type Screened } from './screen-answer.js';
 
 export const MAX_SCREEN_NUMBERS = 100_000;
 /** 100,000 numbers of up to 64 characters, quoted and separated, fit. */
@@ -93,18 +94,7 @@ const screenResult = z
   })
   .meta({ id: 'ScreenResult' });
 
-type Hit = z.infer<typeof hitSchema>;
-type ScreenError = { index: number; number: string; message: string };
-
-interface Screened {
-  total: number;
-  blocked: number;
-  allowed: number;
-  invalid: number;
-  results: Hit[];
-  errors: ScreenError[];
-}
-
+const JSON_TYPE = 'application/json; charset=utf-8';
 const observe = lookupSeconds.labels('screen');
 const PLAIN_DIGITS = /^[0-9]+$/;
 
@@ -113,6 +103,23 @@ const PLAIN_DIGITS = /^[0-9]+$/;
  * 100,000-number list never holds up the calls (single-process mode) or the other requests for long.
  */
 export const SCREEN_SLICE = 2_000;
+
+/** A hit's outcome fields, in the order the answer has always listed them. */
+function hitOutcome(
+  typeId: string | undefined,
+  outcome: Outcome,
+  refusal: PolicyVerdict | undefined,
+): HitOutcome {
+  const o: { -readonly [K in keyof HitOutcome]: HitOutcome[K] } = { operation: outcome.operation };
+  if (typeId !== undefined) o.typeId = typeId;
+  if (outcome.businessResult !== undefined) o.businessResult = outcome.businessResult;
+  if (refusal) {
+    if (outcome.typeId !== undefined) o.typeId = outcome.typeId;
+    o.policyId = refusal.id;
+    o.reason = refusal.reason;
+  }
+  return o;
+}
 
 /**
  * Decides every number as an outbound call of the task, in memory; only blocks are listed. The list
@@ -145,7 +152,7 @@ export async function screenNumbers(
     task,
     at,
   };
-  const outcomes = new Map<string, Outcome>();
+  const outcomes = new Map<string, HitOutcome>();
   for (let i = 0; i < numbers.length; i++) {
     if (i > 0 && i % SCREEN_SLICE === 0) {
       busyNs += process.hrtime.bigint() - t0;
@@ -172,22 +179,16 @@ export async function screenNumbers(
     out.blocked++;
     const rule = decision.rule;
     const refusal = decision.policy;
-    // The outcome is a function of the rule's type (or the policy's): built once per type, not per number.
-    const typeKey = refusal ? `\u001f${refusal.id}` : (rule?.typeId ?? '');
-    let outcome = outcomes.get(typeKey);
+    const typeId = rule?.typeId;
+    // The outcome is a function of the rule's type (or of the policy and its reason): one shared
+    // object per type, not one per number.
+    const key = refusal ? `${typeId ?? ''}\u001f${refusal.id}\u001f${refusal.reason}` : (typeId ?? '');
+    let outcome = outcomes.get(key);
     if (!outcome) {
-      outcome = decision.outcome;
-      outcomes.set(typeKey, outcome);
+      outcome = hitOutcome(typeId, decision.outcome, refusal);
+      outcomes.set(key, outcome);
     }
-    const hit: Hit = { index: i, number: raw, ruleId: rule?.id ?? 0, operation: outcome.operation };
-    if (rule?.typeId !== undefined) hit.typeId = rule.typeId;
-    if (outcome.businessResult !== undefined) hit.businessResult = outcome.businessResult;
-    if (refusal) {
-      if (outcome.typeId !== undefined) hit.typeId = outcome.typeId;
-      hit.policyId = refusal.id;
-      hit.reason = refusal.reason;
-    }
-    out.results.push(hit);
+    out.results.push({ index: i, number: raw, ruleId: rule?.id ?? 0, outcome });
   }
   // The time spent deciding, not the time spent waiting for the loop between slices.
   busyNs += process.hrtime.bigint() - t0;
@@ -266,45 +267,6 @@ async function readNumbers(body: Readable, ndjson: boolean): Promise<string[]> {
   return numbers;
 }
 
-/** Lines written to the response per chunk: one write per line would cost more than the screening. */
-const LINES_PER_CHUNK = 2_000;
-
-/** `lines` joined into chunks of LINES_PER_CHUNK lines. */
-function* chunked(lines: Iterable<string>): Generator<string> {
-  let chunk: string[] = [];
-  for (const line of lines) {
-    chunk.push(line);
-    if (chunk.length === LINES_PER_CHUNK) {
-      yield chunk.join('');
-      chunk = [];
-    }
-  }
-  if (chunk.length > 0) yield chunk.join('');
-}
-
-function* csvOut(s: Screened): Generator<string> {
-  yield 'index,number,rule_id,type_id,operation,business_result,policy_id,reason\n';
-  for (const h of s.results) {
-    yield csvDataLine([
-      String(h.index),
-      h.number,
-      h.ruleId === undefined || h.ruleId === null ? '' : String(h.ruleId),
-      h.typeId ?? '',
-      h.operation,
-      h.businessResult ?? '',
-      h.policyId ?? '',
-      h.reason ?? '',
-    ]);
-  }
-}
-
-function* ndjsonOut(s: Screened, task: string | undefined): Generator<string> {
-  for (const h of s.results) yield `${JSON.stringify(h)}\n`;
-  for (const e of s.errors) yield `${JSON.stringify({ error: e })}\n`;
-  const { results: _r, errors: _e, ...counts } = s;
-  yield `${JSON.stringify({ counts: { taskId: task, ...counts } })}\n`;
-}
-
 /**
  * For an agent confined to its OUs: the id of a blocking rule of another OU becomes null, and a
  * refusal by another OU's contact policy loses the policy and its reason (the number is still
@@ -318,14 +280,20 @@ async function redactForeignRules(deps: ApiDeps, p: TenantPrincipal, s: Screened
   const rules = await deps.rules.getMany(p.tenant, ids);
   const own = new Set(rules.filter((r) => r && inScope(scope, r.ou)).map((r) => r!.id));
   for (const h of s.results) if (h.ruleId !== null && !own.has(h.ruleId)) h.ruleId = null;
-  const policyIds = [...new Set(s.results.map((h) => h.policyId).filter((id): id is string => !!id))];
+  const policyIds = [...new Set(s.results.map((h) => h.outcome.policyId).filter((id): id is string => !!id))];
   const policies = await Promise.all(policyIds.map((id) => deps.policies.get(p.tenant, id)));
   const ownPolicies = new Set(policies.filter((x) => x && inScope(scope, x.ou)).map((x) => x!.id));
+  // refused by another OU's contact policy: still reported refused, without the policy or its reason
+  const redacted = new Map<HitOutcome, HitOutcome>();
   for (const h of s.results) {
-    if (h.policyId === undefined || ownPolicies.has(h.policyId)) continue;
-    // refused by another OU's contact policy: still reported refused, without the policy or its reason
-    h.policyId = undefined;
-    h.reason = undefined;
+    const o = h.outcome;
+    if (o.policyId === undefined || ownPolicies.has(o.policyId)) continue;
+    let without = redacted.get(o);
+    if (!without) {
+      without = { ...o, policyId: undefined, reason: undefined };
+      redacted.set(o, without);
+    }
+    h.outcome = without;
   }
   return s;
 }
@@ -365,13 +333,18 @@ export function registerScreenRoutes(app: ApiApp, deps: ApiDeps): void {
         if (ndjson)
           return reply
             .type('application/x-ndjson')
-            .send(Readable.from(chunked(ndjsonOut(screened, task))) as never);
-        return reply.type('text/csv').send(Readable.from(chunked(csvOut(screened))) as never);
+            .send(Readable.from(ndjsonAnswer(task, screened)) as never);
+        return reply.type('text/csv').send(Readable.from(csvAnswer(screened)) as never);
       }
       const b = request.body;
       const task = b.taskId ?? request.query.taskId;
-      const screened = await screenNumbers(decider, b.numbers, task, b.at ?? request.query.at ?? deps.now());
-      return { taskId: task, ...(await redactForeignRules(deps, principal, screened)) };
+      const screened = await redactForeignRules(
+        deps,
+        principal,
+        await screenNumbers(decider, b.numbers, task, b.at ?? request.query.at ?? deps.now()),
+      );
+      // streamed in chunks, the same bytes as the serializer's JSON.stringify of { taskId, ...screened }
+      return reply.type(JSON_TYPE).send(Readable.from(jsonAnswer(task, screened)) as never);
     },
   );
 }
