@@ -177,9 +177,10 @@ export async function screenNumbers(
       continue;
     }
     out.blocked++;
-    const rule = decision.rule;
     const refusal = decision.policy;
-    const typeId = rule?.typeId;
+    // The rule's type without building the rule: a rule's block has the outcome of the rule's type,
+    // which names it; only a block by a rule without a known type reads the rule itself.
+    const typeId = (refusal ? undefined : decision.outcome.typeId) ?? decision.rule?.typeId;
     // The outcome is a function of the rule's type (or of the policy and its reason): one shared
     // object per type, not one per number.
     const key = refusal ? `${typeId ?? ''}\u001f${refusal.id}\u001f${refusal.reason}` : (typeId ?? '');
@@ -188,7 +189,7 @@ export async function screenNumbers(
       outcome = hitOutcome(typeId, decision.outcome, refusal);
       outcomes.set(key, outcome);
     }
-    out.results.push({ index: i, number: raw, ruleId: rule?.id ?? 0, outcome });
+    out.results.push({ index: i, number: raw, ruleId: decision.ruleId ?? 0, outcome });
   }
   // The time spent deciding, not the time spent waiting for the loop between slices.
   busyNs += process.hrtime.bigint() - t0;
