@@ -50,7 +50,7 @@ const screened = (maxHits: number): fc.Arbitrary<{ task: string | undefined; s: 
         fc.record({
           index: fc.nat(),
           number: text,
-          ruleId: fc.oneof(fc.nat(), fc.constant(null)),
+          ruleId: fc.oneof(fc.nat(), fc.constant(null), fc.integer(), fc.constantFrom(2 ** 53, 1e21, -0)),
           pick: fc.nat(),
         }),
         { maxLength: maxHits },

@@ -50,6 +50,26 @@ const NULL = Buffer.from('null');
 /** The size of a chunk of entries (about 2,000 of the usual 120 bytes). */
 export const CHUNK_BYTES = 256 * 1024;
 
+/** `v` written at `at` as JSON writes it; the position after it. */
+function writeInt(buf: Buffer, at: number, v: number | null): number {
+  if (v === null) {
+    buf.set(NULL, at);
+    return at + NULL.length;
+  }
+  if (!Number.isSafeInteger(v) || v < 0) return at + buf.write(JSON.stringify(v), at, 'latin1');
+  // digits from the last: x % 10 of a safe integer is exact
+  let end = at + 1;
+  for (let x = v; x >= 10; x = Math.floor(x / 10)) end++;
+  for (let i = end - 1, x = v; i >= at; i--, x = Math.floor(x / 10)) buf[i] = 48 + (x % 10);
+  return end;
+}
+
+/** `text` (one byte a character) written at `at`; the position after it. A loop: numbers are short. */
+function writeAscii(buf: Buffer, at: number, text: string): number {
+  for (let i = 0; i < text.length; i++) buf[at + i] = text.charCodeAt(i);
+  return at + text.length;
+}
+
 /**
  * The JSON of hits written straight into buffers, each entry as JSON.stringify writes `{index, number,
  * ruleId, ...outcome}` (property tested): the outcome's part is encoded once per shared outcome object,
@@ -62,26 +82,6 @@ function* hitEntries(results: readonly Hit[], separator: string, trailing: boole
   const tails = new Map<HitOutcome, Buffer>();
   let buf = Buffer.allocUnsafe(CHUNK_BYTES);
   let at = 0;
-  /** The buffer so far when `bytes` more do not fit in it (a new one is then started). */
-  const room = (bytes: number): Buffer | undefined => {
-    if (at + bytes <= buf.length) return undefined;
-    const full = buf.subarray(0, at);
-    buf = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, bytes));
-    at = 0;
-    return full;
-  };
-  const int = (v: number | null) => {
-    if (v === null) {
-      buf.set(NULL, at);
-      at += 4;
-    } else if (Number.isSafeInteger(v) && v >= 0) {
-      // digits from the last: v % 10 of a safe integer is exact
-      let digits = 1;
-      for (let x = v; x >= 10; x = Math.floor(x / 10)) digits++;
-      for (let i = at + digits - 1, x = v; i >= at; i--, x = Math.floor(x / 10)) buf[i] = 48 + (x % 10);
-      at += digits;
-    } else at += buf.write(JSON.stringify(v), at, 'latin1');
-  };
   for (let i = 0; i < results.length; i++) {
     const h = results[i]!;
     let tail = tails.get(h.outcome);
@@ -93,31 +93,34 @@ function* hitEntries(results: readonly Hit[], separator: string, trailing: boole
     }
     const plain = PLAIN_ASCII.test(h.number);
     const number = plain ? h.number : JSON.stringify(h.number);
-    // separator, fixed parts, two numbers of at most 20 bytes, the number (UTF-8: 3 bytes a code unit at most)
-    const full = room(
-      1 + OPEN.length + NUMBER.length + RULE.length + 40 + 2 + number.length * 3 + tail.length,
-    );
-    if (full) yield full;
+    // separator, fixed parts, two integers of at most 24 bytes, the number (UTF-8: 3 bytes a code unit at most)
+    const bytes = 1 + OPEN.length + NUMBER.length + RULE.length + 48 + 2 + number.length * 3 + tail.length;
+    if (at + bytes > buf.length) {
+      yield buf.subarray(0, at);
+      buf = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, bytes));
+      at = 0;
+    }
     if (i > 0) buf[at++] = sep;
     buf.set(OPEN, at);
-    at += OPEN.length;
-    int(h.index);
+    at = writeInt(buf, at + OPEN.length, h.index);
     buf.set(NUMBER, at);
     at += NUMBER.length;
     if (plain) {
-      buf[at++] = 34;
-      at += buf.write(number, at, 'latin1');
+      buf[at] = 34;
+      at = writeAscii(buf, at + 1, number);
       buf[at++] = 34;
     } else at += buf.write(number, at, 'utf8');
     buf.set(RULE, at);
-    at += RULE.length;
-    int(h.ruleId);
+    at = writeInt(buf, at + RULE.length, h.ruleId);
     buf.set(tail, at);
     at += tail.length;
   }
   if (trailing && results.length > 0) {
-    const full = room(1);
-    if (full) yield full;
+    if (at === buf.length) {
+      yield buf;
+      buf = Buffer.allocUnsafe(1);
+      at = 0;
+    }
     buf[at++] = sep;
   }
   if (at > 0) yield buf.subarray(0, at);
