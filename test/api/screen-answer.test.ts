@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
 import {
+  answerStream,
   CHUNK_BYTES,
   csvAnswer,
   ENTRIES_PER_CHUNK,
@@ -142,6 +143,34 @@ describe('the /v1/screen answer writers', () => {
         );
       }),
       { numRuns: 1_000, seed: 22 },
+    );
+  });
+
+  it('stream a large answer with turns of the event loop between its chunks', async () => {
+    const outcome: HitOutcome = { operation: 'auto_wrap_up', typeId: 'wrap', businessResult: 'DNC' };
+    const results = Array.from({ length: 50_000 }, (_, i) => ({
+      index: i * 2,
+      number: String(15_550_000_000 + i),
+      ruleId: i + 1,
+      outcome,
+    }));
+    const s: Screened = { total: 100_000, blocked: 50_000, allowed: 50_000, invalid: 0, results, errors: [] };
+    let turns = 0;
+    let spinning = true;
+    const spin = () => {
+      if (!spinning) return;
+      turns++;
+      setImmediate(spin);
+    };
+    setImmediate(spin);
+    const chunks: Buffer[] = [];
+    for await (const chunk of answerStream(jsonAnswer('camp', s))) chunks.push(Buffer.from(chunk));
+    spinning = false;
+    assert.ok(chunks.length > 10, `${chunks.length} chunks`);
+    assert.ok(turns >= chunks.length - 1, `the loop ran ${turns} times during ${chunks.length} chunks`);
+    assert.equal(
+      Buffer.concat(chunks).toString(),
+      JSON.stringify({ taskId: 'camp', ...s, results: results.map(entry) }),
     );
   });
 });

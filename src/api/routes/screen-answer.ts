@@ -1,3 +1,5 @@
+import { Readable } from 'node:stream';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { csvDataLine } from '../../jobs/csv-writer.js';
 
 /**
@@ -175,4 +177,20 @@ function* chunked<T>(items: readonly T[], line: (item: T) => string): Generator<
     for (let i = start; i < end; i++) lines.push(line(items[i]!));
     yield lines.join('');
   }
+}
+
+/**
+ * The answer's chunks as a stream that lets the event loop run between two chunks. A stream of a
+ * plain iterable writes every chunk in one go for as long as the socket takes them (over loopback,
+ * megabytes): the whole answer on the loop at once.
+ */
+export function answerStream(chunks: Iterable<string | Buffer>): Readable {
+  return Readable.from(
+    (async function* () {
+      for (const chunk of chunks) {
+        yield chunk;
+        await yieldToLoop();
+      }
+    })(),
+  );
 }

@@ -16,7 +16,14 @@ import { countDecision, deciderOf } from '../decider-access.js';
 import { fastBodyValidator } from '../fast-body-validator.js';
 import { errorResponses } from '../schemas.js';
 import { scopeOf } from '../tenant-context.js';
-import { csvAnswer, type HitOutcome, jsonAnswer, ndjsonAnswer, type Screened } from './screen-answer.js';
+import {
+  answerStream,
+  csvAnswer,
+  type HitOutcome,
+  jsonAnswer,
+  ndjsonAnswer,
+  type Screened,
+} from './screen-answer.js';
 
 export const MAX_SCREEN_NUMBERS = 100_000;
 /** 100,000 numbers of up to 64 characters, quoted and separated, fit. */
@@ -340,10 +347,8 @@ export function registerScreenRoutes(app: ApiApp, deps: ApiDeps): void {
         reply.header('x-callguard-blocked', screened.blocked);
         reply.header('x-callguard-invalid', screened.invalid);
         if (ndjson)
-          return reply
-            .type('application/x-ndjson')
-            .send(Readable.from(ndjsonAnswer(task, screened)) as never);
-        return reply.type('text/csv').send(Readable.from(csvAnswer(screened)) as never);
+          return reply.type('application/x-ndjson').send(answerStream(ndjsonAnswer(task, screened)) as never);
+        return reply.type('text/csv').send(answerStream(csvAnswer(screened)) as never);
       }
       const b = request.body;
       const task = b.taskId ?? request.query.taskId;
@@ -353,7 +358,7 @@ export function registerScreenRoutes(app: ApiApp, deps: ApiDeps): void {
         await screenNumbers(decider, b.numbers, task, b.at ?? request.query.at ?? deps.now()),
       );
       // streamed in chunks, the same bytes as the serializer's JSON.stringify of { taskId, ...screened }
-      return reply.type(JSON_TYPE).send(Readable.from(jsonAnswer(task, screened)) as never);
+      return reply.type(JSON_TYPE).send(answerStream(jsonAnswer(task, screened)) as never);
     },
   );
 }
