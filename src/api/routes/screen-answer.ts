@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { csvDataLine } from '../../jobs/csv-writer.js';
+import { csvDataLine, plainDataCell } from '../../jobs/csv-writer.js';
 
 /**
  * What a blocked number's entry says after its index, number and rule: the operation, the type, the
@@ -151,21 +151,32 @@ export function* ndjsonAnswer(task: string | undefined, s: Screened): Generator<
 
 const CSV_HEADER = 'index,number,rule_id,type_id,operation,business_result,policy_id,reason\n';
 
-/** The header and one CSV line per hit, in chunks of ENTRIES_PER_CHUNK lines. */
+/**
+ * The header and one CSV line per hit, in chunks of ENTRIES_PER_CHUNK lines. The outcome's cells are
+ * joined once per shared outcome object; a line whose cells all go as they are is the cells joined
+ * (csvDataLine's own rule), any other line is written by csvDataLine.
+ */
 export function* csvAnswer(s: Screened): Generator<string> {
   yield CSV_HEADER;
+  const cellsOf = (o: HitOutcome) => [
+    o.typeId ?? '',
+    o.operation,
+    o.businessResult ?? '',
+    o.policyId ?? '',
+    o.reason ?? '',
+  ];
+  // an outcome → its cells joined with the line end, or null when one of them needs quoting
+  const tails = new Map<HitOutcome, string | null>();
   yield* chunked(s.results, (h) => {
-    const o = h.outcome;
-    return csvDataLine([
-      String(h.index),
-      h.number,
-      h.ruleId === null ? '' : String(h.ruleId),
-      o.typeId ?? '',
-      o.operation,
-      o.businessResult ?? '',
-      o.policyId ?? '',
-      o.reason ?? '',
-    ]);
+    let tail = tails.get(h.outcome);
+    if (tail === undefined) {
+      const cells = cellsOf(h.outcome);
+      tail = cells.every(plainDataCell) ? `${cells.join(',')}\n` : null;
+      tails.set(h.outcome, tail);
+    }
+    const ruleId = h.ruleId === null ? '' : String(h.ruleId);
+    if (tail !== null && plainDataCell(h.number)) return `${h.index},${h.number},${ruleId},${tail}`;
+    return csvDataLine([String(h.index), h.number, ruleId, ...cellsOf(h.outcome)]);
   });
 }
 
