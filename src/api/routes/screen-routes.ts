@@ -248,6 +248,11 @@ async function readNumbers(body: Readable, ndjson: boolean): Promise<string[]> {
   const lines = (await readText(body)).split(LINE_BREAK);
   for (let i = 0; i < lines.length; i++) {
     const line = i + 1;
+    // the usual CSV line, digits only: nothing to trim, cut or unquote
+    if (!ndjson && plainDigits(lines[i]!)) {
+      pushNumber(numbers, lines[i]!, line);
+      continue;
+    }
     const t = lines[i]!.trim();
     if (t === '') continue;
     let value: unknown;
@@ -270,17 +275,22 @@ async function readNumbers(body: Readable, ndjson: boolean): Promise<string[]> {
       value = (comma < 0 ? t : t.slice(0, comma)).replace(/^"|"$/g, '').trim();
       if (line === 1 && /^number$/i.test(value as string)) continue;
     }
-    if ((value as string).length > 64) {
-      throw cgError('CG_ERR_INPUT_INVALID', `line ${line}: a number has at most 64 characters`);
-    }
-    numbers.push(value as string);
-    if (numbers.length > MAX_SCREEN_NUMBERS) {
-      throw cgError('CG_ERR_LIMIT_EXCEEDED', `at most ${MAX_SCREEN_NUMBERS} numbers per request`, {
-        max: MAX_SCREEN_NUMBERS,
-      });
-    }
+    pushNumber(numbers, value as string, line);
   }
   return numbers;
+}
+
+/** `value`, the number of line `line`, added to `numbers`: at most 64 characters, MAX_SCREEN_NUMBERS numbers. */
+function pushNumber(numbers: string[], value: string, line: number): void {
+  if (value.length > 64) {
+    throw cgError('CG_ERR_INPUT_INVALID', `line ${line}: a number has at most 64 characters`);
+  }
+  numbers.push(value);
+  if (numbers.length > MAX_SCREEN_NUMBERS) {
+    throw cgError('CG_ERR_LIMIT_EXCEEDED', `at most ${MAX_SCREEN_NUMBERS} numbers per request`, {
+      max: MAX_SCREEN_NUMBERS,
+    });
+  }
 }
 
 /**
