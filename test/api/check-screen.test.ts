@@ -101,6 +101,7 @@ describe.skipIf(skipWithoutRedis)('check and screen against the engine', () => {
     for (const task of ['t1', undefined]) {
       const res = await h.call('POST', '/v1/screen', tenant.admin, { taskId: task, numbers });
       assert.equal(res.statusCode, 200);
+      assert.equal(res.headers['content-type'], 'application/json; charset=utf-8');
       const body = res.json();
       const want = expected(task);
       assert.ok(want.length > 50 && want.length < numbers.length, `a mixed list (${want.length})`);
