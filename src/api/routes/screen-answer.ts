@@ -40,7 +40,7 @@ export interface Screened {
   errors: ScreenError[];
 }
 
-/** Lines written per chunk of a streamed CSV answer: one write per line would cost more than the screening. */
+/** Lines per chunk of a CSV answer (and of NDJSON's error lines): one write per line would cost more than the screening. */
 export const ENTRIES_PER_CHUNK = 2_000;
 
 /** An entry's number as it is between quotes: printable ASCII without quote or backslash (one byte a character). */
@@ -130,9 +130,9 @@ function* hitEntries(results: readonly Hit[], separator: string, trailing: boole
 
 /**
  * The JSON answer `{taskId?, total, blocked, allowed, invalid, results, errors}`, byte for byte what
- * JSON.stringify writes for it (property tested), in chunks of about CHUNK_BYTES. A
- * generator: fed to a stream, each chunk is written when the socket takes more, so a large answer
- * neither waits to be whole before its first byte leaves nor holds the event loop while it is written.
+ * JSON.stringify writes for it (property tested), in chunks of about CHUNK_BYTES. A generator: sent
+ * through answerStream, a large answer neither waits to be whole before its first byte leaves nor
+ * holds the event loop while it is written.
  */
 export function* jsonAnswer(task: string | undefined, s: Screened): Generator<string | Buffer> {
   const head = task === undefined ? '{' : `{"taskId":${JSON.stringify(task)},`;
