@@ -42,14 +42,15 @@ export const csvLine = (cells: readonly string[]): string => csvRows([cells]);
 const UNQUOTED = /^[^",\r\n]*$/;
 const DATA: Options = { record_delimiter: '\n', quote_record_delimiter: true };
 
+/** Whether csvDataLine writes this cell as it is: a line of such cells is the cells joined by commas. */
+export const plainDataCell = (cell: string): boolean => UNQUOTED.test(cell);
+
 /**
  * One CSV line of data output (an API answer, a terminal): cells as they are (a number such as
  * `+1404…` comes back as it was sent), quoted where RFC 4180 needs it, ending in LF.
  */
 export function csvDataLine(cells: readonly string[]): string {
-  return cells.every((cell) => UNQUOTED.test(cell))
-    ? `${cells.join(',')}\n`
-    : stringify([cells as string[]], DATA);
+  return cells.every(plainDataCell) ? `${cells.join(',')}\n` : stringify([cells as string[]], DATA);
 }
 
 /**

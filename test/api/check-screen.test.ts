@@ -85,11 +85,23 @@ describe.skipIf(skipWithoutRedis)('check and screen against the engine', () => {
       );
       return d.action === 'block' ? [{ index, ruleId: d.rule?.id ?? 0, operation: d.outcome.operation }] : [];
     });
+  /** The JSON answer's entries as the API lists them: index, number, ruleId, operation, typeId, businessResult. */
+  const expectedEntries = (task: string | undefined) =>
+    numbers.flatMap((number, index) => {
+      const d = engine.decide(
+        toCallContext({ called: number, direction: 'outbound', task }, { mode: 'digits' }, Date.now()),
+      );
+      if (d.action !== 'block') return [];
+      const { typeId } = d.rule ?? {};
+      const { operation, businessResult } = d.outcome;
+      return [{ index, number, ruleId: d.rule?.id ?? 0, operation, typeId, businessResult }];
+    });
 
   it('screens a list exactly as the engine decides each number (JSON)', async () => {
     for (const task of ['t1', undefined]) {
       const res = await h.call('POST', '/v1/screen', tenant.admin, { taskId: task, numbers });
       assert.equal(res.statusCode, 200);
+      assert.equal(res.headers['content-type'], 'application/json; charset=utf-8');
       const body = res.json();
       const want = expected(task);
       assert.ok(want.length > 50 && want.length < numbers.length, `a mixed list (${want.length})`);
@@ -103,6 +115,12 @@ describe.skipIf(skipWithoutRedis)('check and screen against the engine', () => {
       );
       assert.equal(body.blocked, want.length);
       assert.equal(body.allowed, numbers.length - want.length);
+      // the bytes: field order and all
+      const answer = { total: numbers.length, blocked: want.length, allowed: numbers.length - want.length };
+      assert.equal(
+        res.body,
+        JSON.stringify({ taskId: task, ...answer, invalid: 0, results: expectedEntries(task), errors: [] }),
+      );
     }
   });
 

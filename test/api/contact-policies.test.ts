@@ -133,8 +133,16 @@ describe.skipIf(skipWithoutRedis)('contact policies over the API', () => {
     const ok = (await h.call('POST', '/v1/screen', t.admin, { taskId: 'camp', numbers, at })).json();
     assert.equal(ok.blocked, 0, JSON.stringify(ok));
     const late = '2026-12-05T03:30:00Z'; // 22:30 New York, 21:30 Chicago, 19:30 Los Angeles
-    const res = (await h.call('POST', '/v1/screen', t.admin, { taskId: 'camp', numbers, at: late })).json();
+    const answer = await h.call('POST', '/v1/screen', t.admin, { taskId: 'camp', numbers, at: late });
+    const res = answer.json();
     assert.equal(res.blocked, 2);
+    // the bytes of a refusal's entry, field order included (the rules allowed the call: no rule's type)
+    assert.ok(
+      answer.body.includes(
+        `{"index":0,"number":"${CHICAGO}","ruleId":0,"operation":"auto_wrap_up","businessResult":"outside calling hours","typeId":"hours","policyId":"us","reason":"Fri 21:30 America/Chicago is outside Mon-Fri 08:00-21:00"}`,
+      ),
+      answer.body,
+    );
     assert.deepEqual(
       res.results.map((r: { number: string; policyId: string; reason: string; businessResult: string }) => [
         r.number,

@@ -107,6 +107,11 @@ describe.skipIf(skipWithoutRedis)('request bodies are what the route says', () =
     });
     assert.equal(csv.statusCode, 200, csv.body);
     assert.match(csv.body, /^index,number/);
+    const long = await h.call('POST', '/v1/screen', tenant.admin, `number\n1\n"2"\n${'3'.repeat(65)}\n`, {
+      'content-type': 'text/csv',
+    });
+    assert.equal(long.statusCode, 400, long.body);
+    assert.match(long.json().message, /^line 4: a number has at most 64 characters/);
   });
 
   it('refuses to start when a route says nothing about who may call it (deny by default)', async () => {

@@ -52,4 +52,30 @@ describe('screening a 100,000-number list', () => {
     assert.equal(screened.blocked, blocked.length);
     assert.equal(screened.allowed, numbers.length - blocked.length);
   });
+
+  it("names each block's rule type, whether the engine knows the type or not", async () => {
+    const typed = DecisionEngine.fromRules(
+      [
+        { id: 7, called: '_1555!', direction: 'outbound', action: 'block', typeId: 'wrap', updatedAt: T },
+        { id: 8, called: '_1666!', direction: 'outbound', action: 'block', typeId: 'gone', updatedAt: T },
+        { id: 9, called: '_1777!', direction: 'outbound', action: 'block', updatedAt: T },
+      ],
+      { types: [{ id: 'wrap', name: 'W', operation: 'auto_wrap_up', businessResult: 'DNC' }] },
+    );
+    const screened = await screenNumbers(
+      { ...decider, decide: (ctx) => typed.decide(ctx) },
+      ['15550001', '16660001', '17770001', '15550002', '18880001'],
+      undefined,
+      T,
+    );
+    assert.deepEqual(
+      screened.results.map((h) => ({ index: h.index, ruleId: h.ruleId, ...h.outcome })),
+      [
+        { index: 0, ruleId: 7, operation: 'auto_wrap_up', typeId: 'wrap', businessResult: 'DNC' },
+        { index: 1, ruleId: 8, operation: 'none', typeId: 'gone' },
+        { index: 2, ruleId: 9, operation: 'none' },
+        { index: 3, ruleId: 7, operation: 'auto_wrap_up', typeId: 'wrap', businessResult: 'DNC' },
+      ],
+    );
+  });
 });

@@ -4,11 +4,11 @@ import { z } from 'zod';
 import type { TenantDecider } from '../../call/call-screener.js';
 import type { Outcome } from '../../domain/blocklist-type.js';
 import { type CallContext, instantSchema } from '../../domain/call-context.js';
+import type { PolicyVerdict } from '../../domain/decision.js';
 import { cgError } from '../../domain/errors.js';
 import { MAX_NUMBER_LENGTH, normalizeNumber } from '../../domain/number.js';
 import { plainName } from '../../domain/raw-call-fast-path.js';
 import { nameSchema } from '../../domain/rule.js';
-import { csvDataLine } from '../../jobs/csv-writer.js';
 import { lookupSeconds } from '../../metrics.js';
 import type { ApiApp, ApiDeps } from '../api-deps.js';
 import { inScope, type TenantPrincipal, tenantOf } from '../auth.js';
@@ -16,6 +16,14 @@ import { countDecision, deciderOf } from '../decider-access.js';
 import { fastBodyValidator } from '../fast-body-validator.js';
 import { errorResponses } from '../schemas.js';
 import { scopeOf } from '../tenant-context.js';
+import {
+  answerStream,
+  csvAnswer,
+  type HitOutcome,
+  jsonAnswer,
+  ndjsonAnswer,
+  type Screened,
+} from './screen-answer.js';
 
 export const MAX_SCREEN_NUMBERS = 100_000;
 /** 100,000 numbers of up to 64 characters, quoted and separated, fit. */
@@ -93,26 +101,40 @@ const screenResult = z
   })
   .meta({ id: 'ScreenResult' });
 
-type Hit = z.infer<typeof hitSchema>;
-type ScreenError = { index: number; number: string; message: string };
-
-interface Screened {
-  total: number;
-  blocked: number;
-  allowed: number;
-  invalid: number;
-  results: Hit[];
-  errors: ScreenError[];
-}
-
+const JSON_TYPE = 'application/json; charset=utf-8';
 const observe = lookupSeconds.labels('screen');
-const PLAIN_DIGITS = /^[0-9]+$/;
+/** Digits only, at least one (a loop: a regular expression per number costs more). */
+function plainDigits(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
 
 /**
  * Numbers decided between two yields to the event loop: a few milliseconds of work, so that a
  * 100,000-number list never holds up the calls (single-process mode) or the other requests for long.
  */
 export const SCREEN_SLICE = 2_000;
+
+/** A hit's outcome fields, in the order the answer has always listed them. */
+function hitOutcome(
+  typeId: string | undefined,
+  outcome: Outcome,
+  refusal: PolicyVerdict | undefined,
+): HitOutcome {
+  const o: { -readonly [K in keyof HitOutcome]: HitOutcome[K] } = { operation: outcome.operation };
+  if (typeId !== undefined) o.typeId = typeId;
+  if (outcome.businessResult !== undefined) o.businessResult = outcome.businessResult;
+  if (refusal) {
+    if (outcome.typeId !== undefined) o.typeId = outcome.typeId;
+    o.policyId = refusal.id;
+    o.reason = refusal.reason;
+  }
+  return o;
+}
 
 /**
  * Decides every number as an outbound call of the task, in memory; only blocks are listed. The list
@@ -145,7 +167,7 @@ export async function screenNumbers(
     task,
     at,
   };
-  const outcomes = new Map<string, Outcome>();
+  const outcomes = new Map<string, HitOutcome>();
   for (let i = 0; i < numbers.length; i++) {
     if (i > 0 && i % SCREEN_SLICE === 0) {
       busyNs += process.hrtime.bigint() - t0;
@@ -154,7 +176,7 @@ export async function screenNumbers(
     }
     const raw = numbers[i]!;
     // hot path: plain digits as dialled need no normalising
-    if (asDialled && raw.length <= MAX_NUMBER_LENGTH && PLAIN_DIGITS.test(raw)) ctx.called = raw;
+    if (asDialled && raw.length <= MAX_NUMBER_LENGTH && plainDigits(raw)) ctx.called = raw;
     else {
       try {
         ctx.called = normalizeNumber(raw, policy);
@@ -170,24 +192,19 @@ export async function screenNumbers(
       continue;
     }
     out.blocked++;
-    const rule = decision.rule;
     const refusal = decision.policy;
-    // The outcome is a function of the rule's type (or the policy's): built once per type, not per number.
-    const typeKey = refusal ? `\u001f${refusal.id}` : (rule?.typeId ?? '');
-    let outcome = outcomes.get(typeKey);
+    // The rule's type without building the rule: a rule's block has the outcome of the rule's type,
+    // which names it; only a block by a rule without a known type reads the rule itself.
+    const typeId = (refusal ? undefined : decision.outcome.typeId) ?? decision.rule?.typeId;
+    // The outcome is a function of the rule's type (or of the policy and its reason): one shared
+    // object per type, not one per number.
+    const key = refusal ? `${typeId ?? ''}\u001f${refusal.id}\u001f${refusal.reason}` : (typeId ?? '');
+    let outcome = outcomes.get(key);
     if (!outcome) {
-      outcome = decision.outcome;
-      outcomes.set(typeKey, outcome);
+      outcome = hitOutcome(typeId, decision.outcome, refusal);
+      outcomes.set(key, outcome);
     }
-    const hit: Hit = { index: i, number: raw, ruleId: rule?.id ?? 0, operation: outcome.operation };
-    if (rule?.typeId !== undefined) hit.typeId = rule.typeId;
-    if (outcome.businessResult !== undefined) hit.businessResult = outcome.businessResult;
-    if (refusal) {
-      if (outcome.typeId !== undefined) hit.typeId = outcome.typeId;
-      hit.policyId = refusal.id;
-      hit.reason = refusal.reason;
-    }
-    out.results.push(hit);
+    out.results.push({ index: i, number: raw, ruleId: decision.ruleId ?? 0, outcome });
   }
   // The time spent deciding, not the time spent waiting for the loop between slices.
   busyNs += process.hrtime.bigint() - t0;
@@ -231,6 +248,11 @@ async function readNumbers(body: Readable, ndjson: boolean): Promise<string[]> {
   const lines = (await readText(body)).split(LINE_BREAK);
   for (let i = 0; i < lines.length; i++) {
     const line = i + 1;
+    // the usual CSV line, digits only: nothing to trim, cut or unquote
+    if (!ndjson && plainDigits(lines[i]!)) {
+      pushNumber(numbers, lines[i]!, line);
+      continue;
+    }
     const t = lines[i]!.trim();
     if (t === '') continue;
     let value: unknown;
@@ -253,56 +275,22 @@ async function readNumbers(body: Readable, ndjson: boolean): Promise<string[]> {
       value = (comma < 0 ? t : t.slice(0, comma)).replace(/^"|"$/g, '').trim();
       if (line === 1 && /^number$/i.test(value as string)) continue;
     }
-    if ((value as string).length > 64) {
-      throw cgError('CG_ERR_INPUT_INVALID', `line ${line}: a number has at most 64 characters`);
-    }
-    numbers.push(value as string);
-    if (numbers.length > MAX_SCREEN_NUMBERS) {
-      throw cgError('CG_ERR_LIMIT_EXCEEDED', `at most ${MAX_SCREEN_NUMBERS} numbers per request`, {
-        max: MAX_SCREEN_NUMBERS,
-      });
-    }
+    pushNumber(numbers, value as string, line);
   }
   return numbers;
 }
 
-/** Lines written to the response per chunk: one write per line would cost more than the screening. */
-const LINES_PER_CHUNK = 2_000;
-
-/** `lines` joined into chunks of LINES_PER_CHUNK lines. */
-function* chunked(lines: Iterable<string>): Generator<string> {
-  let chunk: string[] = [];
-  for (const line of lines) {
-    chunk.push(line);
-    if (chunk.length === LINES_PER_CHUNK) {
-      yield chunk.join('');
-      chunk = [];
-    }
+/** `value`, the number of line `line`, added to `numbers`: at most 64 characters, MAX_SCREEN_NUMBERS numbers. */
+function pushNumber(numbers: string[], value: string, line: number): void {
+  if (value.length > 64) {
+    throw cgError('CG_ERR_INPUT_INVALID', `line ${line}: a number has at most 64 characters`);
   }
-  if (chunk.length > 0) yield chunk.join('');
-}
-
-function* csvOut(s: Screened): Generator<string> {
-  yield 'index,number,rule_id,type_id,operation,business_result,policy_id,reason\n';
-  for (const h of s.results) {
-    yield csvDataLine([
-      String(h.index),
-      h.number,
-      h.ruleId === undefined || h.ruleId === null ? '' : String(h.ruleId),
-      h.typeId ?? '',
-      h.operation,
-      h.businessResult ?? '',
-      h.policyId ?? '',
-      h.reason ?? '',
-    ]);
+  numbers.push(value);
+  if (numbers.length > MAX_SCREEN_NUMBERS) {
+    throw cgError('CG_ERR_LIMIT_EXCEEDED', `at most ${MAX_SCREEN_NUMBERS} numbers per request`, {
+      max: MAX_SCREEN_NUMBERS,
+    });
   }
-}
-
-function* ndjsonOut(s: Screened, task: string | undefined): Generator<string> {
-  for (const h of s.results) yield `${JSON.stringify(h)}\n`;
-  for (const e of s.errors) yield `${JSON.stringify({ error: e })}\n`;
-  const { results: _r, errors: _e, ...counts } = s;
-  yield `${JSON.stringify({ counts: { taskId: task, ...counts } })}\n`;
 }
 
 /**
@@ -318,14 +306,20 @@ async function redactForeignRules(deps: ApiDeps, p: TenantPrincipal, s: Screened
   const rules = await deps.rules.getMany(p.tenant, ids);
   const own = new Set(rules.filter((r) => r && inScope(scope, r.ou)).map((r) => r!.id));
   for (const h of s.results) if (h.ruleId !== null && !own.has(h.ruleId)) h.ruleId = null;
-  const policyIds = [...new Set(s.results.map((h) => h.policyId).filter((id): id is string => !!id))];
+  const policyIds = [...new Set(s.results.map((h) => h.outcome.policyId).filter((id): id is string => !!id))];
   const policies = await Promise.all(policyIds.map((id) => deps.policies.get(p.tenant, id)));
   const ownPolicies = new Set(policies.filter((x) => x && inScope(scope, x.ou)).map((x) => x!.id));
+  // refused by another OU's contact policy: still reported refused, without the policy or its reason
+  const redacted = new Map<HitOutcome, HitOutcome>();
   for (const h of s.results) {
-    if (h.policyId === undefined || ownPolicies.has(h.policyId)) continue;
-    // refused by another OU's contact policy: still reported refused, without the policy or its reason
-    h.policyId = undefined;
-    h.reason = undefined;
+    const o = h.outcome;
+    if (o.policyId === undefined || ownPolicies.has(o.policyId)) continue;
+    let without = redacted.get(o);
+    if (!without) {
+      without = { ...o, policyId: undefined, reason: undefined };
+      redacted.set(o, without);
+    }
+    h.outcome = without;
   }
   return s;
 }
@@ -363,15 +357,18 @@ export function registerScreenRoutes(app: ApiApp, deps: ApiDeps): void {
         reply.header('x-callguard-blocked', screened.blocked);
         reply.header('x-callguard-invalid', screened.invalid);
         if (ndjson)
-          return reply
-            .type('application/x-ndjson')
-            .send(Readable.from(chunked(ndjsonOut(screened, task))) as never);
-        return reply.type('text/csv').send(Readable.from(chunked(csvOut(screened))) as never);
+          return reply.type('application/x-ndjson').send(answerStream(ndjsonAnswer(task, screened)) as never);
+        return reply.type('text/csv').send(answerStream(csvAnswer(screened)) as never);
       }
       const b = request.body;
       const task = b.taskId ?? request.query.taskId;
-      const screened = await screenNumbers(decider, b.numbers, task, b.at ?? request.query.at ?? deps.now());
-      return { taskId: task, ...(await redactForeignRules(deps, principal, screened)) };
+      const screened = await redactForeignRules(
+        deps,
+        principal,
+        await screenNumbers(decider, b.numbers, task, b.at ?? request.query.at ?? deps.now()),
+      );
+      // streamed in chunks, the same bytes as the serializer's JSON.stringify of { taskId, ...screened }
+      return reply.type(JSON_TYPE).send(answerStream(jsonAnswer(task, screened)) as never);
     },
   );
 }
