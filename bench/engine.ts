@@ -1,9 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
+import type { CallContext } from '../src/domain/call-context.js';
 import { DecisionEngine } from '../src/engine/decision-engine.js';
 import { decodeSnapshot, encodeSnapshot } from '../src/engine/snapshot-codec.js';
 import { csvLoad } from './csv-load.js';
 import { ExactCeiling } from './exact-ceiling.js';
+import { FreshCalls } from './fresh-calls.js';
 import { exactNumber, syntheticCalls, syntheticRules, TASKS } from './synthetic-rules.js';
 
 /** The bars of issue "speed to the ceilings" at 10M rules: decide() against the Set baseline, memory. */
@@ -40,64 +42,110 @@ function measured<T>(build: () => T): { value: T; bytes: number; ms: number } {
 }
 
 /**
- * One contender: a chunk of lookups over its own view of the same calls, written out per contender
- * so that each loop calls one lookup (a shared loop calling three closures would be megamorphic and
- * tax the fastest contender most).
+ * How the contenders get their calls (both give all three contenders identical calls, made the same
+ * way; see docs/DECISIONS.md):
+ * - `premade`: one million call objects and numbers made before the race and read in turn (the
+ *   Set's strings have their hash cached by V8 after first use; the objects are cold in cache);
+ * - `fresh`: as the call path hands them over (bench/fresh-calls.ts): numbers just cut out of an
+ *   event's text, the context just built by toCallContext, hot in cache.
+ * Either way a batch of BATCH calls is put together untimed, then timed through one contender.
+ */
+export type Inputs = 'premade' | 'fresh';
+
+/**
+ * One contender: its lookup over a batch of calls, written out per contender so that each loop calls
+ * one lookup (a shared loop calling three closures would be megamorphic and tax the fastest
+ * contender most).
  */
 interface Contender {
   readonly name: string;
-  readonly count: number;
-  /** Does inputs [from, from + CHUNK) modulo count; returns how many matched. */
-  readonly chunk: (from: number) => number;
+  /** Looks up every call of the batch; returns how many matched. */
+  readonly run: (batch: readonly CallContext[]) => number;
   /** One lookup, for latency samples. */
-  readonly one: (i: number) => unknown;
-  next: number;
+  readonly one: (call: CallContext) => unknown;
 }
 
-const CHUNK = 10_000;
+/** Where a contender's calls come from: a batch filled untimed before it is timed. */
+class CallFeed {
+  private next = 0;
+  private readonly fresh: FreshCalls | null;
+  readonly batch: CallContext[] = new Array(BATCH);
 
-/** Runs the contender for about `ms` milliseconds; lookups per second. */
-function slice(c: Contender, ms: number, sink: { n: number }): number {
-  let done = 0;
-  const start = performance.now();
-  const deadline = start + ms;
-  while (performance.now() < deadline) {
-    sink.n += c.chunk(c.next);
-    c.next = (c.next + CHUNK) % c.count;
-    done += CHUNK;
+  constructor(
+    private readonly calls: readonly CallContext[],
+    inputs: Inputs,
+  ) {
+    this.fresh = inputs === 'fresh' ? new FreshCalls(calls) : null;
   }
-  return (done / (performance.now() - start)) * 1000;
+
+  /** Call i (modulo count): the premade object, or a fresh one made the production way. */
+  call(i: number): CallContext {
+    return this.fresh ? this.fresh.make(i) : this.calls[i % this.calls.length];
+  }
+
+  fill(): readonly CallContext[] {
+    for (let j = 0; j < BATCH; j++) this.batch[j] = this.call(this.next + j);
+    this.next = (this.next + BATCH) % this.calls.length;
+    return this.batch;
+  }
+}
+
+/** Calls a timed batch takes: a few tens of KB of fresh inputs, hot in cache like the event just parsed. */
+const BATCH = 250;
+/** Batches between two looks at the clock of a slice. */
+const BATCHES = 40;
+
+/** Runs the contender for about `ms` milliseconds; lookups per second of timed work. */
+function slice(c: Contender, feed: CallFeed, ms: number, sink: { n: number }): number {
+  let done = 0;
+  let timed = 0;
+  const deadline = performance.now() + ms;
+  while (performance.now() < deadline) {
+    for (let b = 0; b < BATCHES; b++) {
+      const batch = feed.fill();
+      const t0 = performance.now();
+      sink.n += c.run(batch);
+      timed += performance.now() - t0;
+    }
+    done += BATCH * BATCHES;
+  }
+  return (done / timed) * 1000;
 }
 
 /** Per-lookup latency from individually timed calls (includes ~40 ns of timer overhead). */
-function latency(c: Contender): { p50_ns: number; p99_ns: number } {
-  const samples = new Float64Array(Math.min(200_000, c.count));
+function latency(c: Contender, feed: CallFeed, count: number): { p50_ns: number; p99_ns: number } {
+  const samples = new Float64Array(Math.min(200_000, count));
   for (let i = 0; i < samples.length; i++) {
+    const call = feed.call(i);
     const t0 = performance.now();
-    c.one(i);
+    c.one(call);
     samples[i] = (performance.now() - t0) * 1e6;
   }
   samples.sort();
   return { p50_ns: Math.round(percentile(samples, 0.5)), p99_ns: Math.round(percentile(samples, 0.99)) };
 }
 
+/** The number a baseline looks up: the side the call's direction screens. */
+const screened = (c: CallContext): string => (c.direction === 'outbound' ? c.called : c.calling);
+
 /**
  * The three contenders measured in interleaved one-second slices (engine, Set, ceiling, engine, ...)
  * so that a change of load on a shared machine hits all three alike; each figure is the median of
  * its slices and each ratio the median of the per-round ratios.
  */
-function race(contenders: Contender[], rounds: number): number[][] {
+function race(contenders: Contender[], feeds: CallFeed[], rounds: number): number[][] {
   const sink = { n: 0 };
-  for (const c of contenders) slice(c, 500, sink); // warm-up: optimised code before the first slice
+  // warm-up: optimised code before the first slice
+  for (let i = 0; i < contenders.length; i++) slice(contenders[i], feeds[i], 500, sink);
   const rates = contenders.map(() => [] as number[]);
   for (let r = 0; r < rounds; r++) {
-    for (let i = 0; i < contenders.length; i++) rates[i].push(slice(contenders[i], 1000, sink));
+    for (let i = 0; i < contenders.length; i++) rates[i].push(slice(contenders[i], feeds[i], 1000, sink));
   }
   if (sink.n < 0) console.log(sink.n);
   return rates;
 }
 
-async function scenario(exact: number, patterns: number, seconds: number): Promise<void> {
+async function scenario(exact: number, patterns: number, seconds: number, inputs: Inputs): Promise<void> {
   const rules = exact + patterns;
   const load = loadavg()[0];
   const engine = measured(() =>
@@ -123,7 +171,6 @@ async function scenario(exact: number, patterns: number, seconds: number): Promi
 
   // The baselines answer the exact number of the side a call's direction screens: the same lookups
   // the engine's exact part does, without any of the rest of a decision.
-  const numbers = calls.map((c) => (c.direction === 'outbound' ? c.called : c.calling));
   const set = measured(() => {
     const s = new Set<string>();
     for (let i = 0; i < exact; i++) s.add(exactNumber(i).number);
@@ -135,55 +182,53 @@ async function scenario(exact: number, patterns: number, seconds: number): Promi
     return t;
   });
 
-  const n = calls.length;
+  const decider = engine.value;
+  const setValue = set.value;
+  const ceilingValue = ceiling.value;
   const contenders: Contender[] = [
     {
       name: 'engine',
-      count: n,
-      chunk: (from) => {
+      run: (batch) => {
         let m = 0;
-        for (let i = from, end = from + CHUNK; i < end; i++)
-          if (engine.value.decide(calls[i % n]).action === 'block') m++;
+        for (let j = 0; j < batch.length; j++) if (decider.decide(batch[j]).action === 'block') m++;
         return m;
       },
-      one: (i) => engine.value.decide(calls[i]),
-      next: 0,
+      one: (call) => decider.decide(call),
     },
     {
       name: 'set',
-      count: n,
-      chunk: (from) => {
+      run: (batch) => {
         let m = 0;
-        for (let i = from, end = from + CHUNK; i < end; i++) if (set.value.has(numbers[i % n])) m++;
+        for (let j = 0; j < batch.length; j++) if (setValue.has(screened(batch[j]))) m++;
         return m;
       },
-      one: (i) => set.value.has(numbers[i]),
-      next: 0,
+      one: (call) => setValue.has(screened(call)),
     },
     {
       name: 'ceiling',
-      count: n,
-      chunk: (from) => {
+      run: (batch) => {
         let m = 0;
-        for (let i = from, end = from + CHUNK; i < end; i++) if (ceiling.value.get(numbers[i % n]) !== 0) m++;
+        for (let j = 0; j < batch.length; j++) if (ceilingValue.get(screened(batch[j])) !== 0) m++;
         return m;
       },
-      one: (i) => ceiling.value.get(numbers[i]),
-      next: 0,
+      one: (call) => ceilingValue.get(screened(call)),
     },
   ];
+  // Each contender its own feed: a fresh string hashed by the Set must not reach the others hashed.
+  const feeds = contenders.map(() => new CallFeed(calls, inputs));
   const rounds = Math.max(3, Math.round(seconds));
-  const rates = race(contenders, rounds);
-  const [engineLat, setLat, ceilingLat] = contenders.map((c) => latency(c));
+  const rates = race(contenders, feeds, rounds);
+  const [engineLat, setLat, ceilingLat] = contenders.map((c, i) => latency(c, feeds[i], calls.length));
   const perSec = rates.map((r) => Math.round(median(r)));
   const vsSet = median(rates[0].map((e, i) => e / rates[1][i]));
   const vsCeiling = median(rates[0].map((e, i) => e / rates[2][i]));
   const bytesPerRule = engine.bytes / rules;
   const size = `${exact / 1e6}M`;
+  const given = inputs === 'fresh' ? 'fresh inputs' : 'premade inputs';
 
   console.log(
     JSON.stringify({
-      scenario: `engine ${size} exact + ${patterns / 1e3}k prefix/range`,
+      scenario: `engine ${size} exact + ${patterns / 1e3}k prefix/range, ${given}`,
       rules,
       build_ms: Math.round(engine.ms),
       decisions_per_sec: perSec[0],
@@ -196,7 +241,7 @@ async function scenario(exact: number, patterns: number, seconds: number): Promi
   );
   console.log(
     JSON.stringify({
-      scenario: `baseline Set<string> ${size} exact only`,
+      scenario: `baseline Set<string> ${size} exact only, ${given}`,
       rules: exact,
       build_ms: Math.round(set.ms),
       lookups_per_sec: perSec[1],
@@ -206,7 +251,7 @@ async function scenario(exact: number, patterns: number, seconds: number): Promi
   );
   console.log(
     JSON.stringify({
-      scenario: `ceiling typed-array open addressing ${size} exact only`,
+      scenario: `ceiling typed-array open addressing ${size} exact only, ${given}`,
       rules: exact,
       build_ms: Math.round(ceiling.ms),
       lookups_per_sec: perSec[2],
@@ -218,7 +263,8 @@ async function scenario(exact: number, patterns: number, seconds: number): Promi
   const memoryPass = bytesPerRule <= BAR_BYTES_PER_RULE;
   console.log(
     JSON.stringify({
-      scenario: `bars at ${size} exact rules`,
+      scenario: `bars at ${size} exact rules, ${given}`,
+      inputs,
       rounds,
       load_average: Number(load.toFixed(2)),
       engine_vs_set: Number(vsSet.toFixed(2)),
@@ -235,18 +281,32 @@ async function scenario(exact: number, patterns: number, seconds: number): Promi
   );
 }
 
+/**
+ * `engine [sizes...]`: each size and each input model in a fresh process (a 10M index measured in a
+ * heap that already held a 1M one and the CSV scenario ran ~40% slower here, which says more about
+ * the heap than about the engine; and one process per input model keeps the engine's call-site
+ * feedback to the one context shape that model makes). `--inputs=premade|fresh` runs one in-process.
+ */
 export async function run(args: string[]): Promise<void> {
   const seconds = Number(process.env.BENCH_SECONDS ?? 5);
-  if (args.length === 0) {
-    // Each size in a fresh process: a 10M index measured in a heap that already held a 1M one and the
-    // CSV scenario ran ~40% slower here, which says more about the heap than about the engine.
-    console.log(JSON.stringify(await csvLoad(1_000_000)));
-    for (const size of ['1000000', '10000000']) {
-      spawnSync(process.execPath, [...process.execArgv, process.argv[1], 'engine', size], {
-        stdio: 'inherit',
-      });
-    }
+  const flag = args.find((a) => a.startsWith('--inputs='));
+  const sizes = args.filter((a) => !a.startsWith('--'));
+  if (flag) {
+    const inputs = flag.slice('--inputs='.length);
+    if (inputs !== 'premade' && inputs !== 'fresh') throw new Error(`--inputs=premade|fresh, not ${inputs}`);
+    for (const exact of sizes.map(Number)) await scenario(exact, 100_000, seconds, inputs);
     return;
   }
-  for (const exact of args.map(Number)) await scenario(exact, 100_000, seconds);
+  if (sizes.length === 0) console.log(JSON.stringify(await csvLoad(1_000_000)));
+  for (const size of sizes.length > 0 ? sizes : ['1000000', '10000000']) {
+    for (const inputs of ['premade', 'fresh'] as const) {
+      spawnSync(
+        process.execPath,
+        [...process.execArgv, process.argv[1], 'engine', size, `--inputs=${inputs}`],
+        {
+          stdio: 'inherit',
+        },
+      );
+    }
+  }
 }

@@ -67,9 +67,16 @@ export class DecisionEngine {
   private readonly smallScope: LookupScope;
   /** The answer when no rule matches, picked once. */
   private readonly noMatch: Decision;
+  // The layers a decision reads, as own fields: one load each instead of a chain through the state.
+  private readonly baseIndex: RuleIndex;
+  private readonly largeIndex: RuleIndex | null;
+  private readonly smallIndex: RuleIndex | null;
 
   private constructor(private readonly s: EngineState) {
     this.noMatch = DEFAULTS[s.defaultAction];
+    this.baseIndex = s.base;
+    this.largeIndex = s.overlay.largeIndex;
+    this.smallIndex = s.overlay.smallIndex;
     this.groups = new TaskGroups(s.bindings);
     this.baseScope = { groups: this.groups, masked: s.overlay.baseMask };
     this.largeScope = { groups: this.groups, masked: s.overlay.largeMask };
@@ -96,11 +103,11 @@ export class DecisionEngine {
     set.reset();
     const keys = this.keys;
     keys.prepare(ctx);
-    this.groups.reset(this.s.bindings, ctx.task);
-    this.s.base.collect(keys, this.baseScope, set);
-    const large = this.s.overlay.largeIndex;
+    this.groups.reset(ctx.task);
+    this.baseIndex.collect(keys, this.baseScope, set);
+    const large = this.largeIndex;
     if (large !== null) large.collect(keys, this.largeScope, set);
-    const small = this.s.overlay.smallIndex;
+    const small = this.smallIndex;
     if (small !== null) small.collect(keys, this.smallScope, set);
     if (set.count === 0) return this.noMatch;
     const owner = set.bestOwner as CandidateOwner;

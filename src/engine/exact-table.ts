@@ -189,30 +189,31 @@ export class ExactTable {
   }
 
   /**
-   * Record offset of the first record of the bucket of the key hash in hashes[at], or -1 when the
-   * filter says no record has the key (most calls). The bucket ends at bucketEnd(). The hash is read
-   * from its array, never passed as a number (see call-keys.ts).
+   * Whether the filter lets the key through (key[2] is its hash, see call-keys.ts): false for most
+   * numbers that no record has. The hash is read from its array, never passed as a number.
    */
   // hot path
-  bucketStart(hashes: Uint32Array, at: number): number {
-    const h = hashes[at];
-    if (!filterHas(this.filter, h)) return -1;
-    return this.dir[h >>> this.shift] * STRIDE;
+  mayHave(key: Uint32Array): boolean {
+    return filterHas(this.filter, key[2]);
   }
 
-  // hot path
-  bucketEnd(hashes: Uint32Array, at: number): number {
-    return this.dir[(hashes[at] >>> this.shift) + 1] * STRIDE;
+  /** Record offset of the first record of the key's bucket; the bucket ends at bucketEnd(). */
+  bucketStart(key: Uint32Array): number {
+    return this.dir[key[2] >>> this.shift] * STRIDE;
+  }
+
+  bucketEnd(key: Uint32Array): number {
+    return this.dir[(key[2] >>> this.shift) + 1] * STRIDE;
   }
 
   /**
-   * Reads the first filter word of the block of the key hash in hashes[at] and returns it. Called for
-   * both sides of a call before either is tested, so the two cache misses of a large table overlap
-   * instead of queueing.
+   * Reads the first filter word of the block of the key's hash and returns it. Called for both sides
+   * of a call before either is tested, so the two cache misses of a large table overlap instead of
+   * queueing.
    */
   // hot path
-  touch(hashes: Uint32Array, at: number): number {
-    return this.filter[blockOf(this.filter, hashes[at])];
+  touch(key: Uint32Array): number {
+    return this.filter[blockOf(this.filter, key[2])];
   }
 
   /** Sorted-order check used by the snapshot decoder and tests. */

@@ -5,7 +5,11 @@ import { HASH_RANGE } from './number-key.js';
  * About 10 bits a key gives ~1% false positives, so a number that is in no exact rule (most calls)
  * costs one memory access instead of a directory read and a record scan.
  */
-const SALT = [0x47b6137b, 0x44974d91, 0x8824ad5b, 0xa2b7289d, 0x705495c7, 0x2df1424b, 0x9efc4947, 0x5c6bfb31];
+// An Int32Array, not an array: three salts exceed 2^31, which makes a plain array hold doubles and
+// every Math.imul convert one back; imul reads both the same (modulo 2^32), so the bits are the same.
+const SALT = Int32Array.from([
+  0x47b6137b, 0x44974d91, 0x8824ad5b, 0xa2b7289d, 0x705495c7, 0x2df1424b, 0x9efc4947, 0x5c6bfb31,
+]);
 export const FILTER_BITS_PER_KEY = 10;
 
 /**

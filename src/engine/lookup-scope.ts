@@ -18,11 +18,10 @@ export class TaskGroups {
   private groups: ReadonlySet<string> | undefined = undefined;
   private resolved = true;
 
-  constructor(private bindings: ReadonlyMap<string, ReadonlySet<string>>) {}
+  constructor(private readonly bindings: ReadonlyMap<string, ReadonlySet<string>>) {}
 
   /** Starts a decision for a call with this task (undefined: no task, so no group-bound rule applies). */
-  reset(bindings: ReadonlyMap<string, ReadonlySet<string>>, task: string | undefined): void {
-    this.bindings = bindings;
+  reset(task: string | undefined): void {
     this.task = task;
     this.groups = undefined;
     this.resolved = task === undefined;

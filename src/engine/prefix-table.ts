@@ -45,7 +45,11 @@ export class PrefixTable {
     this.stemHiMask = HI_MASK[this.stemLength];
     this.stemLoMask = LO_MASK[this.stemLength];
     this.stemBitMask = stems.length * 32 - 1;
+    this.checksEveryNumber = rootRules.length + longRules.length > 0;
   }
+
+  /** Whether some rules are checked for every number (root or long rules). */
+  readonly checksEveryNumber: boolean;
 
   readonly stemLength: number;
   private readonly stemHiMask: number;
@@ -53,15 +57,15 @@ export class PrefixTable {
   private readonly stemBitMask: number;
 
   /**
-   * Whether some keyed prefix may be a prefix of the number packed in key[at], key[at + 1] (length
+   * Whether some keyed prefix may be a prefix of the number packed in key[0], key[1] (length
    * characters). The key is read from its array, never passed as numbers (see call-keys.ts).
    */
   // hot path
-  mayMatch(key: Uint32Array, at: number, length: number): boolean {
+  mayMatch(key: Uint32Array, length: number): boolean {
     const l = this.stemLength;
     if (l === 0 || length < l) return false;
     const bit =
-      hashKey((key[at] & this.stemHiMask) >>> 0, (key[at + 1] & this.stemLoMask) >>> 0) & this.stemBitMask;
+      hashKey((key[0] & this.stemHiMask) >>> 0, (key[1] & this.stemLoMask) >>> 0) & this.stemBitMask;
     return (this.stems[bit >>> 5] & (1 << (bit & 31))) !== 0;
   }
 
@@ -69,11 +73,11 @@ export class PrefixTable {
     return this.ruleIds.length === 0 && this.rootRules.length === 0 && this.longRules.length === 0;
   }
 
-  /** Offset of the record for the first `l` characters of the key in key[at], key[at + 1], or -1. */
+  /** Offset of the record for the first `l` characters of the key in key[0], key[1], or -1. */
   // hot path
-  find(key: Uint32Array, at: number, l: number): number {
-    const hi = (key[at] & HI_MASK[l]) >>> 0;
-    const lo = (key[at + 1] & LO_MASK[l]) >>> 0;
+  find(key: Uint32Array, l: number): number {
+    const hi = (key[0] & HI_MASK[l]) >>> 0;
+    const lo = (key[1] & LO_MASK[l]) >>> 0;
     const h = hashKey(hi, lo);
     if (!filterHas(this.filter, h)) return -1;
     const b = h >>> this.shift;
@@ -104,7 +108,7 @@ export class PrefixTable {
     const words = this.stems.length;
     if (words < 2048 || (words & (words - 1)) !== 0) return false;
     for (let o = 0; o < rec.length; o += P_STRIDE) {
-      if (!this.mayMatch(rec, o, MAX_KEY_CHARS)) return false;
+      if (!this.mayMatch(rec.subarray(o, o + 2), MAX_KEY_CHARS)) return false;
     }
     for (const list of [this.ruleIds, this.rootRules, this.longRules]) {
       for (let i = 0; i < list.length; i++) if (list[i] >= ruleCount) return false;

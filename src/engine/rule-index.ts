@@ -2,7 +2,7 @@ import { callingCountryOf } from '../domain/call-context.js';
 import type { MatchedRule } from '../domain/decision.js';
 import { ANONYMOUS } from '../domain/number.js';
 import type { Direction } from '../domain/rule.js';
-import { CALLED, CALLING, type CallKeys, W_HASH, W_HI, W_LO } from './call-keys.js';
+import type { CallKeys } from './call-keys.js';
 import {
   type CandidateOwner,
   type CandidateSet,
@@ -56,8 +56,29 @@ export interface IndexParts {
 export class RuleIndex implements CandidateOwner {
   /** Where touched filter words go so that the reads are not optimised away. */
   private touched = 0;
+  // The parts the call path reads, as own fields set once: a decision reads each with one load.
+  private readonly calledExact: ExactTable;
+  private readonly callingExact: ExactTable;
+  private readonly calledPrefixes: PrefixTable;
+  private readonly callingPrefixes: PrefixTable;
+  /** Whether each prefix table has rules at all, and rules it checks for every number (root, long). */
+  private readonly calledPrefixRules: boolean;
+  private readonly callingPrefixRules: boolean;
+  private readonly calledEveryNumber: boolean;
+  private readonly callingEveryNumber: boolean;
+  private readonly anonymousRules: Uint32Array;
 
-  constructor(readonly parts: IndexParts) {}
+  constructor(readonly parts: IndexParts) {
+    this.calledExact = parts.calledExact;
+    this.callingExact = parts.callingExact;
+    this.calledPrefixes = parts.calledPrefixes;
+    this.callingPrefixes = parts.callingPrefixes;
+    this.calledPrefixRules = !parts.calledPrefixes.isEmpty;
+    this.callingPrefixRules = !parts.callingPrefixes.isEmpty;
+    this.calledEveryNumber = parts.calledPrefixes.checksEveryNumber;
+    this.callingEveryNumber = parts.callingPrefixes.checksEveryNumber;
+    this.anonymousRules = parts.anonymousRules;
+  }
 
   get ruleCount(): number {
     return this.parts.calledExact.size + this.parts.callingExact.size + this.parts.general.count;
@@ -65,51 +86,60 @@ export class RuleIndex implements CandidateOwner {
 
   // hot path
   collect(keys: CallKeys, scope: LookupScope, into: CandidateSet): void {
-    const p = this.parts;
-    const w = keys.words;
     const dirBit = keys.dirBit;
-    const called = keys.calledKeyed && (p.calledExact.directions & dirBit) !== 0;
-    const calling = keys.callingKeyed && (p.callingExact.directions & dirBit) !== 0;
+    const calledExact = this.calledExact;
+    const callingExact = this.callingExact;
+    const calledKey = keys.called;
+    const callingKey = keys.calling;
+    const called = keys.calledKeyed && (calledExact.directions & dirBit) !== 0;
+    const calling = keys.callingKeyed && (callingExact.directions & dirBit) !== 0;
     if (called) {
       // Both filter reads issued before either is tested: their cache misses overlap.
-      if (calling) {
-        this.touched ^= p.calledExact.touch(w, CALLED + W_HASH) ^ p.callingExact.touch(w, CALLING + W_HASH);
-      }
-      this.scanExact(p.calledExact, w, CALLED, SRC_CALLED_EXACT, keys, scope, into);
+      if (calling) this.touched ^= calledExact.touch(calledKey) ^ callingExact.touch(callingKey);
+      // The filter turns most numbers away; only a number it lets through pays for the scan's call.
+      // 0 and 1 are SRC_CALLED_EXACT and SRC_CALLING_EXACT (literals: see call-keys.ts).
+      if (calledExact.mayHave(calledKey)) this.scanExact(calledExact, calledKey, 0, keys, scope, into);
     }
-    if (calling) this.scanExact(p.callingExact, w, CALLING, SRC_CALLING_EXACT, keys, scope, into);
-    if (p.general.count === 0) return;
-    const ctx = keys.ctx;
-    if (keys.calledPacked && !p.calledPrefixes.isEmpty) {
-      this.lookupPrefixes(p.calledPrefixes, w, CALLED, ctx.called.length, keys, scope, into);
+    if (calling && callingExact.mayHave(callingKey)) {
+      this.scanExact(callingExact, callingKey, 1, keys, scope, into);
     }
-    if (keys.callingPacked && !p.callingPrefixes.isEmpty) {
-      this.lookupPrefixes(p.callingPrefixes, w, CALLING, ctx.calling.length, keys, scope, into);
+    if (keys.calledPacked && this.calledPrefixRules) {
+      const table = this.calledPrefixes;
+      if (this.calledEveryNumber) this.checkEveryNumber(table, keys, scope, into);
+      const length = keys.calledLength;
+      if (table.mayMatch(calledKey, length)) this.probePrefixes(table, calledKey, length, keys, scope, into);
     }
-    if (ctx.calling === ANONYMOUS) {
-      const list = p.anonymousRules;
+    if (keys.callingPacked && this.callingPrefixRules) {
+      const table = this.callingPrefixes;
+      if (this.callingEveryNumber) this.checkEveryNumber(table, keys, scope, into);
+      const length = keys.callingLength;
+      if (table.mayMatch(callingKey, length))
+        this.probePrefixes(table, callingKey, length, keys, scope, into);
+    }
+    if (this.anonymousRules.length !== 0 && keys.ctx.calling === ANONYMOUS) {
+      const list = this.anonymousRules;
       for (let i = 0; i < list.length; i++) this.checkGeneral(list[i], keys, scope, into);
     }
   }
 
-  // hot path
+  /** The records of the key's bucket; called only when the filter let the number through. */
   private scanExact(
     table: ExactTable,
-    w: Uint32Array,
-    side: number,
+    key: Uint32Array,
     source: number,
     keys: CallKeys,
     scope: LookupScope,
     into: CandidateSet,
   ): void {
-    const start = table.bucketStart(w, side + W_HASH);
-    if (start < 0) return;
-    const end = table.bucketEnd(w, side + W_HASH);
+    const start = table.bucketStart(key);
+    const end = table.bucketEnd(key);
     const { rec, attrs } = table;
     const dirBit = keys.dirBit;
+    const hi = key[0];
+    const lo = key[1];
     let offered = 0;
     for (let o = start; o < end; o += STRIDE) {
-      if (rec[o + F_HI] !== w[side + W_HI] || rec[o + F_LO] !== w[side + W_LO]) continue;
+      if (rec[o + F_HI] !== hi || rec[o + F_LO] !== lo) continue;
       const a = rec[o + F_ATTR] * ATTR_STRIDE;
       const meta = attrs[a + A_META];
       if ((meta & dirBit) === 0) continue;
@@ -124,18 +154,21 @@ export class RuleIndex implements CandidateOwner {
     }
   }
 
-  private lookupPrefixes(
+  /** The rules of a prefix table that no prefix lookup finds (empty prefix, or longer than a key). */
+  private checkEveryNumber(table: PrefixTable, keys: CallKeys, scope: LookupScope, into: CandidateSet): void {
+    for (let i = 0; i < table.rootRules.length; i++) this.checkGeneral(table.rootRules[i], keys, scope, into);
+    for (let i = 0; i < table.longRules.length; i++) this.checkGeneral(table.longRules[i], keys, scope, into);
+  }
+
+  /** Looks up every prefix length the table has; called only when the number's stem may match. */
+  private probePrefixes(
     table: PrefixTable,
-    w: Uint32Array,
-    side: number,
+    key: Uint32Array,
     length: number,
     keys: CallKeys,
     scope: LookupScope,
     into: CandidateSet,
   ): void {
-    for (let i = 0; i < table.rootRules.length; i++) this.checkGeneral(table.rootRules[i], keys, scope, into);
-    for (let i = 0; i < table.longRules.length; i++) this.checkGeneral(table.longRules[i], keys, scope, into);
-    if (!table.mayMatch(w, side, length)) return;
     const max = Math.min(length, MAX_KEY_CHARS);
     const { rec, ruleIds } = table;
     let mask = table.lengthMask;
@@ -143,7 +176,7 @@ export class RuleIndex implements CandidateOwner {
       const bit = 1 << l;
       if ((mask & bit) === 0) continue;
       mask &= ~bit;
-      const o = table.find(w, side, l);
+      const o = table.find(key, l);
       if (o < 0) continue;
       const end = rec[o + 3];
       for (let i = rec[o + 2]; i < end; i++) this.checkGeneral(ruleIds[i], keys, scope, into);

@@ -123,6 +123,16 @@ function agree(
   }
 }
 
+/**
+ * The same rules and calls with every number lengthened by a stem: 7 digits puts most numbers in the
+ * 8-16 characters of a carrier number (the packing's unrolled path), 12 digits pushes many past the
+ * 16 a key holds. `anonymous` and the empty number stay as they are.
+ */
+function lengthened(text: string | undefined, stem: string): string | undefined {
+  if (text === undefined || text === ANONYMOUS || text === '') return text;
+  return text.startsWith('_') ? `_${stem}${text.slice(1)}` : stem + text;
+}
+
 describe('the compiled index agrees with the reference', () => {
   it('on random rule sets and calls (prefixes, ranges, holes, scopes, groups, expiry, both directions)', () => {
     fc.assert(
@@ -137,6 +147,30 @@ describe('the compiled index agrees with the reference', () => {
         },
       ),
       { numRuns: 1500 },
+    );
+  });
+
+  it('on carrier-length numbers (8-16 characters, and longer than a key)', () => {
+    fc.assert(
+      fc.property(
+        rulesArb.chain((rules) =>
+          fc.tuple(fc.constant(rules), fc.array(callArbFor(rules), { minLength: 1, maxLength: 25 })),
+        ),
+        fc.constantFrom('1555012', '155501234567'),
+        ([shortRules, shortCalls], stem) => {
+          const rules = shortRules.map((r) =>
+            strip({ ...r, called: lengthened(r.called, stem), calling: lengthened(r.calling, stem) }),
+          );
+          const calls = shortCalls.map((c) => ({
+            ...c,
+            called: lengthened(c.called, stem) as string,
+            calling: lengthened(c.calling, stem) as string,
+          }));
+          const engine = DecisionEngine.fromRules(rules, { bindings });
+          agree(engine, rules, calls as CallContext[], 'allow');
+        },
+      ),
+      { numRuns: 1000 },
     );
   });
 
