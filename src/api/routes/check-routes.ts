@@ -1,3 +1,4 @@
+import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { TenantDecider } from '../../call/call-screener.js';
 import { rawCallSchema, toCallContext } from '../../domain/call-context.js';
@@ -77,7 +78,7 @@ export function registerCheckRoutes(app: ApiApp, deps: ApiDeps): void {
       if (json === undefined) {
         const matched = decision.rule;
         const stored = matched ? storedRules.cached(deps, tenant, matched) : null;
-        if (stored === undefined) return answer(principal, request.body, decision);
+        if (stored === undefined) return firstSight(reply, tenant, decider, decision);
         json = viewJson(decision, stored);
         answers.set(tenant, decider, decision, json);
       }
@@ -93,6 +94,30 @@ export function registerCheckRoutes(app: ApiApp, deps: ApiDeps): void {
     observe.observe((performance.now() - t0) / 1000);
     countDecision(decision.action, ctx.direction);
     return decision;
+  };
+
+  /**
+   * A winner whose stored form this node has not read in this version: read it, answer, and keep the
+   * answer as the next check of the same winner would, unless the tenant moved meanwhile.
+   */
+  const firstSight = async (
+    reply: FastifyReply,
+    tenant: string,
+    decider: TenantDecider,
+    decision: Decision,
+  ) => {
+    const matched = decision.rule!;
+    const stored = await storedRules.get(deps, tenant, matched);
+    if (
+      deps.registry.deciderFor(tenant) !== decider ||
+      storedRules.cached(deps, tenant, matched) !== stored
+    ) {
+      return view(decision, stored);
+    }
+    const json = viewJson(decision, stored as Rule);
+    answers.set(tenant, decider, decision, json);
+    reply.type(JSON_TYPE).send(json as never);
+    return undefined;
   };
 
   const answer = async (
