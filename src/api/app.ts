@@ -119,7 +119,13 @@ function requestTimer(url: string, method: string): (reply: FastifyReply) => voi
   return (reply) => {
     const res = reply.raw;
     const t0 = performance.now();
-    res.on('finish', () => seriesOf(res.statusCode).observe((performance.now() - t0) / 1000));
+    let timed = false;
+    // Once per request: an injected response (light-my-request) emits 'finish' twice.
+    res.on('finish', () => {
+      if (timed) return;
+      timed = true;
+      seriesOf(res.statusCode).observe((performance.now() - t0) / 1000);
+    });
   };
 }
 
