@@ -9,9 +9,10 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import { httpSeconds } from '../metrics.js';
+import type { HistogramSeries } from '../plain-histogram.js';
 import type { ApiApp, ApiDeps } from './api-deps.js';
 import { Authenticator, type RouteAuth } from './auth.js';
-import { bodyTypeCheck, bodyTypeHook, JSON_ONLY } from './body-types.js';
+import { bodyTypeCheck, JSON_ONLY } from './body-types.js';
 import { registerConsoleRoutes } from './console-route.js';
 import { errorHandler, notFoundHandler } from './http-errors.js';
 import { registerAuditRoutes } from './routes/audit-routes.js';
@@ -63,8 +64,14 @@ type Need = NonNullable<RouteAuth['auth']>;
  * Who is calling, then (one hook, not two) what it sends: `then` runs once the caller is known.
  * Callback style: a key already verified is resolved without a promise (the check path).
  */
-function authHook(auth: Authenticator, need: Need, then: (request: FastifyRequest) => Error | undefined) {
-  return (request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void) => {
+function authHook(
+  auth: Authenticator,
+  need: Need,
+  then: (request: FastifyRequest) => Error | undefined,
+  time: (reply: FastifyReply) => void,
+) {
+  return (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
+    time(reply);
     try {
       const cached = auth.cached(request, need);
       if (cached) {
@@ -81,18 +88,44 @@ function authHook(auth: Authenticator, need: Need, then: (request: FastifyReques
   };
 }
 
-/** HTTP time per route, method and status class; the label children are made once. */
-function timingHook(url: string, method: string) {
-  const timers: Array<ReturnType<typeof httpSeconds.labels> | undefined> = [];
-  return (_request: FastifyRequest, reply: FastifyReply, done: () => void) => {
-    const cls = Math.floor(reply.statusCode / 100);
+/** bodyTypeCheck as the onRequest hook of a public route, timed like the others. */
+function publicHook(
+  then: (request: FastifyRequest) => Error | undefined,
+  time: (reply: FastifyReply) => void,
+) {
+  return (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
+    time(reply);
+    done(then(request));
+  };
+}
+
+/**
+ * HTTP time per route, method and status class, from the route's onRequest hook to the response's
+ * 'finish'. One listener on the response, not an onResponse hook: that one makes Fastify add and
+ * remove two listeners and run a hook chain per request (docs/DECISIONS.md). The label children are
+ * made once.
+ */
+function requestTimer(url: string, method: string): (reply: FastifyReply) => void {
+  const timers: Array<HistogramSeries | undefined> = [];
+  const seriesOf = (status: number): HistogramSeries => {
+    const cls = Math.floor(status / 100);
     let timer = timers[cls];
     if (!timer) {
       timer = httpSeconds.labels(url, method, `${cls}xx`);
       timers[cls] = timer;
     }
-    timer.observe(reply.elapsedTime / 1000);
-    done();
+    return timer;
+  };
+  return (reply) => {
+    const res = reply.raw;
+    const t0 = performance.now();
+    let timed = false;
+    // Once per request: an injected response (light-my-request) emits 'finish' twice.
+    res.on('finish', () => {
+      if (timed) return;
+      timed = true;
+      seriesOf(res.statusCode).observe((performance.now() - t0) / 1000);
+    });
   };
 }
 
@@ -137,7 +170,7 @@ export async function buildApiApp(deps: ApiDeps, options: BuildApiOptions = {}):
   }).withTypeProvider<ZodTypeProvider>() as unknown as ApiApp;
 
   // Streamed bodies (CSV, NDJSON for screen) are read and checked by the handler of the one route that
-  // lists them in config.bodyTypes; every other route refuses them with 415 before parsing (bodyTypeHook).
+  // lists them in config.bodyTypes; every other route refuses them with 415 before parsing (bodyTypeCheck, in each route's onRequest hook).
   app.setValidatorCompiler((req) => {
     const validate = validatorCompiler(req as never);
     return (data: unknown) => (data instanceof Readable ? { value: data } : validate(data));
@@ -185,14 +218,10 @@ export async function buildApiApp(deps: ApiDeps, options: BuildApiOptions = {}):
     for (const method of asArray(route.method))
       routeList.push({ method, url: route.url, auth: need, bodyTypes });
     // Who is calling first (401/403 before anything about the body), then what it sends.
-    const onRequest = [
-      need === 'none' ? bodyTypeHook(bodyTypes) : authHook(auth, need, bodyTypeCheck(bodyTypes)),
-    ];
-    const onResponse = [
-      timingHook(route.url, Array.isArray(route.method) ? route.method.join(',') : route.method),
-    ];
+    const time = requestTimer(route.url, Array.isArray(route.method) ? route.method.join(',') : route.method);
+    const check = bodyTypeCheck(bodyTypes);
+    const onRequest = [need === 'none' ? publicHook(check, time) : authHook(auth, need, check, time)];
     route.onRequest = [...asArray(route.onRequest), ...onRequest] as typeof route.onRequest;
-    route.onResponse = [...asArray(route.onResponse), ...onResponse] as typeof route.onResponse;
     if (!route.schema || need === 'none') return;
     // Who may call a route is part of its documentation.
     const who =

@@ -41,13 +41,23 @@ const CACHE_MAX = 10_000;
 /** A key's last use is written at most this often (its precision in the key list). */
 const TOUCH_MS = 60_000;
 
+/** A verified key (principal undefined: unknown or revoked), good until `until` (epoch ms). */
+interface Verified {
+  readonly principal: TenantPrincipal | undefined;
+  readonly until: number;
+  readonly hash: string;
+}
+
 /**
- * Resolves `Authorization: Bearer <key>`. Verified keys are cached for a few seconds (by their hash,
- * never the key) so that the check path costs one hash, not a Redis round trip; a revoked key stops
- * working within CACHE_MS.
+ * Resolves `Authorization: Bearer <key>`. Verified keys are cached for a few seconds by their hash so
+ * that a request costs one hash, not a Redis round trip; a revoked key stops working within CACHE_MS
+ * (at once on this node, which forget()s). A good key is also found by the exact header it came in,
+ * for as long as its verification holds, so that the check path does not hash it again.
  */
 export class Authenticator {
-  private readonly cache = new Map<string, { principal: TenantPrincipal | undefined; until: number }>();
+  private readonly cache = new Map<string, Verified>();
+  /** Header → the same entry as in `cache`, good keys only; oldest first, dropped once expired. */
+  private readonly byHeader = new Map<string, Verified>();
   private readonly touched = new Map<string, number>();
   private readonly systemHash: Buffer | undefined;
 
@@ -70,17 +80,30 @@ export class Authenticator {
 
   forget(): void {
     this.cache.clear();
+    this.byHeader.clear();
   }
 
   /** The principal of an already verified tenant key, without waiting; undefined: ask authenticate(). */
   cached(request: FastifyRequest, need: NonNullable<RouteAuth['auth']>): Principal | undefined {
     if (need === 'system' || need === 'none') return undefined;
     const header = request.headers.authorization;
-    if (typeof header !== 'string' || !header.startsWith('Bearer ')) return undefined;
-    const hash = hashApiKey(header.slice(7).trim());
-    const hit = this.cache.get(hash);
-    if (!hit || hit.until < this.deps.now() || !hit.principal) return undefined;
-    return this.admit(hit.principal, hash, need);
+    if (typeof header !== 'string') return undefined;
+    const hit = this.byHeader.get(header);
+    if (hit === undefined) return undefined;
+    const now = this.deps.now();
+    if (hit.until < now) return undefined;
+    return this.admit(hit.principal!, hit.hash, need, now);
+  }
+
+  /** Notes a good key's header; drops the entries whose verification ran out (the oldest come first). */
+  private remember(header: string, hit: Verified, now: number): void {
+    for (const [h, v] of this.byHeader) {
+      if (v.until >= now) break;
+      this.byHeader.delete(h);
+    }
+    if (this.byHeader.size >= CACHE_MAX) this.byHeader.clear();
+    this.byHeader.delete(header);
+    this.byHeader.set(header, hit);
   }
 
   /** An expired key is refused; a good one has its use noted (off the request path) and its rights checked. */
@@ -88,8 +111,8 @@ export class Authenticator {
     principal: TenantPrincipal,
     hash: string,
     need: NonNullable<RouteAuth['auth']>,
+    now: number,
   ): TenantPrincipal {
-    const now = this.deps.now();
     if (principal.expiresAt !== undefined && principal.expiresAt <= now) {
       throw cgError(
         'CG_ERR_UNAUTHENTICATED',
@@ -148,7 +171,7 @@ export class Authenticator {
     if (hit?.principal && hit.until < now && this.storeAway()) {
       // Redis away: a key verified before keeps working without asking (check and screen answer
       // from memory at once); it is verified again once Redis is back.
-      hit = { principal: hit.principal, until: now + CACHE_MS };
+      hit = { principal: hit.principal, until: now + CACHE_MS, hash };
     } else if (!hit || hit.until < now) {
       let principal: TenantPrincipal | undefined;
       try {
@@ -159,13 +182,14 @@ export class Authenticator {
         if (!hit?.principal) throw error;
         principal = hit.principal;
       }
-      hit = { principal, until: now + CACHE_MS };
+      hit = { principal, until: now + CACHE_MS, hash };
       if (this.cache.size >= CACHE_MAX) this.cache.clear();
       this.cache.set(hash, hit);
     }
     const principal = hit.principal;
     if (!principal) throw cgError('CG_ERR_UNAUTHENTICATED', 'the API key is not valid (unknown or revoked)');
-    return this.admit(principal, hash, need);
+    this.remember(header!, hit, now);
+    return this.admit(principal, hash, need, now);
   }
 }
 

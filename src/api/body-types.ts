@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { cgError } from '../domain/errors.js';
 
 /** What a route accepts as its request body, in its `config`. */
@@ -49,11 +49,4 @@ export function bodyTypeCheck(accepted: readonly string[]) {
       { contentType: type || null, accepted },
     );
   };
-}
-
-/** bodyTypeCheck as an onRequest hook (for routes without an auth hook to run it). */
-export function bodyTypeHook(accepted: readonly string[]) {
-  const check = bodyTypeCheck(accepted);
-  return (request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void) =>
-    done(check(request));
 }

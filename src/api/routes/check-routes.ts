@@ -1,3 +1,4 @@
+import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { TenantDecider } from '../../call/call-screener.js';
 import { rawCallSchema, toCallContext } from '../../domain/call-context.js';
@@ -7,6 +8,7 @@ import type { Rule } from '../../domain/rule.js';
 import { lookupSeconds } from '../../metrics.js';
 import type { ApiApp, ApiDeps } from '../api-deps.js';
 import { inScope, type TenantPrincipal, tenantOf } from '../auth.js';
+import { CheckAnswerCache } from '../check-answer-cache.js';
 import { countDecision, deciderOf } from '../decider-access.js';
 import { fastBodyValidator } from '../fast-body-validator.js';
 import { errorResponses } from '../schemas.js';
@@ -44,6 +46,7 @@ const decisionSchema = z
 
 const observe = lookupSeconds.labels('check');
 const storedRules = new StoredRuleCache();
+const answers = new CheckAnswerCache();
 
 /** One call context → the decision this node's in-memory engine makes, and why. */
 export function registerCheckRoutes(app: ApiApp, deps: ApiDeps): void {
@@ -62,17 +65,24 @@ export function registerCheckRoutes(app: ApiApp, deps: ApiDeps): void {
       validatorCompiler: fastBodyValidator(plainRawCall),
     },
     // Not an async function: a call whose tenant is loaded and whose winning rule is cached is
-    // answered without a promise; the rest go through answer().
+    // answered without a promise (a winner alone shapes most answers: their JSON is kept, see
+    // CheckAnswerCache); the rest go through answer().
     (request, reply) => {
       const principal = tenantOf(request);
-      const decider = deps.registry.deciderFor(principal.tenant);
+      const tenant = principal.tenant;
+      const decider = deps.registry.deciderFor(tenant);
       if (!decider) return answer(principal, request.body);
       const decision = decideNow(decider, request.body);
-      const matched = decision.rule;
-      const stored = matched ? storedRules.cached(deps, principal.tenant, matched) : null;
-      if (stored === undefined || principal.role === 'agent')
-        return answer(principal, request.body, decision);
-      reply.type(JSON_TYPE).send(viewJson(decision, stored) as never);
+      if (principal.role === 'agent') return answer(principal, request.body, decision);
+      let json = answers.get(tenant, decider, decision);
+      if (json === undefined) {
+        const matched = decision.rule;
+        const stored = matched ? storedRules.cached(deps, tenant, matched) : null;
+        if (stored === undefined) return firstSight(reply, tenant, decider, decision);
+        json = viewJson(decision, stored);
+        answers.set(tenant, decider, decision, json);
+      }
+      reply.type(JSON_TYPE).send(json as never);
       return undefined;
     },
   );
@@ -84,6 +94,30 @@ export function registerCheckRoutes(app: ApiApp, deps: ApiDeps): void {
     observe.observe((performance.now() - t0) / 1000);
     countDecision(decision.action, ctx.direction);
     return decision;
+  };
+
+  /**
+   * A winner whose stored form this node has not read in this version: read it, answer, and keep the
+   * answer as the next check of the same winner would, unless the tenant moved meanwhile.
+   */
+  const firstSight = async (
+    reply: FastifyReply,
+    tenant: string,
+    decider: TenantDecider,
+    decision: Decision,
+  ) => {
+    const matched = decision.rule!;
+    const stored = await storedRules.get(deps, tenant, matched);
+    if (
+      deps.registry.deciderFor(tenant) !== decider ||
+      storedRules.cached(deps, tenant, matched) !== stored
+    ) {
+      return view(decision, stored);
+    }
+    const json = viewJson(decision, stored as Rule);
+    answers.set(tenant, decider, decision, json);
+    reply.type(JSON_TYPE).send(json as never);
+    return undefined;
   };
 
   const answer = async (
