@@ -13,6 +13,7 @@ import {
   type Screened,
 } from '../../src/api/routes/screen-answer.js';
 import { csvDataLine } from '../../src/jobs/csv-writer.js';
+import { loopTurnsDuring } from '../support/loop-turns.js';
 
 /** Any text: quotes, backslashes, control characters, non-ASCII, lone surrogates. */
 const text = fc.oneof(
@@ -155,17 +156,10 @@ describe('the /v1/screen answer writers', () => {
       outcome,
     }));
     const s: Screened = { total: 100_000, blocked: 50_000, allowed: 50_000, invalid: 0, results, errors: [] };
-    let turns = 0;
-    let spinning = true;
-    const spin = () => {
-      if (!spinning) return;
-      turns++;
-      setImmediate(spin);
-    };
-    setImmediate(spin);
     const chunks: Buffer[] = [];
-    for await (const chunk of answerStream(jsonAnswer('camp', s))) chunks.push(Buffer.from(chunk));
-    spinning = false;
+    const { turns } = await loopTurnsDuring(async () => {
+      for await (const chunk of answerStream(jsonAnswer('camp', s))) chunks.push(Buffer.from(chunk));
+    });
     assert.ok(chunks.length > 10, `${chunks.length} chunks`);
     assert.ok(turns >= chunks.length - 1, `the loop ran ${turns} times during ${chunks.length} chunks`);
     assert.equal(
