@@ -108,13 +108,26 @@ export interface PlainReading {
   readonly now: number;
   /** Expiry per validity ("30 day"): the same for every row of the file. */
   readonly expiries: Map<string, number>;
+  /** One string per distinct name (a file has a few dozen groups, not a million). */
+  readonly names: Map<string, string>;
+}
+
+/** Most distinct names held for sharing; past this a name is kept as read. */
+const SHARED_NAMES = 4096;
+
+/** The one copy of a name: a million rules then hold a few dozen strings instead of a million. */
+function shared(v: string, r: PlainReading): string {
+  const known = r.names.get(v);
+  if (known !== undefined) return known;
+  if (r.names.size < SHARED_NAMES) r.names.set(v, v);
+  return v;
 }
 
 export const plainReading = (
   header: readonly string[],
   policy: NormalizationPolicy,
   now: number,
-): PlainReading => ({ columns: plainColumns(header), policy, now, expiries: new Map() });
+): PlainReading => ({ columns: plainColumns(header), policy, now, expiries: new Map(), names: new Map() });
 
 /** The expiry of a plain validity (1-120 and a unit in lower case); null: none; undefined: not plain. */
 function plainExpiry(cells: readonly string[], r: PlainReading): number | null | undefined {
@@ -184,7 +197,7 @@ export function plainRule(cells: readonly string[], r: PlainReading, dataRow: nu
   for (let i = 0; i < c.names.length; i++) {
     const [at, field] = c.names[i]!;
     const v = raw(cells, at);
-    if (v !== '') rule[field] = v;
+    if (v !== '') rule[field] = shared(v, r);
   }
   if (remarks !== '') rule.remarks = remarks;
   if (expiresAt !== null) rule.expiresAt = expiresAt;

@@ -45,6 +45,20 @@ describe('rules CSV', () => {
     assert.match('error' in rows[2] ? rows[2].error.reason : '', /id 7 is already used on line 2/);
   });
 
+  it('still finds a duplicate of an early row after 100,000 rows in between', async () => {
+    const lines = ['called,direction'];
+    for (let i = 0; i < 100_000; i++) lines.push(`${14_040_000_000 + i},outbound`);
+    lines.push('14040000000,outbound', '14040000000,inbound', '14040099999,outbound');
+    const rows = await read(`${lines.join('\n')}\n`);
+    const last = rows.slice(-3).map((r) => ('error' in r ? r.error.reason : 'loaded'));
+    assert.deepEqual(last, [
+      'duplicate of the rule on line 2 (identical conditions); not loaded',
+      'loaded',
+      'duplicate of the rule on line 100001 (identical conditions); not loaded',
+    ]);
+    assert.equal(rows.filter((r) => 'error' in r).length, 2);
+  });
+
   it('refuses a header without a number column, with unknown columns, or with repeats', async () => {
     await assert.rejects(read('action,remarks\nblock,x\n'), CsvHeaderError);
     await assert.rejects(read('called,colour\n1,red\n'), /unknown column\(s\) "colour"/);
