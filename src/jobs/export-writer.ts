@@ -91,7 +91,7 @@ export async function writeEncryptedExport(
     password,
     encryptionStrength: 3,
     zip64: true,
-    level: 5,
+    level: 6,
   });
   const encoder = new TextEncoder();
   const header = csvLine(EXPORT_COLUMNS as unknown as string[]);
