@@ -12,7 +12,24 @@ export { EXPORT_COLUMNS };
 // Workers would copy every chunk to another thread; the export already runs on a worker node.
 configure({ useWebWorkers: false });
 
-const iso = (ms: number | undefined) => (ms === undefined ? '' : new Date(ms).toISOString());
+/**
+ * An instant as ISO text, the last one remembered: rules written together (an import's batch, a bulk
+ * API write) share their instants, and toISOString costs more than the rest of the row's cells.
+ */
+function lastIso(): (ms: number | undefined) => string {
+  let lastMs = Number.NaN;
+  let last = '';
+  return (ms) => {
+    if (ms === undefined) return '';
+    if (ms !== lastMs) {
+      lastMs = ms;
+      last = new Date(ms).toISOString();
+    }
+    return last;
+  };
+}
+const updatedIso = lastIso();
+const expiresIso = lastIso();
 
 export function exportCells(r: Rule): string[] {
   return [
@@ -32,8 +49,8 @@ export function exportCells(r: Rule): string[] {
     '',
     '',
     r.remarks ?? '',
-    iso(r.updatedAt),
-    iso(r.expiresAt),
+    updatedIso(r.updatedAt),
+    expiresIso(r.expiresAt),
   ];
 }
 
