@@ -60,12 +60,8 @@ export class WithinFileChecks {
     this.addId(id, line);
     const index = this.rules.length;
     if (index === this.lines.length) {
-      const lines = new Uint32Array(index * 2);
-      lines.set(this.lines);
-      this.lines = lines;
-      const previous = new Int32Array(index * 2);
-      previous.set(this.previous);
-      this.previous = previous;
+      this.lines = doubled(this.lines);
+      this.previous = doubled(this.previous);
     }
     this.rules.push(rule);
     this.lines[index] = line;
@@ -127,15 +123,18 @@ export class WithinFileChecks {
       return;
     }
     if (n === this.sortedIds.length) {
-      const ids = new Uint32Array(n * 2);
-      ids.set(this.sortedIds);
-      this.sortedIds = ids;
-      const lines = new Uint32Array(n * 2);
-      lines.set(this.sortedLines);
-      this.sortedLines = lines;
+      this.sortedIds = doubled(this.sortedIds);
+      this.sortedLines = doubled(this.sortedLines);
     }
     this.sortedIds[n] = id;
     this.sortedLines[n] = line;
     this.sortedCount = n + 1;
   }
+}
+
+/** A typed array of twice the length holding `a`'s values first (the tables grow by doubling). */
+function doubled<T extends Uint32Array | Int32Array>(a: T): T {
+  const grown = new (a.constructor as new (length: number) => T)(a.length * 2);
+  grown.set(a);
+  return grown;
 }
