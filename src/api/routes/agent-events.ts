@@ -6,11 +6,10 @@ import type { FastifyReply, FastifyRequest } from '../api-deps.js';
 import type { RouteModule } from '../app.js';
 import { type TenantPrincipal, tenantOf } from '../auth.js';
 import { errorResponses } from '../schemas.js';
+import { openEventStream, sseEvent } from './event-stream-response.js';
 
 /** The cookie a browser page may carry the key in (EventSource cannot set headers). */
 export const AGENT_KEY_COOKIE = 'callguard_key';
-/** A client whose stream backs up past this many bytes is disconnected; it resumes with Last-Event-ID. */
-const MAX_UNSENT_BYTES = 1024 * 1024;
 
 function cookieValue(header: string | undefined, name: string): string | undefined {
   if (!header) return undefined;
@@ -59,9 +58,6 @@ function assertMayWatch(p: TenantPrincipal, agentId: string): void {
 }
 
 const lastEventIdSchema = z.string().min(1).max(128).optional();
-
-/** `id` and `data` lines of one event: data is the webhook body (one line of JSON). */
-export const sseEvent = (id: string, body: string): string => `id: ${id}\ndata: ${body}\n\n`;
 
 /**
  * GET /v1/agents/{agentId}/events (Server-Sent Events: every `agent.popup` and `call.wrapped_up` of
@@ -136,30 +132,16 @@ export function agentEventRoutes(deps: { readonly hub: AgentEventHub }): RouteMo
         const { subscription, resumed } = opened;
         reply.hijack();
         const res = reply.raw;
-        res.writeHead(200, {
-          'content-type': 'text/event-stream; charset=utf-8',
-          'cache-control': 'no-store',
-          connection: 'keep-alive',
-          'x-accel-buffering': 'no',
-        });
-        res.write('retry: 2000\n\n');
+        const stream = openEventStream(res, () => subscription.end('overflow'));
         if (!resumed) {
-          res.write(
+          stream.write(
             `event: reset\ndata: ${JSON.stringify({ lastEventId, reason: 'not in the event stream any more; events from now on' })}\n\n`,
           );
         }
-        const write = (chunk: string) => {
-          if (res.destroyed) return;
-          res.write(chunk);
-          if (res.writableLength > MAX_UNSENT_BYTES) subscription.end('overflow');
-        };
         const sink: AgentStreamSink = {
-          event: (entry) => write(sseEvent(entry.id, entry.body)),
-          heartbeat: () => write(': heartbeat\n\n'),
-          end: (reason) => {
-            if (reason === 'overflow') res.destroy();
-            else res.end();
-          },
+          event: (entry) => stream.write(sseEvent(entry.id, entry.body)),
+          heartbeat: stream.heartbeat,
+          end: stream.end,
         };
         request.raw.socket.setNoDelay(true);
         res.on('close', () => subscription.end());

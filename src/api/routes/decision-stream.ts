@@ -4,11 +4,8 @@ import type { DecisionFeed, DecisionSink } from '../../notify/decision-feed.js';
 import type { RouteModule } from '../app.js';
 import { tenantOf } from '../auth.js';
 import { errorResponses } from '../schemas.js';
-import { sseEvent } from './agent-events.js';
 import { assertSeesEveryOu, decisionQuery } from './decisions.js';
-
-/** A client whose stream backs up past this many bytes is disconnected; it resumes with Last-Event-ID. */
-const MAX_UNSENT_BYTES = 1024 * 1024;
+import { openEventStream, sseEvent } from './event-stream-response.js';
 
 const streamQuery = decisionQuery
   .pick({ direction: true, action: true, task: true, agent: true, number: true })
@@ -54,29 +51,15 @@ export function decisionStreamRoutes(deps: { readonly feed: DecisionFeed }): Rou
           q.number === undefined
             ? undefined
             : normalizeCallNumber(q.number, params.normalization) || q.number;
-        const res = reply.raw;
-        const write = (chunk: string) => {
-          if (res.destroyed) return;
-          res.write(chunk);
-          if (res.writableLength > MAX_UNSENT_BYTES) res.destroy();
-        };
-        const sink: DecisionSink = {
-          decision: (d) => write(sseEvent(d.id, JSON.stringify(d))),
-          heartbeat: () => write(': heartbeat\n\n'),
-          end: (reason) => {
-            if (reason === 'overflow') res.destroy();
-            else res.end();
-          },
-        };
         // Headers first: decisions replayed while subscribing are written as they come.
         reply.hijack();
-        res.writeHead(200, {
-          'content-type': 'text/event-stream; charset=utf-8',
-          'cache-control': 'no-store',
-          connection: 'keep-alive',
-          'x-accel-buffering': 'no',
-        });
-        res.write('retry: 2000\n\n');
+        const res = reply.raw;
+        const stream = openEventStream(res, () => res.destroy());
+        const sink: DecisionSink = {
+          decision: (d) => stream.write(sseEvent(d.id, JSON.stringify(d))),
+          heartbeat: stream.heartbeat,
+          end: stream.end,
+        };
         let subscription: Awaited<ReturnType<DecisionFeed['subscribe']>>;
         try {
           subscription = await deps.feed.subscribe(
@@ -88,7 +71,7 @@ export function decisionStreamRoutes(deps: { readonly feed: DecisionFeed }): Rou
         } catch (error) {
           // The client's EventSource reconnects after `retry`.
           const message = `the decision stream cannot be read: ${(error as Error).message}`;
-          write(`event: error\ndata: ${JSON.stringify({ code: 'CG_ERR_UNAVAILABLE', message })}\n\n`);
+          stream.write(`event: error\ndata: ${JSON.stringify({ code: 'CG_ERR_UNAVAILABLE', message })}\n\n`);
           res.end();
           return;
         }
