@@ -6,8 +6,8 @@ import { parseInput, readHashObject, readHashObjects } from './hash-objects.js';
 import { tenantKeys } from './keys.js';
 import type { RedisClient } from './redis-client.js';
 import { SEP } from './rule-codec.js';
-import { runScript } from './scripts.js';
 import { DEFAULT_STORE_OPTIONS, type StoreOptions } from './store-options.js';
+import { setTenantField } from './tenant-field.js';
 
 /**
  * A tenant's contact policies and outbound task → policy bindings. Both change decisions, so every
@@ -20,16 +20,8 @@ export class ContactPolicyRepository {
     private readonly options: StoreOptions = DEFAULT_STORE_OPTIONS,
   ) {}
 
-  private async setField(tenant: string, hash: string, field: string, value: string, change: string[]) {
-    const k = tenantKeys(tenant);
-    return String(
-      await runScript(
-        this.client,
-        'set-field-3',
-        [hash, k.changes, k.version],
-        [field, value, this.options.streamMaxLen, ...change],
-      ),
-    );
+  private setField(tenant: string, hash: string, field: string, value: string, change: string[]) {
+    return setTenantField(this.client, this.options, tenant, { hash, field, value }, change);
   }
 
   async put(tenant: string, input: unknown): Promise<{ policy: ContactPolicy; version: string }> {

@@ -6,6 +6,7 @@ import { assertTenantId, TENANT_CHANGES_KEY, TENANT_VERSION_KEY, TENANTS_KEY, te
 import type { RedisClient } from './redis-client.js';
 import { runScript } from './scripts.js';
 import { DEFAULT_STORE_OPTIONS, type StoreOptions } from './store-options.js';
+import { setTenantField } from './tenant-field.js';
 import { readParams, type TenantParams, tenantParamsSchema, unknownParamFields } from './tenant-params.js';
 
 /** Tenants and their parameters. A parameter change is a change record: call nodes apply it live. */
@@ -95,12 +96,12 @@ export class TenantRepository {
     const k = tenantKeys(id);
     // Fields written by a newer version stay as they were.
     const json = JSON.stringify({ ...unknown, ...next });
-    await runScript(
-      this.client,
-      'set-field-3',
-      [k.tenant, k.changes, k.version],
-      ['params', json, this.options.streamMaxLen, 'op', 'pa', 'params', json],
-    );
+    await setTenantField(this.client, this.options, id, { hash: k.tenant, field: 'params', value: json }, [
+      'op',
+      'pa',
+      'params',
+      json,
+    ]);
     return next;
   }
 }
