@@ -29,7 +29,8 @@ export interface PlainColumns {
 
 type NameField = 'groupId' | 'typeId' | 'ou' | 'sbc' | 'provider' | 'customerGroup' | 'user';
 
-const NAME_COLUMNS: ReadonlyArray<readonly [string, NameField]> = [
+/** The columns of a rule's plain names, with the rule field each fills. */
+export const NAME_COLUMNS = [
   ['group', 'groupId'],
   ['type', 'typeId'],
   ['ou', 'ou'],
@@ -37,7 +38,7 @@ const NAME_COLUMNS: ReadonlyArray<readonly [string, NameField]> = [
   ['provider', 'provider'],
   ['customer_group', 'customerGroup'],
   ['user', 'user'],
-];
+] as const satisfies ReadonlyArray<readonly [string, NameField]>;
 const BLANK_COLUMNS = ['calling_country', 'expires_at', 'created_at'];
 const UNITS = new Set(['hour', 'day', 'month', 'year']);
 

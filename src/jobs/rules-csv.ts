@@ -5,7 +5,7 @@ import type { Rule } from '../domain/rule.js';
 import { RuleInputError, ruleInputSchema, toRule } from '../domain/rule-input.js';
 import { restoreCell } from './csv-cells.js';
 import { csvRows } from './csv-records.js';
-import { type PlainReading, plainReading, plainRule } from './plain-row.js';
+import { NAME_COLUMNS, type PlainReading, plainReading, plainRule } from './plain-row.js';
 import { WithinFileChecks } from './within-file-checks.js';
 
 /** The columns of a rules file (the import template), in template order. */
@@ -147,15 +147,6 @@ function remarksOf(row: RawCell): string | undefined {
 
 const DIRECTIONS = new Set(['inbound', 'outbound', 'both']);
 const ACTIONS = new Set(['block', 'allow']);
-const NAME_COLUMNS = [
-  ['group', 'groupId'],
-  ['type', 'typeId'],
-  ['ou', 'ou'],
-  ['sbc', 'sbc'],
-  ['provider', 'provider'],
-  ['customer_group', 'customerGroup'],
-  ['user', 'user'],
-] as const;
 const CONTROL = /\p{Cc}/u;
 
 /**

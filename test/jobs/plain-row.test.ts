@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { NormalizationPolicy } from '../../src/domain/number.js';
 import { conditionsKey } from '../../src/domain/rule.js';
-import { type RulesCsvRow, readRulesCsv } from '../../src/jobs/rules-csv.js';
+import { EXPORT_COLUMNS, type RulesCsvRow, readRulesCsv } from '../../src/jobs/rules-csv.js';
 
 /**
  * The rules-file reader's fast paths (plain-row.ts for plain rows, within-file-checks.ts for the
@@ -12,26 +12,7 @@ import { type RulesCsvRow, readRulesCsv } from '../../src/jobs/rules-csv.js';
  */
 const NOW = Date.UTC(2026, 11, 4, 12, 30, 15, 250);
 
-const COLUMNS = [
-  'id',
-  'called',
-  'calling',
-  'direction',
-  'action',
-  'group',
-  'type',
-  'ou',
-  'sbc',
-  'provider',
-  'customer_group',
-  'user',
-  'calling_country',
-  'validity_value',
-  'validity_unit',
-  'remarks',
-  'created_at',
-  'expires_at',
-] as const;
+const COLUMNS = EXPORT_COLUMNS;
 
 // Cells of the usual shape, and the edge cases next to them that the fast path must hand on.
 const numberCell = fc.oneof(
