@@ -1,4 +1,3 @@
-import { Cluster } from 'ioredis';
 import type { RouteModule } from '../api/app.js';
 import { agentEventRoutes } from '../api/routes/agent-events.js';
 import { deadLetterRoutes } from '../api/routes/dead-letters.js';
@@ -15,7 +14,7 @@ import { DecisionLog } from '../store/decision-log.js';
 import { EventStreamReader } from '../store/event-stream-reader.js';
 import { HitCounters } from '../store/hit-counters.js';
 import { readNodeReports } from '../store/node-reports.js';
-import { duplicateClient, type RedisClient } from '../store/redis-client.js';
+import { duplicateClient } from '../store/redis-client.js';
 import type { ServeContext } from './roles.js';
 import { bulkJobsOf, releaseBulkJobs } from './shared-bulk-jobs.js';
 
@@ -57,7 +56,8 @@ const agentEvents: ApiRouteFactory = (ctx) =>
   agentEventRoutes({
     hub: new AgentEventHub({
       reader: new EventStreamReader(ctx.client),
-      connect: () => blockingConnection(ctx.client),
+      // A connection of its own for XREAD BLOCK, without the API's command time limit.
+      connect: () => duplicateClient(ctx.client),
       log: ctx.log.child({ component: 'agent-streams' }),
     }),
   });
@@ -108,11 +108,3 @@ export const FEATURE_ROUTES: readonly ApiRouteFactory[] = [
 
 export const featureRoutesOf = (ctx: ServeContext): Promise<RouteModule[]> =>
   Promise.all(FEATURE_ROUTES.map((make) => make(ctx)));
-
-/** A connection of its own for XREAD BLOCK (it holds the connection while it waits). */
-function blockingConnection(client: RedisClient): RedisClient {
-  const c =
-    client instanceof Cluster ? client.duplicate() : client.duplicate({ enableAutoPipelining: false });
-  c.on('error', () => undefined); // the hub logs failed reads itself
-  return c;
-}
