@@ -170,6 +170,45 @@ export function FormFailure(props: { failure: string | undefined }) {
 }
 
 /**
+ * The id and name of a catalog object (group, type, OU, contact policy). The id is asked only for a
+ * new object (ids do not change); `refersTo` says what refers to it.
+ */
+export function IdAndName(props: {
+  isNew: boolean;
+  id: string;
+  onId: (v: string) => void;
+  name: string;
+  onName: (v: string) => void;
+  errors: Record<string, string | undefined>;
+  refersTo: string;
+}) {
+  return (
+    <>
+      {props.isNew ? (
+        <TextInput
+          label="Id"
+          name="id"
+          value={props.id}
+          onInput={props.onId}
+          error={props.errors.id}
+          help={`Letters, digits and spaces; ${props.refersTo} refer to it.`}
+          required
+          autofocus
+        />
+      ) : null}
+      <TextInput
+        label="Name"
+        name="name"
+        value={props.name}
+        onInput={props.onName}
+        error={props.errors.name}
+        required
+      />
+    </>
+  );
+}
+
+/**
  * The OU and description of a catalog object (group, type, contact policy); `prefix` names them
  * where they sit inside another form (the rule dialog's new group: "Group OU", `group-ou`).
  */

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, failureOutside, fieldErrors, messageOf } from '../api';
 import { nameOf, optionsOf, useCatalog } from '../catalog';
-import { FormFailure, OuAndDescription } from '../components/shared-fields';
+import { FormFailure, IdAndName, OuAndDescription } from '../components/shared-fields';
 import {
   OPERATION_LABEL,
   type TypeOperation,
@@ -230,19 +230,15 @@ function CatalogDialog(props: {
     >
       <form id="catalog-form" class="grid-form" onSubmit={(e) => void save(e)} noValidate>
         <FormFailure failure={failure} />
-        {item ? null : (
-          <TextInput
-            label="Id"
-            name="id"
-            value={id}
-            onInput={setId}
-            error={errors.id}
-            help="Letters, digits and spaces; rules and bindings refer to it."
-            required
-            autofocus
-          />
-        )}
-        <TextInput label="Name" name="name" value={name} onInput={setName} error={errors.name} required />
+        <IdAndName
+          isNew={!item}
+          id={id}
+          onId={setId}
+          name={name}
+          onName={setName}
+          errors={errors}
+          refersTo="rules and bindings"
+        />
         {spec.kind === 'ous' ? (
           <Select
             label="Parent OU"

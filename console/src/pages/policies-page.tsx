@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { api, failureOutside, fieldErrors, getAll, messageOf } from '../api';
 import { nameOf, optionsOf, useCatalog } from '../catalog';
-import { FormFailure, OuAndDescription } from '../components/shared-fields';
+import { FormFailure, IdAndName, OuAndDescription } from '../components/shared-fields';
 import { Dialog, Notice, Pager, Select, SubmitOrCancel, TableWrap, TextInput } from '../components/ui';
 import { defaultWeek, hoursOf, type Week, WeekGrid, weekOf } from '../components/week-grid';
 import { useLatestRequest } from '../latest-request';
@@ -324,19 +324,15 @@ function PolicyDialog(props: {
     >
       <form id="policy-form" class="grid-form" onSubmit={(e) => void save(e)} noValidate>
         <FormFailure failure={failure} />
-        {policy ? null : (
-          <TextInput
-            label="Id"
-            name="id"
-            value={id}
-            onInput={setId}
-            error={errors.id}
-            help="Letters, digits and spaces; task bindings refer to it."
-            required
-            autofocus
-          />
-        )}
-        <TextInput label="Name" name="name" value={name} onInput={setName} error={errors.name} required />
+        <IdAndName
+          isNew={!policy}
+          id={id}
+          onId={setId}
+          name={name}
+          onName={setName}
+          errors={errors}
+          refersTo="task bindings"
+        />
         <OuAndDescription
           ou={ou}
           onOu={setOu}
