@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { silentLogger } from '../../src/log.js';
 import { Notifier, type NotifierOptions } from '../../src/notify/notifier.js';
+import type { NotifyInput } from '../../src/notify/notify-event.js';
 import {
   DEFAULT_DELIVERY_OPTIONS,
   type WebhookDeliveryOptions,
@@ -24,6 +25,23 @@ export const TEST_DELIVERY: WebhookDeliveryOptions = {
   maxBackoffMs: 100,
   concurrency: 8,
 };
+
+/** A pop-up of `agent` for call `callId`, as the call path hands it to the notifier. */
+export const popup = (tenant: string, agent: string, callId: string) =>
+  ({
+    type: 'agent.popup',
+    tenant,
+    data: {
+      callId,
+      direction: 'outbound',
+      agent,
+      number: '1',
+      called: '1',
+      calling: '2',
+      ruleId: 1,
+      at: new Date().toISOString(),
+    },
+  }) as unknown as NotifyInput;
 
 export const SECRET = 'test-secret-0123456789abcdef';
 

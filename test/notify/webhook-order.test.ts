@@ -2,26 +2,10 @@ import assert from 'node:assert/strict';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import type { NotifyInput } from '../../src/notify/notify-event.js';
 import { skipWithoutRedis, startRedis, type TestRedis } from '../support/redis-server.js';
-import { notifyStack, SECRET } from './notify-stack.js';
+import { notifyStack, popup, SECRET } from './notify-stack.js';
 import { eventually, type Received, WebhookReceiver } from './webhook-receiver.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-const popup = (tenant: string, agent: string, callId: string) =>
-  ({
-    type: 'agent.popup',
-    tenant,
-    data: {
-      callId,
-      direction: 'outbound',
-      agent,
-      number: '1',
-      called: '1',
-      calling: '2',
-      ruleId: 1,
-      at: new Date().toISOString(),
-    },
-  }) as unknown as NotifyInput;
 
 const callIdOf = (r: Received): string => (JSON.parse(r.body) as { data: { callId: string } }).data.callId;
 
