@@ -207,13 +207,14 @@ export class ExactTable {
   }
 
   /**
-   * Reads the first filter word of the block of the key's hash and returns it. Called for both sides
-   * of a call before either is tested, so the two cache misses of a large table overlap instead of
-   * queueing.
+   * Reads the first filter word of the key's block and the directory word of its bucket and returns
+   * them mixed. Called for every table a call reaches before any filter is tested, so that the cache
+   * misses of a large table (filter block, directory) overlap instead of queueing.
    */
   // hot path
   touch(key: Uint32Array): number {
-    return this.filter[blockOf(this.filter, key[2])];
+    const h = key[2];
+    return this.filter[blockOf(this.filter, h)] ^ this.dir[h >>> this.shift];
   }
 
   /** Sorted-order check used by the snapshot decoder and tests. */
