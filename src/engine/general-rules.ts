@@ -60,3 +60,35 @@ export function packGeneralRules(rows: readonly GeneralRow[]): GeneralRules {
   }
   return out as unknown as GeneralRules;
 }
+
+/**
+ * What a lookup reads of a general rule first, one row of GR_STRIDE words per rule so that checking a
+ * rule is one cache line, not a read of every column:
+ * [0] meta (bits 0-2: direction, block) | bit 3 set when the rule has a scope (sbc, provider,
+ *     customer group, user or country: read from the columns) | called kind << 4 | calling kind << 8
+ *     | called length << 12 | calling length << 20 (below 2^28: a small integer in V8);
+ * [1] expiry (epoch seconds, 0 = never); [2] group ref; [3] rule id.
+ * Derived from the columns when an index is built or loaded; a snapshot does not store it.
+ */
+export const GR_STRIDE = 4;
+export const GR_SCOPED = 8;
+
+export function generalRows(g: GeneralRules): Uint32Array {
+  const rows = new Uint32Array(g.count * GR_STRIDE);
+  for (let r = 0; r < g.count; r++) {
+    const scoped =
+      g.sbcRef[r] | g.providerRef[r] | g.customerGroupRef[r] | g.userRef[r] | g.countryRef[r] ? GR_SCOPED : 0;
+    const o = r * GR_STRIDE;
+    rows[o] =
+      (g.meta[r] & 7) |
+      scoped |
+      (g.calledKind[r] << 4) |
+      (g.callingKind[r] << 8) |
+      (g.calledLen[r] << 12) |
+      (g.callingLen[r] << 20);
+    rows[o + 1] = g.expires[r];
+    rows[o + 2] = g.groupRef[r];
+    rows[o + 3] = g.id[r];
+  }
+  return rows;
+}

@@ -66,6 +66,27 @@ export function sideMatches(kind: number, fixed: string, length: number, number:
   }
 }
 
+/**
+ * sideMatches for a number whose first `fixedChars` characters the prefix table has already found
+ * equal to the pattern's fixed part (so the number is packable, not ANONYMOUS): what is left is the
+ * length and, for ranges, that the rest is digits. No string of the index is read.
+ */
+// hot path
+export function restMatches(kind: number, length: number, number: string, fixedChars: number): boolean {
+  switch (kind) {
+    case K_EXACT:
+      return number.length === fixedChars;
+    case K_BANG:
+      return true;
+    case K_DOT:
+      return number.length > length;
+    case K_RANGE:
+      return number.length === length && digitsFrom(number, fixedChars);
+    default:
+      return false;
+  }
+}
+
 function digitsFrom(number: string, start: number): boolean {
   for (let i = start; i < number.length; i++) {
     const c = number.charCodeAt(i);

@@ -1,4 +1,4 @@
-import { callingCountryOf } from '../domain/call-context.js';
+import { type CallContext, callingCountryOf } from '../domain/call-context.js';
 import type { MatchedRule } from '../domain/decision.js';
 import { ANONYMOUS } from '../domain/number.js';
 import type { Direction } from '../domain/rule.js';
@@ -26,10 +26,10 @@ import {
   metaTypeRef,
   STRIDE,
 } from './exact-table.js';
-import type { GeneralRules } from './general-rules.js';
+import { type GeneralRules, GR_SCOPED, GR_STRIDE, generalRows } from './general-rules.js';
 import type { LookupScope } from './lookup-scope.js';
 import { MAX_KEY_CHARS, packedLength, unpackNumber } from './number-key.js';
-import { K_EXACT, patternText, sideMatches, specificityOf } from './pattern-codes.js';
+import { K_EXACT, K_NONE, patternText, restMatches, sideMatches, specificityOf } from './pattern-codes.js';
 import type { PrefixTable } from './prefix-table.js';
 
 const DIRECTIONS: readonly (Direction | undefined)[] = [undefined, 'inbound', 'outbound', 'both'];
@@ -67,8 +67,11 @@ export class RuleIndex implements CandidateOwner {
   private readonly calledEveryNumber: boolean;
   private readonly callingEveryNumber: boolean;
   private readonly anonymousRules: Uint32Array;
+  /** The general rules' first-read fields, one row a rule (general-rules.ts). */
+  private readonly generalRows: Uint32Array;
 
   constructor(readonly parts: IndexParts) {
+    this.generalRows = generalRows(parts.general);
     this.calledExact = parts.calledExact;
     this.callingExact = parts.callingExact;
     this.calledPrefixes = parts.calledPrefixes;
@@ -93,13 +96,17 @@ export class RuleIndex implements CandidateOwner {
     const callingKey = keys.calling;
     const called = keys.calledKeyed && (calledExact.directions & dirBit) !== 0;
     const calling = keys.callingKeyed && (callingExact.directions & dirBit) !== 0;
-    if (called) {
-      // Both filter reads issued before either is tested: their cache misses overlap.
-      if (calling) this.touched ^= calledExact.touch(calledKey) ^ callingExact.touch(callingKey);
-      // The filter turns most numbers away; only a number it lets through pays for the scan's call.
-      // 0 and 1 are SRC_CALLED_EXACT and SRC_CALLING_EXACT (literals: see call-keys.ts).
-      if (calledExact.mayHave(calledKey)) this.scanExact(calledExact, calledKey, 0, keys, scope, into);
-    }
+    // Every exact-table read that may miss the cache is issued before any is tested, so the misses
+    // overlap instead of queueing: each reached table's filter block and its bucket's directory word
+    // (which a listed number reads next; the read costs a number that is not listed no waiting).
+    let touched = 0;
+    if (called) touched = calledExact.touch(calledKey);
+    if (calling) touched ^= callingExact.touch(callingKey);
+    this.touched ^= touched;
+    // The filter turns most numbers away; only a number it lets through pays for the scan's call.
+    // 0 and 1 are SRC_CALLED_EXACT and SRC_CALLING_EXACT (literals: see call-keys.ts).
+    if (called && calledExact.mayHave(calledKey))
+      this.scanExact(calledExact, calledKey, 0, keys, scope, into);
     if (calling && callingExact.mayHave(callingKey)) {
       this.scanExact(callingExact, callingKey, 1, keys, scope, into);
     }
@@ -107,18 +114,19 @@ export class RuleIndex implements CandidateOwner {
       const table = this.calledPrefixes;
       if (this.calledEveryNumber) this.checkEveryNumber(table, keys, scope, into);
       const length = keys.calledLength;
-      if (table.mayMatch(calledKey, length)) this.probePrefixes(table, calledKey, length, keys, scope, into);
+      if (table.mayMatch(calledKey, length))
+        this.probePrefixes(table, calledKey, length, 1, keys, scope, into);
     }
     if (keys.callingPacked && this.callingPrefixRules) {
       const table = this.callingPrefixes;
       if (this.callingEveryNumber) this.checkEveryNumber(table, keys, scope, into);
       const length = keys.callingLength;
       if (table.mayMatch(callingKey, length))
-        this.probePrefixes(table, callingKey, length, keys, scope, into);
+        this.probePrefixes(table, callingKey, length, 2, keys, scope, into);
     }
     if (this.anonymousRules.length !== 0 && keys.ctx.calling === ANONYMOUS) {
       const list = this.anonymousRules;
-      for (let i = 0; i < list.length; i++) this.checkGeneral(list[i], keys, scope, into);
+      for (let i = 0; i < list.length; i++) this.checkGeneral(list[i], 0, 0, keys, scope, into);
     }
   }
 
@@ -156,15 +164,22 @@ export class RuleIndex implements CandidateOwner {
 
   /** The rules of a prefix table that no prefix lookup finds (empty prefix, or longer than a key). */
   private checkEveryNumber(table: PrefixTable, keys: CallKeys, scope: LookupScope, into: CandidateSet): void {
-    for (let i = 0; i < table.rootRules.length; i++) this.checkGeneral(table.rootRules[i], keys, scope, into);
-    for (let i = 0; i < table.longRules.length; i++) this.checkGeneral(table.longRules[i], keys, scope, into);
+    for (let i = 0; i < table.rootRules.length; i++)
+      this.checkGeneral(table.rootRules[i], 0, 0, keys, scope, into);
+    for (let i = 0; i < table.longRules.length; i++)
+      this.checkGeneral(table.longRules[i], 0, 0, keys, scope, into);
   }
 
-  /** Looks up every prefix length the table has; called only when the number's stem may match. */
+  /**
+   * Looks up every prefix length the table has; called only when the number's stem may match.
+   * `side` is the side the table indexes (1 called, 2 calling): a rule found at length l has its
+   * fixed part proven equal to the number's first l characters.
+   */
   private probePrefixes(
     table: PrefixTable,
     key: Uint32Array,
     length: number,
+    side: number,
     keys: CallKeys,
     scope: LookupScope,
     into: CandidateSet,
@@ -179,30 +194,68 @@ export class RuleIndex implements CandidateOwner {
       const o = table.find(key, l);
       if (o < 0) continue;
       const end = rec[o + 3];
-      for (let i = rec[o + 2]; i < end; i++) this.checkGeneral(ruleIds[i], keys, scope, into);
+      for (let i = rec[o + 2]; i < end; i++) this.checkGeneral(ruleIds[i], side, l, keys, scope, into);
     }
   }
 
-  private checkGeneral(r: number, keys: CallKeys, scope: LookupScope, into: CandidateSet): void {
+  /**
+   * Offers general rule r if it matches the call. `proven` is the side (1 called, 2 calling) whose
+   * first `fixedChars` characters a prefix lookup found equal to the rule's fixed part, 0 for none.
+   */
+  private checkGeneral(
+    r: number,
+    proven: number,
+    fixedChars: number,
+    keys: CallKeys,
+    scope: LookupScope,
+    into: CandidateSet,
+  ): void {
+    const rows = this.generalRows;
+    const o = r * GR_STRIDE;
+    const w = rows[o];
+    if ((w & keys.dirBit) === 0) return;
+    const ctx = keys.ctx;
+    const expires = rows[o + 1];
+    if (expires !== 0 && expires * 1000 <= ctx.at) return;
+    if (scope.masked?.has(rows[o + 3])) return;
+    const groupRef = rows[o + 2];
+    if (groupRef !== 0 && !scope.groups.has(this.parts.names[groupRef - 1])) return;
+    if ((w & GR_SCOPED) !== 0 && !this.scopeMatches(r, ctx)) return;
+    const calledKind = (w >>> 4) & 15;
+    if (calledKind !== K_NONE) {
+      const len = (w >>> 12) & 255;
+      const ok =
+        proven === 1
+          ? restMatches(calledKind, len, ctx.called, fixedChars)
+          : sideMatches(calledKind, this.fixedOf(this.parts.general.calledRef[r]), len, ctx.called);
+      if (!ok) return;
+    }
+    const callingKind = (w >>> 8) & 15;
+    if (callingKind !== K_NONE) {
+      const len = (w >>> 20) & 255;
+      const ok =
+        proven === 2
+          ? restMatches(callingKind, len, ctx.calling, fixedChars)
+          : sideMatches(callingKind, this.fixedOf(this.parts.general.callingRef[r]), len, ctx.calling);
+      if (!ok) return;
+    }
+    into.offer(this, SRC_GENERAL, r);
+  }
+
+  /** The scope fields of general rule r (sbc, provider, customer group, user, country) against the call. */
+  private scopeMatches(r: number, ctx: CallContext): boolean {
     const g = this.parts.general;
     const strings = this.parts.strings;
-    const ctx = keys.ctx;
-    if ((g.meta[r] & keys.dirBit) === 0) return;
-    const expires = g.expires[r];
-    if (expires !== 0 && expires * 1000 <= ctx.at) return;
-    if (scope.masked?.has(g.id[r])) return;
-    const groupRef = g.groupRef[r];
-    if (groupRef !== 0 && !scope.groups.has(this.parts.names[groupRef - 1])) return;
-    if (g.sbcRef[r] !== 0 && strings[g.sbcRef[r] - 1] !== ctx.sbc) return;
-    if (g.providerRef[r] !== 0 && strings[g.providerRef[r] - 1] !== ctx.provider) return;
-    if (g.customerGroupRef[r] !== 0 && strings[g.customerGroupRef[r] - 1] !== ctx.customerGroup) return;
-    if (g.userRef[r] !== 0 && strings[g.userRef[r] - 1] !== ctx.user) return;
-    if (g.countryRef[r] !== 0 && strings[g.countryRef[r] - 1] !== callingCountryOf(ctx)) return;
-    const calledFixed = g.calledRef[r] === 0 ? '' : strings[g.calledRef[r] - 1];
-    if (!sideMatches(g.calledKind[r], calledFixed, g.calledLen[r], ctx.called)) return;
-    const callingFixed = g.callingRef[r] === 0 ? '' : strings[g.callingRef[r] - 1];
-    if (!sideMatches(g.callingKind[r], callingFixed, g.callingLen[r], ctx.calling)) return;
-    into.offer(this, SRC_GENERAL, r);
+    if (g.sbcRef[r] !== 0 && strings[g.sbcRef[r] - 1] !== ctx.sbc) return false;
+    if (g.providerRef[r] !== 0 && strings[g.providerRef[r] - 1] !== ctx.provider) return false;
+    if (g.customerGroupRef[r] !== 0 && strings[g.customerGroupRef[r] - 1] !== ctx.customerGroup) return false;
+    if (g.userRef[r] !== 0 && strings[g.userRef[r] - 1] !== ctx.user) return false;
+    if (g.countryRef[r] !== 0 && strings[g.countryRef[r] - 1] !== callingCountryOf(ctx)) return false;
+    return true;
+  }
+
+  private fixedOf(ref: number): string {
+    return ref === 0 ? '' : this.parts.strings[ref - 1];
   }
 
   private exactTable(source: number): ExactTable {
