@@ -221,24 +221,13 @@ export class RuleIndex implements CandidateOwner {
     const groupRef = rows[o + 2];
     if (groupRef !== 0 && !scope.groups.has(this.parts.names[groupRef - 1])) return;
     if ((w & GR_SCOPED) !== 0 && !this.scopeMatches(r, ctx)) return;
-    const calledKind = (w >>> 4) & 15;
-    if (calledKind !== K_NONE) {
-      const len = (w >>> 12) & 255;
-      const ok =
-        proven === 1
-          ? restMatches(calledKind, len, ctx.called, fixedChars)
-          : sideMatches(calledKind, this.fixedOf(this.parts.general.calledRef[r]), len, ctx.called);
-      if (!ok) return;
-    }
-    const callingKind = (w >>> 8) & 15;
-    if (callingKind !== K_NONE) {
-      const len = (w >>> 20) & 255;
-      const ok =
-        proven === 2
-          ? restMatches(callingKind, len, ctx.calling, fixedChars)
-          : sideMatches(callingKind, this.fixedOf(this.parts.general.callingRef[r]), len, ctx.calling);
-      if (!ok) return;
-    }
+    const g = this.parts.general;
+    if (!this.sideOk((w >>> 4) & 15, (w >>> 12) & 255, ctx.called, proven === 1, fixedChars, g.calledRef, r))
+      return;
+    if (
+      !this.sideOk((w >>> 8) & 15, (w >>> 20) & 255, ctx.calling, proven === 2, fixedChars, g.callingRef, r)
+    )
+      return;
     into.offer(this, SRC_GENERAL, r);
   }
 
@@ -254,8 +243,24 @@ export class RuleIndex implements CandidateOwner {
     return true;
   }
 
-  private fixedOf(ref: number): string {
-    return ref === 0 ? '' : this.parts.strings[ref - 1];
+  /**
+   * One side of general rule r (its kind, length and the column of fixed-part refs) against the
+   * call's number; `proven`: a prefix lookup found the number's first `fixedChars` characters equal
+   * to the fixed part, so the fixed part is not read.
+   */
+  private sideOk(
+    kind: number,
+    length: number,
+    number: string,
+    proven: boolean,
+    fixedChars: number,
+    fixedRefs: Uint32Array,
+    r: number,
+  ): boolean {
+    if (kind === K_NONE) return true;
+    if (proven) return restMatches(kind, length, number, fixedChars);
+    const ref = fixedRefs[r];
+    return sideMatches(kind, ref === 0 ? '' : this.parts.strings[ref - 1], length, number);
   }
 
   private exactTable(source: number): ExactTable {
