@@ -32,6 +32,13 @@ import { MAX_KEY_CHARS, packedLength, unpackNumber } from './number-key.js';
 import { K_EXACT, K_NONE, patternText, restMatches, sideMatches, specificityOf } from './pattern-codes.js';
 import type { PrefixTable } from './prefix-table.js';
 
+/**
+ * Where the words read ahead by touch() go, so that the reads are not optimised away: outside the
+ * index, which stays immutable (two indexes built alike stay equal whatever each has decided), and in
+ * a typed array, where a 32-bit value is stored without a heap number.
+ */
+const TOUCHED = new Int32Array(1);
+
 const DIRECTIONS: readonly (Direction | undefined)[] = [undefined, 'inbound', 'outbound', 'both'];
 
 /** The parts of a compiled index; exactly what a snapshot stores. */
@@ -54,8 +61,6 @@ export interface IndexParts {
  * collect() offers every rule that matches a call to a CandidateSet; it allocates nothing.
  */
 export class RuleIndex implements CandidateOwner {
-  /** Where touched filter words go so that the reads are not optimised away. */
-  private touched = 0;
   // The parts the call path reads, as own fields set once: a decision reads each with one load.
   private readonly calledExact: ExactTable;
   private readonly callingExact: ExactTable;
@@ -102,7 +107,7 @@ export class RuleIndex implements CandidateOwner {
     let touched = 0;
     if (called) touched = calledExact.touch(calledKey);
     if (calling) touched ^= callingExact.touch(callingKey);
-    this.touched ^= touched;
+    TOUCHED[0] ^= touched;
     // The filter turns most numbers away; only a number it lets through pays for the scan's call.
     // 0 and 1 are SRC_CALLED_EXACT and SRC_CALLING_EXACT (literals: see call-keys.ts).
     if (called && calledExact.mayHave(calledKey))
