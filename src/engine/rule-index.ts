@@ -26,7 +26,20 @@ import {
   metaTypeRef,
   STRIDE,
 } from './exact-table.js';
-import { type GeneralRules, GR_SCOPED, GR_STRIDE, generalRows } from './general-rules.js';
+import {
+  type GeneralRules,
+  GR_EXPIRES,
+  GR_GROUP,
+  GR_ID,
+  GR_STRIDE,
+  GR_WORD,
+  rowBlocks,
+  rowCalledKind,
+  rowCalledLen,
+  rowCallingKind,
+  rowCallingLen,
+  rowDirBits,
+} from './general-rules.js';
 import type { LookupScope } from './lookup-scope.js';
 import { MAX_KEY_CHARS, packedLength, unpackNumber } from './number-key.js';
 import { K_EXACT, K_NONE, patternText, restMatches, sideMatches, specificityOf } from './pattern-codes.js';
@@ -76,7 +89,7 @@ export class RuleIndex implements CandidateOwner {
   private readonly generalRows: Uint32Array;
 
   constructor(readonly parts: IndexParts) {
-    this.generalRows = generalRows(parts.general);
+    this.generalRows = parts.general.rows;
     this.calledExact = parts.calledExact;
     this.callingExact = parts.callingExact;
     this.calledPrefixes = parts.calledPrefixes;
@@ -215,8 +228,10 @@ export class RuleIndex implements CandidateOwner {
     scope: LookupScope,
     into: CandidateSet,
   ): void {
+    // The row's offsets and bit fields as literals (general-rules.ts; imported constants cost a load
+    // each in optimised code, see call-keys.ts).
     const rows = this.generalRows;
-    const o = r * GR_STRIDE;
+    const o = r * 4;
     const w = rows[o];
     if ((w & keys.dirBit) === 0) return;
     const ctx = keys.ctx;
@@ -225,7 +240,7 @@ export class RuleIndex implements CandidateOwner {
     if (scope.masked?.has(rows[o + 3])) return;
     const groupRef = rows[o + 2];
     if (groupRef !== 0 && !scope.groups.has(this.parts.names[groupRef - 1])) return;
-    if ((w & GR_SCOPED) !== 0 && !this.scopeMatches(r, ctx)) return;
+    if ((w & 8) !== 0 && !this.scopeMatches(r, ctx)) return;
     const g = this.parts.general;
     if (!this.sideOk((w >>> 4) & 15, (w >>> 12) & 255, ctx.called, proven === 1, fixedChars, g.calledRef, r))
       return;
@@ -279,12 +294,12 @@ export class RuleIndex implements CandidateOwner {
   }
 
   blocksAt(source: number, pos: number): boolean {
-    if (source === SRC_GENERAL) return (this.parts.general.meta[pos] & 4) !== 0;
+    if (source === SRC_GENERAL) return rowBlocks(this.generalRows[pos * GR_STRIDE + GR_WORD]);
     return (this.exactMeta(source, pos) & 4) !== 0;
   }
 
   idAt(source: number, pos: number): number {
-    if (source === SRC_GENERAL) return this.parts.general.id[pos];
+    if (source === SRC_GENERAL) return this.generalRows[pos * GR_STRIDE + GR_ID];
     return this.exactTable(source).rec[pos + F_ID];
   }
 
@@ -301,21 +316,23 @@ export class RuleIndex implements CandidateOwner {
     }
     const r = pos;
     const g = this.parts.general;
+    const o = r * GR_STRIDE;
+    const w = this.generalRows[o + GR_WORD];
     const calledFixed = g.calledRef[r] === 0 ? '' : this.parts.strings[g.calledRef[r] - 1];
     const callingFixed = g.callingRef[r] === 0 ? '' : this.parts.strings[g.callingRef[r] - 1];
     const user = g.userRef[r] !== 0;
     const cg = g.customerGroupRef[r] !== 0;
     const provider = g.providerRef[r] !== 0;
     const sbc = g.sbcRef[r] !== 0;
-    out.called = specificityOf(g.calledKind[r], calledFixed.length);
-    out.calling = specificityOf(g.callingKind[r], callingFixed.length);
+    out.called = specificityOf(rowCalledKind(w), calledFixed.length);
+    out.calling = specificityOf(rowCallingKind(w), callingFixed.length);
     out.scopeDepth = user ? 4 : cg ? 3 : provider ? 2 : sbc ? 1 : 0;
     out.scopeCount = (user ? 1 : 0) + (cg ? 1 : 0) + (provider ? 1 : 0) + (sbc ? 1 : 0);
-    out.groupBound = g.groupRef[r] !== 0 ? 1 : 0;
+    out.groupBound = this.generalRows[o + GR_GROUP] !== 0 ? 1 : 0;
     out.country = g.countryRef[r] !== 0 ? 1 : 0;
-    out.block = (g.meta[r] & 4) !== 0 ? 1 : 0;
+    out.block = rowBlocks(w) ? 1 : 0;
     out.updatedAt = g.updated[r] * 1000;
-    out.id = g.id[r];
+    out.id = this.generalRows[o + GR_ID];
   }
 
   private exactKeyInto(source: number, o: number, out: MutablePrecedenceKey): void {
@@ -360,22 +377,25 @@ export class RuleIndex implements CandidateOwner {
 
   private materializeGeneral(r: number): MatchedRule {
     const g = this.parts.general;
+    const o = r * GR_STRIDE;
+    const w = this.generalRows[o + GR_WORD];
+    const expires = this.generalRows[o + GR_EXPIRES];
     const s = (ref: number) => (ref === 0 ? undefined : this.parts.strings[ref - 1]);
     const n = (ref: number) => (ref === 0 ? undefined : this.parts.names[ref - 1]);
     return clean({
-      id: g.id[r],
-      called: patternText(g.calledKind[r], s(g.calledRef[r]) ?? '', g.calledLen[r]),
-      calling: patternText(g.callingKind[r], s(g.callingRef[r]) ?? '', g.callingLen[r]),
-      direction: DIRECTIONS[g.meta[r] & 3] as Direction,
-      action: (g.meta[r] & 4) !== 0 ? 'block' : 'allow',
-      groupId: n(g.groupRef[r]),
+      id: this.generalRows[o + GR_ID],
+      called: patternText(rowCalledKind(w), s(g.calledRef[r]) ?? '', rowCalledLen(w)),
+      calling: patternText(rowCallingKind(w), s(g.callingRef[r]) ?? '', rowCallingLen(w)),
+      direction: DIRECTIONS[rowDirBits(w)] as Direction,
+      action: rowBlocks(w) ? 'block' : 'allow',
+      groupId: n(this.generalRows[o + GR_GROUP]),
       typeId: n(g.typeRef[r]),
       sbc: s(g.sbcRef[r]),
       provider: s(g.providerRef[r]),
       customerGroup: s(g.customerGroupRef[r]),
       user: s(g.userRef[r]),
       callingCountry: s(g.countryRef[r]),
-      expiresAt: g.expires[r] ? g.expires[r] * 1000 : undefined,
+      expiresAt: expires ? expires * 1000 : undefined,
       updatedAt: g.updated[r] * 1000,
     });
   }

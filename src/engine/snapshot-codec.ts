@@ -6,7 +6,17 @@ import { cgError } from '../domain/errors.js';
 import { actionSchema } from '../domain/rule.js';
 import { DecisionEngine } from './decision-engine.js';
 import { A_META, ATTR_STRIDE, ExactTable, metaGroupRef, metaTypeRef } from './exact-table.js';
-import { GENERAL_U8_FIELDS, GENERAL_U32_FIELDS, type GeneralRules } from './general-rules.js';
+import {
+  GENERAL_COLUMNS,
+  type GeneralRules,
+  GR_GROUP,
+  GR_SCOPED,
+  GR_STRIDE,
+  GR_WORD,
+  rowCalledKind,
+  rowCallingKind,
+  rowDirBits,
+} from './general-rules.js';
 import { HASH_BITS } from './number-key.js';
 import { K_ANON } from './pattern-codes.js';
 import { PrefixTable } from './prefix-table.js';
@@ -26,8 +36,10 @@ const MAGIC = Buffer.from('CGSNAP01', 'latin1');
  * corrupt (and rebuilt from the rules), never read with the wrong layout.
  * 2: exact records are 5 words (hi, lo, id, attribute set, updated) with `<side>.attrs` sections;
  *    key hashes (buckets, filters, stems) are 30 bits.
+ * 3: the general rules' direction, block, kinds, lengths, expiry, group and id are one `general.rows`
+ *    section of 4 words a rule (general-rules.ts) instead of eight columns.
  */
-export const SNAPSHOT_FORMAT_VERSION = 2;
+export const SNAPSHOT_FORMAT_VERSION = 3;
 const PREFIX = 48;
 
 const sectionSchema = z.object({
@@ -76,8 +88,8 @@ function sectionsOf(index: RuleIndex): Array<[string, TypedArray]> {
     ['callingExact.rec', p.callingExact.rec],
     ['callingExact.filter', p.callingExact.filter],
     ['callingExact.attrs', p.callingExact.attrs],
-    ...GENERAL_U32_FIELDS.map((f) => [`general.${f}`, p.general[f]] as [string, TypedArray]),
-    ...GENERAL_U8_FIELDS.map((f) => [`general.${f}`, p.general[f]] as [string, TypedArray]),
+    ['general.rows', p.general.rows],
+    ...GENERAL_COLUMNS.map((f) => [`general.${f}`, p.general[f]] as [string, TypedArray]),
     ...prefixSections('calledPrefixes', p.calledPrefixes),
     ...prefixSections('callingPrefixes', p.callingPrefixes),
     ['anonymousRules', p.anonymousRules],
@@ -264,18 +276,25 @@ export function snapshotFromHeader(
   const callingExact = exact('callingExact', header.callingExactBits);
 
   const count = header.generalCount;
-  const general = { count } as Record<string, unknown>;
-  for (const f of GENERAL_U32_FIELDS) general[f] = get(`general.${f}`, Uint32Array);
-  for (const f of GENERAL_U8_FIELDS) general[f] = get(`general.${f}`, Uint8Array);
+  const general = { count, rows: get('general.rows', Uint32Array) } as Record<string, unknown>;
+  for (const f of GENERAL_COLUMNS) general[f] = get(`general.${f}`, Uint32Array);
   const g = general as unknown as GeneralRules;
-  for (const f of [...GENERAL_U32_FIELDS, ...GENERAL_U8_FIELDS]) {
+  if (g.rows.length !== count * GR_STRIDE) corrupt('general.rows has the wrong length');
+  for (const f of GENERAL_COLUMNS) {
     if ((general[f] as TypedArray).length !== count) corrupt(`general.${f} has the wrong length`);
   }
   for (let r = 0; check && r < count; r++) {
-    const dir = g.meta[r] & 3;
-    if (dir === 0 || g.calledKind[r] > K_ANON || g.callingKind[r] > K_ANON)
+    const w = g.rows[r * GR_STRIDE + GR_WORD];
+    const scoped = g.sbcRef[r] | g.providerRef[r] | g.customerGroupRef[r] | g.userRef[r] | g.countryRef[r];
+    if (
+      rowDirBits(w) === 0 ||
+      rowCalledKind(w) > K_ANON ||
+      rowCallingKind(w) > K_ANON ||
+      w >= 2 ** 28 ||
+      ((w & GR_SCOPED) !== 0) !== (scoped !== 0)
+    )
       corrupt(`general rule ${r} is malformed`);
-    if (g.groupRef[r] > names.length || g.typeRef[r] > names.length)
+    if (g.rows[r * GR_STRIDE + GR_GROUP] > names.length || g.typeRef[r] > names.length)
       corrupt(`general rule ${r} has a bad name ref`);
     for (const ref of [
       g.calledRef[r],

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
 import type { CallContext } from '../../src/domain/call-context.js';
@@ -118,5 +119,41 @@ describe('rule snapshot', () => {
       ),
       { numRuns: 300 },
     );
+  });
+
+  it('refuses a checksummed snapshot whose scoped rule lost its scope flag (it would apply to every caller)', () => {
+    const engine = DecisionEngine.fromRules(rules, options);
+    const snap = encodeSnapshot(engine, { version: 'v' });
+    const headerLength = snap.readUInt32LE(12);
+    const header = JSON.parse(snap.subarray(48, 48 + headerLength).toString('utf8'));
+    const rows = header.sections.find((s: { name: string }) => s.name === 'general.rows');
+    const bodyStart = (48 + headerLength + 7) & ~7;
+    const forged = Buffer.from(snap);
+    // Rule 6 (user alice) is the only scoped general rule: clear bit 3 of its row's first word.
+    let cleared = 0;
+    for (let r = 0; r < header.generalCount; r++) {
+      const at = bodyStart + rows.offset + r * 16;
+      const word = forged.readUInt32LE(at);
+      if ((word & 8) !== 0) {
+        forged.writeUInt32LE(word & ~8, at);
+        cleared++;
+      }
+    }
+    assert.equal(cleared, 1);
+    createHash('sha256').update(forged.subarray(48)).digest().copy(forged, 16);
+    assert.throws(
+      () => decodeSnapshot(forged),
+      (e: unknown) =>
+        e instanceof CallguardError && e.code === 'CG_ERR_SNAPSHOT_CORRUPT' && /malformed/.test(e.message),
+    );
+    // Unforged, the same bytes decode and the rule still needs its user.
+    const decoded = decodeSnapshot(snap).engine;
+    const call = calls[7] as CallContext;
+    assert.equal(decoded.decide(call).ruleId, 6);
+    assert.equal(
+      decoded.decide({ ...call, user: 'bob' }).ruleId,
+      engine.decide({ ...call, user: 'bob' }).ruleId,
+    );
+    assert.notEqual(decoded.decide({ ...call, user: 'bob' }).ruleId, 6);
   });
 });
