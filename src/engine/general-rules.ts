@@ -31,6 +31,15 @@ export const GR_GROUP = 2;
 export const GR_ID = 3;
 export const GR_SCOPED = 8;
 
+/** GR_SCOPED when any of a rule's scope refs is set (the bit a row keeps), 0 otherwise. */
+export const scopeFlag = (
+  sbc: number,
+  provider: number,
+  customerGroup: number,
+  user: number,
+  country: number,
+) => (sbc | provider | customerGroup | user | country ? GR_SCOPED : 0);
+
 export const rowDirBits = (word: number): number => word & 3;
 export const rowBlocks = (word: number): boolean => (word & 4) !== 0;
 export const rowCalledKind = (word: number): number => (word >>> 4) & 15;
@@ -69,7 +78,7 @@ export function packGeneralRules(list: readonly GeneralRow[]): GeneralRules {
   const rows = new Uint32Array(count * GR_STRIDE);
   for (let r = 0; r < count; r++) {
     const g = list[r];
-    const scoped = g.sbcRef | g.providerRef | g.customerGroupRef | g.userRef | g.countryRef ? GR_SCOPED : 0;
+    const scoped = scopeFlag(g.sbcRef, g.providerRef, g.customerGroupRef, g.userRef, g.countryRef);
     const o = r * GR_STRIDE;
     rows[o + GR_WORD] =
       (g.meta & 7) |

@@ -16,6 +16,7 @@ import {
   rowCalledKind,
   rowCallingKind,
   rowDirBits,
+  scopeFlag,
 } from './general-rules.js';
 import { HASH_BITS } from './number-key.js';
 import { K_ANON } from './pattern-codes.js';
@@ -285,13 +286,19 @@ export function snapshotFromHeader(
   }
   for (let r = 0; check && r < count; r++) {
     const w = g.rows[r * GR_STRIDE + GR_WORD];
-    const scoped = g.sbcRef[r] | g.providerRef[r] | g.customerGroupRef[r] | g.userRef[r] | g.countryRef[r];
+    const scoped = scopeFlag(
+      g.sbcRef[r],
+      g.providerRef[r],
+      g.customerGroupRef[r],
+      g.userRef[r],
+      g.countryRef[r],
+    );
     if (
       rowDirBits(w) === 0 ||
       rowCalledKind(w) > K_ANON ||
       rowCallingKind(w) > K_ANON ||
       w >= 2 ** 28 ||
-      ((w & GR_SCOPED) !== 0) !== (scoped !== 0)
+      (w & GR_SCOPED) !== scoped
     )
       corrupt(`general rule ${r} is malformed`);
     if (g.rows[r * GR_STRIDE + GR_GROUP] > names.length || g.typeRef[r] > names.length)
