@@ -1,5 +1,5 @@
 import type { CallContext } from '../domain/call-context.js';
-import { hashKey, packPrefix } from './number-key.js';
+import { hashKey, packAny, packHead, packTail } from './number-key.js';
 
 /**
  * A call's numbers as the index reads them, computed once per decision and shared by the base and
@@ -11,6 +11,13 @@ import { hashKey, packPrefix } from './number-key.js';
  * a field or passed to a call that is not inlined is a heap number, an allocation per decision. The
  * hot paths index the words with literals: an imported constant costs a cell load and a check at
  * every use in optimised code (measured, docs/DECISIONS.md).
+ *
+ * A number is read in two steps. prepare() packs the first eight characters of each number (the head,
+ * word [0]): enough for the prefix tables' stem test, which turns most numbers away. The rest of it
+ * (word [1], whether it is all 0-9 * #, the hash) is read by completeCalled() / completeCalling(),
+ * only when an exact table or a prefix probe needs the whole number: the side a call's direction does
+ * not screen is usually never read past its head. Until its side is complete, word [1] is stale;
+ * nothing reads it before then (a stem of up to eight characters masks it out).
  */
 export class CallKeys {
   ctx!: CallContext;
@@ -18,11 +25,17 @@ export class CallKeys {
   dirBit = 0;
   readonly called = new Uint32Array(3);
   readonly calling = new Uint32Array(3);
-  /** The called number has only 0-9 * # (so number patterns may match it). */
+  /**
+   * The called number has only 0-9 * # (so number patterns may match it); until the side is complete,
+   * only its head is known to.
+   */
   calledPacked = false;
+  /** The whole called number has been read: calledPacked and calledKeyed are final. */
+  calledComplete = false;
   /** The whole called number is a key (packed and at most 16 characters): exact tables apply. */
   calledKeyed = false;
   callingPacked = false;
+  callingComplete = false;
   callingKeyed = false;
   calledLength = 0;
   callingLength = 0;
@@ -32,19 +45,61 @@ export class CallKeys {
     this.ctx = ctx;
     this.dirBit = ctx.direction === 'inbound' ? 1 : 2;
     const called = ctx.called;
-    const calledKey = this.called;
     const calledLength = called.length;
     this.calledLength = calledLength;
-    this.calledPacked = packPrefix(called, calledKey, 0);
-    // 16 = MAX_KEY_CHARS, the characters a key holds.
-    this.calledKeyed = this.calledPacked && calledLength <= 16;
-    if (this.calledKeyed) calledKey[2] = hashKey(calledKey[0], calledKey[1]);
+    // 8-16 characters: the usual number, whose head packHead reads; anything else is read whole now.
+    if (calledLength >= 8 && calledLength <= 16 && packHead(called, this.called, 0)) {
+      this.calledPacked = true;
+      this.calledComplete = false;
+    } else {
+      this.calledPacked = packAny(called, this.called, 0);
+      this.calledComplete = true;
+      this.calledKeyed = this.keyed(this.calledPacked, calledLength, this.called);
+    }
     const calling = ctx.calling;
-    const callingKey = this.calling;
     const callingLength = calling.length;
     this.callingLength = callingLength;
-    this.callingPacked = packPrefix(calling, callingKey, 0);
-    this.callingKeyed = this.callingPacked && callingLength <= 16;
-    if (this.callingKeyed) callingKey[2] = hashKey(callingKey[0], callingKey[1]);
+    if (callingLength >= 8 && callingLength <= 16 && packHead(calling, this.calling, 0)) {
+      this.callingPacked = true;
+      this.callingComplete = false;
+    } else {
+      this.callingPacked = packAny(calling, this.calling, 0);
+      this.callingComplete = true;
+      this.callingKeyed = this.keyed(this.callingPacked, callingLength, this.calling);
+    }
+  }
+
+  /** Reads the rest of the called number (once); whether the whole number is a key. */
+  // hot path (`=== false`: see RuleIndex.collect)
+  completeCalled(): boolean {
+    if (this.calledComplete === false) {
+      this.calledComplete = true;
+      const called = this.ctx.called;
+      // A tail with * or # (or a character no pattern has) is read again by the general path.
+      if (packTail(called, this.called, 0) === false) this.calledPacked = packAny(called, this.called, 0);
+      this.calledKeyed = this.keyed(this.calledPacked, this.calledLength, this.called);
+    }
+    return this.calledKeyed;
+  }
+
+  /** Reads the rest of the calling number (once); whether the whole number is a key. */
+  // hot path
+  completeCalling(): boolean {
+    if (this.callingComplete === false) {
+      this.callingComplete = true;
+      const calling = this.ctx.calling;
+      if (packTail(calling, this.calling, 0) === false)
+        this.callingPacked = packAny(calling, this.calling, 0);
+      this.callingKeyed = this.keyed(this.callingPacked, this.callingLength, this.calling);
+    }
+    return this.callingKeyed;
+  }
+
+  /** Whether a complete side is a key, hashing it when it is. */
+  private keyed(packed: boolean, length: number, key: Uint32Array): boolean {
+    // 16 = MAX_KEY_CHARS, the characters a key holds.
+    if (!packed || length > 16) return false;
+    key[2] = hashKey(key[0], key[1]);
+    return true;
   }
 }

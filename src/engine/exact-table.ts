@@ -1,4 +1,4 @@
-import { blockOf, filterAdd, filterHas, filterWords } from './key-filter.js';
+import { filterAdd, filterHas, filterWords } from './key-filter.js';
 import { HASH_BITS, hashKey } from './number-key.js';
 
 /**
@@ -204,17 +204,6 @@ export class ExactTable {
 
   bucketEnd(key: Uint32Array): number {
     return this.dir[(key[2] >>> this.shift) + 1] * STRIDE;
-  }
-
-  /**
-   * Reads the first filter word of the key's block and the directory word of its bucket and returns
-   * them mixed. Called for every table a call reaches before any filter is tested, so that the cache
-   * misses of a large table (filter block, directory) overlap instead of queueing.
-   */
-  // hot path
-  touch(key: Uint32Array): number {
-    const h = key[2];
-    return this.filter[blockOf(this.filter, h)] ^ this.dir[h >>> this.shift];
   }
 
   /** Sorted-order check used by the snapshot decoder and tests. */

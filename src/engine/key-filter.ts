@@ -26,7 +26,7 @@ export function filterWords(keys: number): number {
   return Math.max(1, Math.ceil((keys * FILTER_BITS_PER_KEY) / 256)) * 8;
 }
 
-export function blockOf(words: Uint32Array, h1: number): number {
+function blockOf(words: Uint32Array, h1: number): number {
   return Math.floor((h1 / HASH_RANGE) * (words.length >>> 3)) << 3;
 }
 

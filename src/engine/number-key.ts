@@ -22,10 +22,20 @@ export function packNumber(number: string, out: Uint32Array): boolean {
 // hot path
 export function packPrefix(number: string, out: Uint32Array, at: number): boolean {
   const length = number.length;
-  if (length < 8 || length > 16) return packAny(number, out, at);
-  // The usual call number: 8-16 characters, all digits. The first eight are read without a loop
-  // (each charCodeAt in a loop costs a string-shape dispatch, a bounds check and an interrupt check)
-  // and checked with one branch: for c = code - 48, c | (c + 6) stays below 16 exactly when c is 0-9.
+  if (length < 8 || length > 16 || !packHead(number, out, at) || !packTail(number, out, at))
+    return packAny(number, out, at);
+  return true;
+}
+
+/**
+ * The usual call number, 8-16 characters, all digits: packs its first eight into out[at] (out[at + 1]
+ * is left as it was) and returns whether they are all digits. The caller checks the length and takes
+ * packAny() for anything else. Characters are read without a loop (each charCodeAt in a loop costs a
+ * string-shape dispatch, a bounds check and an interrupt check) and checked with one branch: for
+ * c = code - 48, c | (c + 6) stays below 16 exactly when c is 0-9.
+ */
+// hot path
+export function packHead(number: string, out: Uint32Array, at: number): boolean {
   const c0 = number.charCodeAt(0) - 48;
   const c1 = number.charCodeAt(1) - 48;
   const c2 = number.charCodeAt(2) - 48;
@@ -50,7 +60,7 @@ export function packPrefix(number: string, out: Uint32Array, at: number): boolea
     c6 |
     (c6 + 6);
   bad |= c7 | (c7 + 6);
-  const hi =
+  out[at] =
     ((c0 + 1) << 28) |
     ((c1 + 1) << 24) |
     ((c2 + 1) << 20) |
@@ -59,21 +69,66 @@ export function packPrefix(number: string, out: Uint32Array, at: number): boolea
     ((c5 + 1) << 8) |
     ((c6 + 1) << 4) |
     (c7 + 1);
+  return (bad & ~15) === 0;
+}
+
+/**
+ * The rest of a number packHead() took (characters 8-15) into out[at + 1]; whether they are all
+ * digits. One test per character instead of a loop: a call number has 3-4 of them, and a loop's
+ * bounds and interrupt checks cost as much as the reads.
+ */
+// hot path
+export function packTail(number: string, out: Uint32Array, at: number): boolean {
+  const length = number.length;
   let lo = 0;
-  for (let i = 8, shift = 28; i < length; i++, shift -= 4) {
-    const c = number.charCodeAt(i) - 48;
-    bad |= c | (c + 6);
-    lo |= (c + 1) << shift;
+  let bad = 0;
+  let c = 0;
+  if (length > 8) {
+    c = number.charCodeAt(8) - 48;
+    bad = c | (c + 6);
+    lo = (c + 1) << 28;
   }
-  // * and # (and anything that is not a number) take the general path.
-  if ((bad & ~15) !== 0) return packAny(number, out, at);
-  out[at] = hi;
+  if (length > 9) {
+    c = number.charCodeAt(9) - 48;
+    bad |= c | (c + 6);
+    lo |= (c + 1) << 24;
+  }
+  if (length > 10) {
+    c = number.charCodeAt(10) - 48;
+    bad |= c | (c + 6);
+    lo |= (c + 1) << 20;
+  }
+  if (length > 11) {
+    c = number.charCodeAt(11) - 48;
+    bad |= c | (c + 6);
+    lo |= (c + 1) << 16;
+  }
+  if (length > 12) {
+    c = number.charCodeAt(12) - 48;
+    bad |= c | (c + 6);
+    lo |= (c + 1) << 12;
+  }
+  if (length > 13) {
+    c = number.charCodeAt(13) - 48;
+    bad |= c | (c + 6);
+    lo |= (c + 1) << 8;
+  }
+  if (length > 14) {
+    c = number.charCodeAt(14) - 48;
+    bad |= c | (c + 6);
+    lo |= (c + 1) << 4;
+  }
+  if (length > 15) {
+    c = number.charCodeAt(15) - 48;
+    bad |= c | (c + 6);
+    lo |= c + 1;
+  }
   out[at + 1] = lo;
-  return true;
+  return (bad & ~15) === 0;
 }
 
 /** packPrefix for any string: one character at a time, * and # included. */
-function packAny(number: string, out: Uint32Array, at: number): boolean {
+export function packAny(number: string, out: Uint32Array, at: number): boolean {
   const length = number.length;
   if (length === 0) return false;
   let hi = 0;

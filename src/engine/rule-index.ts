@@ -45,13 +45,6 @@ import { MAX_KEY_CHARS, packedLength, unpackNumber } from './number-key.js';
 import { K_EXACT, K_NONE, patternText, restMatches, sideMatches, specificityOf } from './pattern-codes.js';
 import type { PrefixTable } from './prefix-table.js';
 
-/**
- * Where the words read ahead by touch() go, so that the reads are not optimised away: outside the
- * index, which stays immutable (two indexes built alike stay equal whatever each has decided), and in
- * a typed array, where a 32-bit value is stored without a heap number.
- */
-const TOUCHED = new Int32Array(1);
-
 const DIRECTIONS: readonly (Direction | undefined)[] = [undefined, 'inbound', 'outbound', 'both'];
 
 /** The parts of a compiled index; exactly what a snapshot stores. */
@@ -84,6 +77,9 @@ export class RuleIndex implements CandidateOwner {
   private readonly callingPrefixRules: boolean;
   private readonly calledEveryNumber: boolean;
   private readonly callingEveryNumber: boolean;
+  /** Whether a number must be read whole before its prefix table is asked (see collect). */
+  private readonly calledWholeFirst: boolean;
+  private readonly callingWholeFirst: boolean;
   private readonly anonymousRules: Uint32Array;
   /** The general rules' first-read fields, one row a rule (general-rules.ts). */
   private readonly generalRows: Uint32Array;
@@ -98,6 +94,9 @@ export class RuleIndex implements CandidateOwner {
     this.callingPrefixRules = !parts.callingPrefixes.isEmpty;
     this.calledEveryNumber = parts.calledPrefixes.checksEveryNumber;
     this.callingEveryNumber = parts.callingPrefixes.checksEveryNumber;
+    // 8: the characters of a head (call-keys.ts).
+    this.calledWholeFirst = this.calledEveryNumber || parts.calledPrefixes.stemLength > 8;
+    this.callingWholeFirst = this.callingEveryNumber || parts.callingPrefixes.stemLength > 8;
     this.anonymousRules = parts.anonymousRules;
   }
 
@@ -112,35 +111,49 @@ export class RuleIndex implements CandidateOwner {
     const callingExact = this.callingExact;
     const calledKey = keys.called;
     const callingKey = keys.calling;
-    const called = keys.calledKeyed && (calledExact.directions & dirBit) !== 0;
-    const calling = keys.callingKeyed && (callingExact.directions & dirBit) !== 0;
-    // Every exact-table read that may miss the cache is issued before any is tested, so the misses
-    // overlap instead of queueing: each reached table's filter block and its bucket's directory word
-    // (which a listed number reads next; the read costs a number that is not listed no waiting).
-    let touched = 0;
-    if (called) touched = calledExact.touch(calledKey);
-    if (calling) touched ^= callingExact.touch(callingKey);
-    TOUCHED[0] ^= touched;
+    // Flags and the results of calls that are not inlined are compared with `=== true`: TurboFan
+    // cannot tell their type, and a bare `if (x)` tests x for every falsy kind (false, '', 0, NaN,
+    // 0n, document.all), ten instructions where one will do (docs/DECISIONS.md).
+    // A side is read past its head only for an exact table its direction reaches (call-keys.ts).
+    const called =
+      (calledExact.directions & dirBit) !== 0 && keys.calledPacked === true && keys.completeCalled() === true;
+    const calling =
+      (callingExact.directions & dirBit) !== 0 &&
+      keys.callingPacked === true &&
+      keys.completeCalling() === true;
     // The filter turns most numbers away; only a number it lets through pays for the scan's call.
     // 0 and 1 are SRC_CALLED_EXACT and SRC_CALLING_EXACT (literals: see call-keys.ts).
-    if (called && calledExact.mayHave(calledKey))
+    if (called && calledExact.mayHave(calledKey) === true)
       this.scanExact(calledExact, calledKey, 0, keys, scope, into);
-    if (calling && callingExact.mayHave(callingKey)) {
+    if (calling && callingExact.mayHave(callingKey) === true) {
       this.scanExact(callingExact, callingKey, 1, keys, scope, into);
     }
-    if (keys.calledPacked && this.calledPrefixRules) {
+    // The stem test needs only the head, unless the stem is longer than eight characters; rules
+    // checked for every number, and the probes, need the whole number (and that it is all 0-9 * #).
+    if (keys.calledPacked === true && this.calledPrefixRules === true) {
       const table = this.calledPrefixes;
-      if (this.calledEveryNumber) this.checkEveryNumber(table, keys, scope, into);
-      const length = keys.calledLength;
-      if (table.mayMatch(calledKey, length))
-        this.probePrefixes(table, calledKey, length, 1, keys, scope, into);
+      if (this.calledWholeFirst === true) keys.completeCalled();
+      if (keys.calledPacked === true) {
+        if (this.calledEveryNumber === true) this.checkEveryNumber(table, keys, scope, into);
+        const length = keys.calledLength;
+        if (table.mayMatch(calledKey, length)) {
+          keys.completeCalled();
+          if (keys.calledPacked === true) this.probePrefixes(table, calledKey, length, 1, keys, scope, into);
+        }
+      }
     }
-    if (keys.callingPacked && this.callingPrefixRules) {
+    if (keys.callingPacked === true && this.callingPrefixRules === true) {
       const table = this.callingPrefixes;
-      if (this.callingEveryNumber) this.checkEveryNumber(table, keys, scope, into);
-      const length = keys.callingLength;
-      if (table.mayMatch(callingKey, length))
-        this.probePrefixes(table, callingKey, length, 2, keys, scope, into);
+      if (this.callingWholeFirst === true) keys.completeCalling();
+      if (keys.callingPacked === true) {
+        if (this.callingEveryNumber === true) this.checkEveryNumber(table, keys, scope, into);
+        const length = keys.callingLength;
+        if (table.mayMatch(callingKey, length)) {
+          keys.completeCalling();
+          if (keys.callingPacked === true)
+            this.probePrefixes(table, callingKey, length, 2, keys, scope, into);
+        }
+      }
     }
     if (this.anonymousRules.length !== 0 && keys.ctx.calling === ANONYMOUS) {
       const list = this.anonymousRules;
