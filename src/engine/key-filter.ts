@@ -1,5 +1,3 @@
-import { HASH_RANGE } from './number-key.js';
-
 /**
  * A split-block Bloom filter over packed number keys: one 32-byte block a key, 8 bits set in it.
  * About 10 bits a key gives ~1% false positives, so a number that is in no exact rule (most calls)
@@ -26,8 +24,11 @@ export function filterWords(keys: number): number {
   return Math.max(1, Math.ceil((keys * FILTER_BITS_PER_KEY) / 256)) * 8;
 }
 
+// hot path
 function blockOf(words: Uint32Array, h1: number): number {
-  return Math.floor((h1 / HASH_RANGE) * (words.length >>> 3)) << 3;
+  // 1073741824 is HASH_RANGE, written out: an imported constant is a load and a division at run time,
+  // a literal power of two a multiplication. The product (under 2^53) and the quotient are exact.
+  return Math.floor((h1 * (words.length >>> 3)) / 1073741824) << 3;
 }
 
 export function filterAdd(words: Uint32Array, h1: number): void {
