@@ -18,6 +18,23 @@ for (let l = 0; l <= MAX_KEY_CHARS; l++) {
   LO_MASK[l] = l <= 8 ? 0 : l >= 16 ? 0xffffffff : (0xffffffff << (32 - 4 * (l - 8))) >>> 0;
 }
 
+/**
+ * The bit of a stem (a key masked to the stem's characters) in a stems bitmap of 2^(32 - shift)
+ * bits: the two words folded with one multiply, then one multiply-xorshift round, against the key
+ * hash's three rounds. The bitmap only has to spread the stems (a single multiply let ~30% more
+ * random numbers through on the bench's rules); the probes behind it compare whole keys.
+ */
+// hot path
+export function stemBit(hi: number, lo: number, shift: number): number {
+  const h = Math.imul(hi ^ Math.imul(lo, 0x85ebca6b), 0x9e3779b1);
+  return Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) >>> shift;
+}
+
+/** The shift that makes stemBit() a bit index into a bitmap of `words` words (a power of two). */
+function stemShiftFor(words: number): number {
+  return 32 - Math.log2(words * 32);
+}
+
 export class PrefixTable {
   private readonly shift: number;
 
@@ -42,9 +59,10 @@ export class PrefixTable {
   ) {
     this.shift = HASH_BITS - bits;
     this.stemLength = lengthMask === 0 ? 0 : 31 - Math.clz32(lengthMask & -lengthMask);
-    this.stemHiMask = HI_MASK[this.stemLength];
-    this.stemLoMask = LO_MASK[this.stemLength];
-    this.stemBitMask = stems.length * 32 - 1;
+    // As int32 (the same bits): a mask above 2^31 would be a heap number, a load and a conversion.
+    this.stemHiMask = HI_MASK[this.stemLength] | 0;
+    this.stemLoMask = LO_MASK[this.stemLength] | 0;
+    this.stemShift = stemShiftFor(stems.length);
     this.checksEveryNumber = rootRules.length + longRules.length > 0;
   }
 
@@ -54,7 +72,7 @@ export class PrefixTable {
   readonly stemLength: number;
   private readonly stemHiMask: number;
   private readonly stemLoMask: number;
-  private readonly stemBitMask: number;
+  private readonly stemShift: number;
 
   /**
    * Whether some keyed prefix may be a prefix of the number packed in key[0], key[1] (length
@@ -64,8 +82,7 @@ export class PrefixTable {
   mayMatch(key: Uint32Array, length: number): boolean {
     const l = this.stemLength;
     if (l === 0 || length < l) return false;
-    const bit =
-      hashKey((key[0] & this.stemHiMask) >>> 0, (key[1] & this.stemLoMask) >>> 0) & this.stemBitMask;
+    const bit = stemBit(key[0] & this.stemHiMask, key[1] & this.stemLoMask, this.stemShift);
     return (this.stems[bit >>> 5] & (1 << (bit & 31))) !== 0;
   }
 
@@ -161,10 +178,9 @@ export class PrefixTableBuilder {
     });
     const stemLength = lengthMask === 0 ? 0 : 31 - Math.clz32(lengthMask & -lengthMask);
     const stems = new Uint32Array(Math.max(2048, 2 ** Math.ceil(Math.log2(Math.max(1, n) * 16)) / 32));
+    const stemShift = stemShiftFor(stems.length);
     for (const e of entries) {
-      const bit =
-        hashKey((e.hi & HI_MASK[stemLength]) >>> 0, (e.lo & LO_MASK[stemLength]) >>> 0) &
-        (stems.length * 32 - 1);
+      const bit = stemBit(e.hi & HI_MASK[stemLength], e.lo & LO_MASK[stemLength], stemShift);
       stems[bit >>> 5] |= 1 << (bit & 31);
     }
     return new PrefixTable(

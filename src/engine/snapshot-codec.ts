@@ -39,7 +39,8 @@ const MAGIC = Buffer.from('CGSNAP01', 'latin1');
  *    key hashes (buckets, filters, stems) are 30 bits.
  * 3: the general rules' direction, block, kinds, lengths, expiry, group and id are one `general.rows`
  *    section of 4 words a rule (general-rules.ts) instead of eight columns.
- * 4: the key filters' blocks are 4 words (16 bytes) with one bit set in each, not 8 (key-filter.ts).
+ * 4: the key filters' blocks are 4 words (16 bytes) with one bit set in each, not 8 (key-filter.ts);
+ *    stems are placed by stemBit() (prefix-table.ts), not by the key hash.
  */
 export const SNAPSHOT_FORMAT_VERSION = 4;
 const PREFIX = 48;
