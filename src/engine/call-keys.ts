@@ -17,7 +17,8 @@ import { hashKey, packAny, packHead, packTail } from './number-key.js';
  * (word [1], whether it is all 0-9 * #, the hash) is read by completeCalled() / completeCalling(),
  * only when an exact table or a prefix probe needs the whole number: the side a call's direction does
  * not screen is usually never read past its head. Until its side is complete, word [1] is stale;
- * nothing reads it before then (a stem of up to eight characters masks it out).
+ * nothing reads it before then (a stem of up to eight characters masks it out). The flags are tested
+ * with `=== true` / `=== false` on the hot path (RuleIndex.collect says why).
  */
 export class CallKeys {
   ctx!: CallContext;
@@ -70,7 +71,7 @@ export class CallKeys {
   }
 
   /** Reads the rest of the called number (once); whether the whole number is a key. */
-  // hot path (`=== false`: see RuleIndex.collect)
+  // hot path
   completeCalled(): boolean {
     if (this.calledComplete === false) {
       this.calledComplete = true;

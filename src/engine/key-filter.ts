@@ -1,9 +1,9 @@
 /**
  * A split-block Bloom filter over packed number keys: one 16-byte block a key, one bit set in each of
- * its four words. About 10 bits a key gives ~1.7% false positives, so a number that is in no exact
+ * its four words. About 10 bits a key gives ~1.6% false positives, so a number that is in no exact
  * rule (most calls) costs one memory access instead of a directory read and a record scan. Four words
  * rather than eight: each word tested costs about fifteen instructions on every decision, and the
- * half-point more of false positives costs one record scan in two hundred calls (docs/DECISIONS.md).
+ * ~0.3% more false positives cost one more record scan in about three hundred calls (docs/DECISIONS.md).
  */
 // An Int32Array, not an array: three salts exceed 2^31, which makes a plain array hold doubles and
 // every Math.imul convert one back; imul reads both the same (modulo 2^32), so the bits are the same.
