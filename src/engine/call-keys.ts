@@ -32,12 +32,15 @@ export class CallKeys {
    */
   calledPacked = false;
   /** The whole called number has been read: calledPacked and calledKeyed are final. */
-  calledComplete = false;
-  /** The whole called number is a key (packed and at most 16 characters): exact tables apply. */
-  calledKeyed = false;
+  private calledComplete = false;
+  /**
+   * The whole called number is a key (packed and at most 16 characters): exact tables apply. Stale
+   * until the side is complete, so it is read only through completeCalled().
+   */
+  private calledKeyed = false;
   callingPacked = false;
-  callingComplete = false;
-  callingKeyed = false;
+  private callingComplete = false;
+  private callingKeyed = false;
   calledLength = 0;
   callingLength = 0;
 
@@ -48,7 +51,8 @@ export class CallKeys {
     const called = ctx.called;
     const calledLength = called.length;
     this.calledLength = calledLength;
-    // 8-16 characters: the usual number, whose head packHead reads; anything else is read whole now.
+    // 8-16 characters (8 = HEAD_CHARS): the usual number, whose head packHead reads; anything else
+    // is read whole now.
     if (calledLength >= 8 && calledLength <= 16 && packHead(called, this.called, 0)) {
       this.calledPacked = true;
       this.calledComplete = false;

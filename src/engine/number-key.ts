@@ -4,6 +4,8 @@
  * reversible so the index never has to keep the number as a string.
  */
 export const MAX_KEY_CHARS = 16;
+/** The characters packHead() reads: a call number's head, all a prefix stem test of up to 8 needs. */
+export const HEAD_CHARS = 8;
 
 const CHAR_OF_SYMBOL = ['', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '#'];
 

@@ -41,7 +41,7 @@ import {
   rowDirBits,
 } from './general-rules.js';
 import type { LookupScope } from './lookup-scope.js';
-import { MAX_KEY_CHARS, packedLength, unpackNumber } from './number-key.js';
+import { HEAD_CHARS, MAX_KEY_CHARS, packedLength, unpackNumber } from './number-key.js';
 import { K_EXACT, K_NONE, patternText, restMatches, sideMatches, specificityOf } from './pattern-codes.js';
 import type { PrefixTable } from './prefix-table.js';
 
@@ -94,9 +94,8 @@ export class RuleIndex implements CandidateOwner {
     this.callingPrefixRules = !parts.callingPrefixes.isEmpty;
     this.calledEveryNumber = parts.calledPrefixes.checksEveryNumber;
     this.callingEveryNumber = parts.callingPrefixes.checksEveryNumber;
-    // 8: the characters of a head (call-keys.ts).
-    this.calledWholeFirst = this.calledEveryNumber || parts.calledPrefixes.stemLength > 8;
-    this.callingWholeFirst = this.callingEveryNumber || parts.callingPrefixes.stemLength > 8;
+    this.calledWholeFirst = this.calledEveryNumber || parts.calledPrefixes.stemLength > HEAD_CHARS;
+    this.callingWholeFirst = this.callingEveryNumber || parts.callingPrefixes.stemLength > HEAD_CHARS;
     this.anonymousRules = parts.anonymousRules;
   }
 
