@@ -21,7 +21,6 @@ import { hashKey, packAny, packHead, packTail } from './number-key.js';
  * with `=== true` / `=== false` on the hot path (RuleIndex.collect says why).
  */
 export class CallKeys {
-  ctx!: CallContext;
   /** 1 inbound, 2 outbound: the bit a rule's direction must have. */
   dirBit = 0;
   readonly called = new Uint32Array(3);
@@ -46,7 +45,6 @@ export class CallKeys {
 
   // hot path
   prepare(ctx: CallContext): void {
-    this.ctx = ctx;
     this.dirBit = ctx.direction === 'inbound' ? 1 : 2;
     const called = ctx.called;
     const calledLength = called.length;
@@ -74,12 +72,11 @@ export class CallKeys {
     }
   }
 
-  /** Reads the rest of the called number (once); whether the whole number is a key. */
+  /** Reads the rest of the called number (once; `called` is the call's, as prepared); whether the whole number is a key. */
   // hot path
-  completeCalled(): boolean {
+  completeCalled(called: string): boolean {
     if (this.calledComplete === false) {
       this.calledComplete = true;
-      const called = this.ctx.called;
       // A tail with * or # (or a character no pattern has) is read again by the general path.
       if (packTail(called, this.called, 0) === false) this.calledPacked = packAny(called, this.called, 0);
       this.calledKeyed = this.keyed(this.calledPacked, this.calledLength, this.called);
@@ -87,12 +84,11 @@ export class CallKeys {
     return this.calledKeyed;
   }
 
-  /** Reads the rest of the calling number (once); whether the whole number is a key. */
+  /** Reads the rest of the calling number (once; `calling` is the call's, as prepared); whether the whole number is a key. */
   // hot path
-  completeCalling(): boolean {
+  completeCalling(calling: string): boolean {
     if (this.callingComplete === false) {
       this.callingComplete = true;
-      const calling = this.ctx.calling;
       if (packTail(calling, this.calling, 0) === false)
         this.callingPacked = packAny(calling, this.calling, 0);
       this.callingKeyed = this.keyed(this.callingPacked, this.callingLength, this.calling);

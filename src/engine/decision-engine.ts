@@ -3,7 +3,7 @@ import type { CallContext } from '../domain/call-context.js';
 import type { Decision, MatchedRule } from '../domain/decision.js';
 import type { Action, Rule } from '../domain/rule.js';
 import { CallKeys } from './call-keys.js';
-import { type CandidateOwner, CandidateSet, type RuleRef } from './candidates.js';
+import { type CandidateOwner, CandidateSet } from './candidates.js';
 import { EngineDecision } from './engine-decision.js';
 import { buildRuleIndex } from './index-builder.js';
 import { type LookupScope, TaskGroups } from './lookup-scope.js';
@@ -103,24 +103,21 @@ export class DecisionEngine {
     set.reset();
     const keys = this.keys;
     keys.prepare(ctx);
-    this.groups.reset(ctx.task);
-    this.baseIndex.collect(keys, this.baseScope, set);
+    this.baseIndex.collect(keys, ctx, this.baseScope, set);
     const large = this.largeIndex;
-    if (large !== null) large.collect(keys, this.largeScope, set);
+    if (large !== null) large.collect(keys, ctx, this.largeScope, set);
     const small = this.smallIndex;
-    if (small !== null) small.collect(keys, this.smallScope, set);
+    if (small !== null) small.collect(keys, ctx, this.smallScope, set);
     if (set.count === 0) return this.noMatch;
     const owner = set.bestOwner as CandidateOwner;
-    const second: RuleRef | null =
-      set.count > 1
-        ? { owner: set.secondOwner as CandidateOwner, source: set.secondSource, pos: set.secondPos }
-        : null;
     const decision = new EngineDecision(
       owner.blocksAt(set.bestSource, set.bestPos) ? 'block' : 'allow',
       owner,
       set.bestSource,
       set.bestPos,
-      second,
+      set.secondOwner,
+      set.secondSource,
+      set.secondPos,
       this.s.types,
     );
     set.reset();

@@ -1,7 +1,7 @@
 import { NO_OUTCOME, type Outcome } from '../domain/blocklist-type.js';
 import type { Decision, MatchedRule } from '../domain/decision.js';
 import type { Action } from '../domain/rule.js';
-import { type CandidateOwner, keyOf, type RuleRef } from './candidates.js';
+import { type CandidateOwner, keyOf } from './candidates.js';
 import { explainDecision } from './explain.js';
 
 /**
@@ -15,11 +15,15 @@ export class EngineDecision implements Decision {
 
   constructor(
     readonly action: Action,
-    // The winner's place, kept as three fields rather than a RuleRef: one allocation less per match.
+    // The winner's and the runner-up's places, kept as fields rather than RuleRefs: a match allocates
+    // this object and nothing else.
     private readonly owner: CandidateOwner,
     private readonly source: number,
     private readonly pos: number,
-    private readonly second: RuleRef | null,
+    /** null when only one rule matched. */
+    private readonly secondOwner: CandidateOwner | null,
+    private readonly secondSource: number,
+    private readonly secondPos: number,
     /** Outcome of each blocklist type, built once per engine. */
     private readonly types: ReadonlyMap<string, { readonly outcome: Outcome }>,
   ) {}
@@ -35,8 +39,8 @@ export class EngineDecision implements Decision {
 
   get runnerUp(): MatchedRule | null {
     if (this.runnerUpCache === undefined) {
-      const s = this.second;
-      this.runnerUpCache = s === null ? null : s.owner.materializeAt(s.source, s.pos);
+      const s = this.secondOwner;
+      this.runnerUpCache = s === null ? null : s.materializeAt(this.secondSource, this.secondPos);
     }
     return this.runnerUpCache;
   }
@@ -52,7 +56,9 @@ export class EngineDecision implements Decision {
       this.rule,
       keyOf({ owner: this.owner, source: this.source, pos: this.pos }),
       this.runnerUp,
-      this.second ? keyOf(this.second) : null,
+      this.secondOwner === null
+        ? null
+        : keyOf({ owner: this.secondOwner, source: this.secondSource, pos: this.secondPos }),
     );
   }
 

@@ -11,27 +11,24 @@ export interface IdMask {
 
 /**
  * The groups a call's task is bound to, looked up only when a group-bound rule matches: most calls
- * match no rule, and they skip the bindings map altogether.
+ * match no rule, and they skip the bindings map altogether. The last task's groups are kept: an
+ * engine's bindings never change (a new binding makes a new engine), so they stay right for as long as
+ * this object lives, and a decision writes nothing here unless a group-bound rule matches a call of a
+ * new task. (A per-decision reset was a store of the task into this long-lived object: a write
+ * barrier on every decision, docs/DECISIONS.md.)
  */
 export class TaskGroups {
   private task: string | undefined = undefined;
   private groups: ReadonlySet<string> | undefined = undefined;
-  private resolved = true;
 
   constructor(private readonly bindings: ReadonlyMap<string, ReadonlySet<string>>) {}
 
-  /** Starts a decision for a call with this task (undefined: no task, so no group-bound rule applies). */
-  reset(task: string | undefined): void {
-    this.task = task;
-    this.groups = undefined;
-    this.resolved = task === undefined;
-  }
-
-  /** Whether the call's task is bound to this group. */
-  has(group: string): boolean {
-    if (!this.resolved) {
-      this.groups = this.bindings.get(this.task as string);
-      this.resolved = true;
+  /** Whether `task` (undefined: the call has none, so no group-bound rule applies) is bound to `group`. */
+  has(task: string | undefined, group: string): boolean {
+    if (task === undefined) return false;
+    if (task !== this.task) {
+      this.groups = this.bindings.get(task);
+      this.task = task;
     }
     return this.groups?.has(group) === true;
   }

@@ -104,7 +104,7 @@ export class RuleIndex implements CandidateOwner {
   }
 
   // hot path
-  collect(keys: CallKeys, scope: LookupScope, into: CandidateSet): void {
+  collect(keys: CallKeys, ctx: CallContext, scope: LookupScope, into: CandidateSet): void {
     const dirBit = keys.dirBit;
     const calledExact = this.calledExact;
     const callingExact = this.callingExact;
@@ -115,48 +115,48 @@ export class RuleIndex implements CandidateOwner {
     // 0n, document.all), ten instructions where one will do (docs/DECISIONS.md).
     // A side is read past its head only for an exact table its direction reaches (call-keys.ts).
     const called =
-      (calledExact.directions & dirBit) !== 0 && keys.calledPacked === true && keys.completeCalled() === true;
+      (calledExact.directions & dirBit) !== 0 && keys.calledPacked === true && keys.completeCalled(ctx.called) === true;
     const calling =
       (callingExact.directions & dirBit) !== 0 &&
       keys.callingPacked === true &&
-      keys.completeCalling() === true;
+      keys.completeCalling(ctx.calling) === true;
     // The filter turns most numbers away; only a number it lets through pays for the scan's call.
     // 0 and 1 are SRC_CALLED_EXACT and SRC_CALLING_EXACT (literals: see call-keys.ts).
     if (called && calledExact.mayHave(calledKey) === true)
-      this.scanExact(calledExact, calledKey, 0, keys, scope, into);
+      this.scanExact(calledExact, calledKey, 0, keys, ctx, scope, into);
     if (calling && callingExact.mayHave(callingKey) === true) {
-      this.scanExact(callingExact, callingKey, 1, keys, scope, into);
+      this.scanExact(callingExact, callingKey, 1, keys, ctx, scope, into);
     }
     // The stem test needs only the head, unless the stem is longer than eight characters; rules
     // checked for every number, and the probes, need the whole number (and that it is all 0-9 * #).
     if (keys.calledPacked === true && this.calledPrefixRules === true) {
       const table = this.calledPrefixes;
-      if (this.calledWholeFirst === true) keys.completeCalled();
+      if (this.calledWholeFirst === true) keys.completeCalled(ctx.called);
       if (keys.calledPacked === true) {
-        if (this.calledEveryNumber === true) this.checkEveryNumber(table, keys, scope, into);
+        if (this.calledEveryNumber === true) this.checkEveryNumber(table, keys, ctx, scope, into);
         const length = keys.calledLength;
         if (table.mayMatch(calledKey, length)) {
-          keys.completeCalled();
-          if (keys.calledPacked === true) this.probePrefixes(table, calledKey, length, 1, keys, scope, into);
+          keys.completeCalled(ctx.called);
+          if (keys.calledPacked === true) this.probePrefixes(table, calledKey, length, 1, keys, ctx, scope, into);
         }
       }
     }
     if (keys.callingPacked === true && this.callingPrefixRules === true) {
       const table = this.callingPrefixes;
-      if (this.callingWholeFirst === true) keys.completeCalling();
+      if (this.callingWholeFirst === true) keys.completeCalling(ctx.calling);
       if (keys.callingPacked === true) {
-        if (this.callingEveryNumber === true) this.checkEveryNumber(table, keys, scope, into);
+        if (this.callingEveryNumber === true) this.checkEveryNumber(table, keys, ctx, scope, into);
         const length = keys.callingLength;
         if (table.mayMatch(callingKey, length)) {
-          keys.completeCalling();
+          keys.completeCalling(ctx.calling);
           if (keys.callingPacked === true)
-            this.probePrefixes(table, callingKey, length, 2, keys, scope, into);
+            this.probePrefixes(table, callingKey, length, 2, keys, ctx, scope, into);
         }
       }
     }
-    if (this.anonymousRules.length !== 0 && keys.ctx.calling === ANONYMOUS) {
+    if (this.anonymousRules.length !== 0 && ctx.calling === ANONYMOUS) {
       const list = this.anonymousRules;
-      for (let i = 0; i < list.length; i++) this.checkGeneral(list[i], 0, 0, keys, scope, into);
+      for (let i = 0; i < list.length; i++) this.checkGeneral(list[i], 0, 0, keys, ctx, scope, into);
     }
   }
 
@@ -166,6 +166,7 @@ export class RuleIndex implements CandidateOwner {
     key: Uint32Array,
     source: number,
     keys: CallKeys,
+    ctx: CallContext,
     scope: LookupScope,
     into: CandidateSet,
   ): void {
@@ -182,9 +183,9 @@ export class RuleIndex implements CandidateOwner {
       const meta = attrs[a + A_META];
       if ((meta & dirBit) === 0) continue;
       const expires = attrs[a + A_EXPIRES];
-      if (expires !== 0 && expires * 1000 <= keys.ctx.at) continue;
+      if (expires !== 0 && expires * 1000 <= ctx.at) continue;
       const groupRef = metaGroupRef(meta);
-      if (groupRef !== 0 && !scope.groups.has(this.parts.names[groupRef - 1])) continue;
+      if (groupRef !== 0 && !scope.groups.has(ctx.task, this.parts.names[groupRef - 1])) continue;
       if (scope.masked?.has(rec[o + F_ID])) continue;
       into.offer(this, source, o);
       // Records of one number are in precedence order: the first two that match are all the set can use.
@@ -193,11 +194,17 @@ export class RuleIndex implements CandidateOwner {
   }
 
   /** The rules of a prefix table that no prefix lookup finds (empty prefix, or longer than a key). */
-  private checkEveryNumber(table: PrefixTable, keys: CallKeys, scope: LookupScope, into: CandidateSet): void {
+  private checkEveryNumber(
+    table: PrefixTable,
+    keys: CallKeys,
+    ctx: CallContext,
+    scope: LookupScope,
+    into: CandidateSet,
+  ): void {
     for (let i = 0; i < table.rootRules.length; i++)
-      this.checkGeneral(table.rootRules[i], 0, 0, keys, scope, into);
+      this.checkGeneral(table.rootRules[i], 0, 0, keys, ctx, scope, into);
     for (let i = 0; i < table.longRules.length; i++)
-      this.checkGeneral(table.longRules[i], 0, 0, keys, scope, into);
+      this.checkGeneral(table.longRules[i], 0, 0, keys, ctx, scope, into);
   }
 
   /**
@@ -211,6 +218,7 @@ export class RuleIndex implements CandidateOwner {
     length: number,
     side: number,
     keys: CallKeys,
+    ctx: CallContext,
     scope: LookupScope,
     into: CandidateSet,
   ): void {
@@ -224,7 +232,7 @@ export class RuleIndex implements CandidateOwner {
       const o = table.find(key, l);
       if (o < 0) continue;
       const end = rec[o + 3];
-      for (let i = rec[o + 2]; i < end; i++) this.checkGeneral(ruleIds[i], side, l, keys, scope, into);
+      for (let i = rec[o + 2]; i < end; i++) this.checkGeneral(ruleIds[i], side, l, keys, ctx, scope, into);
     }
   }
 
@@ -237,6 +245,7 @@ export class RuleIndex implements CandidateOwner {
     proven: number,
     fixedChars: number,
     keys: CallKeys,
+    ctx: CallContext,
     scope: LookupScope,
     into: CandidateSet,
   ): void {
@@ -246,12 +255,11 @@ export class RuleIndex implements CandidateOwner {
     const o = r * 4;
     const w = rows[o];
     if ((w & keys.dirBit) === 0) return;
-    const ctx = keys.ctx;
     const expires = rows[o + 1];
     if (expires !== 0 && expires * 1000 <= ctx.at) return;
     if (scope.masked?.has(rows[o + 3])) return;
     const groupRef = rows[o + 2];
-    if (groupRef !== 0 && !scope.groups.has(this.parts.names[groupRef - 1])) return;
+    if (groupRef !== 0 && !scope.groups.has(ctx.task, this.parts.names[groupRef - 1])) return;
     if ((w & 8) !== 0 && !this.scopeMatches(r, ctx)) return;
     const g = this.parts.general;
     if (!this.sideOk((w >>> 4) & 15, (w >>> 12) & 255, ctx.called, proven === 1, fixedChars, g.calledRef, r))
