@@ -115,7 +115,9 @@ export class RuleIndex implements CandidateOwner {
     // 0n, document.all), ten instructions where one will do (docs/DECISIONS.md).
     // A side is read past its head only for an exact table its direction reaches (call-keys.ts).
     const called =
-      (calledExact.directions & dirBit) !== 0 && keys.calledPacked === true && keys.completeCalled(ctx.called) === true;
+      (calledExact.directions & dirBit) !== 0 &&
+      keys.calledPacked === true &&
+      keys.completeCalled(ctx.called) === true;
     const calling =
       (callingExact.directions & dirBit) !== 0 &&
       keys.callingPacked === true &&
@@ -137,7 +139,8 @@ export class RuleIndex implements CandidateOwner {
         const length = keys.calledLength;
         if (table.mayMatch(calledKey, length)) {
           keys.completeCalled(ctx.called);
-          if (keys.calledPacked === true) this.probePrefixes(table, calledKey, length, 1, keys, ctx, scope, into);
+          if (keys.calledPacked === true)
+            this.probePrefixes(table, calledKey, length, 1, keys, ctx, scope, into);
         }
       }
     }

@@ -32,12 +32,19 @@ describe('openEventStream', () => {
   it('sends the event-stream headers and the reconnect delay before any event', async () => {
     let head = '';
     let type: string | undefined;
+    // The stream is torn down once the server is done: wait for the client to have read it all, or
+    // a loaded machine tears it down before the answer arrives.
+    let received: () => void = () => undefined;
+    const readAll = new Promise<void>((resolve) => {
+      received = resolve;
+    });
     await withStream(
       async (res) => {
         const stream = openEventStream(res, () => undefined);
         stream.write('id: 1\ndata: {}\n\n');
         stream.end();
         await once(res, 'finish');
+        await readAll;
       },
       (res) => {
         type = res.headers['content-type'];
@@ -45,6 +52,7 @@ describe('openEventStream', () => {
         res.on('data', (chunk: string) => {
           head += chunk;
         });
+        res.on('end', received);
       },
     );
     assert.equal(type, 'text/event-stream; charset=utf-8');
