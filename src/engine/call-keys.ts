@@ -19,6 +19,10 @@ import { hashKey, packAny, packHead, packTail } from './number-key.js';
  * not screen is usually never read past its head. Until its side is complete, word [1] is stale;
  * nothing reads it before then (a stem of up to eight characters masks it out). The flags are tested
  * with `=== true` / `=== false` on the hot path (RuleIndex.collect says why).
+ *
+ * The call's context is not kept here; the completers are given the number. This object lives as
+ * long as its engine, and storing a fresh context into it ran the write barrier's slow path on every
+ * decision (docs/DECISIONS.md, sixth pass).
  */
 export class CallKeys {
   /** 1 inbound, 2 outbound: the bit a rule's direction must have. */
@@ -72,7 +76,10 @@ export class CallKeys {
     }
   }
 
-  /** Reads the rest of the called number (once; `called` is the call's, as prepared); whether the whole number is a key. */
+  /**
+   * Reads the rest of the called number (once; `called` is the number prepare() was given); whether
+   * the whole number is a key.
+   */
   // hot path
   completeCalled(called: string): boolean {
     if (this.calledComplete === false) {
@@ -84,7 +91,10 @@ export class CallKeys {
     return this.calledKeyed;
   }
 
-  /** Reads the rest of the calling number (once; `calling` is the call's, as prepared); whether the whole number is a key. */
+  /**
+   * Reads the rest of the calling number (once; `calling` is the number prepare() was given); whether
+   * the whole number is a key.
+   */
   // hot path
   completeCalling(calling: string): boolean {
     if (this.callingComplete === false) {
