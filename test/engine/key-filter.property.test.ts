@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
-import { FILTER_BITS_PER_KEY, filterAdd, filterHas, filterWords } from '../../src/engine/key-filter.js';
+import { filterAdd, filterHas, filterWords } from '../../src/engine/key-filter.js';
 import { HASH_RANGE } from '../../src/engine/number-key.js';
 
 const hashes = (count: number) =>
@@ -30,10 +30,11 @@ describe('the key filter', () => {
         let through = 0;
         for (const h of keys.slice(20_000)) if (filterHas(words, h)) through++;
         // ~1.6% at 10 bits a key (split-block Bloom filter, 4 bits a key in one 16-byte block).
-        assert.equal(FILTER_BITS_PER_KEY, 10);
         assert.ok(through / 20_000 < 0.02, `${through} of 20000 let through`);
       }),
-      { numRuns: 5 },
+      // No shrinking: a rate over 40,000 keys does not shrink to a smaller case, and shrinking an
+      // array that size would run for many minutes before the failure is reported.
+      { numRuns: 5, endOnFailure: true },
     );
   });
 });
