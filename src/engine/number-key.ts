@@ -20,8 +20,9 @@ export function packNumber(number: string, out: Uint32Array): boolean {
 /**
  * Packs the first (up to) 16 characters of a call number into out[at], out[at + 1]; false when it
  * has a character that is not 0-9 * # (ANONYMOUS, '') so that no number pattern is looked up for it.
+ * The whole packing in one call, for building keys and as the reference the property test holds the
+ * fast path to; the call path packs in two steps instead (CallKeys: packHead, then packTail).
  */
-// hot path
 export function packPrefix(number: string, out: Uint32Array, at: number): boolean {
   const length = number.length;
   if (length < 8 || length > 16 || !packHead(number, out, at) || !packTail(number, out, at))
