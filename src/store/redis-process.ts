@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
 
@@ -148,12 +148,30 @@ export class RedisProcess {
     });
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline) {
-      if (gone) throw new Error(`redis-server exited at start (see redis.log in ${this.options.dir})`);
+      if (gone)
+        throw new Error(`redis-server exited at start: ${this.lastLogWarning()} (log: ${this.logPath})`);
       if (await ping(this.options.host, this.options.port)) return;
       await sleep(50);
     }
     child.kill('SIGKILL');
     throw new Error(`redis-server did not answer on port ${this.options.port} within 20 s`);
+  }
+
+  private get logPath(): string {
+    return join(this.options.dir, 'redis.log');
+  }
+
+  /** redis-server's last two warning lines ('#'): why it would not start. */
+  private lastLogWarning(): string {
+    let log = '';
+    try {
+      log = readFileSync(this.logPath, 'utf8');
+    } catch {
+      return 'it wrote no log';
+    }
+    const warnings = log.split('\n').filter((line) => / # /.test(line));
+    const reason = warnings.slice(-2).map((line) => line.replace(/^.*? # /, ''));
+    return reason.length > 0 ? reason.join('; ') : 'its log names no reason';
   }
 
   /** SIGKILL: no shutdown save, like a crash. */

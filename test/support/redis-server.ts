@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -109,6 +110,44 @@ export interface TestCluster {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** A cluster node also listens on its bus port, its port + 10000, which must be a port too. */
+const CLUSTER_BUS_OFFSET = 10_000;
+
+export function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** A free loopback port whose bus port (port + 10000) is in range and free too. */
+export async function freeClusterPort(): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = await freePort();
+    if (port + CLUSTER_BUS_OFFSET <= 65_535 && (await bindable(port + CLUSTER_BUS_OFFSET))) return port;
+  }
+  throw new Error('found no free port pair (port, port + 10000) in 100 tries');
+}
+
+/** Another process can take a port between the pick and the bind: a node gets three tries. */
+async function startClusterNode(dir: string): Promise<RedisProcess> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await RedisProcess.start({
+        dir,
+        port: await freeClusterPort(),
+        cluster: true,
+        appendonly: false,
+      });
+    } catch (error) {
+      if (attempt === 3) throw error;
+      rmSync(dir, { recursive: true, force: true });
+      mkdirSync(dir);
+    }
+  }
+}
+
 /** A cluster of `masters` masters on loopback, no replicas, ready (cluster_state:ok) when it resolves. */
 export async function startRedisCluster(masters = 3): Promise<TestCluster> {
   const root = mkdtempSync(join(tmpdir(), 'cg-cluster-'));
@@ -123,7 +162,7 @@ export async function startRedisCluster(masters = 3): Promise<TestCluster> {
     for (let i = 0; i < masters; i++) {
       const dir = join(root, `n${i}`);
       mkdirSync(dir);
-      procs.push(await RedisProcess.start({ dir, port: await freePort(), cluster: true, appendonly: false }));
+      procs.push(await startClusterNode(dir));
     }
     await promisify(execFile)(
       'redis-cli',
