@@ -111,9 +111,9 @@ export interface TestCluster {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A cluster node also listens on its bus port, its port + 10000, which must be a port too. */
-const CLUSTER_BUS_OFFSET = 10_000;
+export const CLUSTER_BUS_OFFSET = 10_000;
 
-export function bindable(port: number): Promise<boolean> {
+function bindable(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const server = createServer();
     server.once('error', () => resolve(false));
@@ -121,10 +121,13 @@ export function bindable(port: number): Promise<boolean> {
   });
 }
 
-/** A free loopback port whose bus port (port + 10000) is in range and free too. */
-export async function freeClusterPort(): Promise<number> {
+/**
+ * A free loopback port whose bus port (port + 10000) is in range and free too, from the ports `pick`
+ * offers (free ones by default).
+ */
+export async function freeClusterPort(pick: () => Promise<number> = freePort): Promise<number> {
   for (let attempt = 0; attempt < 100; attempt++) {
-    const port = await freePort();
+    const port = await pick();
     if (port + CLUSTER_BUS_OFFSET <= 65_535 && (await bindable(port + CLUSTER_BUS_OFFSET))) return port;
   }
   throw new Error('found no free port pair (port, port + 10000) in 100 tries');
