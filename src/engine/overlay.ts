@@ -105,6 +105,6 @@ export class Overlay {
   }
 
   isMaskedInBase(id: number): boolean {
-    return this.baseMask !== null && this.baseMask.has(id);
+    return this.baseMask?.has(id) === true;
   }
 }
