@@ -366,8 +366,14 @@ export class JobService {
     return out;
   }
 
-  private async view(tenant: string, kind: JobKind, job: Job<AnyJobData>): Promise<JobView> {
-    const state = (await job.getState()) as JobView['state'];
+  private async view(tenant: string, kind: JobKind, read: Job<AnyJobData>): Promise<JobView> {
+    const state = (await read.getState()) as JobView['state'];
+    // The job was read before its state: one that finished in between has its final state and not yet
+    // its outcome (error, result, finish time). BullMQ sets finishedOn with the state, in one script.
+    const job =
+      (state === 'completed' || state === 'failed') && read.finishedOn === undefined
+        ? ((await this.queues[kind].getJob(read.id!)) ?? read)
+        : read;
     const progress = (typeof job.progress === 'object' ? job.progress : {}) as Record<string, number>;
     const stored = kind === 'import' ? await this.deps.client.hgetall(jobKeys(tenant, job.id!).progress) : {};
     const num = (v: string | number | undefined) => (v === undefined ? 0 : Number(v));

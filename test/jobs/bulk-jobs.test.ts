@@ -238,6 +238,47 @@ describe.skipIf(skipWithoutRedis || skipWithoutSshd)('bulk jobs (BullMQ, SFTP, e
     assert.equal(await count(t), 0);
   });
 
+  it('a job that fails while its view is being read shows as failed with its error, never without', async () => {
+    // CI saw `waitFor` return "failed" with no error: the view reads the job, then its state, and
+    // the job failed in between. Here the job is read while queued, then fails before its state is read.
+    const t = redis.tenant();
+    const fs = await server(t);
+    // A header callguard does not know fails the whole import at once, and is not retried.
+    writeFileSync(join(sftp.root, 'unknown-header.csv'), 'colour,taste\nred,sweet\n');
+    const queue = jobs.service.queues.import;
+    await queue.pause();
+    const getJob = queue.getJob.bind(queue);
+    let readWhileQueued = false;
+    try {
+      const id = await jobs.service.submitServerImport(
+        t,
+        { serverId: fs.id, path: '', fileName: 'unknown-header.csv' },
+        {},
+        'u',
+      );
+      queue.getJob = async (jobId: string) => {
+        const job = await getJob(jobId);
+        if (job?.finishedOn === undefined) readWhileQueued = true;
+        await queue.resume();
+        const deadline = Date.now() + 10_000;
+        while ((await queue.getJobState(jobId)) !== 'failed' && Date.now() < deadline)
+          await new Promise((r) => setTimeout(r, 20));
+        return job;
+      };
+      const raced = await jobs.service.get(t, id);
+      assert.ok(readWhileQueued, 'the job was read before it failed');
+      queue.getJob = getJob;
+      const settled = await jobs.service.get(t, id);
+      assert.equal(settled?.state, 'failed');
+      assert.match(settled?.error?.message ?? '', /header|column/i);
+      assert.deepEqual(raced, settled);
+    } finally {
+      queue.getJob = getJob;
+      await queue.resume();
+      rmSync(join(sftp.root, 'unknown-header.csv'), { force: true });
+    }
+  });
+
   it('refuses export passwords that break the rule, stating the rule', async () => {
     const t = redis.tenant();
     for (const password of [
