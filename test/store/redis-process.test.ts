@@ -8,7 +8,11 @@ import { CLUSTER_BUS_OFFSET, freeClusterPort, skipWithoutLocalRedis } from '../s
 
 async function holdPort(port: number): Promise<Server> {
   const server = createServer();
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  // A port taken since it was picked fails this test, not the test process.
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  });
   return server;
 }
 
