@@ -1,3 +1,5 @@
+// First: refuses an unsupported Node.js before anything else loads.
+import './node-guard.js';
 import { Command, CommanderError } from 'commander';
 import { CallguardError } from '../domain/errors.js';
 import { CsvHeaderError } from '../jobs/rules-csv.js';

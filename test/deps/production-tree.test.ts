@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import semver from 'semver';
 import { describe, it } from 'vitest';
+import { SUPPORTED_NODE } from '../../src/node-support.js';
 
 const lock = JSON.parse(readFileSync('package-lock.json', 'utf8')) as {
-  packages: Record<string, { version?: string; dev?: boolean }>;
+  packages: Record<string, { version?: string; dev?: boolean; engines?: { node?: string } }>;
 };
 const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { dependencies: Record<string, string> };
 
@@ -24,6 +26,20 @@ describe('production dependencies', () => {
       .map(([path, p]) => [path.split('node_modules/').pop()!, p.version ?? ''] as const)
       .filter(([name, version]) => REFUSED[name]?.(version));
     assert.deepEqual(bad, []);
+  });
+
+  it('every production dependency runs on the oldest releases callguard supports (20.19.0 and 22.12.0)', () => {
+    // These two say ">=22" but are ES modules their CommonJS dependents load with require(), which
+    // Node.js does from 20.19 (src/node-support.ts); this suite runs them on Node.js 20.
+    const requireEsmOnly: Record<string, string> = { cookie: '>=22', 'content-disposition': '>=22' };
+    const oldest = SUPPORTED_NODE.split('||').map((range) => semver.minVersion(range)?.version as string);
+    assert.deepEqual(oldest, ['20.19.0', '22.12.0']);
+    const refused = Object.entries(lock.packages)
+      .filter(([path, p]) => path !== '' && !p.dev && p.engines?.node !== undefined)
+      .map(([path, p]) => [path.split('node_modules/').pop()!, p.engines?.node as string] as const)
+      .filter(([name, range]) => requireEsmOnly[name] !== range)
+      .filter(([, range]) => !oldest.every((version) => semver.satisfies(version, range)));
+    assert.deepEqual(refused, []);
   });
 
   it('the ARI role loads ari-client only when ARI_CLIENT=ari-client is chosen', () => {
