@@ -60,7 +60,6 @@ export function startServer(config: Config, roles: ReadonlySet<RoleName>, log: L
   };
 
   const started = (async () => {
-    log.info({ roles: [...roles] }, 'callguard starting');
     embedded = await ensureRedis(config, log);
     logRedisInUse(log, config, embedded);
     const connection = { url: embedded?.url ?? config.REDIS_URL, cluster: config.REDIS_CLUSTER };

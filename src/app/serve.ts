@@ -59,6 +59,8 @@ async function serveInProcess(config: Config, options: ServeOptions): Promise<vo
     answerMetricsAsks(options.proc!);
     if (roles.has('api')) mergeSiblingMetrics();
   }
+  // A supervised child's logger already names its roles on every line.
+  log.info(supervised ? {} : { roles: [...roles] }, 'callguard starting');
   const server = startServer(config, roles, log);
   const stop = () =>
     server.stop().then(
