@@ -1,7 +1,8 @@
 import { createConnection, createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import type { Config } from '../config.js';
-import { findRedisServer, LAYOUT_SETTINGS } from '../store/redis-process.js';
+import { findRedisServer } from '../store/redis-process.js';
+import { LAYOUT_FIX, persistenceAdvice, readServerSettings } from '../store/server-check.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 export interface CheckResult {
@@ -49,39 +50,19 @@ export async function checkRedis(config: Config): Promise<CheckResult[]> {
   const results: CheckResult[] = [
     { check: 'redis', status: 'ok', detail: `${config.REDIS_URL} answers PING` },
   ];
-  try {
-    const [, appendonly] = (await client.config('GET', 'appendonly')) as unknown as string[];
-    const [, fsync] = (await client.config('GET', 'appendfsync')) as unknown as string[];
-    results.push(
-      appendonly === 'yes'
-        ? { check: 'redis persistence', status: 'ok', detail: `AOF on (appendfsync ${fsync})` }
-        : {
-            check: 'redis persistence',
-            status: 'warn',
-            detail: 'AOF is off: rule writes since the last snapshot are lost if Redis restarts',
-            fix: 'redis-cli CONFIG SET appendonly yes (and appendonly yes in redis.conf)',
-          },
-    );
-  } catch {
-    results.push({
-      check: 'redis persistence',
-      status: 'warn',
-      detail: 'the server refused CONFIG GET; cannot tell whether AOF is on',
-      fix: 'make sure the managed Redis has AOF (or equivalent durability) enabled',
-    });
-  }
-  const small: string[] = [];
-  for (const [name, wanted] of LAYOUT_SETTINGS) {
-    const reply = (await client.config('GET', name).catch(() => [])) as unknown as string[];
-    if (reply.length >= 2 && Number(reply[1]) < Number(wanted))
-      small.push(`${name} ${reply[1]} (want ${wanted})`);
-  }
-  if (small.length > 0) {
+  const settings = await readServerSettings(client);
+  const persistence = persistenceAdvice(settings);
+  results.push(
+    persistence === undefined
+      ? { check: 'redis persistence', status: 'ok', detail: `AOF on (appendfsync ${settings.appendfsync})` }
+      : { check: 'redis persistence', status: 'warn', detail: persistence.message, fix: persistence.fix },
+  );
+  if (settings.smallLayout.length > 0) {
     results.push({
       check: 'redis encoding',
       status: 'warn',
-      detail: `${small.join(', ')}: rules take more memory than callguard sizes its storage for`,
-      fix: `set in redis.conf (or with redis-cli CONFIG SET): ${LAYOUT_SETTINGS.map(([n, v]) => `${n} ${v}`).join(', ')}`,
+      detail: `${settings.smallLayout.join(', ')}: rules take more memory than callguard sizes its storage for`,
+      fix: LAYOUT_FIX,
     });
   }
   const info = await client.info('server').catch(() => '');

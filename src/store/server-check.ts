@@ -7,11 +7,21 @@ export interface ServerCheck {
   readonly appendonly: boolean | undefined;
   readonly appendfsync: string | undefined;
   readonly save: string | undefined;
-  /** Layout settings below what the memory budget per rule assumes. */
+  /** Layout settings below what the memory budget per rule assumes, as `name value (want N)`. */
   readonly smallLayout: string[];
 }
 
-async function configGet(client: RedisClient, name: string): Promise<string | undefined> {
+/** What a server's settings risk: the sentence serve logs and doctor prints, and what to do. */
+export interface ServerAdvice {
+  /** info: cannot tell; warn: writes can be lost, or rules take more memory than planned. */
+  readonly level: 'info' | 'warn';
+  readonly message: string;
+  readonly fix: string;
+}
+
+export const LAYOUT_FIX = `set in redis.conf (or with redis-cli CONFIG SET): ${LAYOUT_SETTINGS.map(([n, v]) => `${n} ${v}`).join(', ')}`;
+
+async function configGet(client: Pick<RedisClient, 'config'>, name: string): Promise<string | undefined> {
   try {
     const reply = (await client.config('GET', name)) as unknown as string[];
     return reply.length >= 2 ? reply[1] : undefined;
@@ -20,11 +30,8 @@ async function configGet(client: RedisClient, name: string): Promise<string | un
   }
 }
 
-/**
- * Reads the server's persistence and encoding settings at start and warns when acknowledged writes
- * could be lost on a restart (no AOF) or when rules would take more memory than planned.
- */
-export async function checkServer(client: RedisClient, log: Logger): Promise<ServerCheck> {
+/** Reads the server's persistence and encoding settings. */
+export async function readServerSettings(client: Pick<RedisClient, 'config'>): Promise<ServerCheck> {
   const [appendonly, appendfsync, save] = await Promise.all([
     configGet(client, 'appendonly'),
     configGet(client, 'appendfsync'),
@@ -34,34 +41,63 @@ export async function checkServer(client: RedisClient, log: Logger): Promise<Ser
   for (const [name, wanted] of LAYOUT_SETTINGS) {
     const value = await configGet(client, name);
     if (value !== undefined && Number(value) < Number(wanted))
-      smallLayout.push(`${name}=${value} (want ${wanted})`);
+      smallLayout.push(`${name} ${value} (want ${wanted})`);
   }
-  const check: ServerCheck = {
+  return {
     appendonly: appendonly === undefined ? undefined : appendonly === 'yes',
     appendfsync,
     save,
     smallLayout,
   };
-  if (appendonly === undefined) {
-    log.info(
-      'Redis refused CONFIG GET; cannot tell whether rule writes survive a restart (AOF is recommended)',
-    );
-  } else if (appendonly !== 'yes') {
-    log.warn(
-      { appendonly, save: save || 'off' },
-      save
-        ? 'Redis AOF is off: rule writes since the last RDB save are lost if Redis restarts; set appendonly yes'
-        : 'Redis has no persistence at all: every rule is lost if Redis restarts; set appendonly yes',
-    );
-  } else if (appendfsync === 'no') {
-    log.warn(
-      { appendfsync },
-      'Redis AOF is not fsynced (appendfsync no): recent rule writes can be lost on a crash',
-    );
+}
+
+/** Whether acknowledged rule writes survive a restart or a crash; undefined when they do. */
+export function persistenceAdvice(check: ServerCheck): ServerAdvice | undefined {
+  const fix = 'redis-cli CONFIG SET appendonly yes (and appendonly yes in redis.conf)';
+  if (check.appendonly === undefined)
+    return {
+      level: 'info',
+      message:
+        'Redis refused CONFIG GET; cannot tell whether rule writes survive a restart (AOF is recommended)',
+      fix: 'make sure the managed Redis has AOF (or equivalent durability) enabled',
+    };
+  if (!check.appendonly)
+    return check.save
+      ? {
+          level: 'warn',
+          message: 'Redis AOF is off: rule writes since the last RDB save are lost if Redis restarts',
+          fix,
+        }
+      : {
+          level: 'warn',
+          message: 'Redis has no persistence at all: every rule is lost if Redis restarts',
+          fix,
+        };
+  if (check.appendfsync === 'no')
+    return {
+      level: 'warn',
+      message: 'Redis AOF is not fsynced (appendfsync no): recent rule writes can be lost on a crash',
+      fix: 'redis-cli CONFIG SET appendfsync everysec (and in redis.conf)',
+    };
+  return undefined;
+}
+
+/**
+ * Reads the server's settings at start and warns when acknowledged writes could be lost on a restart
+ * (no AOF) or when rules would take more memory than planned.
+ */
+export async function checkServer(client: RedisClient, log: Logger): Promise<ServerCheck> {
+  const check = await readServerSettings(client);
+  const persistence = persistenceAdvice(check);
+  if (persistence !== undefined) {
+    // pino leaves out the undefined ones (a server that refused CONFIG GET)
+    const save = check.save === '' ? 'off' : check.save;
+    const fields = { appendonly: check.appendonly, appendfsync: check.appendfsync, save };
+    log[persistence.level](fields, `${persistence.message}; ${persistence.fix}`);
   }
-  if (smallLayout.length > 0) {
+  if (check.smallLayout.length > 0) {
     log.warn(
-      { settings: smallLayout },
+      { settings: check.smallLayout },
       'Redis encoding limits are below what callguard sizes its rule storage for',
     );
   }

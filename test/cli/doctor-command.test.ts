@@ -154,6 +154,38 @@ describe('callguard doctor', () => {
     }
   });
 
+  it('tells a Redis that keeps nothing (no AOF, no RDB saves) from one that keeps snapshots, as serve does', async () => {
+    const client = redis.client();
+    const [, save] = (await client.config('GET', 'save')) as string[];
+    const [, fsync] = (await client.config('GET', 'appendfsync')) as string[];
+    try {
+      await client.config('SET', 'appendonly', 'no');
+      await client.config('SET', 'save', '');
+      const none = (await doctor(base, 'worker')).results.find((r) => r.check === 'redis persistence');
+      assert.equal(none?.status, 'warn');
+      assert.equal(none?.detail, 'Redis has no persistence at all: every rule is lost if Redis restarts');
+      assert.match(none?.fix ?? '', /appendonly yes/);
+      await client.config('SET', 'save', '3600 1');
+      const rdb = (await doctor(base, 'worker')).results.find((r) => r.check === 'redis persistence');
+      assert.equal(
+        rdb?.detail,
+        'Redis AOF is off: rule writes since the last RDB save are lost if Redis restarts',
+      );
+      await client.config('SET', 'appendonly', 'yes');
+      await client.config('SET', 'appendfsync', 'no');
+      const lazy = (await doctor(base, 'worker')).results.find((r) => r.check === 'redis persistence');
+      assert.equal(lazy?.status, 'warn');
+      assert.equal(
+        lazy?.detail,
+        'Redis AOF is not fsynced (appendfsync no): recent rule writes can be lost on a crash',
+      );
+    } finally {
+      await client.config('SET', 'appendonly', 'yes');
+      await client.config('SET', 'appendfsync', fsync ?? 'always');
+      await client.config('SET', 'save', save ?? '');
+    }
+  });
+
   it('reports a bad setting by name instead of starting', async () => {
     const { code, results } = await doctor({ ...base, CALLGUARD_HTTP_PORT: 'eighty' });
     assert.equal(code, 1);
