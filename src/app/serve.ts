@@ -2,6 +2,7 @@ import type { Config } from '../config.js';
 import { createLogger, type Logger, logLineSink } from '../log.js';
 import { installSafetyNet } from '../process-safety-net.js';
 import { ensureRedis } from '../store/embedded-redis.js';
+import { logLibraryConsole } from './library-console.js';
 import { monitorLoopDelay } from './loop-delay.js';
 import { answerMetricsAsks, mergeSiblingMetrics } from './metrics-relay.js';
 import { type ProcessSpec, planProcesses } from './process-plan.js';
@@ -54,6 +55,7 @@ async function serveInProcess(config: Config, options: ServeOptions): Promise<vo
   const roles = options.roles;
   const log: Logger = supervised ? base.child({ proc: options.proc, roles: [...roles] }) : base;
   installSafetyNet(log);
+  logLibraryConsole(log);
   monitorLoopDelay();
   if (supervised) {
     answerMetricsAsks(options.proc!);
@@ -110,6 +112,7 @@ async function superviseProcesses(config: Config, plan: readonly ProcessSpec[]):
   const sink = logLineSink(config.LOG_FORMAT);
   const log = createLogger(config.LOG_LEVEL, sink, 'json').child({ proc: 'supervisor' });
   installSafetyNet(log);
+  logLibraryConsole(log);
   // A private Redis, when one is needed, belongs to the supervisor: it outlives child restarts.
   const embedded = await ensureRedis(config, log);
   const env: NodeJS.ProcessEnv = embedded

@@ -2,7 +2,7 @@ import { createConnection, createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import { findRedisServer } from '../store/redis-process.js';
-import { LAYOUT_FIX, persistenceAdvice, readServerSettings } from '../store/server-check.js';
+import { evictionAdvice, LAYOUT_FIX, persistenceAdvice, readServerSettings } from '../store/server-check.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 export interface CheckResult {
@@ -56,6 +56,16 @@ export async function checkRedis(config: Config): Promise<CheckResult[]> {
     persistence === undefined
       ? { check: 'redis persistence', status: 'ok', detail: `AOF on (appendfsync ${settings.appendfsync})` }
       : { check: 'redis persistence', status: 'warn', detail: persistence.message, fix: persistence.fix },
+  );
+  const eviction = evictionAdvice(settings);
+  results.push(
+    eviction === undefined
+      ? {
+          check: 'redis eviction',
+          status: 'ok',
+          detail: 'maxmemory-policy noeviction: a full Redis refuses writes',
+        }
+      : { check: 'redis eviction', status: 'warn', detail: eviction.message, fix: eviction.fix },
   );
   if (settings.smallLayout.length > 0) {
     results.push({

@@ -7,6 +7,10 @@ export interface ServerCheck {
   readonly appendonly: boolean | undefined;
   readonly appendfsync: string | undefined;
   readonly save: string | undefined;
+  /** What Redis does when full (`noeviction`: refuses writes; anything else drops keys). */
+  readonly maxmemoryPolicy: string | undefined;
+  /** Bytes, '0' for no limit. */
+  readonly maxmemory: string | undefined;
   /** Layout settings below what the memory budget per rule assumes, as `name value (want N)`. */
   readonly smallLayout: string[];
 }
@@ -32,10 +36,12 @@ async function configGet(client: Pick<RedisClient, 'config'>, name: string): Pro
 
 /** Reads the server's persistence and encoding settings. */
 export async function readServerSettings(client: Pick<RedisClient, 'config'>): Promise<ServerCheck> {
-  const [appendonly, appendfsync, save] = await Promise.all([
+  const [appendonly, appendfsync, save, maxmemoryPolicy, maxmemory] = await Promise.all([
     configGet(client, 'appendonly'),
     configGet(client, 'appendfsync'),
     configGet(client, 'save'),
+    configGet(client, 'maxmemory-policy'),
+    configGet(client, 'maxmemory'),
   ]);
   const smallLayout: string[] = [];
   for (const [name, wanted] of LAYOUT_SETTINGS) {
@@ -47,6 +53,8 @@ export async function readServerSettings(client: Pick<RedisClient, 'config'>): P
     appendonly: appendonly === undefined ? undefined : appendonly === 'yes',
     appendfsync,
     save,
+    maxmemoryPolicy,
+    maxmemory,
     smallLayout,
   };
 }
@@ -83,6 +91,33 @@ export function persistenceAdvice(check: ServerCheck): ServerAdvice | undefined 
 }
 
 /**
+ * Whether Redis may drop keys when it is full; undefined when it refuses writes instead (noeviction). A rule dropped that way is a number dialled that the list forbids, with no error
+ * anywhere, so this is a warning even while no memory limit is set.
+ */
+export function evictionAdvice(check: ServerCheck): ServerAdvice | undefined {
+  const policy = check.maxmemoryPolicy;
+  const fix =
+    "redis-cli CONFIG SET maxmemory-policy noeviction (and in redis.conf): callguard's keys are its data, not a cache";
+  if (policy === undefined)
+    return {
+      level: 'info',
+      message:
+        'Redis refused CONFIG GET; cannot tell whether it evicts keys when full (maxmemory-policy noeviction is needed)',
+      fix,
+    };
+  if (policy === 'noeviction') return undefined;
+  const limit =
+    check.maxmemory === undefined || check.maxmemory === '0'
+      ? 'no limit set yet'
+      : `maxmemory ${check.maxmemory} bytes`;
+  return {
+    level: 'warn',
+    message: `Redis may evict keys when full (maxmemory-policy ${policy}, ${limit}): rules and jobs would vanish without an error`,
+    fix,
+  };
+}
+
+/**
  * Reads the server's settings at start and warns when acknowledged writes could be lost on a restart
  * (no AOF) or when rules would take more memory than planned.
  */
@@ -95,6 +130,9 @@ export async function checkServer(client: RedisClient, log: Logger): Promise<Ser
     const fields = { appendonly: check.appendonly, appendfsync: check.appendfsync, save };
     log[persistence.level](fields, `${persistence.message}; ${persistence.fix}`);
   }
+  const eviction = evictionAdvice(check);
+  if (eviction !== undefined)
+    log.warn({ maxmemoryPolicy: check.maxmemoryPolicy }, `${eviction.message}; ${eviction.fix}`);
   if (check.smallLayout.length > 0) {
     log.warn(
       { settings: check.smallLayout },

@@ -97,8 +97,8 @@ test.skipIf(skipWithoutLocalRedis)(
     const redis = await startRedis({ private: true });
     const { out, stop } = await serve(redis, 'api,worker,esl');
     try {
-      const ready = () =>
-        out.stdout.includes('"proc":"supervisor"') && out.stdout.includes('callguard serving');
+      // the supervisor's own 'callguard serving' comes once every child is ready
+      const ready = () => /"proc":"supervisor".*"msg":"callguard serving"/.test(out.stdout);
       assert.ok(await eventually(ready, 180_000), out.stdout + out.stderr);
       const lines = out.stdout.split('\n').filter((line) => line.trim() !== '');
       assert.deepEqual(notJson(out.stdout + out.stderr), []);
@@ -113,6 +113,38 @@ test.skipIf(skipWithoutLocalRedis)(
         ['admin', ['api', 'worker']],
         ['call', ['esl']],
       ]);
+    } finally {
+      await stop();
+      await redis.stop();
+    }
+  },
+);
+
+test.skipIf(skipWithoutLocalRedis)(
+  'on a Redis that evicts keys when full, serve warns with the fix, and what a library prints is a JSON line too',
+  async () => {
+    const redis = await startRedis({ private: true });
+    await redis.client().config('SET', 'maxmemory-policy', 'allkeys-lru');
+    const { out, stop } = await serve(redis, 'api,worker');
+    try {
+      assert.ok(
+        await eventually(() => out.stdout.includes('callguard serving'), 180_000),
+        out.stdout + out.stderr,
+      );
+      assert.deepEqual(notJson(out.stdout + out.stderr), []);
+      const records = out.stdout
+        .split('\n')
+        .filter((line) => line.trim() !== '')
+        .map((line) => JSON.parse(line) as { level: number; msg: string; from?: string });
+      const eviction = records.filter((r) => r.msg.startsWith('Redis may evict keys when full'));
+      assert.equal(eviction.length, 1, out.stdout);
+      assert.equal(eviction[0]!.level, 40);
+      assert.match(eviction[0]!.msg, /maxmemory-policy allkeys-lru.*CONFIG SET maxmemory-policy noeviction/);
+      // BullMQ's own console.warn about the same policy, relayed as a record
+      assert.ok(
+        records.some((r) => r.from === 'console' && r.msg.includes('allkeys-lru')),
+        out.stdout,
+      );
     } finally {
       await stop();
       await redis.stop();
