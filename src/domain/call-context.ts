@@ -24,13 +24,31 @@ export interface CallContext {
   readonly at: number;
 }
 
+/** The last instant a JavaScript Date holds (year 275760): past it, every date is invalid. */
+const LAST_INSTANT_MS = 8.64e15;
+const INSTANT_ERROR = `epoch milliseconds (0 to ${LAST_INSTANT_MS}) or an ISO time such as 2026-11-22T10:00:00-06:00`;
+const epochMs = z
+  .number({ error: INSTANT_ERROR })
+  .int(INSTANT_ERROR)
+  .min(0, INSTANT_ERROR)
+  .max(LAST_INSTANT_MS, INSTANT_ERROR);
+const isoInstant = z.iso.datetime({ offset: true }).transform((iso) => Date.parse(iso));
+
 /** A moment to decide at: epoch milliseconds, or an ISO time with its offset (a planned call). */
-export const instantSchema = z.union([
-  z.number().int().min(0),
-  z.iso
-    .datetime({ offset: true, error: 'epoch milliseconds or an ISO time such as 2026-11-22T10:00:00-06:00' })
-    .transform((iso) => Date.parse(iso)),
-]);
+export const instantSchema = z.union([epochMs, isoInstant], { error: INSTANT_ERROR });
+
+/** The same, written in a query string: digits are epoch milliseconds. */
+export const instantTextSchema = z.union(
+  [
+    z
+      .string()
+      .regex(/^\d{1,16}$/)
+      .transform(Number)
+      .pipe(epochMs),
+    isoInstant,
+  ],
+  { error: INSTANT_ERROR },
+);
 
 /** A call as it arrives from outside (API, CLI, PBX): raw numbers. The PBXes' IncomingCall is one too. */
 export const rawCallSchema = z

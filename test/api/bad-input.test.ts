@@ -235,6 +235,46 @@ describe.skipIf(skipWithoutRedis)('bad input on every route', () => {
     ['check negative time', 'POST', '/v1/check', { called: '1', direction: 'inbound', at: -5 }, 400, /at/],
     ['screen not a list', 'POST', '/v1/screen', { numbers: '123' }, 400, /numbers/],
     ['screen number too long', 'POST', '/v1/screen', { numbers: ['1'.repeat(65)] }, 400, /64/],
+    [
+      'audit cursor not ours',
+      'GET',
+      '/v1/audit?cursor=abc',
+      undefined,
+      400,
+      /not a cursor this API gave out/,
+    ],
+    [
+      'check time past the last date',
+      'POST',
+      '/v1/check',
+      { called: '1', direction: 'inbound', at: 9007199254740991 },
+      400,
+      /body\.at: epoch milliseconds \(0 to 8640000000000000\) or an ISO time/,
+    ],
+    [
+      'screen time past the last date',
+      'POST',
+      '/v1/screen',
+      { numbers: ['1'], at: 8640000000000001 },
+      400,
+      /epoch milliseconds/,
+    ],
+    [
+      'check time not a time',
+      'POST',
+      '/v1/check',
+      { called: '1', direction: 'inbound', at: 'soon' },
+      400,
+      /ISO time/,
+    ],
+    [
+      'screen query time not a time',
+      'POST',
+      '/v1/screen?at=soon',
+      { numbers: ['1'] },
+      400,
+      /query\.at: epoch/,
+    ],
     ['limit 0', 'GET', '/v1/rules?limit=0', undefined, 400, /limit/],
     ['limit text', 'GET', '/v1/rules?limit=ten', undefined, 400, /limit/],
     ['match mode', 'GET', '/v1/rules?number=1&match=fuzzy', undefined, 400, /exact/],
@@ -270,6 +310,13 @@ describe.skipIf(skipWithoutRedis)('bad input on every route', () => {
       const res = await h.call(method, url, k(), body);
       assertClientError(res, what, status);
       assert.match(res.json().message, message, `${what}: ${res.json().message}`);
+    }
+  });
+
+  it('reads a time in a query string as epoch milliseconds or an ISO time, as documented', async () => {
+    for (const at of ['1796553383000', '2026-12-06T10:00:00Z']) {
+      const res = await h.call('POST', `/v1/screen?at=${at}`, k(), { numbers: ['12025550123'] });
+      assert.equal(res.statusCode, 200, `${at}: ${res.body}`);
     }
   });
 

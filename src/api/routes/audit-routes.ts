@@ -19,6 +19,12 @@ const auditQuery = z
     from: instant.optional().describe('Only changes made at or after this time.'),
     to: instant.optional().describe('Only changes made at or before this time.'),
     ...pageQueryShape,
+    // An audit cursor is the stream id of the last entry read; anything else would reach Redis.
+    cursor: z
+      .string()
+      .regex(/^\d{1,20}-\d{1,20}$/, 'not a cursor this API gave out; pass back `next` unchanged')
+      .optional()
+      .describe('The `next` of the previous page.'),
   })
   .strict();
 

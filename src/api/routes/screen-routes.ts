@@ -3,7 +3,7 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { z } from 'zod';
 import type { TenantDecider } from '../../call/call-screener.js';
 import type { Outcome } from '../../domain/blocklist-type.js';
-import { type CallContext, instantSchema } from '../../domain/call-context.js';
+import { type CallContext, instantSchema, instantTextSchema } from '../../domain/call-context.js';
 import type { PolicyVerdict } from '../../domain/decision.js';
 import { cgError } from '../../domain/errors.js';
 import { MAX_NUMBER_LENGTH, normalizeNumber } from '../../domain/number.js';
@@ -335,7 +335,7 @@ export function registerScreenRoutes(app: ApiApp, deps: ApiDeps): void {
       schema: {
         tags: ['check'],
         summary: `Screen up to ${MAX_SCREEN_NUMBERS} numbers before dialling`,
-        querystring: z.object({ taskId: nameSchema.optional(), at: instantSchema.optional() }).strict(),
+        querystring: z.object({ taskId: nameSchema.optional(), at: instantTextSchema.optional() }).strict(),
         body: screenBody,
         response: { 200: screenResult, ...errorResponses },
       },
