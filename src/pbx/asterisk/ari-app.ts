@@ -5,6 +5,7 @@ import type { IncomingCall } from '../../call/incoming-call.js';
 import type { Logger } from '../../log.js';
 import { AriCallReader, type ReadResult } from './ari-call-reader.js';
 import type { AriConnection, AriListener } from './ari-connection.js';
+import { readAriEvent } from './ari-event.js';
 import type { AriChannel, AriChannelEvent, AriEvent, AriStasisStart } from './ari-types.js';
 
 const RECENT_LIMIT = 4096;
@@ -125,7 +126,30 @@ export class AriApp implements AriListener {
     this.log.warn({ reason, liveCalls: this.sessions.size }, 'ARI events socket lost');
   }
 
-  onEvent(event: AriEvent): void {
+  /**
+   * Never throws: it runs inside the socket's message handler, where a throw stops the socket reading
+   * (and with it every later call) without closing it.
+   */
+  onEvent(frame: unknown): void {
+    const read = readAriEvent(frame);
+    if ('why' in read) {
+      this.log.warn(
+        { why: read.why, frame: JSON.stringify(frame)?.slice(0, 200) },
+        'ARI event not understood; ignored',
+      );
+      return;
+    }
+    try {
+      this.dispatch(read.event);
+    } catch (error) {
+      this.log.error(
+        { err: error, type: read.event.type },
+        'ARI event handling failed; the event is dropped',
+      );
+    }
+  }
+
+  private dispatch(event: AriEvent): void {
     switch (event.type) {
       case 'StasisStart':
         void this.handle(event as AriStasisStart);

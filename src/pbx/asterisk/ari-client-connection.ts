@@ -76,7 +76,7 @@ export class AriClientConnection implements AriConnection {
     const client = this.client;
     // Socket and request errors surface as the events below; an 'error' nobody listens to would end the process.
     client.on('error', (err: Error) => this.log.warn({ err: err?.message }, 'ARI client error'));
-    client.on('*', (event: AriEvent) => {
+    client.on('*', (event: unknown) => {
       this.lastMessageAt = Date.now();
       listener.onEvent(event);
     });

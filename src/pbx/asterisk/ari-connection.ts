@@ -1,5 +1,5 @@
 import type { CallEnd } from '../../call/call-plan.js';
-import type { AriChannel, AriEvent } from './ari-types.js';
+import type { AriChannel } from './ari-types.js';
 
 /**
  * What a request on a channel came to: done, or the channel is no longer ours: it is gone (404, the
@@ -17,7 +17,8 @@ export type VariableRead =
 
 /** Receives the events WebSocket's traffic. Called synchronously from the socket's message handler. */
 export interface AriListener {
-  onEvent(event: AriEvent): void;
+  /** A frame as parsed from JSON, not yet known to be an event: the listener checks it. */
+  onEvent(frame: unknown): void;
   /** The events socket is open (the first time and after every reconnect). */
   onConnected(): void;
   /** The events socket closed unexpectedly; the connection reconnects by itself with backoff. */

@@ -15,7 +15,7 @@ import {
   type PlanVariables,
   type VariableRead,
 } from './ari-connection.js';
-import type { AriChannel, AriEvent } from './ari-types.js';
+import type { AriChannel } from './ari-types.js';
 import { waitUntilQuiet } from './quiet-close.js';
 
 const CHANNEL_NOT_FOUND = 'Channel not found';
@@ -106,9 +106,9 @@ export class AriHttpClient implements AriConnection {
     });
     ws.on('message', (data) => {
       this.lastMessageAt = Date.now();
-      let event: AriEvent;
+      let event: unknown;
       try {
-        event = JSON.parse(String(data)) as AriEvent;
+        event = JSON.parse(String(data));
       } catch {
         this.log.warn({ frame: String(data).slice(0, 200) }, 'ARI event is not JSON; ignored');
         return;

@@ -167,6 +167,36 @@ for (const kind of CLIENTS) {
       });
     });
 
+    it('a frame that is not an event, or a StasisStart with no channel, is logged and ignored; screening goes on', async () => {
+      await withApp(kind, {}, async ({ double, logs }) => {
+        // ari-client looks into every frame itself and throws inside its socket handler on one that
+        // is not an object, of an unknown type or with a channel without an id (docs/DECISIONS.md):
+        // that client gets the one malformed frame it survives.
+        const frames =
+          kind === 'undici'
+            ? [
+                'null',
+                '5',
+                '"text"',
+                '[]',
+                '{"type":7}',
+                '{"type":"StasisStart"}',
+                '{"type":"StasisStart","channel":{}}',
+              ]
+            : ['{"type":"StasisStart"}'];
+        for (const frame of frames) double.sendRawFrame(frame);
+        // a call after them is screened as usual, and a second one too (the socket still reads)
+        for (let i = 0; i < 2; i++) {
+          const call = double.placeCall(outboundBlocked) as DoubleCall;
+          await call.done;
+          assert.equal(call.end, 'hangup');
+        }
+        assert.deepEqual(logs.errors(), []);
+        const ignored = logs.records.filter((r) => /ARI event .*ignored/.test(r.msg ?? ''));
+        assert.equal(ignored.length, frames.length, JSON.stringify(logs.records.map((r) => r.msg)));
+      });
+    });
+
     it('caller hangs up while the variables are in flight: 404s are logged at debug, not as errors', async () => {
       await withApp(
         kind,

@@ -344,6 +344,11 @@ export class AriDouble {
     return ch.vars.get(name);
   }
 
+  /** Sends one text frame on the app's events socket as it is (a peer's malformed event). */
+  sendRawFrame(frame: string): void {
+    this.send(frame);
+  }
+
   private send(frame: string): void {
     const ws = this.appSocket;
     if (ws && ws.readyState === WebSocket.OPEN) ws.send(frame);
