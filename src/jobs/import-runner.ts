@@ -63,6 +63,7 @@ export class ImportRunner {
   constructor(
     private readonly client: RedisClient,
     storeOptions: StoreOptions,
+    private readonly options: { readonly lockPollMs?: number } = {},
   ) {
     this.rules = new RuleRepository(client, storeOptions);
   }
@@ -89,7 +90,12 @@ export class ImportRunner {
       await this.stopIfCancelled(run);
       await this.client.hset(k.progress, 'phase', 'apply', 'total', String(records));
     }
-    const lock = new SnapshotHold(this.client, run.tenant, `import:${run.jobId}`);
+    const lock = new SnapshotHold(
+      this.client,
+      run.tenant,
+      `import:${run.jobId}`,
+      this.options.lockPollMs ?? 100,
+    );
     try {
       if (phase === 'validate' || phase === 'apply') {
         await lock.take();
@@ -332,6 +338,7 @@ class SnapshotHold {
     private readonly client: RedisClient,
     private readonly tenant: string,
     private readonly token: string,
+    private readonly pollMs: number,
   ) {}
 
   private async tryTake(): Promise<boolean> {
@@ -342,16 +349,28 @@ class SnapshotHold {
     return true;
   }
 
-  /** Takes the lock, waiting a bounded time for a snapshot build in progress (it reads rules from before the import). */
+  /**
+   * Takes the lock, however long a snapshot build (it reads the rules from before the import) or
+   * another import of the tenant holds it. Two imports applying side by side would each purge the
+   * other's rows (an overwrite deletes every row of its scope it has not seen). A holder that dies
+   * lets go when the lock expires, two minutes after its last refresh.
+   */
   async take(): Promise<void> {
-    for (let i = 0; i < 300 && !this.held; i++) {
+    while (!this.held) {
       this.held = await this.tryTake();
-      if (!this.held) await new Promise((r) => setTimeout(r, 100));
+      if (!this.held) await new Promise((r) => setTimeout(r, this.pollMs));
     }
   }
 
+  /** Keeps the lock; if it passed to another job (this one stalled past its expiry), stops the import. */
   async refresh(): Promise<void> {
     this.held = await this.tryTake();
+    if (!this.held) {
+      throw cgError(
+        'CG_ERR_CONFLICT',
+        "the tenant's import lock passed to another job while this import stalled for over two minutes; it stopped so that the two cannot delete each other's rows. Retry it",
+      );
+    }
   }
 
   async release(): Promise<void> {

@@ -6,7 +6,7 @@ import { CallguardError } from '../../src/domain/errors.js';
 import type { ImportParams } from '../../src/jobs/import-params.js';
 import { ImportRunner } from '../../src/jobs/import-runner.js';
 import { silentLogger } from '../../src/log.js';
-import { jobKeys } from '../../src/store/keys.js';
+import { jobKeys, tenantKeys } from '../../src/store/keys.js';
 import { RuleRepository } from '../../src/store/rule-repository.js';
 import { skipWithoutRedis, startRedis, type TestRedis } from '../support/redis-server.js';
 import { seedCatalog } from './support/catalog.js';
@@ -213,6 +213,40 @@ describe.skipIf(skipWithoutRedis)('ImportRunner', () => {
     assert.equal(result.deleted, 1);
     const numbers = (await allRules(repo, t)).map((r) => `${r.called}/${r.ou}/${r.groupId}`).sort();
     assert.deepEqual(numbers, ['222/sales/dnc', '333/sales/vip', '444/support/dnc', '555/sales/dnc']);
+  });
+
+  it("waits for the tenant's import lock however long another job holds it, and writes nothing without it", async () => {
+    // Two overwrites of one scope side by side would each purge the other's rows: both "completed",
+    // the scope left empty. So an import never applies or purges without the lock.
+    const t = redis.tenant();
+    await seedCatalog(client, t, { ous: ['sales'], groups: ['dnc'] });
+    await repo.writeMany(t, [
+      { called: '111', direction: 'both', action: 'block', ou: 'sales', groupId: 'dnc' },
+    ]);
+    const lock = tenantKeys(t).snapshotLock;
+    await client.set(lock, 'import:another-job', 'PX', 60_000);
+    const quickPolls = new ImportRunner(client, STORE, { lockPollMs: 5 });
+    const running = quickPolls.run({
+      tenant: t,
+      jobId: `j${++jobSeq}`,
+      params: { overrideRule: 'overwrite', ou: 'sales', groupId: 'dnc' } as ImportParams,
+      stamp: STAMP,
+      limit: 50_000,
+      open: fromText(csv(['called', '555', '666'])),
+      log: silentLogger,
+    });
+    let settled = false;
+    void running.finally(() => {
+      settled = true;
+    });
+    // 600 polls and more: twice the 300 after which the import used to go ahead without the lock
+    await new Promise((r) => setTimeout(r, 3_000));
+    assert.equal(settled, false, 'still waiting for the lock');
+    assert.deepEqual((await allRules(repo, t)).map((r) => r.called).sort(), ['111']);
+    await client.del(lock);
+    const result = await running;
+    assert.equal(result.imported, 2);
+    assert.deepEqual((await allRules(repo, t)).map((r) => r.called).sort(), ['555', '666']);
   });
 
   it('refuses a file over the record limit before importing anything', async () => {
