@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { parse } from 'csv-parse/sync';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { view, viewJson } from '../../src/api/routes/check-routes.js';
@@ -158,6 +159,24 @@ describe.skipIf(skipWithoutRedis)('check and screen against the engine', () => {
     assert.deepEqual(
       lines.map((l) => l.ruleId),
       want.map((w) => w.ruleId),
+    );
+  });
+
+  it('lists in a CSV answer the numbers it could not screen, as the JSON answer does', async () => {
+    const body = 'number\n12a4\n12025550123\n'.concat('9'.repeat(40), '\n');
+    const csv = await h.call('POST', '/v1/screen?taskId=t1', tenant.admin, body, {
+      'content-type': 'text/csv',
+    });
+    const json = await h.call('POST', '/v1/screen?taskId=t1', tenant.admin, {
+      numbers: ['12a4', '12025550123', '9'.repeat(40)],
+    });
+    const errors = json.json().errors as Array<{ index: number; number: string; message: string }>;
+    assert.equal(errors.length, 2);
+    const rows = parse(csv.body, { columns: true }) as Array<Record<string, string>>;
+    const invalid = rows.filter((row) => row.operation === 'invalid');
+    assert.deepEqual(
+      invalid.map((row) => [Number(row.index), row.number, row.reason]),
+      errors.map((e) => [e.index, e.number, e.message]),
     );
   });
 

@@ -120,7 +120,7 @@ describe('the /v1/screen answer writers', () => {
     );
   });
 
-  it('write NDJSON and CSV as one line per entry, then errors and counts (NDJSON)', () => {
+  it('write NDJSON and CSV as one line per entry, then errors (CSV: operation invalid) and counts (NDJSON)', () => {
     fc.assert(
       fc.property(screened(8), ({ task, s }) => {
         const { results, errors, ...counts } = s;
@@ -138,9 +138,13 @@ describe('the /v1/screen answer writers', () => {
             ),
           );
         });
+        // then the numbers that could not be screened, so that none of them reads as clear to dial
+        const invalid = errors.map((e) =>
+          csvDataLine([String(e.index), e.number, '', '', 'invalid', '', '', e.message]),
+        );
         assert.equal(
           [...csvAnswer(s)].join(''),
-          `index,number,rule_id,type_id,operation,business_result,policy_id,reason\n${csv.join('')}`,
+          `index,number,rule_id,type_id,operation,business_result,policy_id,reason\n${csv.join('')}${invalid.join('')}`,
         );
       }),
       { numRuns: 1_000, seed: 22 },

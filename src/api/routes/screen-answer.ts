@@ -178,6 +178,11 @@ export function* csvAnswer(s: Screened): Generator<string> {
     if (tail !== null && plainDataCell(h.number)) return `${h.index},${h.number},${ruleId},${tail}`;
     return csvDataLine([String(h.index), h.number, ruleId, ...cellsOf(h.outcome)]);
   });
+  // Numbers that could not be screened are listed too, or a reader taking "not listed" for "clear
+  // to dial" would dial them: operation `invalid`, the reason in its column.
+  yield* chunked(s.errors, (e) =>
+    csvDataLine([String(e.index), e.number, '', '', 'invalid', '', '', e.message]),
+  );
 }
 
 /** `items` written by `line` and joined into chunks of ENTRIES_PER_CHUNK lines. */

@@ -47,7 +47,7 @@ export const screenBody = z
   .meta({
     id: 'ScreenRequest',
     description:
-      'Also accepted: text/csv (one number per line, optional header "number") or application/x-ndjson (one JSON string or {"number"} per line), with taskId in the query; the answer then comes back in the same format, streamed.',
+      'Also accepted: text/csv (one number per line, optional header "number") or application/x-ndjson (one JSON string or {"number"} per line), with taskId in the query; the answer then comes back in the same format, streamed. A CSV answer lists the numbers it could not screen after the others, with operation `invalid` and the reason.',
   });
 
 /**
