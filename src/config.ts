@@ -2,7 +2,12 @@ import { z } from 'zod';
 import { FileServerHostPolicy } from './jobs/file-server-hosts.js';
 import { parseCidrList } from './pbx/freeswitch/peer-allowlist.js';
 
-const port = z.coerce.number().int().min(1).max(65535);
+const PORT_ACCEPTED = 'a port number from 1 to 65535';
+const port = z.coerce
+  .number({ error: PORT_ACCEPTED })
+  .int(PORT_ACCEPTED)
+  .min(1, PORT_ACCEPTED)
+  .max(65535, PORT_ACCEPTED);
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => ['true', '1', 'yes'].includes(v));

@@ -1,6 +1,7 @@
 // First: refuses an unsupported Node.js before anything else loads.
 import './node-guard.js';
 import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../config.js';
 import { CallguardError } from '../domain/errors.js';
 import { CsvHeaderError } from '../jobs/rules-csv.js';
 import { registerAuditCommand } from './audit-command.js';
@@ -39,7 +40,7 @@ try {
 } catch (error) {
   if (error instanceof CommanderError) {
     process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
-  } else if (error instanceof UsageError || error instanceof CsvHeaderError) {
+  } else if (error instanceof UsageError || error instanceof CsvHeaderError || error instanceof ConfigError) {
     err(`callguard: ${error.message}`);
     process.exitCode = EXIT.usage;
   } else if (error instanceof CallguardError) {

@@ -127,6 +127,22 @@ describe.skipIf(skipWithoutRedis)('the CLI commands an operator reaches for', ()
     assert.match(badUnset.stderr, /--unset: "direction" cannot be cleared/);
   });
 
+  it('a bad setting in the environment is one line naming it and what is accepted, for any command', async () => {
+    for (const args of [
+      ['rules', 'list'],
+      ['tenant', 'list'],
+      ['serve', '--roles', 'api'],
+    ]) {
+      const { code, stdout, stderr } = await cli(args, { CALLGUARD_HTTP_PORT: 'abc' });
+      assert.equal(code, 2, args.join(' '));
+      assert.equal(stdout, '');
+      assert.equal(
+        stderr,
+        'callguard: invalid setting CALLGUARD_HTTP_PORT="abc": a port number from 1 to 65535\n',
+      );
+    }
+  });
+
   it('completion bash prints a script that completes the command tree in bash', async () => {
     const printed = await cli(['completion', 'bash']);
     assert.equal(printed.code, 0, printed.stderr);
