@@ -60,6 +60,21 @@ export const scheduleInputSchema = z.discriminatedUnion('kind', [
 ]);
 export type ScheduleInput = z.input<typeof scheduleInputSchema>;
 
+/** The cron message when a schedule would run more often than once a minute. */
+const AT_MOST_EACH_MINUTE =
+  'five fields: minute hour day-of-month month day-of-week, e.g. "30 2 * * *"; a schedule runs at most once a minute, so a seconds field is not accepted';
+
+/**
+ * What POST /v1/schedules takes: a schedule that runs at most once a minute. cron-parser also reads a
+ * leading seconds field ("* * * * * *" is every second, each run a whole import or export); the
+ * service itself takes one, which its tests use to run a schedule now.
+ */
+export const scheduleRequestSchema = scheduleInputSchema.superRefine((s, ctx) => {
+  const fields = s.cron.trim().split(/\s+/);
+  const perMinute = s.cron.trim().startsWith('@') ? !/^@secondly$/i.test(s.cron.trim()) : fields.length === 5;
+  if (!perMinute) ctx.addIssue({ code: 'custom', path: ['cron'], message: AT_MOST_EACH_MINUTE });
+});
+
 export const scheduleViewSchema = z.object({
   id: z.string(),
   kind: z.enum(['import', 'export']),

@@ -146,7 +146,7 @@ describe.skipIf(skipWithoutRedis)('bulk-jobs API routes', () => {
     assert.match(traversal.json().message, /refused/);
   });
 
-  it('schedules: created over HTTP without echoing the password; the one over the limit is 422', async () => {
+  it('schedules: created over HTTP without echoing the password, at most once a minute; the one over the limit is 422', async () => {
     const { id: t, auth } = await tenant();
     await deps.tenants.setParams(t, { maxScheduledExports: 1 });
     const fs = await jobs.fileServers.create(t, {
@@ -164,6 +164,17 @@ describe.skipIf(skipWithoutRedis)('bulk-jobs API routes', () => {
       file: { serverId: fs.id, path: '', fileName: 'rules-{date}.zip' },
       password: 'Night1y@pw',
     };
+    // a seconds field would run a whole export every second
+    for (const cron of ['* * * * * *', '*/5 0 3 * * *', '@secondly']) {
+      const often = await app.inject({
+        method: 'POST',
+        url: '/v1/schedules',
+        headers: auth,
+        payload: { ...body, cron },
+      });
+      assert.equal(often.statusCode, 400, cron);
+      assert.match(often.json().message, /^body\.cron: five fields.*at most once a minute/, cron);
+    }
     const first = await app.inject({ method: 'POST', url: '/v1/schedules', headers: auth, payload: body });
     assert.equal(first.statusCode, 201, first.body);
     assert.ok(!first.body.includes('Night1y@pw'));

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { cgError } from '../../domain/errors.js';
 import type { BulkJobs } from '../../jobs/bulk-jobs.js';
 import { jobVisible } from '../../jobs/job-ous.js';
-import { scheduleInputSchema, scheduleViewSchema } from '../../jobs/schedule-schemas.js';
+import { scheduleRequestSchema, scheduleViewSchema } from '../../jobs/schedule-schemas.js';
 import type { RouteModule } from '../app.js';
 import { recordChange } from '../audit.js';
 import { type TenantPrincipal, tenantOf } from '../auth.js';
@@ -39,7 +39,7 @@ export const scheduleRoutes =
           tags: ['schedules'],
           summary:
             'Create a scheduled import or export (limits: tenant parameters maxScheduledImports / maxScheduledExports)',
-          body: scheduleInputSchema,
+          body: scheduleRequestSchema,
           response: { 201: view, ...errorResponses },
         },
       },
