@@ -32,12 +32,15 @@ export const countrySchema = z
 /** Rule ids are positive 32-bit integers so that the compiled index can hold them in a Uint32Array. */
 export const ruleIdSchema = z.number().int().min(1).max(0xffff_ffff);
 
+/** The last time a rule can hold (2106-02-07T06:28:15Z): the index stores times as uint32 seconds. */
+export const LAST_STORED_MS = 0xffff_ffff * 1000;
+
 /** Epoch milliseconds at whole seconds: the index stores seconds, the reference must see the same values. */
 export const epochSecondsMsSchema = z
   .number()
   .int()
   .min(0)
-  .max(0xffff_ffff * 1000)
+  .max(LAST_STORED_MS, 'at most 2106-02-07T06:28:15Z, the last second a rule stores')
   .transform((ms) => Math.floor(ms / 1000) * 1000);
 
 export const SCOPE_FIELDS = ['sbc', 'provider', 'customerGroup', 'user'] as const;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { cgError } from './errors.js';
+import { LAST_STORED_MS } from './rule.js';
 
 export const validityUnitSchema = z.enum(['hour', 'day', 'month', 'year']);
 export const validitySchema = z
@@ -12,9 +13,15 @@ export type Validity = z.infer<typeof validitySchema>;
 
 /**
  * When a rule created at `from` with this validity expires, at whole seconds. Months and years are
- * calendar months and years (Jan 31 + 1 month = Feb 28/29, Feb 29 + 1 year = Feb 28), in UTC.
+ * calendar months and years (Jan 31 + 1 month = Feb 28/29, Feb 29 + 1 year = Feb 28), in UTC. A
+ * validity that reaches past the last second a rule stores (2106-02-07T06:28:15Z; from 2026, about
+ * 80 years) ends then: DESIGN's 1-120 years stay accepted.
  */
 export function expiresAtFor(validity: Validity, from: number): number {
+  return Math.min(LAST_STORED_MS, endOf(validity, from));
+}
+
+function endOf(validity: Validity, from: number): number {
   const parsed = validitySchema.safeParse(validity);
   if (!parsed.success) {
     throw cgError(

@@ -320,6 +320,18 @@ describe.skipIf(skipWithoutRedis)('bad input on every route', () => {
     }
   });
 
+  it('takes every validity DESIGN allows, up to 120 years (ending at the last second a rule stores)', async () => {
+    const t = await h.tenant('long-validity');
+    for (const value of [79, 80, 120]) {
+      const res = await h.call('POST', '/v1/rules', t.admin, {
+        called: `5570${value}`,
+        validity: { value, unit: 'year' },
+      });
+      assert.equal(res.statusCode, 201, `${value} years: ${res.body}`);
+      if (value >= 80) assert.equal(res.json().rule.expiresAt, Date.parse('2106-02-07T06:28:15Z'));
+    }
+  });
+
   it('screens at most 100,000 numbers per request', async () => {
     const numbers = Array.from({ length: 100_001 }, (_, i) => String(1_000_000 + i));
     const res = await h.call('POST', '/v1/screen', k(), { numbers });

@@ -35,9 +35,15 @@ describe('validity', () => {
       at('2029-02-28T00:00:00Z'),
     );
     assert.equal(
-      expiresAtFor({ value: 120, unit: 'year' }, at('2026-06-01T00:00:00Z')),
-      at('2146-06-01T00:00:00Z'),
+      expiresAtFor({ value: 79, unit: 'year' }, at('2026-06-01T00:00:00Z')),
+      at('2105-06-01T00:00:00Z'),
     );
+    // past the last second a rule stores, a validity ends there
+    for (const value of [80, 120])
+      assert.equal(
+        expiresAtFor({ value, unit: 'year' }, at('2026-06-01T00:00:00Z')),
+        at('2106-02-07T06:28:15Z'),
+      );
   });
 
   it('refuses values outside 1..120 and unknown units', () => {
