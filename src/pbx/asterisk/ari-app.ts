@@ -9,6 +9,8 @@ import { readAriEvent } from './ari-event.js';
 import type { AriChannel, AriChannelEvent, AriEvent, AriStasisStart } from './ari-types.js';
 
 const RECENT_LIMIT = 4096;
+/** The pause before a failed continue or hangup is sent again. */
+const FINISH_RETRY_MS = 200;
 
 /** A call the gate turned away: back to the dialplan with no CALLGUARD_RESULT (its failure policy acts). */
 const RELEASE: CallPlan = Object.freeze({
@@ -248,9 +250,22 @@ export class AriApp implements AriListener {
     }
   }
 
-  /** One request batch: the variables, then continue or hangup (see AriConnection.finishCall). */
+  /**
+   * One request batch: the variables, then continue or hangup (see AriConnection.finishCall). A batch
+   * Asterisk fails (a 500, a dropped connection) is sent once more: without its continue or hangup
+   * the call would wait in Stasis, in silence, until the caller gave up. Both requests are safe to
+   * repeat.
+   */
   private async carryOut(channelId: string, plan: CallPlan, session: CallSession): Promise<void> {
-    const outcome = await this.conn.finishCall(channelId, plan.variables, plan.end);
+    let outcome: Awaited<ReturnType<AriConnection['finishCall']>>;
+    try {
+      outcome = await this.conn.finishCall(channelId, plan.variables, plan.end);
+    } catch (err) {
+      if (session.gone) throw err;
+      session.log.warn({ err, end: plan.end.kind }, 'carrying out the decision failed; sending it once more');
+      await new Promise((r) => setTimeout(r, FINISH_RETRY_MS));
+      outcome = await this.conn.finishCall(channelId, plan.variables, plan.end);
+    }
     if (outcome === 'gone' || session.gone) {
       session.log.debug({ end: plan.end.kind }, 'channel already gone while we carried out the decision');
     }

@@ -197,6 +197,18 @@ for (const kind of CLIENTS) {
       });
     });
 
+    it('a continue or hangup that Asterisk answers with a 500 is sent once more, so the call does not stay in Stasis', async () => {
+      await withApp(kind, {}, async ({ double }) => {
+        double.failNextEnds = 1;
+        const blocked = double.placeCall(outboundBlocked) as DoubleCall;
+        await blocked.done;
+        assert.equal(blocked.end, 'hangup');
+        assert.equal(blocked.cause, 21);
+        assert.equal(blocked.requests.filter((r) => r.method === 'DELETE').length, 2);
+        assert.equal(double.inStasis(), 0);
+      });
+    });
+
     it('caller hangs up while the variables are in flight: 404s are logged at debug, not as errors', async () => {
       await withApp(
         kind,

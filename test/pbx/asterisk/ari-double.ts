@@ -158,6 +158,8 @@ export class AriDouble {
   private waiters: Array<() => void> = [];
   /** Fault injection (not recorded traffic): GET .../variable answers 500. */
   failVariableReads = false;
+  /** Fault injection (not recorded traffic): the next n continue or hangup requests answer 500. */
+  failNextEnds = 0;
   /** The next n events-socket connection attempts are cut off (Asterisk down or restarting). */
   refuseNextUpgrades = 0;
 
@@ -481,6 +483,12 @@ export class AriDouble {
     };
     const notFound = () => reply(404, 'Not Found', 'Channel not found');
     const notInStasis = () => reply(409, 'Conflict', 'Channel not in Stasis application');
+    const ending =
+      (action === undefined && method === 'DELETE') || (action === 'continue' && method === 'POST');
+    if (ending && this.failNextEnds > 0) {
+      this.failNextEnds--;
+      return reply(500, 'Internal Server Error', 'Internal Server Error');
+    }
 
     if (action === undefined && method === 'GET') {
       if (!ch) return notFound();
