@@ -270,6 +270,16 @@ describe.skipIf(skipWithoutRedis)('API: dashboard figures and the live decision 
     );
   });
 
+  it('answers a HEAD of the stream at once (no stream to open), not after the client gives up', async () => {
+    const { t } = await scene('head');
+    const res = await fetch(`${url}/v1/decisions/stream`, {
+      method: 'HEAD',
+      headers: { authorization: `Bearer ${t.admin}` },
+      signal: AbortSignal.timeout(5_000),
+    });
+    assert.equal(res.status, 404);
+  });
+
   it('streams the decisions as they are recorded, filtered, and resumes after Last-Event-ID', async () => {
     const { t, place } = await scene('live');
     const auth = { authorization: `Bearer ${t.admin}` };

@@ -96,6 +96,8 @@ export function agentEventRoutes(deps: { readonly hub: AgentEventHub }): RouteMo
       '/v1/agents/:agentId/events',
       {
         config: { auth: 'any' },
+        // no HEAD: a stream's headers go out with its first bytes, so a HEAD would hang open
+        exposeHeadRoute: false,
         onRequest: keyFromQueryOrCookie,
         schema: {
           tags: ['agents'],

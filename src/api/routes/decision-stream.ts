@@ -33,6 +33,8 @@ export function decisionStreamRoutes(deps: { readonly feed: DecisionFeed }): Rou
       '/v1/decisions/stream',
       {
         config: { auth: 'rules:read' },
+        // no HEAD: a stream's headers go out with its first bytes, so a HEAD would hang open
+        exposeHeadRoute: false,
         schema: {
           tags: ['audit'],
           summary:
