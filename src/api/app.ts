@@ -167,6 +167,8 @@ export async function buildApiApp(deps: ApiDeps, options: BuildApiOptions = {}):
     bodyLimit: DEFAULT_BODY_LIMIT,
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
+    // Errors before a route is found (a path that is not valid percent-encoding) in the same shape
+    frameworkErrors: (error, request, reply) => errorHandler(deps.log)(error, request, reply),
   }).withTypeProvider<ZodTypeProvider>() as unknown as ApiApp;
 
   // Streamed bodies (CSV, NDJSON for screen) are read and checked by the handler of the one route that

@@ -275,6 +275,7 @@ describe.skipIf(skipWithoutRedis)('bad input on every route', () => {
       400,
       /query\.at: epoch/,
     ],
+    ['a path that is not valid percent-encoding', 'PUT', '/v1/groups/%FF', { name: 'G' }, 400, /not a valid url/],
     ['limit 0', 'GET', '/v1/rules?limit=0', undefined, 400, /limit/],
     ['limit text', 'GET', '/v1/rules?limit=ten', undefined, 400, /limit/],
     ['match mode', 'GET', '/v1/rules?number=1&match=fuzzy', undefined, 400, /exact/],
