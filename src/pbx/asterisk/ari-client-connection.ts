@@ -14,7 +14,7 @@ import {
   type PlanVariables,
   type VariableRead,
 } from './ari-connection.js';
-import type { AriChannel, AriEvent } from './ari-types.js';
+import type { AriChannel } from './ari-types.js';
 import { waitUntilQuiet } from './quiet-close.js';
 
 /**
