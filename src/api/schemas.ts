@@ -2,9 +2,22 @@ import { z } from 'zod';
 import { cgError } from '../domain/errors.js';
 import { errorBodySchema } from './http-errors.js';
 
+/**
+ * A whole number written in a query string or a path: decimal digits only (z.coerce.number would
+ * also read 0x10, 1e1 and " 1 "), within [min, max], with a message that says so.
+ */
+export function wholeNumberText(min: number, max: number) {
+  const accepted = `a whole number from ${min} to ${max}`;
+  return z
+    .string({ error: accepted })
+    .regex(/^\d{1,16}$/, accepted)
+    .transform(Number)
+    .pipe(z.number().int().min(min, accepted).max(max, accepted));
+}
+
 /** Cursor pagination: `limit` items after `cursor` (opaque, from the previous page's `next`). */
 export const pageQueryShape = {
-  limit: z.coerce.number().int().min(1).max(1000).default(100).describe('Items per page, 1-1000.'),
+  limit: wholeNumberText(1, 1000).default(100).describe('Items per page, 1-1000.'),
   cursor: z.string().min(1).max(512).optional().describe('The `next` of the previous page.'),
 };
 

@@ -1,12 +1,11 @@
 import { z } from 'zod';
+import { instantTextSchema } from '../../domain/call-context.js';
 import { auditEntrySchema, auditKindSchema } from '../../store/audit-repository.js';
 import type { ApiApp, ApiDeps } from '../api-deps.js';
 import { tenantOf } from '../auth.js';
 import { errorResponses, pageQueryShape } from '../schemas.js';
 
-const instant = z
-  .union([z.iso.datetime({ offset: true }).transform((s) => Date.parse(s)), z.coerce.number().int().min(0)])
-  .describe('An ISO 8601 date and time, or epoch milliseconds.');
+const instant = instantTextSchema.describe('An ISO 8601 date and time, or epoch milliseconds.');
 
 const auditQuery = z
   .object({

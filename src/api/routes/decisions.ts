@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { instantTextSchema } from '../../domain/call-context.js';
 import { cgError } from '../../domain/errors.js';
 import { normalizeCallNumber } from '../../domain/number.js';
 import type { DecisionLog } from '../../store/decision-log.js';
@@ -6,7 +7,7 @@ import type { HitCounters } from '../../store/hit-counters.js';
 import type { TenantParams } from '../../store/tenant-params.js';
 import type { RouteModule } from '../app.js';
 import { inScope, ouScope, type TenantPrincipal, tenantOf } from '../auth.js';
-import { decodeCursor, encodeCursor, errorResponses } from '../schemas.js';
+import { decodeCursor, encodeCursor, errorResponses, wholeNumberText } from '../schemas.js';
 
 /** What the decision routes need from src/notify (NotifyService has both). */
 export interface DecisionRouteDeps {
@@ -35,10 +36,7 @@ export const decisionSchema = z
   })
   .meta({ id: 'AuditedDecision' });
 
-const time = z.union([
-  z.coerce.number().int().min(0),
-  z.iso.datetime({ offset: true }).transform((s) => Date.parse(s)),
-]);
+const time = instantTextSchema;
 
 export const decisionQuery = z
   .object({
@@ -52,11 +50,11 @@ export const decisionQuery = z
       .describe('Called or calling number (normalised as the tenant does).'),
     action: z.enum(['allow', 'block']).optional(),
     direction: z.enum(['inbound', 'outbound']).optional(),
-    ruleId: z.coerce.number().int().min(1).optional(),
+    ruleId: wholeNumberText(1, 0xffff_ffff).optional(),
     task: z.string().min(1).max(128).optional(),
     callId: z.string().min(1).max(256).optional(),
     agent: z.string().min(1).max(128).optional().describe('The agent of the call (CALLGUARD_AGENT).'),
-    limit: z.coerce.number().int().min(1).max(1000).default(100),
+    limit: wholeNumberText(1, 1000).default(100),
     cursor: z.string().min(1).max(512).optional(),
   })
   .strict();
@@ -141,8 +139,8 @@ export function decisionRoutes(notify: DecisionRouteDeps): RouteModule {
                 .optional()
                 .transform((s) => (s ? [...new Set(s.split(',').map(Number))].slice(0, 1000) : undefined)),
               order: z.enum(['asc', 'desc']).default('desc'),
-              offset: z.coerce.number().int().min(0).default(0),
-              limit: z.coerce.number().int().min(1).max(1000).default(100),
+              offset: wholeNumberText(0, Number.MAX_SAFE_INTEGER).default(0),
+              limit: wholeNumberText(1, 1000).default(100),
             })
             .strict(),
           response: { 200: z.object({ items: z.array(hitsSchema) }), ...errorResponses },

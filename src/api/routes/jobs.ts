@@ -4,7 +4,7 @@ import type { BulkJobs } from '../../jobs/bulk-jobs.js';
 import { jobViewSchema } from '../../jobs/job-view.js';
 import type { RouteModule } from '../app.js';
 import { tenantOf } from '../auth.js';
-import { errorResponses } from '../schemas.js';
+import { errorResponses, wholeNumberText } from '../schemas.js';
 import { scopeOf } from '../tenant-context.js';
 
 const view = jobViewSchema.meta({ id: 'Job' });
@@ -23,7 +23,7 @@ export const jobRoutes =
           summary: 'Imports and exports, newest first',
           querystring: z.object({
             kind: z.enum(['import', 'export']).optional(),
-            limit: z.coerce.number().int().min(1).max(500).default(50),
+            limit: wholeNumberText(1, 500).default(50),
           }),
           response: { 200: z.object({ items: z.array(view) }), ...errorResponses },
         },

@@ -13,7 +13,7 @@ import {
   refuseForeignDuplicate,
   settle,
 } from '../rule-writes.js';
-import { errorResponses, pageOf, pageQueryShape } from '../schemas.js';
+import { errorResponses, pageOf, pageQueryShape, wholeNumberText } from '../schemas.js';
 import { assertVisible, assertWritableOu, paramsOf, scopeOf } from '../tenant-context.js';
 
 export const ruleView = ruleSchema.meta({
@@ -29,7 +29,7 @@ const writeResult = z.object({
   rule: ruleView,
   status: z.enum(['created', 'updated', 'replaced', 'skipped']),
 });
-const ruleParams = z.object({ id: z.coerce.number().pipe(ruleIdSchema) }).strict();
+const ruleParams = z.object({ id: wholeNumberText(1, 0xffff_ffff).pipe(ruleIdSchema) }).strict();
 const listQuery = z
   .object({
     ...ruleFilterShape,

@@ -5,7 +5,7 @@ import type { HitCounters } from '../../store/hit-counters.js';
 import type { NodeReport } from '../../store/node-reports.js';
 import type { RouteModule } from '../app.js';
 import { tenantOf } from '../auth.js';
-import { errorResponses } from '../schemas.js';
+import { errorResponses, wholeNumberText } from '../schemas.js';
 import { assertSeesEveryOu } from './decisions.js';
 
 /** What the stats routes read from src/notify (serve-notify.ts wires them). */
@@ -139,7 +139,7 @@ export function statsRoutes(notify: StatsRouteDeps): RouteModule {
             'Counted by the call nodes for every call (allows included when their audit is sampled) and written about once a second.',
           querystring: z
             .object({
-              top: z.coerce.number().int().min(1).max(100).default(10).describe('How many top rules, 1-100.'),
+              top: wholeNumberText(1, 100).default(10).describe('How many top rules, 1-100.'),
             })
             .strict(),
           response: { 200: callStatsSchema, ...errorResponses },
