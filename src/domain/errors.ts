@@ -25,6 +25,10 @@ export const errorCatalogue = {
     title: 'FreeSWITCH refused the event socket login (password or ACL)',
   },
   CG_ERR_ESL_CLOSED: { status: 503, title: 'the FreeSWITCH event socket connection is closed' },
+  CG_ERR_ESL_PROTOCOL: {
+    status: 502,
+    title: 'the event socket peer sent a message past the accepted size',
+  },
   CG_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'content type is not supported' },
   CG_ERR_METHOD_NOT_ALLOWED: { status: 405, title: 'method is not allowed on this path' },
   CG_ERR_SYSTEM_DISABLED: { status: 404, title: 'system endpoints are off (CALLGUARD_SYSTEM_KEY is unset)' },

@@ -5,6 +5,8 @@
  * has no Content-Length), so framing looks only at `\n\n` and Content-Length.
  */
 
+import { cgError } from '../../domain/errors.js';
+
 export type EslHeaders = Record<string, string>;
 
 export interface EslMessage {
@@ -67,44 +69,103 @@ export function parseHeaderBlock(text: string): EslHeaders {
 }
 
 /**
+ * What one message may carry before the peer is taken for broken. The largest message recorded from
+ * FreeSWITCH 1.10.12 is the outbound connect reply, a 4 kB header block (the channel data), and the
+ * largest body a 5 kB CHANNEL_HANGUP_COMPLETE; many channel variables, SIP headers and SDP can make a
+ * real channel several times that. Without a cap a peer that never ends its header block, or declares
+ * a Content-Length of gigabytes, is buffered for as long as it keeps sending.
+ */
+export interface EslLimits {
+  /** Bytes of one header block (everything before its blank line). */
+  readonly maxHeaderBytes: number;
+  /** Bytes one Content-Length may declare. */
+  readonly maxBodyBytes: number;
+}
+
+export const ESL_LIMITS: EslLimits = Object.freeze({
+  maxHeaderBytes: 64 * 1024,
+  maxBodyBytes: 4 * 1024 * 1024,
+});
+
+/**
  * Incremental framer: feed it whatever the socket delivers, in any chunking; it calls `onMessage`
- * once per complete message, in order.
+ * once per complete message, in order. Chunks are kept as they came and joined once, when they hold
+ * a whole header block or body, so a message arriving in many pieces is copied once, not once per
+ * piece. A message past `limits` throws CG_ERR_ESL_PROTOCOL before more of it is kept; the parser is
+ * of no further use then (the connection is cut).
  */
 export class EslParser {
-  private buffer: Buffer = Buffer.alloc(0);
-  /** Where the search for `\n\n` resumes, so a header block arriving byte by byte is scanned once. */
-  private scanFrom = 0;
+  /** Bytes received and not framed yet, in order. */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
   private pendingHeaders: EslHeaders | null = null;
   private bodyLength = 0;
 
-  constructor(private readonly onMessage: (message: EslMessage) => void) {}
+  constructor(
+    private readonly onMessage: (message: EslMessage) => void,
+    private readonly limits: EslLimits = ESL_LIMITS,
+  ) {}
 
   push(chunk: Buffer): void {
-    this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
+    if (!this.completes(chunk)) {
+      this.keep(chunk);
+      return;
+    }
+    const data =
+      this.pending.length === 0
+        ? chunk
+        : Buffer.concat([...this.pending, chunk], this.pendingBytes + chunk.length);
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.keep(this.frame(data));
+  }
+
+  /** Whether `chunk` may finish the header block or body being waited for (a cheap, safe guess). */
+  private completes(chunk: Buffer): boolean {
+    if (this.pendingHeaders) return this.pendingBytes + chunk.length >= this.bodyLength;
+    const last = this.pending.at(-1);
+    return (
+      (last !== undefined && last[last.length - 1] === LF && chunk[0] === LF) || chunk.includes(BLANK_LINE)
+    );
+  }
+
+  private keep(part: Buffer): void {
+    if (part.length === 0) return;
+    this.pending.push(part);
+    this.pendingBytes += part.length;
+    if (!this.pendingHeaders && this.pendingBytes > this.limits.maxHeaderBytes) {
+      throw headerTooLarge(this.limits);
+    }
+  }
+
+  /** Emits every whole message at the front of `data`; returns the rest (a message begun). */
+  private frame(data: Buffer): Buffer {
+    let at = 0;
     for (;;) {
       if (this.pendingHeaders) {
-        if (this.buffer.length < this.bodyLength) return;
-        const body = this.buffer.toString('utf8', 0, this.bodyLength);
+        if (data.length - at < this.bodyLength) return data.subarray(at);
+        const body = data.toString('utf8', at, at + this.bodyLength);
         const headers = this.pendingHeaders;
-        this.buffer = this.buffer.subarray(this.bodyLength);
+        at += this.bodyLength;
         this.pendingHeaders = null;
         this.onMessage({ headers, body });
         continue;
       }
       // Stray newlines between messages carry nothing.
-      let lead = 0;
-      while (lead < this.buffer.length && this.buffer[lead] === LF) lead++;
-      if (lead > 0) {
-        this.buffer = this.buffer.subarray(lead);
-        this.scanFrom = 0;
-      }
-      const end = this.findBlankLine();
-      if (end === -1) return;
-      const headers = parseHeaderBlock(this.buffer.toString('utf8', 0, end));
-      this.buffer = this.buffer.subarray(end + 2);
-      this.scanFrom = 0;
+      while (at < data.length && data[at] === LF) at++;
+      const end = data.indexOf(BLANK_LINE, at);
+      if (end === -1) return data.subarray(at);
+      if (end - at > this.limits.maxHeaderBytes) throw headerTooLarge(this.limits);
+      const headers = parseHeaderBlock(data.toString('utf8', at, end));
+      at = end + 2;
       const length = Number.parseInt(headers['Content-Length'] ?? '', 10);
       if (Number.isFinite(length) && length > 0) {
+        if (length > this.limits.maxBodyBytes) {
+          throw cgError(
+            'CG_ERR_ESL_PROTOCOL',
+            `the event socket peer declared Content-Length ${length}, more than the ${this.limits.maxBodyBytes} bytes accepted`,
+          );
+        }
         this.pendingHeaders = headers;
         this.bodyLength = length;
       } else {
@@ -112,20 +173,15 @@ export class EslParser {
       }
     }
   }
+}
 
-  private findBlankLine(): number {
-    const buf = this.buffer;
-    let i = this.scanFrom;
-    for (;;) {
-      const nl = buf.indexOf(LF, i);
-      if (nl === -1 || nl + 1 >= buf.length) {
-        this.scanFrom = nl === -1 ? buf.length : nl;
-        return -1;
-      }
-      if (buf[nl + 1] === LF) return nl;
-      i = nl + 1;
-    }
-  }
+const BLANK_LINE = Buffer.from('\n\n');
+
+function headerTooLarge(limits: EslLimits): Error {
+  return cgError(
+    'CG_ERR_ESL_PROTOCOL',
+    `the event socket peer sent a header block longer than the ${limits.maxHeaderBytes} bytes accepted`,
+  );
 }
 
 /** The event inside a text/event-plain or text/event-json message; undefined for anything else. */

@@ -1,6 +1,14 @@
 import type { Socket } from 'node:net';
 import { cgError } from '../../domain/errors.js';
-import { type EslEvent, type EslHeaders, type EslMessage, EslParser, eventOf } from './esl-codec.js';
+import {
+  ESL_LIMITS,
+  type EslEvent,
+  type EslHeaders,
+  type EslLimits,
+  type EslMessage,
+  EslParser,
+  eventOf,
+} from './esl-codec.js';
 
 /** The answer to one command: a command/reply (Reply-Text) or an api/response (body). */
 export interface EslReply {
@@ -20,6 +28,11 @@ export interface EslConnectionHandlers {
   onAuthRequest?(): void;
   /** text/rude-rejection: the event socket's ACL (apply-inbound-acl) turned us away; it closes next. */
   onRudeRejection?(text: string): void;
+  /**
+   * The peer sent a message past the size limits (CG_ERR_ESL_PROTOCOL): it is not a working event
+   * socket. The socket is destroyed with this error right after, so 'error' and onClose follow.
+   */
+  onProtocolError?(err: Error): void;
   onClose?(hadError: boolean): void;
 }
 
@@ -47,10 +60,19 @@ export class EslConnection {
   constructor(
     readonly socket: Socket,
     private readonly handlers: EslConnectionHandlers = {},
+    limits: EslLimits = ESL_LIMITS,
   ) {
     socket.setNoDelay(true);
-    this.parser = new EslParser((m) => this.dispatch(m));
-    socket.on('data', (chunk: Buffer) => this.parser.push(chunk));
+    this.parser = new EslParser((m) => this.dispatch(m), limits);
+    socket.on('data', (chunk: Buffer) => {
+      if (this.closed) return;
+      try {
+        this.parser.push(chunk);
+      } catch (err) {
+        this.handlers.onProtocolError?.(err as Error);
+        socket.destroy(err as Error);
+      }
+    });
     socket.on('error', () => {
       // 'close' follows with hadError; the owner decides how loud that is.
     });

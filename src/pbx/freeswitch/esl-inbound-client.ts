@@ -7,7 +7,15 @@ import { isSafeDestination } from '../../domain/pbx-text.js';
 import type { Logger } from '../../log.js';
 import { type CallClaims, SINGLE_NODE_CLAIMS } from './call-claims.js';
 import { callFromChannel } from './channel-call.js';
-import { type EslEvent, type EslHeaders, encodeCommand, eventHeader, parseJsonEvent } from './esl-codec.js';
+import {
+  ESL_LIMITS,
+  type EslEvent,
+  type EslHeaders,
+  type EslLimits,
+  encodeCommand,
+  eventHeader,
+  parseJsonEvent,
+} from './esl-codec.js';
 import { EslConnection, type EslReply } from './esl-connection.js';
 import {
   type InboundTarget,
@@ -41,6 +49,13 @@ export type InboundState = 'idle' | 'connecting' | 'ready' | 'waiting' | 'stoppe
 const SUBSCRIBE = encodeCommand('event json CHANNEL_PARK CHANNEL_HANGUP_COMPLETE');
 const EXIT = encodeCommand('exit');
 const LIST_CHANNELS = encodeCommand('api show channels as json');
+
+/**
+ * The answer to `show channels as json` grows with the switch: about 1-2 kB a channel, so the
+ * outbound 4 MiB would refuse it from a few thousand channels on, and every reconnect would fail the
+ * same way. 64 MiB is tens of thousands of channels; this peer is the FreeSWITCH we logged in to.
+ */
+const INBOUND_LIMITS: EslLimits = Object.freeze({ ...ESL_LIMITS, maxBodyBytes: 64 * 1024 * 1024 });
 
 /**
  * Inbound mode: one authenticated connection to FreeSWITCH's event socket. Every parked inbound
@@ -134,43 +149,47 @@ export class EslInboundClient {
     socket.on('error', (err) => {
       this.lastError = err;
     });
-    const conn = new EslConnection(socket, {
-      onAuthRequest: () => {
-        conn
-          .send(encodeCommand(`auth ${this.opts.password}`))
-          .then((reply) => {
-            if (!reply.ok) throw cgError('CG_ERR_ESL_AUTH_FAILED', authFailureMessage(host, port, reply));
-            authed = true;
-            return conn.send(SUBSCRIBE);
-          })
-          .then((reply) => {
-            if (!reply.ok)
-              throw cgError('CG_ERR_ESL_CLOSED', `FreeSWITCH refused the subscription: ${reply.text}`);
-            clearTimeout(timeout);
-            this.onReady(conn);
-          })
-          .catch((err: Error) => {
-            this.lastError = err;
-            if (err instanceof CallguardError && err.code === 'CG_ERR_ESL_AUTH_FAILED') {
-              this.opts.logger.error({ code: err.code, host, port, attempt: this.attempt }, err.message);
-            }
-            conn.destroy();
-          });
+    const conn = new EslConnection(
+      socket,
+      {
+        onAuthRequest: () => {
+          conn
+            .send(encodeCommand(`auth ${this.opts.password}`))
+            .then((reply) => {
+              if (!reply.ok) throw cgError('CG_ERR_ESL_AUTH_FAILED', authFailureMessage(host, port, reply));
+              authed = true;
+              return conn.send(SUBSCRIBE);
+            })
+            .then((reply) => {
+              if (!reply.ok)
+                throw cgError('CG_ERR_ESL_CLOSED', `FreeSWITCH refused the subscription: ${reply.text}`);
+              clearTimeout(timeout);
+              this.onReady(conn);
+            })
+            .catch((err: Error) => {
+              this.lastError = err;
+              if (err instanceof CallguardError && err.code === 'CG_ERR_ESL_AUTH_FAILED') {
+                this.opts.logger.error({ code: err.code, host, port, attempt: this.attempt }, err.message);
+              }
+              conn.destroy();
+            });
+        },
+        onRudeRejection: (text) => {
+          const err = cgError(
+            'CG_ERR_ESL_AUTH_FAILED',
+            `FreeSWITCH at ${host}:${port} refused the connection (${text || 'rude rejection'}); allow this host in event_socket.conf.xml apply-inbound-acl, retrying`,
+          );
+          this.lastError = err;
+          this.opts.logger.error({ code: err.code, host, port, attempt: this.attempt }, err.message);
+        },
+        onEvent: (event) => this.onEvent(conn, event),
+        onClose: () => {
+          clearTimeout(timeout);
+          this.onConnectionClosed(conn, authed);
+        },
       },
-      onRudeRejection: (text) => {
-        const err = cgError(
-          'CG_ERR_ESL_AUTH_FAILED',
-          `FreeSWITCH at ${host}:${port} refused the connection (${text || 'rude rejection'}); allow this host in event_socket.conf.xml apply-inbound-acl, retrying`,
-        );
-        this.lastError = err;
-        this.opts.logger.error({ code: err.code, host, port, attempt: this.attempt }, err.message);
-      },
-      onEvent: (event) => this.onEvent(conn, event),
-      onClose: () => {
-        clearTimeout(timeout);
-        this.onConnectionClosed(conn, authed);
-      },
-    });
+      INBOUND_LIMITS,
+    );
     this.conn = conn;
   }
 
@@ -198,7 +217,10 @@ export class EslInboundClient {
     const delay = this.backoff();
     const reason = this.lastError?.message ?? 'connection closed';
     if (wasReady) {
-      this.opts.logger.warn({ retryInMs: delay }, 'ESL inbound: connection to FreeSWITCH lost; reconnecting');
+      this.opts.logger.warn(
+        { retryInMs: delay, reason },
+        'ESL inbound: connection to FreeSWITCH lost; reconnecting',
+      );
     } else if (
       !(this.lastError instanceof CallguardError && this.lastError.code === 'CG_ERR_ESL_AUTH_FAILED')
     ) {

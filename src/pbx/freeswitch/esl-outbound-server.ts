@@ -41,7 +41,8 @@ const RELEASE: CallPlan = Object.freeze({
   end: Object.freeze({ kind: 'continue' }),
 });
 
-type Phase = 'connecting' | 'exiting' | 'done';
+/** `cut`: the session gave up on the peer (past the size limits) and has said why. */
+type Phase = 'connecting' | 'exiting' | 'cut' | 'done';
 
 /**
  * One call handed over by FreeSWITCH's `socket` application. `connect` returns the channel data;
@@ -54,6 +55,8 @@ class OutboundSession {
   private log: Logger;
   private readonly conn: EslConnection;
   private graceTimer: NodeJS.Timeout | undefined;
+  /** Read once: a destroyed socket no longer knows its peer. */
+  private readonly peer: string | undefined;
 
   constructor(
     socket: Socket,
@@ -61,7 +64,11 @@ class OutboundSession {
     private readonly onDone: () => void,
   ) {
     this.log = opts.logger;
-    this.conn = new EslConnection(socket, { onClose: (hadError) => this.onClose(hadError) });
+    this.peer = socket.remoteAddress;
+    this.conn = new EslConnection(socket, {
+      onClose: (hadError) => this.onClose(hadError),
+      onProtocolError: (err) => this.cut(err.message),
+    });
   }
 
   start(): void {
@@ -75,6 +82,17 @@ class OutboundSession {
 
   /** Cuts the connection at once (shutdown after the drain timeout). */
   abort(): void {
+    this.conn.destroy();
+  }
+
+  /** Gives up on a peer that is not a working FreeSWITCH: one line saying why, then the socket goes. */
+  private cut(reason: string): void {
+    if (this.phase === 'cut' || this.phase === 'done') return;
+    this.phase = 'cut';
+    this.log.warn(
+      { peer: this.peer, reason },
+      'ESL outbound: connection closed, the peer is not a working FreeSWITCH',
+    );
     this.conn.destroy();
   }
 

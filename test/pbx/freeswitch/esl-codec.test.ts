@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
 import {
+  ESL_LIMITS,
   type EslMessage,
   EslParser,
   encodeCommand,
@@ -140,6 +141,77 @@ describe('ESL codec against recorded FreeSWITCH 1.10.12 traffic', () => {
       encodeSendmsg({ 'call-command': 'execute', 'execute-app-arg': 'A=b\nc' }),
       'sendmsg\ncall-command: execute\nexecute-app-arg: A=b c\n\n',
     );
+  });
+});
+
+/** Pushes `chunk` until the parser throws or `budget` bytes went in; returns the error and the bytes. */
+function pushUntilRefused(parser: EslParser, chunk: Buffer, budget: number) {
+  let pushed = 0;
+  try {
+    while (pushed < budget) {
+      parser.push(chunk);
+      pushed += chunk.length;
+    }
+  } catch (err) {
+    return { err: err as { code?: string; message: string }, pushed };
+  }
+  return { err: undefined, pushed };
+}
+
+describe('ESL codec: size limits', () => {
+  it('the limits leave at least 16 times the largest message FreeSWITCH sent in the recordings', () => {
+    let header = 0;
+    let body = 0;
+    for (const scenario of RECORDED_SCENARIOS) {
+      for (const l of readRecording(scenario)) {
+        if (l.dir !== 'fs->app' || !l.raw) continue;
+        const raw = Buffer.from(l.raw, 'utf8');
+        const end = raw.indexOf('\n\n');
+        header = Math.max(header, end);
+        body = Math.max(body, raw.length - end - 2);
+      }
+    }
+    assert.ok(header > 3000, 'the connect reply (channel data) is the largest header block');
+    assert.ok(header * 16 <= ESL_LIMITS.maxHeaderBytes);
+    assert.ok(body * 16 <= ESL_LIMITS.maxBodyBytes);
+  });
+
+  it('a-header-block-that-never-ends-is-refused-once-past-the-limit-not-buffered', () => {
+    const parser = new EslParser(() => assert.fail('no message was sent'));
+    const flood = Buffer.from(`X-Flood: ${'a'.repeat(16 * 1024 - 10)}\n`);
+    const { err, pushed } = pushUntilRefused(parser, flood, 1024 * 1024);
+    assert.equal(err?.code, 'CG_ERR_ESL_PROTOCOL');
+    assert.match(err?.message ?? '', /header block longer than the 65536 bytes accepted/);
+    assert.ok(pushed <= ESL_LIMITS.maxHeaderBytes, 'refused on the chunk that crossed the limit');
+  });
+
+  it('a-header-block-past-the-limit-in-one-chunk-with-its-end-is-refused-too', () => {
+    const parser = new EslParser(() => assert.fail('no message was sent'));
+    const block = `Content-Type: command/reply\nX-Big: ${'a'.repeat(ESL_LIMITS.maxHeaderBytes)}\n\n`;
+    assert.throws(() => parser.push(Buffer.from(block)), { code: 'CG_ERR_ESL_PROTOCOL' });
+  });
+
+  it('a-content-length-past-the-limit-is-refused-at-its-header-before-any-body', () => {
+    const parser = new EslParser(() => assert.fail('no message was sent'));
+    assert.throws(
+      () => parser.push(Buffer.from('Content-Length: 4000000000\nContent-Type: api/response\n\n')),
+      { code: 'CG_ERR_ESL_PROTOCOL', message: /Content-Length 4000000000, more than the 4194304 bytes/ },
+    );
+  });
+
+  it('a-body-of-exactly-the-limit-in-many-chunks-is-one-message', () => {
+    const out: EslMessage[] = [];
+    const parser = new EslParser((m) => out.push(m));
+    const size = ESL_LIMITS.maxBodyBytes;
+    const stream = Buffer.concat([
+      Buffer.from(`Content-Length: ${size}\nContent-Type: api/response\n\n`),
+      Buffer.alloc(size, 'x'),
+      Buffer.from('Content-Type: command/reply\nReply-Text: +OK\n\n'),
+    ]);
+    for (let at = 0; at < stream.length; at += 65_521) parser.push(stream.subarray(at, at + 65_521));
+    assert.equal(out.length, 2);
+    assert.equal(out[0].body?.length, size);
+    assert.equal(out[1].headers['Reply-Text'], '+OK');
   });
 });
 

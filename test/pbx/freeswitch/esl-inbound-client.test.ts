@@ -146,6 +146,26 @@ describe('ESL inbound mode', () => {
     await double.close();
   });
 
+  it('a-message-past-the-size-limits-cuts-the-connection-which-comes-back', async () => {
+    const { double, app, logs, stop } = await startBoth();
+    await app.start();
+    await app.ready();
+    double.sendRaw('Content-Length: 4000000000\nContent-Type: text/event-json\n\n');
+    assert.ok(
+      await eventually(() => double.authAttempts.filter((a) => a.ok).length === 2),
+      'cut, then connected again',
+    );
+    const lost = logs.records.find(
+      (l) => l.msg === 'ESL inbound: connection to FreeSWITCH lost; reconnecting',
+    );
+    assert.match(String(lost?.reason), /Content-Length 4000000000, more than the 67108864 bytes accepted/);
+    assert.ok(await double.waitForSubscriber(3000));
+    const r = await double.placeCall(BLOCKED);
+    assert.equal(r.end, 'hangup');
+    assert.deepEqual(logs.errors(), []);
+    await stop();
+  });
+
   it('drain-says-exit-and-stops-screening', async () => {
     const { double, app, stop } = await startBoth();
     await app.start();

@@ -102,6 +102,11 @@ export class FreeswitchInboundDouble {
     this.clients.clear();
   }
 
+  /** Writes `bytes` as they are to every connection: what a broken or hostile event socket sends. */
+  sendRaw(bytes: string): void {
+    for (const c of this.clients) c.socket.write(bytes);
+  }
+
   get parkSubscribers(): number {
     let n = 0;
     for (const c of this.clients) if (c.authed && c.format && c.events.has('CHANNEL_PARK')) n++;

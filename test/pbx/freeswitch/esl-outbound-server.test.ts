@@ -1,9 +1,14 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { MemoryEventSink } from '../../../src/call/call-events.js';
 import { CallScreener } from '../../../src/call/call-screener.js';
-import { EslOutboundServer } from '../../../src/pbx/freeswitch/esl-outbound-server.js';
+import {
+  EslOutboundServer,
+  type OutboundServerOptions,
+} from '../../../src/pbx/freeswitch/esl-outbound-server.js';
 import { eventually, memoryLogger } from '../../support/memory-logger.js';
 import {
   ACME,
@@ -14,7 +19,10 @@ import {
 } from '../contract/contract-tenants.js';
 import { FreeswitchOutboundDouble, type OutboundDoubleOptions } from './esl-outbound-double.js';
 
-async function startApp(doubleOpts: Omit<OutboundDoubleOptions, 'port'> = {}, settleTimeoutMs = 5000) {
+async function startApp(
+  doubleOpts: Omit<OutboundDoubleOptions, 'port'> = {},
+  timeouts: Pick<OutboundServerOptions, 'settleTimeoutMs'> = {},
+) {
   const logs = memoryLogger();
   const events = new MemoryEventSink();
   const app = new EslOutboundServer({
@@ -24,12 +32,40 @@ async function startApp(doubleOpts: Omit<OutboundDoubleOptions, 'port'> = {}, se
     logger: logs.logger,
     defaultTenant: 'default',
     drainTimeoutMs: 2000,
-    settleTimeoutMs,
+    ...timeouts,
   });
   const port = await app.listen();
   const double = new FreeswitchOutboundDouble({ port, ...doubleOpts });
   return { app, double, logs, events, port };
 }
+
+/** A peer on the outbound listener that is not FreeSWITCH: it says what it is told to, or nothing. */
+async function rawPeer(port: number) {
+  const socket = connect({ host: '127.0.0.1', port });
+  socket.on('error', () => {
+    // the app cutting it (a reset mid-write) is what these tests wait for
+  });
+  let received = '';
+  socket.on('data', (d: Buffer) => {
+    received += d.toString();
+  });
+  let closed = false;
+  const gone = new Promise<void>((resolve) =>
+    socket.once('close', () => {
+      closed = true;
+      resolve();
+    }),
+  );
+  await once(socket, 'connect');
+  return {
+    socket,
+    gone,
+    closed: () => closed,
+    asked: () => eventually(() => received === 'connect\n\n'),
+  };
+}
+
+const CUT = 'ESL outbound: connection closed, the peer is not a working FreeSWITCH';
 
 describe('ESL outbound socket mode', () => {
   it('outbound-blocked-sets-variables-then-hangs-up-in-one-write', async () => {
@@ -133,7 +169,10 @@ describe('ESL outbound socket mode', () => {
   });
 
   it('freeswitch-that-never-closes-after-exit-is-cut-after-the-grace-period', async () => {
-    const { app, double, logs } = await startApp({ ignoreExit: true, waitMs: 2000 }, 100);
+    const { app, double, logs } = await startApp(
+      { ignoreExit: true, waitMs: 2000 },
+      { settleTimeoutMs: 100 },
+    );
     // an allowed call: after a hangup FreeSWITCH closes by itself, so only `exit` keeps it open
     const r = await double.placeCall(ALLOWED);
     assert.equal(r.leftInApp, false);
@@ -144,6 +183,41 @@ describe('ESL outbound socket mode', () => {
         (l) => l.msg === 'FreeSWITCH did not close the socket after exit in time; cutting it',
       ),
     );
+    await app.drain();
+  });
+
+  it('a-peer-that-never-ends-its-headers-is-cut-off-while-calls-are-still-decided', async () => {
+    const { app, double, logs, port } = await startApp();
+    const peer = await rawPeer(port);
+    assert.ok(await peer.asked());
+    const call = double.placeCall(BLOCKED);
+    // header lines with no blank line, up to 8 MiB (before the limit the app kept all of it)
+    const line = Buffer.from(`X-Flood: ${'a'.repeat(16 * 1024)}\n`);
+    for (let written = 0; written < 8 * 1024 * 1024 && !peer.closed(); written += line.length) {
+      if (!peer.socket.write(line))
+        await Promise.race([once(peer.socket, 'drain').catch(() => {}), peer.gone]);
+    }
+    assert.ok(await eventually(() => peer.closed()), 'the flooding peer is cut off');
+    const r = await call;
+    assert.equal(r.end, 'hangup');
+    assert.equal(r.variables.CALLGUARD_RESULT, 'block');
+    const cut = logs.records.find((l) => l.msg === CUT);
+    assert.equal(cut?.peer, '127.0.0.1');
+    assert.match(String(cut?.reason), /header block longer than the 65536 bytes accepted/);
+    assert.ok(await eventually(() => app.liveCalls === 0), 'no session is left behind');
+    assert.deepEqual(logs.errors(), []);
+    await app.drain();
+  });
+
+  it('a-peer-that-declares-a-body-of-gigabytes-is-cut-off-at-that-header', async () => {
+    const { app, logs, port } = await startApp();
+    const peer = await rawPeer(port);
+    assert.ok(await peer.asked());
+    peer.socket.write('Content-Length: 4000000000\nContent-Type: command/reply\n\nsome of it');
+    assert.ok(await eventually(() => peer.closed()), 'cut off without waiting for the body');
+    const cut = logs.records.find((l) => l.msg === CUT);
+    assert.match(String(cut?.reason), /Content-Length 4000000000, more than the 4194304 bytes accepted/);
+    assert.ok(await eventually(() => app.liveCalls === 0));
     await app.drain();
   });
 
