@@ -26,6 +26,8 @@ export interface OutboundServerOptions {
   readonly defaultTenant?: string;
   /** ESL_ALLOW_FROM: CIDRs of the peers that may connect (default 127.0.0.1/32 and ::1/128). */
   readonly allowFrom?: string;
+  /** How long a session waits for the channel data after `connect` before cutting the socket. */
+  readonly connectTimeoutMs?: number;
   /** How long a session waits for FreeSWITCH to close the socket after `exit` before cutting it. */
   readonly settleTimeoutMs?: number;
   /** How long drain() waits for live calls before cutting them. */
@@ -34,6 +36,14 @@ export interface OutboundServerOptions {
 
 const CONNECT = encodeCommand('connect');
 
+/**
+ * FreeSWITCH answers `connect` with the channel data within milliseconds (it has it in memory); a
+ * peer silent for this long after connecting (or a half-open connection) is not a call in progress,
+ * and would otherwise hold a session and a file descriptor for good. A cut socket hands the channel
+ * back to the dialplan, whose failure policy takes it.
+ */
+const CONNECT_TIMEOUT_MS = 5000;
+
 /** A channel the gate turns away: back to the dialplan with no CALLGUARD_RESULT (its failure policy acts). */
 const RELEASE: CallPlan = Object.freeze({
   result: 'allow',
@@ -41,7 +51,7 @@ const RELEASE: CallPlan = Object.freeze({
   end: Object.freeze({ kind: 'continue' }),
 });
 
-/** `cut`: the session gave up on the peer (past the size limits) and has said why. */
+/** `cut`: the session gave up on the peer (silent, or past the size limits) and has said why. */
 type Phase = 'connecting' | 'exiting' | 'cut' | 'done';
 
 /**
@@ -54,9 +64,10 @@ class OutboundSession {
   private phase: Phase = 'connecting';
   private log: Logger;
   private readonly conn: EslConnection;
-  private graceTimer: NodeJS.Timeout | undefined;
   /** Read once: a destroyed socket no longer knows its peer. */
   private readonly peer: string | undefined;
+  /** Bounds what the session waits for: the channel data, then FreeSWITCH closing after `exit`. */
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     socket: Socket,
@@ -72,8 +83,17 @@ class OutboundSession {
   }
 
   start(): void {
+    const timeoutMs = this.opts.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
+    this.timer = setTimeout(
+      () => this.cut(`no channel data within ${timeoutMs} ms of connecting`),
+      timeoutMs,
+    );
+    this.timer.unref();
     this.conn.send(CONNECT).then(
-      (reply) => this.decide(reply.headers),
+      (reply) => {
+        clearTimeout(this.timer);
+        this.decide(reply.headers);
+      },
       () => {
         // closed before the channel data came: nothing was started, nothing to undo
       },
@@ -142,11 +162,11 @@ class OutboundSession {
    */
   private carryOut(plan: CallPlan): void {
     this.phase = 'exiting';
-    this.graceTimer = setTimeout(() => {
+    this.timer = setTimeout(() => {
       this.log.warn('FreeSWITCH did not close the socket after exit in time; cutting it');
       this.conn.destroy();
     }, this.opts.settleTimeoutMs ?? 5000);
-    this.graceTimer.unref();
+    this.timer.unref();
     this.conn.sendBatch(outboundPlanCommands(plan)).then(
       () => this.conn.close(),
       () => {
@@ -156,7 +176,7 @@ class OutboundSession {
   }
 
   private onClose(hadError: boolean): void {
-    clearTimeout(this.graceTimer);
+    clearTimeout(this.timer);
     const was = this.phase;
     this.phase = 'done';
     if (was === 'connecting') {

@@ -21,7 +21,7 @@ import { FreeswitchOutboundDouble, type OutboundDoubleOptions } from './esl-outb
 
 async function startApp(
   doubleOpts: Omit<OutboundDoubleOptions, 'port'> = {},
-  timeouts: Pick<OutboundServerOptions, 'settleTimeoutMs'> = {},
+  timeouts: Pick<OutboundServerOptions, 'settleTimeoutMs' | 'connectTimeoutMs'> = {},
 ) {
   const logs = memoryLogger();
   const events = new MemoryEventSink();
@@ -219,6 +219,30 @@ describe('ESL outbound socket mode', () => {
     assert.match(String(cut?.reason), /Content-Length 4000000000, more than the 4194304 bytes accepted/);
     assert.ok(await eventually(() => app.liveCalls === 0));
     await app.drain();
+  });
+
+  it('silent-and-half-open-peers-are-closed-after-the-connect-timeout-calls-are-not', async () => {
+    const { app, double, logs, port } = await startApp({}, { connectTimeoutMs: 500 });
+    const silent = await rawPeer(port);
+    const halfway = await rawPeer(port);
+    assert.ok(await halfway.asked());
+    halfway.socket.write('Event-Name: CHANNEL_DATA\nCore-UUID: ');
+    // a call that takes longer than the connect timeout once its channel data is in is not cut
+    const slow = await startApp({ exitDelayMs: 800 }, { connectTimeoutMs: 500 });
+    const slowCall = slow.double.placeCall(ALLOWED);
+    assert.ok(await eventually(() => silent.closed() && halfway.closed(), 5000));
+    assert.equal(app.liveCalls, 0);
+    const cuts = logs.records.filter((l) => l.msg === CUT);
+    assert.equal(cuts.length, 2, 'one line per peer');
+    for (const cut of cuts) {
+      assert.equal(cut.peer, '127.0.0.1');
+      assert.equal(cut.reason, 'no channel data within 500 ms of connecting');
+    }
+    const r = await double.placeCall(BLOCKED);
+    assert.equal(r.variables.CALLGUARD_RESULT, 'block');
+    assert.equal((await slowCall).variables.CALLGUARD_RESULT, 'allow');
+    assert.equal(slow.logs.records.filter((l) => l.msg === CUT).length, 0);
+    await Promise.all([app.drain(), slow.app.drain()]);
   });
 
   describe('drain (SIGTERM)', () => {
