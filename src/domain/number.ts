@@ -72,7 +72,8 @@ export function normalizeCallingNumber(raw: string | undefined | null, policy: N
   const trimmed = (raw ?? '').trim();
   if (ANONYMOUS_WORDS.has(trimmed.toLowerCase())) return ANONYMOUS;
   const stripped = trimmed.replace(SEPARATORS, '');
-  if (stripped.length > 0 && /^0+$/.test(stripped)) return ANONYMOUS;
+  // separators alone ("+", "-") are no caller id; all zeros is a withheld one
+  if (stripped.length === 0 || /^0+$/.test(stripped)) return ANONYMOUS;
   return normalizeCallNumber(trimmed, policy);
 }
 

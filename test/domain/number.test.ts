@@ -34,8 +34,20 @@ describe('number normalisation', () => {
     assert.equal(normalizeNumber('(404) 526-6123', { mode: 'digits' }), '4045266123');
   });
 
-  it('treats missing, withheld and all-zero caller ids as anonymous', () => {
-    for (const cid of [undefined, '', '  ', 'anonymous', 'Restricted', 'UNKNOWN', '0000000000', '0']) {
+  it('treats missing, withheld and all-zero caller ids as anonymous (separators alone are no caller id)', () => {
+    for (const cid of [
+      undefined,
+      '',
+      '  ',
+      'anonymous',
+      'Restricted',
+      'UNKNOWN',
+      '0000000000',
+      '0',
+      '+',
+      ' - ',
+      '()',
+    ]) {
       assert.equal(normalizeCallingNumber(cid, US), ANONYMOUS, String(cid));
     }
     assert.equal(normalizeCallingNumber('alice', US), '');
