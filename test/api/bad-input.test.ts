@@ -319,6 +319,14 @@ describe.skipIf(skipWithoutRedis)('bad input on every route', () => {
     ['bind not a list', 'PUT', '/v1/tasks/t/groups', { groups: 'g' }, 400, /groups/],
     ['key permission', 'POST', '/v1/keys', { permissions: ['rules:everything'] }, 400, /rules:read/],
     ['key id', 'DELETE', '/v1/keys/xyz', undefined, 400, /16 hex/],
+    [
+      'key for an OU that does not exist',
+      'POST',
+      '/v1/keys',
+      { role: 'agent', ous: ['nowhere'] },
+      400,
+      /body\.ous: OU "nowhere" does not exist/,
+    ],
     ['wrong method', 'PATCH', '/v1/rules', {}, 404, /no route/],
     ['unknown route', 'GET', '/v1/nothing-here', undefined, 404, /openapi/],
   ];

@@ -149,6 +149,7 @@ describe.skipIf(skipWithoutRedis)('tenancy, permissions and keys', () => {
 
   it('stores keys only as SHA-256: the plain key is nowhere in Redis', async () => {
     const t = await h.tenant('hash');
+    assert.equal((await h.call('PUT', '/v1/ous/x', t.admin, { name: 'X' })).statusCode, 200);
     const created = await h.call('POST', '/v1/keys', t.admin, { role: 'agent', ous: ['x'], name: 'desk' });
     assert.equal(created.statusCode, 201);
     const { key, record } = created.json();

@@ -35,6 +35,15 @@ export function registerKeyRoutes(app: ApiApp, deps: ApiDeps, auth: Authenticato
     },
     async (request, reply) => {
       const tenant = tenantOf(request).tenant;
+      // as for groups and rules: a key confined to an OU that does not exist would see nothing
+      const missing: string[] = [];
+      for (const ou of request.body.ous ?? []) if (!(await deps.catalog.getOu(tenant, ou))) missing.push(ou);
+      if (missing.length > 0) {
+        throw cgError(
+          'CG_ERR_INPUT_INVALID',
+          `body.ous: ${missing.map((ou) => `OU "${ou}"`).join(', ')} does not exist; create it first`,
+        );
+      }
       const created = await deps.keys.create(tenant, request.body);
       recordChange(deps, request.principal, tenant, {
         kind: 'key',
