@@ -10,6 +10,20 @@ export interface CsvRecord {
   readonly info: { readonly lines: number; readonly cells: number };
 }
 
+/**
+ * Whether a line is a comment line, from its first two character codes (`second` NaN when the line
+ * ends after the first): before the header, any line that starts with `#`; after it, a line that is
+ * `#` alone or `#` followed by a space, a tab or a carriage return. Numbers hold `#` but never a
+ * space, so a row such as `#31#14045551021,block` is data (docs/DECISIONS.md, bulk import). Every
+ * reader of a CSV file asks this, so import, its validation and `check --rules` skip the same lines.
+ */
+export function isCommentLine(first: number, second: number, headerRead: boolean): boolean {
+  if (first !== 35 /* # */) return false;
+  return (
+    !headerRead || Number.isNaN(second) || second === 32 || second === 9 || second === 13 || second === 10
+  );
+}
+
 /** A record as its cells, in header order, and the line it ends on. */
 export interface CsvRow {
   readonly cells: string[];
@@ -48,7 +62,7 @@ function quotes(line: string): number {
 
 /**
  * The one way callguard reads CSV: UTF-8 with or without BOM, CRLF or LF, quoted fields (RFC 4180,
- * line breaks inside quotes kept), `#` comment lines and empty lines skipped, header names trimmed
+ * line breaks inside quotes kept), comment lines (isCommentLine) and empty lines skipped, header names trimmed
  * and lower-cased and checked by `checkHeader`. Rows come in batches, one per chunk of the source (an
  * await per row would cost more than reading it). Errors of the source stream (a missing file) and of
  * parsing surface from the iteration, with the line.
@@ -91,7 +105,7 @@ export async function* csvRows(
       return;
     }
     const text = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-    if (text === '' || text.charCodeAt(0) === 35 /* # */) return;
+    if (text === '' || isCommentLine(text.charCodeAt(0), text.charCodeAt(1), header !== undefined)) return;
     if (text.length > MAX_CSV_LINE) throw csvError('CSV_MAX_RECORD_SIZE', 'record too long', line);
     if (text.indexOf('"') === -1) {
       emit(text.split(','), line);

@@ -1,17 +1,18 @@
 import type { Readable } from 'node:stream';
-import { MAX_CSV_LINE } from './csv-records.js';
+import { isCommentLine, MAX_CSV_LINE } from './csv-records.js';
 
 const NL = 10;
 const CR = 13;
 const QUOTE = 34;
 const HASH = 35;
 const COMMA = 44;
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
 export interface CsvScan {
   /** Data records (header, `#` comment lines and blank lines not counted). */
   readonly records: number;
   readonly exceeded: boolean;
-  /** The header line's bytes (the first record), for the header check. */
+  /** The header line's bytes (the first record; no BOM, comment or blank line before it), for the header check. */
   readonly header: string;
   /** What makes the file unreadable as CSV, with its line; undefined when it reads. */
   readonly problem?: { readonly line: number; readonly reason: string };
@@ -38,10 +39,30 @@ export async function scanCsv(
   let state = 0;
   let lineStart = true;
   let comment = false;
+  // A `#` that starts a line: read as data until the byte after it says whether the line is a comment.
+  let hash = false;
   let hasData = false;
   let length = 0;
   const headerBytes: Buffer[] = [];
   let headerDone = false;
+  /** Where, in the current chunk, the header may start (after the last comment or blank line before it). */
+  let headerFrom = 0;
+  /** `next` follows the `#` that opened the line: on a comment line, the `#` read as data is undone. */
+  const decideHash = (next: number) => {
+    hash = false;
+    if (isCommentLine(HASH, next, headerDone)) {
+      state = 0;
+      hasData = false;
+      length = 0;
+      comment = true;
+    }
+  };
+  /** A comment or blank line ended at `i`: the header, not read yet, starts after it. */
+  const notHeader = (i: number) => {
+    if (headerDone) return;
+    headerBytes.length = 0;
+    headerFrom = i + 1;
+  };
   const fail = (reason: string, at = line): CsvScan => ({
     records,
     exceeded: false,
@@ -51,8 +72,8 @@ export async function scanCsv(
   /**
    * A chunk without a double quote, read while no quoted cell or comment is open: its records are its
    * lines that hold more than line-end bytes, found with indexOf instead of byte by byte. Gives up
-   * (false, nothing changed) on a comment line, or a line whose bytes pass the length limit (the byte
-   * loop then counts its characters).
+   * (false, nothing changed) on a line that starts with `#` (the byte loop decides whether it is a
+   * comment), or a line whose bytes pass the length limit (the byte loop then counts its characters).
    */
   const quickChunk = (chunk: Buffer): boolean => {
     if (chunk.indexOf(QUOTE) !== -1) return false;
@@ -104,8 +125,8 @@ export async function scanCsv(
     return true;
   };
   try {
-    for await (const chunk of input as AsyncIterable<Buffer>) {
-      if (quick && headerDone && !comment && (state === 0 || state === 1) && quickChunk(chunk)) {
+    for await (const chunk of withoutBom(input as AsyncIterable<Buffer>)) {
+      if (quick && headerDone && !comment && !hash && (state === 0 || state === 1) && quickChunk(chunk)) {
         if (records - 1 > limit) {
           return {
             records: records - 1,
@@ -116,20 +137,21 @@ export async function scanCsv(
         continue;
       }
       let headerEnd = -1;
+      headerFrom = 0;
       for (let i = 0; i < chunk.length; i++) {
         const b = chunk[i]!;
+        if (hash) decideHash(b);
         if (comment) {
           if (b === NL) {
             comment = false;
             lineStart = true;
             line++;
+            recordStartLine = line;
+            notHeader(i);
           }
           continue;
         }
-        if (lineStart && state === 0 && b === HASH && !hasData) {
-          comment = true;
-          continue;
-        }
+        if (lineStart && b === HASH) hash = true;
         lineStart = false;
         // Characters, not bytes: UTF-8 continuation bytes do not count.
         if ((b & 0xc0) !== 0x80) length++;
@@ -161,7 +183,7 @@ export async function scanCsv(
               headerDone = true;
               headerEnd = i;
             }
-          }
+          } else notHeader(i);
           state = 0;
           hasData = false;
           length = 0;
@@ -188,18 +210,37 @@ export async function scanCsv(
           return fail(`a record is longer than ${MAX_CSV_LINE} characters`, recordStartLine);
         }
       }
-      if (!headerDone) headerBytes.push(chunk);
-      else if (headerEnd >= 0) headerBytes.push(chunk.subarray(0, headerEnd));
+      if (!headerDone) headerBytes.push(chunk.subarray(headerFrom));
+      else if (headerEnd >= 0) headerBytes.push(chunk.subarray(headerFrom, headerEnd));
       // The header is a record too.
       if (records - 1 > limit) {
         return { records: records - 1, exceeded: true, header: Buffer.concat(headerBytes).toString('utf8') };
       }
     }
     if (state === 2) return fail('a quoted cell is never closed', recordStartLine);
+    if (hash) decideHash(Number.NaN);
+    if (comment && !headerDone) headerBytes.length = 0;
     if (hasData || state === 3) records++;
   } finally {
     input.destroy();
   }
   const data = Math.max(0, records - 1);
   return { records: data, exceeded: data > limit, header: Buffer.concat(headerBytes).toString('utf8') };
+}
+
+/** The chunks of `input` without the UTF-8 BOM that may open it (a comment line may follow the BOM). */
+async function* withoutBom(input: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  let head: Buffer | undefined = Buffer.alloc(0);
+  for await (const chunk of input) {
+    if (head === undefined) {
+      yield chunk;
+      continue;
+    }
+    head = Buffer.concat([head, chunk]);
+    if (head.length >= BOM.length) {
+      yield head.subarray(0, BOM.length).equals(BOM) ? head.subarray(BOM.length) : head;
+      head = undefined;
+    }
+  }
+  if (head !== undefined && head.length > 0) yield head;
 }

@@ -11,7 +11,21 @@ import { scanCsv } from '../../src/jobs/record-count.js';
 const piece = fc.oneof(
   { weight: 8, arbitrary: fc.constantFrom('14045266123', 'block', 'dnc', '', 'é', '€uro', 'x') },
   { weight: 6, arbitrary: fc.constantFrom(',', '\n', '\r\n') },
-  { weight: 1, arbitrary: fc.constantFrom('"', '"a,b"', '"say ""hi"""', '#', '# note\n', '\r', '\n\n', ' ') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      '"',
+      '"a,b"',
+      '"say ""hi"""',
+      '#',
+      '# note\n',
+      '#\t',
+      '#31#1',
+      '\r',
+      '\n\n',
+      ' ',
+    ),
+  },
   // Lines near the length limit, in one-byte and in multi-byte characters.
   {
     weight: 1,
@@ -31,6 +45,7 @@ const fileArb = fc
       'called,action\n',
       'called,action\r\n',
       '# header next\ncalled\n',
+      '\uFEFF#header next\r\n\r\ncalled,action\r\n',
       '\uFEFFcalled,remarks\n',
     ),
     fc.array(piece, { maxLength: 80 }),
@@ -67,7 +82,7 @@ describe('CSV validation scan', () => {
   });
 
   it('counts the records of a quote-free file read in small chunks', async () => {
-    const text = `called,action\n${Array.from({ length: 500 }, (_, i) => `${i},block`).join('\r\n')}\n\n#c\n`;
+    const text = `called,action\n${Array.from({ length: 500 }, (_, i) => `${i},block`).join('\r\n')}\n\n# c\n#\n`;
     const scan = await scanCsv(Readable.from(chunks(Buffer.from(text), [7, 64, 3])), 1000);
     expect(scan).toStrictEqual({ records: 500, exceeded: false, header: 'called,action' });
   });
