@@ -3,7 +3,8 @@ import { RULES_CSV_COLUMNS } from './rules-csv.js';
 /** The import template (GET /v1/imports/template): a comment on formats, the columns, an example row. */
 export function importTemplateCsv(): string {
   const comment = [
-    '# callguard rules import template. Lines starting with # are ignored; UTF-8, comma separated.',
+    '# callguard rules import template; UTF-8, comma separated. Comment lines: above the header, any line',
+    '#   starting with #; below it, # alone or # then a space or tab (#31#14045551021,block is a rule).',
     '# called / calling: a number (digits * #; + spaces - . ( ) are stripped) or a pattern: _3712! prefix,',
     '#   _3712. prefix + at least one more digit, _14045266XXX fixed-length range; calling may be anonymous.',
     '#   At least one of called and calling. direction: inbound | outbound | both (default both).',

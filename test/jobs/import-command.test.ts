@@ -73,4 +73,25 @@ describe.skipIf(skipWithoutRedis)('callguard import / export (CLI against a runn
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /8 to 12 characters/);
   });
+
+  // After the export test, which counts the tenant's rules and jobs.
+  it('the template the API serves, comment lines and all, imports as it is', async () => {
+    // The names its example row uses.
+    await h.deps.catalog.putGroup(tenant, { id: 'dnc', name: 'dnc' });
+    await h.deps.catalog.putType(tenant, {
+      id: 'auto-wrap-up',
+      name: 'auto-wrap-up',
+      operation: 'auto_wrap_up',
+      businessResult: 'blocked',
+    });
+    const res = await fetch(`${url}/v1/imports/template`, { headers: { authorization: `Bearer ${key}` } });
+    assert.equal(res.status, 200);
+    const file = join(work, 'template.csv');
+    writeFileSync(file, await res.text());
+    const r = await cli(['import', file]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /completed: read 1, imported 1, skipped 0, failed 0/);
+    const rule = (await rules.findByPattern(tenant, '14045266123'))?.find((x) => x.groupId === 'dnc');
+    assert.equal(rule?.remarks, 'asked not to be called');
+  });
 });
