@@ -41,7 +41,7 @@ export function utf8Guard(): Transform {
       if (!isUtf8(bytes.subarray(0, end))) {
         return done(
           csvInvalid(
-            `the file is not UTF-8 text (an invalid byte near line ${line}); save it as UTF-8 (with or without BOM)`,
+            `the file is not UTF-8 text (an invalid byte near line ${line + linesBeforeInvalid(bytes.subarray(0, end))}); save it as UTF-8 (with or without BOM)`,
           ),
         );
       }
@@ -74,6 +74,20 @@ function wholeCharacters(bytes: Buffer): number {
           ? 4
           : 1;
   return length > n - i ? i : n;
+}
+
+/**
+ * How many whole lines of `bytes` (not UTF-8) come before the line that holds the first invalid byte.
+ * A line end is never part of a character, so each line is checked on its own; only a refused
+ * file comes here.
+ */
+function linesBeforeInvalid(bytes: Buffer): number {
+  let n = 0;
+  for (let from = 0; ; n++) {
+    const nl = bytes.indexOf(10, from);
+    if (nl === -1 || !isUtf8(bytes.subarray(from, nl))) return n;
+    from = nl + 1;
+  }
 }
 
 function countLines(chunk: Buffer, end: number): number {
