@@ -102,7 +102,7 @@ export class JobService {
     kind: JobKind,
     tenant: string,
     data: AnyJobData,
-    jobId = randomUUID(),
+    jobId: string = randomUUID(),
   ): Promise<string> {
     await this.queues[kind].add(kind, data, { jobId });
     await this.track(tenant, kind, jobId);
@@ -128,11 +128,21 @@ export class JobService {
     ous?: JobOus,
     keyOus?: readonly string[],
   ): Promise<string> {
-    const p = parseInput(importParamsSchema, params, 'import parameters');
+    parseInput(importParamsSchema, params, 'import parameters');
+    const jobId = await this.stageUpload(tenant, file);
+    return this.submitStagedUpload(tenant, jobId, params, startedBy, ous, keyOus);
+  }
+
+  /**
+   * Stores an uploaded file under a new job id and checks it, queueing nothing: a file of more than
+   * 50,000 records, or one that is not a readable rules CSV, is refused and removed (so is what was
+   * stored of a stream that failed). Then either submitStagedUpload queues it or discardUpload removes it.
+   */
+  async stageUpload(tenant: string, file: Readable): Promise<string> {
     const jobId = randomUUID();
-    await pipeline(file, this.deps.files.writer(tenant, jobId, UPLOAD_FILE));
-    const stored = await this.deps.files.reader(tenant, jobId, UPLOAD_FILE);
     try {
+      await pipeline(file, this.deps.files.writer(tenant, jobId, UPLOAD_FILE));
+      const stored = await this.deps.files.reader(tenant, jobId, UPLOAD_FILE);
       const { records, exceeded } = await validateImportFile(stored!, UPLOAD_IMPORT_LIMIT);
       if (exceeded) {
         throw cgError(
@@ -142,19 +152,36 @@ export class JobService {
         );
       }
     } catch (error) {
-      await this.deps.files.remove(tenant, jobId, UPLOAD_FILE);
+      await this.discardUpload(tenant, jobId);
       throw error;
     }
+    return jobId;
+  }
+
+  /** Queues the import of a file stored by stageUpload. */
+  async submitStagedUpload(
+    tenant: string,
+    jobId: string,
+    params: Partial<ImportParams>,
+    startedBy: string,
+    ous?: JobOus,
+    keyOus?: readonly string[],
+  ): Promise<string> {
     const data: ImportJobData = {
       kind: 'import',
       tenant,
       source: { kind: 'upload' },
-      params: p,
+      params: parseInput(importParamsSchema, params, 'import parameters'),
       startedBy,
       ...withOus(ous),
       ...(keyOus ? { keyOus: [...keyOus] } : {}),
     };
     return this.enqueue('import', tenant, data, jobId);
+  }
+
+  /** Removes a file stored by stageUpload that will not be imported. */
+  async discardUpload(tenant: string, jobId: string): Promise<void> {
+    await this.deps.files.remove(tenant, jobId, UPLOAD_FILE);
   }
 
   async submitServerImport(

@@ -29,12 +29,14 @@ export class JobFileStore {
     let pendingBytes = 0;
     let index = 0;
     let size = 0;
+    let writing: Promise<unknown> = Promise.resolve();
     const flush = async () => {
       if (pendingBytes === 0) return;
       const data = Buffer.concat(pending, pendingBytes);
       pending = [];
       pendingBytes = 0;
-      await this.client.set(k.fileChunk(name, index++), data, 'EX', this.ttlSeconds);
+      writing = this.client.set(k.fileChunk(name, index++), data, 'EX', this.ttlSeconds);
+      await writing;
     };
     return new Writable({
       highWaterMark: CHUNK,
@@ -56,6 +58,13 @@ export class JobFileStore {
             await this.client.expire(k.fileMeta(name), this.ttlSeconds);
           })
           .then(() => done(), done);
+      },
+      // A failed stream closes once its last chunk is written, so that remove() then finds every chunk.
+      destroy: (error, done) => {
+        writing.then(
+          () => done(error),
+          () => done(error),
+        );
       },
     });
   }
@@ -84,11 +93,15 @@ export class JobFileStore {
     );
   }
 
+  /** Removes the file, or the chunks stored of one whose writing failed (it has no meta hash). */
   async remove(tenant: string, jobId: string, name: string): Promise<void> {
     const k = jobKeys(tenant, jobId);
-    const info = await this.info(tenant, jobId, name);
-    const keys = [k.fileMeta(name)];
-    for (let i = 0; i < (info?.chunks ?? 0); i++) keys.push(k.fileChunk(name, i));
-    for (const key of keys) await this.client.del(key);
+    const chunks = (await this.info(tenant, jobId, name))?.chunks ?? 0;
+    await this.client.del(k.fileMeta(name));
+    // Chunks are numbered from 0 in the order they are written: past the known count, the first
+    // missing one is the end.
+    for (let i = 0; ; i++) {
+      if ((await this.client.del(k.fileChunk(name, i))) === 0 && i >= chunks) return;
+    }
   }
 }
