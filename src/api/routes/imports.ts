@@ -1,18 +1,24 @@
 import type { Readable } from 'node:stream';
 import fastifyMultipart from '@fastify/multipart';
+import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { cgError } from '../../domain/errors.js';
+import { validitySchema, validityUnitSchema } from '../../domain/validity.js';
 import type { BulkJobs } from '../../jobs/bulk-jobs.js';
-import { importParamsSchema, serverFileSchema, UPLOAD_IMPORT_LIMIT } from '../../jobs/import-params.js';
+import {
+  type ImportParams,
+  importParamsSchema,
+  serverFileSchema,
+  UPLOAD_IMPORT_LIMIT,
+} from '../../jobs/import-params.js';
 import { importTemplateCsv } from '../../jobs/import-template.js';
+import type { JobService } from '../../jobs/job-service.js';
 import type { RouteModule } from '../app.js';
 import { recordChange } from '../audit.js';
 import { tenantOf } from '../auth.js';
+import { bytesText } from '../http-errors.js';
 import { errorResponses } from '../schemas.js';
 import { assertWritableOu, keyOus, scopeOf } from '../tenant-context.js';
-
-/** Largest upload accepted (50,000 records of up to 8 KiB are far more; real files are a few MB). */
-const MAX_UPLOAD_BYTES = 64 * 1024 * 1024;
 
 const accepted = z
   .object({ id: z.string(), state: z.string(), href: z.string() })
@@ -22,23 +28,165 @@ const serverImportBody = importParamsSchema
   .and(serverFileSchema)
   .describe('Import from a file server: the file and the job parameters.');
 
-/** Multipart fields arrive as text; numbers and nested validity are read from their text here. */
-function paramsFromFields(fields: Record<string, string>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const k of ['overrideRule', 'ou', 'groupId', 'typeId'] as const) if (fields[k]) out[k] = fields[k];
-  if (fields.allowPartial) out.allowPartial = fields.allowPartial === 'true';
-  const value = fields.validityValue ?? fields['validity.value'];
-  const unit = fields.validityUnit ?? fields['validity.unit'];
-  if (fields.validity) {
-    try {
-      out.validity = JSON.parse(fields.validity);
-    } catch {
-      throw cgError('CG_ERR_INPUT_INVALID', 'validity: JSON such as {"value":30,"unit":"day"}');
-    }
-  } else if (value || unit) {
-    out.validity = { value: Number(value), unit };
+/**
+ * An upload's size and part limits. 64 MiB: 50,000 records of up to 8 KiB are far more; real files are
+ * a few MB. Parts: one file, and each field at most once (checked by name as they arrive).
+ */
+const UPLOAD_LIMITS = { fileSize: 64 * 1024 * 1024, files: 1, fields: 20 };
+
+const VALIDITY_JSON =
+  'JSON such as {"value":30,"unit":"day"} (value a whole number 1-120, unit hour, day, month or year)';
+
+/**
+ * The fields of an upload besides its `file` part, as text; they become the job parameters (checked by
+ * importParamsSchema). An empty field counts as not given.
+ */
+const uploadFields = {
+  overrideRule: z.string(),
+  ou: z.string(),
+  groupId: z.string(),
+  typeId: z.string(),
+  validityValue: z
+    .string()
+    .regex(/^(?:[1-9]\d?|1[01]\d|120)$/, {
+      error: (i) => `"${i.input}" is not accepted: a whole number 1-120`,
+    })
+    .transform(Number),
+  validityUnit: validityUnitSchema,
+  validity: z.string().transform((text, ctx) => {
+    const parsed = validitySchema.safeParse(jsonOrUndefined(text));
+    if (parsed.success) return parsed.data;
+    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(text)} is not accepted: ${VALIDITY_JSON}` });
+    return z.NEVER;
+  }),
+  allowPartial: z.enum(['true', 'false']).transform((v) => v === 'true'),
+};
+const ACCEPTED_PARTS = `accepted: one file part "file" (the CSV) and at most once each the fields ${Object.keys(uploadFields).join(', ')}`;
+
+function jsonOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
   }
-  return out;
+}
+
+const partNameSchema = z.enum(['file', ...Object.keys(uploadFields)], {
+  error: (i) => `unknown field ${JSON.stringify(i.input)}; ${ACCEPTED_PARTS}`,
+});
+
+/** The upload's fields (names already checked as the parts arrived) → the job parameters. */
+const uploadParamsSchema = z
+  .object(uploadFields)
+  .partial()
+  .transform(({ validityValue: value, validityUnit: unit, validity, ...rest }, ctx) => {
+    if (validity !== undefined && (value !== undefined || unit !== undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['validity'],
+        message: 'give validity either as validityValue + validityUnit or as validity (JSON), not both',
+      });
+    } else if ((value === undefined) !== (unit === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [value === undefined ? 'validityValue' : 'validityUnit'],
+        message:
+          'validityValue and validityUnit go together: a whole number 1-120 and hour, day, month or year',
+      });
+    }
+    const v = validity ?? (value !== undefined && unit !== undefined ? { value, unit } : undefined);
+    return v === undefined ? rest : { ...rest, validity: v };
+  })
+  .pipe(importParamsSchema);
+
+/** A 400 naming each field that is wrong and what it accepts. */
+function inputError(issues: readonly z.core.$ZodIssue[], prefix = ''): Error {
+  const text = issues.map((i) => {
+    const where = [prefix, ...i.path].filter((p) => p !== '').join('.');
+    return where === '' ? i.message : `${where}: ${i.message}`;
+  });
+  return cgError('CG_ERR_INPUT_INVALID', text.join('; '));
+}
+
+/** The plugin's errors for an upload with more parts than UPLOAD_LIMITS: a malformed request, not a large one. */
+const PART_LIMIT_ERRORS: Record<string, string> = {
+  FST_FILES_LIMIT: 'more than one file part',
+  FST_FIELDS_LIMIT: `more than ${UPLOAD_LIMITS.fields} fields`,
+  FST_PARTS_LIMIT: 'too many parts',
+};
+
+/**
+ * Fails an upload's stream once it passes the size limit, so that staging it fails and nothing is
+ * stored or queued. The parser may have reached the limit before the part is handed over.
+ */
+function failWhenTruncated(file: Readable & { truncated?: boolean }): void {
+  const tooLarge = () =>
+    file.destroy(
+      cgError(
+        'CG_ERR_PAYLOAD_TOO_LARGE',
+        `the upload is larger than the ${bytesText(UPLOAD_LIMITS.fileSize)} accepted`,
+      ),
+    );
+  if (file.truncated) tooLarge();
+  else file.once('limit', tooLarge);
+}
+
+interface Upload {
+  readonly fileName: string;
+  readonly params: ImportParams;
+}
+
+/**
+ * Reads the whole multipart request (its file stored as a staged upload, its fields checked as the job
+ * parameters), then hands both to `submit`, which queues the job. Nothing is queued before the request
+ * is read whole and valid, and a refusal at any point removes the staged file.
+ */
+async function submitUpload(
+  request: FastifyRequest,
+  service: JobService,
+  tenant: string,
+  submit: (jobId: string, upload: Upload) => Promise<string>,
+): Promise<Upload & { id: string }> {
+  const fields: Record<string, string> = {};
+  const seen = new Set<string>();
+  let staged: { jobId: string; fileName: string } | undefined;
+  try {
+    for await (const part of request.parts()) {
+      const name = part.fieldname;
+      const known = partNameSchema.safeParse(name);
+      if (!known.success) throw inputError(known.error.issues);
+      if (seen.has(name))
+        throw cgError('CG_ERR_INPUT_INVALID', `field "${name}" is given twice; ${ACCEPTED_PARTS}`);
+      seen.add(name);
+      if ((part.type === 'file') !== (name === 'file')) {
+        throw cgError(
+          'CG_ERR_INPUT_INVALID',
+          name === 'file'
+            ? '"file" must be a file part (the CSV, with a filename)'
+            : `field "${name}" must be text, not a file; the CSV goes in part "file"`,
+        );
+      }
+      if (part.type === 'field') {
+        if (part.value !== '') fields[name] = String(part.value);
+        continue;
+      }
+      const file = part.file;
+      failWhenTruncated(file);
+      staged = { jobId: await service.stageUpload(tenant, file), fileName: part.filename };
+    }
+    if (staged === undefined) {
+      throw cgError('CG_ERR_INPUT_INVALID', `multipart upload without a file part; ${ACCEPTED_PARTS}`);
+    }
+    const parsed = uploadParamsSchema.safeParse(fields);
+    if (!parsed.success) throw inputError(parsed.error.issues);
+    const upload = { fileName: staged.fileName, params: parsed.data };
+    return { id: await submit(staged.jobId, upload), ...upload };
+  } catch (error) {
+    if (staged !== undefined) await service.discardUpload(tenant, staged.jobId);
+    const code = (error as { code?: string }).code;
+    const tooMany = code === undefined ? undefined : PART_LIMIT_ERRORS[code];
+    throw tooMany === undefined ? error : cgError('CG_ERR_INPUT_INVALID', `${tooMany}; ${ACCEPTED_PARTS}`);
+  }
 }
 
 /**
@@ -49,7 +197,7 @@ function paramsFromFields(fields: Record<string, string>): Record<string, unknow
 export const importRoutes =
   (jobs: BulkJobs): RouteModule =>
   (app, deps) => {
-    void app.register(fastifyMultipart, { limits: { fileSize: MAX_UPLOAD_BYTES, files: 1, fields: 20 } });
+    void app.register(fastifyMultipart, { limits: UPLOAD_LIMITS });
 
     app.get(
       '/v1/imports/template',
@@ -72,7 +220,7 @@ export const importRoutes =
           tags: ['imports'],
           summary: `Import rules: multipart upload (≤ ${UPLOAD_IMPORT_LIMIT.toLocaleString('en')} records) or a file on a file server (≤ 2,000,000)`,
           description:
-            'Upload: multipart/form-data with a `file` part and fields overrideRule (skip | override | overwrite), ou, groupId, typeId, validityValue + validityUnit, allowPartial (overwrite: apply a file with row errors anyway). File server: JSON body.',
+            'Upload: multipart/form-data with one `file` part (the CSV) and, before or after it, at most once each the fields overrideRule (skip | override | overwrite), ou, groupId, typeId, validityValue (1-120) + validityUnit (hour | day | month | year) or validity as JSON ({"value":30,"unit":"day"}), allowPartial (true | false; overwrite: apply a file with row errors anyway). Another field, a field given twice or a second file is refused (400). The job is queued only once the whole request has been read and checked: a refused upload imports nothing. File server: JSON body.',
           response: { 202: accepted, ...errorResponses },
         },
       },
@@ -85,48 +233,15 @@ export const importRoutes =
         let id: string;
         let started: Record<string, unknown> = {};
         if (request.isMultipart()) {
-          const fields: Record<string, string> = {};
-          let jobId: string | undefined;
-          for await (const part of request.parts()) {
-            if (part.type === 'field') {
-              fields[part.fieldname] = String(part.value);
-              continue;
-            }
-            if (jobId !== undefined) throw cgError('CG_ERR_INPUT_INVALID', 'one file per import');
-            const params = paramsFromFields(fields);
-            assertWritableOu(scope, params.ou as string | undefined);
-            const file = part.file as Readable;
-            // Over the size limit: fail the stream so that nothing is stored or queued.
-            file.once('limit', () =>
-              file.destroy(
-                cgError('CG_ERR_PAYLOAD_TOO_LARGE', `the upload is larger than ${MAX_UPLOAD_BYTES} bytes`),
-              ),
-            );
-            jobId = await jobs.service.submitUploadImport(
-              p.tenant,
-              file,
-              params,
-              startedBy,
-              keyOus(p),
-              rowOus,
-            );
-            started = { source: 'upload', fileName: part.filename, ...params };
-          }
-          if (jobId === undefined) {
-            throw cgError(
-              'CG_ERR_INPUT_INVALID',
-              'multipart upload without a file part: send the fields first, then the CSV as part "file"',
-            );
-          }
-          id = jobId;
+          const upload = await submitUpload(request, jobs.service, p.tenant, (jobId, { params }) => {
+            assertWritableOu(scope, params.ou);
+            return jobs.service.submitStagedUpload(p.tenant, jobId, params, startedBy, keyOus(p), rowOus);
+          });
+          id = upload.id;
+          started = { source: 'upload', fileName: upload.fileName, ...upload.params };
         } else {
           const parsed = serverImportBody.safeParse(request.body ?? {});
-          if (!parsed.success) {
-            throw cgError(
-              'CG_ERR_INPUT_INVALID',
-              parsed.error.issues.map((i) => `body.${i.path.join('.')}: ${i.message}`).join('; '),
-            );
-          }
+          if (!parsed.success) throw inputError(parsed.error.issues, 'body');
           const { serverId, path, fileName, ...params } = parsed.data;
           assertWritableOu(scope, params.ou);
           id = await jobs.service.submitServerImport(
