@@ -2,20 +2,10 @@ import assert from 'node:assert/strict';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import type { AuditEntry } from '../../src/store/audit-repository.js';
 import { type JobsApi, startJobsApi } from '../jobs/support/jobs-api.js';
+import { field, filePart, multipartBody } from '../jobs/support/multipart.js';
 import { skipWithoutRedis } from '../support/redis-server.js';
 
 const SYSTEM = { authorization: 'Bearer system-key-for-tests-0123456789' };
-
-function multipart(fields: Record<string, string>, file: string): { payload: Buffer; contentType: string } {
-  const boundary = '----cgaudit';
-  const parts = Object.entries(fields).map(
-    ([k, v]) => `--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`,
-  );
-  parts.push(
-    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="dnc-week-49.csv"\r\nContent-Type: text/csv\r\n\r\n${file}\r\n--${boundary}--\r\n`,
-  );
-  return { payload: Buffer.from(parts.join('')), contentType: `multipart/form-data; boundary=${boundary}` };
-}
 
 /** What one admin change must leave in the trail: one entry, with these fields. */
 interface Expected {
@@ -317,10 +307,14 @@ describe.skipIf(skipWithoutRedis)('audit trail of admin changes', () => {
       [
         'POST /v1/imports (upload of 3 rows: an entry when it starts, a summary when it ends)',
         async () => {
-          const { payload, contentType } = multipart(
-            { overrideRule: 'skip' },
-            'called,action\n14045550001,block\n14045550002,block\n14045550003,block\n',
-          );
+          const { payload, contentType } = multipartBody([
+            field('overrideRule', 'skip'),
+            filePart(
+              'called,action\n14045550001,block\n14045550002,block\n14045550003,block\n',
+              'file',
+              'dnc-week-49.csv',
+            ),
+          ]);
           const res = await h.app.inject({
             method: 'POST',
             url: '/v1/imports',

@@ -4,18 +4,7 @@ import type { ApiApp, ApiDeps } from '../../src/api/api-deps.js';
 import type { BulkJobs } from '../../src/jobs/bulk-jobs.js';
 import { skipWithoutRedis, type TestRedis } from '../support/redis-server.js';
 import { type JobsApi, startJobsApi } from './support/jobs-api.js';
-
-function multipart(fields: Record<string, string>, file: string): { payload: Buffer; contentType: string } {
-  const boundary = '----cgboundary7d1';
-  const parts: string[] = [];
-  for (const [k, v] of Object.entries(fields)) {
-    parts.push(`--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`);
-  }
-  parts.push(
-    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="rules.csv"\r\nContent-Type: text/csv\r\n\r\n${file}\r\n--${boundary}--\r\n`,
-  );
-  return { payload: Buffer.from(parts.join('')), contentType: `multipart/form-data; boundary=${boundary}` };
-}
+import { field, filePart, multipartBody } from './support/multipart.js';
 
 describe.skipIf(skipWithoutRedis)('bulk-jobs API routes', () => {
   let h: JobsApi;
@@ -62,10 +51,13 @@ describe.skipIf(skipWithoutRedis)('bulk-jobs API routes', () => {
 
   it('imports an upload, shows it in the task view with its errors file', async () => {
     const { auth } = await tenant();
-    const { payload, contentType } = multipart(
-      { overrideRule: 'override', ou: 'sales', validityValue: '3', validityUnit: 'day' },
-      'called,action\n14045266123,block\n1404526612X,block\n',
-    );
+    const { payload, contentType } = multipartBody([
+      field('overrideRule', 'override'),
+      field('ou', 'sales'),
+      field('validityValue', '3'),
+      field('validityUnit', 'day'),
+      filePart('called,action\n14045266123,block\n1404526612X,block\n'),
+    ]);
     const r = await app.inject({
       method: 'POST',
       url: '/v1/imports',
