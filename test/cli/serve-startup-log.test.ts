@@ -46,6 +46,23 @@ async function serve(redis: TestRedis, roles: string) {
   return { out, stop };
 }
 
+/** A private Redis (set up by `prepare`), `serve --roles <roles>` against it, `body`, then both stopped. */
+async function withServe(
+  roles: string,
+  body: (ctx: { redis: TestRedis; out: { stdout: string; stderr: string } }) => Promise<void>,
+  prepare: (redis: TestRedis) => Promise<unknown> = async () => {},
+): Promise<void> {
+  const redis = await startRedis({ private: true });
+  await prepare(redis);
+  const { out, stop } = await serve(redis, roles);
+  try {
+    await body({ redis, out });
+  } finally {
+    await stop();
+    await redis.stop();
+  }
+}
+
 /** The lines of `text` that are not one JSON record. */
 const notJson = (text: string): string[] =>
   text.split('\n').filter((line) => {
@@ -60,11 +77,9 @@ const notJson = (text: string): string[] =>
 
 test.skipIf(skipWithoutLocalRedis)(
   'serve names its roles and its Redis first, and a Redis outage leaves only JSON lines, never a multi-line dump',
-  async () => {
-    const redis = await startRedis({ private: true });
-    const url = new URL(redis.url);
-    const { out, stop } = await serve(redis, 'api,worker');
-    try {
+  () =>
+    withServe('api,worker', async ({ redis, out }) => {
+      const url = new URL(redis.url);
       assert.ok(
         await eventually(() => out.stdout.includes('callguard serving'), 180_000),
         out.stdout + out.stderr,
@@ -84,19 +99,13 @@ test.skipIf(skipWithoutLocalRedis)(
       await new Promise((r) => setTimeout(r, 4000));
       assert.ok(out.stdout.length > before, 'the outage is logged');
       assert.deepEqual(notJson(out.stdout + out.stderr).slice(0, 5), [], 'every line is one JSON record');
-    } finally {
-      await stop();
-      await redis.stop();
-    }
-  },
+    }),
 );
 
 test.skipIf(skipWithoutLocalRedis)(
   'under the supervisor (call and admin roles), every line is one JSON record with each field once',
-  async () => {
-    const redis = await startRedis({ private: true });
-    const { out, stop } = await serve(redis, 'api,worker,esl');
-    try {
+  () =>
+    withServe('api,worker,esl', async ({ out }) => {
       // the supervisor's own 'callguard serving' comes once every child is ready
       const ready = () => /"proc":"supervisor".*"msg":"callguard serving"/.test(out.stdout);
       assert.ok(await eventually(ready, 180_000), out.stdout + out.stderr);
@@ -113,41 +122,37 @@ test.skipIf(skipWithoutLocalRedis)(
         ['admin', ['api', 'worker']],
         ['call', ['esl']],
       ]);
-    } finally {
-      await stop();
-      await redis.stop();
-    }
-  },
+    }),
 );
 
 test.skipIf(skipWithoutLocalRedis)(
   'on a Redis that evicts keys when full, serve warns with the fix, and what a library prints is a JSON line too',
-  async () => {
-    const redis = await startRedis({ private: true });
-    await redis.client().config('SET', 'maxmemory-policy', 'allkeys-lru');
-    const { out, stop } = await serve(redis, 'api,worker');
-    try {
-      assert.ok(
-        await eventually(() => out.stdout.includes('callguard serving'), 180_000),
-        out.stdout + out.stderr,
-      );
-      assert.deepEqual(notJson(out.stdout + out.stderr), []);
-      const records = out.stdout
-        .split('\n')
-        .filter((line) => line.trim() !== '')
-        .map((line) => JSON.parse(line) as { level: number; msg: string; from?: string });
-      const eviction = records.filter((r) => r.msg.startsWith('Redis may evict keys when full'));
-      assert.equal(eviction.length, 1, out.stdout);
-      assert.equal(eviction[0]!.level, 40);
-      assert.match(eviction[0]!.msg, /maxmemory-policy allkeys-lru.*CONFIG SET maxmemory-policy noeviction/);
-      // BullMQ's own console.warn about the same policy, relayed as a record
-      assert.ok(
-        records.some((r) => r.from === 'console' && r.msg.includes('allkeys-lru')),
-        out.stdout,
-      );
-    } finally {
-      await stop();
-      await redis.stop();
-    }
-  },
+  () =>
+    withServe(
+      'api,worker',
+      async ({ out }) => {
+        assert.ok(
+          await eventually(() => out.stdout.includes('callguard serving'), 180_000),
+          out.stdout + out.stderr,
+        );
+        assert.deepEqual(notJson(out.stdout + out.stderr), []);
+        const records = out.stdout
+          .split('\n')
+          .filter((line) => line.trim() !== '')
+          .map((line) => JSON.parse(line) as { level: number; msg: string; from?: string });
+        const eviction = records.filter((r) => r.msg.startsWith('Redis may evict keys when full'));
+        assert.equal(eviction.length, 1, out.stdout);
+        assert.equal(eviction[0]!.level, 40);
+        assert.match(
+          eviction[0]!.msg,
+          /maxmemory-policy allkeys-lru.*CONFIG SET maxmemory-policy noeviction/,
+        );
+        // BullMQ's own console.warn about the same policy, relayed as a record
+        assert.ok(
+          records.some((r) => r.from === 'console' && r.msg.includes('allkeys-lru')),
+          out.stdout,
+        );
+      },
+      (redis) => redis.client().config('SET', 'maxmemory-policy', 'allkeys-lru'),
+    ),
 );
