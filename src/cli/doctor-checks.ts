@@ -2,7 +2,13 @@ import { createConnection, createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import { findRedisServer } from '../store/redis-process.js';
-import { evictionAdvice, LAYOUT_FIX, persistenceAdvice, readServerSettings } from '../store/server-check.js';
+import {
+  evictionAdvice,
+  LAYOUT_FIX,
+  persistenceAdvice,
+  readServerSettings,
+  versionAdvice,
+} from '../store/server-check.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 export interface CheckResult {
@@ -57,6 +63,9 @@ export async function checkRedis(config: Config): Promise<CheckResult[]> {
       ? { check: 'redis persistence', status: 'ok', detail: `AOF on (appendfsync ${settings.appendfsync})` }
       : { check: 'redis persistence', status: 'warn', detail: persistence.message, fix: persistence.fix },
   );
+  const version = versionAdvice(settings);
+  if (version !== undefined)
+    results.push({ check: 'redis version', status: 'warn', detail: version.message, fix: version.fix });
   const eviction = evictionAdvice(settings);
   results.push(
     eviction === undefined

@@ -11,6 +11,8 @@ export interface ServerCheck {
   readonly maxmemoryPolicy: string | undefined;
   /** Bytes, '0' for no limit. */
   readonly maxmemory: string | undefined;
+  /** `redis_version` from INFO server; undefined when the server would not say. */
+  readonly version: string | undefined;
   /** Layout settings below what the memory budget per rule assumes, as `name value (want N)`. */
   readonly smallLayout: string[];
 }
@@ -35,7 +37,9 @@ async function configGet(client: Pick<RedisClient, 'config'>, name: string): Pro
 }
 
 /** Reads the server's persistence and encoding settings. */
-export async function readServerSettings(client: Pick<RedisClient, 'config'>): Promise<ServerCheck> {
+export async function readServerSettings(client: Pick<RedisClient, 'config' | 'info'>): Promise<ServerCheck> {
+  const info = await client.info('server').catch(() => '');
+  const version = /redis_version:([^\r\n]+)/.exec(info)?.[1];
   const [appendonly, appendfsync, save, maxmemoryPolicy, maxmemory] = await Promise.all([
     configGet(client, 'appendonly'),
     configGet(client, 'appendfsync'),
@@ -55,7 +59,22 @@ export async function readServerSettings(client: Pick<RedisClient, 'config'>): P
     save,
     maxmemoryPolicy,
     maxmemory,
+    version,
     smallLayout,
+  };
+}
+
+/** The oldest Redis callguard is built and tested for (listpack encodings, SMISMEMBER). */
+export const MIN_REDIS = '7.0';
+
+/** Whether the server is older than MIN_REDIS; undefined when it is not, or would not say. */
+export function versionAdvice(check: Pick<ServerCheck, 'version'>): ServerAdvice | undefined {
+  const major = /^(\d+)\./.exec(check.version ?? '')?.[1];
+  if (major === undefined || Number(major) >= 7) return undefined;
+  return {
+    level: 'warn',
+    message: `Redis ${check.version} is older than ${MIN_REDIS}, the oldest callguard is built and tested for: its storage layout settings do not exist there`,
+    fix: `upgrade Redis to ${MIN_REDIS} or later`,
   };
 }
 
@@ -130,6 +149,8 @@ export async function checkServer(client: RedisClient, log: Logger): Promise<Ser
     const fields = { appendonly: check.appendonly, appendfsync: check.appendfsync, save };
     log[persistence.level](fields, `${persistence.message}; ${persistence.fix}`);
   }
+  const version = versionAdvice(check);
+  if (version !== undefined) log.warn({ redisVersion: check.version }, `${version.message}; ${version.fix}`);
   const eviction = evictionAdvice(check);
   if (eviction !== undefined)
     log.warn({ maxmemoryPolicy: check.maxmemoryPolicy }, `${eviction.message}; ${eviction.fix}`);
