@@ -62,6 +62,13 @@ class RowSchemaError extends Error {
 
 /** Throws CsvHeaderError for a header import does not accept, naming what it does accept. */
 export function checkHeader(header: string[]): void {
+  // A carriage return inside the header: the lines end with CR alone (as "CSV (Macintosh)" saves),
+  // so the whole file reads as one line.
+  if (header.some((c) => c.includes('\r'))) {
+    throw new CsvHeaderError(
+      'the lines of this file end with a carriage return alone (as "CSV (Macintosh)" saves them); save it with LF or CRLF line ends',
+    );
+  }
   const unknown = header.filter((c) => !IMPORT_COLUMNS.includes(c));
   if (unknown.length > 0) {
     throw new CsvHeaderError(

@@ -279,6 +279,11 @@ describe.skipIf(skipWithoutRedis)('ImportRunner', () => {
     ],
     ['a huge line', `called,remarks\n123,${'x'.repeat(20_000)}\n`, /longer than/],
     ['an unknown column', 'called,colour\n123,red\n', /unknown column/],
+    [
+      'lines that end with CR alone',
+      'called,action,remarks\r123,block,x\r456,block,y\r',
+      /carriage return alone.*LF or CRLF/,
+    ],
     ['no number column', 'direction,action\nboth,block\n', /called or a calling column/],
     ['a stray quote', 'called,remarks\n123,ab"c\n', /not quoted/],
     [
