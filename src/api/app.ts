@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { Readable } from 'node:stream';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
@@ -8,6 +9,7 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
+import { cgError } from '../domain/errors.js';
 import { httpSeconds } from '../metrics.js';
 import type { HistogramSeries } from '../plain-histogram.js';
 import type { ApiApp, ApiDeps } from './api-deps.js';
@@ -178,6 +180,20 @@ export async function buildApiApp(deps: ApiDeps, options: BuildApiOptions = {}):
     return (data: unknown) => (data instanceof Readable ? { value: data } : validate(data));
   });
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  // JSON is read as bytes and checked to be UTF-8 first: the default parser decodes invalid bytes to
+  // U+FFFD, and a rule's remarks were stored garbled without a word.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    if (!isUtf8(body as Buffer)) {
+      done(
+        cgError('CG_ERR_INPUT_INVALID', 'the request body is not UTF-8 text; send JSON encoded as UTF-8'),
+        undefined,
+      );
+      return;
+    }
+    parseJson(request, (body as Buffer).toString('utf8'), done);
+  });
   app.addContentTypeParser(['text/csv', 'application/x-ndjson'], (_req, payload, done) =>
     done(null, payload),
   );

@@ -40,7 +40,16 @@ export function bodyTypeCheck(accepted: readonly string[]) {
     // hot path: the usual header needs no parsing
     if (header === 'application/json' && accepted.includes(header)) return undefined;
     const type = mediaTypeOf(header);
-    if (accepted.includes(type)) return undefined;
+    if (accepted.includes(type)) {
+      // a body in another encoding would be read as UTF-8 and stored garbled
+      const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(header ?? '')?.[1]?.toLowerCase();
+      if (charset === undefined || charset === 'utf-8' || charset === 'utf8') return undefined;
+      return cgError(
+        'CG_ERR_UNSUPPORTED_MEDIA_TYPE',
+        `charset ${charset} is not accepted: send the body as UTF-8 (charset=utf-8, or no charset)`,
+        { contentType: type, charset },
+      );
+    }
     return cgError(
       'CG_ERR_UNSUPPORTED_MEDIA_TYPE',
       type === ''

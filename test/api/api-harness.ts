@@ -72,9 +72,10 @@ export function apiRequests(
     call(method, url, key, body, headers = {}) {
       const h: Record<string, string> = { ...headers };
       if (key) h.authorization = `Bearer ${key}`;
-      let payload: string | undefined;
+      let payload: string | Buffer | undefined;
       if (body !== undefined) {
-        payload = typeof body === 'string' ? body : JSON.stringify(body);
+        // a Buffer goes as its bytes (a body that is not UTF-8), a string as it is, anything else as JSON
+        payload = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
         h['content-type'] ??= 'application/json';
       }
       return app.inject({ method, url, headers: h, payload });

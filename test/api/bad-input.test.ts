@@ -339,6 +339,28 @@ describe.skipIf(skipWithoutRedis)('bad input on every route', () => {
     }
   });
 
+  it('refuses a JSON body that is not UTF-8, or says it is in another charset, instead of storing it garbled', async () => {
+    const admin = (await h.tenant('utf8')).admin;
+    const latin1 = Buffer.concat([
+      Buffer.from('{"called":"5571","remarks":"caf'),
+      Buffer.from([0xe9]),
+      Buffer.from('"}'),
+    ]);
+    const bad = await h.call('POST', '/v1/rules', admin, latin1, { 'content-type': 'application/json' });
+    assertClientError(bad, 'not UTF-8', 400);
+    assert.match(bad.json().message, /not UTF-8/);
+    const declared = await h.call('POST', '/v1/rules', admin, latin1, {
+      'content-type': 'application/json; charset=latin1',
+    });
+    assertClientError(declared, 'latin1', 415);
+    assert.match(declared.json().message, /charset latin1 is not accepted.*UTF-8/);
+    const ok = await h.call('POST', '/v1/rules', admin, JSON.stringify({ called: '5571', remarks: 'café' }), {
+      'content-type': 'application/json; charset="UTF-8"',
+    });
+    assert.equal(ok.statusCode, 201, ok.body);
+    assert.equal(ok.json().rule.remarks, 'café');
+  });
+
   it('reads a time in a query string as epoch milliseconds or an ISO time, as documented', async () => {
     for (const at of ['1796553383000', '2026-12-06T10:00:00Z']) {
       const res = await h.call('POST', `/v1/screen?at=${at}`, k(), { numbers: ['12025550123'] });
