@@ -107,11 +107,16 @@ export function toCallguardError(error: unknown, bodyLimit?: number): CallguardE
   return cgError('CG_ERR_INTERNAL', 'internal error; the server log has the details');
 }
 
+/** A request's URL as it may be logged: a key given in the query string (`?key=`, for EventSource) hidden. */
+export function loggableUrl(url: string): string {
+  return url.replace(/([?&]key=)[^&#]*/gi, '$1[redacted]');
+}
+
 export function errorHandler(log: Logger) {
   return (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const cg = toCallguardError(error, request.routeOptions?.bodyLimit);
     if (cg.status >= 500)
-      log.error({ err: error, url: request.url, method: request.method }, 'request failed');
+      log.error({ err: error, url: loggableUrl(request.url), method: request.method }, 'request failed');
     return reply.code(cg.status).type('application/json').send(JSON.stringify(cg.toJSON()));
   };
 }
