@@ -1,4 +1,5 @@
 import { Agent, request } from 'undici';
+import { CallguardError } from '../domain/errors.js';
 import { assertPublicTarget, guardedLookup, parseWebhookUrl, TargetRefusedError } from './target-guard.js';
 import {
   ATTEMPT_HEADER,
@@ -48,7 +49,10 @@ export class WebhookSender {
       url = parseWebhookUrl(req.url);
       if (!req.allowPrivateTargets) await assertPublicTarget(url);
     } catch (error) {
-      return { ok: false, permanent: true, error: (error as Error).message };
+      // A refused URL or target stays refused; a name that did not resolve (a resolver hiccup, a
+      // record not there yet) is an attempt like a receiver that did not answer.
+      const permanent = error instanceof TargetRefusedError || error instanceof CallguardError;
+      return { ok: false, permanent, error: (error as Error).message };
     }
     const signal = AbortSignal.timeout(req.timeoutMs);
     try {

@@ -135,6 +135,17 @@ describe('webhook target guard', () => {
       assert.equal(receiver.at('/a').length, 0);
     });
 
+    it('retries a name that does not resolve (a resolver hiccup), as it does when private targets are allowed', async () => {
+      for (const allow of [false, true]) {
+        const r = await sender.send(req('http://desk.callguard-test.invalid/hook', allow));
+        assert.equal(r.ok, false);
+        assert.equal(!r.ok && r.permanent, false, `allowPrivateTargets ${allow}: ${JSON.stringify(r)}`);
+      }
+      // a URL that can never be sent stays refused for good
+      const bad = await sender.send(req('ftp://desk.example.com/hook', false));
+      assert.equal(!bad.ok && bad.permanent, true);
+    });
+
     it('sends to it when the tenant allows private targets', async () => {
       const r = await sender.send(req(`http://localhost:${receiver.port}/b`, true));
       assert.deepEqual(r, { ok: true, status: 200 });
