@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { cgError } from '../../domain/errors.js';
+import { parseWebhookUrl } from '../../notify/target-guard.js';
 import {
   DEFAULT_TENANT_PARAMS,
   OPERATOR_PARAMS,
@@ -48,6 +49,17 @@ export function paramsToStore(
 ): Partial<TenantParams> {
   const patch: Record<string, unknown> = { ...body };
   if (patch.webhookSecret === null) patch.webhookSecret = undefined;
+  // The rules a delivery applies to a URL, applied when it is set: a URL with a user name and
+  // password would be refused at every delivery, and the password shown to every reader of params.
+  const webhooks = (body.webhooks ?? {}) as Record<string, string | undefined>;
+  for (const [name, url] of Object.entries(webhooks)) {
+    if (url === undefined) continue;
+    try {
+      parseWebhookUrl(url);
+    } catch (error) {
+      throw cgError('CG_ERR_INPUT_INVALID', `webhooks.${name}: ${(error as Error).message}`);
+    }
+  }
   if (WEBHOOK_FIELDS.some((f) => f in body)) {
     const next = { ...current, ...patch } as TenantParams;
     const urls = next.webhooks?.agentDesktopUrl ?? next.webhooks?.campaignEngineUrl;
