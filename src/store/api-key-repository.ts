@@ -187,6 +187,11 @@ export class ApiKeyRepository {
     return (await this.list(tenant)).find((k) => k.id === id);
   }
 
+  /** Whether the key with this id still exists (not revoked); one read of the key hashes. */
+  async isLive(tenant: string, id: string): Promise<boolean> {
+    return (await this.client.hkeys(apiKeysKey(tenant))).some((hash) => hash.startsWith(id));
+  }
+
   /** Notes that a key was used now (the caller writes at most once a minute a key). */
   async touch(tenant: string, keyHash: string): Promise<void> {
     await this.client.hset(tenantKeys(tenant).apiKeysUsed, keyHash, String(this.now()));

@@ -84,7 +84,7 @@ describe.skipIf(skipWithoutRedis)('agent push channel: GET /v1/agents/{agentId}/
       log: silentLogger,
       options: { heartbeatMs: 200, blockMs: 500, idleStopMs: 100 },
     });
-    app = await buildApiApp(h.deps, { docs: false, routes: [agentEventRoutes({ hub })] });
+    app = await buildApiApp(h.deps, { docs: false, routes: [agentEventRoutes({ hub, keyRecheckMs: 200 })] });
     base = await app.listen({ host: '127.0.0.1', port: 0 });
     producer = await notifyStack(h.redis, { worker: false });
     ({ id: tenant, admin } = await h.tenant('sse'));
@@ -213,6 +213,21 @@ describe.skipIf(skipWithoutRedis)('agent push channel: GET /v1/agents/{agentId}/
     const id = producer.notifier.publish(popup(tenant, 'agent-29', 29));
     const [f] = await streams[29]!.waitFor(1, isEvent);
     assert.equal(f!.id, id);
+  });
+
+  it('ends an open stream once its key is revoked: the agent stops seeing calls then, not when it hangs up', async () => {
+    const rex = await h.key(tenant, { role: 'agent', agentId: 'rex' });
+    const s = await sse('/v1/agents/rex/events', rex);
+    assert.equal(s.status, 200);
+    const id = (await h.deps.keys.list(tenant)).find((k) => k.agentId === 'rex')!.id;
+    assert.equal(await h.deps.keys.revoke(tenant, id), true);
+    await Promise.race([
+      s.ended,
+      new Promise((_, reject) => setTimeout(() => reject(new Error('still open')), 5_000)),
+    ]);
+    const last = s.frames.filter((f) => f.event !== undefined).at(-1);
+    assert.equal(last?.event, 'revoked');
+    assert.match(last?.data ?? '', /revoked/);
   });
 
   it('ends every stream when the server shuts down', async () => {

@@ -6,7 +6,7 @@ import type { FastifyReply, FastifyRequest } from '../api-deps.js';
 import type { RouteModule } from '../app.js';
 import { type TenantPrincipal, tenantOf } from '../auth.js';
 import { errorResponses } from '../schemas.js';
-import { openEventStream, sseEvent } from './event-stream-response.js';
+import { endWhenKeyGoes, openEventStream, sseEvent } from './event-stream-response.js';
 
 /** The cookie a browser page may carry the key in (EventSource cannot set headers). */
 export const AGENT_KEY_COOKIE = 'callguard_key';
@@ -63,8 +63,12 @@ const lastEventIdSchema = z.string().min(1).max(128).optional();
  * GET /v1/agents/{agentId}/events (Server-Sent Events: every `agent.popup` and `call.wrapped_up` of
  * the agent, `id` = event id, `data` = the webhook body; Last-Event-ID resumes) and GET /v1/agents/me.
  */
-export function agentEventRoutes(deps: { readonly hub: AgentEventHub }): RouteModule {
-  return (app) => {
+export function agentEventRoutes(deps: {
+  readonly hub: AgentEventHub;
+  /** How often an open stream's key is checked again (default KEY_RECHECK_MS). */
+  readonly keyRecheckMs?: number;
+}): RouteModule {
+  return (app, api) => {
     // Before Fastify waits for open requests to end: the streams would hold the shutdown forever.
     app.addHook('preClose', (done) => {
       deps.hub.close();
@@ -148,6 +152,7 @@ export function agentEventRoutes(deps: { readonly hub: AgentEventHub }): RouteMo
         request.raw.socket.setNoDelay(true);
         res.on('close', () => subscription.end());
         subscription.attach(sink);
+        endWhenKeyGoes(api.keys, p, res, () => res.end(), deps.keyRecheckMs);
       },
     );
   };

@@ -5,7 +5,7 @@ import type { RouteModule } from '../app.js';
 import { tenantOf } from '../auth.js';
 import { errorResponses } from '../schemas.js';
 import { assertSeesEveryOu, decisionQuery } from './decisions.js';
-import { openEventStream, sseEvent } from './event-stream-response.js';
+import { endWhenKeyGoes, openEventStream, sseEvent } from './event-stream-response.js';
 
 const streamQuery = decisionQuery
   .pick({ direction: true, action: true, task: true, agent: true, number: true })
@@ -21,7 +21,11 @@ const lastEventId = z
  * = the decision's position, `data` = the decision as GET /v1/decisions gives it), filtered by
  * direction, action, task, agent and number. Last-Event-ID replays what came after it.
  */
-export function decisionStreamRoutes(deps: { readonly feed: DecisionFeed }): RouteModule {
+export function decisionStreamRoutes(deps: {
+  readonly feed: DecisionFeed;
+  /** How often an open stream's key is checked again (default KEY_RECHECK_MS). */
+  readonly keyRecheckMs?: number;
+}): RouteModule {
   return (app, api) => {
     // Before Fastify waits for open requests to end: the streams would hold the shutdown forever.
     app.addHook('preClose', (done) => {
@@ -80,6 +84,7 @@ export function decisionStreamRoutes(deps: { readonly feed: DecisionFeed }): Rou
         request.raw.socket.setNoDelay(true);
         res.on('close', () => subscription.end());
         if (res.destroyed) subscription.end();
+        endWhenKeyGoes(api.keys, principal, res, () => res.end(), deps.keyRecheckMs);
       },
     );
   };

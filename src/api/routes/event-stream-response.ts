@@ -41,3 +41,43 @@ export function openEventStream(res: ServerResponse, onOverflow: () => void): Ev
     },
   };
 }
+
+/** How often an open stream's key is checked again (a revoked key stops seeing events within it). */
+export const KEY_RECHECK_MS = 10_000;
+
+/**
+ * Ends an open stream once its key is revoked or has expired: the key is checked when the stream
+ * opens, and a stream stays open for hours (the console's live decisions, an agent's desktop). Checked
+ * every `everyMs`; with Redis away the stream goes on (as requests with a verified key do). Says why in
+ * a last `revoked` event before the end.
+ */
+export function endWhenKeyGoes(
+  keys: { isLive(tenant: string, keyId: string): Promise<boolean> },
+  principal: { readonly tenant: string; readonly keyId: string; readonly expiresAt?: number },
+  res: ServerResponse,
+  end: () => void,
+  everyMs = KEY_RECHECK_MS,
+): void {
+  const stop = (reason: string) => {
+    clearInterval(timer);
+    if (!res.destroyed && !res.writableEnded)
+      res.write(`event: revoked\ndata: ${JSON.stringify({ reason })}\n\n`);
+    end();
+  };
+  const timer = setInterval(() => {
+    if (principal.expiresAt !== undefined && principal.expiresAt <= Date.now()) {
+      stop('the API key expired');
+      return;
+    }
+    keys.isLive(principal.tenant, principal.keyId).then(
+      (live) => {
+        if (!live) stop('the API key was revoked');
+      },
+      () => {
+        // Redis away: the stream goes on; the key is checked again next time
+      },
+    );
+  }, everyMs);
+  timer.unref();
+  res.once('close', () => clearInterval(timer));
+}
