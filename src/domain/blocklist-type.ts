@@ -37,6 +37,14 @@ export type BlocklistType = z.infer<typeof blocklistTypeSchema>;
  * schema, so one written before this rule still loads (the call path then leaves the variable out).
  */
 export const blocklistTypeInputSchema = blocklistTypeSchema.superRefine((type, ctx) => {
+  // The agent desktop opens it: a script URL would run in whatever page shows the pop-up.
+  if ('jumpAddress' in type && /^[\s\u0000-\u001f]*(javascript|data|vbscript):/i.test(type.jumpAddress)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['jumpAddress'],
+      message: 'the address the agent desktop opens: javascript:, data: and vbscript: addresses are refused',
+    });
+  }
   if (type.businessResult !== undefined && !isPbxSafeText(type.businessResult)) {
     ctx.addIssue({
       code: 'custom',

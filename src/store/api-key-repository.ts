@@ -33,7 +33,11 @@ export const DEFAULT_PERMISSIONS: Record<Role, readonly Permission[]> = {
 };
 
 /** An agent id as the dialplan sets it in CALLGUARD_AGENT (and as it appears in a URL path). */
-export const agentIdSchema = z.string().regex(/^[A-Za-z0-9_.@-]{1,128}$/, '1-128 letters, digits or _ . @ -');
+export const agentIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_.@-]{1,128}$/, '1-128 letters, digits or _ . @ -')
+  // a path segment of its stream's URL: "." and ".." would be folded away by every client
+  .refine((id) => id !== '.' && id !== '..', 'not "." or "..": it names a path segment');
 
 /** A key as created: the role, the explicit permissions and, for agents, the OUs it may touch. */
 export const apiKeyInputSchema = z
