@@ -158,4 +158,16 @@ describe.skipIf(skipWithoutChromium || skipWithoutLocalRedis)('agent desktop', (
     assert.ok(missed.end === 'hangup');
     assert.deepEqual(pageErrors, []);
   });
+
+  it('keeps the key in the tab only: a reload stays signed in, and the key cookie goes with the tab', async () => {
+    await page.reload();
+    await page.getByRole('status').filter({ hasText: 'Live' }).waitFor(WAIT);
+    assert.equal((await context.cookies()).filter((c) => c.name === 'callguard_key').length, 1);
+    await page.close();
+    // what the next person at this browser would find: no key to open the agent's stream with
+    assert.deepEqual(
+      (await context.cookies()).filter((c) => c.name === 'callguard_key'),
+      [],
+    );
+  });
 });

@@ -80,14 +80,24 @@ export function AgentDesk() {
     document.title = 'Agent desktop · callguard';
   }, []);
 
-  // A stored key (page reload): find its agent again.
+  // A stored key (page reload): find its agent again. Only a refused key signs out; a server or
+  // network that is away for a moment is said and tried again, the key kept.
+  const [lookups, setLookups] = useState(0);
   useEffect(() => {
     if (!key || me) return;
+    let retry: ReturnType<typeof setTimeout> | undefined;
     api<Me>('GET', '/v1/agents/me', { key }).then(
       (m) => (m.agentId ? setMe(m) : signOut('This key has no agent id.')),
-      (err) => signOut(messageOf(err)),
+      (err) => {
+        if (err instanceof ApiError && (err.status === 401 || err.status === 403)) signOut(messageOf(err));
+        else {
+          setError(`${messageOf(err)}; trying again`);
+          retry = setTimeout(() => setLookups((n) => n + 1), 3_000);
+        }
+      },
     );
-  }, [key, me]);
+    return () => clearTimeout(retry);
+  }, [key, me, lookups]);
 
   const signOut = (message?: string) => {
     if (me?.agentId) setKeyCookie(me.agentId, null);
@@ -135,6 +145,9 @@ function Desk(props: {
 
   useEffect(() => {
     setKeyCookie(agentId, props.agentKey);
+    // The key is kept in this tab only: its cookie goes when the tab does (a reload sets it again).
+    const dropCookie = () => setKeyCookie(agentId, null);
+    addEventListener('pagehide', dropCookie);
     let source: EventSource | undefined;
     let retry: ReturnType<typeof setTimeout> | undefined;
     let stopped = false;
@@ -190,6 +203,7 @@ function Desk(props: {
       stopped = true;
       clearTimeout(retry);
       source?.close();
+      removeEventListener('pagehide', dropCookie);
     };
   }, [agentId]);
 
@@ -285,6 +299,8 @@ function PopupCard(props: { event: AgentEvent; fresh: boolean }) {
 function AgentSignIn(props: { error?: string; onSignedIn: (key: string, me: Me) => void }) {
   const [key, setKey] = useState('');
   const [error, setError] = useState<string | undefined>(props.error);
+  // an error that comes after the form shows (a stored key's lookup failing) is shown too
+  useEffect(() => setError(props.error), [props.error]);
   const [busy, setBusy] = useState(false);
   const submit = async (e: Event) => {
     e.preventDefault();
