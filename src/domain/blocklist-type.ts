@@ -31,6 +31,17 @@ export const blocklistTypeSchema = z.discriminatedUnion('operation', [
 ]);
 export type BlocklistType = z.infer<typeof blocklistTypeSchema>;
 
+const SCRIPT_SCHEMES = new Set(['javascript:', 'data:', 'vbscript:']);
+
+/** The scheme a browser would read in an address (its URL parser drops blanks and tabs first); '' for none. */
+function schemeOf(address: string): string {
+  try {
+    return new URL(address).protocol;
+  } catch {
+    return '';
+  }
+}
+
 /**
  * A type as written (API, import): its businessResult reaches the PBX as CALLGUARD_BUSINESS_RESULT,
  * so text the PBX would evaluate or alter is refused here. Stored types are read with the plain
@@ -38,7 +49,7 @@ export type BlocklistType = z.infer<typeof blocklistTypeSchema>;
  */
 export const blocklistTypeInputSchema = blocklistTypeSchema.superRefine((type, ctx) => {
   // The agent desktop opens it: a script URL would run in whatever page shows the pop-up.
-  if ('jumpAddress' in type && /^[\s\u0000-\u001f]*(javascript|data|vbscript):/i.test(type.jumpAddress)) {
+  if ('jumpAddress' in type && SCRIPT_SCHEMES.has(schemeOf(type.jumpAddress))) {
     ctx.addIssue({
       code: 'custom',
       path: ['jumpAddress'],
