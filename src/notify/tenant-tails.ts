@@ -60,6 +60,9 @@ export class TenantTail<S extends TailSubscription, R> {
 
   private async loop(): Promise<void> {
     const source = this.tails.source;
+    // A connection just made (no offline queue, as the API's are) refuses commands until it is
+    // ready: the first read would fail and log a Redis failure that is not one.
+    await readyOrAfter(this.connection!, FIRST_READ_WAIT_MS);
     let failures = 0;
     while (!this.stopped) {
       try {
@@ -173,4 +176,21 @@ export class TenantTails<S extends TailSubscription, R> {
       this.drop(tail);
     }
   }
+}
+
+/** How long the first read waits for its new connection before it goes ahead (and fails, if Redis is away). */
+const FIRST_READ_WAIT_MS = 2_000;
+
+/** Resolves when `client` is ready, or after `ms` (whichever comes first). */
+function readyOrAfter(client: RedisClient, ms: number): Promise<void> {
+  if (client.status === 'ready') return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      client.off('ready', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    client.once('ready', done);
+  });
 }

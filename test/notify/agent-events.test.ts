@@ -10,6 +10,7 @@ import { AgentEventHub } from '../../src/notify/agent-event-hub.js';
 import type { NotifyInput } from '../../src/notify/notify-event.js';
 import { EventStreamReader } from '../../src/store/event-stream-reader.js';
 import { type ApiHarness, startApi } from '../api/api-harness.js';
+import { memoryLogger } from '../support/memory-logger.js';
 import { skipWithoutLocalRedis, skipWithoutRedis } from '../support/redis-server.js';
 import { notifyStack } from './notify-stack.js';
 import { openSse, type SseConnection, type SseFrame } from './sse-client.js';
@@ -238,6 +239,36 @@ describe.skipIf(skipWithoutRedis)('agent push channel: GET /v1/agents/{agentId}/
     assert.ok(Date.now() - started < 5_000, 'close did not wait for the streams');
     assert.equal(hub.readers, 0);
     assert.equal(await openStreamsMetric(), 0);
+  });
+});
+
+describe.skipIf(skipWithoutRedis)('agent push channel on a connection of its own', () => {
+  it("reads a tenant on a connection just made (no offline queue, as the API's), without a false Redis failure", async () => {
+    const h = await startApi();
+    const logs = memoryLogger();
+    // the API's connections have no offline queue: a command before the connection is ready fails
+    const hub = new AgentEventHub({
+      reader: new EventStreamReader(h.deps.client),
+      connect: () => new Redis(h.redis.url, { enableOfflineQueue: false }),
+      log: logs.logger,
+      options: { blockMs: 200 },
+    });
+    const app = await buildApiApp(h.deps, { docs: false, routes: [agentEventRoutes({ hub })] });
+    const base = await app.listen({ host: '127.0.0.1', port: 0 });
+    const { admin } = await h.tenant('fresh-tail');
+    const stream = await openSse(`${base}/v1/agents/ann/events`, { authorization: `Bearer ${admin}` });
+    try {
+      assert.equal(stream.status, 200);
+      await new Promise((r) => setTimeout(r, 600));
+      assert.deepEqual(
+        logs.records.filter((r) => r.level >= 40).map((r) => r.msg),
+        [],
+      );
+    } finally {
+      stream.close();
+      await app.close();
+      await h.stop();
+    }
   });
 });
 
