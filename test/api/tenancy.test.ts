@@ -152,6 +152,7 @@ describe.skipIf(skipWithoutRedis)('tenancy, permissions and keys', () => {
     assert.equal((await h.call('PUT', '/v1/ous/x', t.admin, { name: 'X' })).statusCode, 200);
     const created = await h.call('POST', '/v1/keys', t.admin, { role: 'agent', ous: ['x'], name: 'desk' });
     assert.equal(created.statusCode, 201);
+    assert.equal(created.headers['cache-control'], 'no-store', 'the one answer with the key is not cached');
     const { key, record } = created.json();
     assert.equal((await h.call('GET', '/v1/rules', key)).statusCode, 200);
     const client = h.redis.client();

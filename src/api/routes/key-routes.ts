@@ -52,7 +52,8 @@ export function registerKeyRoutes(app: ApiApp, deps: ApiDeps, auth: Authenticato
         after: created.record,
         ous: created.record.ous,
       });
-      return reply.code(201).send(created);
+      // the key is in it, shown this once: no cache may keep it
+      return reply.code(201).header('cache-control', 'no-store').send(created);
     },
   );
 

@@ -82,7 +82,8 @@ export function registerTenantRoutes(app: ApiApp, deps: ApiDeps): void {
           after: adminKey.record,
         });
       }
-      return reply.code(201).send({ tenant, params: view, adminKey });
+      // a key is in it, shown this once: no cache may keep it
+      return reply.code(201).header('cache-control', 'no-store').send({ tenant, params: view, adminKey });
     },
   );
 
@@ -124,7 +125,7 @@ export function registerTenantRoutes(app: ApiApp, deps: ApiDeps): void {
         after: created.record,
         ous: created.record.ous,
       });
-      return reply.code(201).send(created);
+      return reply.code(201).header('cache-control', 'no-store').send(created);
     },
   );
 
