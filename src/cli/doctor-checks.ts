@@ -7,6 +7,7 @@ import {
   LAYOUT_FIX,
   persistenceAdvice,
   readServerSettings,
+  type ServerAdvice,
   versionAdvice,
 } from '../store/server-check.js';
 
@@ -20,6 +21,13 @@ export interface CheckResult {
 }
 
 const TIMEOUT_MS = 3000;
+
+/** A server advice as a doctor line: ok with `okDetail` when there is none, a warning with its fix when there is. */
+function adviceResult(check: string, advice: ServerAdvice | undefined, okDetail: string): CheckResult {
+  return advice === undefined
+    ? { check, status: 'ok', detail: okDetail }
+    : { check, status: 'warn', detail: advice.message, fix: advice.fix };
+}
 
 /** Redis: reachable, and will it keep acknowledged writes across a restart? */
 export async function checkRedis(config: Config): Promise<CheckResult[]> {
@@ -57,24 +65,21 @@ export async function checkRedis(config: Config): Promise<CheckResult[]> {
     { check: 'redis', status: 'ok', detail: `${config.REDIS_URL} answers PING` },
   ];
   const settings = await readServerSettings(client);
-  const persistence = persistenceAdvice(settings);
   results.push(
-    persistence === undefined
-      ? { check: 'redis persistence', status: 'ok', detail: `AOF on (appendfsync ${settings.appendfsync})` }
-      : { check: 'redis persistence', status: 'warn', detail: persistence.message, fix: persistence.fix },
+    adviceResult(
+      'redis persistence',
+      persistenceAdvice(settings),
+      `AOF on (appendfsync ${settings.appendfsync})`,
+    ),
   );
   const version = versionAdvice(settings);
-  if (version !== undefined)
-    results.push({ check: 'redis version', status: 'warn', detail: version.message, fix: version.fix });
-  const eviction = evictionAdvice(settings);
+  if (version !== undefined) results.push(adviceResult('redis version', version, ''));
   results.push(
-    eviction === undefined
-      ? {
-          check: 'redis eviction',
-          status: 'ok',
-          detail: 'maxmemory-policy noeviction: a full Redis refuses writes',
-        }
-      : { check: 'redis eviction', status: 'warn', detail: eviction.message, fix: eviction.fix },
+    adviceResult(
+      'redis eviction',
+      evictionAdvice(settings),
+      'maxmemory-policy noeviction: a full Redis refuses writes',
+    ),
   );
   if (settings.smallLayout.length > 0) {
     results.push({
@@ -84,9 +89,7 @@ export async function checkRedis(config: Config): Promise<CheckResult[]> {
       fix: LAYOUT_FIX,
     });
   }
-  const info = await client.info('server').catch(() => '');
-  const mode = /redis_mode:(\w+)/.exec(info)?.[1];
-  if (mode === 'cluster' && !config.REDIS_CLUSTER) {
+  if (settings.mode === 'cluster' && !config.REDIS_CLUSTER) {
     results.push({
       check: 'redis cluster',
       status: 'fail',

@@ -13,6 +13,8 @@ export interface ServerCheck {
   readonly maxmemory: string | undefined;
   /** `redis_version` from INFO server; undefined when the server would not say. */
   readonly version: string | undefined;
+  /** `redis_mode` from INFO server (standalone, cluster, sentinel); undefined when it would not say. */
+  readonly mode: string | undefined;
   /** Layout settings below what the memory budget per rule assumes, as `name value (want N)`. */
   readonly smallLayout: string[];
 }
@@ -40,6 +42,7 @@ async function configGet(client: Pick<RedisClient, 'config'>, name: string): Pro
 export async function readServerSettings(client: Pick<RedisClient, 'config' | 'info'>): Promise<ServerCheck> {
   const info = await client.info('server').catch(() => '');
   const version = /redis_version:([^\r\n]+)/.exec(info)?.[1];
+  const mode = /redis_mode:(\w+)/.exec(info)?.[1];
   const [appendonly, appendfsync, save, maxmemoryPolicy, maxmemory] = await Promise.all([
     configGet(client, 'appendonly'),
     configGet(client, 'appendfsync'),
@@ -60,6 +63,7 @@ export async function readServerSettings(client: Pick<RedisClient, 'config' | 'i
     maxmemoryPolicy,
     maxmemory,
     version,
+    mode,
     smallLayout,
   };
 }
@@ -142,18 +146,15 @@ export function evictionAdvice(check: ServerCheck): ServerAdvice | undefined {
  */
 export async function checkServer(client: RedisClient, log: Logger): Promise<ServerCheck> {
   const check = await readServerSettings(client);
-  const persistence = persistenceAdvice(check);
-  if (persistence !== undefined) {
-    // pino leaves out the undefined ones (a server that refused CONFIG GET)
-    const save = check.save === '' ? 'off' : check.save;
-    const fields = { appendonly: check.appendonly, appendfsync: check.appendfsync, save };
-    log[persistence.level](fields, `${persistence.message}; ${persistence.fix}`);
-  }
-  const version = versionAdvice(check);
-  if (version !== undefined) log.warn({ redisVersion: check.version }, `${version.message}; ${version.fix}`);
-  const eviction = evictionAdvice(check);
-  if (eviction !== undefined)
-    log.warn({ maxmemoryPolicy: check.maxmemoryPolicy }, `${eviction.message}; ${eviction.fix}`);
+  // pino leaves out the undefined fields (a server that refused CONFIG GET)
+  const save = check.save === '' ? 'off' : check.save;
+  logAdvice(log, persistenceAdvice(check), {
+    appendonly: check.appendonly,
+    appendfsync: check.appendfsync,
+    save,
+  });
+  logAdvice(log, versionAdvice(check), { redisVersion: check.version });
+  logAdvice(log, evictionAdvice(check), { maxmemoryPolicy: check.maxmemoryPolicy });
   if (check.smallLayout.length > 0) {
     log.warn(
       { settings: check.smallLayout },
@@ -161,4 +162,9 @@ export async function checkServer(client: RedisClient, log: Logger): Promise<Ser
     );
   }
   return check;
+}
+
+/** One advice as one line at its own level, the fix after the message. */
+function logAdvice(log: Logger, advice: ServerAdvice | undefined, fields: Record<string, unknown>): void {
+  if (advice !== undefined) log[advice.level](fields, `${advice.message}; ${advice.fix}`);
 }

@@ -1,13 +1,20 @@
 import assert from 'node:assert/strict';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import {
+  checkServer,
   evictionAdvice,
   persistenceAdvice,
   readServerSettings,
   type ServerCheck,
   versionAdvice,
 } from '../../src/store/server-check.js';
-import { skipWithoutRedis, startRedis, type TestRedis } from '../support/redis-server.js';
+import { memoryLogger } from '../support/memory-logger.js';
+import {
+  skipWithoutLocalRedis,
+  skipWithoutRedis,
+  startRedis,
+  type TestRedis,
+} from '../support/redis-server.js';
 
 const settings = (over: Partial<ServerCheck>): ServerCheck => ({
   appendonly: true,
@@ -16,6 +23,7 @@ const settings = (over: Partial<ServerCheck>): ServerCheck => ({
   maxmemoryPolicy: 'noeviction',
   maxmemory: '0',
   version: '7.0.15',
+  mode: 'standalone',
   smallLayout: [],
   ...over,
 });
@@ -77,5 +85,25 @@ describe.skipIf(skipWithoutRedis)('reading a real redis-server', () => {
     assert.equal(versionAdvice(read), undefined, `the tests' redis-server is ${read.version}`);
     assert.equal(read.maxmemoryPolicy, 'noeviction');
     assert.equal(read.appendonly, true);
+  });
+});
+
+describe.skipIf(skipWithoutLocalRedis)('a Redis that refuses CONFIG (as managed ones do)', () => {
+  it('says at start, at info level, what it cannot tell, and warns of nothing it does not know', async () => {
+    const redis = await startRedis({ private: true, extraArgs: ['--rename-command', 'CONFIG', '""'] });
+    try {
+      const logs = memoryLogger();
+      await checkServer(redis.client(), logs.logger);
+      assert.deepEqual(
+        logs.records.filter((r) => r.level >= 40).map((r) => r.msg),
+        [],
+      );
+      const told = logs.records.filter((r) => r.level === 30).map((r) => r.msg);
+      assert.equal(told.length, 2, JSON.stringify(told));
+      assert.match(told[0] ?? '', /cannot tell whether rule writes survive a restart/);
+      assert.match(told[1] ?? '', /cannot tell whether it evicts keys when full/);
+    } finally {
+      await redis.stop();
+    }
   });
 });
