@@ -36,12 +36,10 @@ export const decisionSchema = z
   })
   .meta({ id: 'AuditedDecision' });
 
-const time = instantTextSchema;
-
 export const decisionQuery = z
   .object({
-    since: time.optional().describe('Epoch ms or ISO time, inclusive.'),
-    until: time.optional().describe('Epoch ms or ISO time, inclusive.'),
+    since: instantTextSchema.optional().describe('Epoch ms or ISO time, inclusive.'),
+    until: instantTextSchema.optional().describe('Epoch ms or ISO time, inclusive.'),
     number: z
       .string()
       .min(1)
