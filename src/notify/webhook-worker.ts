@@ -4,6 +4,7 @@ import { NOTIFY_QUEUE_PREFIX, WEBHOOK_QUEUE } from '../store/keys.js';
 import type { RedisClient } from '../store/redis-client.js';
 import type { LaneRef, WebhookLanes } from '../store/webhook-lanes.js';
 import { webhookDeliveriesTotal } from './notify-metrics.js';
+import { ReceiverGate } from './receiver-gate.js';
 import { ReceiverProbes } from './receiver-probes.js';
 import { type DeliveryResult, WebhookSender } from './webhook-delivery.js';
 import {
@@ -33,6 +34,13 @@ export interface WebhookWorkerDeps {
 const RESUME_EVERY_MS = 1000;
 /** An early try (probe, resume) is one made this long or more before the attempt was due. */
 const EARLY_MS = 20;
+/** A delivery waits in memory for its receiver's turn this long at the most... */
+const SHARE_WAIT_HERE_MS = 100;
+/** ...and when told to wait elsewhere, is started when one to the receiver is over, or after this. */
+const SHARE_WAIT_MAX_MS = 1000;
+/** The error of an attempt not made because the receiver is silent (see ReceiverGate). */
+const NOT_TRIED =
+  'not sent: the receiver did not answer its last attempt, and another attempt to it is in flight';
 /** A job waiting in memory for its lane; `chained`: every job ahead of it in the lane was waiting here too. */
 interface Waiter {
   readonly resolve: (handed: boolean) => void;
@@ -47,6 +55,8 @@ interface HandOver {
 }
 
 const laneKey = (lane: LaneRef): string => `${lane.tenant}\u0000${lane.target}\u0000${lane.agent}`;
+/** A receiver: a tenant's webhook target. */
+const receiverKey = (tenant: string, target: string): string => `${tenant}\u0000${target}`;
 /** Jobs of one lane that wait in memory for the one being sent (see waitHere). */
 const LOCAL_WAITERS_PER_LANE = 8;
 /** The longest a job waits in memory for a holder that is not being sent yet (fetched elsewhere?). */
@@ -94,10 +104,15 @@ export class WebhookWorker {
   private readonly now: () => number;
   private readonly resumedAt = new Map<string, number>();
   private readonly probes: ReceiverProbes;
+  private readonly gate: ReceiverGate;
   /** Jobs this process is sending that hold their lane. */
   private readonly holding = new Set<string>();
   /** Jobs being processed here, whatever they do. */
   private readonly running = new Set<string>();
+  /** Jobs handed their lane while they were being processed here: started when that is over... */
+  private readonly handedRunning = new Set<string>();
+  /** ...if they went to wait in Redis (see wait). */
+  private readonly waitingInRedis = new Set<string>();
   /** Jobs handed their lane here that are waiting to be fetched (see start). */
   private readonly starting = new Set<string>();
   /** Per lane, the jobs waiting here for the lane (see waitHere). */
@@ -107,6 +122,9 @@ export class WebhookWorker {
   constructor(private readonly deps: WebhookWorkerDeps) {
     this.now = deps.now ?? Date.now;
     const { backoffMs, maxBackoffMs } = deps.options;
+    // Half the deliveries for one receiver; of the other half, all but one may wait here for it.
+    const share = Math.max(1, Math.floor(deps.options.concurrency / 2));
+    this.gate = new ReceiverGate(share, Math.max(0, deps.options.concurrency - share - 1), this.now);
     this.probes = new ReceiverProbes({
       backoffMs,
       probeMaxMs: deps.options.probeMaxMs,
@@ -136,6 +154,10 @@ export class WebhookWorker {
       return await this.run(job, token);
     } finally {
       this.running.delete(jobId);
+      // Handed its lane while on its way to wait in Redis: it may have looked for the hand-over just
+      // before it came, so it is started now.
+      const handed = this.handedRunning.delete(jobId);
+      if (this.waitingInRedis.delete(jobId) && handed) void this.start(jobId);
     }
   }
 
@@ -191,6 +213,9 @@ export class WebhookWorker {
     if (waiters.size >= LOCAL_WAITERS_PER_LANE || this.waitingHere >= this.deps.options.concurrency / 2) {
       return false;
     }
+    // Not behind a receiver that is slow or silent: that would hold the slots other receivers need.
+    const receiver = receiverKey(lane.tenant, lane.target);
+    if (!this.gate.holdHere(receiver)) return false;
     let here = 0;
     for (const w of waiters.values()) if (w.order < order) here++;
     this.waiters.set(key, waiters);
@@ -210,6 +235,7 @@ export class WebhookWorker {
     } finally {
       clearTimeout(timer);
       this.waitingHere--;
+      this.gate.releaseHere(receiver);
     }
   }
 
@@ -271,25 +297,11 @@ export class WebhookWorker {
       await handOver();
       return 'skipped';
     }
-    const result: DeliveryResult = settings.secretError
-      ? { ok: false, permanent: true, error: settings.secretError }
-      : await this.sender.send(
-          {
-            url,
-            secret: settings.secret,
-            eventId: data.eventId,
-            type: data.type,
-            body: data.body,
-            attempt,
-            allowPrivateTargets: settings.allowPrivateTargets,
-            timeoutMs: this.deps.options.timeoutMs,
-          },
-          this.now(),
-        );
+    const { result, back } = await this.attempt(job, token, dueAt, settings, url, attempt);
     if (result.ok) {
       webhookDeliveriesTotal.inc({ result: 'delivered' });
       await handOver(true);
-      if (dueAt !== undefined) this.receiverBack(data.tenant, data.target);
+      if (dueAt !== undefined || back) this.receiverBack(data.tenant, data.target);
       return 'delivered';
     }
     const attempts = job.opts.attempts ?? this.deps.options.attempts;
@@ -332,6 +344,68 @@ export class WebhookWorker {
   }
 
   /**
+   * One attempt at the receiver through its gate (ReceiverGate). Not sent, and no attempt used, while
+   * the receiver has its share in flight, or is silent and the job is not due yet: then the job is
+   * delayed (DelayedError). A silent receiver's due attempt fails at once without a request.
+   * `back`: the receiver answered after it had been silent.
+   */
+  private async attempt(
+    job: Job<WebhookJobData>,
+    token: string | undefined,
+    dueAt: number | undefined,
+    settings: WebhookSettings,
+    url: string,
+    attempt: number,
+  ): Promise<{ result: DeliveryResult; back: boolean }> {
+    const data = job.data;
+    if (settings.secretError) {
+      return { result: { ok: false, permanent: true, error: settings.secretError }, back: false };
+    }
+    const receiver = receiverKey(data.tenant, data.target);
+    const jobId = job.id ?? data.eventId;
+    let pass = this.gate.enter(receiver, jobId);
+    if (pass === 'waitHere') {
+      pass = (await this.gate.waitHere(receiver, SHARE_WAIT_HERE_MS))
+        ? 'send'
+        : this.gate.enter(receiver, jobId, false);
+    }
+    const early = dueAt !== undefined && this.now() < dueAt - EARLY_MS;
+    if (pass === 'wait' || (pass === 'silent' && early)) {
+      // Its turn comes when a delivery to the receiver is over (see leave), or when it is due.
+      if (!token) throw new Error('no lock token');
+      await job.moveToDelayed(pass === 'wait' ? this.now() + SHARE_WAIT_MAX_MS : dueAt!, token);
+      // A turn that came while it was being delayed found it still active: it starts itself.
+      if (pass === 'wait' && this.gate.hasRoom(receiver)) await runNext(job).catch(() => undefined);
+      throw new DelayedError();
+    }
+    if (pass === 'silent') return { result: { ok: false, permanent: false, error: NOT_TRIED }, back: false };
+    let result: DeliveryResult;
+    const sentAt = this.now();
+    try {
+      result = await this.sender.send(
+        {
+          url,
+          secret: settings.secret,
+          eventId: data.eventId,
+          type: data.type,
+          body: data.body,
+          attempt,
+          allowPrivateTargets: settings.allowPrivateTargets,
+          timeoutMs: this.deps.options.timeoutMs,
+        },
+        sentAt,
+      );
+    } catch (error) {
+      // send() answers every failure; whatever it missed must not keep the gate counting it.
+      result = { ok: false, permanent: false, error: (error as Error).message };
+    }
+    const answered = result.ok || result.status !== undefined;
+    const { wasSilent, next } = this.gate.leave(receiver, answered, sentAt);
+    if (next !== undefined) void this.start(next);
+    return { result, back: answered && wasSilent };
+  }
+
+  /**
    * The job waits behind the lane's holder: delayed, to be started by the holder's hand-over. It
    * also wakes up by itself now and then, and then repairs a lane whose holder is gone (a job
    * removed by hand, or failed outside this code).
@@ -348,6 +422,7 @@ export class WebhookWorker {
     }
     if (!token) throw new Error('no lock token');
     const age = this.now() - job.timestamp;
+    this.waitingInRedis.add(job.id ?? job.data.eventId);
     await job.moveToDelayed(this.now() + Math.min(WAIT_MAX_MS, Math.max(WAIT_MIN_MS, age)), token);
     // The holder may have handed the lane to this job before it was delayed (its start then found
     // it still active): start it here.
@@ -377,9 +452,10 @@ export class WebhookWorker {
     if (here && released !== undefined) {
       this.waiters.get(laneKey(lane))!.delete(next!);
       here.resolve(true);
-    } else if (next && !here && !this.running.has(next)) await this.start(next);
-    // (A job running here that is not waiting here yet is about to: the hand-over finds it then, or
-    // it finds itself the holder once it waits in Redis.)
+    } else if (next && !here && this.running.has(next)) this.handedRunning.add(next);
+    else if (next && !here) await this.start(next);
+    // (A job running here that is not waiting here yet is about to: the hand-over finds it then, it
+    // finds itself the holder once it waits in Redis, or it is started when it is done here.)
     return next;
   }
 
@@ -398,7 +474,7 @@ export class WebhookWorker {
 
   /** A failing lane of the receiver got through: start all its failing lanes now. */
   private receiverBack(tenant: string, target: string): void {
-    const key = `${tenant}\u0000${target}`;
+    const key = receiverKey(tenant, target);
     const t = this.now();
     if (t - (this.resumedAt.get(key) ?? 0) < RESUME_EVERY_MS) return;
     if (this.resumedAt.size > 10_000) this.resumedAt.clear();

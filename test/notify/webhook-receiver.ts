@@ -19,6 +19,8 @@ export interface Received {
   readonly body: string;
   readonly signatureValid: boolean;
   readonly status: number;
+  /** performance.now() when the request was read. */
+  readonly readAt: number;
 }
 
 /** A real HTTP webhook receiver on 127.0.0.1 that checks signatures like a customer's would. */
@@ -30,6 +32,11 @@ export class WebhookReceiver {
   port = 0;
   /** While true, every connection is dropped without an answer (the receiver's host is away). */
   down = false;
+  /** Requests read and not answered yet, per path, and the most there were at once. */
+  readonly open = new Map<string, number>();
+  readonly mostOpen = new Map<string, number>();
+  /** Requests the sender gave up on (closed) before they were answered, per path. */
+  readonly abandoned = new Map<string, number>();
 
   constructor(private readonly secret: string) {}
 
@@ -42,9 +49,18 @@ export class WebhookReceiver {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
+        const readAt = performance.now();
         const body = Buffer.concat(chunks).toString('utf8');
         const path = req.url ?? '/';
         const b = this.behaviours.get(path) ?? { kind: 'ok' };
+        const count = (m: Map<string, number>, by: number) => m.set(path, (m.get(path) ?? 0) + by);
+        count(this.open, 1);
+        this.mostOpen.set(path, Math.max(this.mostOpen.get(path) ?? 0, this.open.get(path)!));
+        let answered = false;
+        res.once('close', () => {
+          count(this.open, -1);
+          if (!answered) count(this.abandoned, 1);
+        });
         const signatureValid = verifySignature(
           this.secret,
           body,
@@ -57,7 +73,8 @@ export class WebhookReceiver {
         } else if (b.kind === 'always') status = b.status;
         else if (b.kind === 'refuseIf' && b.refuse(body)) status = 500;
         const answer = () => {
-          this.received.push({ path, headers: req.headers, body, signatureValid, status });
+          answered = true;
+          this.received.push({ path, headers: req.headers, body, signatureValid, status, readAt });
           res
             .writeHead(status, { 'content-type': 'text/plain' })
             .end(`receiver says ${status} (not to be stored)`);
