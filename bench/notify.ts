@@ -9,6 +9,7 @@
  *   npm run bench -- notify delivery | streams   (bench/notify-delivery.ts)
  *   npm run bench -- notify tally                (bench/notify-tally.ts)
  *   npm run bench -- notify drain                (bench/notify-drain.ts)
+ *   npm run bench -- notify neighbour            (bench/notify-neighbour.ts)
  *
  * Flat-out: calls in chunks of 1000 with a yield between chunks (the background writers get their
  * turns), as fast as the machine goes. Paced: a steady rate (default 20000 calls/s, far above a real
@@ -145,6 +146,7 @@ async function paced(screener: CallScreener, calls: IncomingCall[], seconds: num
 export async function run(args: string[]): Promise<void> {
   // `notify delivery` and `notify streams` (issue 26) measure at the receivers, in their own file.
   if (args[0] === 'drain') return (await import('./notify-drain.js')).drain(args.slice(1));
+  if (args[0] === 'neighbour') return (await import('./notify-neighbour.js')).neighbour(args.slice(1));
   if (args[0] === 'delivery' || args[0] === 'streams') {
     const m = await import('./notify-delivery.js');
     return args[0] === 'delivery' ? m.delivery(args.slice(1)) : m.streams(args.slice(1));
