@@ -100,12 +100,7 @@ describe('ReceiverGate', () => {
             }
           }
           // Whatever still waits here is let go (their timers end with them).
-          for (let r = 0; r < 3; r++)
-            while (inFlight[r] + here[r] > 0) {
-              gate.leave(`r${r}`, false, clock);
-              inFlight[r] = 0;
-              here[r] = 0;
-            }
+          for (let r = 0; r < 3; r++) if (here[r] > 0) gate.leave(`r${r}`, false, clock);
           await Promise.all(waits);
         },
       ),
