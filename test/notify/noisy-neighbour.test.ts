@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { afterAll, beforeAll, describe, it } from 'vitest';
-import { skipWithoutRedis, startRedis, type TestRedis } from '../support/redis-server.js';
-import { notifyStack, popup, SECRET } from './notify-stack.js';
-import { eventually, WebhookReceiver } from './webhook-receiver.js';
+import { describe, it } from 'vitest';
+import { skipWithoutRedis } from '../support/redis-server.js';
+import { popup, SECRET } from './notify-stack.js';
+import { eventually } from './webhook-receiver.js';
+import { webhookSuite } from './webhook-suite.js';
 
 const TIMEOUT_MS = 3000;
 const CONCURRENCY = 4;
@@ -14,29 +15,17 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * time, one at a time (the others fail at once, as attempts, until it answers again).
  */
 describe.skipIf(skipWithoutRedis)('a receiver that never answers and its neighbours', () => {
-  let redis: TestRedis;
-  let stack: Awaited<ReturnType<typeof notifyStack>>;
-  const receiver = new WebhookReceiver(SECRET);
-
-  beforeAll(async () => {
-    redis = await startRedis();
-    await receiver.start();
-    stack = await notifyStack(redis, {
-      delivery: {
-        timeoutMs: TIMEOUT_MS,
-        concurrency: CONCURRENCY,
-        attempts: 30,
-        backoffMs: 200,
-        maxBackoffMs: 400,
-        probeMaxMs: 400,
-      },
-    });
+  const suite = webhookSuite({
+    delivery: {
+      timeoutMs: TIMEOUT_MS,
+      concurrency: CONCURRENCY,
+      attempts: 30,
+      backoffMs: 200,
+      maxBackoffMs: 400,
+      probeMaxMs: 400,
+    },
   });
-  afterAll(async () => {
-    await stack?.close();
-    await receiver.stop();
-    await redis?.stop();
-  });
+  const { receiver } = suite;
 
   it('delivers the quiet tenant’s pop-ups while the silent one’s attempts hang, then the silent one’s once it answers', async () => {
     const params = (path: string) => ({
@@ -44,8 +33,8 @@ describe.skipIf(skipWithoutRedis)('a receiver that never answers and its neighbo
       webhookSecret: SECRET,
       allowPrivateWebhookTargets: true,
     });
-    const silent = await stack.tenant(redis.tenant('silent'), params('/silent'));
-    const quiet = await stack.tenant(redis.tenant('quiet'), params('/quiet'));
+    const silent = await suite.stack.tenant(suite.redis.tenant('silent'), params('/silent'));
+    const quiet = await suite.stack.tenant(suite.redis.tenant('quiet'), params('/quiet'));
     receiver.on('/silent', { kind: 'slow', ms: 60_000 });
     const abandoned = () => receiver.abandoned.get('/silent') ?? 0;
     const quietDelivered = (callId: string) =>
@@ -57,11 +46,11 @@ describe.skipIf(skipWithoutRedis)('a receiver that never answers and its neighbo
     const silentCalls: string[] = [];
     const publishSilent = (agent: string, callId: string) => {
       silentCalls.push(callId);
-      stack.notifier.publish(popup(silent, agent, callId));
+      suite.stack.notifier.publish(popup(silent, agent, callId));
     };
     for (let i = 0; i < 12; i++) publishSilent(`s${i}`, `silent-${i}`);
     await eventually('the silent receiver holds requests', () => (receiver.open.get('/silent') ?? 0) > 0);
-    stack.notifier.publish(popup(quiet, 'q', 'quiet-0'));
+    suite.stack.notifier.publish(popup(quiet, 'q', 'quiet-0'));
     await eventually('the quiet pop-up delivered', () => quietDelivered('quiet-0'));
     assert.equal(abandoned(), 0, 'the quiet pop-up did not wait for a silent attempt to run out of time');
 
@@ -71,7 +60,7 @@ describe.skipIf(skipWithoutRedis)('a receiver that never answers and its neighbo
     for (let n = 1; Date.now() < until; n++) {
       publishSilent(`s${n % 12}`, `silent-more-${n}`);
       const sent = Date.now();
-      stack.notifier.publish(popup(quiet, 'q', `quiet-${n}`));
+      suite.stack.notifier.publish(popup(quiet, 'q', `quiet-${n}`));
       await eventually(`quiet pop-up ${n} delivered`, () => quietDelivered(`quiet-${n}`));
       const took = Date.now() - sent;
       assert.ok(took < TIMEOUT_MS / 3, `quiet pop-up ${n} took ${took} ms: it waited for a silent slot`);
@@ -99,11 +88,15 @@ describe.skipIf(skipWithoutRedis)('a receiver that never answers and its neighbo
       1000,
     );
     assert.equal(delivered.size, silentCalls.length);
-    assert.equal((await stack.deadLetters.list(silent)).items.length, 0, 'no pop-up ran out of attempts');
+    assert.equal(
+      (await suite.stack.deadLetters.list(silent)).items.length,
+      0,
+      'no pop-up ran out of attempts',
+    );
   });
 
   it('sends a slow receiver’s events once each and in order per agent, with more agents than its share', async () => {
-    const slow = await stack.tenant(redis.tenant('slow'), {
+    const slow = await suite.stack.tenant(suite.redis.tenant('slow'), {
       webhooks: { agentDesktopUrl: receiver.url('/slow') },
       webhookSecret: SECRET,
       allowPrivateWebhookTargets: true,
@@ -112,7 +105,7 @@ describe.skipIf(skipWithoutRedis)('a receiver that never answers and its neighbo
     const agents = 8;
     const perAgent = 3;
     for (let i = 0; i < perAgent; i++) {
-      for (let a = 0; a < agents; a++) stack.notifier.publish(popup(slow, `a${a}`, `slow-${a}-${i}`));
+      for (let a = 0; a < agents; a++) suite.stack.notifier.publish(popup(slow, `a${a}`, `slow-${a}-${i}`));
     }
     const calls = () =>
       receiver.at('/slow').map((r) => (JSON.parse(r.body) as { data: { callId: string } }).data.callId);

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { describe, it } from 'vitest';
 import type { NotifyInput } from '../../src/notify/notify-event.js';
-import { skipWithoutRedis, startRedis, type TestRedis } from '../support/redis-server.js';
-import { notifyStack, popup, SECRET } from './notify-stack.js';
-import { eventually, type Received, WebhookReceiver } from './webhook-receiver.js';
+import { skipWithoutRedis } from '../support/redis-server.js';
+import { popup, SECRET } from './notify-stack.js';
+import { eventually, type Received } from './webhook-receiver.js';
+import { webhookSuite } from './webhook-suite.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -30,40 +31,27 @@ const ofAgent = (ids: readonly string[], agent: string) => ids.filter((id) => id
  * other agents' events go on. Short backoffs keep the test within seconds.
  */
 describe.skipIf(skipWithoutRedis)('webhooks of one agent arrive in order', () => {
-  let redis: TestRedis;
-  let stack: Awaited<ReturnType<typeof notifyStack>>;
-  const receiver = new WebhookReceiver(SECRET);
+  const suite = webhookSuite({
+    // Attempts enough to outlast the outages below; a long backoff cap, as in production, so
+    // that only the receiver probe can bring the backlog in within seconds.
+    delivery: { attempts: 30, backoffMs: 100, maxBackoffMs: 5_000, probeMaxMs: 200, concurrency: 16 },
+  });
+  const { receiver } = suite;
   const params = (path: string) => ({
     webhooks: { agentDesktopUrl: receiver.url(path) },
     webhookSecret: SECRET,
     allowPrivateWebhookTargets: true,
   });
 
-  beforeAll(async () => {
-    redis = await startRedis();
-    await receiver.start();
-    // Attempts enough to outlast the outages below; a long backoff cap, as in production, so
-    // that only the receiver probe can bring the backlog in within seconds.
-    stack = await notifyStack(redis, {
-      delivery: { attempts: 30, backoffMs: 100, maxBackoffMs: 5_000, probeMaxMs: 200, concurrency: 16 },
-    });
-  });
-  afterAll(async () => {
-    receiver.down = false;
-    await stack?.close();
-    await receiver.stop();
-    await redis?.stop();
-  });
-
   it('delivers everything of an outage in order per agent soon after the receiver is back', async () => {
-    const tenant = await stack.tenant(redis.tenant('outage'), params('/outage'));
+    const tenant = await suite.stack.tenant(suite.redis.tenant('outage'), params('/outage'));
     const agents = ['a0', 'a1', 'a2'];
     const published: string[] = [];
     receiver.down = true;
     for (let i = 0; i < 8; i++) {
       for (const agent of agents) {
         const callId = `${agent}-${i}`;
-        stack.notifier.publish(popup(tenant, agent, callId));
+        suite.stack.notifier.publish(popup(tenant, agent, callId));
         published.push(callId);
       }
       await sleep(150);
@@ -84,11 +72,11 @@ describe.skipIf(skipWithoutRedis)('webhooks of one agent arrive in order', () =>
   });
 
   it('keeps each agent’s order through a burst larger than the worker takes at once', async () => {
-    const tenant = await stack.tenant(redis.tenant('burst'), params('/burst'));
+    const tenant = await suite.stack.tenant(suite.redis.tenant('burst'), params('/burst'));
     const published: string[] = [];
     for (let i = 0; i < 60; i++) {
       for (const agent of ['b0', 'b1']) {
-        stack.notifier.publish(popup(tenant, agent, `${agent}-${i}`));
+        suite.stack.notifier.publish(popup(tenant, agent, `${agent}-${i}`));
         published.push(`${agent}-${i}`);
       }
     }
@@ -100,12 +88,12 @@ describe.skipIf(skipWithoutRedis)('webhooks of one agent arrive in order', () =>
   });
 
   it('holds an agent’s later events behind its failing oldest one while other agents’ go on', async () => {
-    const tenant = await stack.tenant(redis.tenant('hol'), params('/hol'));
+    const tenant = await suite.stack.tenant(suite.redis.tenant('hol'), params('/hol'));
     let refusing = true;
     receiver.on('/hol', { kind: 'refuseIf', refuse: (body) => refusing && body.includes('"agent":"slow"') });
     for (let i = 0; i < 4; i++) {
-      stack.notifier.publish(popup(tenant, 'slow', `slow-${i}`));
-      stack.notifier.publish(popup(tenant, 'fast', `fast-${i}`));
+      suite.stack.notifier.publish(popup(tenant, 'slow', `slow-${i}`));
+      suite.stack.notifier.publish(popup(tenant, 'fast', `fast-${i}`));
       await sleep(20);
     }
     await eventually('the other agent’s events delivered', () =>
@@ -129,7 +117,7 @@ describe.skipIf(skipWithoutRedis)('webhooks of one agent arrive in order', () =>
   });
 
   it('does not hold events without an agent behind one another (they have no order to keep)', async () => {
-    const tenant = await stack.tenant(redis.tenant('solo'), params('/solo'));
+    const tenant = await suite.stack.tenant(suite.redis.tenant('solo'), params('/solo'));
     let refusing = true;
     receiver.on('/solo', {
       kind: 'refuseIf',
@@ -138,7 +126,7 @@ describe.skipIf(skipWithoutRedis)('webhooks of one agent arrive in order', () =>
     for (let i = 0; i < 4; i++) {
       const event = popup(tenant, '', `solo-${i}`) as unknown as { data: Record<string, unknown> };
       delete event.data.agent;
-      stack.notifier.publish(event as unknown as NotifyInput);
+      suite.stack.notifier.publish(event as unknown as NotifyInput);
     }
     const others = await eventually('the events after the failing one delivered', () => {
       const ids = accepted(receiver.received, '/solo');
@@ -155,29 +143,17 @@ describe.skipIf(skipWithoutRedis)('webhooks of one agent arrive in order', () =>
 describe.skipIf(skipWithoutRedis)(
   'an event that uses up its attempts does not hold its agent’s queue',
   () => {
-    let redis: TestRedis;
-    let stack: Awaited<ReturnType<typeof notifyStack>>;
-    const receiver = new WebhookReceiver(SECRET);
-
-    beforeAll(async () => {
-      redis = await startRedis();
-      await receiver.start();
-      stack = await notifyStack(redis, { delivery: { attempts: 3, backoffMs: 20, maxBackoffMs: 100 } });
-    });
-    afterAll(async () => {
-      await stack?.close();
-      await receiver.stop();
-      await redis?.stop();
-    });
+    const suite = webhookSuite({ delivery: { attempts: 3, backoffMs: 20, maxBackoffMs: 100 } });
+    const { receiver } = suite;
 
     it('dead-letters the head, then sends the events behind it in order', async () => {
-      const tenant = await stack.tenant(redis.tenant('dead'), {
+      const tenant = await suite.stack.tenant(suite.redis.tenant('dead'), {
         webhooks: { agentDesktopUrl: receiver.url('/dead') },
         webhookSecret: SECRET,
         allowPrivateWebhookTargets: true,
       });
       receiver.on('/dead', { kind: 'refuseIf', refuse: (body) => body.includes('"callId":"x-0"') });
-      for (let i = 0; i < 4; i++) stack.notifier.publish(popup(tenant, 'x', `x-${i}`));
+      for (let i = 0; i < 4; i++) suite.stack.notifier.publish(popup(tenant, 'x', `x-${i}`));
       const got = await eventually('the events behind the dead one delivered', () => {
         const ids = accepted(receiver.received, '/dead');
         return ids.length === 3 ? ids : undefined;
@@ -190,7 +166,7 @@ describe.skipIf(skipWithoutRedis)(
         .map((r) => r.path === '/dead' && callIdOf(r) === 'x-0')
         .lastIndexOf(true);
       assert.ok(lastOfHead < firstOfRest, 'nothing behind the head was sent before it was given up');
-      const dead = await stack.deadLetters.list(tenant);
+      const dead = await suite.stack.deadLetters.list(tenant);
       assert.deepEqual(
         dead.items.map((d) => (JSON.parse(d.body) as { data: { callId: string } }).data.callId),
         ['x-0'],

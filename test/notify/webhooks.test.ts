@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { describe, it } from 'vitest';
 import type { CallEvent } from '../../src/call/call-events.js';
 import { recentEvents } from '../../src/notify/event-stream.js';
 import { jobFinishedHook, publishJobFinished } from '../../src/notify/job-events.js';
 import type { NotifyEvent } from '../../src/notify/notify-event.js';
-import { skipWithoutRedis, startRedis, type TestRedis } from '../support/redis-server.js';
-import { notifyStack, SECRET } from './notify-stack.js';
-import { eventually, WebhookReceiver } from './webhook-receiver.js';
+import { skipWithoutRedis } from '../support/redis-server.js';
+import { SECRET } from './notify-stack.js';
+import { eventually } from './webhook-receiver.js';
+import { webhookSuite } from './webhook-suite.js';
 
 const popup = (tenant: string, callId: string): CallEvent => ({
   type: 'agent.popup',
@@ -42,24 +43,12 @@ const wrapUp = (tenant: string, callId: string): CallEvent => ({
 });
 
 describe.skipIf(skipWithoutRedis)('webhooks', () => {
-  let redis: TestRedis;
-  let stack: Awaited<ReturnType<typeof notifyStack>>;
-  const receiver = new WebhookReceiver(SECRET);
-
-  beforeAll(async () => {
-    redis = await startRedis();
-    await receiver.start();
-    stack = await notifyStack(redis);
-  });
-  afterAll(async () => {
-    await stack?.close();
-    await receiver.stop();
-    await redis?.stop();
-  });
+  const suite = webhookSuite();
+  const { receiver } = suite;
 
   const tenantWith = async (label: string, extra: Record<string, unknown> = {}) => {
-    const id = redis.tenant(label);
-    await stack.tenant(id, {
+    const id = suite.redis.tenant(label);
+    await suite.stack.tenant(id, {
       webhooks: {
         agentDesktopUrl: receiver.url(`/${id}/desk`),
         campaignEngineUrl: receiver.url(`/${id}/campaign`),
@@ -74,7 +63,7 @@ describe.skipIf(skipWithoutRedis)('webhooks', () => {
   it('posts a signed agent.popup to the agent desktop with every field the desktop shows', async () => {
     const t = await tenantWith('popup');
     const sent = popup(t, 'call-1');
-    stack.notifier.emit(sent);
+    suite.stack.notifier.emit(sent);
     const [got] = await eventually(
       'pop-up delivered',
       () => receiver.at(`/${t}/desk`)[0] && receiver.at(`/${t}/desk`),
@@ -90,7 +79,7 @@ describe.skipIf(skipWithoutRedis)('webhooks', () => {
     const { type: _type, tenant: _tenant, ...shown } = sent;
     assert.deepEqual({ ...body.data }, shown);
     // ...and the same envelope is on the tenant's event stream.
-    const streamed = await recentEvents(stack.client, t, 10);
+    const streamed = await recentEvents(suite.stack.client, t, 10);
     assert.deepEqual(
       streamed.map((s) => s.event.id),
       [body.id],
@@ -100,9 +89,9 @@ describe.skipIf(skipWithoutRedis)('webhooks', () => {
 
   it('posts call.wrapped_up and import/export.finished to the campaign engine', async () => {
     const t = await tenantWith('wrap');
-    stack.notifier.emit(wrapUp(t, 'call-2'));
+    suite.stack.notifier.emit(wrapUp(t, 'call-2'));
     // as the bulk-jobs worker reports them through its onFinished option
-    const importId = publishJobFinished(stack.notifier, {
+    const importId = publishJobFinished(suite.stack.notifier, {
       kind: 'import',
       tenant: t,
       jobId: 'job-1',
@@ -117,7 +106,7 @@ describe.skipIf(skipWithoutRedis)('webhooks', () => {
         reloadVersion: '1-0',
       },
     });
-    jobFinishedHook(stack.notifier)({
+    jobFinishedHook(suite.stack.notifier)({
       kind: 'export',
       tenant: t,
       jobId: 'job-2',
@@ -153,7 +142,7 @@ describe.skipIf(skipWithoutRedis)('webhooks', () => {
   it('retries a failing receiver with the same event id until it answers 2xx', async () => {
     const t = await tenantWith('retry');
     receiver.on(`/${t}/desk`, { kind: 'fail', times: 2 });
-    stack.notifier.emit(popup(t, 'call-3'));
+    suite.stack.notifier.emit(popup(t, 'call-3'));
     const got = await eventually('delivered on the third attempt', () => {
       const r = receiver.at(`/${t}/desk`);
       return r.some((x) => x.status === 200) ? r : undefined;
@@ -167,19 +156,19 @@ describe.skipIf(skipWithoutRedis)('webhooks', () => {
       ],
     );
     assert.equal(new Set(got.map((r) => r.headers['x-callguard-event-id'])).size, 1);
-    assert.equal(await stack.deadLetters.count(t), 0);
+    assert.equal(await suite.stack.deadLetters.count(t), 0);
   });
 
   it('moves a delivery that used up its attempts to the dead-letter list, and redelivers it on request', async () => {
     const t = await tenantWith('dead');
     receiver.on(`/${t}/desk`, { kind: 'always', status: 503 });
-    const eventId = stack.notifier.publish({
+    const eventId = suite.stack.notifier.publish({
       type: 'agent.popup',
       tenant: t,
       data: { ...popup(t, 'call-4') } as never,
     });
     const page = await eventually('dead letter', async () => {
-      const p = await stack.deadLetters.list(t);
+      const p = await suite.stack.deadLetters.list(t);
       return p.items.length > 0 ? p : undefined;
     });
     const dead = page.items[0]!;
@@ -193,8 +182,8 @@ describe.skipIf(skipWithoutRedis)('webhooks', () => {
     assert.equal(receiver.at(`/${t}/desk`).length, 3);
 
     receiver.on(`/${t}/desk`, { kind: 'ok' });
-    await stack.queue.redeliver(dead);
-    assert.equal(await stack.deadLetters.remove(t, dead.id), true);
+    await suite.stack.queue.redeliver(dead);
+    assert.equal(await suite.stack.deadLetters.remove(t, dead.id), true);
     const ok = await eventually('redelivered', () => receiver.at(`/${t}/desk`).find((r) => r.status === 200));
     assert.equal(ok.headers['x-callguard-event-id'], eventId);
   });
@@ -202,10 +191,10 @@ describe.skipIf(skipWithoutRedis)('webhooks', () => {
   it('gives up on a receiver slower than the time limit', async () => {
     const t = await tenantWith('slow');
     receiver.on(`/${t}/desk`, { kind: 'slow', ms: 1500 });
-    stack.notifier.emit(popup(t, 'call-5'));
+    suite.stack.notifier.emit(popup(t, 'call-5'));
     const dead = await eventually(
       'dead letter after time-outs',
-      async () => (await stack.deadLetters.list(t)).items[0],
+      async () => (await suite.stack.deadLetters.list(t)).items[0],
     );
     assert.match(dead.lastError, /no answer within 300 ms/);
     assert.equal(dead.lastStatus, null);
@@ -213,23 +202,23 @@ describe.skipIf(skipWithoutRedis)('webhooks', () => {
 
   it('refuses a loopback receiver unless the tenant allows private targets', async () => {
     const t = await tenantWith('private', { allowPrivateWebhookTargets: false });
-    stack.notifier.emit(popup(t, 'call-6'));
-    const dead = await eventually('refused', async () => (await stack.deadLetters.list(t)).items[0]);
+    suite.stack.notifier.emit(popup(t, 'call-6'));
+    const dead = await eventually('refused', async () => (await suite.stack.deadLetters.list(t)).items[0]);
     assert.equal(dead.attempts, 1, 'a refused target is not retried');
     assert.match(dead.lastError, /loopback|private/);
     assert.equal(receiver.at(`/${t}/desk`).length, 0);
     // The event itself still reached the stream: only the webhook was refused.
-    assert.equal((await recentEvents(stack.client, t, 10)).length, 1);
+    assert.equal((await recentEvents(suite.stack.client, t, 10)).length, 1);
   });
 
   it('sends and streams nothing of an event type the tenant switched off', async () => {
     const t = await tenantWith('off', { disabledEvents: ['agent.popup'] });
-    stack.notifier.emit(popup(t, 'call-7'));
-    stack.notifier.emit(wrapUp(t, 'call-8'));
+    suite.stack.notifier.emit(popup(t, 'call-7'));
+    suite.stack.notifier.emit(wrapUp(t, 'call-8'));
     await eventually('wrap-up delivered', () => receiver.at(`/${t}/campaign`)[0]);
-    assert.equal(await stack.notifier.flush(), true);
+    assert.equal(await suite.stack.notifier.flush(), true);
     assert.equal(receiver.at(`/${t}/desk`).length, 0);
-    const streamed = await recentEvents(stack.client, t, 10);
+    const streamed = await recentEvents(suite.stack.client, t, 10);
     assert.deepEqual(
       streamed.map((s) => s.event.type),
       ['call.wrapped_up'],
@@ -237,15 +226,15 @@ describe.skipIf(skipWithoutRedis)('webhooks', () => {
   });
 
   it('streams events but sends no webhook when the tenant has no secret', async () => {
-    const t = redis.tenant('nosecret');
-    await stack.tenant(t, {
+    const t = suite.redis.tenant('nosecret');
+    await suite.stack.tenant(t, {
       webhooks: { agentDesktopUrl: receiver.url(`/${t}/desk`) },
       allowPrivateWebhookTargets: true,
     });
-    stack.notifier.emit(popup(t, 'call-9'));
-    await stack.notifier.flush();
-    assert.equal((await recentEvents(stack.client, t, 10)).length, 1);
-    assert.equal(await stack.queue.pending(), 0);
+    suite.stack.notifier.emit(popup(t, 'call-9'));
+    await suite.stack.notifier.flush();
+    assert.equal((await recentEvents(suite.stack.client, t, 10)).length, 1);
+    assert.equal(await suite.stack.queue.pending(), 0);
     assert.equal(receiver.at(`/${t}/desk`).length, 0);
   });
 });
